@@ -1,0 +1,1 @@
+"""The `gauntlet` command line: the one entry point that composes every package."""

@@ -1,0 +1,130 @@
+"""The typer application, the user-error contract and the command-module list.
+
+Contract for every command: exit 0 on success; exit 2 with exactly one line on stderr
+for bad input (`gauntlet: error: ...`), never a traceback; exit 1 for an internal
+error, also one line unless GAUNTLET_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="gauntlet",
+    help="Gauntlet: research, validate and promote trading strategies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# `gauntlet check ...`: look-ahead, parity and other verdicts that exit non-zero on failure.
+check_app = typer.Typer(
+    help="Checks that exit non-zero when a strategy fails them.", no_args_is_help=True
+)
+app.add_typer(check_app, name="check")
+
+# Modules whose import registers commands on `app` (or sub-apps on it).
+COMMAND_MODULES: tuple[str, ...] = (
+    "gauntlet.cli.strategies_cmd",
+    "gauntlet.cli.backtest_cmd",
+    "gauntlet.cli.data_cmd",
+    "gauntlet.cli.demo_cmd",
+)
+
+
+class UserError(Exception):
+    """Raised by commands for bad input; printed as one line, exit code 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    """Exception types that mean "the input was bad", not "Gauntlet has a bug"."""
+    from pydantic import ValidationError
+
+    from strategies import BarsError, InvalidParamsError, StrategyOutputError
+    from strategies.registry import UnknownStrategyError
+
+    types: list[type[BaseException]] = [
+        UserError,
+        BarsError,
+        InvalidParamsError,
+        StrategyOutputError,
+        UnknownStrategyError,
+        ValidationError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+    ]
+    for dotted in USER_ERROR_PATHS:
+        module, _, name = dotted.rpartition(".")
+        try:
+            types.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(types)
+
+
+# Errors defined by the other packages that mean bad input (imported lazily).
+USER_ERROR_PATHS: tuple[str, ...] = (
+    "research.errors.ResearchInputError",
+    "research.data.errors.DataError",
+)
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _one_line(exc: BaseException) -> str:
+    return _one_line_text(str(exc)) or type(exc).__name__
+
+
+def _load_commands() -> None:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+
+
+def main() -> None:
+    _load_commands()
+    debug = os.environ.get("GAUNTLET_DEBUG") == "1"
+    try:
+        app(standalone_mode=False)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("gauntlet: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the one place that turns exceptions into exit codes
+        _exit_for(exc, debug)
+
+
+def _exit_for(exc: Exception, debug: bool) -> NoReturn:
+    # typer vendors click; its exceptions are reachable through typer's public names.
+    if isinstance(exc, typer.Exit):
+        sys.exit(exc.exit_code)
+    if isinstance(exc, typer.Abort):
+        typer.echo("gauntlet: aborted", err=True)
+        sys.exit(130)
+    if isinstance(exc, typer.TyperException):
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"gauntlet: error: {_one_line_text(message)}", err=True)
+        sys.exit(2)
+    if debug:
+        raise exc
+    if isinstance(exc, _user_error_types()):
+        typer.echo(f"gauntlet: error: {_one_line(exc)}", err=True)
+        sys.exit(2)
+    typer.echo(
+        f"gauntlet: internal error: {type(exc).__name__}: {_one_line(exc)} "
+        "(set GAUNTLET_DEBUG=1 for a traceback)",
+        err=True,
+    )
+    sys.exit(1)

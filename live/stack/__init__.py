@@ -1,0 +1,1 @@
+"""The embedded service stack (`gauntlet up`): real servers, no root, no Docker."""

@@ -1,0 +1,64 @@
+"""Backtest configuration: fills, costs, sizing. Shared by the vectorized and event engines."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FillAt(StrEnum):
+    NEXT_OPEN = "next_open"  # decide at bar t's close, fill at bar t+1's open (default)
+    CLOSE = "close"  # fill at the signal bar's own close (optimistic; no latency)
+
+
+class SizeMode(StrEnum):
+    EQUITY = "equity"  # target × equity / price units (optionally rounded to whole units)
+    UNITS = "units"  # target × `units` units, whatever the equity
+    VOL_TARGET = "vol_target"  # target scaled by vol_target / realized vol, then as EQUITY
+
+
+class Direction(StrEnum):
+    BOTH = "both"
+    LONG_ONLY = "long_only"  # negative targets are treated as flat
+
+
+class Costs(BaseModel):
+    """Trading costs. Fractions are of traded notional (0.0001 = 1 bp)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commission: float = Field(0.0, ge=0, lt=0.1, description="fraction of traded notional")
+    commission_per_unit: float = Field(0.0, ge=0, description="currency per unit traded")
+    spread: float = Field(
+        0.0, ge=0, description="full bid/ask spread in price units; half paid per fill"
+    )
+    slippage: float = Field(
+        0.0, ge=0, lt=0.1, description="adverse fill-price move, fraction of price"
+    )
+    financing_long: float = Field(0.0, ge=-1, le=1, description="annual rate paid on long notional")
+    financing_short: float = Field(
+        0.0, ge=-1, le=1, description="annual rate paid on short notional"
+    )
+
+
+class BacktestConfig(BaseModel):
+    """Everything besides the strategy and the bars that determines a backtest's result."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cash: float = Field(100_000.0, gt=0, description="starting cash (account currency)")
+    fill: FillAt = FillAt.NEXT_OPEN
+    costs: Costs = Costs()
+    size_mode: SizeMode = SizeMode.EQUITY
+    units: float = Field(1.0, gt=0, description="position size at |target| = 1 in UNITS mode")
+    round_units: bool = Field(False, description="round order sizes to whole units")
+    vol_target: float = Field(0.10, gt=0, le=5, description="annualized vol target (VOL_TARGET)")
+    vol_window: int = Field(20, ge=2, description="bars of returns for realized vol (VOL_TARGET)")
+    max_leverage: float = Field(
+        1.0, gt=0, le=100, description="cap on |scaled target| (VOL_TARGET)"
+    )
+    direction: Direction = Direction.BOTH
+    periods_per_year: float | None = Field(
+        None, gt=0, description="bars per year for annualization; inferred from the index if None"
+    )

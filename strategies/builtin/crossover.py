@@ -1,0 +1,69 @@
+"""Moving-average crossover strategies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from strategies.base import Strategy, StrategyParams
+from strategies.builtin.indicators import ema, sma
+from strategies.registry import register
+
+
+class CrossParams(StrategyParams):
+    fast: int = Field(10, ge=1, description="fast moving-average window (bars)")
+    slow: int = Field(50, ge=2, description="slow moving-average window (bars)")
+    allow_short: bool = Field(True, description="short when fast < slow; flat otherwise")
+
+    @model_validator(mode="after")
+    def _fast_below_slow(self) -> CrossParams:
+        if self.fast >= self.slow:
+            raise ValueError(f"fast must be < slow (got fast={self.fast}, slow={self.slow})")
+        return self
+
+
+def _cross_target(fast: pd.Series, slow: pd.Series, allow_short: bool) -> pd.Series:
+    down = -1.0 if allow_short else 0.0
+    out = np.where(fast > slow, 1.0, down)
+    return pd.Series(out, index=fast.index).where(slow.notna() & fast.notna())
+
+
+@register
+class SmaCross(Strategy[CrossParams]):
+    """Long when SMA(close, fast) > SMA(close, slow), else short (or flat if allow_short=False).
+
+    Warm-up: `slow - 1` bars (the first bar with both averages defined gets a target).
+    """
+
+    name = "sma_cross"
+    Params = CrossParams
+
+    @property
+    def warmup(self) -> int:
+        return self.params.slow - 1
+
+    def compute(self, bars: pd.DataFrame) -> pd.Series:
+        close = bars["close"]
+        p = self.params
+        return _cross_target(sma(close, p.fast), sma(close, p.slow), p.allow_short)
+
+
+@register
+class EmaCross(Strategy[CrossParams]):
+    """Long when EMA(close, fast) > EMA(close, slow), else short (or flat if allow_short=False).
+
+    EMAs are recursive (alpha = 2/(span+1), no bias adjustment); warm-up: `slow - 1` bars.
+    """
+
+    name = "ema_cross"
+    Params = CrossParams
+
+    @property
+    def warmup(self) -> int:
+        return self.params.slow - 1
+
+    def compute(self, bars: pd.DataFrame) -> pd.Series:
+        close = bars["close"]
+        p = self.params
+        return _cross_target(ema(close, p.fast), ema(close, p.slow), p.allow_short)

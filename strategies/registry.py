@@ -1,0 +1,97 @@
+"""Strategy registry: the CLI lists and builds strategies by name; users add their own."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from strategies.base import Strategy
+
+__all__ = [
+    "ParamInfo",
+    "UnknownStrategyError",
+    "create",
+    "get",
+    "load_module",
+    "names",
+    "param_table",
+    "register",
+]
+
+_REGISTRY: dict[str, type[Strategy[Any]]] = {}
+
+S = TypeVar("S", bound=type[Strategy[Any]])
+
+
+class UnknownStrategyError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    type: str
+    default: Any
+    description: str
+
+
+def register(cls: S) -> S:
+    """Class decorator: make a strategy available by its `name`."""
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__name__} must set a non-empty class attribute `name`")
+    existing = _REGISTRY.get(name)
+    if existing is not None and existing is not cls:
+        existing_path = f"{existing.__module__}.{existing.__qualname__}"
+        if existing_path != f"{cls.__module__}.{cls.__qualname__}":
+            raise ValueError(f"strategy name {name!r} is already registered by {existing_path}")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> type[Strategy[Any]]:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(names())
+        raise UnknownStrategyError(f"unknown strategy {name!r} (known: {known})") from None
+
+
+def create(name: str, **params: Any) -> Strategy[Any]:
+    return get(name)(**params)
+
+
+def param_table(name: str) -> list[ParamInfo]:
+    cls = get(name)
+    rows = []
+    for field, info in cls.Params.model_fields.items():
+        ann = info.annotation
+        type_name = getattr(ann, "__name__", str(ann))
+        rows.append(ParamInfo(field, type_name, info.default, info.description or ""))
+    return rows
+
+
+def load_module(spec: str) -> None:
+    """Import a module (dotted name or .py path) whose strategies register themselves."""
+    path = Path(spec)
+    if spec.endswith(".py"):
+        if not path.is_file():
+            raise FileNotFoundError(f"strategy module file not found: {spec}")
+        mod_name = f"gauntlet_user_{path.stem}"
+        module_spec = importlib.util.spec_from_file_location(mod_name, path)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"cannot import strategy module {spec}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[mod_name] = module
+        module_spec.loader.exec_module(module)
+    else:
+        importlib.import_module(spec)

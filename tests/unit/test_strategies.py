@@ -1,0 +1,136 @@
+"""The Strategy contract, exercised on every built-in strategy."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from strategies import InvalidParamsError, SmaCross, Strategy, StrategyOutputError, registry
+from strategies.base import StrategyParams
+from tests.fixtures.bars import make_bars
+
+BUILTINS = [
+    "sma_cross",
+    "ema_cross",
+    "rsi_reversion",
+    "donchian_breakout",
+    "bollinger_reversion",
+    "vol_target_trend",
+]
+
+
+def test_all_builtins_registered():
+    assert set(BUILTINS) <= set(registry.names())
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_target_shape_range_and_warmup(name, bars):
+    strat = registry.create(name)
+    t = strat.target(bars)
+    assert t.index.equals(bars.index)
+    assert t.iloc[: strat.warmup].isna().all()
+    after = t.iloc[strat.warmup :]
+    assert after.notna().all(), "no opinion after warm-up"
+    assert (after.abs() <= 1.0).all()
+    assert after.abs().sum() > 0, "a strategy that never trades on 500 bars of noise is suspicious"
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_causal_past_targets_do_not_change_when_bars_are_appended(name):
+    full = make_bars(800, seed=3)
+    strat = registry.create(name)
+    whole = strat.target(full)
+    for cut in (150, 400, 799):
+        part = strat.target(full.iloc[:cut])
+        pd.testing.assert_series_equal(part, whole.iloc[:cut], check_exact=False, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_panel_is_each_instrument_alone(name, panel):
+    strat = registry.create(name)
+    out = strat.target(panel)
+    assert list(out.columns) == ["EURUSD", "GBPUSD"]
+    for inst in out.columns:
+        alone = strat.target(panel[inst])
+        np.testing.assert_array_equal(out[inst].to_numpy(), alone.to_numpy())
+
+
+def test_sma_cross_rule_by_hand():
+    idx = pd.date_range("2024", periods=6, freq="D", tz="UTC")
+    close = pd.Series([1.0, 1.0, 1.0, 2.0, 0.5, 0.5], index=idx)
+    bars = pd.DataFrame({"open": close, "high": close, "low": close, "close": close})
+    t = SmaCross(fast=1, slow=3).target(bars)
+    # slow SMA defined from bar 2; bar2: 1 vs 1 -> not above -> short; bar3: 2 > 4/3 -> long;
+    # bar4: 0.5 < 3.5/3 -> short; bar5: 0.5 < 1.0 -> short.
+    assert t.tolist()[:2] == [pytest.approx(np.nan, nan_ok=True)] * 2
+    assert t.iloc[2:].tolist() == [-1.0, 1.0, -1.0, -1.0]
+    assert SmaCross(fast=1, slow=3, allow_short=False).target(bars).iloc[2:].tolist() == [
+        0,
+        1,
+        0,
+        0,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"fast": 50, "slow": 20}, "fast must be < slow"),
+        ({"fast": -1}, "fast"),
+        ({"slow": 0}, "slow"),
+        ({"fast": "ten"}, "fast"),
+        ({"nonsense": 1}, "nonsense"),
+    ],
+)
+def test_invalid_params_name_the_field(kwargs, field):
+    with pytest.raises(InvalidParamsError, match=field):
+        SmaCross(**kwargs)
+
+
+def test_params_are_frozen():
+    s = SmaCross(fast=5, slow=10)
+    with pytest.raises(Exception, match="frozen"):
+        s.params.fast = 7  # type: ignore[misc]
+    assert s.spec == {
+        "strategy": "sma_cross",
+        "params": {"fast": 5, "slow": 10, "allow_short": True},
+    }
+
+
+class _Leveraged(Strategy[StrategyParams]):
+    name = "test_leveraged"
+    Params = StrategyParams
+
+    @property
+    def warmup(self) -> int:
+        return 0
+
+    def compute(self, bars):
+        return pd.Series(2.0, index=bars.index)
+
+
+def test_out_of_range_output_is_rejected(bars):
+    with pytest.raises(StrategyOutputError, match=r"not a finite value in \[-1, 1\]"):
+        _Leveraged().target(bars)
+
+
+def test_unknown_strategy_lists_known_ones():
+    with pytest.raises(registry.UnknownStrategyError, match="known: .*sma_cross"):
+        registry.get("nope")
+
+
+def test_register_user_strategy_from_file(tmp_path, bars):
+    mod = tmp_path / "my_strats.py"
+    mod.write_text(
+        "import pandas as pd\n"
+        "from strategies import Strategy, StrategyParams, register\n"
+        "@register\n"
+        "class AlwaysLong(Strategy[StrategyParams]):\n"
+        "    '''Always long.'''\n"
+        "    name = 'always_long_test'\n"
+        "    Params = StrategyParams\n"
+        "    warmup = 0\n"
+        "    def compute(self, bars):\n"
+        "        return pd.Series(1.0, index=bars.index)\n"
+    )
+    registry.load_module(str(mod))
+    assert (registry.create("always_long_test").target(bars) == 1.0).all()
