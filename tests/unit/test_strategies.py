@@ -114,7 +114,7 @@ def test_out_of_range_output_is_rejected(bars):
 
 
 def test_unknown_strategy_lists_known_ones():
-    with pytest.raises(registry.UnknownStrategyError, match="known: .*sma_cross"):
+    with pytest.raises(registry.UnknownStrategyError, match=r"known: .*sma_cross"):
         registry.get("nope")
 
 
