@@ -1,0 +1,1 @@
+"""Benchmarks (not tests); results are recorded in BENCHMARKS.md."""
