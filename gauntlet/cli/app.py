@@ -34,6 +34,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gauntlet.cli.backtest_cmd",
     "gauntlet.cli.data_cmd",
     "gauntlet.cli.demo_cmd",
+    "gauntlet.cli.services_cmd",
+    "gauntlet.cli.research_cmd",
+    "gauntlet.cli.event_cmd",
+    "gauntlet.cli.db_cmd",
 )
 
 
@@ -76,6 +80,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 USER_ERROR_PATHS: tuple[str, ...] = (
     "research.errors.ResearchInputError",
     "research.data.errors.DataError",
+    "execution_engine.instruments.UnknownInstrumentError",
+    "execution_engine.risk.ControlFileError",
+    "execution_engine.bars.BarConversionError",
 )
 
 

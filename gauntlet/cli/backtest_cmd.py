@@ -1,3 +1,144 @@
-"""Placeholder: filled in by its owner."""
+"""`gauntlet backtest`: one strategy on one data file → metrics table (or one JSON object).
 
-from gauntlet.cli.app import app  # noqa: F401  # registers on import
+stdout carries only the result (the rich table, or exactly one JSON object with --json);
+progress and notes go to stderr. Heavy libraries are imported inside the command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import typer
+
+from gauntlet.cli.app import app, fail
+from gauntlet.cli.options import PluginOption, load_plugins, parse_params
+
+if TYPE_CHECKING:
+    from research.engine.run import Engine
+
+FILLS = ("next_open", "close")
+SIZE_MODES = ("equity", "units", "vol_target")
+ENGINES = ("vectorized", "event")
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
+    if value is not None and value not in allowed:
+        fail(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def config_overrides(**options: Any) -> dict[str, Any]:
+    """The options the user actually gave, as BacktestConfig / Costs field overrides."""
+    return {key: value for key, value in options.items() if value is not None}
+
+
+@app.command("backtest")
+def backtest_command(
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
+    ] = None,
+    instrument: Annotated[
+        str | None, typer.Option(help="Instrument name of the data (labels trades).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="vectorized | event")] = "vectorized",
+    fill: Annotated[str | None, typer.Option(help="next_open (default) | close")] = None,
+    commission: Annotated[float | None, typer.Option(help="Fraction of notional.")] = None,
+    commission_per_unit: Annotated[float | None, typer.Option(help="Currency per unit.")] = None,
+    spread: Annotated[float | None, typer.Option(help="Full spread in price units.")] = None,
+    slippage: Annotated[float | None, typer.Option(help="Fraction of price.")] = None,
+    financing_long: Annotated[float | None, typer.Option(help="Annual rate, longs.")] = None,
+    financing_short: Annotated[float | None, typer.Option(help="Annual rate, shorts.")] = None,
+    cash: Annotated[float | None, typer.Option(help="Starting cash.")] = None,
+    size_mode: Annotated[str | None, typer.Option(help="equity | units | vol_target")] = None,
+    units: Annotated[float | None, typer.Option(help="Units at |target| = 1 (units mode).")] = None,
+    vol_target: Annotated[
+        float | None, typer.Option(help="Annualized vol target (vol_target mode).")
+    ] = None,
+    vol_window: Annotated[int | None, typer.Option(help="Bars of realized vol.")] = None,
+    max_leverage: Annotated[float | None, typer.Option(help="Cap on |scaled target|.")] = None,
+    periods_per_year: Annotated[
+        float | None, typer.Option(help="Bars per year (default: inferred from the data).")
+    ] = None,
+    round_units: Annotated[
+        bool, typer.Option("--round-units", help="Round orders to whole units.")
+    ] = False,
+    long_only: Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write an HTML report here.")
+    ] = None,
+    plugin: PluginOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Backtest a strategy on a data file and print its metrics."""
+    _choice(engine, ENGINES, "--engine")
+    overrides = config_overrides(
+        fill=_choice(fill, FILLS, "--fill"),
+        size_mode=_choice(size_mode, SIZE_MODES, "--size-mode"),
+        commission=commission,
+        commission_per_unit=commission_per_unit,
+        spread=spread,
+        slippage=slippage,
+        financing_long=financing_long,
+        financing_short=financing_short,
+        cash=cash,
+        units=units,
+        vol_target=vol_target,
+        vol_window=vol_window,
+        max_leverage=max_leverage,
+        periods_per_year=periods_per_year,
+        round_units=round_units or None,
+        direction="long_only" if long_only else None,
+    )
+    load_plugins(plugin)
+    params = parse_params(param)
+    result = _run(strategy, params, data, instrument, engine, overrides)
+    if report is not None:
+        from research.report import write_report
+
+        written = write_report(result, report)
+        typer.echo(f"report: {written}", err=True)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), allow_nan=False))
+        return
+    from rich.console import Console
+
+    index = result.equity.index
+    title = f"{data.name}: {len(index):,} bars, {index[0]:%Y-%m-%d} → {index[-1]:%Y-%m-%d}"
+    Console().print(result.summary(title=title))
+
+
+def _run(
+    strategy: str,
+    params: dict[str, str],
+    data: Path,
+    instrument: str | None,
+    engine: str,
+    overrides: dict[str, Any],
+) -> Any:
+    from rich.console import Console
+
+    from research.engine.run import resolve_config
+    from strategies import registry
+
+    registry.get(strategy)  # unknown name → one line before any data is read
+    config = resolve_config(None, overrides)
+    status = Console(stderr=True)
+    with status.status(f"loading {data}"):
+        from research.data import load_bars
+
+        bars = load_bars(data, instrument=instrument)
+    with status.status(f"backtesting {strategy} on {len(bars):,} bars ({engine})"):
+        from research import backtest
+
+        return backtest(
+            strategy,
+            bars,
+            config,
+            params=params,
+            engine=cast("Engine", engine),  # checked against ENGINES by _choice
+            instrument=instrument,
+        )

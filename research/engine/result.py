@@ -6,12 +6,16 @@ Reports, `--json`, sweeps, promotion gates and the dashboard all read this one s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from research.engine.config import BacktestConfig
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    from rich.table import Table
 
 # Columns of `BacktestResult.trades`, one row per closed (or still open, at the end) trade.
 TRADE_COLUMNS: tuple[str, ...] = (
@@ -66,3 +70,46 @@ class BacktestResult:
     metrics: Metrics
     data_fingerprint: str = ""  # content hash of the bars
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `gauntlet backtest --json` object: metrics at the top level, then provenance.
+
+        NaN and infinities become None (JSON null).
+        """
+        from research.engine.display import json_safe
+
+        index = self.equity.index
+        out: dict[str, Any] = {
+            **self.metrics.model_dump(),
+            "strategy": self.strategy.get("strategy"),
+            "params": self.strategy.get("params", {}),
+            "engine": self.engine,
+            "config": self.config.model_dump(mode="json"),
+            "data_fingerprint": self.data_fingerprint,
+            "bars": len(index),
+            "start": index[0].isoformat() if len(index) else None,
+            "end": index[-1].isoformat() if len(index) else None,
+        }
+        return dict(json_safe(out))
+
+    def summary(self, title: str = "Backtest") -> Table:
+        """The metrics as a rich table (print it with `rich.print`)."""
+        from research.engine.display import rich_table
+
+        return rich_table([self], title=title)
+
+    def figure(self) -> go.Figure:
+        """Plotly figure: equity on top, drawdown below."""
+        from research.engine.display import equity_drawdown_figure
+
+        return equity_drawdown_figure([self])
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the metrics table and the equity/drawdown chart.
+
+        plotly.js is inlined in the first chart a process renders (no network needed) and
+        reused by the later ones on the same page.
+        """
+        from research.engine.display import metrics_table_html, notebook_figure_html
+
+        return metrics_table_html([self]) + notebook_figure_html(self.figure())

@@ -1,0 +1,142 @@
+"""Our bar frames (strategies.bars convention) → NautilusTrader `Bar`s and opening quotes.
+
+Timestamps: a frame is labelled by bar OPEN time; a NautilusTrader bar is stamped at its
+CLOSE (ts_event = ts_init = open + interval), which is when its data is knowable. The
+interval is the smallest spacing in the index, so close(t) <= open(t+1) even across gaps.
+
+Opening quotes: for next-open fills we also emit, per bar, a `QuoteTick` at open(t) + 1 ns
+with bid/ask around the bar's open. NautilusTrader processes bar data as O→H→L→C and
+matches a market order against the book as it stands when the order arrives; with bars
+only, an order sent at bar t's close fills at close[t]. The opening quote moves the book
+to open[t+1] before the host executes, so a decision at t's close fills at t+1's open
+(semantics.md §4). Costs that the contract expresses as price adjustments (spread and
+slippage, §6) are carried in that quote's bid/ask, so fill prices match the contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from nautilus_trader.model.data import Bar, BarSpecification, BarType, QuoteTick
+from nautilus_trader.model.enums import AggregationSource, BarAggregation, PriceType
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import Price, Quantity
+
+# Quote sizes large enough that a market order never walks past the top of the book.
+_QUOTE_SIZE = 10_000_000_000
+_BAR_VOLUME = 10_000_000_000
+OPEN_QUOTE_OFFSET_NS = 1
+
+_UNITS: tuple[tuple[int, BarAggregation], ...] = (
+    (86_400, BarAggregation.DAY),
+    (3_600, BarAggregation.HOUR),
+    (60, BarAggregation.MINUTE),
+    (1, BarAggregation.SECOND),
+)
+
+
+class BarConversionError(ValueError):
+    """Bars that cannot be expressed as NautilusTrader bars (e.g. sub-second spacing)."""
+
+
+@dataclass(frozen=True)
+class BarFeed:
+    """Everything fed to a venue for one instrument."""
+
+    bar_type: BarType
+    bars: list[Bar]
+    open_quotes: list[QuoteTick]
+
+
+def bar_interval_ns(index: pd.Index) -> int:
+    """The smallest spacing between bars (ns); one day for a single bar."""
+    if len(index) < 2:
+        return 86_400 * 10**9
+    step = int(np.diff(pd.DatetimeIndex(index).asi8).min())
+    if step <= 0 or step % 10**9:
+        raise BarConversionError(f"bar spacing of {step} ns is not a whole number of seconds")
+    return step
+
+
+def bar_spec(interval_ns: int) -> BarSpecification:
+    seconds = interval_ns // 10**9
+    for unit, aggregation in _UNITS:
+        if seconds % unit == 0:
+            return BarSpecification(seconds // unit, aggregation, PriceType.MID)
+    raise BarConversionError(f"no bar specification for {seconds} s")  # unreachable: unit 1
+
+
+def bar_type_for(instrument: Instrument, interval_ns: int) -> BarType:
+    return BarType(instrument.id, bar_spec(interval_ns), AggregationSource.EXTERNAL)
+
+
+def round_to_precision(bars: pd.DataFrame, precision: int) -> pd.DataFrame:
+    """Prices as the venue sees them: rounded to the instrument's price precision."""
+    out = bars.copy()
+    for col in ("open", "high", "low", "close"):
+        out[col] = out[col].round(precision)
+    return out
+
+
+def to_feed(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    interval_ns: int,
+    *,
+    spread: float = 0.0,
+    slippage: float = 0.0,
+    with_open_quotes: bool = True,
+) -> BarFeed:
+    """Convert one instrument's bars; rows with a missing price are skipped (a data gap)."""
+    bar_type = bar_type_for(instrument, interval_ns)
+    prec = instrument.price_precision
+    data = frame[["open", "high", "low", "close"]].to_numpy(dtype=np.float64)
+    keep = ~np.isnan(data).any(axis=1)
+    opens_ns = pd.DatetimeIndex(frame.index).asi8[keep]
+    o, h, low, c = (np.round(data[keep, i], prec) for i in range(4))
+    # Bar prices must be self-consistent after rounding or NautilusTrader rejects them.
+    h = np.maximum.reduce([h, o, c])
+    low = np.minimum.reduce([low, o, c])
+    volume = Quantity(_BAR_VOLUME, instrument.size_precision)
+    bars = [
+        Bar(
+            bar_type,
+            Price(o[i], prec),
+            Price(h[i], prec),
+            Price(low[i], prec),
+            Price(c[i], prec),
+            volume,
+            int(opens_ns[i]) + interval_ns,
+            int(opens_ns[i]) + interval_ns,
+        )
+        for i in range(len(o))
+    ]
+    quotes = _open_quotes(instrument, opens_ns, o, spread, slippage) if with_open_quotes else []
+    return BarFeed(bar_type, bars, quotes)
+
+
+def _open_quotes(
+    instrument: Instrument,
+    opens_ns: np.ndarray,
+    opens: np.ndarray,
+    spread: float,
+    slippage: float,
+) -> list[QuoteTick]:
+    prec = instrument.price_precision
+    size = Quantity(_QUOTE_SIZE, instrument.size_precision)
+    ask = np.round(opens * (1.0 + slippage) + spread / 2.0, prec)
+    bid = np.round(opens * (1.0 - slippage) - spread / 2.0, prec)
+    return [
+        QuoteTick(
+            instrument.id,
+            Price(bid[i], prec),
+            Price(ask[i], prec),
+            size,
+            size,
+            int(opens_ns[i]) + OPEN_QUOTE_OFFSET_NS,
+            int(opens_ns[i]) + OPEN_QUOTE_OFFSET_NS,
+        )
+        for i in range(len(opens))
+    ]

@@ -1,0 +1,44 @@
+"""Configuration of `GauntletStrategyHost` (a NautilusTrader `StrategyConfig`: serializable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nautilus_trader.config import StrategyConfig
+
+
+class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
+    """Which Gauntlet strategy to host, on which instruments, and how to turn targets into orders.
+
+    `instrument_ids` are in panel column order (orders on one bar go in this order,
+    semantics.md §10); `columns` are the names the strategy sees for them (a single
+    instrument gets plain bars when `columns` is None).
+
+    `window`: bars kept for each `target` call. None keeps the whole history, which makes
+    every causal strategy's target identical to the full-history computation (the
+    built-ins' EMAs, Wilder RSI and held reversion/breakout states depend on all past
+    bars). An integer bounds the cost per bar; it is exact for strategies that look back
+    at most that many bars (sma_cross needs `slow`).
+
+    `execute_at`: "next_open" holds the decision made at bar t's close and executes it on
+    the next opening quote (the backtest feed's next-open fills); "bar_close" executes
+    immediately at the bar's close price (live and paper: the next tick is the market).
+    """
+
+    strategy_name: str
+    strategy_params: dict[str, Any] = {}  # noqa: RUF012  # msgspec copies defaults per instance
+    instrument_ids: list[str]
+    bar_types: list[str]
+    columns: list[str] | None = None
+    window: int | None = None
+    execute_at: str = "next_open"
+    size_mode: str = "equity"  # "equity" | "units" | "vol_target"
+    units: float = 1.0
+    long_only: bool = False
+    vol_target: float = 0.10
+    vol_window: int = 20
+    max_leverage: float = 1.0
+    periods_per_year: float = 252.0
+    round_to_lot: bool = False
+    max_notional_per_order: float | None = None  # quote currency; see GauntletStrategyHost
+    record_equity: bool = True

@@ -1,0 +1,260 @@
+"""Event-driven commands: `gauntlet check parity`, `gauntlet paper`, `gauntlet kill`.
+
+NautilusTrader, vectorbt and the research stack are imported inside the commands so
+`gauntlet --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gauntlet.cli.app import app, check_app, fail
+from gauntlet.cli.options import PluginOption, load_plugins, parse_params
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from research.parity import ParityReport
+
+RUNS_ROOT_ENV = "GAUNTLET_RUNS_DIR"
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
+]
+InstrumentOption = Annotated[
+    str | None, typer.Option(help="FX pair of the data, e.g. EUR/USD (default: from the file).")
+]
+
+
+def runs_root() -> Path:
+    return Path(os.environ.get(RUNS_ROOT_ENV, "runs")) / "paper"
+
+
+# -- parity -------------------------------------------------------------------------------
+
+
+@check_app.command("parity")
+def parity_command(
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    param: ParamOption = None,
+    instrument: InstrumentOption = None,
+    fill: Annotated[str, typer.Option(help="next_open | close")] = "next_open",
+    commission: Annotated[float, typer.Option(help="Fraction of notional.")] = 0.0,
+    spread: Annotated[float, typer.Option(help="Full spread in price units.")] = 0.0,
+    slippage: Annotated[float, typer.Option(help="Fraction of price.")] = 0.0,
+    plugin: PluginOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run the vectorized and the event-driven engine with matched settings; exit 1 when
+    their trades differ or the equity difference exceeds the documented bound."""
+    from research.engine.run import resolve_config
+    from research.parity import check_parity
+    from strategies import registry
+
+    if fill not in ("next_open", "close"):
+        fail(f"--fill must be next_open or close, got {fill!r}")
+    load_plugins(plugin)
+    built = registry.create(strategy, **parse_params(param))
+    config = resolve_config(
+        None, {"fill": fill, "commission": commission, "spread": spread, "slippage": slippage}
+    )
+    report = check_parity(built, _load(data, instrument), config, instrument=instrument)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), default=str))
+    else:
+        from rich.console import Console
+
+        Console().print(parity_table(report))
+    if not report.ok:
+        # Not typer.Exit: under `app(standalone_mode=False)` click returns its code instead
+        # of exiting, and `gauntlet.cli.app.main` ignores the return value.
+        sys.exit(1)
+
+
+def _load(data: Path, instrument: str | None) -> pd.DataFrame:
+    from research.data import load_bars
+
+    return load_bars(data, instrument=instrument)
+
+
+def parity_table(report: ParityReport) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"Parity: {report.strategy['strategy']} on {', '.join(report.instruments)}")
+    table.add_column("check", style="bold")
+    table.add_column("vectorized", justify="right")
+    table.add_column("event", justify="right")
+    table.add_column("verdict")
+    verdict = "[green]identical[/]" if report.trades_match else "[red]DIFFERENT[/]"
+    table.add_row("trades", str(report.trades_vectorized), str(report.trades_event), verdict)
+    for diff in report.differences[:20]:
+        table.add_row(
+            f"  trade {diff.trade} {diff.field}", diff.vectorized, diff.event, "[red]≠[/]"
+        )
+    within = abs(report.equity_difference) <= report.equity_bound
+    table.add_row(
+        "final equity",
+        f"{report.final_equity_vectorized:,.2f}",
+        f"{report.final_equity_event:,.2f}",
+        f"{'[green]' if within else '[red]'}Δ {report.equity_difference:+.4f} "
+        f"(bound ±{report.equity_bound:.4f})[/]",
+    )
+    return table
+
+
+# -- paper --------------------------------------------------------------------------------
+
+
+def parse_speed(speed: str) -> float:
+    """'max' → 0 (as fast as possible); otherwise a positive multiple of real time."""
+    if speed.strip().lower() == "max":
+        return 0.0
+    try:
+        value = float(speed)
+    except ValueError:
+        fail(f"--speed must be a positive number or 'max', got {speed!r}")
+    if not value > 0:
+        fail(f"--speed must be a positive number or 'max', got {speed!r}")
+    return value
+
+
+@app.command("paper")
+def paper_command(
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file replayed as the feed.")],
+    speed: Annotated[str, typer.Option(help="1 (real time), 60, ... or max.")] = "max",
+    param: ParamOption = None,
+    instrument: InstrumentOption = None,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default runs/paper/<id>).")] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: end of data).")
+    ] = None,
+    cash: Annotated[float, typer.Option(help="Starting cash.")] = 100_000.0,
+    commission: Annotated[float, typer.Option(help="Fraction of notional.")] = 0.0,
+    max_notional: Annotated[
+        float, typer.Option(help="Risk engine: max notional per order (quote currency).")
+    ] = 1_000_000.0,
+    max_order_rate: Annotated[
+        str, typer.Option(help="Risk engine: max submit rate, e.g. 100/00:00:01.")
+    ] = "100/00:00:01",
+    plugin: PluginOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
+) -> None:
+    """Paper-trade a strategy: live TradingNode, simulated venue, replayed data."""
+    import pandas as pd
+    from execution_engine.backtest import HostSpec
+    from execution_engine.instruments import fx_pair
+    from execution_engine.paper import PAPER_WINDOW, PaperSpec, run_paper
+    from execution_engine.risk import RiskLimits
+    from rich.console import Console
+
+    from research.engine.event import DEFAULT_INSTRUMENT
+    from research.metrics import periods_per_year
+    from strategies import registry
+
+    pace = parse_speed(speed)
+    if duration is not None and duration <= 0:
+        fail(f"--duration must be positive, got {duration}")
+    load_plugins(plugin)
+    built = registry.create(strategy, **parse_params(param))
+    bars = _load(data, instrument)
+    name = instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT
+    fx_pair(str(name))  # an unknown instrument fails here, before the node starts
+    run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    spec = PaperSpec(
+        host=HostSpec(
+            strategy_name=built.name,
+            strategy_params=built.params.model_dump(),
+            window=PAPER_WINDOW,
+            execute_at="bar_close",
+            periods_per_year=periods_per_year(pd.DatetimeIndex(bars.index)),
+        ),
+        frames={str(name): bars},
+        instrument_names={str(name): str(name)},
+        panel=False,
+        run_dir=run_dir,
+        speed=pace,
+        cash=cash,
+        commission=commission,
+        duration=duration,
+        risk=RiskLimits(max_order_submit_rate=max_order_rate, max_notional_per_order=max_notional),
+    )
+    console = Console()
+    console.print(f"paper: {strategy} on {name}, {len(bars):,} bars at speed {speed} → {run_dir}")
+    console.print(f"kill it with: gauntlet kill --run {run_dir}")
+    result = run_paper(spec, echo=None if quiet else EventPrinter(console))
+    console.print(
+        f"done: {result.orders} orders, {result.fills} fills, {result.denied} denied, "
+        f"final equity {result.final_equity:,.2f}, trading state {result.trading_state}"
+    )
+
+
+class EventPrinter:
+    """One line per order, fill, report or state change; position and P&L after each fill."""
+
+    def __init__(self, console: Any) -> None:
+        self._console = console
+        self._filled = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["kind"]
+        if kind == "mark":
+            if self._filled:
+                self._filled = False
+                self._console.print(
+                    f"  position {event['positions']}  equity {event['equity']:,.2f}"
+                )
+            return
+        if kind == "order":
+            self._console.print(
+                f"[cyan]order[/] {event['client_order_id']} {event['side']} "
+                f"{event['quantity']} {event['instrument']} (target {event['target']:+.2f})"
+            )
+        elif kind == "fill":
+            self._filled = True
+            self._console.print(
+                f"[green]fill[/]  {event['client_order_id']} {event['side']} "
+                f"{event['quantity']:,.0f} @ {event['price']}"
+            )
+        else:
+            detail = event.get("reason") or event.get("message") or event.get("state") or ""
+            self._console.print(f"[yellow]{kind}[/] {event.get('client_order_id') or ''} {detail}")
+
+
+# -- kill ---------------------------------------------------------------------------------
+
+
+@app.command("kill")
+def kill_command(
+    run: Annotated[
+        Path | None, typer.Option(help="Run folder of the paper node (default: the newest).")
+    ] = None,
+    state: Annotated[str, typer.Option(help="HALTED (default), REDUCING or ACTIVE.")] = "HALTED",
+) -> None:
+    """Move a running paper node to HALTED (or another trading state) within one bar."""
+    from execution_engine.risk import STATES, write_state
+
+    if state.upper() not in STATES:
+        fail(f"--state must be one of {', '.join(STATES)}, got {state!r}")
+    run_dir = run or newest_run(runs_root())
+    if not run_dir.is_dir():
+        fail(f"run folder not found: {run_dir}")
+    path = write_state(run_dir, state)
+    typer.echo(f"kill: {run_dir} → {state.upper()} ({path} is polled at every bar)")
+
+
+def newest_run(root: Path) -> Path:
+    runs = sorted(
+        (p for p in root.glob("*") if (p / "status.json").exists()),
+        key=lambda p: (p / "status.json").stat().st_mtime,
+    )
+    if not runs:
+        fail(f"no paper run found under {root}; pass --run DIR")
+    return runs[-1]

@@ -1,0 +1,346 @@
+"""`gauntlet sweep`, `gauntlet walkforward`, `gauntlet check lookahead`, `gauntlet report`.
+
+stdout carries only the result (a rich table, or exactly one JSON object with --json);
+progress bars and notes go to stderr. Heavy libraries are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gauntlet.cli.app import app, check_app, fail
+from gauntlet.cli.options import PluginOption, load_plugins, parse_params
+
+METHODS = ("grid", "random", "optuna")
+MODES = ("rolling", "anchored")
+
+GridOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--grid", "-g",
+        help="Swept parameter: name=v1,v2,... or name=low:high[:step] (inclusive); repeatable.",
+    ),
+]  # fmt: skip
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-p", help="Fixed strategy parameter key=value.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (tcp://host:port); env GAUNTLET_DASK_SCHEDULER."),
+]
+TrackOption = Annotated[bool, typer.Option("--track", help="Log the run to MLflow.")]
+TrackingUriOption = Annotated[
+    str | None,
+    typer.Option(help="MLflow tracking URI or store directory (default .gauntlet/mlruns)."),
+]
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        fail(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _space(grid: list[str] | None) -> dict[str, Any]:
+    from research.sweep import parse_dimension
+
+    if not grid:
+        fail("give at least one --grid name=values to sweep")
+    space: dict[str, Any] = {}
+    for text in grid:
+        name, dim = parse_dimension(text)
+        space[name] = dim
+    return space
+
+
+def _load(data: Path, instrument: str | None) -> Any:
+    from research.data import load_bars
+
+    return load_bars(data, instrument=instrument)
+
+
+def _config(fill: str | None, commission: float | None, spread: float | None,
+            slippage: float | None, cash: float | None, long_only: bool) -> Any:  # fmt: skip
+    from research.engine.run import resolve_config
+
+    overrides = {
+        "fill": fill, "commission": commission, "spread": spread, "slippage": slippage,
+        "cash": cash, "direction": "long_only" if long_only else None,
+    }  # fmt: skip
+    return resolve_config(None, {k: v for k, v in overrides.items() if v is not None})
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload, allow_nan=False, default=str))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if hasattr(value, "strftime"):
+        return str(value.strftime("%Y-%m-%d %H:%M"))
+    return str(value)
+
+
+def _metrics_table(frame: Any, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    Console().print(table)
+
+
+@app.command("sweep")
+def sweep_command(
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    grid: GridOption = None,
+    param: ParamOption = None,
+    method: Annotated[str, typer.Option(help="grid | random | optuna")] = "grid",
+    n_iter: Annotated[int, typer.Option(help="Draws for random / trials for optuna.")] = 50,
+    seed: Annotated[int, typer.Option(help="Random seed (random, optuna).")] = 0,
+    metric: Annotated[str, typer.Option(help="Sort by (and optimize) this metric.")] = "sharpe",
+    top: Annotated[int, typer.Option(help="Rows to show.")] = 10,
+    chunk_size: Annotated[int, typer.Option(help="Combinations per chunk (memory bound).")] = 16,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    scheduler: SchedulerOption = None,
+    instrument: Annotated[str | None, typer.Option(help="Instrument name of the data.")] = None,
+    fill: Annotated[str | None, typer.Option(help="next_open (default) | close")] = None,
+    commission: Annotated[float | None, typer.Option(help="Fraction of notional.")] = None,
+    spread: Annotated[float | None, typer.Option(help="Full spread in price units.")] = None,
+    slippage: Annotated[float | None, typer.Option(help="Fraction of price.")] = None,
+    cash: Annotated[float | None, typer.Option(help="Starting cash.")] = None,
+    long_only: Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the full table (CSV) here.")] = None,
+    heatmap: Annotated[
+        Path | None, typer.Option(help="Write a heatmap (HTML) of 2 params.")
+    ] = None,
+    track: TrackOption = False,
+    tracking_uri: TrackingUriOption = None,
+    plugin: PluginOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate a strategy over a parameter grid / random draws / Optuna trials."""
+    from research.sweep import sweep
+    from strategies import registry
+
+    _choice(method, METHODS, "--method")
+    load_plugins(plugin)
+    registry.get(strategy)
+    space = _space(grid)
+    fixed = parse_params(param)
+    config = _config(fill, commission, spread, slippage, cash, long_only)
+    if track:
+        from research.tracking import resolve_uri
+
+        resolve_uri(tracking_uri)  # an unusable store fails before any compute, not after
+    bars = _load(data, instrument)
+    result = sweep(
+        strategy,
+        bars,
+        space,
+        method=method,
+        n_iter=n_iter,
+        seed=seed,
+        fixed=fixed,
+        config=config,
+        chunk_size=chunk_size,
+        workers=workers,
+        scheduler=scheduler,
+        metric=metric,
+        progress=sys.stderr.isatty(),
+    )
+    result.sorted(metric)  # unknown metric → one line before anything is written
+    if out is not None and result.completed:
+        result.sorted(metric).drop(columns=["params"]).to_csv(out, index=False)
+    if heatmap is not None:
+        if len(space) != 2:
+            fail(f"--heatmap needs exactly 2 swept parameters, got {len(space)}")
+        x, y = list(space)
+        result.heatmap(x, y, metric).write_html(heatmap, include_plotlyjs="inline")
+    payload = result.to_dict(metric, top)
+    if track and result.completed:
+        from research.tracking import log_sweep
+
+        payload["mlflow_run_id"] = log_sweep(result, metric=metric, uri=tracking_uri)
+    _report_sweep(result, payload, metric, top, as_json)
+    if result.interrupted:
+        typer.echo(
+            f"gauntlet: interrupted: kept {result.completed} of {result.total} combinations",
+            err=True,
+        )
+        sys.exit(130)  # not typer.Exit: main() runs click with standalone_mode=False, which
+        # turns Exit into a return value that main() drops (the exit status would be 0)
+
+
+def _report_sweep(
+    result: Any, payload: dict[str, Any], metric: str, top: int, as_json: bool
+) -> None:
+    if result.rejected:
+        typer.echo(f"skipped {len(result.rejected)} parameter sets the strategy rejects "
+                   f"(e.g. {result.rejected[0][1]})", err=True)  # fmt: skip
+    if as_json:
+        _emit(payload)
+        return
+    if not result.completed:
+        typer.echo("no combination finished", err=True)
+        return
+    cols = [*result.param_names, "trades", "total_return", "sharpe", "sortino", "max_drawdown"]
+    if metric not in cols:
+        cols.append(metric)
+    title = f"{result.strategy}: {result.completed}/{result.total} combinations, by {metric}"
+    _metrics_table(result.sorted(metric)[cols].head(top), title)
+
+
+@app.command("walkforward")
+def walkforward_command(
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    grid: GridOption = None,
+    param: ParamOption = None,
+    folds: Annotated[int, typer.Option(help="Out-of-sample folds.")] = 5,
+    mode: Annotated[str, typer.Option(help="rolling | anchored")] = "rolling",
+    ratio: Annotated[int, typer.Option(help="In-sample length / out-of-sample length.")] = 3,
+    metric: Annotated[str, typer.Option(help="In-sample selection metric.")] = "sharpe",
+    method: Annotated[str, typer.Option(help="grid | random | optuna")] = "grid",
+    n_iter: Annotated[int, typer.Option(help="Draws / trials per fold (random, optuna).")] = 50,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    chunk_size: Annotated[int, typer.Option(help="Combinations per chunk.")] = 16,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    scheduler: SchedulerOption = None,
+    instrument: Annotated[str | None, typer.Option(help="Instrument name of the data.")] = None,
+    equity_out: Annotated[
+        Path | None, typer.Option(help="Write stitched OOS equity (CSV).")
+    ] = None,
+    track: TrackOption = False,
+    tracking_uri: TrackingUriOption = None,
+    plugin: PluginOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Optimize in-sample and evaluate out-of-sample, fold by fold; stitched OOS equity."""
+    from research.walkforward import walk_forward
+    from strategies import registry
+
+    _choice(method, METHODS, "--method")
+    _choice(mode, MODES, "--mode")
+    load_plugins(plugin)
+    registry.get(strategy)
+    space = _space(grid)
+    if track:
+        from research.tracking import resolve_uri
+
+        resolve_uri(tracking_uri)
+    bars = _load(data, instrument)
+    result = walk_forward(
+        strategy,
+        bars,
+        space,
+        n_folds=folds,
+        mode=mode,
+        ratio=ratio,
+        metric=metric,
+        method=method,
+        n_iter=n_iter,
+        seed=seed,
+        fixed=parse_params(param),
+        chunk_size=chunk_size,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    if equity_out is not None:
+        result.oos_equity.to_csv(equity_out)
+    payload = result.to_dict()
+    if track:
+        from research.tracking import log_walkforward
+
+        payload["mlflow_run_id"] = log_walkforward(result, uri=tracking_uri)
+    if as_json:
+        _emit(payload)
+        return
+    cols = [
+        "fold",
+        "test_start",
+        "test_end",
+        *space,
+        f"is_{metric}",
+        "oos_sharpe",
+        "oos_total_return",
+    ]
+    _metrics_table(result.folds[cols], f"{strategy}: walk-forward ({mode}, {folds} folds)")
+    summary = ", ".join(f"{k}={v:.4g}" for k, v in result.oos_metrics.items())
+    typer.echo(f"stitched out-of-sample: {summary}")
+
+
+@check_app.command("lookahead")
+def lookahead_command(
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    param: ParamOption = None,
+    cuts: Annotated[int, typer.Option(help="Truncation points to test.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed for the random cut points.")] = 0,
+    instrument: Annotated[str | None, typer.Option(help="Instrument name of the data.")] = None,
+    plugin: PluginOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-run the strategy on truncated histories; exit 1 if any target changes (a leak)."""
+    from research.lookahead import check_lookahead
+    from strategies import registry
+
+    load_plugins(plugin)
+    built = registry.create(strategy, **parse_params(param))
+    bars = _load(data, instrument)
+    report = check_lookahead(built, bars, n_cuts=cuts, seed=seed)
+    if as_json:
+        _emit(report.to_dict())
+    first = report.first_leak
+    if first is None:
+        if not as_json:
+            typer.echo(f"{strategy}: no look-ahead found at {len(report.cuts)} cut points")
+        return
+    typer.echo(
+        f"gauntlet: look-ahead: {strategy} target at bar {first.first_bar} ({first.first_time}) "
+        f"changes when later bars are removed (max |diff| {first.max_abs_diff:.6g}, "
+        f"{len(report.leaks)} of {len(report.cuts)} cuts leak)",
+        err=True,
+    )
+    sys.exit(1)  # a failed check; see sweep_command for why not typer.Exit
+
+
+@app.command("report")
+def report_command(
+    run: Annotated[str, typer.Argument(help="MLflow run id, or a saved result file (.json).")],
+    out: Annotated[Path, typer.Option(help="Tearsheet HTML path.")] = Path("tearsheet.html"),
+    png: Annotated[Path | None, typer.Option(help="Also write a PNG tearsheet here.")] = None,
+    tracking_uri: TrackingUriOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the tearsheet of a logged backtest (MLflow run) or a saved result file."""
+    import tempfile
+
+    from research.saved import load_result
+    from research.tearsheet import write_tearsheet
+
+    source = Path(run)
+    with tempfile.TemporaryDirectory() as tmp:
+        if source.suffix == ".json" or source.exists():
+            result, close = load_result(source)
+        else:
+            from research.tracking import download_result
+
+            result, close = load_result(download_result(run, Path(tmp), uri=tracking_uri))
+    written = write_tearsheet(result, close, out, png)
+    if as_json:
+        _emit({"run": run, "html": str(written), "png": None if png is None else str(png),
+               **result.to_dict()})  # fmt: skip
+        return
+    typer.echo(f"tearsheet: {written}" + (f", {png}" if png else ""))

@@ -1,0 +1,297 @@
+"""The event-driven engine: the strategy hosted on NautilusTrader's BacktestEngine, its raw
+outputs turned into the same `BacktestResult` as the vectorized engine.
+
+What NautilusTrader decides: fills (price, time, quantity after lot rounding), fees (as
+`Money`, rounded to the account currency's minor unit), account balance and positions.
+What this module adds: the equity curve and positions the host marked at every bar close,
+trades booked from the fills with the same vectorbt position records the vectorized engine
+uses (so both engines define a trade identically), and `research.metrics`.
+
+Mapping of `BacktestConfig` onto the venue (execution_engine.backtest):
+- fill NEXT_OPEN → the host executes on the opening quote of the next bar; CLOSE → at the
+  signal bar's close. commission → instrument taker fee; commission_per_unit, spread,
+  slippage → fee model and opening quotes (semantics.md §6-7); financing → a simulation
+  module charging the account at each bar close (§8).
+- Quantities are whole units (FX size increment 1), rounded toward zero, whatever
+  `round_units` says: a venue cannot fill fractions. Prices are rounded to the instrument's
+  precision (5 decimals, 3 for JPY quotes). The account currency is the quote currency, so
+  prices and P&L are in the same unit as the vectorized engine's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from research.engine.config import BacktestConfig, Direction, FillAt, SizeMode
+from research.engine.result import BacktestResult
+from research.engine.trades import trades_frame
+from research.engine.vectorized import data_fingerprint
+from research.errors import ResearchInputError
+from research.metrics import compute_metrics, periods_per_year
+from strategies.bars import is_panel, validate_bars
+
+if TYPE_CHECKING:
+    from execution_engine.backtest import EventRun, HostSpec, VenueSpec
+
+    from strategies.base import Strategy
+
+FloatArray = npt.NDArray[np.float64]
+
+DEFAULT_INSTRUMENT = "EUR/USD"
+
+
+def run_event(
+    strategy: Strategy[Any],
+    bars: pd.DataFrame,
+    config: BacktestConfig,
+    *,
+    instrument: str | None = None,
+    window: int | None = None,
+    prob_slippage: float = 0.0,
+    latency_ns: int = 0,
+    max_notional_per_order: float | None = None,
+    targets: str = "per_bar",
+) -> BacktestResult:
+    """Backtest `strategy` on `bars` through NautilusTrader (engine="event").
+
+    `instrument` names the FX pair of single-instrument bars (default: bars.attrs
+    ["instrument"], else EUR/USD); panel columns must be pair names. `window` bounds the
+    host's history (None = all bars: exact for every causal strategy). `prob_slippage` and
+    `latency_ns` switch on NautilusTrader's fill and latency models. `targets`:
+    "per_bar" calls `target` at every bar close as a live node does; "precomputed" calls it
+    once over all bars and reads it bar by bar (same targets for a causal strategy, much
+    faster; see `GauntletStrategyHost.preload_targets`).
+    """
+    if targets not in ("per_bar", "precomputed"):
+        raise ResearchInputError(f"targets must be per_bar or precomputed, got {targets!r}")
+    from execution_engine.backtest import VenueSpec, run_backtest
+
+    validate_bars(bars)
+    if len(bars) < 2:
+        raise ResearchInputError("bars: the event engine needs at least 2 bars")
+    frames, names = _frames(bars, instrument)
+    ppy = config.periods_per_year or periods_per_year(pd.DatetimeIndex(bars.index))
+    venue = VenueSpec(
+        cash=config.cash,
+        commission=config.costs.commission,
+        commission_per_unit=config.costs.commission_per_unit,
+        spread=config.costs.spread,
+        slippage=config.costs.slippage,
+        financing_long=config.costs.financing_long,
+        financing_short=config.costs.financing_short,
+        periods_per_year=ppy,
+        prob_slippage=prob_slippage,
+        latency_ns=latency_ns,
+        max_notional_per_order=max_notional_per_order,
+    )
+    host = replace(host_spec(strategy, config, ppy, window), targets=targets)
+    run = _run(run_backtest, frames, names, host, venue, bars)
+    return _result(strategy, bars, config, run, list(frames), ppy)
+
+
+def host_spec(
+    strategy: Strategy[Any], config: BacktestConfig, ppy: float, window: int | None
+) -> HostSpec:
+    from execution_engine.backtest import HostSpec
+
+    return HostSpec(
+        strategy_name=strategy.name,
+        strategy_params=strategy.params.model_dump(),
+        window=window,
+        execute_at="next_open" if config.fill is FillAt.NEXT_OPEN else "bar_close",
+        size_mode=str(config.size_mode.value),
+        units=config.units,
+        long_only=config.direction is Direction.LONG_ONLY,
+        vol_target=config.vol_target,
+        vol_window=config.vol_window,
+        max_leverage=config.max_leverage,
+        periods_per_year=ppy,
+    )
+
+
+def _run(
+    run_backtest: Any,
+    frames: dict[str, pd.DataFrame],
+    names: dict[str, str],
+    host: HostSpec,
+    venue: VenueSpec,
+    bars: pd.DataFrame,
+) -> EventRun:
+    from execution_engine.bars import BarConversionError
+    from execution_engine.instruments import UnknownInstrumentError
+
+    try:
+        run: EventRun = run_backtest(frames, names, host, venue, panel=is_panel(bars))
+    except (UnknownInstrumentError, BarConversionError) as exc:
+        raise ResearchInputError(str(exc)) from None
+    return run
+
+
+def _frames(
+    bars: pd.DataFrame, instrument: str | None
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Column name → single-instrument bars, and column name → FX pair name."""
+    from execution_engine.instruments import UnknownInstrumentError, fx_pair
+
+    if not is_panel(bars):
+        name = instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT
+        if name == "asset":  # the vectorized engine's placeholder name
+            name = DEFAULT_INSTRUMENT
+        frames = {str(name): bars}
+    else:
+        columns = [str(c) for c in dict.fromkeys(bars.columns.get_level_values(0))]
+        frames = {c: pd.DataFrame(bars[c]) for c in columns}
+        _reject_missing_cells(frames)
+    try:
+        pairs = {col: fx_pair(col) for col in frames}
+    except UnknownInstrumentError as exc:
+        raise ResearchInputError(str(exc)) from None
+    currencies = {p.quote_currency.code for p in pairs.values()}
+    if len(currencies) > 1:
+        raise ResearchInputError(
+            "panel instruments must share one quote currency (the account's), got "
+            + ", ".join(sorted(currencies))
+        )
+    return frames, {col: col for col in frames}
+
+
+def _reject_missing_cells(frames: dict[str, pd.DataFrame]) -> None:
+    # The host decides once every instrument's bar for a time has arrived; a panel row with
+    # one instrument missing would never complete. Gaps in time (missing rows) are fine.
+    for name, frame in frames.items():
+        prices = frame[["open", "high", "low", "close"]].to_numpy(dtype=np.float64)
+        missing = np.isnan(prices).any(axis=1)
+        if missing.any():
+            row = int(np.argmax(missing))
+            raise ResearchInputError(
+                f"bars: {name} has no price at {frame.index[row]} (row {row}); the event "
+                "engine needs every instrument at every panel timestamp"
+            )
+
+
+def _result(
+    strategy: Strategy[Any],
+    bars: pd.DataFrame,
+    config: BacktestConfig,
+    run: EventRun,
+    columns: list[str],
+    ppy: float,
+) -> BacktestResult:
+    index = pd.DatetimeIndex(bars.index)
+    records = run.records
+    marks = pd.DatetimeIndex(pd.to_datetime(records.times_ns, utc=True))
+    equity = (
+        pd.Series(records.equity, index=marks).reindex(index).ffill().fillna(config.cash)
+    ).rename("equity")
+    position = pd.DataFrame(records.positions, index=marks, columns=columns).reindex(index)
+    position = position.ffill().fillna(0.0)
+    raw = pd.DataFrame(records.raw_targets, index=marks, columns=columns).reindex(index)
+    fills = fills_frame(records.events, index, run, columns)
+    trades = book_fills(fills, bars, columns)
+    closed = trades["status"].to_numpy() == "closed"
+    metrics = compute_metrics(
+        _floats(equity),
+        index,
+        _floats(position),
+        float((fills["size"].abs() * fills["price"]).sum()),
+        _floats(trades["pnl"])[closed],
+        len(trades),
+        ppy,
+    )
+    panel = is_panel(bars)
+    return BacktestResult(
+        strategy=strategy.spec,
+        config=config,
+        engine="event",
+        equity=equity,
+        returns=equity.pct_change().fillna(0.0).rename("returns"),
+        target=raw if panel else raw.iloc[:, 0].rename("target"),
+        position=position if panel else position.iloc[:, 0].rename(columns[0]),
+        trades=trades,
+        metrics=metrics,
+        data_fingerprint=data_fingerprint(bars),
+        extras={
+            "orders": fills,
+            "events": [e for e in records.events if e["kind"] not in ("order", "fill")],
+            "nautilus_orders": run.orders,
+            "account_currency": run.currency,
+            "size_mode": SizeMode(config.size_mode).value,
+        },
+    )
+
+
+def fills_frame(
+    events: list[dict[str, Any]], index: pd.DatetimeIndex, run: EventRun, columns: list[str]
+) -> pd.DataFrame:
+    """One row per fill: bar time, instrument column, signed size, price, fees."""
+    by_id = {i.id.value: col for i, col in zip(run.instruments, columns, strict=True)}
+    fills = [e for e in events if e["kind"] == "fill"]
+    ts = np.array([e["ts"] for e in fills], dtype=np.int64)
+    # A next-open fill is stamped open(t) + 1 ns and a bar-close fill close(t) = open(t) +
+    # interval, which equals open(t+1) on contiguous bars: one nanosecond back puts both on
+    # bar t's row.
+    rows = np.searchsorted(index.asi8, ts - 1, side="right") - 1
+    return pd.DataFrame(
+        {
+            "time": index[np.clip(rows, 0, len(index) - 1)],
+            "instrument": [by_id[e["instrument"]] for e in fills],
+            "size": [e["quantity"] * (1 if e["side"] == "BUY" else -1) for e in fills],
+            "price": [e["price"] for e in fills],
+            "fees": [e["commission"] for e in fills],
+        },
+        columns=["time", "instrument", "size", "price", "fees"],
+    )
+
+
+def book_fills(fills: pd.DataFrame, bars: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Trades from fills, booked by vectorbt exactly as the vectorized engine books orders.
+
+    Several fills of one instrument in one bar (partial fills) become one order at their
+    volume-weighted price; fees are passed as NautilusTrader charged them.
+    """
+    import vectorbt as vbt
+
+    index = pd.DatetimeIndex(bars.index)
+    close = _closes(bars, columns)
+    size = np.full((len(index), len(columns)), np.nan)
+    price = np.full_like(size, np.nan)
+    fees = np.zeros_like(size)
+    if len(fills):
+        grouped = fills.assign(notional=fills["size"] * fills["price"]).groupby(
+            ["time", "instrument"], sort=False
+        )
+        for (time, inst), group in grouped:
+            row, col = index.get_loc(time), columns.index(str(inst))
+            total = group["size"].sum()
+            size[row, col] = total
+            price[row, col] = group["notional"].sum() / total if total else group["price"].iloc[-1]
+            fees[row, col] = group["fees"].sum()
+    portfolio = vbt.Portfolio.from_orders(
+        pd.DataFrame(close, index=index, columns=columns),
+        size=size,
+        size_type="amount",
+        price=price,
+        fixed_fees=fees,
+        direction="both",
+        init_cash="auto",
+        cash_sharing=True,
+        group_by=True,
+        call_seq="default",
+    )
+    return trades_frame(portfolio, columns, index)
+
+
+def _floats(values: pd.Series | pd.DataFrame) -> FloatArray:
+    out: FloatArray = np.asarray(values.to_numpy(), dtype=np.float64)
+    return out
+
+
+def _closes(bars: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    if is_panel(bars):
+        return np.column_stack([bars[(c, "close")].to_numpy(np.float64) for c in columns])
+    return bars["close"].to_numpy(np.float64).reshape(-1, 1)

@@ -1,0 +1,105 @@
+"""`backtest(...)`: the one entry point to both engines.
+
+>>> from research import backtest
+>>> result = backtest("sma_cross", bars, params={"fast": 10, "slow": 30}, commission=1e-4)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from research.engine.config import BacktestConfig, Costs
+from research.errors import ResearchInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from research.engine.result import BacktestResult
+    from strategies.base import Strategy
+
+Engine = Literal["vectorized", "event"]
+ENGINES: tuple[str, ...] = ("vectorized", "event")
+
+
+def backtest(
+    strategy: Strategy[Any] | str,
+    bars: pd.DataFrame,
+    config: BacktestConfig | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+    engine: Engine = "vectorized",
+    instrument: str | None = None,
+    **config_overrides: Any,
+) -> BacktestResult:
+    """Backtest a strategy (object, or registered name + `params`) on bars.
+
+    `config_overrides` replace fields of `config` (or of the default config); cost fields
+    (commission, commission_per_unit, spread, slippage, financing_long, financing_short)
+    may be given flat. `instrument` names a single-instrument series in trades and results.
+    """
+    built = _build_strategy(strategy, params)
+    resolved = resolve_config(config, config_overrides)
+    if engine == "vectorized":
+        from research.engine.vectorized import run_vectorized
+
+        return run_vectorized(built, bars, resolved, instrument=instrument)
+    if engine == "event":
+        return _run_event(built, bars, resolved)
+    raise ResearchInputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+
+
+def resolve_config(config: BacktestConfig | None, overrides: dict[str, Any]) -> BacktestConfig:
+    """`config` (or the default) with `overrides` applied and validated."""
+    base = (config or BacktestConfig()).model_dump()
+    cost_fields = set(Costs.model_fields)
+    for key, value in overrides.items():
+        if key in cost_fields:
+            base["costs"][key] = value
+        elif key in BacktestConfig.model_fields:
+            base[key] = value
+        else:
+            known = ", ".join(sorted({*BacktestConfig.model_fields, *cost_fields} - {"costs"}))
+            raise ResearchInputError(f"unknown backtest setting {key!r} (known: {known})")
+    try:
+        return BacktestConfig.model_validate(base)
+    except ValidationError as err:
+        raise ResearchInputError(_describe(err)) from None
+
+
+def _describe(err: ValidationError) -> str:
+    parts = [
+        f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
+        for e in err.errors()
+    ]
+    return "invalid backtest config: " + "; ".join(parts)
+
+
+def _build_strategy(strategy: Strategy[Any] | str, params: dict[str, Any] | None) -> Strategy[Any]:
+    from strategies import registry
+    from strategies.base import Strategy
+
+    if isinstance(strategy, str):
+        return registry.create(strategy, **(params or {}))
+    if not isinstance(strategy, Strategy):
+        raise ResearchInputError(
+            f"strategy must be a Strategy or a registered name, got {type(strategy).__name__}"
+        )
+    if params:
+        raise ResearchInputError("params= only applies when the strategy is given by name")
+    return strategy
+
+
+def _run_event(
+    strategy: Strategy[Any], bars: pd.DataFrame, config: BacktestConfig
+) -> BacktestResult:
+    try:
+        module = importlib.import_module("research.engine.event")
+    except ModuleNotFoundError as err:
+        if err.name != "research.engine.event":
+            raise  # the event engine exists but one of its own imports is missing
+        raise ResearchInputError("event engine not available") from None
+    result: BacktestResult = module.run_event(strategy, bars, config)
+    return result

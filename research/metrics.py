@@ -1,0 +1,195 @@
+"""Performance metrics: pure functions over numpy arrays, one formula each.
+
+Notation: E_0..E_T is the equity at each bar close (T+1 bars), r_t the simple bar returns
+(r_0 = 0, r_t = E_t / E_{t-1} - 1, as in semantics.md §9), ppy the periods per year and
+`years` the calendar time spanned by the bars: (time_T - time_0) / 365.25 days.
+
+| metric | formula | annualization |
+|---|---|---|
+| total_return | E_T / E_0 - 1 | none |
+| cagr | (E_T / E_0) ** (1 / years) - 1; -1 if E_T <= 0 | calendar time (365.25-day years) |
+| volatility | std(r, ddof=1) · √ppy | √ppy |
+| sharpe | mean(r) / std(r, ddof=1) · √ppy (risk-free rate 0) | √ppy |
+| sortino | mean(r) · ppy / (√mean(min(r, 0)²) · √ppy) (empyrical's downside deviation) | √ppy |
+| max_drawdown | min_t (E_t / max_{s≤t} E_s - 1), a negative fraction (0 if never under water) | none |
+| calmar | cagr / abs(max_drawdown); NaN when max_drawdown = 0 | via cagr |
+| win_rate | #(closed trades with pnl > 0) / #closed trades | none |
+| profit_factor | Σ positive closed pnl / abs(Σ negative closed pnl); inf if no loss | none |
+| expectancy | mean pnl of closed trades (account currency) | none |
+| exposure | fraction of bars whose close position is non-zero (any instrument) | none |
+| turnover | Σ abs(traded notional) / mean(E) / years | per calendar year |
+| trades | number of trades, closed and still open (vectorbt's "Total Trades") | none |
+
+Undefined values are NaN (fewer than two returns, zero dispersion, no closed trade, zero
+elapsed time); `sortino` is +inf when returns are never negative and their mean is positive,
+like empyrical. The sweep kernel re-implements these formulas in numba and must match
+them to 1e-9, so each function is the plain formula above and nothing more.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from research.engine.result import Metrics
+
+FloatArray = npt.NDArray[np.float64]
+
+DAYS_PER_YEAR = 365.25
+TRADING_DAYS_PER_YEAR = 252.0
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def periods_per_year(index: pd.DatetimeIndex) -> float:
+    """Bars per year inferred from the index (semantics.md §11).
+
+    Median bar spacing of at least one day → 252 (daily bars and coarser are counted in
+    trading days); otherwise 252 × the median number of bars per UTC calendar day that
+    has bars (e.g. 24 for hourly bars traded around the clock).
+    """
+    if len(index) < 2:
+        return TRADING_DAYS_PER_YEAR
+    ns = index.asi8
+    if float(np.median(np.diff(ns))) >= _NS_PER_DAY:
+        return TRADING_DAYS_PER_YEAR
+    _, per_day = np.unique(ns // _NS_PER_DAY, return_counts=True)
+    return TRADING_DAYS_PER_YEAR * float(np.median(per_day))
+
+
+def years_elapsed(index: pd.DatetimeIndex) -> float:
+    """Calendar years between the first and the last bar (365.25-day years)."""
+    if len(index) < 2:
+        return 0.0
+    return float(index.asi8[-1] - index.asi8[0]) / _NS_PER_DAY / DAYS_PER_YEAR
+
+
+def simple_returns(equity: FloatArray) -> FloatArray:
+    """r_0 = 0, r_t = E_t / E_{t-1} - 1."""
+    out = np.zeros(len(equity))
+    out[1:] = equity[1:] / equity[:-1] - 1.0
+    return out
+
+
+def total_return(equity: FloatArray) -> float:
+    return float(equity[-1] / equity[0] - 1.0)
+
+
+def cagr(equity: FloatArray, years: float) -> float:
+    """(E_T / E_0) ** (1 / years) - 1; -1 once equity is wiped out; NaN for zero time."""
+    if years <= 0:
+        return math.nan
+    growth = equity[-1] / equity[0]
+    if growth <= 0:
+        return -1.0
+    return float(growth ** (1.0 / years) - 1.0)
+
+
+def volatility(returns: FloatArray, ppy: float) -> float:
+    """std(r, ddof=1) · √ppy."""
+    if len(returns) < 2:
+        return math.nan
+    return float(np.std(returns, ddof=1) * math.sqrt(ppy))
+
+
+def sharpe(returns: FloatArray, ppy: float) -> float:
+    """mean(r) / std(r, ddof=1) · √ppy with a zero risk-free rate; NaN if std is 0."""
+    if len(returns) < 2:
+        return math.nan
+    std = float(np.std(returns, ddof=1))
+    if std == 0:
+        return math.nan
+    return float(np.mean(returns)) / std * math.sqrt(ppy)
+
+
+def sortino(returns: FloatArray, ppy: float) -> float:
+    """Annualized mean over annualized downside deviation √mean(min(r, 0)²) · √ppy."""
+    if len(returns) < 2:
+        return math.nan
+    mean_annual = float(np.mean(returns)) * ppy
+    downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2))) * math.sqrt(ppy)
+    if downside == 0:
+        return math.inf if mean_annual > 0 else math.nan
+    return mean_annual / downside
+
+
+def max_drawdown(equity: FloatArray) -> float:
+    """min_t (E_t / running max E - 1): the deepest fall from a peak, ≤ 0."""
+    return float(np.min(equity / np.maximum.accumulate(equity) - 1.0))
+
+
+def calmar(cagr_value: float, max_drawdown_value: float) -> float:
+    """CAGR / abs(max drawdown); NaN without a drawdown (as empyrical)."""
+    if max_drawdown_value >= 0 or math.isnan(cagr_value):
+        return math.nan
+    return cagr_value / abs(max_drawdown_value)
+
+
+def win_rate(closed_pnl: FloatArray) -> float:
+    if len(closed_pnl) == 0:
+        return math.nan
+    return float(np.count_nonzero(closed_pnl > 0)) / len(closed_pnl)
+
+
+def profit_factor(closed_pnl: FloatArray) -> float:
+    """Gross profit / gross loss of closed trades; inf without losses, NaN without either."""
+    gains = float(closed_pnl[closed_pnl > 0].sum())
+    losses = -float(closed_pnl[closed_pnl < 0].sum())
+    if losses == 0:
+        return math.inf if gains > 0 else math.nan
+    return gains / losses
+
+
+def expectancy(closed_pnl: FloatArray) -> float:
+    if len(closed_pnl) == 0:
+        return math.nan
+    return float(np.mean(closed_pnl))
+
+
+def exposure(position: FloatArray) -> float:
+    """Fraction of bars holding a non-zero position; `position` is (bars, instruments)."""
+    if len(position) == 0:
+        return math.nan
+    return float(np.mean(np.any(position != 0, axis=1)))
+
+
+def turnover(traded_notional: float, equity: FloatArray, years: float) -> float:
+    """Traded notional per year in multiples of mean equity."""
+    if years <= 0:
+        return math.nan
+    return traded_notional / float(np.mean(equity)) / years
+
+
+def compute_metrics(
+    equity: FloatArray,
+    index: pd.DatetimeIndex,
+    position: FloatArray,
+    traded_notional: float,
+    closed_pnl: FloatArray,
+    n_trades: int,
+    ppy: float,
+) -> Metrics:
+    """All metrics of one backtest from its equity curve, positions and trades."""
+    returns = simple_returns(equity)
+    years = years_elapsed(index)
+    growth_rate = cagr(equity, years)
+    drawdown = max_drawdown(equity)
+    return Metrics(
+        trades=n_trades,
+        final_equity=float(equity[-1]),
+        total_return=total_return(equity),
+        cagr=growth_rate,
+        volatility=volatility(returns, ppy),
+        sharpe=sharpe(returns, ppy),
+        sortino=sortino(returns, ppy),
+        max_drawdown=drawdown,
+        calmar=calmar(growth_rate, drawdown),
+        win_rate=win_rate(closed_pnl),
+        profit_factor=profit_factor(closed_pnl),
+        expectancy=expectancy(closed_pnl),
+        exposure=exposure(position),
+        turnover=turnover(traded_notional, equity, years),
+        periods_per_year=ppy,
+    )

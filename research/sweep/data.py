@@ -1,0 +1,107 @@
+"""Bars and configuration in the flat numeric form the kernel reads, built once per sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from research.engine.config import BacktestConfig, FillAt, SizeMode
+from research.engine.targets import realized_vol
+from research.engine.vectorized import data_fingerprint
+from research.errors import ResearchInputError
+from research.metrics import periods_per_year, years_elapsed
+from research.sweep import kernel as kn
+from strategies.bars import is_panel, validate_bars
+
+
+def _field(bars: pd.DataFrame, name: str) -> np.ndarray:
+    if is_panel(bars):
+        frame = bars.xs(name, axis=1, level=-1)
+        return np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
+    return np.ascontiguousarray(bars[name].to_numpy(dtype=np.float64).reshape(-1, 1))
+
+
+@dataclass(frozen=True)
+class SweepData:
+    """Everything a worker needs besides the parameter sets; shipped once per worker."""
+
+    bars: pd.DataFrame
+    open_: np.ndarray  # (n, k)
+    close: np.ndarray  # (n, k)
+    sigma: np.ndarray  # (n, k), zeros unless SizeMode.VOL_TARGET
+    cfg: np.ndarray  # kernel configuration vector
+    periods_per_year: float
+    years: float  # calendar time spanned, for CAGR and turnover
+    cash: float
+    fingerprint: str
+
+    @property
+    def n_bars(self) -> int:
+        return int(self.close.shape[0])
+
+    @property
+    def panel(self) -> bool:
+        return bool(self.close.shape[1] > 1 or is_panel(self.bars))
+
+    def nbytes(self) -> int:
+        return int(
+            self.open_.nbytes
+            + self.close.nbytes
+            + self.sigma.nbytes
+            + self.bars.memory_usage().sum()
+        )
+
+
+def config_vector(config: BacktestConfig, ppy: float) -> np.ndarray:
+    c = config.costs
+    mode = {
+        SizeMode.EQUITY: kn.MODE_EQUITY,
+        SizeMode.UNITS: kn.MODE_UNITS,
+        SizeMode.VOL_TARGET: kn.MODE_VOL,
+    }
+    cfg = np.zeros(kn.N_CFG)
+    cfg[kn.C_CASH] = config.cash
+    cfg[kn.C_NEXT_OPEN] = float(config.fill == FillAt.NEXT_OPEN)
+    cfg[kn.C_COMMISSION] = c.commission
+    cfg[kn.C_PER_UNIT] = c.commission_per_unit
+    cfg[kn.C_SPREAD] = c.spread
+    cfg[kn.C_SLIPPAGE] = c.slippage
+    cfg[kn.C_FIN_LONG] = c.financing_long
+    cfg[kn.C_FIN_SHORT] = c.financing_short
+    cfg[kn.C_SIZE_MODE] = mode[config.size_mode]
+    cfg[kn.C_UNITS] = config.units
+    cfg[kn.C_ROUND] = float(config.round_units)
+    cfg[kn.C_VOL_TARGET] = config.vol_target
+    cfg[kn.C_MAX_LEV] = config.max_leverage
+    cfg[kn.C_LONG_ONLY] = float(config.direction == "long_only")
+    cfg[kn.C_DT] = 1.0 / ppy
+    return cfg
+
+
+def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepData:
+    config = config or BacktestConfig()
+    validate_bars(bars)
+    if len(bars) < 2:
+        raise ResearchInputError(f"a sweep needs at least 2 bars, got {len(bars)}")
+    index = pd.DatetimeIndex(bars.index)
+    ppy = config.periods_per_year or periods_per_year(index)
+    close = _field(bars, "close")
+    if config.size_mode == SizeMode.VOL_TARGET:
+        # The engine's own σ_t (semantics.md §2), so vol-scaled targets are bit-identical.
+        sigma = np.ascontiguousarray(realized_vol(close, config.vol_window, ppy))
+    else:
+        sigma = np.zeros_like(close)
+    years = years_elapsed(index)
+    return SweepData(
+        bars,
+        _field(bars, "open"),
+        close,
+        sigma,
+        config_vector(config, ppy),
+        ppy,
+        float(years),
+        config.cash,
+        data_fingerprint(bars),
+    )

@@ -1,0 +1,105 @@
+"""Where chunks run: in-process, local worker processes, or an existing Dask cluster.
+
+Results are identical whichever is used: the same `evaluate_chunk` runs on the same data.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+import numpy as np
+
+from research.errors import ResearchInputError
+from research.sweep.data import SweepData
+from research.sweep.evaluate import SharedAverages, evaluate_chunk
+
+SCHEDULER_ENV = "GAUNTLET_DASK_SCHEDULER"
+
+Chunk = Sequence[dict[str, Any]]
+Done = tuple[int, np.ndarray]
+
+
+class SchedulerUnreachableError(ResearchInputError):
+    """The Dask scheduler address given could not be connected to."""
+
+
+# Per-process state of a local worker: the bars (and shared averages) arrive once, at fork.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(data: SweepData, shared: SharedAverages | None) -> None:
+    # Ctrl-C is the parent's to handle: it keeps the finished chunks and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER["data"] = data
+    _WORKER["shared"] = shared
+
+
+def _run_in_worker(strategy: str, chunk: Chunk) -> np.ndarray:
+    return evaluate_chunk(strategy, chunk, _WORKER["data"], _WORKER["shared"])
+
+
+def scheduler_address(explicit: str | None) -> str | None:
+    return explicit or os.environ.get(SCHEDULER_ENV) or None
+
+
+def run_local(
+    strategy: str,
+    chunks: Sequence[Chunk],
+    data: SweepData,
+    workers: int,
+    shared: SharedAverages | None,
+) -> Iterator[Done]:
+    if workers <= 1 or len(chunks) <= 1:
+        for i, chunk in enumerate(chunks):
+            yield i, evaluate_chunk(strategy, chunk, data, shared)
+        return
+    # fork: workers inherit the bars copy-on-write instead of unpickling them.
+    ctx = multiprocessing.get_context("fork")
+    init = (data, shared)
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init)
+    try:
+        futures = {pool.submit(_run_in_worker, strategy, c): i for i, c in enumerate(chunks)}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+    finally:
+        # On Ctrl-C: queued chunks are dropped, running ones finish (at most one per worker).
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def connect(address: str, timeout: float = 5.0) -> Any:
+    """A distributed.Client for `address`; an unreachable scheduler is a one-line error."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]  # distributed is untyped
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachableError(
+            f"cannot reach Dask scheduler at {address}: {exc}"
+        ) from None
+
+
+def run_dask(
+    strategy: str, chunks: Sequence[Chunk], data: SweepData, client: Any
+) -> Iterator[Done]:
+    """Chunks as tasks on the cluster; the bars are scattered to every worker once."""
+    from distributed import as_completed as dask_completed
+
+    try:
+        shared = client.scatter(data, broadcast=True)
+        futures: dict[Any, int] = {}
+        for i, chunk in enumerate(chunks):
+            fut = client.submit(evaluate_chunk, strategy, list(chunk), shared, pure=False)
+            futures[fut] = i
+        try:
+            done = dask_completed(list(futures), loop=client.loop)  # type: ignore[no-untyped-call]  # distributed is untyped
+            for fut in done:
+                yield futures[fut], fut.result()
+        finally:
+            client.cancel(list(futures))
+    finally:
+        client.close()

@@ -1,0 +1,323 @@
+"""The fused sweep kernel: target positions → simulation (semantics.md) → metric accumulators.
+
+One call simulates one parameter combination bar by bar and keeps only O(instruments) state
+plus a fixed row of running sums (Σr, Σr², drawdown peak, trade statistics), so a
+sweep never materializes a bars × combinations matrix. Targets come either from a precomputed
+target matrix (any strategy) or, for moving-average crossovers, from two columns of a shared
+moving-average matrix (so each window is computed once per chunk, not once per combination).
+
+Written by hand in numba because no library simulates "trade when the processed target
+changes, size on equity at the execution price, pro-rata trade accounting" without first
+materializing per-combination order and position matrices (vectorbt's from_orders does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Indices into the accumulator row written by `simulate`.
+A_FINAL_EQUITY = 0
+A_RET_SUM = 1  # Σ r over all bars (the first bar's return is 0)
+A_RET_SQ = 2  # Σ r²
+A_DOWN_SQ = 3  # Σ min(r, 0)²
+A_MAX_DD = 4  # most negative equity / running peak − 1
+A_EXPOSED = 5  # bars with a non-zero position (any instrument) at the close
+A_NOTIONAL = 6  # Σ |order| · fill price
+A_EQUITY_SUM = 7  # Σ equity at the close
+A_CLOSED = 8  # closed trades
+A_WINS = 9  # closed trades with pnl > 0
+A_GROSS_WIN = 10  # Σ positive closed-trade pnl
+A_GROSS_LOSS = 11  # Σ |negative closed-trade pnl|
+A_PNL_SUM = 12  # Σ closed-trade pnl
+A_OPEN = 13  # trades still open at the end
+A_OPEN_WINS = 14
+A_OPEN_GROSS_WIN = 15
+A_OPEN_GROSS_LOSS = 16
+A_OPEN_PNL_SUM = 17
+A_BARS = 18
+A_FIRST_EQUITY = 19  # E_0: returns and growth are relative to it (research.metrics)
+N_ACC = 20
+
+# Indices into the float configuration vector (built by `config_vector`).
+C_CASH = 0
+C_NEXT_OPEN = 1
+C_COMMISSION = 2
+C_PER_UNIT = 3
+C_SPREAD = 4
+C_SLIPPAGE = 5
+C_FIN_LONG = 6
+C_FIN_SHORT = 7
+C_SIZE_MODE = 8  # 0 equity, 1 units, 2 vol target
+C_UNITS = 9
+C_ROUND = 10
+C_VOL_TARGET = 11
+C_MAX_LEV = 12
+C_LONG_ONLY = 13
+C_DT = 14  # 1 / periods_per_year
+N_CFG = 15
+
+MODE_EQUITY = 0.0
+MODE_UNITS = 1.0
+MODE_VOL = 2.0
+
+
+@njit(cache=True, inline="always")  # hot: called per bar
+def _processed(
+    raw: float, sigma: float, long_only: bool, vol_mode: bool, vol_target: float, max_lev: float
+) -> float:
+    """semantics.md §1-2: NaN → flat, long-only clip, volatility scaling."""
+    f = 0.0 if np.isnan(raw) else raw
+    if long_only:
+        f = min(max(f, 0.0), 1.0)
+    if vol_mode:
+        if np.isnan(sigma) or sigma == 0.0:
+            return 0.0
+        # f · (vol_target / σ), in this order, exactly as research.engine.targets does it.
+        f = min(max(f * (vol_target / sigma), -max_lev), max_lev)
+    return f
+
+
+@njit(cache=True)
+def _close_trade(acc: np.ndarray, pnl: float, at_end: bool) -> None:
+    base = A_OPEN if at_end else A_CLOSED
+    acc[base] += 1.0
+    acc[base + 4] += pnl
+    if pnl > 0.0:
+        acc[base + 1] += 1.0
+        acc[base + 2] += pnl
+    elif pnl < 0.0:
+        acc[base + 3] -= pnl
+
+
+@njit(cache=True)
+def _book_fill(
+    j: int, old: float, new: float, fill: float, fee: float, trade: np.ndarray, acc: np.ndarray
+) -> None:
+    """Trade accounting for one fill on instrument j. trade[j] = (avg entry, realized pnl,
+    fees so far) of its open trade; a flip closes one trade and opens the opposite one, the
+    order's fee being split pro rata between the two legs."""
+    if old != 0.0 and (new == 0.0 or (old > 0.0) != (new > 0.0)):
+        close_share = abs(old) / abs(new - old)
+        pnl = trade[j, 1] + (fill - trade[j, 0]) * old - trade[j, 2] - fee * close_share
+        _close_trade(acc, pnl, False)
+        trade[j, 0] = fill
+        trade[j, 1] = 0.0
+        trade[j, 2] = fee * (1.0 - close_share)
+    elif old == 0.0:
+        trade[j, 0] = fill
+        trade[j, 1] = 0.0
+        trade[j, 2] = fee
+    elif abs(new) > abs(old):  # scale in: size-weighted average entry
+        trade[j, 0] = (trade[j, 0] * abs(old) + fill * abs(new - old)) / abs(new)
+        trade[j, 2] += fee
+    else:  # scale out: realize the exited part at this fill
+        trade[j, 1] += (fill - trade[j, 0]) * (old - new)
+        trade[j, 2] += fee
+
+
+@njit(cache=True)
+def _execute(
+    j: int,
+    f: float,
+    p_row: np.ndarray,
+    cash: float,
+    pos: np.ndarray,
+    cfg: np.ndarray,
+    trade: np.ndarray,
+    acc: np.ndarray,
+) -> float:
+    """semantics.md §5-7: trade instrument j to fraction f at execution prices p_row; returns cash."""
+    p = p_row[j]
+    if cfg[C_SIZE_MODE] == MODE_UNITS:
+        desired = f * cfg[C_UNITS]
+    else:
+        equity = cash
+        for i in range(pos.shape[0]):
+            equity += pos[i] * p_row[i]
+        desired = f * equity / p
+    if cfg[C_ROUND] > 0.5:
+        desired = np.trunc(desired)
+    order = desired - pos[j]
+    if order == 0.0:
+        return cash
+    half = cfg[C_SPREAD] / 2.0
+    fill = p * (1.0 + cfg[C_SLIPPAGE]) + half if order > 0 else p * (1.0 - cfg[C_SLIPPAGE]) - half
+    fee = cfg[C_COMMISSION] * abs(order) * fill + cfg[C_PER_UNIT] * abs(order)
+    _book_fill(j, pos[j], desired, fill, fee, trade, acc)
+    acc[A_NOTIONAL] += abs(order) * fill
+    pos[j] = desired
+    return float(cash - (order * fill + fee))  # same association as research.engine.kernel
+
+
+@njit(cache=True, inline="always")  # hot: called per bar
+def _target_at(
+    t: int, j: int, target: np.ndarray, ma: np.ndarray, fast: int, slow: int, short: float
+) -> float:
+    """The strategy's raw target: from the target matrix, or a crossover of two MA columns
+    (the exact rule of strategies.builtin.crossover: +1 if fast > slow else `short`)."""
+    if fast < 0:
+        return float(target[t, j])
+    a = ma[t, fast]
+    b = ma[t, slow]
+    if np.isnan(a) or np.isnan(b):
+        return np.nan
+    return 1.0 if a > b else short
+
+
+@njit(cache=True)
+def simulate(
+    open_: np.ndarray,
+    close: np.ndarray,
+    sigma: np.ndarray,
+    target: np.ndarray,
+    ma: np.ndarray,
+    fast: int,
+    slow: int,
+    short: float,
+    cfg: np.ndarray,
+    acc: np.ndarray,
+    equity_out: np.ndarray,
+    pos_out: np.ndarray,
+    write: bool,
+) -> None:
+    """Run one combination over all bars; fill `acc` (and the series if `write`)."""
+    n, k = close.shape
+    pos = np.zeros(k)
+    prev_f = np.zeros(k)
+    pending = np.full(k, np.nan)
+    trade = np.zeros((k, 3))
+    cash = cfg[C_CASH]
+    next_open = cfg[C_NEXT_OPEN] > 0.5
+    long_only = cfg[C_LONG_ONLY] > 0.5
+    vol_mode = cfg[C_SIZE_MODE] == MODE_VOL
+    vol_target = cfg[C_VOL_TARGET]
+    max_lev = cfg[C_MAX_LEV]
+    financed = cfg[C_FIN_LONG] != 0.0 or cfg[C_FIN_SHORT] != 0.0
+    acc[:] = 0.0
+    # Per-bar statistics live in local scalars (registers), not in `acc`, which numba
+    # must assume may alias the other arrays; they are stored once at the end.
+    peak = -np.inf  # the running max of the equity series itself (a cummax)
+    prev_eq = cash
+    first_eq = cash
+    sum_r = 0.0
+    sum_r2 = 0.0
+    down_sq = 0.0
+    max_dd = 0.0
+    exposed_bars = 0.0
+    equity_sum = 0.0
+    for t in range(n):
+        if next_open:
+            for j in range(k):
+                if not np.isnan(pending[j]):
+                    cash = _execute(j, pending[j], open_[t], cash, pos, cfg, trade, acc)
+                    pending[j] = np.nan
+        for j in range(k):
+            raw = _target_at(t, j, target, ma, fast, slow, short)
+            f = _processed(raw, sigma[t, j], long_only, vol_mode, vol_target, max_lev)
+            if f != prev_f[j]:
+                prev_f[j] = f
+                if next_open:
+                    pending[j] = f
+                else:
+                    cash = _execute(j, f, close[t], cash, pos, cfg, trade, acc)
+        exposed = False
+        charge = 0.0
+        value = 0.0
+        for j in range(k):
+            notional = pos[j] * close[t, j]
+            value += notional
+            if pos[j] != 0.0:  # semantics.md §8: financing on the notional held at the close
+                exposed = True
+                if financed:
+                    rate = cfg[C_FIN_LONG] if pos[j] > 0 else cfg[C_FIN_SHORT]
+                    charge += notional * rate * cfg[C_DT]
+        cash -= charge
+        equity = cash + value
+        if t == 0:
+            first_eq = equity
+            r = 0.0
+        else:
+            r = equity / prev_eq - 1.0
+        prev_eq = equity
+        # Plain sums, not Welford: Welford's division sits on the loop-carried path and
+        # halves the speed; for bar returns mean² ≪ variance, so S2 − S1²/n loses nothing.
+        sum_r += r
+        sum_r2 += r * r
+        # min(r, 0) without a branch (exact: r − |r| = 2r or 0): the sign of r is a coin
+        # flip, and the mispredicted branch used to cost half of the kernel's time.
+        neg = 0.5 * (r - abs(r))
+        down_sq += neg * neg
+        peak = max(peak, equity)
+        max_dd = min(max_dd, equity / peak - 1.0)
+        if exposed:
+            exposed_bars += 1.0
+        equity_sum += equity
+        if write:
+            equity_out[t] = equity
+            for j in range(k):
+                pos_out[t, j] = pos[j]
+    for j in range(k):
+        if pos[j] != 0.0:
+            last = close[n - 1, j]
+            pnl = trade[j, 1] + (last - trade[j, 0]) * pos[j] - trade[j, 2]
+            _close_trade(acc, pnl, True)
+    acc[A_FIRST_EQUITY] = first_eq
+    acc[A_FINAL_EQUITY] = prev_eq
+    acc[A_RET_SUM] = sum_r
+    acc[A_RET_SQ] = sum_r2
+    acc[A_DOWN_SQ] = down_sq
+    acc[A_MAX_DD] = max_dd
+    acc[A_EXPOSED] = exposed_bars
+    acc[A_EQUITY_SUM] = equity_sum
+    acc[A_BARS] = n
+
+
+@njit(cache=True)
+def sweep_targets(
+    open_: np.ndarray, close: np.ndarray, sigma: np.ndarray, targets: np.ndarray, cfg: np.ndarray
+) -> np.ndarray:
+    """Accumulators for several precomputed targets: targets[c] is an (n, k) matrix."""
+    out = np.zeros((targets.shape[0], N_ACC))
+    dummy_ma = np.zeros((1, 1))
+    eq = np.zeros(0)
+    ps = np.zeros((0, 0))
+    for c in range(targets.shape[0]):
+        simulate(open_, close, sigma, targets[c], dummy_ma, -1, -1, 0.0, cfg, out[c], eq, ps, False)
+    return out
+
+
+@njit(cache=True)
+def sweep_crossover(
+    open_: np.ndarray,
+    close: np.ndarray,
+    sigma: np.ndarray,
+    ma: np.ndarray,
+    fast_col: np.ndarray,
+    slow_col: np.ndarray,
+    short: np.ndarray,
+    cfg: np.ndarray,
+) -> np.ndarray:
+    """Accumulators for moving-average crossovers: combination c compares ma[:, fast_col[c]]
+    with ma[:, slow_col[c]]; targets are never materialized. Single instrument (k = 1)."""
+    out = np.zeros((fast_col.shape[0], N_ACC))
+    dummy_t = np.zeros((1, 1))
+    eq = np.zeros(0)
+    ps = np.zeros((0, 0))
+    for c in range(fast_col.shape[0]):
+        simulate(
+            open_,
+            close,
+            sigma,
+            dummy_t,
+            ma,
+            fast_col[c],
+            slow_col[c],
+            short[c],
+            cfg,
+            out[c],
+            eq,
+            ps,
+            False,
+        )
+    return out

@@ -1,0 +1,74 @@
+"""Metrics from the kernel's accumulator rows, vectorized over combinations.
+
+The formulas are exactly those of research.metrics (see its docstring table), restated over
+running sums instead of full series — which is what lets the sweep skip the series:
+mean/std of returns from Σr and Σr², max drawdown from a running peak,
+trade statistics from per-trade pnl sums. NaN/inf conventions follow research.metrics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from research.sweep import kernel as kn
+
+METRIC_COLUMNS: tuple[str, ...] = (
+    "trades", "final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino",
+    "max_drawdown", "calmar", "win_rate", "profit_factor", "expectancy", "exposure", "turnover",
+    "periods_per_year",
+)  # fmt: skip
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, when_zero: np.ndarray | float) -> np.ndarray:
+    """num / den, `when_zero` where den == 0."""
+    safe = np.where(den != 0, den, 1.0)
+    return np.where(den != 0, num / safe, when_zero)
+
+
+def _cagr(growth: np.ndarray, years: float) -> np.ndarray:
+    if years <= 0:
+        return np.full_like(growth, np.nan)
+    positive = np.where(growth > 0, growth, 1.0)
+    return np.where(growth > 0, positive ** (1.0 / years) - 1.0, -1.0)
+
+
+def finalize(acc: np.ndarray, ppy: float, years: float) -> pd.DataFrame:
+    """One row of metrics per accumulator row (see research.metrics for each formula)."""
+    n = acc[:, kn.A_BARS]
+    first, final = acc[:, kn.A_FIRST_EQUITY], acc[:, kn.A_FINAL_EQUITY]
+    mean = acc[:, kn.A_RET_SUM] / n
+    enough = n >= 2
+    m2 = np.maximum(acc[:, kn.A_RET_SQ] - acc[:, kn.A_RET_SUM] * mean, 0.0)  # Σ(r − mean)²
+    std = np.sqrt(_ratio(m2, n - 1, np.nan))
+    growth = final / first
+    cagr = _cagr(growth, years)
+    downside = np.sqrt(acc[:, kn.A_DOWN_SQ] / n) * np.sqrt(ppy)
+    mean_annual = mean * ppy
+    no_downside = np.where(mean_annual > 0, np.inf, np.nan)
+    mdd = acc[:, kn.A_MAX_DD]
+    closed = acc[:, kn.A_CLOSED]
+    gross_win, gross_loss = acc[:, kn.A_GROSS_WIN], acc[:, kn.A_GROSS_LOSS]
+    no_loss = np.where(gross_win > 0, np.inf, np.nan)
+    mean_equity = acc[:, kn.A_EQUITY_SUM] / n
+    out = {
+        "trades": (closed + acc[:, kn.A_OPEN]).astype(np.int64),
+        "final_equity": final,
+        "total_return": growth - 1.0,
+        "cagr": cagr,
+        "volatility": np.where(enough, std * np.sqrt(ppy), np.nan),
+        "sharpe": np.where(enough, _ratio(mean, std, np.nan) * np.sqrt(ppy), np.nan),
+        "sortino": np.where(enough, _ratio(mean_annual, downside, no_downside), np.nan),
+        "max_drawdown": mdd,
+        "calmar": np.where(
+            (mdd < 0) & ~np.isnan(cagr), cagr / np.where(mdd < 0, -mdd, 1.0), np.nan
+        ),
+        "win_rate": _ratio(acc[:, kn.A_WINS], closed, np.nan),
+        "profit_factor": _ratio(gross_win, gross_loss, no_loss),
+        "expectancy": _ratio(acc[:, kn.A_PNL_SUM], closed, np.nan),
+        "exposure": acc[:, kn.A_EXPOSED] / n,
+        "turnover": acc[:, kn.A_NOTIONAL] / mean_equity / years if years > 0 else np.nan,
+        "periods_per_year": np.full_like(final, ppy),
+    }
+    with np.errstate(all="ignore"):
+        return pd.DataFrame(out)

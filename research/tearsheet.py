@@ -1,0 +1,218 @@
+"""Tearsheet: a self-contained HTML report (plotly JS inlined once) and a PNG for CI artifacts.
+
+Panels: equity vs buy-and-hold, underwater drawdown, monthly returns heatmap, rolling Sharpe,
+trade P&L distribution, gross exposure.
+
+PNG export uses matplotlib, not kaleido: plotly 5 (pinned < 6 by vectorbt 1.0) only speaks
+the kaleido 0.x API, while the installed kaleido 1.x needs plotly >= 6.1 and a Chrome binary.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research.engine.result import BacktestResult
+from research.errors import ResearchInputError
+
+
+@dataclass(frozen=True)
+class TearsheetData:
+    """The series a tearsheet draws, derived once from a result and its close prices."""
+
+    title: str
+    equity: pd.Series
+    benchmark: pd.Series  # buy-and-hold equity, same start value
+    drawdown: pd.Series
+    monthly: pd.DataFrame  # year × month returns
+    rolling_sharpe: pd.Series
+    trade_pnl: np.ndarray
+    exposure: pd.Series  # Σ |position · close| / equity
+    metrics: dict[str, Any]
+
+
+def buy_and_hold(close: pd.Series | pd.DataFrame, start_value: float) -> pd.Series:
+    """Equal-weight buy-and-hold of the instruments, starting at `start_value`."""
+    rel = close / close.iloc[0]
+    curve = rel.mean(axis=1) if isinstance(rel, pd.DataFrame) else rel
+    return (curve * start_value).rename("buy_and_hold")
+
+
+def close_prices(bars: pd.DataFrame) -> pd.Series | pd.DataFrame:
+    if isinstance(bars.columns, pd.MultiIndex):
+        return bars.xs("close", axis=1, level=-1)
+    return bars["close"]
+
+
+def monthly_returns(equity: pd.Series) -> pd.DataFrame:
+    month_end = equity.resample("ME").last().dropna()
+    start = pd.Series([equity.iloc[0]], index=[month_end.index[0] - pd.offsets.MonthEnd(1)])
+    returns = pd.concat([start, month_end]).pct_change().dropna()
+    when = pd.DatetimeIndex(returns.index)
+    table = pd.DataFrame({"year": when.year, "month": when.month, "ret": returns.to_numpy()})
+    return table.pivot(index="year", columns="month", values="ret")
+
+
+def tearsheet_data(result: BacktestResult, close: pd.Series | pd.DataFrame) -> TearsheetData:
+    equity = result.equity
+    if len(equity) < 2:
+        raise ResearchInputError("a tearsheet needs at least 2 bars of equity")
+    ppy = result.metrics.periods_per_year
+    window = int(max(2, min(len(equity) // 4, round(ppy / 4))))  # about a quarter
+    returns = result.returns
+    roll = returns.rolling(window)
+    rolling_sharpe = (roll.mean() / roll.std() * np.sqrt(ppy)).rename(f"Sharpe ({window} bars)")
+    notional = (result.position * close).abs()
+    gross = notional.sum(axis=1) if isinstance(notional, pd.DataFrame) else notional
+    spec = result.strategy
+    return TearsheetData(
+        title=f"{spec.get('strategy', '?')} {spec.get('params', {})}",
+        equity=equity,
+        benchmark=buy_and_hold(close, float(equity.iloc[0])),
+        drawdown=(equity / equity.cummax() - 1.0).rename("drawdown"),
+        monthly=monthly_returns(equity),
+        rolling_sharpe=rolling_sharpe,
+        trade_pnl=result.trades["pnl"].to_numpy(dtype=np.float64),
+        exposure=(gross / equity).rename("exposure"),
+        metrics=result.metrics.model_dump(),
+    )
+
+
+MAX_POINTS = 5_000  # per line: keeps a million-bar tearsheet a few MB and fast to open
+
+
+def _thin(series: pd.Series) -> pd.Series:
+    """Every k-th point (and the last), so a line stays readable and the file small."""
+    step = max(1, -(-len(series) // MAX_POINTS))  # ceil: at most MAX_POINTS (+ the last)
+    if step == 1:
+        return series
+    picked = series.iloc[::step]
+    return (
+        pd.concat([picked, series.iloc[[-1]]]) if picked.index[-1] != series.index[-1] else picked
+    )
+
+
+def figures(data: TearsheetData) -> list[tuple[str, Any]]:
+    import plotly.graph_objects as go
+
+    equity, bench, drawdown = _thin(data.equity), _thin(data.benchmark), _thin(data.drawdown)
+    sharpe, exposure = _thin(data.rolling_sharpe), _thin(data.exposure)
+    eq = go.Figure([
+        go.Scatter(x=equity.index, y=equity, name="strategy"),
+        go.Scatter(x=bench.index, y=bench, name="buy & hold"),
+    ])  # fmt: skip
+    dd = go.Figure(go.Scatter(x=drawdown.index, y=drawdown, fill="tozeroy", name="drawdown"))
+    hm = go.Figure(go.Heatmap(
+        z=data.monthly.to_numpy(), x=[str(m) for m in data.monthly.columns],
+        y=[str(y) for y in data.monthly.index], colorscale="RdYlGn", zmid=0,
+    ))  # fmt: skip
+    rs = go.Figure(go.Scatter(x=sharpe.index, y=sharpe, name="rolling Sharpe"))
+    pnl = go.Figure(go.Histogram(x=data.trade_pnl, nbinsx=40, name="trade P&L"))
+    ex = go.Figure(go.Scatter(x=exposure.index, y=exposure, name="gross exposure"))
+    out = [
+        ("Equity vs buy & hold", eq), ("Underwater (drawdown)", dd), ("Monthly returns", hm),
+        (f"Rolling {data.rolling_sharpe.name}", rs), ("Trade P&L distribution", pnl),
+        ("Gross exposure (|position·price| / equity)", ex),
+    ]  # fmt: skip
+    for title, fig in out:
+        fig.update_layout(title=title, height=320, margin={"l": 50, "r": 20, "t": 40, "b": 30})
+    return out
+
+
+def _metrics_table(metrics: dict[str, Any]) -> str:
+    cells = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{v:.6g}</td></tr>" if isinstance(v, float)
+        else f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in metrics.items()
+    )  # fmt: skip
+    return f"<table class='metrics'>{cells}</table>"
+
+
+def write_html(data: TearsheetData, path: str | Path) -> Path:
+    """One HTML file with plotly.js inlined once: opens offline."""
+    path = Path(path)
+    parts = []
+    for i, (_, fig) in enumerate(figures(data)):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False))
+    body = "\n".join(parts)
+    doc = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(data.title)}</title>"
+        "<style>body{font-family:sans-serif;margin:20px} table.metrics td,table.metrics th"
+        "{padding:2px 10px;text-align:left}</style></head><body>"
+        f"<h1>{html.escape(data.title)}</h1>{_metrics_table(data.metrics)}{body}</body></html>"
+    )
+    _write(path, doc.encode())
+    return path
+
+
+def write_png(data: TearsheetData, path: str | Path) -> Path:
+    """The same six panels as a static PNG (matplotlib, headless Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 2, figsize=(14, 11))
+    ax = axes.ravel()
+    equity, bench = _thin(data.equity), _thin(data.benchmark)
+    ax[0].plot(equity.index, equity.to_numpy(), label="strategy")
+    ax[0].plot(bench.index, bench.to_numpy(), label="buy & hold")
+    ax[0].legend()
+    ax[1].fill_between(data.drawdown.index, data.drawdown.to_numpy(), 0.0, color="tab:red")
+    ax[2].imshow(data.monthly.to_numpy(dtype=float), cmap="RdYlGn", aspect="auto")
+    ax[2].set_yticks(range(len(data.monthly.index)), [str(y) for y in data.monthly.index])
+    ax[2].set_xticks(range(len(data.monthly.columns)), [str(m) for m in data.monthly.columns])
+    ax[3].plot(data.rolling_sharpe.index, data.rolling_sharpe.to_numpy())
+    if len(data.trade_pnl):
+        ax[4].hist(data.trade_pnl, bins=40)
+    ax[5].plot(data.exposure.index, data.exposure.to_numpy())
+    for a, (title, _) in zip(ax, figures(data), strict=True):
+        a.set_title(title)
+    fig.suptitle(data.title)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    path = Path(path)
+    try:
+        fig.savefig(path, dpi=80)
+    except OSError as exc:
+        raise ResearchInputError(
+            f"cannot write tearsheet PNG {path}: {exc.strerror or exc}"
+        ) from None
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _write(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise ResearchInputError(f"cannot write tearsheet {path}: {exc.strerror or exc}") from None
+
+
+def write_tearsheet(
+    result: BacktestResult,
+    bars_or_close: pd.DataFrame | pd.Series,
+    path: str | Path,
+    png: str | Path | None = None,
+) -> Path:
+    """HTML tearsheet for `result` (and a PNG if asked); `bars_or_close` gives buy-and-hold."""
+    close = (
+        bars_or_close if isinstance(bars_or_close, pd.Series) or _is_close_frame(bars_or_close)
+        else close_prices(bars_or_close)
+    )  # fmt: skip
+    data = tearsheet_data(result, close)
+    out = write_html(data, path)
+    if png is not None:
+        write_png(data, png)
+    return out
+
+
+def _is_close_frame(frame: pd.DataFrame) -> bool:
+    return not isinstance(frame.columns, pd.MultiIndex) and "close" not in frame.columns

@@ -1,0 +1,1 @@
+"""Test kit shipped with research: deliberately broken strategies that prove the checks work."""

@@ -1,0 +1,240 @@
+"""Walk-forward validation: optimize in-sample, evaluate the winner out-of-sample, roll on.
+
+Splits (n bars, F folds, ratio R = in-sample length / out-of-sample length, B = n // (F + R)):
+- rolling:  fold i trains on bars [i·B, (i+R)·B) and tests on [(i+R)·B, (i+R+1)·B);
+- anchored: fold i trains on bars [0, (i+R)·B) and tests on the same out-of-sample block.
+The last test block extends to the end of the data. Out-of-sample targets are computed with the
+in-sample window as history (a strategy needs its warm-up; it has seen those bars anyway),
+and each fold's out-of-sample simulation starts flat with the initial cash; the stitched
+curve chains the folds' out-of-sample returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research import metrics as rm
+from research.engine.config import BacktestConfig
+from research.errors import ResearchInputError
+from research.overfit import deflated_sharpe
+from research.sweep import space as sp
+from research.sweep.data import prepare
+from research.sweep.evaluate import simulate_series
+from research.sweep.metrics import finalize
+from research.sweep.runner import DEFAULT_CHUNK_SIZE, sweep
+from strategies import registry
+
+MIN_TEST_BARS = 10
+
+
+@dataclass(frozen=True)
+class Fold:
+    number: int
+    train: slice
+    test: slice
+
+
+def make_folds(n_bars: int, n_folds: int, mode: str = "rolling", ratio: int = 3) -> list[Fold]:
+    """The fold boundaries above; too little data for the request is a ResearchInputError."""
+    if mode not in ("rolling", "anchored"):
+        raise ResearchInputError(f"walk-forward mode must be rolling or anchored, got {mode!r}")
+    if n_folds < 1 or ratio < 1:
+        raise ResearchInputError(f"need folds >= 1 and ratio >= 1 (got {n_folds}, {ratio})")
+    block = n_bars // (n_folds + ratio)
+    if block < MIN_TEST_BARS:
+        need = MIN_TEST_BARS * (n_folds + ratio)
+        raise ResearchInputError(
+            f"too little data for {n_folds} folds at in/out ratio {ratio}: {n_bars} bars, "
+            f"need at least {need} ({MIN_TEST_BARS} per out-of-sample block)"
+        )
+    folds = []
+    for i in range(n_folds):
+        start = 0 if mode == "anchored" else i * block
+        split = (i + ratio) * block
+        end = n_bars if i == n_folds - 1 else split + block
+        folds.append(Fold(i, slice(start, split), slice(split, end)))
+    return folds
+
+
+@dataclass
+class WalkForwardResult:
+    strategy: str
+    metric: str
+    mode: str
+    folds: pd.DataFrame  # one row per fold: bounds, chosen params, in- and out-of-sample metrics
+    oos_equity: pd.Series  # stitched out-of-sample equity
+    oos_metrics: dict[str, float]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = self.folds.drop(columns=["params"]).to_dict(orient="records")
+        return {
+            "strategy": self.strategy,
+            "metric": self.metric,
+            "mode": self.mode,
+            "folds": [{k: _plain(v) for k, v in row.items()} for row in rows],
+            "oos": {k: _plain(v) for k, v in self.oos_metrics.items()},
+            **self.extras,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _oos_run(
+    strategy: str, params: dict[str, Any], bars: pd.DataFrame, fold: Fold, config: BacktestConfig
+) -> tuple[np.ndarray, pd.Series]:
+    history = bars.iloc[fold.train.start : fold.test.stop]
+    target = registry.create(strategy, **params).target(history)
+    test_target = target.iloc[fold.test.start - fold.train.start :]
+    data = prepare(bars.iloc[fold.test], config)
+    acc, equity = simulate_series(test_target, data)
+    return acc, pd.Series(equity, index=data.bars.index)
+
+
+def _summary(equity: pd.Series, ppy: float) -> dict[str, float]:
+    values = equity.to_numpy(dtype=np.float64)
+    returns = rm.simple_returns(values)
+    years = rm.years_elapsed(pd.DatetimeIndex(equity.index))
+    growth = rm.cagr(values, years)
+    drawdown = rm.max_drawdown(values)
+    return {
+        "total_return": rm.total_return(values),
+        "cagr": growth,
+        "volatility": rm.volatility(returns, ppy),
+        "sharpe": rm.sharpe(returns, ppy),
+        "sortino": rm.sortino(returns, ppy),
+        "max_drawdown": drawdown,
+        "calmar": rm.calmar(growth, drawdown),
+    }
+
+
+def walk_forward(
+    strategy: str,
+    bars: pd.DataFrame,
+    space_: sp.Space,
+    *,
+    n_folds: int = 5,
+    mode: str = "rolling",
+    ratio: int = 3,
+    metric: str = "sharpe",
+    method: str = "grid",
+    n_iter: int = 50,
+    seed: int = 0,
+    fixed: dict[str, Any] | None = None,
+    config: BacktestConfig | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = False,
+) -> WalkForwardResult:
+    """Per fold: sweep in-sample, pick the best `metric`, run it out-of-sample; stitch."""
+    folds = make_folds(len(bars), n_folds, mode, ratio)
+    config = config or BacktestConfig()
+    ppy = config.periods_per_year or rm.periods_per_year(pd.DatetimeIndex(bars.index))
+    config = config.model_copy(update={"periods_per_year": ppy})  # one ppy across folds
+    rows, pieces = [], []
+    for fold in folds:
+        train = bars.iloc[fold.train]
+        result = sweep(
+            strategy,
+            train,
+            space_,
+            method=method,
+            n_iter=n_iter,
+            seed=seed,
+            fixed=fixed,
+            config=config,
+            chunk_size=chunk_size,
+            workers=workers,
+            scheduler=scheduler,
+            metric=metric,
+            progress=progress,
+        )
+        best = result.best(metric)
+        in_row = result.sorted(metric).iloc[0]
+        acc, equity = _oos_run(strategy, best, bars, fold, config)
+        oos = finalize(acc[None, :], ppy, rm.years_elapsed(pd.DatetimeIndex(equity.index)))
+        rows.append(_fold_row(fold, bars, best, in_row, oos.iloc[0], metric, result, train, config))
+        pieces.append(equity.to_numpy() / equity.iloc[0])
+    stitched = _stitch(pieces, bars, folds, config.cash)
+    table = pd.DataFrame(rows)
+    return WalkForwardResult(
+        strategy,
+        metric,
+        mode,
+        table,
+        stitched,
+        _summary(stitched, ppy),
+        {"n_folds": n_folds, "ratio": ratio, "method": method},
+    )
+
+
+def _fold_row(
+    fold: Fold,
+    bars: pd.DataFrame,
+    best: dict[str, Any],
+    in_row: pd.Series,
+    oos: pd.Series,
+    metric: str,
+    result: Any,
+    train: pd.DataFrame,
+    config: BacktestConfig,
+) -> dict[str, Any]:
+    idx = bars.index
+    row: dict[str, Any] = {
+        "fold": fold.number,
+        "train_start": idx[fold.train.start],
+        "train_end": idx[fold.train.stop - 1],
+        "test_start": idx[fold.test.start],
+        "test_end": idx[fold.test.stop - 1],
+        "trials": result.completed,
+        "params": best,
+        f"is_{metric}": float(in_row[metric]),
+        "is_dsr": _fold_dsr(result, best, train, config),
+    }
+    row.update({k: _plain(v) for k, v in best.items()})
+    row.update({f"oos_{k}": float(v) for k, v in oos.items() if k != "periods_per_year"})
+    return row
+
+
+def _fold_dsr(
+    result: Any, best: dict[str, Any], train: pd.DataFrame, config: BacktestConfig
+) -> float:
+    """Deflated Sharpe of the in-sample winner given every trial of the fold's search."""
+    data = prepare(train, config)
+    target = registry.create(result.strategy, **best).target(train)
+    _, equity = simulate_series(target, data)
+    returns = rm.simple_returns(equity)
+    ppy = data.periods_per_year
+    trial_sharpes = result.table["sharpe"].to_numpy() / np.sqrt(ppy)  # per-bar Sharpes
+    try:
+        return deflated_sharpe(returns, max(result.completed, 1), trial_sharpes).dsr
+    except ResearchInputError:
+        return float("nan")  # a flat in-sample winner has no Sharpe to deflate
+
+
+def _stitch(
+    pieces: list[np.ndarray], bars: pd.DataFrame, folds: list[Fold], cash: float
+) -> pd.Series:
+    level = cash
+    chunks = []
+    for piece in pieces:
+        chunks.append(level * piece)
+        level = chunks[-1][-1]
+    index = bars.index[folds[0].test.start : folds[-1].test.stop]
+    return pd.Series(np.concatenate(chunks), index=index, name="oos_equity")
+
+
+__all__ = ["Fold", "WalkForwardResult", "make_folds", "walk_forward"]

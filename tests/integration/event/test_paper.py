@@ -1,0 +1,100 @@
+"""Paper trading: live TradingNode + sandbox venue + replaying data client, and the kill switch."""
+
+import json
+from pathlib import Path
+
+import pytest
+from execution_engine.backtest import HostSpec
+from execution_engine.paper import PaperSpec, run_paper
+from execution_engine.paper.journal import read_events
+from execution_engine.risk import RiskLimits, write_state
+
+from tests.integration.event.conftest import fx_bars
+
+pytestmark = pytest.mark.slow
+
+
+def _spec(run_dir: Path, n: int = 240, **risk: object) -> PaperSpec:
+    bars = fx_bars("EUR/USD", n=n)
+    return PaperSpec(
+        host=HostSpec("sma_cross", {"fast": 3, "slow": 8}, window=50, execute_at="bar_close"),
+        frames={"EUR/USD": bars},
+        instrument_names={"EUR/USD": "EUR/USD"},
+        panel=False,
+        run_dir=run_dir,
+        speed=0.0,
+        risk=RiskLimits(**risk),  # type: ignore[arg-type]
+    )
+
+
+def test_max_speed_session_writes_orders_fills_and_pnl(tmp_path: Path) -> None:
+    result = run_paper(_spec(tmp_path / "run"))
+
+    events = read_events(tmp_path / "run")
+    kinds = [e["kind"] for e in events]
+    assert result.orders == kinds.count("order") > 5
+    assert result.fills == kinds.count("fill") == result.orders
+    assert kinds.count("mark") == 240  # a bar is marked when the next arrives; the last at stop
+    fills = [e for e in events if e["kind"] == "fill"]
+    assert {f["client_order_id"] for f in fills} == {
+        e["client_order_id"] for e in events if e["kind"] == "order"
+    }
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["fills"] == result.fills
+    assert summary["trading_state"] == "ACTIVE"
+    status = json.loads((tmp_path / "run" / "status.json").read_text())
+    assert status["state"] == "finished"
+    # The live path really ran: every order reached the venue's execution client.
+    assert [cid for cid, _ in result.submitted] == [
+        e["client_order_id"] for e in events if e["kind"] == "order"
+    ]
+
+
+def test_kill_halts_within_one_bar_and_no_order_reaches_the_venue(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    marks_at_kill: list[int] = []
+    marks = 0
+
+    def kill_after_third_fill(event: dict[str, object]) -> None:
+        nonlocal marks
+        if event["kind"] == "mark":
+            marks += 1
+        if event["kind"] == "fill" and not marks_at_kill:
+            fills = sum(1 for e in read_events(run_dir) if e["kind"] == "fill")
+            if fills >= 3:
+                write_state(run_dir, "HALTED")  # what `gauntlet kill` does
+                marks_at_kill.append(marks)
+
+    result = run_paper(_spec(run_dir), echo=kill_after_third_fill)
+
+    events = read_events(run_dir)
+    halted_at = next(i for i, e in enumerate(events) if e.get("state") == "HALTED")
+    marks_before_halt = sum(1 for e in events[:halted_at] if e["kind"] == "mark")
+    assert marks_before_halt - marks_at_kill[0] <= 1  # within one bar
+    after = events[halted_at:]
+    orders_after = [e["client_order_id"] for e in after if e["kind"] == "order"]
+    assert orders_after  # the strategy kept deciding...
+    denied = {e["client_order_id"] for e in after if e["kind"] == "denied"}
+    assert set(orders_after) == denied  # ...and the risk engine denied every order
+    assert not [e for e in after if e["kind"] == "fill"]
+    submitted = {cid for cid, _ in result.submitted}
+    assert submitted.isdisjoint(orders_after)  # nothing reached the venue
+    assert result.trading_state == "HALTED"
+    assert "HALTED" in next(e for e in after if e["kind"] == "denied")["reason"]
+
+
+def test_a_control_file_with_garbage_is_reported_and_ignored(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    seen: list[str] = []
+
+    def scribble(event: dict[str, object]) -> None:
+        if event["kind"] == "fill" and not seen:
+            (run_dir / "control").write_text("STOP PLEASE\n")
+            seen.append("written")
+
+    result = run_paper(_spec(run_dir, n=120), echo=scribble)
+
+    states = [e["state"] for e in read_events(run_dir) if e["kind"] == "trading_state"]
+    assert len(states) == 1
+    assert "is not a trading state" in states[0]
+    assert result.trading_state == "ACTIVE"

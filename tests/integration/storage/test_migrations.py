@@ -1,0 +1,128 @@
+"""Forward-only migrations: idempotent, checksummed, safe to run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from live.db import (
+    MigrationError,
+    apply_migrations,
+    connect,
+    create_pool,
+    drop_schema,
+    load_migrations,
+)
+from live.db.migrate import MIGRATIONS_DIR
+from tests.fixtures.pg import PgSchema, unique_schema
+
+pytestmark = pytest.mark.services
+
+
+async def _ledger(dsn: str, schema: str) -> list[tuple[int, str]]:
+    conn = await connect(dsn, schema=schema)
+    try:
+        rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+    finally:
+        await conn.close()
+    return [(row["version"], row["name"]) for row in rows]
+
+
+def test_applying_twice_is_a_no_op(pg_schema: PgSchema) -> None:
+    expected = [(m.version, m.path.name) for m in load_migrations()]
+    assert asyncio.run(apply_migrations(pg_schema.dsn, schema=pg_schema.name)) == []
+    assert asyncio.run(_ledger(pg_schema.dsn, pg_schema.name)) == expected
+
+
+def test_every_table_exists_and_pooled_sessions_see_the_schema(pg_schema: PgSchema) -> None:
+    async def tables() -> set[str]:
+        pool = await create_pool(pg_schema.dsn, schema=pg_schema.name, max_size=2)
+        try:
+            # Unqualified names: resolved through the pool's search_path, not by naming the schema.
+            rows = await pool.fetch(
+                "SELECT c.relname FROM pg_class c WHERE c.relkind IN ('r', 'p') "
+                "AND c.relnamespace = current_schema()::regnamespace AND NOT c.relispartition"
+            )
+        finally:
+            await pool.close()
+        return {row[0] for row in rows}
+
+    wanted = {"instruments", "bars", "ticks", "orders", "fills", "positions", "account_snapshots",
+              "promotion_records", "audit_log", "component_status", "ingest_batches", "schema_migrations"}  # fmt: skip
+    assert asyncio.run(tables()) == wanted | {"market_data_storage"}
+
+
+@pytest.fixture
+def own_migrations(tmp_path: Path, pg_dsn: str) -> Iterator[tuple[Path, str]]:
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, folder)
+    schema = unique_schema()
+    yield folder, schema
+    asyncio.run(drop_schema(pg_dsn, schema))
+
+
+def test_an_edited_applied_migration_is_refused(
+    pg_dsn: str, own_migrations: tuple[Path, str]
+) -> None:
+    folder, schema = own_migrations
+    asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
+    edited = folder / "0001_core.sql"
+    edited.write_text(edited.read_text() + "\n-- a harmless looking edit\n")
+    with pytest.raises(MigrationError, match=r"0001_core\.sql was edited after it was applied"):
+        asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
+
+
+def test_a_new_migration_is_applied_and_a_failing_one_leaves_the_schema_as_it_was(
+    pg_dsn: str, own_migrations: tuple[Path, str]
+) -> None:
+    folder, schema = own_migrations
+    asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
+    (folder / "0004_notes.sql").write_text("CREATE TABLE notes (id int PRIMARY KEY);")
+    assert asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder)) == [4]
+    (folder / "0005_broken.sql").write_text(
+        "CREATE TABLE half_done (id int);\nSELECT no_such_function();"
+    )
+    with pytest.raises(asyncpg.UndefinedFunctionError):
+        asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
+    ledger = asyncio.run(_ledger(pg_dsn, schema))
+    assert ledger[-1] == (4, "0004_notes.sql")
+
+
+def test_a_database_ahead_of_the_code_is_refused(
+    pg_dsn: str, own_migrations: tuple[Path, str]
+) -> None:
+    folder, schema = own_migrations
+    (folder / "0004_newer.sql").write_text("SELECT 1;")
+    asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
+    (folder / "0004_newer.sql").unlink()
+    with pytest.raises(MigrationError, match=r"0004 .*applied by newer code"):
+        asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
+
+
+def test_a_gap_in_versions_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("SELECT 1;")
+    (tmp_path / "0003_c.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=r"0003_c\.sql: expected version 0002"):
+        load_migrations(tmp_path)
+
+
+def test_concurrent_runners_apply_each_migration_once(pg_dsn: str) -> None:
+    schema = unique_schema()
+
+    async def race() -> list[list[int]]:
+        return list(
+            await asyncio.gather(*(apply_migrations(pg_dsn, schema=schema) for _ in range(3)))
+        )
+
+    try:
+        results = asyncio.run(race())
+        versions = [m.version for m in load_migrations()]
+        assert sorted(v for applied in results for v in applied) == versions
+        assert [v for v, _ in asyncio.run(_ledger(pg_dsn, schema))] == versions
+    finally:
+        asyncio.run(drop_schema(pg_dsn, schema))
