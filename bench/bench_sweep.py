@@ -42,7 +42,7 @@ COMPARED = ("total_return", "sharpe", "max_drawdown", "trades")
 # Raw vectorbt's peak memory per (bar × combination) cell, measured here at 200 × 250,000:
 # 13.87 GiB (float MA, signal, price/size broadcast, value and returns matrices).
 VBT_BYTES_PER_CELL = 298
-MINUTES_PER_YEAR_OF_BARS = 252 * 1440  # ppy of 24/7 one-minute bars (semantics.md §11)
+MINUTES_PER_YEAR_OF_BARS = 252 * 1440  # ppy of 24/7 one-minute bars (ADR 0002 §11)
 
 
 def synthetic_bars(n: int, seed: int = 0) -> pd.DataFrame:

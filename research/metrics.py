@@ -1,7 +1,7 @@
 """Performance metrics: pure functions over numpy arrays, one formula each.
 
 Notation: E_0..E_T is the equity at each bar close (T+1 bars), r_t the simple bar returns
-(r_0 = 0, r_t = E_t / E_{t-1} - 1, as in semantics.md §9), ppy the periods per year and
+(r_0 = 0, r_t = E_t / E_{t-1} - 1, as in ADR 0002 §9), ppy the periods per year and
 `years` the calendar time spanned by the bars: (time_T - time_0) / 365.25 days.
 
 | metric | formula | annualization |
@@ -44,7 +44,7 @@ _NS_PER_DAY = 86_400 * 10**9
 
 
 def periods_per_year(index: pd.DatetimeIndex) -> float:
-    """Bars per year inferred from the index (semantics.md §11).
+    """Bars per year inferred from the index (ADR 0002 §11).
 
     Median bar spacing of at least one day → 252 (daily bars and coarser are counted in
     trading days); otherwise 252 × the median number of bars per UTC calendar day that

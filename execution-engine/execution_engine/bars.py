@@ -9,7 +9,7 @@ with bid/ask around the bar's open. NautilusTrader processes bar data as O→H�
 matches a market order against the book as it stands when the order arrives; with bars
 only, an order sent at bar t's close fills at close[t]. The opening quote moves the book
 to open[t+1] before the host executes, so a decision at t's close fills at t+1's open
-(semantics.md §4). Costs that the contract expresses as price adjustments (spread and
+(ADR 0002 §4). Costs that the contract expresses as price adjustments (spread and
 slippage, §6) are carried in that quote's bid/ask, so fill prices match the contract.
 """
 

@@ -103,7 +103,9 @@ def main() -> None:
     _load_commands()
     debug = os.environ.get("GAUNTLET_DEBUG") == "1"
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click *returns* the code of a `typer.Exit(n)` instead of
+        # exiting with it; a command's own return value is never an exit code.
+        returned = app(standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -111,6 +113,7 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # the one place that turns exceptions into exit codes
         _exit_for(exc, debug)
+    sys.exit(returned if isinstance(returned, int) else 0)
 
 
 def _exit_for(exc: Exception, debug: bool) -> NoReturn:

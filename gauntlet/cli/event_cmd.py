@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,8 +19,10 @@ from gauntlet.cli.options import PluginOption, load_plugins, parse_params
 
 if TYPE_CHECKING:
     import pandas as pd
+    from execution_engine.paper import PaperSpec
 
     from research.parity import ParityReport
+    from strategies.base import Strategy
 
 RUNS_ROOT_ENV = "GAUNTLET_RUNS_DIR"
 ParamOption = Annotated[
@@ -73,9 +74,7 @@ def parity_command(
 
         Console().print(parity_table(report))
     if not report.ok:
-        # Not typer.Exit: under `app(standalone_mode=False)` click returns its code instead
-        # of exiting, and `gauntlet.cli.app.main` ignores the return value.
-        sys.exit(1)
+        raise typer.Exit(1)  # a failed check, not bad input
 
 
 def _load(data: Path, instrument: str | None) -> pd.DataFrame:
@@ -148,15 +147,12 @@ def paper_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
 ) -> None:
     """Paper-trade a strategy: live TradingNode, simulated venue, replayed data."""
-    import pandas as pd
-    from execution_engine.backtest import HostSpec
     from execution_engine.instruments import fx_pair
-    from execution_engine.paper import PAPER_WINDOW, PaperSpec, run_paper
+    from execution_engine.paper import run_paper
     from execution_engine.risk import RiskLimits
     from rich.console import Console
 
     from research.engine.event import DEFAULT_INSTRUMENT
-    from research.metrics import periods_per_year
     from strategies import registry
 
     pace = parse_speed(speed)
@@ -165,27 +161,14 @@ def paper_command(
     load_plugins(plugin)
     built = registry.create(strategy, **parse_params(param))
     bars = _load(data, instrument)
-    name = instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT
-    fx_pair(str(name))  # an unknown instrument fails here, before the node starts
+    name = str(instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)
+    fx_pair(name)  # an unknown instrument fails here, before the node starts
     run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    spec = PaperSpec(
-        host=HostSpec(
-            strategy_name=built.name,
-            strategy_params=built.params.model_dump(),
-            window=PAPER_WINDOW,
-            execute_at="bar_close",
-            periods_per_year=periods_per_year(pd.DatetimeIndex(bars.index)),
-        ),
-        frames={str(name): bars},
-        instrument_names={str(name): str(name)},
-        panel=False,
-        run_dir=run_dir,
-        speed=pace,
-        cash=cash,
-        commission=commission,
+    spec = paper_spec(
+        built, bars, name, run_dir, speed=pace, cash=cash, commission=commission,
         duration=duration,
         risk=RiskLimits(max_order_submit_rate=max_order_rate, max_notional_per_order=max_notional),
-    )
+    )  # fmt: skip
     console = Console()
     console.print(f"paper: {strategy} on {name}, {len(bars):,} bars at speed {speed} → {run_dir}")
     console.print(f"kill it with: gauntlet kill --run {run_dir}")
@@ -194,6 +177,34 @@ def paper_command(
         f"done: {result.orders} orders, {result.fills} fills, {result.denied} denied, "
         f"final equity {result.final_equity:,.2f}, trading state {result.trading_state}"
     )
+
+
+def paper_spec(
+    strategy: Strategy[Any],
+    bars: pd.DataFrame,
+    instrument: str,
+    run_dir: Path,
+    **session: Any,
+) -> PaperSpec:
+    """A single-instrument paper session of `strategy` replaying `bars` as the live feed;
+    `session` holds PaperSpec's pacing, account and risk fields (speed, cash, risk, ...)."""
+    import pandas as pd
+    from execution_engine.backtest import HostSpec
+    from execution_engine.paper import PAPER_WINDOW, PaperSpec
+
+    from research.metrics import periods_per_year
+
+    host = HostSpec(
+        strategy_name=strategy.name,
+        strategy_params=strategy.params.model_dump(),
+        window=PAPER_WINDOW,
+        execute_at="bar_close",
+        periods_per_year=periods_per_year(pd.DatetimeIndex(bars.index)),
+    )
+    return PaperSpec(
+        host=host, frames={instrument: bars}, instrument_names={instrument: instrument},
+        panel=False, run_dir=run_dir, **session,
+    )  # fmt: skip
 
 
 class EventPrinter:

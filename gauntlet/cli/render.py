@@ -1,4 +1,4 @@
-"""Terminal rendering shared by commands: metrics of one or several results side by side."""
+"""Terminal rendering shared by commands: metrics side by side, tables of frames."""
 
 from __future__ import annotations
 
@@ -32,13 +32,44 @@ def fmt(value: Any, pattern: str) -> str:
     return pattern.format(value)
 
 
-def metrics_table(results: Mapping[str, Any], title: str = "Backtest metrics") -> Table:
-    """One row per named result (anything with a `.metrics` pydantic model)."""
+# The columns that fit an 80-column terminal.
+COMPACT_COLUMNS: tuple[str, ...] = (
+    "trades", "total_return", "sharpe", "max_drawdown", "win_rate", "exposure",
+)  # fmt: skip
+
+
+def metrics_table(
+    results: Mapping[str, Any],
+    title: str = "Backtest metrics",
+    columns: tuple[str, ...] | None = None,
+) -> Table:
+    """One row per named result (anything with a `.metrics` pydantic model); `columns`
+    picks fields of METRIC_COLUMNS (default: all of them)."""
+    shown = [c for c in METRIC_COLUMNS if columns is None or c[0] in columns]
     table = Table(title=title)
     table.add_column("strategy", style="bold cyan", no_wrap=True)
-    for _, header, _ in METRIC_COLUMNS:
+    for _, header, _ in shown:
         table.add_column(header, justify="right")
     for name, result in results.items():
         metrics = result.metrics
-        table.add_row(name, *(fmt(getattr(metrics, f), p) for f, _, p in METRIC_COLUMNS))
+        table.add_row(name, *(fmt(getattr(metrics, f), p) for f, _, p in shown))
+    return table
+
+
+def cell(value: Any) -> str:
+    """A table cell: floats to 4 significant digits, timestamps to the minute."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if hasattr(value, "strftime"):
+        return str(value.strftime("%Y-%m-%d %H:%M"))
+    return str(value)
+
+
+def frame_table(frame: Any, title: str) -> Table:
+    """Every column of a pandas DataFrame (sweep rows, walk-forward folds), right-aligned."""
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(cell(v) for v in row))
     return table

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from gauntlet.cli.app import app, check_app, fail
 from gauntlet.cli.options import PluginOption, load_plugins, parse_params
+from gauntlet.cli.render import frame_table
 
 METHODS = ("grid", "random", "optuna")
 MODES = ("rolling", "anchored")
@@ -78,26 +80,6 @@ def _config(fill: str | None, commission: float | None, spread: float | None,
 
 def _emit(payload: dict[str, Any]) -> None:
     typer.echo(json.dumps(payload, allow_nan=False, default=str))
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if hasattr(value, "strftime"):
-        return str(value.strftime("%Y-%m-%d %H:%M"))
-    return str(value)
-
-
-def _metrics_table(frame: Any, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for col in frame.columns:
-        table.add_column(str(col), justify="right")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
-    Console().print(table)
 
 
 @app.command("sweep")
@@ -179,8 +161,7 @@ def sweep_command(
             f"gauntlet: interrupted: kept {result.completed} of {result.total} combinations",
             err=True,
         )
-        sys.exit(130)  # not typer.Exit: main() runs click with standalone_mode=False, which
-        # turns Exit into a return value that main() drops (the exit status would be 0)
+        raise typer.Exit(130)  # the shell's code for Ctrl-C; the finished part was reported
 
 
 def _report_sweep(
@@ -199,7 +180,7 @@ def _report_sweep(
     if metric not in cols:
         cols.append(metric)
     title = f"{result.strategy}: {result.completed}/{result.total} combinations, by {metric}"
-    _metrics_table(result.sorted(metric)[cols].head(top), title)
+    Console().print(frame_table(result.sorted(metric)[cols].head(top), title))
 
 
 @app.command("walkforward")
@@ -276,7 +257,9 @@ def walkforward_command(
         "oos_sharpe",
         "oos_total_return",
     ]
-    _metrics_table(result.folds[cols], f"{strategy}: walk-forward ({mode}, {folds} folds)")
+    Console().print(
+        frame_table(result.folds[cols], f"{strategy}: walk-forward ({mode}, {folds} folds)")
+    )
     summary = ", ".join(f"{k}={v:.4g}" for k, v in result.oos_metrics.items())
     typer.echo(f"stitched out-of-sample: {summary}")
 
@@ -313,7 +296,7 @@ def lookahead_command(
         f"{len(report.leaks)} of {len(report.cuts)} cuts leak)",
         err=True,
     )
-    sys.exit(1)  # a failed check; see sweep_command for why not typer.Exit
+    raise typer.Exit(1)  # a failed check, not bad input
 
 
 @app.command("report")

@@ -53,9 +53,34 @@ def up(
     from live.stack.stack import Stack
 
     selected = [name.strip() for name in only.split(",") if name.strip()]
+    stack = Stack(_settings())
     with _one_line_errors():
-        statuses = Stack(_settings()).up(selected or None)
+        statuses = stack.up(selected or None)
     _print_statuses(statuses, as_json=False)
+    postgres = next((s for s in statuses if s.name == "postgres"), None)
+    if postgres is not None:
+        _migrate_on_start(stack.endpoint("postgres") if postgres.healthy else None)
+
+
+def _migrate_on_start(dsn: str | None) -> None:
+    """The stack's database is brought to the current schema whenever it is started."""
+    import asyncio
+
+    import asyncpg
+
+    from live.db import DEFAULT_SCHEMA, MigrationError, apply_migrations
+
+    if dsn is None:
+        typer.echo("postgres: not reachable, migrations not applied (run `gauntlet db migrate`)")
+        return
+    try:
+        applied = asyncio.run(apply_migrations(dsn))
+    except MigrationError as exc:
+        fail(str(exc))
+    except (OSError, asyncpg.PostgresError) as exc:
+        fail(f"PostgreSQL: migrations failed: {type(exc).__name__}: {exc}")
+    done = ", ".join(f"{version:04d}" for version in applied) or "none pending"
+    typer.echo(f"postgres: schema {DEFAULT_SCHEMA} migrated ({done})")
 
 
 @app.command("status")

@@ -10,7 +10,7 @@ uses (so both engines define a trade identically), and `research.metrics`.
 Mapping of `BacktestConfig` onto the venue (execution_engine.backtest):
 - fill NEXT_OPEN → the host executes on the opening quote of the next bar; CLOSE → at the
   signal bar's close. commission → instrument taker fee; commission_per_unit, spread,
-  slippage → fee model and opening quotes (semantics.md §6-7); financing → a simulation
+  slippage → fee model and opening quotes (ADR 0002 §6-7); financing → a simulation
   module charging the account at each bar close (§8).
 - Quantities are whole units (FX size increment 1), rounded toward zero, whatever
   `round_units` says: a venue cannot fill fractions. Prices are rounded to the instrument's

@@ -3,12 +3,12 @@
 Why our own loop instead of letting vectorbt size the orders: vectorbt 1.0 caps every buy at
 the cash on hand (no leverage, so a 100 % target plus fees, a flip from short to long after a
 loss, or a vol-targeted 2× position would be silently cut), charges fixed fees per order
-rather than per unit, has no additive half-spread and no financing. semantics.md needs all
+rather than per unit, has no additive half-spread and no financing. ADR 0002 needs all
 of these, and the sizes depend on the equity path (EQUITY sizing values equity at the
 execution price, after financing), so they are computed here in one pass; vectorbt then books
 exactly these orders (see `research.engine.vectorized`).
 
-Per bar t (semantics.md §4-§9):
+Per bar t (ADR 0002 §4-§9):
 1. NEXT_OPEN: orders decided at t-1 execute at open[t]. CLOSE: orders decided at t execute
    at close[t]. Within a bar, instruments execute in column order, each valuing equity at
    that bar's execution prices (cash + Σ position · p_exec) just before its own order.
@@ -16,10 +16,10 @@ Per bar t (semantics.md §4-§9):
    round_units; order = desired - position (none if 0).
 3. fill = p_exec · (1 ± slippage) ± spread / 2 (+ for buys); fees = commission · |order| · fill
    + commission_per_unit · |order|; cash -= order · fill + fees.
-4. After the bar's fills: cash -= Σ position · close · rate · dt, rate = financing_long for a
-   long position, financing_short for a short one. The signed notional is used literally as
-   semantics.md §8 writes it, so a positive short rate credits a short position (and a
-   negative one charges it); the sweep kernel and the event engine use the same formula.
+4. After the bar's fills: cash -= Σ |position| · close · rate · dt, rate = financing_long for
+   a long position, financing_short for a short one. Both are rates *paid* on the notional
+   held (a negative rate is a credit, as carry often is on one side); the sweep kernel and
+   the event engine use the same formula (ADR 0002 §8).
 5. equity = cash + Σ position · close.
 """
 
@@ -145,7 +145,7 @@ def simulate_nb(
             if pos[j] > 0:
                 charge += notional * fin_long * dt
             elif pos[j] < 0:
-                charge += notional * fin_short * dt
+                charge -= notional * fin_short * dt  # |notional|: the short rate is paid
             position[t, j] = pos[j]
         cash -= charge
         financing[t] = charge

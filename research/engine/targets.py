@@ -1,6 +1,6 @@
 """From the strategy's raw targets to the processed targets the simulation trades on.
 
-semantics.md §1-§3: NaN (warm-up) → 0 (flat); LONG_ONLY clips to [0, 1]; VOL_TARGET scales
+ADR 0002 §1-§3: NaN (warm-up) → 0 (flat); LONG_ONLY clips to [0, 1]; VOL_TARGET scales
 by vol_target / σ_t and caps at ±max_leverage; an order is due wherever the processed target
 differs from the previous bar's (the first bar compares against 0).
 """

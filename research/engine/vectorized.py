@@ -1,7 +1,7 @@
 """The vectorized engine: one call of the strategy over all bars, one pass of the kernel, and
 vectorbt booking the orders into its portfolio (trades, order records).
 
-Accounting contract (semantics.md, implemented exactly; the sweep kernel and the event engine
+Accounting contract (ADR 0002, implemented exactly; the sweep kernel and the event engine
 implement the same):
 1. Targets: NaN (warm-up) → 0; LONG_ONLY clips to [0, 1]; VOL_TARGET multiplies by
    vol_target / σ_t (σ_t = std(ddof=1) of the last vol_window close-to-close returns × √ppy,
@@ -14,8 +14,8 @@ implement the same):
    UNITS → f · units; round_units truncates toward zero; order = desired - position.
 5. Fill: buys at p·(1+slippage) + spread/2, sells at p·(1-slippage) - spread/2.
    Fees: commission · |order| · fill + commission_per_unit · |order|.
-6. Financing at each close: cash -= position · close · rate · dt, rate = financing_long if
-   long else financing_short, dt = 1 / periods_per_year (signed notional, literally).
+6. Financing at each close: cash -= |position| · close · rate · dt, rate = financing_long if
+   long else financing_short, dt = 1 / periods_per_year (rates paid; negative = credit).
 7. equity = cash + Σ position · close; returns = equity.pct_change() with r_0 = 0.
 8. Panels share one cash account; each target is a fraction of total equity; orders on a bar
    execute in column order. periods_per_year defaults to research.metrics.periods_per_year.

@@ -89,7 +89,7 @@ def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepDa
     ppy = config.periods_per_year or periods_per_year(index)
     close = _field(bars, "close")
     if config.size_mode == SizeMode.VOL_TARGET:
-        # The engine's own σ_t (semantics.md §2), so vol-scaled targets are bit-identical.
+        # The engine's own σ_t (ADR 0002 §2), so vol-scaled targets are bit-identical.
         sigma = np.ascontiguousarray(realized_vol(close, config.vol_window, ppy))
     else:
         sigma = np.zeros_like(close)

@@ -1,4 +1,4 @@
-"""The fused sweep kernel: target positions → simulation (semantics.md) → metric accumulators.
+"""The fused sweep kernel: target positions → simulation (ADR 0002) → metric accumulators.
 
 One call simulates one parameter combination bar by bar and keeps only O(instruments) state
 plus a fixed row of running sums (Σr, Σr², drawdown peak, trade statistics), so a
@@ -66,7 +66,7 @@ MODE_VOL = 2.0
 def _processed(
     raw: float, sigma: float, long_only: bool, vol_mode: bool, vol_target: float, max_lev: float
 ) -> float:
-    """semantics.md §1-2: NaN → flat, long-only clip, volatility scaling."""
+    """ADR 0002 §1-2: NaN → flat, long-only clip, volatility scaling."""
     f = 0.0 if np.isnan(raw) else raw
     if long_only:
         f = min(max(f, 0.0), 1.0)
@@ -127,7 +127,7 @@ def _execute(
     trade: np.ndarray,
     acc: np.ndarray,
 ) -> float:
-    """semantics.md §5-7: trade instrument j to fraction f at execution prices p_row; returns cash."""
+    """ADR 0002 §5-7: trade instrument j to fraction f at execution prices p_row; returns cash."""
     p = p_row[j]
     if cfg[C_SIZE_MODE] == MODE_UNITS:
         desired = f * cfg[C_UNITS]
@@ -227,11 +227,11 @@ def simulate(
         for j in range(k):
             notional = pos[j] * close[t, j]
             value += notional
-            if pos[j] != 0.0:  # semantics.md §8: financing on the notional held at the close
+            if pos[j] != 0.0:  # ADR 0002 §8: financing on the notional held at the close
                 exposed = True
                 if financed:
                     rate = cfg[C_FIN_LONG] if pos[j] > 0 else cfg[C_FIN_SHORT]
-                    charge += notional * rate * cfg[C_DT]
+                    charge += abs(notional) * rate * cfg[C_DT]
         cash -= charge
         equity = cash + value
         if t == 0:

@@ -20,7 +20,7 @@ COSTS: dict[str, Any] = {
     "spread": 1e-5,
     "slippage": 2e-5,
     "financing_long": 0.02,
-    "financing_short": -0.01,
+    "financing_short": 0.01,
 }
 
 PINNED = {

@@ -50,7 +50,7 @@ def test_json_is_one_object_with_the_contract(csv: Path, tmp_path: Path) -> None
         "--strategy", "sma_cross", "--param", "fast=10", "--param", "slow=30",
         "--data", str(csv), "--instrument", "EURUSD", "--fill", "close",
         "--commission", "1e-4", "--spread", "1e-5", "--slippage", "1e-5",
-        "--financing-long", "0.01", "--financing-short", "-0.01", "--cash", "50000",
+        "--financing-long", "0.01", "--financing-short", "0.01", "--cash", "50000",
         "--size-mode", "vol_target", "--vol-target", "0.2", "--vol-window", "30",
         "--max-leverage", "2", "--periods-per-year", "6000",
         "--report", str(report), "--json",

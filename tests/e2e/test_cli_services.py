@@ -20,6 +20,7 @@ import redis
 
 from agents.bus import Envelope, Tick
 from agents.bus.jetstream import JetStreamBus
+from live.db import load_migrations
 from live.settings import load_settings
 from live.stack._process import free_port, pid_alive
 from live.stack.base import Endpoint
@@ -52,10 +53,12 @@ def statuses(project: Path) -> dict[str, dict[str, object]]:
     return {s["name"]: s for s in json.loads(result.stdout)}
 
 
-async def postgres_answers(dsn: str) -> bool:
+async def applied_migrations(dsn: str) -> list[int]:
+    """The versions in the stack database's migration ledger (a real query over asyncpg)."""
     connection = await asyncpg.connect(dsn)
     try:
-        return bool(await connection.fetchval("SELECT 1") == 1)
+        rows = await connection.fetch("SELECT version FROM gauntlet.schema_migrations ORDER BY 1")
+        return [row["version"] for row in rows]
     finally:
         await connection.close()
 
@@ -98,11 +101,15 @@ def test_up_status_config_secrets_down(project: Path) -> None:
     # Real connections to what status reports.
     assert redis.Redis.from_url(str(running["redis"]["url"])).ping()
     assert httpx.get(f"{running['vault']['url']}/v1/sys/health").json()["sealed"] is False
-    assert asyncio.run(postgres_answers(str(running["postgres"]["url"])))
+    # `up` applied every migration to the database it started.
+    shipped = [m.version for m in load_migrations()]
+    assert "postgres: schema gauntlet migrated (0001" in up.stdout
+    assert asyncio.run(applied_migrations(str(running["postgres"]["url"]))) == shipped
     assert asyncio.run(nats_round_trip(str(running["nats"]["url"])))
 
     again = gauntlet(project, "up")  # idempotent: adopts the running servers
     assert again.returncode == 0
+    assert "postgres: schema gauntlet migrated (none pending)" in again.stdout
     assert {n: s["pid"] for n, s in statuses(project).items()} == {
         n: s["pid"] for n, s in running.items()
     }

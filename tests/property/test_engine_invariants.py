@@ -42,15 +42,14 @@ fills = st.sampled_from([FillAt.NEXT_OPEN, FillAt.CLOSE])
 
 @st.composite
 def costs(draw: st.DrawFn) -> Costs:
-    # Financing is a cost only when it charges: §8 uses the signed notional, so a charge on
-    # shorts is a negative short rate (a positive one is a credit).
+    # Non-negative rates: financing is then a cost on either side (§8 charges |notional|).
     return Costs(
         commission=draw(st.floats(0, 0.01)),
         commission_per_unit=draw(st.floats(0, 0.05)),
         spread=draw(st.floats(0, 0.5)),
         slippage=draw(st.floats(0, 0.01)),
         financing_long=draw(st.floats(0, 0.5)),
-        financing_short=draw(st.floats(-0.5, 0)),
+        financing_short=draw(st.floats(0, 0.5)),
     )
 
 
@@ -88,7 +87,7 @@ def test_costs_never_increase_equity(
     without, with_costs = backtest(strategy, bars, free), backtest(strategy, bars, costly)
     assert (with_costs.equity <= without.equity * (1 + 1e-12)).all()
     # Measured from the starting cash: total_return is relative to the first bar's close
-    # equity (semantics.md §9, r_0 = 0), which already carries the costs of a bar-0 close fill.
+    # equity (ADR 0002 §9, r_0 = 0), which already carries the costs of a bar-0 close fill.
     assert with_costs.metrics.final_equity <= without.metrics.final_equity * (1 + 1e-12)
 
 

@@ -41,7 +41,7 @@ TOL: dict[str, Any] = {"rel": 1e-9, "abs": 1e-12}
 def _synthetic_equity(seed: int, n: int) -> pd.Series:
     rng = np.random.default_rng(seed)
     r = rng.normal(0.0004, 0.012, n)
-    r[0] = 0.0  # semantics.md §9: the first bar's return is 0
+    r[0] = 0.0  # ADR 0002 §9: the first bar's return is 0
     index = pd.date_range("2020-01-01", periods=n, freq="1D", tz="UTC")
     return pd.Series(100_000 * np.cumprod(1 + r), index=index)
 

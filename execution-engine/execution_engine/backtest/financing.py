@@ -1,6 +1,6 @@
 """FX carry as a simulation module: the account pays (or earns) financing at every bar close.
 
-semantics.md §8: cash -= position · close · rate · dt, rate = financing_long for a long
+ADR 0002 §8: cash -= |position| · close · rate · dt, rate = financing_long for a long
 position and financing_short otherwise, dt = 1 / periods_per_year. NautilusTrader's
 `FXRolloverInterestModule` charges once a day from interest-rate tables; the contract's
 per-bar flat rate needs its own module.
@@ -45,7 +45,7 @@ class FinancingModule(SimulationModule):  # type: ignore[misc]  # Cython base, u
                 for p in self.exchange.cache.positions_open(instrument_id=instrument_id)
             )
             rate = self._long_rate if qty > 0 else self._short_rate
-            charge += qty * close * rate * self._dt
+            charge += abs(qty) * close * rate * self._dt
         self._due = {}
         if charge:
             self.total += charge

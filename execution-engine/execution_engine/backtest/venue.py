@@ -14,7 +14,7 @@ from nautilus_trader.model.orders import Order
 class VenueSpec:
     """Account, costs and execution models of the simulated venue SIM.
 
-    `spread` and `slippage` follow semantics.md §6 and are applied through the opening
+    `spread` and `slippage` follow ADR 0002 §6 and are applied through the opening
     quotes (see execution_engine.bars); `prob_slippage` is NautilusTrader's own fill model
     (a one-tick adverse move with that probability), off for parity runs.
     """
@@ -25,7 +25,7 @@ class VenueSpec:
     spread: float = 0.0
     slippage: float = 0.0
     prob_slippage: float = 0.0
-    financing_long: float = 0.0  # annual rates, semantics.md §8
+    financing_long: float = 0.0  # annual rates, ADR 0002 §8
     financing_short: float = 0.0
     periods_per_year: float = 252.0
     latency_ns: int = 0
@@ -37,7 +37,7 @@ class VenueSpec:
 
 
 class NotionalPlusPerUnitFeeModel(FeeModel):  # type: ignore[misc]  # Cython base, untyped
-    """commission × notional + per-unit fee (semantics.md §7), in the quote currency.
+    """commission × notional + per-unit fee (ADR 0002 §7), in the quote currency.
 
     NautilusTrader ships a maker/taker model (notional) and a per-contract model, but not
     their sum, which the contract needs.

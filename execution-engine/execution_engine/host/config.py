@@ -11,7 +11,7 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     """Which Gauntlet strategy to host, on which instruments, and how to turn targets into orders.
 
     `instrument_ids` are in panel column order (orders on one bar go in this order,
-    semantics.md §10); `columns` are the names the strategy sees for them (a single
+    ADR 0002 §10); `columns` are the names the strategy sees for them (a single
     instrument gets plain bars when `columns` is None).
 
     `window`: bars kept for each `target` call. None keeps the whole history, which makes

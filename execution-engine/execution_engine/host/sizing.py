@@ -1,4 +1,4 @@
-"""Target fraction → order quantity, respecting the instrument's size rules (semantics.md §5).
+"""Target fraction → order quantity, respecting the instrument's size rules (ADR 0002 §5).
 
 Quantities are Decimals in units of the base currency. Rounding is toward zero to the size
 increment (or to the lot size when asked), so a position never exceeds its target and the

@@ -2,7 +2,7 @@
 
 At each bar close (once every hosted instrument's bar for that time has arrived) the host
 appends the bars to its window, marks the account to the close, calls `strategy.target` on
-the window and processes the newest value (semantics.md §1-2). It trades only when the
+the window and processes the newest value (ADR 0002 §1-2). It trades only when the
 processed target changes (§3): at the next opening quote ("next_open") or at once
 ("bar_close"). Bad targets, zero quantities, venue rejections and risk denials are reported
 as events; none of them stops the node.
@@ -328,7 +328,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
     # -- account ----------------------------------------------------------------------------
 
     def _equity(self, prices: list[float]) -> float:
-        """Account value at `prices`: balance plus unrealized P&L (semantics.md §9)."""
+        """Account value at `prices`: balance plus unrealized P&L (ADR 0002 §9)."""
         account = self.portfolio.account(self._ids[0].venue)
         if account is None:
             return math.nan

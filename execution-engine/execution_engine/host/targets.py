@@ -1,4 +1,4 @@
-"""From the strategy's raw target to the processed target the host trades (semantics.md §1-3).
+"""From the strategy's raw target to the processed target the host trades (ADR 0002 §1-3).
 
 Pure functions over floats so the host, the vectorized engine and the tests agree on one
 definition; the host keeps only a short close history per instrument for vol targeting.

@@ -1,4 +1,4 @@
-"""Five-bar examples whose equity is computed by hand, step by step, per semantics.md."""
+"""Five-bar examples whose equity is computed by hand, step by step, per ADR 0002."""
 
 from __future__ import annotations
 
@@ -63,10 +63,10 @@ def test_next_open_with_every_cost() -> None:
     q3 = desired - q1
     f3 = _sell(102)
     cash -= q3 * f3 + _fee(q3, f3)
-    cash -= desired * 101 * 0.05 * DT  # short at a positive short rate: literal §8
+    cash -= -desired * 101 * 0.05 * DT  # a positive short rate is paid on |notional|
     e3 = cash + desired * 101
     # bar 4: the change to 0 on the last bar is never executed.
-    cash -= desired * 99 * 0.05 * DT
+    cash -= -desired * 99 * 0.05 * DT
     e4 = cash + desired * 99
 
     np.testing.assert_allclose(result.equity.to_numpy(), [e0, e1, e2, e3, e4], rtol=1e-12)
@@ -95,9 +95,9 @@ def test_close_fill_with_every_cost() -> None:
     desired = -0.5 * (cash + 50 * 104) / 104
     q2, f2 = desired - 50, _sell(104)
     cash -= q2 * f2 + _fee(q2, f2)
-    cash -= desired * 104 * 0.05 * DT
+    cash -= -desired * 104 * 0.05 * DT  # |notional| pays the short rate
     e2 = cash + desired * 104
-    cash -= desired * 101 * 0.05 * DT
+    cash -= -desired * 101 * 0.05 * DT
     e3 = cash + desired * 101
     f4 = _buy(99)
     cash -= -desired * f4 + _fee(desired, f4)  # back to flat at the last close

@@ -101,7 +101,7 @@ def test_trade_pnl_and_financing_add_up_to_the_equity_change() -> None:
         SmaCross(fast=5, slow=20),
         make_bars(400, seed=6),
         financing_long=0.05,
-        financing_short=-0.02,
+        financing_short=0.02,
         **COSTS,
     )
     change = result.equity.iloc[-1] - result.config.cash
