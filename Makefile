@@ -30,8 +30,9 @@ lint: install
 test: install lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
+# make bench [BENCH="sweep event"]: every benchmark, or the named ones
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

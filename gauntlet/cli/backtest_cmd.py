@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from gauntlet.cli.app import app, fail
-from gauntlet.cli.options import PluginOption, load_plugins, parse_params
+from gauntlet.cli.options import (
+    PluginOption,
+    TrackingUriOption,
+    TrackOption,
+    load_plugins,
+    parse_params,
+)
 
 if TYPE_CHECKING:
     from research.engine.run import Engine
@@ -70,11 +76,21 @@ def backtest_command(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report here.")
     ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Save the result (JSON) for `gauntlet report` and reloading."),
+    ] = None,
+    track: TrackOption = False,
+    tracking_uri: TrackingUriOption = None,
     plugin: PluginOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Backtest a strategy on a data file and print its metrics."""
     _choice(engine, ENGINES, "--engine")
+    if track:
+        from research.tracking import resolve_uri
+
+        resolve_uri(tracking_uri)  # an unwritable store fails before the backtest runs
     overrides = config_overrides(
         fill=_choice(fill, FILLS, "--fill"),
         size_mode=_choice(size_mode, SIZE_MODES, "--size-mode"),
@@ -95,14 +111,24 @@ def backtest_command(
     )
     load_plugins(plugin)
     params = parse_params(param)
-    result = _run(strategy, params, data, instrument, engine, overrides)
+    result, bars = _run(strategy, params, data, instrument, engine, overrides)
     if report is not None:
         from research.report import write_report
 
         written = write_report(result, report)
         typer.echo(f"report: {written}", err=True)
+    if save is not None:
+        from research.saved import save_result
+
+        typer.echo(f"saved: {save_result(result, bars['close'], save)}", err=True)
+    payload = result.to_dict()
+    if track:
+        from research.tracking import log_backtest
+
+        payload["mlflow_run_id"] = log_backtest(result, bars["close"], uri=tracking_uri)
+        typer.echo(f"mlflow run: {payload['mlflow_run_id']}", err=True)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), allow_nan=False))
+        typer.echo(json.dumps(payload, allow_nan=False))
         return
     from rich.console import Console
 
@@ -118,7 +144,8 @@ def _run(
     instrument: str | None,
     engine: str,
     overrides: dict[str, Any],
-) -> Any:
+) -> tuple[Any, Any]:
+    """(BacktestResult, the bars it ran on)."""
     from rich.console import Console
 
     from research.engine.run import resolve_config
@@ -134,7 +161,7 @@ def _run(
     with status.status(f"backtesting {strategy} on {len(bars):,} bars ({engine})"):
         from research import backtest
 
-        return backtest(
+        result = backtest(
             strategy,
             bars,
             config,
@@ -142,3 +169,4 @@ def _run(
             engine=cast("Engine", engine),  # checked against ENGINES by _choice
             instrument=instrument,
         )
+    return result, bars

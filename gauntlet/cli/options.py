@@ -16,6 +16,12 @@ PluginOption = Annotated[
     ),
 ]
 
+TrackOption = Annotated[bool, typer.Option("--track", help="Log the run to MLflow.")]
+TrackingUriOption = Annotated[
+    str | None,
+    typer.Option(help="MLflow tracking URI or store directory (default .gauntlet/mlruns)."),
+]
+
 
 def load_plugins(plugins: list[str] | None) -> None:
     from strategies import registry

@@ -15,7 +15,13 @@ import typer
 from rich.console import Console
 
 from gauntlet.cli.app import app, check_app, fail
-from gauntlet.cli.options import PluginOption, load_plugins, parse_params
+from gauntlet.cli.options import (
+    PluginOption,
+    TrackingUriOption,
+    TrackOption,
+    load_plugins,
+    parse_params,
+)
 from gauntlet.cli.render import frame_table
 
 METHODS = ("grid", "random", "optuna")
@@ -35,11 +41,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 SchedulerOption = Annotated[
     str | None,
     typer.Option(help="Dask scheduler address (tcp://host:port); env GAUNTLET_DASK_SCHEDULER."),
-]
-TrackOption = Annotated[bool, typer.Option("--track", help="Log the run to MLflow.")]
-TrackingUriOption = Annotated[
-    str | None,
-    typer.Option(help="MLflow tracking URI or store directory (default .gauntlet/mlruns)."),
 ]
 
 

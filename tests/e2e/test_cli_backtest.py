@@ -131,3 +131,34 @@ def test_bad_param(csv: Path, param: str, fragment: str) -> None:
 def test_bad_option(csv: Path, option: str, value: str, fragment: str) -> None:
     proc = _run("--strategy", "sma_cross", "--data", str(csv), option, value)
     _one_line_error(proc, fragment)
+
+
+@pytest.mark.slow
+def test_save_and_track_feed_gauntlet_report(csv: Path, tmp_path: Path) -> None:
+    store = tmp_path / "mlruns"
+    saved = tmp_path / "run.json"
+    proc = _run(
+        "--strategy", "sma_cross", "--data", str(csv), "--save", str(saved), "--track",
+        "--tracking-uri", str(store), "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert len(out["mlflow_run_id"]) == 32
+    # Both records render the same tearsheet numbers as the run printed.
+    for source, extra in ((str(saved), ()), (out["mlflow_run_id"], ("--tracking-uri", str(store)))):
+        page = tmp_path / f"{len(extra)}.html"
+        report = subprocess.run(
+            [GAUNTLET, "report", source, "--out", str(page), "--json", *extra],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert report.returncode == 0, report.stderr
+        assert json.loads(report.stdout)["sharpe"] == pytest.approx(out["sharpe"], rel=1e-12)
+        assert "Monthly returns" in page.read_text()
+
+
+def test_unwritable_tracking_store_fails_before_running(csv: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file, not a folder")
+    proc = _run("--strategy", "sma_cross", "--data", str(csv), "--track",
+                "--tracking-uri", str(blocked / "mlruns"))  # fmt: skip
+    _one_line_error(proc, "not writable")

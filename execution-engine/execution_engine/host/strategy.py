@@ -393,22 +393,35 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             }
         )
 
+    # A rejected, denied or canceled order is closed: `_held_units` stops counting it, so
+    # the host holds what actually filled. It is not resubmitted; the host trades again at
+    # the next target change, sized from that real position (no double order if the venue
+    # later recovers). A partially filled order counts as held for its remainder until the
+    # venue fills or cancels it.
+
     def on_order_rejected(self, event: OrderRejected) -> None:
-        self._report_order("rejected", event.client_order_id.value, event.reason)
+        self._report_order("rejected", event, event.reason)
 
     def on_order_denied(self, event: OrderDenied) -> None:
-        self._report_order("denied", event.client_order_id.value, event.reason)
+        self._report_order("denied", event, event.reason)
 
     def on_order_canceled(self, event: OrderCanceled) -> None:
-        self._report_order("canceled", event.client_order_id.value, "canceled")
+        self._report_order("canceled", event, "canceled")
 
-    def _report_order(self, kind: str, client_order_id: str, reason: str) -> None:
-        self.log.warning(f"order {client_order_id} {kind}: {reason}")
+    def _report_order(
+        self, kind: str, event: OrderRejected | OrderDenied | OrderCanceled, reason: str
+    ) -> None:
+        # The instrument is recorded too, so a report names what was not traded without a
+        # lookup of the order (the client order id is not unique across strategies).
+        client_order_id = event.client_order_id.value
+        instrument = event.instrument_id.value
+        self.log.warning(f"order {client_order_id} ({instrument}) {kind}: {reason}")
         self.records.emit(
             {
                 "kind": kind,
                 "ts": self.clock.timestamp_ns(),
                 "client_order_id": client_order_id,
+                "instrument": instrument,
                 "reason": reason,
             }
         )
