@@ -76,11 +76,14 @@ def code_version() -> str:
 
 def _quiet_mlflow() -> None:
     """MLflow logs store migrations at INFO and draws download bars on stderr; the CLI
-    contract keeps stderr to progress and one-line errors."""
+    contract keeps stderr to progress and one-line errors. Against a tracking server MLflow
+    also prints "View run ... at: URL" lines to stdout on every finished run, which would
+    corrupt the CLI's `--json` output."""
     import logging
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 def _client(uri: str | None) -> tuple[Any, str | None]:

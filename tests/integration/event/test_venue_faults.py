@@ -8,6 +8,8 @@ The faults come from NautilusTrader's own matching engine, injected into the rea
 - partial fills: a `FillModel` whose simulated book holds a limited size at the best
   price and one tick behind it, so a market order fills in parts walking the book (the
   matching engine fills what is left one tick further, as its L1 book does).
+- a remainder left working: an L2 venue book with limited depth, where NautilusTrader
+  leaves the unfilled rest of a market order open.
 
 Cancels and expiries are not exercised: the host sends only GTC market orders, which the
 simulated venue never cancels or expires.
@@ -187,7 +189,9 @@ def test_a_venue_rejection_is_reported_and_the_host_keeps_trading(
     assert len(result.trades) == 2  # short from row 11, long from row 21, flat from 31
     assert (result.trades["status"] == "closed").all()
     assert result.metrics.trades == 2
-    assert result.metrics.final_equity == pytest.approx(_cash_after_fills(result.extras["orders"]))
+    fills = result.extras["orders"]
+    cents = 0.01 * len(fills)  # NautilusTrader books P&L as Money, rounded per fill
+    assert result.metrics.final_equity == pytest.approx(_cash_after_fills(fills), abs=cents)
 
 
 def test_rejections_on_every_order_still_produce_a_flat_result(
@@ -253,7 +257,9 @@ def test_market_orders_filled_in_parts_reach_the_intended_position(
     # Accounting: fees per part, P&L at the parts' prices, booked trades at their VWAP.
     expected_fees = (fills["size"].abs() * fills["price"] * 1e-4).round(2)
     assert np.allclose(fills["fees"].to_numpy(), expected_fees.to_numpy(), atol=0.01)
-    assert result.metrics.final_equity == pytest.approx(_cash_after_fills(fills), abs=1e-6)
+    # NautilusTrader books P&L as Money: a cent of rounding per fill at most.
+    cents = 0.01 * len(fills)
+    assert result.metrics.final_equity == pytest.approx(_cash_after_fills(fills), abs=cents)
     assert result.trades["fees"].sum() == pytest.approx(fills["fees"].sum(), abs=1e-6)
     first = fills[fills["time"] == bars.index[CHANGE_ROWS[0] + 1]]
     vwap = float((first["size"] * first["price"]).sum() / first["size"].sum())
@@ -261,3 +267,89 @@ def test_market_orders_filled_in_parts_reach_the_intended_position(
     # Walking the book costs more than filling whole at the best price.
     assert vwap > whole.trades["entry_price"].iloc[0]
     assert result.metrics.final_equity < whole.metrics.final_equity
+
+
+def test_a_remainder_left_working_counts_as_held_not_reordered(bars: pd.DataFrame) -> None:
+    """On an L2 book with 30,000 units per side, NautilusTrader fills a market order up to
+    that depth and leaves the rest working (Gauntlet's own venue is L1, where the rest
+    always fills at once). The host counts that remainder as held: the next order is sized
+    against filled + remaining, so the remainder is not ordered a second time."""
+    depth = 30_000
+    engine, host = _l2_engine(bars, depth)
+    try:
+        engine.run()
+        report = engine.trader.generate_orders_report()
+    finally:
+        engine.dispose()
+
+    orders = host.records.of_kind("order")
+    assert [o["bar"] for o in orders] == CHANGE_ROWS  # one order per change, no top-ups
+    assert (report["status"] == "PARTIALLY_FILLED").all()
+    assert (report["filled_qty"].astype(float) == depth).all()
+    first, second = (float(o["quantity"]) for o in orders[:2])
+    remainder = first - depth
+    assert remainder > 0
+    # Target -1 at the second change: desired short minus (filled + still working) long.
+    price = round(float(bars["open"].iloc[CHANGE_ROWS[1] + 1]), 5)
+    entry = host.records.of_kind("fill")[0]["price"]
+    desired = math.floor((CASH + depth * (price - entry)) / price)  # equity at that price
+    assert abs(second - (desired + depth + remainder)) <= 1
+    # The run completed: a mark on every bar, the position is what actually filled.
+    assert len(host.records.equity) == N_BARS
+    assert all(math.isfinite(e) for e in host.records.equity)
+    assert host.records.positions[CHANGE_ROWS[0] + 1] == [float(depth)]
+    assert host.records.positions[CHANGE_ROWS[1] + 1] == [0.0]
+
+
+def _l2_engine(bars: pd.DataFrame, depth: int) -> tuple[Any, Any]:
+    from decimal import Decimal
+
+    from execution_engine.backtest.engine import HostSpec, host_config
+    from execution_engine.bars import bar_interval_ns, to_feed
+    from execution_engine.host import GauntletStrategyHost
+    from execution_engine.instruments import SIM_VENUE, fx_pair
+    from nautilus_trader.backtest.engine import BacktestEngine
+    from nautilus_trader.config import BacktestEngineConfig, LoggingConfig
+    from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas
+    from nautilus_trader.model.enums import AccountType, BookAction, OmsType
+    from nautilus_trader.model.identifiers import TraderId
+    from nautilus_trader.model.objects import Money
+
+    pair = fx_pair("EUR/USD")
+    engine = BacktestEngine(
+        BacktestEngineConfig(
+            trader_id=TraderId("GAUNTLET-001"), logging=LoggingConfig(log_level="ERROR")
+        )
+    )
+    engine.add_venue(
+        SIM_VENUE,
+        OmsType.NETTING,
+        AccountType.MARGIN,
+        [Money(CASH, pair.quote_currency)],
+        base_currency=pair.quote_currency,
+        default_leverage=Decimal(50),
+        book_type=BookType.L2_MBP,
+    )
+    engine.add_instrument(pair)
+    feed = to_feed(bars, pair, bar_interval_ns(bars.index))
+    size = Quantity(depth, pair.size_precision)
+    books = []
+    for quote in feed.open_quotes:  # the venue's book: `depth` at the opening bid and ask
+        ts = quote.ts_event - 1
+        bid = BookOrder(OrderSide.BUY, quote.bid_price, size, 1)
+        ask = BookOrder(OrderSide.SELL, quote.ask_price, size, 2)
+        deltas = [
+            OrderBookDelta.clear(pair.id, 0, ts, ts),
+            OrderBookDelta(pair.id, BookAction.ADD, bid, 0, 0, ts, ts),
+            OrderBookDelta(pair.id, BookAction.ADD, ask, 0, 0, ts, ts),
+        ]
+        books.append(OrderBookDeltas(pair.id, deltas))
+    engine.add_data(feed.bars)
+    engine.add_data(feed.open_quotes)
+    engine.add_data(books)
+    spec = HostSpec("venue_fault_steps")
+    host = GauntletStrategyHost(
+        host_config(spec, [pair], [str(feed.bar_type)], {"EUR/USD": bars}, panel=False)
+    )
+    engine.add_strategy(host)
+    return engine, host
