@@ -32,8 +32,11 @@ def resolve_uri(uri: str | None = None) -> tuple[str, str | None]:
     SQLite store `DIR/mlflow.db` with artifacts in `DIR/artifacts`: MLflow 3 has put the
     plain-file store in maintenance mode. The directory is created and checked for writing."""
     chosen = uri or os.environ.get("MLFLOW_TRACKING_URI") or str(DEFAULT_STORE)
+    if chosen.startswith(("http://", "https://")):
+        _check_server(chosen)
+        return chosen, None
     if "://" in chosen and not chosen.startswith("file://"):
-        return chosen, None  # a server or database URI: MLflow itself validates it
+        return chosen, None  # a database URI: MLflow itself validates it
     path = Path(chosen.removeprefix("file://")).resolve()
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -44,6 +47,19 @@ def resolve_uri(uri: str | None = None) -> tuple[str, str | None]:
             f"MLflow store {path} is not writable: {exc.strerror or exc}"
         ) from None
     return f"sqlite:///{path / 'mlflow.db'}", (path / "artifacts").as_uri()
+
+
+def _check_server(uri: str) -> None:
+    """Fail in seconds, before any work, when a tracking server does not answer its health
+    endpoint (MLflow's own client would retry with backoff for minutes)."""
+    import httpx
+
+    try:
+        httpx.get(f"{uri.rstrip('/')}/health", timeout=5.0).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise TrackingStoreError(
+            f"MLflow server {uri} is unreachable: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def code_version() -> str:
@@ -84,6 +100,12 @@ def _quiet_mlflow() -> None:
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    # MLflow's default (7 retries, exponential backoff, 120 s per request) keeps a command
+    # silent for many minutes when the server is down; two quick retries still ride out a
+    # restart. Users who want MLflow's defaults set these variables themselves.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
 
 
 def _client(uri: str | None) -> tuple[Any, str | None]:
@@ -219,7 +241,10 @@ def log_walkforward(
     result: Any, *, uri: str | None = None, experiment: str = DEFAULT_EXPERIMENT
 ) -> str:
     """Log a walk-forward: fold settings, stitched out-of-sample metrics, fold table, OOS equity."""
-    run = _Run("walkforward", uri, experiment, {"gauntlet.strategy": result.strategy})
+    run = _Run("walkforward", uri, experiment, {
+        "gauntlet.strategy": result.strategy,
+        "gauntlet.data_fingerprint": str(result.extras.get("data_fingerprint", "")),
+    })  # fmt: skip
     run.log(
         {"metric": result.metric, "mode": result.mode, **_flat_params("wf.", result.extras)},
         _finite({f"oos_{k}": v for k, v in result.oos_metrics.items()}),

@@ -19,6 +19,7 @@ import pandas as pd
 
 from research import metrics as rm
 from research.engine.config import BacktestConfig
+from research.engine.vectorized import data_fingerprint
 from research.errors import ResearchInputError
 from research.overfit import deflated_sharpe
 from research.sweep import space as sp
@@ -177,7 +178,12 @@ def walk_forward(
         table,
         stitched,
         _summary(stitched, ppy),
-        {"n_folds": n_folds, "ratio": ratio, "method": method},
+        {
+            "n_folds": n_folds,
+            "ratio": ratio,
+            "method": method,
+            "data_fingerprint": data_fingerprint(bars),
+        },
     )
 
 

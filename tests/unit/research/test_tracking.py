@@ -3,7 +3,9 @@
 import pytest
 from mlflow.tracking import MlflowClient
 
+from live.stack._process import free_port
 from research import backtest
+from research.engine.vectorized import data_fingerprint as backtest_fingerprint
 from research.saved import load_result
 from research.sweep import sweep
 from research.tracking import (
@@ -60,6 +62,14 @@ def test_sweep_and_walkforward_runs(tmp_path, bars):
     wf_run = fetch_run(log_walkforward(wf, uri=store), uri=store)
     assert wf_run["metrics"]["oos_total_return"] == pytest.approx(wf.oos_metrics["total_return"])
     assert wf_run["tags"]["gauntlet.kind"] == "walkforward"
+    fingerprint = wf_run["tags"]["gauntlet.data_fingerprint"]
+    assert fingerprint == wf.extras["data_fingerprint"] == backtest_fingerprint(bars)
+
+
+def test_unreachable_server_fails_fast():
+    # Nothing listens there; MLflow's own client would retry with backoff for minutes.
+    with pytest.raises(TrackingStoreError, match="unreachable"):
+        resolve_uri(f"http://127.0.0.1:{free_port()}")
 
 
 def test_unwritable_store_is_a_clear_error(tmp_path):
