@@ -260,7 +260,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
                 continue
             fill = self._fill_price(col, order, prices[col], use_quotes)
             equity -= float(order) * (fill - prices[col]) + self._fee(col, order, fill)
-            self._submit(col, order)
+            self._submit(col, order, prices[col])
         self._orders_due = {}
 
     def _exceeds_notional_cap(self, col: int, order: Decimal, price: float) -> bool:
@@ -302,7 +302,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
     def _fee(self, col: int, order: Decimal, fill: float) -> float:
         return abs(float(order)) * fill * float(self._instruments[col].taker_fee)
 
-    def _submit(self, col: int, order: Decimal) -> None:
+    def _submit(self, col: int, order: Decimal, price: float) -> None:
         instrument = self._instruments[col]
         side = OrderSide.BUY if order > 0 else OrderSide.SELL
         client_id = self._client_order_id(col)
@@ -320,6 +320,9 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
                 "quantity": str(qty),
                 "target": self._prev_target[col],
                 "bar": self._decision_bar,
+                # The price the order was sized at (the backtest's fill reference): realized
+                # slippage is the fill's distance from it (research.promotion.paper_record).
+                "price": price,
             }
         )
         self._working[col].append(market)

@@ -1,0 +1,202 @@
+"""The promotion policy: which gates guard which stage, and each gate's threshold.
+
+The policy is a versioned YAML file in the repository (policy/promotion.yaml): `defaults` give
+every threshold, `strategies` override some of them per registered strategy. A threshold set
+to null switches its gate off; the gate is then reported as "off", never as passed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from research.promotion.errors import PromotionInputError
+
+SUPPORTED_VERSIONS = (1,)
+DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policy" / "promotion.yaml"
+
+
+class Stage(StrEnum):
+    RESEARCH = "research"
+    CANDIDATE = "candidate"
+    PAPER = "paper"
+    LIVE = "live"
+    RETIRED = "retired"
+
+
+LADDER: tuple[Stage, ...] = (Stage.RESEARCH, Stage.CANDIDATE, Stage.PAPER, Stage.LIVE)
+
+
+class GateName(StrEnum):
+    OOS_SHARPE = "oos_sharpe"
+    MAX_DRAWDOWN = "max_drawdown"
+    MIN_TRADES = "min_trades"
+    DEFLATED_SHARPE = "deflated_sharpe"
+    PBO = "pbo"
+    LOOKAHEAD_CLEAN = "lookahead_clean"
+    PARITY = "parity"
+    PAPER_DURATION_DAYS = "paper_duration_days"
+    PAPER_TRADES = "paper_trades"
+    DRIFT = "drift"
+    SLIPPAGE = "slippage"
+
+
+_CANDIDATE = (
+    GateName.OOS_SHARPE,
+    GateName.MAX_DRAWDOWN,
+    GateName.MIN_TRADES,
+    GateName.DEFLATED_SHARPE,
+    GateName.PBO,
+)
+GATES_BY_STAGE: dict[Stage, tuple[GateName, ...]] = {
+    Stage.CANDIDATE: _CANDIDATE,
+    Stage.PAPER: (*_CANDIDATE, GateName.LOOKAHEAD_CLEAN, GateName.PARITY),
+    Stage.LIVE: (
+        GateName.PAPER_DURATION_DAYS,
+        GateName.PAPER_TRADES,
+        GateName.DRIFT,
+        GateName.SLIPPAGE,
+    ),
+}
+
+
+class _Gates(BaseModel):
+    """Every gate's threshold (None = gate off). Field names are the GateName values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    oos_sharpe: float | None = Field(ge=-5, le=10, description="min annualized OOS Sharpe")
+    max_drawdown: float | None = Field(
+        gt=0, le=1, description="max OOS drawdown as a positive fraction (0.15 = -15% allowed)"
+    )
+    min_trades: int | None = Field(ge=0, description="min trades over the OOS folds")
+    deflated_sharpe: float | None = Field(ge=0, le=1, description="min deflated Sharpe (prob.)")
+    pbo: float | None = Field(ge=0, le=1, description="max probability of backtest overfitting")
+    lookahead_clean: bool | None = Field(description="true: the look-ahead check must be clean")
+    parity: float | None = Field(
+        ge=0, le=0.1, description="max |final equity difference| / starting cash (event vs vec.)"
+    )
+    paper_duration_days: float | None = Field(ge=0, description="min market days paper-traded")
+    paper_trades: int | None = Field(ge=0, description="min paper fills")
+    drift: float | None = Field(
+        gt=0.5, lt=1, description="confidence of the backtest's bootstrap Sharpe interval"
+    )
+    slippage: float | None = Field(
+        ge=0, le=100, description="max realized slippage as a multiple of the assumed"
+    )
+
+    @field_validator("lookahead_clean")
+    @classmethod
+    def _true_or_off(cls, value: bool | None) -> bool | None:
+        if value is False:
+            raise ValueError("lookahead_clean is true (required) or null (off), not false")
+        return value
+
+    @field_validator("min_trades", "paper_trades", mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        # YAML `50.5` would otherwise be truncated silently by lax int parsing
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"must be a whole number, got {value}")
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not a boolean")
+        return value
+
+
+class Thresholds(_Gates):
+    """The complete threshold set one strategy is judged by."""
+
+
+class ThresholdOverrides(_Gates):
+    """Some thresholds for one strategy; only the keys present in the file override."""
+
+    oos_sharpe: float | None = Field(None, ge=-5, le=10)
+    max_drawdown: float | None = Field(None, gt=0, le=1)
+    min_trades: int | None = Field(None, ge=0)
+    deflated_sharpe: float | None = Field(None, ge=0, le=1)
+    pbo: float | None = Field(None, ge=0, le=1)
+    lookahead_clean: bool | None = None
+    parity: float | None = Field(None, ge=0, le=0.1)
+    paper_duration_days: float | None = Field(None, ge=0)
+    paper_trades: int | None = Field(None, ge=0)
+    drift: float | None = Field(None, gt=0.5, lt=1)
+    slippage: float | None = Field(None, ge=0, le=100)
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    defaults: Thresholds
+    strategies: dict[str, ThresholdOverrides] = Field(default_factory=dict)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value not in SUPPORTED_VERSIONS:
+            raise ValueError(f"unsupported policy version {value} (supported: 1)")
+        return value
+
+    def for_strategy(self, name: str) -> Thresholds:
+        """The defaults with this strategy's overrides applied (explicit nulls switch off)."""
+        override = self.strategies.get(name)
+        if override is None:
+            return self.defaults
+        merged = {**self.defaults.model_dump(), **override.model_dump(exclude_unset=True)}
+        return Thresholds.model_validate(merged)
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(x) for x in e["loc"])
+        msg = "unknown gate" if e["type"] == "extra_forbidden" else e["msg"]
+        parts.append(f"{where}: {msg} (got {e.get('input')!r})")
+    return "; ".join(parts)
+
+
+def parse_policy(raw: Any, source: str = "<policy>") -> Policy:
+    if not isinstance(raw, dict):
+        raise PromotionInputError(f"invalid policy {source}: expected a mapping at the top level")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as err:
+        raise PromotionInputError(f"invalid policy {source}: {_describe(err)}") from None
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read and validate a policy file (default: policy/promotion.yaml in the repository)."""
+    file = Path(path) if path is not None else DEFAULT_POLICY
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PromotionInputError(f"cannot read policy {file}: {exc.strerror or exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PromotionInputError(f"invalid policy {file}: not YAML ({exc})") from None
+    return parse_policy(raw, str(file))
+
+
+def next_stage(current: Stage) -> Stage:
+    """The rung above `current`; live has none and retired is final."""
+    current = Stage(current)
+    if current is Stage.RETIRED:
+        raise PromotionInputError("a retired strategy cannot be promoted (register a new spec)")
+    if current is Stage.LIVE:
+        raise PromotionInputError("live is the top stage: there is nothing to promote to")
+    return LADDER[LADDER.index(current) + 1]
+
+
+def check_transition(current: Stage, target: Stage) -> None:
+    """Promotion goes one rung at a time: research → candidate → paper → live."""
+    expected = next_stage(current)
+    if Stage(target) is not expected:
+        raise PromotionInputError(
+            f"cannot promote from {current} to {target}: the next stage is {expected} "
+            "(stages cannot be skipped)"
+        )
