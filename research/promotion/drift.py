@@ -146,7 +146,7 @@ def drift_report(
 
 def inside_at(percentile: float, confidence: float) -> bool:
     """The gate's test from a stored percentile: inside the central `confidence` interval."""
-    tail = (1 - confidence) / 2
+    tail = (1 - confidence) / 2 - 1e-12  # (1 - 0.95) / 2 is 0.025000000000000022 in floats
     return tail <= percentile <= 1 - tail
 
 

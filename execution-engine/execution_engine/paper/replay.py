@@ -3,7 +3,9 @@
 It is a real `LiveMarketDataClient`: the node's data engine subscribes through it and the
 bars travel the live path (client → data engine queue → message bus → strategies and the
 simulated venue). Pacing: bar k is released at start + (t_k - t_0) / speed of wall time;
-speed 0 means as fast as possible (one event-loop turn per bar, so the engines keep up).
+speed 0 means as fast as possible: the next bar is released only once the node has settled
+(its engines' queues are empty), so a decision made at a bar's close reaches the venue before
+the next bar moves the price, as it would at any real pace.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ class ReplayFeed:
     speed: float = 0.0  # 0 = as fast as possible
     on_done: Callable[[], None] | None = None
     arrivals: list[int] = field(default_factory=list)  # perf_counter_ns as each bar is sent
+    settled: Callable[[], bool] | None = None  # True when the node has nothing queued
+
+
+# Consecutive idle event-loop turns that count as settled: a command can sit in a task for a
+# turn between one engine's queue and the next.
+SETTLED_TURNS = 3
+MAX_SETTLE_TURNS = 10_000  # a node that never settles must not stall the replay
 
 
 class ReplayDataClientConfig(LiveDataClientConfig, frozen=True):
@@ -114,9 +123,22 @@ class ReplayDataClient(LiveMarketDataClient):
             )
             self._feed.arrivals.append(time.perf_counter_ns())
             self._handle_data(live)
+            if speed <= 0:
+                await self._settle()
         await asyncio.sleep(0.05)  # let the last bar's orders reach the venue
         if self._feed.on_done is not None:
             self._feed.on_done()
+
+    async def _settle(self) -> None:
+        settled = self._feed.settled
+        if settled is None:
+            return
+        idle = 0
+        for _ in range(MAX_SETTLE_TURNS):
+            await asyncio.sleep(0)
+            idle = idle + 1 if settled() else 0
+            if idle >= SETTLED_TURNS:
+                return
 
 
 def replay_factory(feed: ReplayFeed) -> type[LiveDataClientFactory]:

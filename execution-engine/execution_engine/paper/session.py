@@ -90,6 +90,7 @@ def run_paper(spec: PaperSpec, echo: Callable[[dict[str, Any]], None] | None = N
     feed = ReplayFeed(instruments, {str(f.bar_type): f.bars for f in feeds}, spec.speed, done.set)
     probe = SubmitProbe()
     node = _build_node(spec, instruments, feed, probe)
+    feed.settled = lambda: _engines_idle(node)
     bar_types = [str(f.bar_type) for f in feeds]
     hosted = replace(spec.host, max_notional_per_order=spec.risk.max_notional_per_order)
     host = GauntletStrategyHost(
@@ -123,6 +124,17 @@ def run_paper(spec: PaperSpec, echo: Callable[[dict[str, Any]], None] | None = N
     )
     journal.close()
     return result
+
+
+def _engines_idle(node: TradingNode) -> bool:
+    """Nothing queued in the data, risk or execution engine (live engines queue everything)."""
+    kernel = node.kernel
+    data, risk, execution = kernel.data_engine, kernel.risk_engine, kernel.exec_engine
+    return not (
+        data.cmd_qsize() or data.data_qsize() or data.req_qsize() or data.res_qsize()
+        or risk.cmd_qsize() or risk.evt_qsize()
+        or execution.cmd_qsize() or execution.evt_qsize()
+    )  # fmt: skip
 
 
 async def _drive(node: TradingNode, done: asyncio.Event, duration: float | None) -> None:

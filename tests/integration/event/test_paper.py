@@ -48,6 +48,10 @@ def test_max_speed_session_writes_orders_fills_and_pnl(tmp_path: Path) -> None:
     assert [cid for cid, _ in result.submitted] == [
         e["client_order_id"] for e in events if e["kind"] == "order"
     ]
+    # As fast as possible is still in step: each order fills at the close it was decided on
+    # (bar-close execution, no slippage), not at a later bar's price.
+    decided = {e["client_order_id"]: e["price"] for e in events if e["kind"] == "order"}
+    assert [f["price"] for f in fills] == [decided[f["client_order_id"]] for f in fills]
 
 
 def test_kill_halts_within_one_bar_and_no_order_reaches_the_venue(tmp_path: Path) -> None:
