@@ -90,7 +90,7 @@ def code_version() -> str:
             return "unknown"
 
 
-def _quiet_mlflow() -> None:
+def quiet_mlflow() -> None:
     """MLflow logs store migrations at INFO and draws download bars on stderr; the CLI
     contract keeps stderr to progress and one-line errors. Against a tracking server MLflow
     also prints "View run ... at: URL" lines to stdout on every finished run, which would
@@ -111,7 +111,7 @@ def _quiet_mlflow() -> None:
 def _client(uri: str | None) -> tuple[Any, str | None]:
     from mlflow.tracking import MlflowClient
 
-    _quiet_mlflow()
+    quiet_mlflow()
     tracking, artifacts = resolve_uri(uri)
     try:
         return MlflowClient(tracking_uri=tracking), artifacts

@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gauntlet.cli.research_cmd",
     "gauntlet.cli.event_cmd",
     "gauntlet.cli.db_cmd",
+    "gauntlet.cli.promote_cmd",
 )
 
 
@@ -69,10 +70,11 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     ]
     for dotted in USER_ERROR_PATHS:
         module, _, name = dotted.rpartition(".")
-        try:
-            types.append(getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            continue
+        # An exception of a type from a module that was never imported cannot have been
+        # raised: only loaded modules are consulted, so an error exit imports nothing heavy.
+        loaded = sys.modules.get(module)
+        if loaded is not None and hasattr(loaded, name):
+            types.append(getattr(loaded, name))
     return tuple(types)
 
 
@@ -83,6 +85,8 @@ USER_ERROR_PATHS: tuple[str, ...] = (
     "execution_engine.instruments.UnknownInstrumentError",
     "execution_engine.risk.ControlFileError",
     "execution_engine.bars.BarConversionError",
+    "research.promotion.errors.PromotionInputError",
+    "live.registry.errors.RegistryError",
 )
 
 

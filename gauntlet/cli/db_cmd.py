@@ -28,7 +28,7 @@ SchemaOpt = Annotated[str, typer.Option("--schema", help="Schema holding Gauntle
 
 
 @contextmanager
-def _one_line_errors(*also: type[Exception]) -> Iterator[None]:
+def one_line_errors(*also: type[Exception]) -> Iterator[None]:
     """Bad files, edited migrations and unreachable servers are the user's to fix: one line."""
     import asyncpg
 
@@ -43,7 +43,8 @@ def _one_line_errors(*also: type[Exception]) -> Iterator[None]:
         fail(f"PostgreSQL: {type(exc).__name__}: {exc}")
 
 
-def _dsn(explicit: str | None) -> str:
+def stack_dsn(explicit: str | None = None) -> str:
+    """The PostgreSQL to use: --dsn, else postgres.dsn from the settings, else `gauntlet up`'s."""
     if explicit:
         return explicit
     from live.settings import load_settings
@@ -60,8 +61,8 @@ def migrate(dsn: DsnOpt = None, schema: SchemaOpt = "gauntlet") -> None:
     """Apply the pending migrations (idempotent; refuses edited or unknown ones)."""
     from live.db import apply_migrations
 
-    with _one_line_errors():
-        applied = asyncio.run(apply_migrations(_dsn(dsn), schema=schema))
+    with one_line_errors():
+        applied = asyncio.run(apply_migrations(stack_dsn(dsn), schema=schema))
     done = ", ".join(f"{version:04d}" for version in applied)
     typer.echo(f"schema {schema}: applied {done}" if applied else f"schema {schema}: up to date")
 
@@ -82,16 +83,16 @@ def ingest(
 
     if ticks == (timeframe is not None):
         fail("give --timeframe for bars, or --ticks for ticks (not both)")
-    with _one_line_errors(IngestRejectedError, IngestFailedError):
+    with one_line_errors(IngestRejectedError, IngestFailedError):
         if ticks:
             report = asyncio.run(
-                ingest_ticks(_dsn(dsn), path, instrument=instrument, schema=schema)
+                ingest_ticks(stack_dsn(dsn), path, instrument=instrument, schema=schema)
             )
         else:
             assert timeframe is not None  # checked above
             report = asyncio.run(
                 ingest_bars(
-                    _dsn(dsn), path, instrument=instrument, timeframe=timeframe, schema=schema
+                    stack_dsn(dsn), path, instrument=instrument, timeframe=timeframe, schema=schema
                 )
             )
     typer.echo(

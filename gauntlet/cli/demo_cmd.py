@@ -4,15 +4,20 @@ It runs with no services and no network: synthetic (clearly labelled) or user-su
 → several strategies → vectorized backtests → metrics → one self-contained HTML report →
 a parameter sweep and a walk-forward validation → the same strategy event-driven on
 NautilusTrader with a parity check against the vectorized run → a short paper-trading
-session on a live TradingNode. Each capability is a chapter here (see `CHAPTERS`), so the
-demo always shows the newest thing Gauntlet can do.
+session on a live TradingNode → promotion: a spec goes research → candidate → paper through
+evidence gates into the registry (embedded PostgreSQL + MLflow), and another is refused with
+its reason. Each capability is a chapter here (see `CHAPTERS`), so the demo always shows the
+newest thing Gauntlet can do.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +162,68 @@ def _chapter_paper(ctx: DemoContext) -> None:
     ctx.artifacts["paper run (orders, fills, positions)"] = run_dir
 
 
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+PROMOTED_SPEC = SPECS / "sma_cross_h1.yaml"
+REFUSED_SPEC = SPECS / "examples" / "sma_cross_slow_h1.yaml"
+DEMO_SCHEMA = "gauntlet_demo"  # dropped and recreated by every demo run
+
+
+def _chapter_promotion(ctx: DemoContext) -> None:
+    from gauntlet.cli.promote_cmd import gates_table, registry_table, run_promotion
+    from research.promotion import Stage, load_policy, load_spec
+
+    ctx.console.print(
+        "[bold]Promotion[/]: every stage needs evidence; the registry lives in PostgreSQL "
+        "(started embedded under the output folder unless configured) and MLflow's model registry"
+    )
+    with _demo_registry(ctx) as registry:
+        rules = load_policy()
+        common = {"registry": registry, "paper_run": None, "out": ctx.out_dir / "promotion",
+                  "cache": ctx.out_dir / "evidence", "decided_by": "demo", "quiet": True}  # fmt: skip
+        promoted = load_spec(PROMOTED_SPEC)
+        for stage in (Stage.CANDIDATE, Stage.PAPER):
+            payload, results = run_promotion(promoted, stage, rules, **common)
+            ctx.console.print(gates_table(results, f"{promoted.name} → {stage}"))
+            record = payload.get("registry")
+            if record is not None:
+                ctx.console.print(
+                    f"[green]promoted[/] to {record['stage']}: MLflow model {record['model_name']} "
+                    f"version {record['model_version']}, alias '{record['stage']}'"
+                )
+        refused = load_spec(REFUSED_SPEC)
+        payload, results = run_promotion(refused, Stage.CANDIDATE, rules, **common)
+        ctx.console.print(gates_table(results, f"{refused.name} → candidate"))
+        reasons = "; ".join(r.detail for r in results if r.passed is False)
+        ctx.console.print(f"[red]refused[/]: {reasons} — it stays in research")
+        ctx.console.print(registry_table(asyncio.run(registry.list())))
+    ctx.artifacts["evidence bundles (content-hashed)"] = ctx.out_dir / "promotion"
+
+
+@contextmanager
+def _demo_registry(ctx: DemoContext) -> Iterator[Any]:
+    """A registry on the configured PostgreSQL, else on an embedded one under the output
+    folder (started for the chapter, stopped after it), with an MLflow store beside it."""
+    from gauntlet.cli.promote_cmd import registry_for
+    from live.db import drop_schema
+    from live.settings import load_settings
+    from live.stack.stack import Stack
+
+    settings = load_settings(data_dir=(ctx.out_dir / ".gauntlet").resolve())
+    stack = Stack(settings)
+    started = stack.endpoint("postgres") is None
+    if started:
+        stack.up(["postgres"])
+    dsn = stack.endpoint("postgres")
+    # The demo starts from an empty registry every run: its own schema and MLflow store.
+    asyncio.run(drop_schema(str(dsn), DEMO_SCHEMA))
+    shutil.rmtree(ctx.out_dir / "mlruns", ignore_errors=True)
+    try:
+        yield registry_for(dsn, DEMO_SCHEMA, str(ctx.out_dir / "mlruns"))
+    finally:
+        if started:
+            stack.down()
+
+
 CHAPTERS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
     ("data", _chapter_data),
     ("vectorized backtests", _chapter_vectorized),
@@ -164,6 +231,7 @@ CHAPTERS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
     ("parameter sweep and walk-forward", _chapter_sweep),
     ("event-driven parity", _chapter_parity),
     ("paper trading", _chapter_paper),
+    ("promotion", _chapter_promotion),
 )
 
 
@@ -171,7 +239,8 @@ CHAPTERS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and artifacts."),
 ) -> None:
-    """Run the main job: data → backtests → report → sweep → walk-forward → parity → paper."""
+    """Run the main job: data → backtests → report → sweep → walk-forward → parity → paper →
+    promotion."""
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(console=console, out_dir=out)

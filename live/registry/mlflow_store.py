@@ -15,7 +15,7 @@ from typing import Any
 
 from live.registry.errors import RegistryUnavailableError
 from live.registry.stages import ALIAS_STAGES
-from research.tracking import TrackingStoreError, _quiet_mlflow, resolve_uri
+from research.tracking import TrackingStoreError, quiet_mlflow, resolve_uri
 
 EXPERIMENT = "gauntlet.registry"
 _TAG_LIMIT = 5000  # MLflow caps tag values (8000 on SQL stores); the artifact keeps the whole spec
@@ -36,7 +36,7 @@ class ModelStore:
     def __init__(self, tracking_uri: str | None) -> None:
         from mlflow.tracking import MlflowClient
 
-        _quiet_mlflow()  # quiet logs, quick retries: shared with research.tracking
+        quiet_mlflow()  # quiet logs, quick retries: shared with research.tracking
         try:
             self.uri, self._artifacts = resolve_uri(tracking_uri)
         except TrackingStoreError as exc:

@@ -2,7 +2,7 @@
 the search space its walk-forward and overfitting evidence are computed over.
 
 Relative data paths are resolved against the working directory first, then against the
-spec file's folder and its parent (so `specs/x.yaml` may name `data/sample/...`).
+spec file's folder and each folder above it (so `specs/x.yaml` may name `data/sample/...`).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _resolve_data(raw: dict[str, Any], spec_file: Path) -> dict[str, Any]:
     data = raw.get("data")
     if not isinstance(data, str) or Path(data).is_absolute() or Path(data).exists():
         return raw
-    for base in (spec_file.parent, spec_file.parent.parent):
+    for base in spec_file.resolve().parents:  # the spec's folder, then each one above it
         candidate = base / data
         if candidate.exists():
             return {**raw, "data": str(candidate)}

@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from live.settings import load_settings
+from live.stack.stack import Stack
 
 GAUNTLET = str(Path(sys.executable).with_name("gauntlet"))
 
@@ -20,22 +25,42 @@ def _demo(out: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.fixture
+def demo_dir() -> Iterator[Path]:
+    # Not under tmp_path: the promotion chapter starts an embedded PostgreSQL there, which runs
+    # as an unprivileged account when we are root and must traverse the folder's parents
+    # (pytest keeps its base temp folder 0700).
+    with tempfile.TemporaryDirectory(prefix="gauntlet-demo-", dir="/var/tmp") as folder:
+        Path(folder).chmod(0o711)
+        yield Path(folder)
+
+
 @pytest.mark.slow
-def test_demo_runs_every_chapter(tmp_path: Path) -> None:
-    proc = _demo(tmp_path / "out")
+def test_demo_runs_every_chapter(demo_dir: Path) -> None:
+    proc = _demo(demo_dir / "out")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for chapter in ("vectorized backtests", "parameter sweep and walk-forward",
-                    "event-driven parity", "paper trading"):  # fmt: skip
+                    "event-driven parity", "paper trading", "promotion"):  # fmt: skip
         assert chapter in out
+    assert "promoted to candidate" in out
+    assert "promoted to paper" in out
+    assert "refused: OOS trades 12 < 50" in out
+    bundles = sorted(p.name for p in (demo_dir / "out" / "promotion").iterdir())
+    assert [b.rsplit("-", 1)[0] for b in bundles] == [
+        "sma-cross-eurusd-h1-candidate", "sma-cross-eurusd-h1-paper",
+        "sma-cross-slow-eurusd-h1-candidate",
+    ]  # fmt: skip
+    stack = Stack(load_settings(data_dir=(demo_dir / "out" / ".gauntlet").resolve()))
+    assert stack.endpoint("postgres") is None, "the demo stops the PostgreSQL it started"
     assert "SYNTHETIC" in out, "synthetic data is labelled as such"
     assert "stitched out-of-sample: Sharpe" in out
     assert "parity PASS" in out
-    report = tmp_path / "out" / "demo_report.html"
+    report = demo_dir / "out" / "demo_report.html"
     assert report.stat().st_size > 1_000_000, "self-contained: plotly.js is inlined"
     assert "<script src=" not in report.read_text()
     assert str(report.resolve()) in out.replace("\n", "")
-    journal = (tmp_path / "out" / "paper" / "events.jsonl").read_text().splitlines()
+    journal = (demo_dir / "out" / "paper" / "events.jsonl").read_text().splitlines()
     assert sum('"kind": "fill"' in line for line in journal) > 0
 
 

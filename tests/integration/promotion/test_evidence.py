@@ -18,7 +18,7 @@ from research.promotion.spec import load_spec, parse_spec
 
 pytestmark = pytest.mark.slow
 PASSING = Path("specs/sma_cross_h1.yaml")
-FAILING = Path("specs/sma_cross_slow_h1.yaml")
+FAILING = Path("specs/examples/sma_cross_slow_h1.yaml")
 
 
 def _raw(path: Path = PASSING) -> dict:

@@ -53,7 +53,8 @@ def test_every_table_exists_and_pooled_sessions_see_the_schema(pg_schema: PgSche
         return {row[0] for row in rows}
 
     wanted = {"instruments", "bars", "ticks", "orders", "fills", "positions", "account_snapshots",
-              "promotion_records", "audit_log", "component_status", "ingest_batches", "schema_migrations"}  # fmt: skip
+              "promotion_records", "audit_log", "component_status", "ingest_batches", "schema_migrations",
+              "strategy_stages"}  # fmt: skip
     assert asyncio.run(tables()) == wanted | {"market_data_storage"}
 
 
@@ -64,6 +65,11 @@ def own_migrations(tmp_path: Path, pg_dsn: str) -> Iterator[tuple[Path, str]]:
     schema = unique_schema()
     yield folder, schema
     asyncio.run(drop_schema(pg_dsn, schema))
+
+
+def _next_version() -> int:
+    """The version a new migration file gets: one past the last one shipped."""
+    return len(load_migrations()) + 1
 
 
 def test_an_edited_applied_migration_is_refused(
@@ -82,25 +88,27 @@ def test_a_new_migration_is_applied_and_a_failing_one_leaves_the_schema_as_it_wa
 ) -> None:
     folder, schema = own_migrations
     asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
-    (folder / "0004_notes.sql").write_text("CREATE TABLE notes (id int PRIMARY KEY);")
-    assert asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder)) == [4]
-    (folder / "0005_broken.sql").write_text(
+    new = _next_version()
+    (folder / f"{new:04d}_notes.sql").write_text("CREATE TABLE notes (id int PRIMARY KEY);")
+    assert asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder)) == [new]
+    (folder / f"{new + 1:04d}_broken.sql").write_text(
         "CREATE TABLE half_done (id int);\nSELECT no_such_function();"
     )
     with pytest.raises(asyncpg.UndefinedFunctionError):
         asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
     ledger = asyncio.run(_ledger(pg_dsn, schema))
-    assert ledger[-1] == (4, "0004_notes.sql")
+    assert ledger[-1] == (new, f"{new:04d}_notes.sql")
 
 
 def test_a_database_ahead_of_the_code_is_refused(
     pg_dsn: str, own_migrations: tuple[Path, str]
 ) -> None:
     folder, schema = own_migrations
-    (folder / "0004_newer.sql").write_text("SELECT 1;")
+    newer = folder / f"{_next_version():04d}_newer.sql"
+    newer.write_text("SELECT 1;")
     asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
-    (folder / "0004_newer.sql").unlink()
-    with pytest.raises(MigrationError, match=r"0004 .*applied by newer code"):
+    newer.unlink()
+    with pytest.raises(MigrationError, match=rf"{_next_version():04d} .*applied by newer code"):
         asyncio.run(apply_migrations(pg_dsn, schema=schema, folder=folder))
 
 

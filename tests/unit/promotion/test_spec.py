@@ -9,7 +9,7 @@ from research.promotion.errors import PromotionInputError
 from research.promotion.spec import load_spec, parse_spec
 
 PASSING = Path("specs/sma_cross_h1.yaml")
-FAILING = Path("specs/sma_cross_slow_h1.yaml")
+FAILING = Path("specs/examples/sma_cross_slow_h1.yaml")
 
 
 def _raw() -> dict:

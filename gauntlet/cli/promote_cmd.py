@@ -1,0 +1,359 @@
+"""`gauntlet promote`, `gauntlet registry ...`, `gauntlet evidence verify`.
+
+Promotion composes research (policy, spec, evidence, gates, bundle) with live (the registry:
+stages in PostgreSQL, model versions and aliases in MLflow). Order of work, so that bad input
+and an unusable registry fail before minutes of evidence gathering and nothing half-happens:
+policy → spec → registry reachable and the transition allowed → evidence → gates → bundle →
+the stage change (only when every gate passed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gauntlet.cli.app import app, fail
+from gauntlet.cli.options import TrackingUriOption
+from gauntlet.cli.render import cell
+
+if TYPE_CHECKING:
+    from live.registry import Registry
+    from research.promotion import Evidence, GateResult, StrategySpec
+
+registry_app = typer.Typer(
+    help="Strategy stages: list, history, demote, retire.", no_args_is_help=True
+)
+evidence_app = typer.Typer(
+    help="Evidence bundles written by `gauntlet promote`.", no_args_is_help=True
+)
+app.add_typer(registry_app, name="registry")
+app.add_typer(evidence_app, name="evidence")
+
+DEFAULT_BUNDLES = Path("runs") / "promotion"
+DEFAULT_CACHE = Path(".gauntlet") / "evidence"
+SchemaOption = Annotated[
+    str, typer.Option("--schema", help="PostgreSQL schema of the registry's tables.")
+]
+
+DsnOption = Annotated[
+    str | None,
+    typer.Option("--dsn", help="PostgreSQL of the registry (default: settings or `gauntlet up`)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (default: the OS user).")]
+
+
+# -- promote -------------------------------------------------------------------------------
+
+
+@app.command("promote")
+def promote_command(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Strategy spec (YAML).")],
+    to: Annotated[str, typer.Option("--to", help="candidate | paper | live")],
+    paper_run: Annotated[
+        Path | None, typer.Option(help="Paper run folder (`gauntlet paper --out`): for --to live.")
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Promotion policy (default policy/promotion.yaml).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Evaluate the gates only; leave the registry alone.")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Folder for evidence bundles.")] = DEFAULT_BUNDLES,
+    cache: Annotated[Path, typer.Option(help="Evidence cache (reused when unchanged).")] = (
+        DEFAULT_CACHE
+    ),
+    reason: Annotated[str, typer.Option(help="Note stored with the stage change.")] = "",
+    by: ByOption = None,
+    dsn: DsnOption = None,
+    schema: SchemaOption = "gauntlet",
+    tracking_uri: TrackingUriOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Gather the evidence for SPEC, evaluate every gate of the stage, write a content-hashed
+    evidence bundle and, when every gate passes, move SPEC to the stage. Exit 1 when a gate
+    fails, 2 on bad input (unknown stage, skipped stage, missing evidence, invalid files)."""
+    from research.promotion import load_policy, load_spec
+
+    target = _stage(to, promotable=True)
+    rules = load_policy(policy)  # an invalid policy fails before anything runs
+    spec = load_spec(spec_path)
+    registry = None if check else registry_for(dsn, schema, tracking_uri)
+    payload, results = run_promotion(
+        spec, target, rules, registry=registry, paper_run=paper_run, out=out, cache=cache,
+        decided_by=by or getpass.getuser(), reason=reason, quiet=as_json,
+    )  # fmt: skip
+    _report(payload, results, as_json)
+    if not payload["passed"]:
+        raise typer.Exit(1)  # a gate said no: a verdict, not bad input
+
+
+def run_promotion(
+    spec: StrategySpec,
+    target: Any,
+    rules: Any,
+    *,
+    registry: Registry | None,
+    paper_run: Path | None,
+    out: Path,
+    cache: Path,
+    decided_by: str,
+    reason: str = "",
+    quiet: bool = False,
+) -> tuple[dict[str, Any], list[GateResult]]:
+    """Check the transition (with a registry), gather the evidence, evaluate the gates, write
+    the bundle, and change the stage only if every gate passed. Returns (the JSON payload, the
+    gate results); `payload["registry"]` holds the new stage record when the stage changed."""
+    from research.promotion import Stage, check_transition
+
+    if registry is not None:  # a refused transition or a dead registry fails before the work
+        asyncio.run(registry.check_available())
+        current = asyncio.run(registry.current(spec.name))
+        check_transition(Stage(current.stage) if current else Stage.RESEARCH, target)
+    evidence = _gather(spec, target, paper_run, cache, quiet=quiet)
+    results = _evaluate(evidence, rules.for_strategy(spec.strategy))
+    bundle, bundle_hash = _bundle(evidence, results, out)
+    passed = _all_passed(results)
+    payload: dict[str, Any] = {
+        "spec": spec.name, "stage": str(target), "passed": passed, "bundle": str(bundle),
+        "bundle_hash": bundle_hash, "gates": [json.loads(r.model_dump_json()) for r in results],
+    }  # fmt: skip
+    if passed and registry is not None:
+        record = asyncio.run(
+            registry.promote(
+                spec.name, str(target),
+                spec={**json.loads(spec.model_dump_json()), "spec_hash": evidence.spec_hash},
+                evidence_hash=bundle_hash, decided_by=decided_by, reason=reason,
+            )
+        )  # fmt: skip
+        payload["registry"] = record.to_dict()
+    return payload, results
+
+
+def _stage(text: str, *, promotable: bool) -> Any:
+    """The Stage named by --to (promotions go up to live; demotions down to research)."""
+    from research.promotion import Stage
+
+    allowed = ["candidate", "paper", "live"] if promotable else ["research", "candidate", "paper"]
+    if text not in allowed:
+        fail(f"--to must be one of {', '.join(allowed)}, got {text!r}")
+    return Stage(text)
+
+
+def _gather(
+    spec: StrategySpec, stage: Any, paper_run: Path | None, cache: Path, *, quiet: bool
+) -> Evidence:
+    from research.promotion import gather
+
+    status = Console(stderr=True, quiet=quiet)
+    with status.status(f"gathering evidence for {spec.name} → {stage}") as shown:
+
+        def progress(group: str, reused: bool) -> None:
+            status.print(f"{group}: {'reused from the cache' if reused else 'computed'}")
+            shown.update(f"gathering evidence for {spec.name} → {stage}")
+
+        return gather(spec, stage, paper_run=paper_run, cache_dir=cache, on_group=progress)
+
+
+def _evaluate(evidence: Evidence, thresholds: Any) -> list[GateResult]:
+    from research.promotion import evaluate
+
+    return evaluate(evidence, thresholds, evidence.stage)
+
+
+def _all_passed(results: list[GateResult]) -> bool:
+    from research.promotion import all_passed
+
+    return all_passed(results)
+
+
+def _bundle(evidence: Evidence, results: list[GateResult], out: Path) -> tuple[Path, str]:
+    from research.promotion import verify_bundle, write_bundle
+
+    folder = write_bundle(evidence, results, out).resolve()
+    return folder, verify_bundle(folder)
+
+
+def _report(payload: dict[str, Any], results: list[GateResult], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, default=str))
+        return
+    console = Console()
+    console.print(gates_table(results, f"{payload['spec']} → {payload['stage']}"))
+    console.print(f"evidence bundle: {payload['bundle']} (sha256 {payload['bundle_hash'][:16]}…)")
+    record = payload.get("registry")
+    if record is not None:
+        console.print(
+            f"[green]promoted[/]: {record['name']} is now {record['stage']} "
+            f"(model {record['model_name']} version {record['model_version']})"
+        )
+    elif payload["passed"]:
+        console.print("[green]every gate passed[/] (--check: the registry was not changed)")
+    else:
+        failed = [r.gate for r in results if r.passed is False]
+        console.print(f"[red]not promoted[/]: {', '.join(failed)} failed")
+
+
+def gates_table(results: list[GateResult], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("gate", "threshold", "value", "pass", "detail"):
+        table.add_column(column, justify="left" if column in ("gate", "detail") else "right")
+    styles = {"pass": "[green]pass[/]", "FAIL": "[red]FAIL[/]", "off": "[dim]off[/]"}
+    for result in results:
+        table.add_row(
+            str(result.gate), cell(result.threshold), cell(result.value),
+            styles[result.status], result.detail,
+        )  # fmt: skip
+    return table
+
+
+# -- registry ------------------------------------------------------------------------------
+
+
+def registry_for(dsn: str | None, schema: str, tracking_uri: str | None) -> Registry:
+    """The registry on the settings' (or `gauntlet up`'s) PostgreSQL, its schema migrated
+    (idempotent), and the MLflow store; either one unusable fails here, in one line."""
+    from gauntlet.cli.db_cmd import one_line_errors, stack_dsn
+    from live.db import apply_migrations
+    from live.registry import Registry
+    from research.tracking import resolve_uri
+
+    resolve_uri(tracking_uri)  # an unwritable store / unreachable server fails here
+    url = stack_dsn(dsn)
+    with one_line_errors():
+        asyncio.run(apply_migrations(url, schema=schema))
+    return Registry(url, schema, tracking_uri)
+
+
+def _name(spec_or_name: str) -> str:
+    """A registered name, or the name inside a spec file."""
+    if spec_or_name.endswith((".yaml", ".yml")):
+        from research.promotion import load_spec
+
+        return load_spec(Path(spec_or_name)).name
+    return spec_or_name
+
+
+@registry_app.command("list")
+def registry_list(
+    dsn: DsnOption = None,
+    schema: SchemaOption = "gauntlet",
+    tracking_uri: TrackingUriOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every registered strategy and its current stage."""
+    records = asyncio.run(registry_for(dsn, schema, tracking_uri).list())
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in records], default=str))
+        return
+    Console().print(registry_table(records))
+
+
+def registry_table(records: list[Any]) -> Table:
+    """One row per registered strategy (live.registry.StageRecord)."""
+    table = Table(title="Gauntlet registry")
+    table.add_column("name", no_wrap=True)
+    for column in ("stage", "model version", "changes", "updated", "by"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            r.name, r.stage, str(r.model_version or "-"), str(r.revision),
+            f"{r.updated_at:%Y-%m-%d %H:%M}", r.updated_by,
+        )  # fmt: skip
+    return table
+
+
+@registry_app.command("show")
+def registry_show(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file or registered name.")],
+    dsn: DsnOption = None,
+    schema: SchemaOption = "gauntlet",
+    tracking_uri: TrackingUriOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The full stage history of one strategy, oldest first."""
+    name = _name(spec)
+    registry = registry_for(dsn, schema, tracking_uri)
+    history = asyncio.run(registry.history(name))
+    if not history:
+        fail(f"{name} is not in the registry (promote it first)")
+    if as_json:
+        typer.echo(json.dumps({"name": name, "history": history}, default=str))
+        return
+    table = Table(title=f"{name}: stage history")
+    for column in ("when", "from", "to", "by", "reason / evidence"):
+        table.add_column(column)
+    for entry in history:
+        evidence = entry.get("evidence") or {}
+        note = entry.get("reason") or evidence.get("reason") or ""
+        digest = evidence.get("evidence_hash")
+        table.add_row(
+            cell(entry.get("decided_at")), entry.get("from_stage", ""), entry.get("to_stage", ""),
+            entry.get("decided_by", ""), note + (f" evidence {digest[:12]}…" if digest else ""),
+        )  # fmt: skip
+    Console().print(table)
+
+
+@registry_app.command("demote")
+def registry_demote(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file or registered name.")],
+    to: Annotated[str, typer.Option("--to", help="research | candidate | paper")],
+    reason: Annotated[str, typer.Option(help="Why (required, stored in the history).")],
+    by: ByOption = None,
+    dsn: DsnOption = None,
+    schema: SchemaOption = "gauntlet",
+    tracking_uri: TrackingUriOption = None,
+) -> None:
+    """Move a strategy down the ladder, with the reason."""
+    target = _stage(to, promotable=False)
+    record = asyncio.run(
+        registry_for(dsn, schema, tracking_uri).demote(
+            _name(spec), str(target), reason=reason, decided_by=by or getpass.getuser()
+        )
+    )
+    typer.echo(f"demoted: {record.name} is now {record.stage}")
+
+
+@registry_app.command("retire")
+def registry_retire(
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file or registered name.")],
+    reason: Annotated[str, typer.Option(help="Why (required, stored in the history).")],
+    by: ByOption = None,
+    dsn: DsnOption = None,
+    schema: SchemaOption = "gauntlet",
+    tracking_uri: TrackingUriOption = None,
+) -> None:
+    """Retire a strategy for good (every alias is removed)."""
+    record = asyncio.run(
+        registry_for(dsn, schema, tracking_uri).retire(
+            _name(spec), reason=reason, decided_by=by or getpass.getuser()
+        )
+    )
+    typer.echo(f"retired: {record.name}")
+
+
+# -- evidence ------------------------------------------------------------------------------
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `gauntlet promote`.")],
+) -> None:
+    """Recompute every file's hash; exit 1 naming the file when the bundle was tampered with."""
+    from research.promotion import TamperedBundleError, verify_bundle
+
+    if not bundle.is_dir():
+        fail(f"evidence bundle not found: {bundle}")
+    try:
+        digest = verify_bundle(bundle)
+    except TamperedBundleError as exc:
+        typer.echo(f"gauntlet: tampered: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"ok: {bundle} sha256 {digest}")
