@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench._bars import random_walk_bars
+
 COMPARED = ("total_return", "sharpe", "max_drawdown", "trades")
 # Raw vectorbt's peak memory per (bar × combination) cell: maximum resident set 5.37 GB at
 # 200 × 250,000 (`/usr/bin/time -v` on the vectorbt child, 2026-11-27), rounded up.
@@ -50,20 +52,8 @@ MINUTES_PER_YEAR_OF_BARS = 252 * 1440  # ppy of 24/7 one-minute bars (ADR 0002 �
 
 def synthetic_bars(n: int, seed: int = 0) -> pd.DataFrame:
     """A valid one-minute OHLC random walk (not market data; only the workload matters)."""
-    rng = np.random.default_rng(seed)
-    close = 1.1 * np.exp(np.cumsum(rng.normal(0, 2e-4, n)))
-    open_ = np.concatenate([[1.1], close[:-1]]) * (1 + rng.normal(0, 2e-5, n))
-    wick = np.abs(rng.normal(0, 5e-5, n))
-    index = pd.date_range("2019-01-01", periods=n, freq="1min", tz="UTC", name="timestamp")
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.maximum(open_, close) * (1 + wick),
-            "low": np.minimum(open_, close) * (1 - wick),
-            "close": close,
-            "volume": np.full(n, 100.0),
-        },
-        index=index,
+    return random_walk_bars(
+        n, freq="1min", start="2019-01-01", sigma=2e-4, open_sigma=2e-5, wick_sigma=5e-5, seed=seed
     )
 
 

@@ -25,28 +25,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from bench._bars import random_walk_bars
 
 FAST, SLOW = 10, 50
 
 
 def synthetic_bars(n: int, seed: int = 0) -> pd.DataFrame:
     """A valid hourly OHLC random walk (not market data; only the workload matters here)."""
-    rng = np.random.default_rng(seed)
-    close = 1.1 * np.exp(np.cumsum(rng.normal(0, 1e-3, n)))
-    open_ = np.concatenate([[1.1], close[:-1]]) * (1 + rng.normal(0, 1e-4, n))
-    wick = np.abs(rng.normal(0, 3e-4, n))
-    index = pd.date_range("2000-01-03", periods=n, freq="1h", tz="UTC", name="timestamp")
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.maximum(open_, close) * (1 + wick),
-            "low": np.minimum(open_, close) * (1 - wick),
-            "close": close,
-            "volume": np.full(n, 100.0),
-        },
-        index=index,
+    return random_walk_bars(
+        n, freq="1h", start="2000-01-03", sigma=1e-3, open_sigma=1e-4, wick_sigma=3e-4, seed=seed
     )
 
 
