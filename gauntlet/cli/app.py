@@ -7,6 +7,8 @@ error, also one line unless GAUNTLET_DEBUG=1.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
 import os
 import sys
@@ -101,6 +103,37 @@ def _one_line(exc: BaseException) -> str:
 def _load_commands() -> None:
     for module in COMMAND_MODULES:
         importlib.import_module(module)
+
+
+def console_script() -> NoReturn:
+    """The `gauntlet` executable: `main()`, then a quick exit.
+
+    Tearing down an interpreter that has imported vectorbt, numba and pandas takes about half
+    a second (measured 0.5 s of a 3 s backtest), all of it freeing memory the OS reclaims
+    anyway. So once `main()` has decided the exit code, the atexit handlers run (they flush
+    logs and stop worker pools: the cleanup that matters), the streams are flushed, and the
+    process ends with os._exit. In-process callers (tests, notebooks) use `main()`.
+    """
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    atexit._run_exitfuncs()  # CPython runs the registered handlers here; os._exit would skip them
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe must not change the exit code
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    """SystemExit's code as a process status (None is success, a message is failure)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
 
 
 def main() -> None:
