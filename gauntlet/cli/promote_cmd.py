@@ -25,7 +25,7 @@ from gauntlet.cli.render import cell
 
 if TYPE_CHECKING:
     from live.registry import Registry
-    from research.promotion import Evidence, GateResult, StrategySpec
+    from research.promotion import Evidence, GateResult, Policy, Stage, StrategySpec, Thresholds
 
 registry_app = typer.Typer(
     help="Strategy stages: list, history, demote, retire.", no_args_is_help=True
@@ -97,8 +97,8 @@ def promote_command(
 
 def run_promotion(
     spec: StrategySpec,
-    target: Any,
-    rules: Any,
+    target: Stage,
+    rules: Policy,
     *,
     registry: Registry | None,
     paper_run: Path | None,
@@ -137,7 +137,7 @@ def run_promotion(
     return payload, results
 
 
-def _stage(text: str, *, promotable: bool) -> Any:
+def _stage(text: str, *, promotable: bool) -> Stage:
     """The Stage named by --to (promotions go up to live; demotions down to research)."""
     from research.promotion import Stage
 
@@ -148,7 +148,7 @@ def _stage(text: str, *, promotable: bool) -> Any:
 
 
 def _gather(
-    spec: StrategySpec, stage: Any, paper_run: Path | None, cache: Path, *, quiet: bool
+    spec: StrategySpec, stage: Stage, paper_run: Path | None, cache: Path, *, quiet: bool
 ) -> Evidence:
     from research.promotion import gather
 
@@ -162,7 +162,7 @@ def _gather(
         return gather(spec, stage, paper_run=paper_run, cache_dir=cache, on_group=progress)
 
 
-def _evaluate(evidence: Evidence, thresholds: Any) -> list[GateResult]:
+def _evaluate(evidence: Evidence, thresholds: Thresholds) -> list[GateResult]:
     from research.promotion import evaluate
 
     return evaluate(evidence, thresholds, evidence.stage)
