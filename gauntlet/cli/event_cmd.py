@@ -175,6 +175,7 @@ def paper_command(
     result = run_paper(spec, echo=None if quiet else EventPrinter(console))
     console.print(
         f"done: {result.orders} orders, {result.fills} fills, {result.denied} denied, "
+        f"{result.rejected} rejected by the venue, "
         f"final equity {result.final_equity:,.2f}, trading state {result.trading_state}"
     )
 

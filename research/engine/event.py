@@ -218,6 +218,9 @@ def _result(
         extras={
             "orders": fills,
             "events": [e for e in records.events if e["kind"] not in ("order", "fill")],
+            # Orders that never reached a fill: refused by the risk engine / by the venue.
+            "denied": len(records.of_kind("denied")),
+            "rejected": len(records.of_kind("rejected")),
             "nautilus_orders": run.orders,
             "account_currency": run.currency,
             "size_mode": SizeMode(config.size_mode).value,

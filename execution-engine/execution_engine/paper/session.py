@@ -58,7 +58,8 @@ class PaperResult:
     run_dir: Path
     orders: int
     fills: int
-    denied: int
+    denied: int  # refused by the risk engine before the venue
+    rejected: int  # refused by the venue
     final_equity: float
     trading_state: str
     submitted: list[tuple[str, int]]  # (client order id, perf_counter_ns) at the venue client
@@ -70,6 +71,7 @@ class PaperResult:
             "orders": self.orders,
             "fills": self.fills,
             "denied": self.denied,
+            "rejected": self.rejected,
             "final_equity": self.final_equity,
             "trading_state": self.trading_state,
         }
@@ -202,6 +204,7 @@ def _result(
         orders=len(records.of_kind("order")),
         fills=len(records.of_kind("fill")),
         denied=len(records.of_kind("denied")),
+        rejected=len(records.of_kind("rejected")),
         final_equity=equity,
         trading_state=node.kernel.risk_engine.trading_state.name,
         submitted=list(probe.submitted),

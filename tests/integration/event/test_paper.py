@@ -41,6 +41,7 @@ def test_max_speed_session_writes_orders_fills_and_pnl(tmp_path: Path) -> None:
     }
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["fills"] == result.fills
+    assert (summary["denied"], summary["rejected"]) == (result.denied, result.rejected) == (0, 0)
     assert summary["trading_state"] == "ACTIVE"
     status = json.loads((tmp_path / "run" / "status.json").read_text())
     assert status["state"] == "finished"

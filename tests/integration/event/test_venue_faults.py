@@ -163,7 +163,7 @@ def test_a_venue_rejection_is_reported_and_the_host_keeps_trading(
     result = _run(bars)
 
     rejected = [e for e in result.extras["events"] if e["kind"] == "rejected"]
-    assert len(rejected) == 1
+    assert len(rejected) == 1 == result.extras["rejected"]
     assert rejected[0]["client_order_id"] == _client_id(CHANGE_ROWS[0])
     assert rejected[0]["instrument"] == INSTRUMENT
     assert rejected[0]["reason"] == f"no market with no fills for {INSTRUMENT}"
@@ -203,6 +203,7 @@ def test_rejections_on_every_order_still_produce_a_flat_result(
 
     rejected = [e for e in result.extras["events"] if e["kind"] == "rejected"]
     assert [e["client_order_id"] for e in rejected] == [_client_id(r) for r in CHANGE_ROWS[:-1]]
+    assert result.extras["rejected"] == len(rejected)
     # The last change (to flat) needs no order from a flat position: nothing to reject.
     assert (result.extras["nautilus_orders"]["status"] == "REJECTED").all()
     assert len(result.extras["orders"]) == 0
