@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from research.lookahead import check_lookahead
 from research.overfit import deflated_sharpe, pbo_cscv
 from research.promotion.drift import drift_report
 from research.promotion.errors import PromotionInputError
-from research.promotion.paper_record import read_paper_record
+from research.promotion.paper_record import PaperRecord, read_paper_record
 from research.promotion.policy import GateName
 from research.promotion.spec import StrategySpec
 from research.sweep import space as sp
@@ -170,10 +171,7 @@ def paper_group(
     spec: StrategySpec, bars: pd.DataFrame, paper_run: Path
 ) -> tuple[Values, dict[str, Any]]:
     record = read_paper_record(paper_run)
-    if record.strategy is not None and record.strategy != spec.strategy:
-        raise PromotionInputError(
-            f"paper run {paper_run} traded {record.strategy}, the spec is {spec.strategy}"
-        )
+    _check_same_strategy(spec, record, paper_run)
     data = prepare(bars, spec.backtest_config())
     target = registry.create(spec.strategy, **spec.full_params).target(bars)
     _, equity = simulate_series(target, data)
@@ -192,6 +190,29 @@ def paper_group(
         GateName.SLIPPAGE: report.slippage_ratio,
     }
     return values, {"paper_record": record.to_dict(), "drift": report.to_dict()}
+
+
+def _check_same_strategy(spec: StrategySpec, record: PaperRecord, paper_run: Path) -> None:
+    """A paper run is evidence only for what it traded: same strategy, same parameters, same
+    instrument (a run of other parameters must not carry a spec to live)."""
+    traded = f"{record.strategy}({record.params})"
+    if record.strategy != spec.strategy or record.params is None:
+        raise PromotionInputError(
+            f"paper run {paper_run} traded {traded}; the spec is {spec.strategy}"
+            + ("" if record.params is not None else " (the run does not record its parameters)")
+        )
+    wanted = registry.create(spec.strategy, **spec.full_params).params.model_dump(mode="json")
+    if json.loads(json.dumps(record.params)) != wanted:
+        raise PromotionInputError(
+            f"paper run {paper_run} traded {spec.strategy} with {record.params}; "
+            f"the spec's parameters are {wanted}"
+        )
+    pairs = {name.split(".")[0] for name in record.instruments}
+    if record.instruments and not pairs & set(spec.instruments):
+        raise PromotionInputError(
+            f"paper run {paper_run} traded {', '.join(sorted(pairs))}; "
+            f"the spec trades {', '.join(spec.instruments)}"
+        )
 
 
 def paper_record_hash(paper_run: Path) -> str:

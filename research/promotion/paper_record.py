@@ -30,6 +30,7 @@ NS_PER_DAY = 86_400 * 10**9
 class PaperRecord:
     run_dir: Path
     strategy: str | None  # from status.json
+    params: dict[str, Any] | None  # the strategy's full parameters, from status.json
     state: str | None  # running | finished
     instruments: list[str]
     start: pd.Timestamp  # first marked bar (open time)
@@ -54,6 +55,7 @@ class PaperRecord:
         return {
             "run_dir": str(self.run_dir),
             "strategy": self.strategy,
+            "params": self.params,
             "state": self.state,
             "instruments": self.instruments,
             "start": self.start.isoformat(),
@@ -133,6 +135,7 @@ def read_paper_record(run_dir: Path) -> PaperRecord:
     return PaperRecord(
         run_dir=folder,
         strategy=status.get("strategy"),
+        params=status.get("params") if isinstance(status.get("params"), dict) else None,
         state=status.get("state"),
         instruments=list(status.get("instruments", [])),
         start=pd.Timestamp(equity.index[0]),

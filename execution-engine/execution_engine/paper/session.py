@@ -105,12 +105,7 @@ def run_paper(spec: PaperSpec, echo: Callable[[dict[str, Any]], None] | None = N
         node.kernel.risk_engine,
         on_change=lambda s: journal({"kind": "trading_state", "state": s, "ts": time.time_ns()}),
     )
-    journal.status(
-        state="running",
-        strategy=spec.host.strategy_name,
-        speed=spec.speed,
-        instruments=[i.id.value for i in instruments],
-    )
+    _write_status(journal, spec, instruments, "running")
     try:
         node.get_event_loop().run_until_complete(_drive(node, done, spec.duration))  # type: ignore[union-attr]
     finally:
@@ -118,14 +113,20 @@ def run_paper(spec: PaperSpec, echo: Callable[[dict[str, Any]], None] | None = N
         gc.unfreeze()  # the node is garbage now; let the collector have it
     result = _result(spec, host, probe, feed, node)
     journal.summary(result.summary())
+    _write_status(journal, spec, instruments, "finished")
+    journal.close()
+    return result
+
+
+def _write_status(journal: RunJournal, spec: PaperSpec, instruments: list[Any], state: str) -> None:
+    """status.json: what is trading, exactly (the promotion gate matches it against a spec)."""
     journal.status(
-        state="finished",
+        state=state,
         strategy=spec.host.strategy_name,
+        params=spec.host.strategy_params,
         speed=spec.speed,
         instruments=[i.id.value for i in instruments],
     )
-    journal.close()
-    return result
 
 
 def _engines_idle(node: TradingNode) -> bool:

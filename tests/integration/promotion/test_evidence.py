@@ -142,8 +142,18 @@ def test_live_evidence_from_a_real_paper_run(paper_run, tmp_path):
     assert again.details["cache"] == {"paper": "reused"}
 
 
-def test_paper_run_of_another_strategy_is_refused(paper_run):
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"strategy": "ema_cross"}, r"traded sma_cross\(.*\); the spec is ema_cross"),
+        ({"params": {"fast": 5, "slow": 50, "allow_short": True}},
+         r"traded sma_cross with \{'fast': 10.*the spec's parameters are \{'fast': 5"),
+        ({"instruments": ["USD/JPY"]}, r"traded EUR/USD; the spec trades USD/JPY"),
+    ],
+    ids=["other-strategy", "other-parameters", "other-instrument"],
+)  # fmt: skip
+def test_a_paper_run_is_evidence_only_for_what_it_traded(paper_run, change, message):
     run_dir, raw = paper_run
-    spec = parse_spec({**raw, "strategy": "ema_cross"})
-    with pytest.raises(PromotionInputError, match="traded sma_cross, the spec is ema_cross"):
+    spec = parse_spec({**raw, **change})
+    with pytest.raises(PromotionInputError, match=message):
         gather(spec, Stage.LIVE, paper_run=run_dir, code_version="test")
