@@ -6,11 +6,12 @@ from collections import OrderedDict
 
 
 class MemoryLedger:
-    """Remembers the last `capacity` applied ids (oldest forgotten first).
+    """Remembers the last `capacity` applied ids (oldest forgotten first), in this process only.
 
-    The capacity only has to cover the redelivery horizon (ack wait x max in-flight);
-    a consumer whose state lives in a database should record ids in the same transaction
-    as the state change instead.
+    Enough for a redelivery while the process lives (an ack lost, or acked after ack_wait); the
+    capacity has to cover the ids that can be pending at once. A process that dies between
+    applying and acking forgets everything, so a consumer whose state lives in PostgreSQL uses
+    `live.state.PostgresLedger`, which records the id in the same transaction as the state change.
     """
 
     def __init__(self, capacity: int = 100_000) -> None:

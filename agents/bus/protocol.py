@@ -67,8 +67,14 @@ class Bus(Protocol):
 
 
 class AppliedLedger(Protocol):
-    """Ids a consumer has already applied. Share one (or back it by the consumer's own store)
-    so a redelivery after a crash between "apply" and "ack" is not applied twice."""
+    """Ids a consumer has already applied, consulted synchronously for every delivery.
+
+    `seen` true: the subscription acks the delivery and does not hand it over. `record` is
+    called by `Delivery.ack` just before the ack, so it must only note an id whose state change
+    is already durable. Surviving a crash between "apply" and "ack" (the redelivery goes to a new
+    process) takes a ledger backed by the consumer's own store, written in the transaction that
+    applies the message: `live.state.PostgresLedger`. `MemoryLedger` covers one process only.
+    """
 
     def seen(self, message_id: str) -> bool: ...
 

@@ -198,7 +198,10 @@ def test_crash_between_apply_and_ack_does_not_apply_twice(bus_backend: BusBacken
     async def scenario(backend: BusBackend) -> None:
         bus = await backend.connect()
         await bus.publish(bus.subjects.bars("EURUSD"), bar_envelope(7))
-        ledger = MemoryLedger()  # stands in for the consumer's durable store of applied ids
+        # One ledger shared by both "processes" stands in for the consumer's durable store; the
+        # real thing (PostgreSQL, a killed OS process) is test_durable_ledger.py's
+        # test_consumer_process_killed_after_commit_is_not_applied_twice.
+        ledger = MemoryLedger()
         applied: list[str] = []
         first = await bus.subscribe(
             bus.subjects.topic("md.bars"), "ledgered", ack_wait=1.0, ledger=ledger

@@ -54,7 +54,7 @@ def test_every_table_exists_and_pooled_sessions_see_the_schema(pg_schema: PgSche
 
     wanted = {"instruments", "bars", "ticks", "orders", "fills", "positions", "account_snapshots",
               "promotion_records", "audit_log", "component_status", "ingest_batches", "schema_migrations",
-              "strategy_stages"}  # fmt: skip
+              "strategy_stages", "applied_messages"}  # fmt: skip
     assert asyncio.run(tables()) == wanted | {"market_data_storage"}
 
 
