@@ -1,17 +1,20 @@
 """Performance metrics: pure functions over numpy arrays, one formula each.
 
-Notation: E_0..E_T is the equity at each bar close (T+1 bars), r_t the simple bar returns
-(r_0 = 0, r_t = E_t / E_{t-1} - 1, as in ADR 0002 §9), ppy the periods per year and
-`years` the calendar time spanned by the bars: (time_T - time_0) / 365.25 days.
+Notation: C is the starting cash (the capital before bar 0), E_0..E_T the equity at each bar
+close (T+1 bars), r_t the simple bar returns measured from C (ADR 0002 §9):
+r_0 = E_0 / C - 1 (0 unless bar 0 traded: a bar-0 close fill's costs land here),
+r_t = E_t / E_{t-1} - 1 (T+1 returns); W = (C, E_0, ..., E_T) is the wealth curve. ppy is
+the periods per year and `years` the calendar time spanned by the bars:
+(time_T - time_0) / 365.25 days.
 
 | metric | formula | annualization |
 |---|---|---|
-| total_return | E_T / E_0 - 1 | none |
-| cagr | (E_T / E_0) ** (1 / years) - 1; -1 if E_T <= 0 | calendar time (365.25-day years) |
+| total_return | E_T / C - 1 | none |
+| cagr | (E_T / C) ** (1 / years) - 1; -1 if E_T <= 0 | calendar time (365.25-day years) |
 | volatility | std(r, ddof=1) · √ppy | √ppy |
 | sharpe | mean(r) / std(r, ddof=1) · √ppy (risk-free rate 0) | √ppy |
 | sortino | mean(r) · ppy / (√mean(min(r, 0)²) · √ppy) (empyrical's downside deviation) | √ppy |
-| max_drawdown | min_t (E_t / max_{s≤t} E_s - 1), a negative fraction (0 if never under water) | none |
+| max_drawdown | min_t (E_t / max(C, max_{s≤t} E_s) - 1): W's deepest fall, ≤ 0 | none |
 | calmar | cagr / abs(max_drawdown); NaN when max_drawdown = 0 | via cagr |
 | win_rate | #(closed trades with pnl > 0) / #closed trades | none |
 | profit_factor | Σ positive closed pnl / abs(Σ negative closed pnl); inf if no loss | none |
@@ -19,6 +22,9 @@ Notation: E_0..E_T is the equity at each bar close (T+1 bars), r_t the simple ba
 | exposure | fraction of bars whose close position is non-zero (any instrument) | none |
 | turnover | Σ abs(traded notional) / mean(E) / years | per calendar year |
 | trades | number of trades, closed and still open (vectorbt's "Total Trades") | none |
+
+The curve-based functions take the starting cash as `start`. Without it (None) they measure
+from E_0 (r_0 = 0): only for a curve whose starting capital is unknown, e.g. a paper record.
 
 Undefined values are NaN (fewer than two returns, zero dispersion, no closed trade, zero
 elapsed time); `sortino` is +inf when returns are never negative and their mean is positive,
@@ -66,22 +72,33 @@ def years_elapsed(index: pd.DatetimeIndex) -> float:
     return float(index.asi8[-1] - index.asi8[0]) / _NS_PER_DAY / DAYS_PER_YEAR
 
 
-def simple_returns(equity: FloatArray) -> FloatArray:
-    """r_0 = 0, r_t = E_t / E_{t-1} - 1."""
-    out = np.zeros(len(equity))
-    out[1:] = equity[1:] / equity[:-1] - 1.0
-    return out
+def wealth(equity: FloatArray, start: float | None = None) -> FloatArray:
+    """W = (start, E_0, ..., E_T): the curve every metric is measured on (just E if None)."""
+    if start is None:
+        return equity
+    return np.concatenate(([float(start)], equity))
 
 
-def total_return(equity: FloatArray) -> float:
-    return float(equity[-1] / equity[0] - 1.0)
+def simple_returns(equity: FloatArray, start: float | None = None) -> FloatArray:
+    """r_0 = E_0 / start - 1 (0 when start is None), r_t = E_t / E_{t-1} - 1."""
+    if start is None:
+        out = np.zeros(len(equity))
+        out[1:] = equity[1:] / equity[:-1] - 1.0
+        return out
+    w = wealth(equity, start)
+    return w[1:] / w[:-1] - 1.0
 
 
-def cagr(equity: FloatArray, years: float) -> float:
-    """(E_T / E_0) ** (1 / years) - 1; -1 once equity is wiped out; NaN for zero time."""
+def total_return(equity: FloatArray, start: float | None = None) -> float:
+    """E_T / start - 1 (start defaults to E_0)."""
+    return float(equity[-1] / wealth(equity, start)[0] - 1.0)
+
+
+def cagr(equity: FloatArray, years: float, start: float | None = None) -> float:
+    """(E_T / start) ** (1 / years) - 1; -1 once equity is wiped out; NaN for zero time."""
     if years <= 0:
         return math.nan
-    growth = equity[-1] / equity[0]
+    growth = equity[-1] / wealth(equity, start)[0]
     if growth <= 0:
         return -1.0
     return float(growth ** (1.0 / years) - 1.0)
@@ -115,9 +132,16 @@ def sortino(returns: FloatArray, ppy: float) -> float:
     return mean_annual / downside
 
 
-def max_drawdown(equity: FloatArray) -> float:
-    """min_t (E_t / running max E - 1): the deepest fall from a peak, ≤ 0."""
-    return float(np.min(equity / np.maximum.accumulate(equity) - 1.0))
+def drawdown(equity: FloatArray, start: float | None = None) -> FloatArray:
+    """E_t / max(start, max_{s≤t} E_s) - 1 per bar: the running peak starts at `start`."""
+    w = wealth(equity, start)
+    under = w / np.maximum.accumulate(w) - 1.0
+    return under if start is None else under[1:]
+
+
+def max_drawdown(equity: FloatArray, start: float | None = None) -> float:
+    """The deepest fall of W from its running peak, ≤ 0 (0 if never under water)."""
+    return float(np.min(drawdown(equity, start)))
 
 
 def calmar(cagr_value: float, max_drawdown_value: float) -> float:
@@ -170,22 +194,24 @@ def compute_metrics(
     closed_pnl: FloatArray,
     n_trades: int,
     ppy: float,
+    cash: float,
 ) -> Metrics:
-    """All metrics of one backtest from its equity curve, positions and trades."""
-    returns = simple_returns(equity)
+    """All metrics of one backtest from its equity curve, positions and trades; returns,
+    growth and drawdown are measured from the starting `cash` (ADR 0002 §9)."""
+    returns = simple_returns(equity, cash)
     years = years_elapsed(index)
-    growth_rate = cagr(equity, years)
-    drawdown = max_drawdown(equity)
+    growth_rate = cagr(equity, years, cash)
+    deepest = max_drawdown(equity, cash)
     return Metrics(
         trades=n_trades,
         final_equity=float(equity[-1]),
-        total_return=total_return(equity),
+        total_return=total_return(equity, cash),
         cagr=growth_rate,
         volatility=volatility(returns, ppy),
         sharpe=sharpe(returns, ppy),
         sortino=sortino(returns, ppy),
-        max_drawdown=drawdown,
-        calmar=calmar(growth_rate, drawdown),
+        max_drawdown=deepest,
+        calmar=calmar(growth_rate, deepest),
         win_rate=win_rate(closed_pnl),
         profit_factor=profit_factor(closed_pnl),
         expectancy=expectancy(closed_pnl),

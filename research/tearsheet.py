@@ -19,6 +19,7 @@ import pandas as pd
 
 from research.engine.result import BacktestResult
 from research.errors import ResearchInputError
+from research.metrics import drawdown
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,8 @@ class TearsheetData:
 
     title: str
     equity: pd.Series
-    benchmark: pd.Series  # buy-and-hold equity, same start value
-    drawdown: pd.Series
+    benchmark: pd.Series  # buy-and-hold equity, starting at the strategy's starting cash
+    drawdown: pd.Series  # from the running peak, which starts at the starting cash
     monthly: pd.DataFrame  # year × month returns
     rolling_sharpe: pd.Series
     trade_pnl: np.ndarray
@@ -49,9 +50,12 @@ def close_prices(bars: pd.DataFrame) -> pd.Series | pd.DataFrame:
     return bars["close"]
 
 
-def monthly_returns(equity: pd.Series) -> pd.DataFrame:
+def monthly_returns(equity: pd.Series, start_value: float | None = None) -> pd.DataFrame:
+    """Year × month returns; the first month is measured from `start_value` (the starting
+    cash, ADR 0002 §9; the first bar's equity if None)."""
     month_end = equity.resample("ME").last().dropna()
-    start = pd.Series([equity.iloc[0]], index=[month_end.index[0] - pd.offsets.MonthEnd(1)])
+    first = float(equity.iloc[0]) if start_value is None else start_value
+    start = pd.Series([first], index=[month_end.index[0] - pd.offsets.MonthEnd(1)])
     returns = pd.concat([start, month_end]).pct_change().dropna()
     when = pd.DatetimeIndex(returns.index)
     table = pd.DataFrame({"year": when.year, "month": when.month, "ret": returns.to_numpy()})
@@ -70,12 +74,15 @@ def tearsheet_data(result: BacktestResult, close: pd.Series | pd.DataFrame) -> T
     notional = (result.position * close).abs()
     gross = notional.sum(axis=1) if isinstance(notional, pd.DataFrame) else notional
     spec = result.strategy
+    cash = result.config.cash  # every panel is measured from the starting cash
     return TearsheetData(
         title=f"{spec.get('strategy', '?')} {spec.get('params', {})}",
         equity=equity,
-        benchmark=buy_and_hold(close, float(equity.iloc[0])),
-        drawdown=(equity / equity.cummax() - 1.0).rename("drawdown"),
-        monthly=monthly_returns(equity),
+        benchmark=buy_and_hold(close, cash),
+        drawdown=pd.Series(
+            drawdown(equity.to_numpy(dtype=np.float64), cash), index=equity.index, name="drawdown"
+        ),
+        monthly=monthly_returns(equity, cash),
         rolling_sharpe=rolling_sharpe,
         trade_pnl=result.trades["pnl"].to_numpy(dtype=np.float64),
         exposure=(gross / equity).rename("exposure"),

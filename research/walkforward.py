@@ -6,7 +6,8 @@ Splits (n bars, F folds, ratio R = in-sample length / out-of-sample length, B = 
 The last test block extends to the end of the data. Out-of-sample targets are computed with the
 in-sample window as history (a strategy needs its warm-up; it has seen those bars anyway),
 and each fold's out-of-sample simulation starts flat with the initial cash; the stitched
-curve chains the folds' out-of-sample returns.
+curve chains the folds' out-of-sample returns, each fold's measured from that cash (its first
+return is E_0 / cash - 1, ADR 0002 §9), so the stitched curve is measured from the cash too.
 """
 
 from __future__ import annotations
@@ -104,14 +105,15 @@ def _oos_run(
     return acc, pd.Series(equity, index=data.bars.index)
 
 
-def _summary(equity: pd.Series, ppy: float) -> dict[str, float]:
+def _summary(equity: pd.Series, ppy: float, cash: float) -> dict[str, float]:
+    """research.metrics on the stitched curve, measured from the starting cash."""
     values = equity.to_numpy(dtype=np.float64)
-    returns = rm.simple_returns(values)
+    returns = rm.simple_returns(values, cash)
     years = rm.years_elapsed(pd.DatetimeIndex(equity.index))
-    growth = rm.cagr(values, years)
-    drawdown = rm.max_drawdown(values)
+    growth = rm.cagr(values, years, cash)
+    drawdown = rm.max_drawdown(values, cash)
     return {
-        "total_return": rm.total_return(values),
+        "total_return": rm.total_return(values, cash),
         "cagr": growth,
         "volatility": rm.volatility(returns, ppy),
         "sharpe": rm.sharpe(returns, ppy),
@@ -168,7 +170,9 @@ def walk_forward(
         acc, equity = _oos_run(strategy, best, bars, fold, config)
         oos = finalize(acc[None, :], ppy, rm.years_elapsed(pd.DatetimeIndex(equity.index)))
         rows.append(_fold_row(fold, bars, best, in_row, oos.iloc[0], metric, result, train, config))
-        pieces.append(equity.to_numpy() / equity.iloc[0])
+        # Growth relative to the fold's starting cash, not to its first bar's equity: a
+        # bar-0 close fill's costs stay in the piece (and in the fold's own metrics).
+        pieces.append(equity.to_numpy() / config.cash)
     stitched = _stitch(pieces, bars, folds, config.cash)
     table = pd.DataFrame(rows)
     return WalkForwardResult(
@@ -177,7 +181,7 @@ def walk_forward(
         mode,
         table,
         stitched,
-        _summary(stitched, ppy),
+        _summary(stitched, ppy, config.cash),
         {
             "n_folds": n_folds,
             "ratio": ratio,
@@ -222,7 +226,7 @@ def _fold_dsr(
     data = prepare(train, config)
     target = registry.create(result.strategy, **best).target(train)
     _, equity = simulate_series(target, data)
-    returns = rm.simple_returns(equity)
+    returns = rm.simple_returns(equity, data.cash)
     ppy = data.periods_per_year
     trial_sharpes = result.table["sharpe"].to_numpy() / np.sqrt(ppy)  # per-bar Sharpes
     try:
@@ -234,6 +238,11 @@ def _fold_dsr(
 def _stitch(
     pieces: list[np.ndarray], bars: pd.DataFrame, folds: list[Fold], cash: float
 ) -> pd.Series:
+    """Chain the folds' growth curves (equity / cash): each fold's out-of-sample run starts
+    from `cash`, so piece i scaled by the level fold i-1 ended at continues the curve. The
+    stitched curve starts at `cash` before its first bar and its returns, measured from
+    `cash`, are exactly the folds' own returns one after another (each fold's first return
+    being its E_0 / cash - 1); its metrics are therefore measured from `cash` as well."""
     level = cash
     chunks = []
     for piece in pieces:

@@ -96,10 +96,13 @@ def trades_table_html(result: BacktestResult, rows: int = 20) -> str:
 
 
 def equity_drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
-    """Equity (top) and drawdown from the running peak (bottom), one trace per result."""
+    """Equity (top) and drawdown from the running peak, which starts at the starting cash
+    (bottom), one trace per result."""
     import plotly.graph_objects as go
     from plotly.colors import DEFAULT_PLOTLY_COLORS
     from plotly.subplots import make_subplots
+
+    from research.metrics import drawdown
 
     fig = make_subplots(
         rows=2,
@@ -112,7 +115,9 @@ def equity_drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
     palette = DEFAULT_PLOTLY_COLORS
     for i, result in enumerate(results):
         name, color = label(result), palette[i % len(palette)]
-        drawdown = _thin(result.equity / result.equity.cummax() - 1.0)
+        # research.metrics' drawdown: the running peak starts at the starting cash.
+        under = drawdown(result.equity.to_numpy(dtype=np.float64), result.config.cash)
+        drawdown_ = _thin(pd.Series(under, index=result.equity.index))
         equity = _thin(result.equity)
         line = {"color": color, "width": 1.2}
         fig.add_trace(
@@ -120,8 +125,8 @@ def equity_drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
         )
         fig.add_trace(
             go.Scatter(
-                x=drawdown.index,
-                y=drawdown,
+                x=drawdown_.index,
+                y=drawdown_,
                 name=name,
                 legendgroup=name,
                 showlegend=False,

@@ -5,7 +5,8 @@ What NautilusTrader decides: fills (price, time, quantity after lot rounding), f
 `Money`, rounded to the account currency's minor unit), account balance and positions.
 What this module adds: the equity curve and positions the host marked at every bar close,
 trades booked from the fills with the same vectorbt position records the vectorized engine
-uses (so both engines define a trade identically), and `research.metrics`.
+uses (so both engines define a trade identically), and `research.metrics`, measured from
+the starting cash as in the vectorized engine (ADR 0002 §9).
 
 Mapping of `BacktestConfig` onto the venue (execution_engine.backtest):
 - fill NEXT_OPEN → the host executes on the opening quote of the next bar; CLOSE → at the
@@ -32,7 +33,7 @@ from research.engine.result import BacktestResult
 from research.engine.trades import trades_frame
 from research.engine.vectorized import data_fingerprint
 from research.errors import ResearchInputError
-from research.metrics import compute_metrics, periods_per_year
+from research.metrics import compute_metrics, periods_per_year, simple_returns
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
@@ -202,6 +203,7 @@ def _result(
         _floats(trades["pnl"])[closed],
         len(trades),
         ppy,
+        config.cash,
     )
     panel = is_panel(bars)
     return BacktestResult(
@@ -209,7 +211,9 @@ def _result(
         config=config,
         engine="event",
         equity=equity,
-        returns=equity.pct_change().fillna(0.0).rename("returns"),
+        returns=pd.Series(
+            simple_returns(_floats(equity), config.cash), index=equity.index, name="returns"
+        ),
         target=raw if panel else raw.iloc[:, 0].rename("target"),
         position=position if panel else position.iloc[:, 0].rename(columns[0]),
         trades=trades,

@@ -63,7 +63,7 @@ class BacktestResult:
     config: BacktestConfig
     engine: str  # "vectorized" | "event"
     equity: pd.Series  # account value at each bar close
-    returns: pd.Series  # simple returns of `equity`
+    returns: pd.Series  # simple returns of `equity` from config.cash: r_0 = E_0 / cash - 1
     target: pd.Series | pd.DataFrame  # the strategy's output
     position: pd.Series | pd.DataFrame  # units held at each bar close (signed)
     trades: pd.DataFrame  # TRADE_COLUMNS

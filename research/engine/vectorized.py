@@ -16,7 +16,8 @@ implement the same):
    Fees: commission · |order| · fill + commission_per_unit · |order|.
 6. Financing at each close: cash -= |position| · close · rate · dt, rate = financing_long if
    long else financing_short, dt = 1 / periods_per_year (rates paid; negative = credit).
-7. equity = cash + Σ position · close; returns = equity.pct_change() with r_0 = 0.
+7. equity = cash + Σ position · close; returns are measured from the starting cash C:
+   r_0 = E_0 / C - 1 (a bar-0 close fill's costs), r_t = E_t / E_{t-1} - 1.
 8. Panels share one cash account; each target is a fraction of total equity; orders on a bar
    execute in column order. periods_per_year defaults to research.metrics.periods_per_year.
 Trades (vectorbt positions): open on 0 → non-zero or on a sign flip, scale in at the
@@ -42,7 +43,7 @@ from research.engine.result import BacktestResult
 from research.engine.targets import process_targets, target_changes
 from research.engine.trades import orders_frame, trades_frame
 from research.errors import ResearchInputError
-from research.metrics import compute_metrics, periods_per_year
+from research.metrics import compute_metrics, periods_per_year, simple_returns
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
@@ -84,9 +85,10 @@ def run_vectorized(
         trades["pnl"].to_numpy(dtype=np.float64)[closed],
         len(trades),
         ppy,
+        config.cash,
     )
     equity = pd.Series(sim.equity, index=bars.index, name="equity")
-    returns = equity.pct_change().fillna(0.0).rename("returns")
+    returns = pd.Series(simple_returns(sim.equity, config.cash), index=bars.index, name="returns")
     return BacktestResult(
         strategy=strategy.spec,
         config=config,

@@ -57,7 +57,7 @@ def candidate_returns(
     columns = []
     for params in candidates:
         _, equity = simulate_series(registry.create(spec.strategy, **params).target(bars), data)
-        columns.append(rm.simple_returns(equity))
+        columns.append(rm.simple_returns(equity, data.cash))  # from cash (ADR 0002 §9)
     return candidates, np.column_stack(columns)
 
 
@@ -111,7 +111,9 @@ def walkforward_group(spec: StrategySpec, bars: pd.DataFrame) -> tuple[Values, d
     except ResearchInputError as err:
         raise PromotionInputError(f"spec {spec.name}: walk-forward failed: {err}") from None
     candidates, matrix = candidate_returns(spec, bars, space, fixed)
-    oos_returns = rm.simple_returns(wf.oos_equity.to_numpy(dtype=np.float64))
+    oos_returns = rm.simple_returns(
+        wf.oos_equity.to_numpy(dtype=np.float64), spec.backtest_config().cash
+    )
     dsr, dsr_detail = _dsr(oos_returns, matrix)
     pbo, pbo_detail = _pbo(matrix)
     trades = int(wf.folds["oos_trades"].sum())
@@ -177,7 +179,7 @@ def paper_group(
     _, equity = simulate_series(target, data)
     # One annualization for both series, the backtest's: Sharpes must be comparable.
     report = drift_report(
-        rm.simple_returns(equity),
+        rm.simple_returns(equity, data.cash),
         record.returns,
         assumed_slippage=assumed_slippage(spec, bars),
         realized_slippage=record.realized_slippage,

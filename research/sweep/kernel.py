@@ -18,10 +18,10 @@ from numba import njit
 
 # Indices into the accumulator row written by `simulate`.
 A_FINAL_EQUITY = 0
-A_RET_SUM = 1  # Σ r over all bars (the first bar's return is 0)
+A_RET_SUM = 1  # Σ r over all bars, r_0 = E_0 / cash - 1 included
 A_RET_SQ = 2  # Σ r²
 A_DOWN_SQ = 3  # Σ min(r, 0)²
-A_MAX_DD = 4  # most negative equity / running peak − 1
+A_MAX_DD = 4  # most negative equity / running peak − 1 (the peak starts at the cash)
 A_EXPOSED = 5  # bars with a non-zero position (any instrument) at the close
 A_NOTIONAL = 6  # Σ |order| · fill price
 A_EQUITY_SUM = 7  # Σ equity at the close
@@ -36,7 +36,7 @@ A_OPEN_GROSS_WIN = 15
 A_OPEN_GROSS_LOSS = 16
 A_OPEN_PNL_SUM = 17
 A_BARS = 18
-A_FIRST_EQUITY = 19  # E_0: returns and growth are relative to it (research.metrics)
+A_CASH = 19  # starting cash: returns, growth and drawdown are measured from it (ADR 0002 §9)
 N_ACC = 20
 
 # Indices into the float configuration vector (built by `config_vector`).
@@ -197,9 +197,10 @@ def simulate(
     acc[:] = 0.0
     # Per-bar statistics live in local scalars (registers), not in `acc`, which numba
     # must assume may alias the other arrays; they are stored once at the end.
-    peak = -np.inf  # the running max of the equity series itself (a cummax)
+    # Everything is measured from the starting cash (ADR 0002 §9, research.metrics): the
+    # first return is E_0 / cash - 1 and the drawdown peak starts at the cash.
+    peak = cash
     prev_eq = cash
-    first_eq = cash
     sum_r = 0.0
     sum_r2 = 0.0
     down_sq = 0.0
@@ -234,11 +235,7 @@ def simulate(
                     charge += abs(notional) * rate * cfg[C_DT]
         cash -= charge
         equity = cash + value
-        if t == 0:
-            first_eq = equity
-            r = 0.0
-        else:
-            r = equity / prev_eq - 1.0
+        r = equity / prev_eq - 1.0
         prev_eq = equity
         # Plain sums, not Welford: Welford's division sits on the loop-carried path and
         # halves the speed; for bar returns mean² ≪ variance, so S2 − S1²/n loses nothing.
@@ -262,7 +259,7 @@ def simulate(
             last = close[n - 1, j]
             pnl = trade[j, 1] + (last - trade[j, 0]) * pos[j] - trade[j, 2]
             _close_trade(acc, pnl, True)
-    acc[A_FIRST_EQUITY] = first_eq
+    acc[A_CASH] = cfg[C_CASH]
     acc[A_FINAL_EQUITY] = prev_eq
     acc[A_RET_SUM] = sum_r
     acc[A_RET_SQ] = sum_r2

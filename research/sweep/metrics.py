@@ -2,7 +2,8 @@
 
 The formulas are exactly those of research.metrics (see its docstring table), restated over
 running sums instead of full series — which is what lets the sweep skip the series:
-mean/std of returns from Σr and Σr², max drawdown from a running peak,
+mean/std of returns from Σr and Σr² (r_0 = E_0 / cash - 1 included), growth from the
+starting cash, max drawdown from a running peak that starts at the cash,
 trade statistics from per-trade pnl sums. NaN/inf conventions follow research.metrics.
 """
 
@@ -36,12 +37,12 @@ def _cagr(growth: np.ndarray, years: float) -> np.ndarray:
 def finalize(acc: np.ndarray, ppy: float, years: float) -> pd.DataFrame:
     """One row of metrics per accumulator row (see research.metrics for each formula)."""
     n = acc[:, kn.A_BARS]
-    first, final = acc[:, kn.A_FIRST_EQUITY], acc[:, kn.A_FINAL_EQUITY]
+    cash, final = acc[:, kn.A_CASH], acc[:, kn.A_FINAL_EQUITY]
     mean = acc[:, kn.A_RET_SUM] / n
     enough = n >= 2
     m2 = np.maximum(acc[:, kn.A_RET_SQ] - acc[:, kn.A_RET_SUM] * mean, 0.0)  # Σ(r − mean)²
     std = np.sqrt(_ratio(m2, n - 1, np.nan))
-    growth = final / first
+    growth = final / cash  # from the starting cash, as research.metrics
     cagr = _cagr(growth, years)
     downside = np.sqrt(acc[:, kn.A_DOWN_SQ] / n) * np.sqrt(ppy)
     mean_annual = mean * ppy

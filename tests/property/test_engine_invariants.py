@@ -86,9 +86,11 @@ def test_costs_never_increase_equity(
     costly = free.model_copy(update={"costs": cost})
     without, with_costs = backtest(strategy, bars, free), backtest(strategy, bars, costly)
     assert (with_costs.equity <= without.equity * (1 + 1e-12)).all()
-    # Measured from the starting cash: total_return is relative to the first bar's close
-    # equity (ADR 0002 §9, r_0 = 0), which already carries the costs of a bar-0 close fill.
     assert with_costs.metrics.final_equity <= without.metrics.final_equity * (1 + 1e-12)
+    # Returns are measured from the starting cash (ADR 0002 §9), which costs cannot change:
+    # the total return and the first return (a bar-0 close fill's costs) can only fall.
+    assert with_costs.metrics.total_return <= without.metrics.total_return + 1e-12
+    assert with_costs.returns.iloc[0] <= without.returns.iloc[0] + 1e-12
 
 
 @SETTINGS

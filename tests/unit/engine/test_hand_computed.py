@@ -71,6 +71,9 @@ def test_next_open_with_every_cost() -> None:
 
     np.testing.assert_allclose(result.equity.to_numpy(), [e0, e1, e2, e3, e4], rtol=1e-12)
     np.testing.assert_allclose(result.position.to_numpy(), [0, q1, q1, desired, desired])
+    # Nothing trades on bar 0 with next-open fills: E_0 is the cash and r_0 = 0 (§9).
+    assert result.returns.iloc[0] == 0.0
+    assert result.metrics.total_return == pytest.approx(e4 / 10_000 - 1, rel=1e-12)
     trades = result.trades
     assert list(trades["side"]) == ["long", "short"]
     assert list(trades["status"]) == ["closed", "open"]
@@ -82,10 +85,8 @@ def test_next_open_with_every_cost() -> None:
     assert trades["exit_time"].isna().tolist() == [False, True]
 
 
-def test_close_fill_with_every_cost() -> None:
-    config = _config(fill=FillAt.CLOSE)
-    result = backtest(FixedTarget(values=TARGETS), tiny_bars(OPENS, CLOSES), config)
-
+def _close_fill_equity_by_hand() -> list[float]:
+    """Equity at each close of TARGETS filled at the close with every cost (ADR 0002)."""
     f0 = _buy(100)
     cash = 10_000 - 50 * f0 - _fee(50, f0)  # 0.5 × 10 000 / 100 = 50 units
     cash -= 50 * 100 * 0.1 * DT
@@ -102,10 +103,44 @@ def test_close_fill_with_every_cost() -> None:
     f4 = _buy(99)
     cash -= -desired * f4 + _fee(desired, f4)  # back to flat at the last close
     e4 = cash
+    return [e0, e1, e2, e3, e4]
 
-    np.testing.assert_allclose(result.equity.to_numpy(), [e0, e1, e2, e3, e4], rtol=1e-12)
+
+def test_close_fill_with_every_cost() -> None:
+    config = _config(fill=FillAt.CLOSE)
+    result = backtest(FixedTarget(values=TARGETS), tiny_bars(OPENS, CLOSES), config)
+
+    np.testing.assert_allclose(result.equity.to_numpy(), _close_fill_equity_by_hand(), rtol=1e-12)
     assert list(result.trades["status"]) == ["closed", "closed"]
     assert result.metrics.trades == 2
+
+
+def test_close_fill_metrics_are_measured_from_the_starting_cash() -> None:
+    """ADR 0002 §9: bar 0's close fill pays commission, spread and slippage, so E_0 < cash;
+    returns, total return, CAGR and drawdown count that cost because they start at cash."""
+    config = _config(fill=FillAt.CLOSE)
+    result = backtest(FixedTarget(values=TARGETS), tiny_bars(OPENS, CLOSES), config)
+    e0, e1, e2, e3, e4 = _close_fill_equity_by_hand()
+    cash = 10_000.0
+
+    r = [e0 / cash - 1, e1 / e0 - 1, e2 / e1 - 1, e3 / e2 - 1, e4 / e3 - 1]
+    assert r[0] < 0  # the first bar's costs: r_0 = E_0 / cash - 1, no longer 0
+    np.testing.assert_allclose(result.returns.to_numpy(), r, rtol=1e-12)
+    metrics = result.metrics
+    assert metrics.total_return == pytest.approx(e4 / cash - 1, rel=1e-12)
+    assert metrics.total_return < e4 / e0 - 1  # measuring from E_0 hid the bar-0 costs
+    years = 4 / 365.25  # five daily bars span four calendar days
+    assert metrics.cagr == pytest.approx((e4 / cash) ** (1 / years) - 1, rel=1e-12)
+    # Equity rises every bar after bar 0 (e0 < e1 < ... < e4, all checked below), so the
+    # deepest fall from the running peak, which starts at the cash, is bar 0's cost.
+    assert e0 < cash < e1 < e2 < e3 < e4
+    assert metrics.max_drawdown == pytest.approx(e0 / cash - 1, rel=1e-12)
+    assert metrics.calmar == pytest.approx(metrics.cagr / abs(e0 / cash - 1), rel=1e-12)
+    mean, std = float(np.mean(r)), float(np.std(r, ddof=1))
+    assert metrics.volatility == pytest.approx(std * math.sqrt(252), rel=1e-12)
+    assert metrics.sharpe == pytest.approx(mean / std * math.sqrt(252), rel=1e-12)
+    downside = math.sqrt(r[0] ** 2 / 5)  # r_0 is the only negative return
+    assert metrics.sortino == pytest.approx(mean * 252 / (downside * math.sqrt(252)), rel=1e-12)
 
 
 def test_units_mode_holds_fixed_units() -> None:

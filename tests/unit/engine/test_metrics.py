@@ -41,6 +41,23 @@ def test_return_and_growth() -> None:
     assert m.years_elapsed(index) == pytest.approx(366 / 365.25)
 
 
+def test_measured_from_the_starting_cash() -> None:
+    """ADR 0002 §9: with the starting cash given, the curve is (cash, E_0, ..., E_T)."""
+    equity = np.array([99.0, 110.0, 99.0, 121.0])  # bar 0 paid 1 of costs out of 100
+    np.testing.assert_allclose(m.simple_returns(equity, 100.0), [-0.01, 11 / 99, -0.1, 22 / 99])
+    assert m.total_return(equity, 100.0) == pytest.approx(0.21)
+    assert m.cagr(equity, 2.0, 100.0) == pytest.approx(0.1)
+    np.testing.assert_allclose(m.drawdown(equity, 100.0), [-0.01, 0.0, -0.1, 0.0])
+    assert m.max_drawdown(equity, 100.0) == pytest.approx(-0.1)
+    # The running peak starts at the cash: a curve that never gets back to it is under water.
+    assert m.max_drawdown(np.array([98.0, 99.0]), 100.0) == pytest.approx(-0.02)
+    assert m.max_drawdown(np.array([98.0, 99.0])) == pytest.approx(0.0)  # from E_0: hidden
+    assert m.max_drawdown(np.array([100.0, 101.0]), 100.0) == 0.0
+    # Without a start (a curve whose capital is unknown) E_0 is the start and r_0 = 0.
+    assert m.simple_returns(equity)[0] == 0.0
+    assert m.total_return(equity) == pytest.approx(121 / 99 - 1)
+
+
 def test_risk_ratios() -> None:
     r = np.array([0.0, 0.01, -0.02, 0.03])
     std = np.std(r, ddof=1)

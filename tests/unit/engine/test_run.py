@@ -112,5 +112,5 @@ def test_trade_pnl_and_financing_add_up_to_the_equity_change() -> None:
 
 def test_returns_follow_equity() -> None:
     result = backtest(SmaCross(fast=5, slow=20), make_bars(200), **COSTS)
-    assert result.returns.iloc[0] == 0.0
+    assert result.returns.iloc[0] == 0.0  # next-open fills: E_0 = cash, so r_0 = E_0 / cash - 1 = 0
     np.testing.assert_allclose(result.returns.iloc[1:], result.equity.pct_change().iloc[1:])

@@ -44,7 +44,7 @@ def test_duration_fills_equity_and_slippage(tmp_path):
     assert rec.state == "finished"
     assert len(rec.equity) == 48
     assert rec.equity.iloc[-1] == 100_047.0
-    assert rec.returns[0] == 0.0  # research.metrics convention: r_0 = 0
+    assert rec.returns[0] == 0.0  # no starting cash given: research.metrics takes r_0 = 0
     assert rec.returns[1] == pytest.approx(1 / 100_000)
     assert rec.periods_per_year == 6048.0  # hourly bars, research.metrics FX-week convention
     # Buy 1,000 @ ref 1.1 filled 1.1011: +0.1% adverse on 1,100 notional;

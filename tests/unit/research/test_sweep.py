@@ -5,12 +5,13 @@ import pandas as pd
 import pytest
 
 from research import backtest
-from research.engine.config import BacktestConfig, Costs
+from research.engine.config import BacktestConfig, Costs, FillAt
 from research.errors import ResearchInputError
 from research.sweep import Range, parse_dimension, sweep
 from research.sweep import evaluate as ev
 from research.sweep.metrics import METRIC_COLUMNS
 from research.sweep.space import grid, random
+from strategies import SmaCross, Strategy, StrategyParams, registry
 from tests.fixtures.bars import make_bars
 
 CONFIGS = {
@@ -75,6 +76,44 @@ def test_panel_sweep_equals_single_backtests(panel):
     config = CONFIGS["close_costs_financing"]
     result = sweep("sma_cross", panel, {"fast": [5, 8], "slow": [20]}, config=config, workers=1)
     assert_equal_to_backtests(result, panel, config)
+
+
+class Bar0Params(StrategyParams):
+    fast: int = 5
+    slow: int = 20
+    warm: float = 1.0
+
+
+class Bar0Cross(Strategy[Bar0Params]):
+    """An SMA cross that holds `warm` during its warm-up, so it trades on bar 0."""
+
+    name = "test_bar0_cross"
+    Params = Bar0Params
+
+    @property
+    def warmup(self) -> int:
+        return 0
+
+    def compute(self, bars):
+        p = self.params
+        return SmaCross(fast=p.fast, slow=p.slow).target(bars).fillna(p.warm)
+
+
+@pytest.mark.parametrize("config_name", ["close_costs_financing", "default"])
+def test_sweep_equals_single_backtests_with_a_bar0_trade(config_name, bars, monkeypatch):
+    """Close fills trade on bar 0 and pay its costs: E_0 < cash, and the sweep kernel measures
+    returns, growth and drawdown from the cash exactly as the engine does (ADR 0002 §9)."""
+    monkeypatch.setitem(registry._REGISTRY, Bar0Cross.name, Bar0Cross)
+    config = CONFIGS[config_name]
+    space = {"fast": [5, 10], "slow": [20], "warm": [1.0, -1.0, 0.5]}
+    result = sweep(Bar0Cross.name, bars, space, config=config, workers=1, chunk_size=2)
+    assert_equal_to_backtests(result, bars, config)
+    single = backtest(Bar0Cross.name, bars, config, params={"warm": -1.0})
+    if config.fill is FillAt.CLOSE:
+        assert single.equity.iloc[0] < config.cash  # bar 0 really paid costs
+        assert single.returns.iloc[0] == single.equity.iloc[0] / config.cash - 1
+    else:
+        assert single.returns.iloc[0] == 0.0  # next-open fills: nothing happens on bar 0
 
 
 def test_worker_processes_and_chunking_do_not_change_results(bars):

@@ -33,7 +33,7 @@ def test_html_is_self_contained_with_all_panels(tmp_path, run):
 def test_panel_data(run):
     bars, result = run
     data = tearsheet_data(result, bars["close"])
-    assert data.benchmark.iloc[0] == result.equity.iloc[0]
+    assert data.benchmark.iloc[0] == result.config.cash  # both measured from the cash
     assert data.benchmark.iloc[-1] == pytest.approx(
         100_000 * bars.close.iloc[-1] / bars.close.iloc[0]
     )

@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 
 from research import backtest
+from research import metrics as rm
+from research.engine.config import BacktestConfig, Costs, FillAt
 from research.errors import ResearchInputError
-from research.walkforward import make_folds, walk_forward
+from research.walkforward import _oos_run, make_folds, walk_forward
 from tests.fixtures.bars import make_bars
 
 
@@ -75,6 +77,29 @@ def test_stitched_equity_chains_the_folds(wf):
     assert not eq.index.has_duplicates
     growth = np.prod(1.0 + result.folds["oos_total_return"].to_numpy())
     assert eq.iloc[-1] / 100_000.0 == pytest.approx(growth, rel=1e-12)
+    assert result.oos_metrics["total_return"] == pytest.approx(growth - 1.0, rel=1e-12)
+
+
+def test_close_fills_are_measured_from_the_cash_in_every_fold():
+    """A close-filled out-of-sample run trades on its first bar (the target is warm from the
+    in-sample history) and pays costs there: each fold is measured from the starting cash,
+    and the stitched returns are the folds' returns one after another (ADR 0002 §9)."""
+    bars = make_bars(1600, seed=5)
+    config = BacktestConfig(fill=FillAt.CLOSE, costs=Costs(commission=1e-3, spread=1e-4))
+    space = {"fast": [5, 10], "slow": [30]}
+    result = walk_forward("sma_cross", bars, space, n_folds=2, config=config, workers=1)
+    ppy = rm.periods_per_year(pd.DatetimeIndex(bars.index))
+    fold_config = config.model_copy(update={"periods_per_year": ppy})  # as walk_forward does
+    pieces = []
+    for fold, (_, row) in zip(make_folds(len(bars), 2), result.folds.iterrows(), strict=True):
+        _, equity = _oos_run("sma_cross", row["params"], bars, fold, fold_config)
+        returns = rm.simple_returns(equity.to_numpy(), config.cash)
+        assert returns[0] < 0  # the first out-of-sample bar's fill costs are counted
+        assert row["oos_total_return"] == pytest.approx(equity.iloc[-1] / config.cash - 1)
+        pieces.append(returns)
+    stitched = rm.simple_returns(result.oos_equity.to_numpy(), config.cash)
+    np.testing.assert_allclose(stitched, np.concatenate(pieces), rtol=1e-12, atol=1e-15)
+    growth = np.prod(1.0 + result.folds["oos_total_return"].to_numpy())
     assert result.oos_metrics["total_return"] == pytest.approx(growth - 1.0, rel=1e-12)
 
 
