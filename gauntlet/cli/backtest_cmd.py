@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from gauntlet.cli.app import app, fail
+from gauntlet.cli.app import app
 from gauntlet.cli.options import (
+    FILLS,
+    JsonOption,
+    ParamOption,
     PluginOption,
     TrackingUriOption,
     TrackOption,
+    check_tracking,
+    choice,
+    config_overrides,
+    load_data,
     load_plugins,
     parse_params,
 )
@@ -24,29 +31,15 @@ from gauntlet.cli.options import (
 if TYPE_CHECKING:
     from research.engine.run import Engine
 
-FILLS = ("next_open", "close")
 SIZE_MODES = ("equity", "units", "vol_target")
 ENGINES = ("vectorized", "event")
-
-
-def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
-    if value is not None and value not in allowed:
-        fail(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def config_overrides(**options: Any) -> dict[str, Any]:
-    """The options the user actually gave, as BacktestConfig / Costs field overrides."""
-    return {key: value for key, value in options.items() if value is not None}
 
 
 @app.command("backtest")
 def backtest_command(
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
     data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
-    param: Annotated[
-        list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
-    ] = None,
+    param: ParamOption = None,
     instrument: Annotated[
         str | None, typer.Option(help="Instrument name of the data (labels trades).")
     ] = None,
@@ -83,17 +76,14 @@ def backtest_command(
     track: TrackOption = False,
     tracking_uri: TrackingUriOption = None,
     plugin: PluginOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Backtest a strategy on a data file and print its metrics."""
-    _choice(engine, ENGINES, "--engine")
-    if track:
-        from research.tracking import resolve_uri
-
-        resolve_uri(tracking_uri)  # an unwritable store fails before the backtest runs
+    choice(engine, ENGINES, "--engine")
+    check_tracking(track, tracking_uri)
     overrides = config_overrides(
-        fill=_choice(fill, FILLS, "--fill"),
-        size_mode=_choice(size_mode, SIZE_MODES, "--size-mode"),
+        fill=choice(fill, FILLS, "--fill"),
+        size_mode=choice(size_mode, SIZE_MODES, "--size-mode"),
         commission=commission,
         commission_per_unit=commission_per_unit,
         spread=spread,
@@ -155,9 +145,7 @@ def _run(
     config = resolve_config(None, overrides)
     status = Console(stderr=True)
     with status.status(f"loading {data}"):
-        from research.data import load_bars
-
-        bars = load_bars(data, instrument=instrument)
+        bars = load_data(data, instrument)
     with status.status(f"backtesting {strategy} on {len(bars):,} bars ({engine})"):
         from research import backtest
 
@@ -166,7 +154,7 @@ def _run(
             bars,
             config,
             params=params,
-            engine=cast("Engine", engine),  # checked against ENGINES by _choice
+            engine=cast("Engine", engine),  # checked against ENGINES by choice()
             instrument=instrument,
         )
     return result, bars

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gauntlet.cli.app import app, fail
+from gauntlet.cli.options import JsonOption
 
 if TYPE_CHECKING:
     from research.data import QualityConfig, QualityReport, RepairReport, WriteResult
@@ -49,7 +50,6 @@ CatalogOpt = Annotated[
         "--catalog", help="Catalog root (default: $GAUNTLET_CATALOG or ~/.gauntlet/catalog)."
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _quality(calendar: str, timeframe: str | None, spike_k: float, gap_bars: int) -> QualityConfig:
@@ -76,7 +76,7 @@ def check(
     tz: TzOpt = None,
     spike_k: SpikeOpt = 10.0,
     gap_bars: GapOpt = 1,
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run the quality checks on a file. Exit 0 when clean or warnings only, 2 on errors."""
     from research.data import check_bars, load_bars_with_report
@@ -136,7 +136,7 @@ def import_(
     calendar: CalendarOpt = "fx",
     fmt: FormatOpt = None,
     tz: TzOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Load a file (quality-checked) and merge it into the Parquet catalog."""
     from research.data import Catalog, load_bars_with_report, resample_bars
@@ -203,7 +203,7 @@ def _print_import(
 
 
 @data_app.command("list")
-def list_(catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
+def list_(catalog: CatalogOpt = None, as_json: JsonOption = False) -> None:
     """List the catalog: instruments, timeframes, rows and time ranges."""
     from research.data import Catalog
 

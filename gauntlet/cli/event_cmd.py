@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gauntlet.cli.app import app, check_app, fail
-from gauntlet.cli.options import PluginOption, load_plugins, parse_params
+from gauntlet.cli.options import (
+    FILLS,
+    JsonOption,
+    ParamOption,
+    PluginOption,
+    choice,
+    config_overrides,
+    load_data,
+    load_plugins,
+    parse_params,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,9 +35,6 @@ if TYPE_CHECKING:
     from strategies.base import Strategy
 
 RUNS_ROOT_ENV = "GAUNTLET_RUNS_DIR"
-ParamOption = Annotated[
-    list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
-]
 InstrumentOption = Annotated[
     str | None, typer.Option(help="FX pair of the data, e.g. EUR/USD (default: from the file).")
 ]
@@ -51,7 +58,7 @@ def parity_command(
     spread: Annotated[float, typer.Option(help="Full spread in price units.")] = 0.0,
     slippage: Annotated[float, typer.Option(help="Fraction of price.")] = 0.0,
     plugin: PluginOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run the vectorized and the event-driven engine with matched settings; exit 1 when
     their trades differ or the equity difference exceeds the documented bound."""
@@ -59,14 +66,13 @@ def parity_command(
     from research.parity import check_parity
     from strategies import registry
 
-    if fill not in ("next_open", "close"):
-        fail(f"--fill must be next_open or close, got {fill!r}")
+    choice(fill, FILLS, "--fill")
     load_plugins(plugin)
     built = registry.create(strategy, **parse_params(param))
     config = resolve_config(
-        None, {"fill": fill, "commission": commission, "spread": spread, "slippage": slippage}
+        None, config_overrides(fill=fill, commission=commission, spread=spread, slippage=slippage)
     )
-    report = check_parity(built, _load(data, instrument), config, instrument=instrument)
+    report = check_parity(built, load_data(data, instrument), config, instrument=instrument)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), default=str))
     else:
@@ -75,12 +81,6 @@ def parity_command(
         Console().print(parity_table(report))
     if not report.ok:
         raise typer.Exit(1)  # a failed check, not bad input
-
-
-def _load(data: Path, instrument: str | None) -> pd.DataFrame:
-    from research.data import load_bars
-
-    return load_bars(data, instrument=instrument)
 
 
 def parity_table(report: ParityReport) -> Any:
@@ -160,7 +160,7 @@ def paper_command(
         fail(f"--duration must be positive, got {duration}")
     load_plugins(plugin)
     built = registry.create(strategy, **parse_params(param))
-    bars = _load(data, instrument)
+    bars = load_data(data, instrument)
     name = str(instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)
     fx_pair(name)  # an unknown instrument fails here, before the node starts
     run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"

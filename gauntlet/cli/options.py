@@ -1,11 +1,15 @@
-"""Options shared by several commands."""
+"""Options and option handling shared by several commands."""
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PluginOption = Annotated[
     list[str] | None,
@@ -16,6 +20,12 @@ PluginOption = Annotated[
     ),
 ]
 
+FILLS = ("next_open", "close")
+
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 TrackOption = Annotated[bool, typer.Option("--track", help="Log the run to MLflow.")]
 TrackingUriOption = Annotated[
     str | None,
@@ -49,3 +59,32 @@ def parse_params(pairs: list[str] | None) -> dict[str, str]:
             fail(f"--param expects key=value, got {pair!r}")
         out[key.strip()] = value.strip()
     return out
+
+
+def choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
+    """`value` if it is one of `allowed` (None passes: the option was not given)."""
+    if value is not None and value not in allowed:
+        from gauntlet.cli.app import fail
+
+        fail(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def config_overrides(**options: Any) -> dict[str, Any]:
+    """The options the user actually gave, as BacktestConfig / Costs field overrides."""
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def check_tracking(track: bool, uri: str | None) -> None:
+    """With --track, an unwritable store or unreachable server fails before any compute."""
+    if track:
+        from research.tracking import resolve_uri
+
+        resolve_uri(uri)
+
+
+def load_data(path: Path, instrument: str | None) -> pd.DataFrame:
+    """A bars file, quality-checked (bad data is one error line naming file, row and rule)."""
+    from research.data import load_bars
+
+    return load_bars(path, instrument=instrument)

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gauntlet.cli.app import app, fail
-from gauntlet.cli.options import TrackingUriOption
+from gauntlet.cli.options import JsonOption, TrackingUriOption, choice
 from gauntlet.cli.render import cell
 
 if TYPE_CHECKING:
@@ -46,8 +46,9 @@ DsnOption = Annotated[
     str | None,
     typer.Option("--dsn", help="PostgreSQL of the registry (default: settings or `gauntlet up`)."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Who decides (default: the OS user).")]
+SpecArgument = Annotated[str, typer.Argument(metavar="SPEC", help="Spec file or registered name.")]
+ReasonOption = Annotated[str, typer.Option(help="Why (required, stored in the history).")]
 
 
 # -- promote -------------------------------------------------------------------------------
@@ -141,9 +142,8 @@ def _stage(text: str, *, promotable: bool) -> Stage:
     """The Stage named by --to (promotions go up to live; demotions down to research)."""
     from research.promotion import Stage
 
-    allowed = ["candidate", "paper", "live"] if promotable else ["research", "candidate", "paper"]
-    if text not in allowed:
-        fail(f"--to must be one of {', '.join(allowed)}, got {text!r}")
+    allowed = ("candidate", "paper", "live") if promotable else ("research", "candidate", "paper")
+    choice(text, allowed, "--to")
     return Stage(text)
 
 
@@ -272,7 +272,7 @@ def registry_table(records: list[Any]) -> Table:
 
 @registry_app.command("show")
 def registry_show(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file or registered name.")],
+    spec: SpecArgument,
     dsn: DsnOption = None,
     schema: SchemaOption = "gauntlet",
     tracking_uri: TrackingUriOption = None,
@@ -303,9 +303,9 @@ def registry_show(
 
 @registry_app.command("demote")
 def registry_demote(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file or registered name.")],
+    spec: SpecArgument,
     to: Annotated[str, typer.Option("--to", help="research | candidate | paper")],
-    reason: Annotated[str, typer.Option(help="Why (required, stored in the history).")],
+    reason: ReasonOption,
     by: ByOption = None,
     dsn: DsnOption = None,
     schema: SchemaOption = "gauntlet",
@@ -323,8 +323,8 @@ def registry_demote(
 
 @registry_app.command("retire")
 def registry_retire(
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="Spec file or registered name.")],
-    reason: Annotated[str, typer.Option(help="Why (required, stored in the history).")],
+    spec: SpecArgument,
+    reason: ReasonOption,
     by: ByOption = None,
     dsn: DsnOption = None,
     schema: SchemaOption = "gauntlet",

@@ -16,9 +16,14 @@ from rich.console import Console
 
 from gauntlet.cli.app import app, check_app, fail
 from gauntlet.cli.options import (
+    JsonOption,
     PluginOption,
     TrackingUriOption,
     TrackOption,
+    check_tracking,
+    choice,
+    config_overrides,
+    load_data,
     load_plugins,
     parse_params,
 )
@@ -34,20 +39,16 @@ GridOption = Annotated[
         help="Swept parameter: name=v1,v2,... or name=low:high[:step] (inclusive); repeatable.",
     ),
 ]  # fmt: skip
-ParamOption = Annotated[
+FixedParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-p", help="Fixed strategy parameter key=value.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 SchedulerOption = Annotated[
     str | None,
     typer.Option(help="Dask scheduler address (tcp://host:port); env GAUNTLET_DASK_SCHEDULER."),
 ]
-
-
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        fail(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
+ChunkOption = Annotated[int, typer.Option(help="Combinations per chunk (memory bound).")]
+WorkersOption = Annotated[int | None, typer.Option(help="Local worker processes.")]
+InstrumentOption = Annotated[str | None, typer.Option(help="Instrument name of the data.")]
 
 
 def _space(grid: list[str] | None) -> dict[str, Any]:
@@ -62,21 +63,14 @@ def _space(grid: list[str] | None) -> dict[str, Any]:
     return space
 
 
-def _load(data: Path, instrument: str | None) -> Any:
-    from research.data import load_bars
-
-    return load_bars(data, instrument=instrument)
-
-
 def _config(fill: str | None, commission: float | None, spread: float | None,
             slippage: float | None, cash: float | None, long_only: bool) -> Any:  # fmt: skip
     from research.engine.run import resolve_config
 
-    overrides = {
-        "fill": fill, "commission": commission, "spread": spread, "slippage": slippage,
-        "cash": cash, "direction": "long_only" if long_only else None,
-    }  # fmt: skip
-    return resolve_config(None, {k: v for k, v in overrides.items() if v is not None})
+    return resolve_config(None, config_overrides(
+        fill=fill, commission=commission, spread=spread, slippage=slippage, cash=cash,
+        direction="long_only" if long_only else None,
+    ))  # fmt: skip
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -88,16 +82,16 @@ def sweep_command(
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
     data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
     grid: GridOption = None,
-    param: ParamOption = None,
+    param: FixedParamOption = None,
     method: Annotated[str, typer.Option(help="grid | random | optuna")] = "grid",
     n_iter: Annotated[int, typer.Option(help="Draws for random / trials for optuna.")] = 50,
     seed: Annotated[int, typer.Option(help="Random seed (random, optuna).")] = 0,
     metric: Annotated[str, typer.Option(help="Sort by (and optimize) this metric.")] = "sharpe",
     top: Annotated[int, typer.Option(help="Rows to show.")] = 10,
-    chunk_size: Annotated[int, typer.Option(help="Combinations per chunk (memory bound).")] = 16,
-    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    chunk_size: ChunkOption = 16,
+    workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
-    instrument: Annotated[str | None, typer.Option(help="Instrument name of the data.")] = None,
+    instrument: InstrumentOption = None,
     fill: Annotated[str | None, typer.Option(help="next_open (default) | close")] = None,
     commission: Annotated[float | None, typer.Option(help="Fraction of notional.")] = None,
     spread: Annotated[float | None, typer.Option(help="Full spread in price units.")] = None,
@@ -117,17 +111,14 @@ def sweep_command(
     from research.sweep import sweep
     from strategies import registry
 
-    _choice(method, METHODS, "--method")
+    choice(method, METHODS, "--method")
     load_plugins(plugin)
     registry.get(strategy)
     space = _space(grid)
     fixed = parse_params(param)
     config = _config(fill, commission, spread, slippage, cash, long_only)
-    if track:
-        from research.tracking import resolve_uri
-
-        resolve_uri(tracking_uri)  # an unusable store fails before any compute, not after
-    bars = _load(data, instrument)
+    check_tracking(track, tracking_uri)
+    bars = load_data(data, instrument)
     result = sweep(
         strategy,
         bars,
@@ -189,7 +180,7 @@ def walkforward_command(
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
     data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
     grid: GridOption = None,
-    param: ParamOption = None,
+    param: FixedParamOption = None,
     folds: Annotated[int, typer.Option(help="Out-of-sample folds.")] = 5,
     mode: Annotated[str, typer.Option(help="rolling | anchored")] = "rolling",
     ratio: Annotated[int, typer.Option(help="In-sample length / out-of-sample length.")] = 3,
@@ -197,10 +188,10 @@ def walkforward_command(
     method: Annotated[str, typer.Option(help="grid | random | optuna")] = "grid",
     n_iter: Annotated[int, typer.Option(help="Draws / trials per fold (random, optuna).")] = 50,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    chunk_size: Annotated[int, typer.Option(help="Combinations per chunk.")] = 16,
-    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    chunk_size: ChunkOption = 16,
+    workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
-    instrument: Annotated[str | None, typer.Option(help="Instrument name of the data.")] = None,
+    instrument: InstrumentOption = None,
     equity_out: Annotated[
         Path | None, typer.Option(help="Write stitched OOS equity (CSV).")
     ] = None,
@@ -213,16 +204,13 @@ def walkforward_command(
     from research.walkforward import walk_forward
     from strategies import registry
 
-    _choice(method, METHODS, "--method")
-    _choice(mode, MODES, "--mode")
+    choice(method, METHODS, "--method")
+    choice(mode, MODES, "--mode")
     load_plugins(plugin)
     registry.get(strategy)
     space = _space(grid)
-    if track:
-        from research.tracking import resolve_uri
-
-        resolve_uri(tracking_uri)
-    bars = _load(data, instrument)
+    check_tracking(track, tracking_uri)
+    bars = load_data(data, instrument)
     result = walk_forward(
         strategy,
         bars,
@@ -269,10 +257,10 @@ def walkforward_command(
 def lookahead_command(
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
     data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
-    param: ParamOption = None,
+    param: FixedParamOption = None,
     cuts: Annotated[int, typer.Option(help="Truncation points to test.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for the random cut points.")] = 0,
-    instrument: Annotated[str | None, typer.Option(help="Instrument name of the data.")] = None,
+    instrument: InstrumentOption = None,
     plugin: PluginOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -282,7 +270,7 @@ def lookahead_command(
 
     load_plugins(plugin)
     built = registry.create(strategy, **parse_params(param))
-    bars = _load(data, instrument)
+    bars = load_data(data, instrument)
     report = check_lookahead(built, bars, n_cuts=cuts, seed=seed)
     if as_json:
         _emit(report.to_dict())

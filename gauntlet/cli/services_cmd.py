@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gauntlet.cli.app import app, fail
+from gauntlet.cli.options import JsonOption
 
 if TYPE_CHECKING:
     from live.settings import GauntletSettings
@@ -102,7 +103,7 @@ def down() -> None:
 
 @config_app.command("show")
 def config_show(
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: JsonOption = False,
 ) -> None:
     """Print the effective settings (environment over gauntlet.toml); secrets are redacted."""
     data = _settings().redacted()

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gauntlet.cli.app import app
-from gauntlet.cli.options import PluginOption, load_plugins
+from gauntlet.cli.options import JsonOption, PluginOption, load_plugins
 
 
 def _rule(doc: str | None) -> str:
@@ -36,7 +36,7 @@ def describe_strategies() -> dict[str, dict[str, Any]]:
 @app.command("strategies")
 def list_strategies(
     plugin: PluginOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: JsonOption = False,
 ) -> None:
     """List strategies with their parameters and defaults."""
     load_plugins(plugin)
