@@ -290,13 +290,11 @@ def registry_show(
     table = Table(title=f"{name}: stage history")
     for column in ("when", "from", "to", "by", "reason / evidence"):
         table.add_column(column)
-    for entry in history:
-        evidence = entry.get("evidence") or {}
-        note = entry.get("reason") or evidence.get("reason") or ""
-        digest = evidence.get("evidence_hash")
+    for entry in history:  # live.registry.records.history_entry: flat fields
+        digest = entry["evidence_hash"]
         table.add_row(
-            cell(entry.get("decided_at")), entry.get("from_stage", ""), entry.get("to_stage", ""),
-            entry.get("decided_by", ""), note + (f" evidence {digest[:12]}…" if digest else ""),
+            entry["decided_at"], entry["from_stage"], entry["to_stage"], entry["decided_by"],
+            entry["reason"] + (f" evidence {digest[:12]}…" if digest else ""),
         )  # fmt: skip
     Console().print(table)
 

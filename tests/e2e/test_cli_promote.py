@@ -96,6 +96,9 @@ def test_research_to_candidate_to_paper_with_history_and_verified_evidence(
         for h in json.loads(shown.stdout)["history"]
     ]
     assert steps == [("research", "candidate", "ci"), ("candidate", "paper", "ci")]
+    table = project.run("registry", "show", str(GOOD))  # the table names each step's evidence
+    assert table.returncode == 0, table.stderr
+    assert out["bundle_hash"][:12] in table.stdout
 
     demoted = project.run("registry", "demote", str(GOOD), "--to", "candidate",
                           "--reason", "paper drift investigation")  # fmt: skip
