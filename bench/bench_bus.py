@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import socket
 import sys
 import tempfile
@@ -27,6 +25,7 @@ import numpy as np
 
 from agents.bus import Bar, Envelope, InMemoryBus
 from agents.bus.jetstream import JetStreamBus
+from bench._common import machine
 
 SAMPLE = Bar(
     instrument="EURUSD",
@@ -96,9 +95,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2_000)
     parser.add_argument("--url", default="nats://127.0.0.1:4222")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     print(f"command: python -m bench.bench_bus {' '.join(sys.argv[1:])}")
     embedded_dir = None
     url = args.url

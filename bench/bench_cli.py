@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_vectorized import machine, synthetic_bars
+from bench._common import machine
+from bench.bench_vectorized import synthetic_bars
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "EURUSD_H1_synthetic.csv"
 

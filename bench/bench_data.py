@@ -12,8 +12,6 @@ Run: python -m bench.bench_data [--rows 1000000] [--repeat 5]
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,23 +23,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from bench._common import machine
 from research.data import check_bars, generate_bars, load_bars
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            names = [
-                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
-            ]
-        model = names[0] if names else model
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{model}; {os.cpu_count()} cores; load average {load}; Python {platform.python_version()}"
-    )
 
 
 def median_seconds(work: Callable[[], object], repeat: int) -> float:

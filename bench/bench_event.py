@@ -20,8 +20,6 @@ Run: python -m bench.bench_event [--bars 200000] [--per-bar-bars 10000] [--repea
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -29,22 +27,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from bench._common import machine, random_walk_bars
+
 GOAL = 0.7
-
-
-def make_bars(n: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    close = 1.1 * np.exp(np.cumsum(rng.normal(0.0, 0.0004, n)))
-    open_ = np.concatenate([[1.1], close[:-1]])
-    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.0002, n)))
-    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.0002, n)))
-    index = pd.date_range("2020-01-01", periods=n, freq="1min", tz="UTC", name="timestamp")
-    return pd.DataFrame(
-        {"open": open_, "high": high, "low": low, "close": close, "volume": 1.0}, index=index
-    )
 
 
 def timed_run(bars: pd.DataFrame, make_strategy: Callable[[Any, Any], Any]) -> float:
@@ -115,9 +102,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    bars = make_bars(args.bars)
-    print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()}")
-    print(f"python {platform.python_version()}, command: {' '.join(sys.argv)}")
+    bars = random_walk_bars(args.bars, freq="1min", start="2020-01-01", sigma=4e-4,
+                            open_sigma=0.0, wick_sigma=2e-4, seed=0)  # fmt: skip
+    print(f"machine: {machine()}")
+    print(f"command: {' '.join(sys.argv)}")
     rate_native = median_rate(bars, native, args.repeats)
     rate_pre = median_rate(bars, hosted(precomputed=True), args.repeats)
     head = bars.iloc[: args.per_bar_bars]

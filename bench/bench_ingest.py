@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sys
 import time
 import uuid
@@ -28,30 +26,12 @@ import uuid
 import numpy as np
 import pandas as pd
 
+from bench._common import machine, random_walk_bars
 from live.db import apply_migrations, connect, drop_schema
 from live.ingest import ingest_bars
 
 SYSTEM_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SUBSET = 100_000
-
-
-def synthetic_bars(n: int, seed: int) -> pd.DataFrame:
-    """A valid OHLCV random walk of n one-minute bars from 2020-01-01 UTC."""
-    rng = np.random.default_rng(seed)
-    close = 1.1 * np.exp(np.cumsum(rng.normal(0, 2e-4, n)))
-    open_ = np.concatenate([[1.1], close[:-1]])
-    spread = np.abs(rng.normal(0, 1e-4, n))
-    index = pd.date_range("2020-01-01", periods=n, freq="1min", tz="UTC", name="timestamp")
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.maximum(open_, close) + spread,
-            "low": np.minimum(open_, close) - spread,
-            "close": close,
-            "volume": rng.integers(1, 1000, n).astype(float),
-        },
-        index=index,
-    )
 
 
 async def bench_copy(
@@ -112,12 +92,14 @@ async def server_version(dsn: str) -> str:
 
 async def main(dsn: str, instruments: int, rows: int) -> None:
     schema = f"bench_ingest_{uuid.uuid4().hex[:8]}"
-    frames = [synthetic_bars(rows, seed) for seed in range(instruments)]
+    frames = [
+        random_walk_bars(rows, freq="1min", start="2020-01-01", sigma=2e-4, open_sigma=0.0,
+                         wick_sigma=1e-4, seed=seed)
+        for seed in range(instruments)
+    ]  # fmt: skip
     subset = frames[0].iloc[:SUBSET]
     total = instruments * rows
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cpus, "
-          f"python {platform.python_version()}, PostgreSQL {await server_version(dsn)}, "
-          f"load average {os.getloadavg()[0]:.1f} at start (shared machine)")  # fmt: skip
+    print(f"machine: {machine()}, PostgreSQL {await server_version(dsn)}")
     print(
         f"command: {' '.join([sys.executable.rsplit('/', 1)[-1], '-m', 'bench.bench_ingest', *sys.argv[1:]])}"
     )

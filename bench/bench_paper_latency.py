@@ -13,8 +13,6 @@ Run: python -m bench.bench_paper_latency [--orders 1200] [--spacing-ms 10]
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from bench._common import machine, random_walk_bars
 from strategies import Strategy, StrategyParams, register
 
 GOAL_P99_MS = 5.0
@@ -48,23 +47,6 @@ class BenchFlip(Strategy[FlipParams]):
         return pd.Series(np.where(minutes % 2 == 0, 1.0, -1.0), index=bars.index)
 
 
-def make_bars(n: int) -> pd.DataFrame:
-    rng = np.random.default_rng(1)
-    close = 1.1 * np.exp(np.cumsum(rng.normal(0.0, 0.0003, n)))
-    open_ = np.concatenate([[1.1], close[:-1]])
-    index = pd.date_range("2024-01-01", periods=n, freq="1min", tz="UTC", name="timestamp")
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.maximum(open_, close) * 1.0001,
-            "low": np.minimum(open_, close) * 0.9999,
-            "close": close,
-            "volume": 1.0,
-        },
-        index=index,
-    )
-
-
 def main() -> None:
     from execution_engine.backtest import HostSpec
     from execution_engine.paper import PaperSpec, run_paper
@@ -75,7 +57,8 @@ def main() -> None:
     parser.add_argument("--spacing-ms", type=float, default=10.0)
     args = parser.parse_args()
 
-    bars = make_bars(args.orders + 1)
+    bars = random_walk_bars(args.orders + 1, freq="1min", start="2024-01-01", sigma=3e-4,
+                            open_sigma=0.0, wick_sigma=1e-4, seed=1)  # fmt: skip
     speed = 60_000.0 / args.spacing_ms  # one-minute bars, `spacing_ms` of wall time apart
     with tempfile.TemporaryDirectory() as tmp:
         result = run_paper(
@@ -95,9 +78,7 @@ def main() -> None:
         latencies.append((submitted_ns - result.arrivals[bar]) / 1e6)
     lat = np.array(latencies)
     p50, p99 = np.percentile(lat, [50, 99])
-    print(
-        f"machine: {platform.machine()} cpus={os.cpu_count()}, python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     print(f"command: {' '.join(sys.argv)}")
     print(f"orders measured: {len(lat):,} (bars {len(bars):,}, spacing {args.spacing_ms} ms)")
     print(

@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -41,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench._bars import random_walk_bars
+from bench._common import machine, random_walk_bars
 
 COMPARED = ("total_return", "sharpe", "max_drawdown", "trades")
 # Raw vectorbt's peak memory per (bar × combination) cell: maximum resident set 5.37 GB at
@@ -219,21 +217,6 @@ def measure(child_args: list[str]) -> tuple[dict[str, Any], int]:
     if proc.returncode != 0:
         raise SystemExit(f"child {' '.join(child_args)} failed with exit code {proc.returncode}")
     return json.loads(stdout.strip().splitlines()[-1]), peak
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            model = next(
-                (ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), model
-            )
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{model}; {os.cpu_count()} cores; load average {load}; Python {platform.python_version()}"
-    )
 
 
 def _available_memory() -> int:

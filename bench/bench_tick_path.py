@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ import numpy.typing as npt
 
 from agents.bus import InMemoryBus
 from agents.marketdata import TickPath
+from bench._common import machine
 
 GOAL = 100_000
 T0 = 1_704_067_200_000_000_000
@@ -61,9 +61,7 @@ def main() -> None:
     parser.add_argument("--reference-updates", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     print(
         f"command: python -m bench.{os.path.splitext(os.path.basename(__file__))[0]} {' '.join(sys.argv[1:])}"
     )

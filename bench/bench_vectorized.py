@@ -17,8 +17,6 @@ Goal: Gauntlet's median ≤ 1.2 × raw vectorbt's median.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -27,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench._bars import random_walk_bars
+from bench._common import machine, random_walk_bars
 
 FAST, SLOW = 10, 50
 
@@ -91,22 +89,6 @@ def timed(fn: Callable[[pd.DataFrame], Any], bars: pd.DataFrame) -> tuple[float,
     start, start_cpu = time.perf_counter(), time.process_time()
     fn(bars)
     return time.perf_counter() - start, time.process_time() - start_cpu
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{model}; {os.cpu_count()} cores; load average {load}; Python {platform.python_version()}"
-    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,10 @@
-"""Synthetic OHLC random walks for benchmarks (not market data: only the workload matters)."""
+"""What every benchmark shares: a synthetic OHLC random walk (not market data: only the
+workload matters) and the one-line machine description printed with each result."""
 
 from __future__ import annotations
+
+import os
+import platform
 
 import numpy as np
 import pandas as pd
@@ -24,4 +28,20 @@ def random_walk_bars(
             "volume": np.full(n, 100.0),
         },
         index=index,
+    )
+
+
+def machine() -> str:
+    """CPU model, cores, load average (the machines are shared: it says how noisy the run was)."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next(
+                (ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), model
+            )
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{model}; {os.cpu_count()} cores; load average {load}; Python {platform.python_version()}"
     )
