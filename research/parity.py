@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from research.engine.common import panel_instruments
 from research.engine.config import BacktestConfig
 from research.engine.event import DEFAULT_INSTRUMENT, run_event
 from research.engine.vectorized import run_vectorized
@@ -126,7 +127,7 @@ def _single_instrument(bars: pd.DataFrame, instrument: str | None) -> str | None
 def _instruments(bars: pd.DataFrame, single: str | None) -> list[str]:
     if single is not None:
         return [single]
-    return [str(c) for c in dict.fromkeys(bars.columns.get_level_values(0))]
+    return panel_instruments(bars)
 
 
 def venue_prices(bars: pd.DataFrame, single: str | None) -> pd.DataFrame:

@@ -28,6 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from research.engine._vbt import import_vectorbt
+from research.engine.common import field_matrix, panel_instruments
 from research.engine.config import BacktestConfig, Direction, FillAt, SizeMode
 from research.engine.result import BacktestResult
 from research.engine.trades import trades_frame
@@ -75,7 +77,7 @@ def run_event(
     validate_bars(bars)
     if len(bars) < 2:
         raise ResearchInputError("bars: the event engine needs at least 2 bars")
-    frames, names = _frames(bars, instrument)
+    frames = _frames(bars, instrument)
     ppy = config.periods_per_year or periods_per_year(pd.DatetimeIndex(bars.index))
     venue = VenueSpec(
         cash=config.cash,
@@ -91,7 +93,7 @@ def run_event(
         max_notional_per_order=max_notional_per_order,
     )
     host = replace(host_spec(strategy, config, ppy, window), targets=targets)
-    run = _run(run_backtest, frames, names, host, venue, bars)
+    run = _run(run_backtest, frames, host, venue, bars)
     return _result(strategy, bars, config, run, list(frames), ppy)
 
 
@@ -118,7 +120,6 @@ def host_spec(
 def _run(
     run_backtest: Any,
     frames: dict[str, pd.DataFrame],
-    names: dict[str, str],
     host: HostSpec,
     venue: VenueSpec,
     bars: pd.DataFrame,
@@ -126,6 +127,7 @@ def _run(
     from execution_engine.bars import BarConversionError
     from execution_engine.instruments import UnknownInstrumentError
 
+    names = {col: col for col in frames}  # every column is named by its FX pair
     try:
         run: EventRun = run_backtest(frames, names, host, venue, panel=is_panel(bars))
     except (UnknownInstrumentError, BarConversionError) as exc:
@@ -133,10 +135,8 @@ def _run(
     return run
 
 
-def _frames(
-    bars: pd.DataFrame, instrument: str | None
-) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Column name → single-instrument bars, and column name → FX pair name."""
+def _frames(bars: pd.DataFrame, instrument: str | None) -> dict[str, pd.DataFrame]:
+    """Instrument name (an FX pair) → that instrument's single-instrument bars."""
     from execution_engine.instruments import UnknownInstrumentError, fx_pair
 
     if not is_panel(bars):
@@ -145,8 +145,7 @@ def _frames(
             name = DEFAULT_INSTRUMENT
         frames = {str(name): bars}
     else:
-        columns = [str(c) for c in dict.fromkeys(bars.columns.get_level_values(0))]
-        frames = {c: pd.DataFrame(bars[c]) for c in columns}
+        frames = {c: pd.DataFrame(bars[c]) for c in panel_instruments(bars)}
         _reject_missing_cells(frames)
     try:
         pairs = {col: fx_pair(col) for col in frames}
@@ -158,7 +157,7 @@ def _frames(
             "panel instruments must share one quote currency (the account's), got "
             + ", ".join(sorted(currencies))
         )
-    return frames, {col: col for col in frames}
+    return frames
 
 
 def _reject_missing_cells(frames: dict[str, pd.DataFrame]) -> None:
@@ -261,10 +260,9 @@ def book_fills(fills: pd.DataFrame, bars: pd.DataFrame, columns: list[str]) -> p
     Several fills of one instrument in one bar (partial fills) become one order at their
     volume-weighted price; fees are passed as NautilusTrader charged them.
     """
-    import vectorbt as vbt
-
+    vbt = import_vectorbt()
     index = pd.DatetimeIndex(bars.index)
-    close = _closes(bars, columns)
+    close = field_matrix(bars, columns, "close")
     size = np.full((len(index), len(columns)), np.nan)
     price = np.full_like(size, np.nan)
     fees = np.zeros_like(size)
@@ -296,9 +294,3 @@ def book_fills(fills: pd.DataFrame, bars: pd.DataFrame, columns: list[str]) -> p
 def _floats(values: pd.Series | pd.DataFrame) -> FloatArray:
     out: FloatArray = np.asarray(values.to_numpy(), dtype=np.float64)
     return out
-
-
-def _closes(bars: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    if is_panel(bars):
-        return np.column_stack([bars[(c, "close")].to_numpy(np.float64) for c in columns])
-    return bars["close"].to_numpy(np.float64).reshape(-1, 1)

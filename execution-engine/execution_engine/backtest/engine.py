@@ -7,7 +7,7 @@ fills), add a `GauntletStrategyHost`, run, and hand back what the host recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 
 import pandas as pd
@@ -167,23 +167,14 @@ def host_config(
     frames: dict[str, pd.DataFrame],
     panel: bool,
 ) -> GauntletHostConfig:
+    # Every HostSpec field but `targets` (how a backtest feeds the host) is a config field.
+    hosted = {f.name: getattr(host, f.name) for f in fields(HostSpec) if f.name != "targets"}
+    hosted["strategy_params"] = dict(host.strategy_params)
     return GauntletHostConfig(
         strategy_id="GAUNTLET-001",
         order_id_tag="001",
-        strategy_name=host.strategy_name,
-        strategy_params=dict(host.strategy_params),
         instrument_ids=[i.id.value for i in instruments],
         bar_types=bar_types,
         columns=list(frames) if panel else None,
-        window=host.window,
-        execute_at=host.execute_at,
-        size_mode=host.size_mode,
-        units=host.units,
-        long_only=host.long_only,
-        vol_target=host.vol_target,
-        vol_window=host.vol_window,
-        max_leverage=host.max_leverage,
-        periods_per_year=host.periods_per_year,
-        round_to_lot=host.round_to_lot,
-        max_notional_per_order=host.max_notional_per_order,
+        **hosted,
     )

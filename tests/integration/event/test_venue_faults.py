@@ -35,7 +35,7 @@ from research.engine.config import BacktestConfig, Costs
 from research.engine.event import run_event
 from research.engine.result import BacktestResult
 from strategies import Strategy, StrategyParams, register, registry
-from tests.fixtures.bars import make_bars
+from tests.integration.event.conftest import fx_bars
 
 # Rows from which the target holds each value (0 before the first): four target changes.
 SCHEDULE = ((5, 1.0), (10, -1.0), (20, 0.5), (30, 0.0))
@@ -92,9 +92,7 @@ class ThinBook(FillModel):  # type: ignore[misc]  # Cython base, untyped
 
 @pytest.fixture
 def bars() -> pd.DataFrame:
-    frame = make_bars(N_BARS, seed=11)
-    frame.attrs["instrument"] = "EUR/USD"
-    return frame
+    return fx_bars("EUR/USD", n=N_BARS, seed=11)
 
 
 def _dry_quotes_at(monkeypatch: pytest.MonkeyPatch, opens_ns: set[int]) -> None:
