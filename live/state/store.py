@@ -84,15 +84,7 @@ class RealtimeState:
         """
         snapshot: dict[str, dict[str, object]] = {}
         for kind in DURABLE_KINDS:
-            keys = await self._keys(kind)
-            values = await self._redis.mget(keys) if keys else []
-            snapshot.update(
-                {
-                    _text(k): _json_object(v)
-                    for k, v in zip(keys, values, strict=True)
-                    if v is not None
-                }
-            )
+            snapshot.update({_text(k): _json_object(v) for k, v in await self._items(kind)})
         return snapshot
 
     async def clear(self, kinds: tuple[str, ...] | None = None) -> int:
@@ -131,17 +123,15 @@ class RealtimeState:
             pipe.publish(self.channel, update.model_dump_json())
             await pipe.execute()
 
-    async def _keys(self, kind: str) -> list[bytes | str]:
-        return sorted(
-            [
-                key
-                async for key in self._redis.scan_iter(match=f"{self.prefix}:{kind}:*", count=1000)
-            ]
-        )
+    async def _items(self, kind: str) -> list[tuple[bytes | str, bytes | str]]:
+        """(key, value) of every `kind` key, by key; a key that expired meanwhile is left out."""
+        pattern = f"{self.prefix}:{kind}:*"
+        keys = sorted([key async for key in self._redis.scan_iter(match=pattern, count=1000)])
+        values = await self._redis.mget(keys) if keys else []
+        return [(k, v) for k, v in zip(keys, values, strict=True) if v is not None]
 
     async def _values(self, kind: str) -> list[bytes | str]:
-        keys = await self._keys(kind)
-        return [v for v in (await self._redis.mget(keys) if keys else []) if v is not None]
+        return [value for _, value in await self._items(kind)]
 
 
 def _text(value: bytes | str) -> str:

@@ -34,6 +34,14 @@ def schema(pg_dsn: str) -> Iterator[str]:
     asyncio.run(drop_schema(pg_dsn, name))
 
 
+def _ingest(
+    path: Path, instrument: str, dsn: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    return _db(
+        "ingest", str(path), "--instrument", instrument, "--timeframe", "1h", "--dsn", dsn, *options
+    )
+
+
 def _error_line(proc: subprocess.CompletedProcess[str]) -> str:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -51,24 +59,12 @@ def test_migrate_then_ingest_twice(pg_dsn: str, schema: str, tmp_path: Path) -> 
     )
     path = tmp_path / "eurusd.csv"
     make_bars(1_000, seed=3, freq="1h").to_csv(path)
-    args = (
-        "ingest",
-        str(path),
-        "--instrument",
-        "EURUSD",
-        "--timeframe",
-        "1h",
-        "--dsn",
-        pg_dsn,
-        "--schema",
-        schema,
-    )
     assert (
-        _db(*args).stdout.strip()
+        _ingest(path, "EURUSD", pg_dsn, "--schema", schema).stdout.strip()
         == f"{path}: 1000 rows, 1000 new, 0 already stored (1 batches, 0 already committed)"
     )
     assert (
-        _db(*args).stdout.strip()
+        _ingest(path, "EURUSD", pg_dsn, "--schema", schema).stdout.strip()
         == f"{path}: 1000 rows, 0 new, 1000 already stored (1 batches, 1 already committed)"
     )
 
@@ -77,35 +73,11 @@ def test_bad_input_is_one_line_exit_2(pg_dsn: str, schema: str, tmp_path: Path) 
     assert _db("migrate", "--dsn", pg_dsn, "--schema", schema).returncode == 0
     bad = tmp_path / "bad.csv"
     bad.write_text("timestamp,open,high,low,close\n2024-01-01T00:00:00Z,1,0.5,1,1\n")
-    line = _error_line(
-        _db(
-            "ingest",
-            str(bad),
-            "--instrument",
-            "X",
-            "--timeframe",
-            "1h",
-            "--dsn",
-            pg_dsn,
-            "--schema",
-            schema,
-        )
-    )
+    line = _error_line(_ingest(bad, "X", pg_dsn, "--schema", schema))
     assert line.endswith(
         f"{bad}: 1 bad row(s), nothing ingested; row 1 (2024-01-01T00:00:00+00:00): high < max(open, close)"
     )
-    missing = _error_line(
-        _db(
-            "ingest",
-            str(tmp_path / "nope.csv"),
-            "--instrument",
-            "X",
-            "--timeframe",
-            "1h",
-            "--dsn",
-            pg_dsn,
-        )
-    )
+    missing = _error_line(_ingest(tmp_path / "nope.csv", "X", pg_dsn))
     assert missing.endswith(f"{tmp_path / 'nope.csv'}: file not found")
     schema_line = _error_line(_db("migrate", "--dsn", pg_dsn, "--schema", "Bad-Name"))
     assert "schema name 'Bad-Name'" in schema_line
