@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.engine.display import thin
 from research.engine.result import BacktestResult
 from research.errors import ResearchInputError
 from research.metrics import drawdown
@@ -90,25 +91,11 @@ def tearsheet_data(result: BacktestResult, close: pd.Series | pd.DataFrame) -> T
     )
 
 
-MAX_POINTS = 5_000  # per line: keeps a million-bar tearsheet a few MB and fast to open
-
-
-def _thin(series: pd.Series) -> pd.Series:
-    """Every k-th point (and the last), so a line stays readable and the file small."""
-    step = max(1, -(-len(series) // MAX_POINTS))  # ceil: at most MAX_POINTS (+ the last)
-    if step == 1:
-        return series
-    picked = series.iloc[::step]
-    return (
-        pd.concat([picked, series.iloc[[-1]]]) if picked.index[-1] != series.index[-1] else picked
-    )
-
-
 def figures(data: TearsheetData) -> list[tuple[str, Any]]:
     import plotly.graph_objects as go
 
-    equity, bench, drawdown = _thin(data.equity), _thin(data.benchmark), _thin(data.drawdown)
-    sharpe, exposure = _thin(data.rolling_sharpe), _thin(data.exposure)
+    equity, bench, drawdown = thin(data.equity), thin(data.benchmark), thin(data.drawdown)
+    sharpe, exposure = thin(data.rolling_sharpe), thin(data.exposure)
     eq = go.Figure([
         go.Scatter(x=equity.index, y=equity, name="strategy"),
         go.Scatter(x=bench.index, y=bench, name="buy & hold"),
@@ -167,7 +154,7 @@ def write_png(data: TearsheetData, path: str | Path) -> Path:
 
     fig, axes = plt.subplots(3, 2, figsize=(14, 11))
     ax = axes.ravel()
-    equity, bench = _thin(data.equity), _thin(data.benchmark)
+    equity, bench = thin(data.equity), thin(data.benchmark)
     ax[0].plot(equity.index, equity.to_numpy(), label="strategy")
     ax[0].plot(bench.index, bench.to_numpy(), label="buy & hold")
     ax[0].legend()

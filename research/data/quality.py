@@ -30,6 +30,7 @@ __all__ = [
     "QualityReport",
     "Rule",
     "check_bars",
+    "check_gaps",
     "find_spikes",
 ]
 
@@ -183,7 +184,22 @@ def check_bars(
     bars: pd.DataFrame, *, source: str = "bars", config: QualityConfig | None = None
 ) -> QualityReport:
     """Run every rule on `bars` (index of timestamps, columns open/high/low/close[/volume])."""
-    config = config or QualityConfig()
+    return _check(bars, source, config or QualityConfig(), _findings)
+
+
+def check_gaps(
+    bars: pd.DataFrame, *, source: str = "bars", config: QualityConfig | None = None
+) -> QualityReport:
+    """`check_bars` with the gap rule only: the one rule repaired bars can still break."""
+    return _check(bars, source, config or QualityConfig(), lambda *args: [_gap_finding(*args)])
+
+
+def _check(
+    bars: pd.DataFrame,
+    source: str,
+    config: QualityConfig,
+    findings: Callable[[_Frame, Positions, QualityConfig, Timeframe | None], list[Finding]],
+) -> QualityReport:
     frame = _Frame.of(bars)
     view = _clean_view(frame)
     timeframe = _timeframe(frame.stamps[view], config)
@@ -194,7 +210,7 @@ def check_bars(
         timeframe=timeframe.label if timeframe else None,
     )
     found: list[Issue] = []
-    for rule, positions, describe in _findings(frame, view, config, timeframe):
+    for rule, positions, describe in findings(frame, view, config, timeframe):
         report.counts[rule] = len(positions)
         for position in np.sort(positions)[: config.max_issues_per_rule]:
             found.append(
@@ -252,14 +268,12 @@ def _findings(
     frame: _Frame, view: Positions, config: QualityConfig, timeframe: Timeframe | None
 ) -> list[Finding]:
     findings = [*_timestamp_findings(frame), *_value_findings(frame), *_ohlc_findings(frame)]
-    closes = frame.prices["close"][view]
-    spikes = find_spikes(closes, k=config.spike_k, block=config.spike_block)
-    sigmas = _spike_scores(closes, spikes, config)
+    spikes, sigmas = _spikes(frame.prices["close"][view], config.spike_k, config.spike_block)
     findings.append(
         (
             "spike",
             view[spikes],
-            _spike_detail(dict(zip(view[spikes].tolist(), sigmas, strict=True))),
+            _spike_detail(dict(zip(view[spikes].tolist(), sigmas.tolist(), strict=True))),
         )
     )
     findings.append(_gap_finding(frame, view, config, timeframe))
@@ -349,8 +363,13 @@ def find_spikes(closes: Floats, *, k: float, block: int = 256) -> Positions:
     Needs at least 5 bars. Reverting means the next return has the opposite sign and brings
     the price back by at least half the jump.
     """
+    return _spikes(closes, k, block)[0]
+
+
+def _spikes(closes: Floats, k: float, block: int) -> tuple[Positions, Floats]:
+    """`find_spikes`' positions, and each spike's move in local robust sigmas."""
     if len(closes) < 5:
-        return np.empty(0, dtype=np.intp)
+        return np.empty(0, dtype=np.intp), np.empty(0)
     returns = np.diff(np.log(closes))
     sigma = _local_sigma(returns, block)
     jump, after = returns[:-1], returns[1:]
@@ -358,7 +377,8 @@ def find_spikes(closes: Floats, *, k: float, block: int = 256) -> Positions:
     # A zero sigma means nothing ever moves: no move can be judged an outlier.
     outlier = np.abs(jump) > k * np.where(sigma > 0, sigma, np.inf)[:-1]
     # returns[j] moves bar j → j+1, so a spike at return j is the bar j+1.
-    return np.flatnonzero(outlier & reverts) + 1
+    spikes = np.flatnonzero(outlier & reverts) + 1
+    return spikes, returns[spikes - 1] / sigma[spikes - 1]
 
 
 def _local_sigma(returns: Floats, block: int) -> Floats:
@@ -386,14 +406,6 @@ def _local_sigma(returns: Floats, block: int) -> Floats:
     fallback = _MAD_TO_SIGMA * float(np.median(moving)) if len(moving) else 0.0
     sigma[sigma == 0] = fallback
     return sigma
-
-
-def _spike_scores(closes: Floats, spikes: Positions, config: QualityConfig) -> list[float]:
-    if len(spikes) == 0:
-        return []
-    returns = np.diff(np.log(closes))
-    sigma = _local_sigma(returns, config.spike_block)
-    return [float(returns[p - 1] / sigma[p - 1]) for p in spikes]
 
 
 def _spike_detail(scores: dict[int, float]) -> Callable[[int], str]:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from research.data.quality import PRICE_FIELDS, QualityConfig, check_bars, find_spikes
+from research.data.quality import PRICE_FIELDS, QualityConfig, check_gaps, find_spikes
 
 __all__ = ["RepairAction", "RepairReport", "repair_bars"]
 
@@ -170,7 +170,7 @@ def _drop_spikes(work: _Work, config: QualityConfig) -> None:
 
 
 def _report_gaps(work: _Work, config: QualityConfig) -> None:
-    report = check_bars(work.bars, source=work.report.source, config=config)
+    report = check_gaps(work.bars, source=work.report.source, config=config)
     count = report.counts.get("gap", 0)
     if count == 0:
         return

@@ -1,6 +1,7 @@
 """How results look: metric labels and formats, the equity/drawdown figure, tables.
 
-Shared by `BacktestResult` (notebook repr, `summary()`) and `research.report`.
+Shared by `BacktestResult` (notebook repr, `summary()`), `research.report` and
+`research.tearsheet`.
 plotly and rich are imported inside the functions that need them.
 """
 
@@ -117,8 +118,8 @@ def equity_drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
         name, color = label(result), palette[i % len(palette)]
         # research.metrics' drawdown: the running peak starts at the starting cash.
         under = drawdown(result.equity.to_numpy(dtype=np.float64), result.config.cash)
-        drawdown_ = _thin(pd.Series(under, index=result.equity.index))
-        equity = _thin(result.equity)
+        drawdown_ = thin(pd.Series(under, index=result.equity.index))
+        equity = thin(result.equity)
         line = {"color": color, "width": 1.2}
         fig.add_trace(
             go.Scatter(x=equity.index, y=equity, name=name, legendgroup=name, line=line), 1, 1
@@ -147,8 +148,9 @@ def equity_drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
     return fig
 
 
-def _thin(series: pd.Series, max_points: int = MAX_CHART_POINTS) -> pd.Series:
-    """Every k-th point (and the last) so a million-bar curve stays a light chart."""
+def thin(series: pd.Series, max_points: int = MAX_CHART_POINTS) -> pd.Series:
+    """Every k-th point (and the last) so a million-bar curve stays a light chart (and a
+    light HTML file)."""
     if len(series) <= max_points:
         return series
     step = -(-len(series) // max_points)

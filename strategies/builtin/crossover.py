@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
@@ -29,41 +31,49 @@ def _cross_target(fast: pd.Series, slow: pd.Series, allow_short: bool) -> pd.Ser
     return pd.Series(out, index=fast.index).where(slow.notna() & fast.notna())
 
 
+class MovingAverageCross(Strategy[CrossParams]):
+    """Long when average(close, fast) > average(close, slow), else short (or flat if
+    allow_short=False); subclasses choose the average.
+
+    Warm-up: `slow - 1` bars (the first bar with both averages defined gets a target).
+    """
+
+    Params = CrossParams
+
+    @staticmethod
+    @abstractmethod
+    def average(close: pd.Series, window: int, /) -> pd.Series:
+        """The moving average of `close` over `window` bars (causal)."""
+
+    @property
+    def warmup(self) -> int:
+        return self.params.slow - 1
+
+    def compute(self, bars: pd.DataFrame) -> pd.Series:
+        close = bars["close"]
+        p = self.params
+        return _cross_target(
+            self.average(close, p.fast), self.average(close, p.slow), p.allow_short
+        )
+
+
 @register
-class SmaCross(Strategy[CrossParams]):
+class SmaCross(MovingAverageCross):
     """Long when SMA(close, fast) > SMA(close, slow), else short (or flat if allow_short=False).
 
     Warm-up: `slow - 1` bars (the first bar with both averages defined gets a target).
     """
 
     name = "sma_cross"
-    Params = CrossParams
-
-    @property
-    def warmup(self) -> int:
-        return self.params.slow - 1
-
-    def compute(self, bars: pd.DataFrame) -> pd.Series:
-        close = bars["close"]
-        p = self.params
-        return _cross_target(sma(close, p.fast), sma(close, p.slow), p.allow_short)
+    average = staticmethod(sma)
 
 
 @register
-class EmaCross(Strategy[CrossParams]):
+class EmaCross(MovingAverageCross):
     """Long when EMA(close, fast) > EMA(close, slow), else short (or flat if allow_short=False).
 
     EMAs are recursive (alpha = 2/(span+1), no bias adjustment); warm-up: `slow - 1` bars.
     """
 
     name = "ema_cross"
-    Params = CrossParams
-
-    @property
-    def warmup(self) -> int:
-        return self.params.slow - 1
-
-    def compute(self, bars: pd.DataFrame) -> pd.Series:
-        close = bars["close"]
-        p = self.params
-        return _cross_target(ema(close, p.fast), ema(close, p.slow), p.allow_short)
+    average = staticmethod(ema)

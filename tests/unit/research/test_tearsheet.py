@@ -85,12 +85,12 @@ def test_unwritable_path(tmp_path, run):
 def test_long_series_are_thinned_but_keep_their_ends():
     import pandas as pd
 
-    from research.tearsheet import MAX_POINTS, _thin
+    from research.engine.display import MAX_CHART_POINTS, thin
 
     s = pd.Series(
         range(123_457), index=pd.date_range("2024", periods=123_457, freq="1min", tz="UTC")
     )
-    thin = _thin(s)
-    assert len(thin) <= MAX_POINTS + 2
-    assert thin.index[0] == s.index[0]
-    assert thin.index[-1] == s.index[-1]
+    thinned = thin(s)
+    assert len(thinned) <= MAX_CHART_POINTS + 2
+    assert thinned.index[0] == s.index[0]
+    assert thinned.index[-1] == s.index[-1]
