@@ -37,6 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from research.engine._vbt import import_vectorbt
+from research.engine.common import field_matrix, panel_instruments
 from research.engine.config import BacktestConfig, FillAt, SizeMode
 from research.engine.kernel import CostParams, SimOutput, simulate
 from research.engine.result import BacktestResult
@@ -193,20 +194,14 @@ def data_fingerprint(bars: pd.DataFrame) -> str:
 
 def _instrument_names(bars: pd.DataFrame, instrument: str | None) -> list[str]:
     if is_panel(bars):
-        return [str(name) for name in dict.fromkeys(bars.columns.get_level_values(0))]
+        return panel_instruments(bars)
     return [instrument or str(bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)]
 
 
 def _price_matrices(bars: pd.DataFrame, instruments: list[str]) -> tuple[FloatArray, FloatArray]:
     """(bars, instruments) open and close arrays; every price must be finite and positive."""
-    if is_panel(bars):
-        open_ = np.column_stack([bars[(name, "open")].to_numpy(np.float64) for name in instruments])
-        close = np.column_stack(
-            [bars[(name, "close")].to_numpy(np.float64) for name in instruments]
-        )
-    else:
-        open_ = bars["open"].to_numpy(np.float64).reshape(-1, 1)
-        close = bars["close"].to_numpy(np.float64).reshape(-1, 1)
+    open_ = field_matrix(bars, instruments, "open")
+    close = field_matrix(bars, instruments, "close")
     for field, values in (("open", open_), ("close", close)):
         bad = ~(np.isfinite(values) & (values > 0))
         if bad.any():
