@@ -116,7 +116,8 @@ class PBOResult:
     n_strategies: int
 
 
-def _sharpe_columns(m: np.ndarray) -> np.ndarray:
+def sharpe_columns(m: np.ndarray) -> np.ndarray:
+    """Per-bar Sharpe of each column of a T×N return matrix; 0 for a column without variance."""
     std = m.std(axis=0, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         sr = m.mean(axis=0) / std
@@ -151,8 +152,8 @@ def pbo_cscv(returns: np.ndarray, n_groups: int = 16) -> PBOResult:
     logits = []
     for chosen in combinations(range(n_groups), n_groups // 2):
         rest = [g for g in range(n_groups) if g not in chosen]
-        sr_in = _sharpe_columns(np.vstack([groups[g] for g in chosen]))
-        sr_out = _sharpe_columns(np.vstack([groups[g] for g in rest]))
+        sr_in = sharpe_columns(np.vstack([groups[g] for g in chosen]))
+        sr_out = sharpe_columns(np.vstack([groups[g] for g in rest]))
         best = int(np.argmax(sr_in))
         # Rank 1..N from worst to best; stable so ties keep column order.
         rank = int(np.argsort(np.argsort(sr_out, kind="stable"), kind="stable")[best]) + 1

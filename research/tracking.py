@@ -62,26 +62,20 @@ def _check_server(uri: str) -> None:
         ) from None
 
 
+def _git(*args: str) -> str:
+    """Output of a git command run in the repository this package lives in."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=5
+    )
+    return done.stdout.strip()
+
+
 def code_version() -> str:
     """git SHA of the working tree (suffixed -dirty if modified), else the package version."""
-    root = Path(__file__).resolve().parent.parent
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        ).stdout.strip()
+        sha = _git("rev-parse", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         try:
@@ -265,15 +259,19 @@ def _metric_names(table: pd.DataFrame) -> list[str]:
     return [c for c in METRIC_COLUMNS if c in table.columns]
 
 
-def fetch_run(run_id: str, uri: str | None = None) -> dict[str, Any]:
-    """Params, metrics and tags of a logged run."""
-    client, _ = _client(uri)
+def _get_run(client: Any, run_id: str, uri: str | None) -> Any:
     try:
-        run = client.get_run(run_id)
+        return client.get_run(run_id)
     except Exception as exc:  # MLflow's not-found is a generic MlflowException
         raise ResearchInputError(
             f"no MLflow run {run_id!r} in {resolve_uri(uri)[0]}: {exc}"
         ) from None
+
+
+def fetch_run(run_id: str, uri: str | None = None) -> dict[str, Any]:
+    """Params, metrics and tags of a logged run."""
+    client, _ = _client(uri)
+    run = _get_run(client, run_id, uri)
     return {
         "params": dict(run.data.params),
         "metrics": dict(run.data.metrics),
@@ -284,7 +282,7 @@ def fetch_run(run_id: str, uri: str | None = None) -> dict[str, Any]:
 def download_result(run_id: str, dest: Path, uri: str | None = None) -> Path:
     """The run's result.json artifact (logged by `log_backtest`) downloaded into `dest`."""
     client, _ = _client(uri)
-    fetch_run(run_id, uri)
+    _get_run(client, run_id, uri)  # an unknown run is named as such, not as a missing file
     try:
         return Path(client.download_artifacts(run_id, "result.json", str(dest)))
     except Exception as exc:  # missing artifact → MlflowException / OSError

@@ -24,10 +24,11 @@ from research.engine.vectorized import data_fingerprint
 from research.errors import ResearchInputError
 from research.overfit import deflated_sharpe
 from research.sweep import space as sp
-from research.sweep.data import prepare
+from research.sweep.data import SweepData, prepare
 from research.sweep.evaluate import simulate_series
 from research.sweep.metrics import finalize
-from research.sweep.runner import DEFAULT_CHUNK_SIZE, sweep
+from research.sweep.result import SweepResult
+from research.sweep.runner import DEFAULT_CHUNK_SIZE, sweep_with_data
 from strategies import registry
 
 MIN_TEST_BARS = 10
@@ -149,10 +150,9 @@ def walk_forward(
     config = config.model_copy(update={"periods_per_year": ppy})  # one ppy across folds
     rows, pieces = [], []
     for fold in folds:
-        train = bars.iloc[fold.train]
-        result = sweep(
+        result, train = sweep_with_data(
             strategy,
-            train,
+            bars.iloc[fold.train],
             space_,
             method=method,
             n_iter=n_iter,
@@ -169,7 +169,7 @@ def walk_forward(
         in_row = result.sorted(metric).iloc[0]
         acc, equity = _oos_run(strategy, best, bars, fold, config)
         oos = finalize(acc[None, :], ppy, rm.years_elapsed(pd.DatetimeIndex(equity.index)))
-        rows.append(_fold_row(fold, bars, best, in_row, oos.iloc[0], metric, result, train, config))
+        rows.append(_fold_row(fold, bars, best, in_row, oos.iloc[0], metric, result, train))
         # Growth relative to the fold's starting cash, not to its first bar's equity: a
         # bar-0 close fill's costs stay in the piece (and in the fold's own metrics).
         pieces.append(equity.to_numpy() / config.cash)
@@ -198,9 +198,8 @@ def _fold_row(
     in_row: pd.Series,
     oos: pd.Series,
     metric: str,
-    result: Any,
-    train: pd.DataFrame,
-    config: BacktestConfig,
+    result: SweepResult,
+    train: SweepData,
 ) -> dict[str, Any]:
     idx = bars.index
     row: dict[str, Any] = {
@@ -212,22 +211,20 @@ def _fold_row(
         "trials": result.completed,
         "params": best,
         f"is_{metric}": float(in_row[metric]),
-        "is_dsr": _fold_dsr(result, best, train, config),
+        "is_dsr": _fold_dsr(result, best, train),
     }
     row.update({k: _plain(v) for k, v in best.items()})
     row.update({f"oos_{k}": float(v) for k, v in oos.items() if k != "periods_per_year"})
     return row
 
 
-def _fold_dsr(
-    result: Any, best: dict[str, Any], train: pd.DataFrame, config: BacktestConfig
-) -> float:
-    """Deflated Sharpe of the in-sample winner given every trial of the fold's search."""
-    data = prepare(train, config)
-    target = registry.create(result.strategy, **best).target(train)
-    _, equity = simulate_series(target, data)
-    returns = rm.simple_returns(equity, data.cash)
-    ppy = data.periods_per_year
+def _fold_dsr(result: SweepResult, best: dict[str, Any], train: SweepData) -> float:
+    """Deflated Sharpe of the in-sample winner given every trial of the fold's search (the
+    sweep keeps sums, not series: the winner is simulated again on the sweep's own data)."""
+    target = registry.create(result.strategy, **best).target(train.bars)
+    _, equity = simulate_series(target, train)
+    returns = rm.simple_returns(equity, train.cash)
+    ppy = train.periods_per_year
     trial_sharpes = result.table["sharpe"].to_numpy() / np.sqrt(ppy)  # per-bar Sharpes
     try:
         return deflated_sharpe(returns, max(result.completed, 1), trial_sharpes).dsr

@@ -19,7 +19,7 @@ import pandas as pd
 from research import metrics as rm
 from research.errors import ResearchInputError
 from research.lookahead import check_lookahead
-from research.overfit import deflated_sharpe, pbo_cscv
+from research.overfit import deflated_sharpe, pbo_cscv, sharpe_columns
 from research.promotion.drift import drift_report
 from research.promotion.errors import PromotionInputError
 from research.promotion.paper_record import PaperRecord, read_paper_record
@@ -61,16 +61,10 @@ def candidate_returns(
     return candidates, np.column_stack(columns)
 
 
-def _per_bar_sharpes(matrix: np.ndarray) -> np.ndarray:
-    std = matrix.std(axis=0, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(std > 0, matrix.mean(axis=0) / std, 0.0)
-
-
 def _dsr(oos: np.ndarray, matrix: np.ndarray) -> tuple[float | None, dict[str, Any]]:
     n_trials = matrix.shape[1]
     try:
-        res = deflated_sharpe(oos, n_trials, _per_bar_sharpes(matrix))
+        res = deflated_sharpe(oos, n_trials, sharpe_columns(matrix))
     except ResearchInputError as err:
         return None, {"reason": str(err), "n_trials": n_trials}
     note = "one candidate: no selection to deflate, the benchmark is Sharpe 0 (the PSR)"

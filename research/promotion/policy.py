@@ -168,18 +168,22 @@ def parse_policy(raw: Any, source: str = "<policy>") -> Policy:
         raise PromotionInputError(f"invalid policy {source}: {_describe(err)}") from None
 
 
-def load_policy(path: Path | None = None) -> Policy:
-    """Read and validate a policy file (default: policy/promotion.yaml in the repository)."""
-    file = Path(path) if path is not None else DEFAULT_POLICY
+def read_yaml(file: Path, kind: str) -> Any:
+    """The parsed YAML of a policy or spec file; unreadable or non-YAML is a one-line error."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PromotionInputError(f"cannot read policy {file}: {exc.strerror or exc}") from None
+        raise PromotionInputError(f"cannot read {kind} {file}: {exc.strerror or exc}") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise PromotionInputError(f"invalid policy {file}: not YAML ({exc})") from None
-    return parse_policy(raw, str(file))
+        raise PromotionInputError(f"invalid {kind} {file}: not YAML ({exc})") from None
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read and validate a policy file (default: policy/promotion.yaml in the repository)."""
+    file = Path(path) if path is not None else DEFAULT_POLICY
+    return parse_policy(read_yaml(file, "policy"), str(file))
 
 
 def next_stage(current: Stage) -> Stage:

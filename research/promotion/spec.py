@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from research.engine.config import BacktestConfig, Costs
 from research.errors import ResearchInputError
 from research.promotion.errors import PromotionInputError
+from research.promotion.policy import read_yaml
 from strategies import registry
 from strategies.registry import UnknownStrategyError
 
@@ -140,12 +140,7 @@ def parse_spec(raw: Any, source: str = "<spec>") -> StrategySpec:
 
 def load_spec(path: Path) -> StrategySpec:
     file = Path(path)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PromotionInputError(f"cannot read spec {file}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise PromotionInputError(f"invalid spec {file}: not YAML ({exc})") from None
+    raw = read_yaml(file, "spec")
     if isinstance(raw, dict):
         raw = _resolve_data(raw, file)
     spec = parse_spec(raw, str(file))

@@ -45,14 +45,6 @@ class SweepData:
     def panel(self) -> bool:
         return bool(self.close.shape[1] > 1 or is_panel(self.bars))
 
-    def nbytes(self) -> int:
-        return int(
-            self.open_.nbytes
-            + self.close.nbytes
-            + self.sigma.nbytes
-            + self.bars.memory_usage().sum()
-        )
-
 
 def config_vector(config: BacktestConfig, ppy: float) -> np.ndarray:
     c = config.costs

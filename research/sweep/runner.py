@@ -125,11 +125,8 @@ def _table(
 ) -> pd.DataFrame:
     order = sorted(done)
     params = [p for i in order for p in chunks[i]]
-    if not order:
-        metrics = finalize(np.zeros((0, kn.N_ACC)), data.periods_per_year, data.years)
-    else:
-        acc = np.vstack([done[i] for i in order])
-        metrics = finalize(acc, data.periods_per_year, data.years)
+    acc = np.vstack([done[i] for i in order]) if order else np.zeros((0, kn.N_ACC))
+    metrics = finalize(acc, data.periods_per_year, data.years)
     frame = pd.DataFrame(params) if params else pd.DataFrame()
     # A parameter named like a metric (vol_target_trend.periods_per_year) gets a prefix.
     frame = frame.rename(columns={c: f"param_{c}" for c in frame.columns if c in METRIC_COLUMNS})
@@ -169,21 +166,49 @@ def sweep(
     "optuna" (`n_iter` TPE trials maximizing `metric`). Results equal single backtests of the
     same parameters to 1e-9. `scheduler` (or GAUNTLET_DASK_SCHEDULER) runs the chunks on a
     Dask cluster, else `workers` local processes (default: the CPU count, at most 8)."""
+    result, _ = sweep_with_data(
+        strategy, bars, space_, method=method, n_iter=n_iter, seed=seed, fixed=fixed,
+        config=config, chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+        metric=metric, progress=progress,
+    )  # fmt: skip
+    return result
+
+
+def sweep_with_data(
+    strategy: str,
+    bars: pd.DataFrame,
+    space_: space.Space,
+    *,
+    method: str,
+    n_iter: int,
+    seed: int,
+    fixed: dict[str, Any] | None,
+    config: BacktestConfig | None,
+    chunk_size: int,
+    workers: int | None,
+    scheduler: str | None,
+    metric: str,
+    progress: bool,
+) -> tuple[SweepResult, SweepData]:
+    """`sweep()`, plus the bars in the kernel's form it prepared (for callers that simulate
+    on the same bars afterwards, e.g. walk-forward's in-sample winner)."""
     if method == "optuna":
         from research.sweep.tpe import optuna_search
 
+        data = prepare(bars, config)
         return optuna_search(
-            strategy, space_, prepare(bars, config), n_iter=n_iter, seed=seed, fixed=fixed,
+            strategy, space_, data, n_iter=n_iter, seed=seed, fixed=fixed,
             chunk_size=chunk_size, workers=workers, scheduler=scheduler, metric=metric,
             progress=progress,
-        )  # fmt: skip
+        ), data  # fmt: skip
     cands = _candidates(strategy, space_, method, n_iter, seed, fixed)  # before any data work
     data = prepare(bars, config)
     table, interrupted = evaluate(
         strategy, cands.params, data, chunk_size=chunk_size, workers=workers,
         scheduler=scheduler, progress=progress,
     )  # fmt: skip
-    return SweepResult(
+    result = SweepResult(
         strategy, list(space_), table, cands.rejected, len(cands.params), interrupted,
         data.fingerprint, {"method": method},
     )  # fmt: skip
+    return result, data
