@@ -37,7 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from research.engine._vbt import import_vectorbt
-from research.engine.common import field_matrix, panel_instruments
+from research.engine.common import field_matrix, panel_instruments, target_matrix
 from research.engine.config import BacktestConfig, FillAt, SizeMode
 from research.engine.kernel import CostParams, SimOutput, simulate
 from research.engine.result import BacktestResult
@@ -70,7 +70,7 @@ def run_vectorized(
     open_, close = _price_matrices(bars, instruments)
     raw = strategy.target(bars)
     ppy = config.periods_per_year or periods_per_year(index)
-    target = process_targets(_target_matrix(raw, instruments), close, config, ppy)
+    target = process_targets(target_matrix(raw, instruments), close, config, ppy)
     sim = _simulate(open_, close, target, config, ppy)
     rows = booked_rows(sim.order_size)
     portfolio = book_orders(
@@ -211,15 +211,6 @@ def _price_matrices(bars: pd.DataFrame, instruments: list[str]) -> tuple[FloatAr
                 f"{float(values[row, col])!r}; prices must be finite and positive"
             )
     return open_, close
-
-
-def _target_matrix(raw: pd.Series | pd.DataFrame, instruments: list[str]) -> FloatArray:
-    if isinstance(raw, pd.DataFrame):
-        missing = [name for name in instruments if name not in raw.columns]
-        if missing:
-            raise ResearchInputError(f"strategy returned no target for {', '.join(missing)}")
-        return raw[instruments].to_numpy(np.float64)
-    return raw.to_numpy(np.float64).reshape(-1, 1)
 
 
 def _shaped(

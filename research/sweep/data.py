@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from research.engine.common import field_matrix, instruments_of
 from research.engine.config import BacktestConfig, FillAt, SizeMode
 from research.engine.targets import realized_vol
 from research.engine.vectorized import data_fingerprint
@@ -16,18 +17,12 @@ from research.sweep import kernel as kn
 from strategies.bars import is_panel, validate_bars
 
 
-def _field(bars: pd.DataFrame, name: str) -> np.ndarray:
-    if is_panel(bars):
-        frame = bars.xs(name, axis=1, level=-1)
-        return np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
-    return np.ascontiguousarray(bars[name].to_numpy(dtype=np.float64).reshape(-1, 1))
-
-
 @dataclass(frozen=True)
 class SweepData:
     """Everything a worker needs besides the parameter sets; shipped once per worker."""
 
     bars: pd.DataFrame
+    instruments: list[str]  # column order of every (n, k) array (research.engine.common)
     open_: np.ndarray  # (n, k)
     close: np.ndarray  # (n, k)
     sigma: np.ndarray  # (n, k), zeros unless SizeMode.VOL_TARGET
@@ -79,7 +74,8 @@ def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepDa
         raise ResearchInputError(f"a sweep needs at least 2 bars, got {len(bars)}")
     index = pd.DatetimeIndex(bars.index)
     ppy = config.periods_per_year or periods_per_year(index)
-    close = _field(bars, "close")
+    instruments = instruments_of(bars)
+    close = np.ascontiguousarray(field_matrix(bars, instruments, "close"))
     if config.size_mode == SizeMode.VOL_TARGET:
         # The engine's own σ_t (ADR 0002 §2), so vol-scaled targets are bit-identical.
         sigma = np.ascontiguousarray(realized_vol(close, config.vol_window, ppy))
@@ -88,7 +84,8 @@ def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepDa
     years = years_elapsed(index)
     return SweepData(
         bars,
-        _field(bars, "open"),
+        instruments,
+        np.ascontiguousarray(field_matrix(bars, instruments, "open")),
         close,
         sigma,
         config_vector(config, ppy),

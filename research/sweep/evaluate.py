@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.engine.common import target_matrix
 from research.sweep import kernel as kn
 from research.sweep.data import SweepData
 from strategies import registry
@@ -80,11 +81,6 @@ def _fused_crossover(
     return kn.sweep_crossover(data.open_, data.close, data.sigma, ma, fast, slow, short, data.cfg)
 
 
-def _target_matrix(target: pd.Series | pd.DataFrame) -> np.ndarray:
-    values = target.to_numpy(dtype=np.float64)
-    return np.ascontiguousarray(values.reshape(len(values), -1))
-
-
 def evaluate_chunk(
     strategy: str,
     params: Sequence[dict[str, Any]],
@@ -100,7 +96,7 @@ def evaluate_chunk(
         )
     out = np.empty((len(params), kn.N_ACC))
     for i, p in enumerate(params):
-        target = _target_matrix(cls(**p).target(data.bars))
+        target = target_matrix(cls(**p).target(data.bars), data.instruments)
         out[i] = kn.sweep_targets(data.open_, data.close, data.sigma, target[None], data.cfg)[0]
     return out
 
@@ -109,7 +105,7 @@ def simulate_series(
     target: pd.Series | pd.DataFrame, data: SweepData
 ) -> tuple[np.ndarray, np.ndarray]:
     """One combination with its series: (accumulator row, equity per bar)."""
-    matrix = _target_matrix(target)
+    matrix = target_matrix(target, data.instruments)
     acc = np.zeros(kn.N_ACC)
     equity = np.empty(data.n_bars)
     pos = np.empty_like(data.close)

@@ -78,6 +78,19 @@ def test_panel_sweep_equals_single_backtests(panel):
     assert_equal_to_backtests(result, panel, config)
 
 
+def test_panel_sweep_follows_the_engine_column_order(panel):
+    # The file lists the instruments in one order for open and another for close: every
+    # engine must read instrument by instrument, not field by field.
+    columns = [("EURUSD", "open"), ("GBPUSD", "open"), ("GBPUSD", "close"), ("EURUSD", "close"),
+               ("EURUSD", "high"), ("GBPUSD", "high"), ("EURUSD", "low"), ("GBPUSD", "low"),
+               ("EURUSD", "volume"), ("GBPUSD", "volume")]  # fmt: skip
+    shuffled = panel[columns]
+    config = CONFIGS["close_costs_financing"]
+    result = sweep("sma_cross", shuffled, {"fast": [5, 8], "slow": [20]}, config=config, workers=1)
+    assert_equal_to_backtests(result, shuffled, config)
+    assert_equal_to_backtests(result, panel, config)  # the order of columns changes nothing
+
+
 class Bar0Params(StrategyParams):
     fast: int = 5
     slow: int = 20
