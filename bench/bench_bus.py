@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.bus import Bar, Envelope, InMemoryBus
-from agents.bus.jetstream import JetStreamBus
 from bench._common import machine
+from bus import Bar, Envelope, InMemoryBus
+from bus.jetstream import JetStreamBus
 
 SAMPLE = Bar(
     instrument="EURUSD",

@@ -1,7 +1,7 @@
 """Market-data speed: loading a 1,000,000-row CSV, checking it, and generating synthetic bars.
 
 References measured in the same run:
-  load:      `research.data.load_bars` (parse + every quality check) vs pandas.read_csv with
+  load:      `marketdata.load_bars` (parse + every quality check) vs pandas.read_csv with
              the same timestamp parsing and no checks, and vs polars.read_csv alone.
   generator: `generate_bars` (regimes, seasonality, spread, FX calendar) vs a plain numpy
              random walk of the same length (the floor any generator pays).
@@ -24,7 +24,7 @@ import pandas as pd
 import polars as pl
 
 from bench._common import machine
-from research.data import check_bars, generate_bars, load_bars
+from marketdata import check_bars, generate_bars, load_bars
 
 
 def median_seconds(work: Callable[[], object], repeat: int) -> float:

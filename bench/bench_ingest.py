@@ -1,6 +1,6 @@
 """Bar ingestion into PostgreSQL: the COPY path against plain INSERTs, in the same run.
 
-Measured: `live.ingest.ingest_bars` end to end from pandas frames (validation, numpy binary
+Measured: `live.marketdata.ingest_bars` end to end from pandas frames (validation, numpy binary
 COPY encoding, one transaction + one ingest_batches row per 250k-row batch, month partitions
 created on demand; new ground goes straight into the partitioned table, as in a first load)
 over >= 5,000,000 one-minute bars (10 instruments x 500,000), into a fresh schema on the system
@@ -28,7 +28,7 @@ import pandas as pd
 
 from bench._common import machine, random_walk_bars
 from live.db import apply_migrations, connect, drop_schema
-from live.ingest import ingest_bars
+from live.marketdata import ingest_bars
 
 SYSTEM_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 SUBSET = 100_000

@@ -20,9 +20,9 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from agents.bus import InMemoryBus
-from agents.marketdata import TickPath
 from bench._common import machine
+from bus import InMemoryBus
+from live.marketdata import TickPath
 
 GOAL = 100_000
 T0 = 1_704_067_200_000_000_000

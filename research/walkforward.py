@@ -21,7 +21,7 @@ import pandas as pd
 from research import metrics as rm
 from research.engine.config import BacktestConfig
 from research.engine.vectorized import data_fingerprint
-from research.errors import ResearchInputError
+from research.errors import INPUT_ERRORS, ResearchInputError
 from research.overfit import deflated_sharpe
 from research.sweep import space as sp
 from research.sweep.data import SweepData, prepare
@@ -228,7 +228,7 @@ def _fold_dsr(result: SweepResult, best: dict[str, Any], train: SweepData) -> fl
     trial_sharpes = result.table["sharpe"].to_numpy() / np.sqrt(ppy)  # per-bar Sharpes
     try:
         return deflated_sharpe(returns, max(result.completed, 1), trial_sharpes).dsr
-    except ResearchInputError:
+    except INPUT_ERRORS:
         return float("nan")  # a flat in-sample winner has no Sharpe to deflate
 
 

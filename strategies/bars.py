@@ -23,7 +23,7 @@ def is_panel(bars: pd.DataFrame) -> bool:
 
 
 def validate_bars(bars: pd.DataFrame) -> None:
-    """Cheap structural checks; data-quality rules live in `research.data.quality`."""
+    """Cheap structural checks; data-quality rules live in `marketdata.quality`."""
     if not isinstance(bars, pd.DataFrame):
         raise BarsError(f"bars must be a pandas DataFrame, got {type(bars).__name__}")
     if not isinstance(bars.index, pd.DatetimeIndex):

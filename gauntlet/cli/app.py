@@ -83,7 +83,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 # Errors defined by the other packages that mean bad input (imported lazily).
 USER_ERROR_PATHS: tuple[str, ...] = (
     "research.errors.ResearchInputError",
-    "research.data.errors.DataError",
+    "marketdata.errors.DataError",
     "execution_engine.instruments.UnknownInstrumentError",
     "execution_engine.risk.ControlFileError",
     "execution_engine.bars.BarConversionError",

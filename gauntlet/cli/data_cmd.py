@@ -1,6 +1,6 @@
 """`gauntlet data ...`: check data files, import them into the catalog, list it, synthesize bars.
 
-research.data (pandas, polars) is imported inside each command so `gauntlet --help` stays fast.
+marketdata (pandas, polars) is imported inside each command so `gauntlet --help` stays fast.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from gauntlet.cli.app import app, fail
 from gauntlet.cli.options import JsonOption
 
 if TYPE_CHECKING:
-    from research.data import QualityConfig, QualityReport, RepairReport, WriteResult
+    from marketdata import QualityConfig, QualityReport, RepairReport, WriteResult
 
 data_app = typer.Typer(
     help="Market data: check files, import them into the catalog, list it, synthesize bars.",
@@ -53,8 +53,8 @@ CatalogOpt = Annotated[
 
 
 def _quality(calendar: str, timeframe: str | None, spike_k: float, gap_bars: int) -> QualityConfig:
-    from research.data import QualityConfig
-    from research.data.calendars import get_calendar
+    from marketdata import QualityConfig
+    from marketdata.calendars import get_calendar
 
     get_calendar(calendar)  # reject an unknown calendar before reading a large file
     return QualityConfig(calendar=calendar, timeframe=timeframe, spike_k=spike_k, gap_bars=gap_bars)
@@ -79,7 +79,7 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Run the quality checks on a file. Exit 0 when clean or warnings only, 2 on errors."""
-    from research.data import check_bars, load_bars_with_report
+    from marketdata import check_bars, load_bars_with_report
 
     config = _quality(calendar, timeframe, spike_k, gap_bars)
     with _busy(f"checking {path}"):
@@ -93,7 +93,7 @@ def check(
 
 
 def _print_report(report: QualityReport, fmt: str) -> None:
-    from research.data import RULES
+    from marketdata import RULES
 
     console = Console()
     console.print(
@@ -139,7 +139,7 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Load a file (quality-checked) and merge it into the Parquet catalog."""
-    from research.data import Catalog, load_bars_with_report, resample_bars
+    from marketdata import Catalog, load_bars_with_report, resample_bars
 
     if resample and timeframe is None:
         fail("--resample needs --timeframe (the bar length to resample to)")
@@ -205,7 +205,7 @@ def _print_import(
 @data_app.command("list")
 def list_(catalog: CatalogOpt = None, as_json: JsonOption = False) -> None:
     """List the catalog: instruments, timeframes, rows and time ranges."""
-    from research.data import Catalog
+    from marketdata import Catalog
 
     store = Catalog(catalog)
     entries = store.list()
@@ -249,7 +249,7 @@ def synth(
     ] = False,
 ) -> None:
     """Write deterministic synthetic bars (clearly labelled SYNTHETIC) to a file."""
-    from research.data import generate_bars, parse_timeframe
+    from marketdata import generate_bars, parse_timeframe
 
     parse_timeframe(timeframe)
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):

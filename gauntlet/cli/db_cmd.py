@@ -79,7 +79,7 @@ def ingest(
     schema: SchemaOpt = "gauntlet",
 ) -> None:
     """Load bars (or ticks) into PostgreSQL; re-loading the same file adds nothing."""
-    from live.ingest import IngestFailedError, IngestRejectedError, ingest_bars, ingest_ticks
+    from live.marketdata import IngestFailedError, IngestRejectedError, ingest_bars, ingest_ticks
 
     if ticks == (timeframe is not None):
         fail("give --timeframe for bars, or --ticks for ticks (not both)")

@@ -57,12 +57,12 @@ class DemoContext:
 def _chapter_data(ctx: DemoContext) -> None:
     user_data = os.environ.get("GAUNTLET_DEMO_DATA")
     if user_data:
-        from research.data import load_bars
+        from marketdata import load_bars
 
         ctx.bars = load_bars(user_data)
         ctx.data_label = f"{user_data} ({len(ctx.bars):,} bars)"
     else:
-        from research.data.synthetic import generate_bars
+        from marketdata.synthetic import generate_bars
 
         ctx.bars = generate_bars(24 * 260 * 3, seed=7, timeframe="1h", instrument="EURUSD")
         ctx.data_label = (

@@ -85,6 +85,6 @@ def check_tracking(track: bool, uri: str | None) -> None:
 
 def load_data(path: Path, instrument: str | None) -> pd.DataFrame:
     """A bars file, quality-checked (bad data is one error line naming file, row and rule)."""
-    from research.data import load_bars
+    from marketdata import load_bars
 
     return load_bars(path, instrument=instrument)

@@ -34,7 +34,7 @@ from typing import TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from agents.bus import Delivery, MemoryLedger
+from bus import Delivery, MemoryLedger
 from live.db.connection import DEFAULT_SCHEMA, connect
 
 # A pool or connection pinned to the schema (`live.db.create_pool` / `connect`, or one acquired

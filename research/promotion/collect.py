@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from research import metrics as rm
-from research.errors import ResearchInputError
+from research.errors import INPUT_ERRORS
 from research.lookahead import check_lookahead
 from research.overfit import deflated_sharpe, pbo_cscv, sharpe_columns
 from research.promotion.drift import drift_report
@@ -65,7 +65,7 @@ def _dsr(oos: np.ndarray, matrix: np.ndarray) -> tuple[float | None, dict[str, A
     n_trials = matrix.shape[1]
     try:
         res = deflated_sharpe(oos, n_trials, sharpe_columns(matrix))
-    except ResearchInputError as err:
+    except INPUT_ERRORS as err:
         return None, {"reason": str(err), "n_trials": n_trials}
     note = "one candidate: no selection to deflate, the benchmark is Sharpe 0 (the PSR)"
     return res.dsr, {
@@ -82,7 +82,7 @@ def _pbo(matrix: np.ndarray) -> tuple[float | None, dict[str, Any]]:
         return None, {"reason": "not applicable: one candidate (the spec has no search grid)"}
     try:
         res = pbo_cscv(matrix, PBO_GROUPS)
-    except ResearchInputError as err:
+    except INPUT_ERRORS as err:
         return None, {"reason": str(err)}
     return res.pbo, {
         "n_groups": PBO_GROUPS,
@@ -102,7 +102,7 @@ def walkforward_group(spec: StrategySpec, bars: pd.DataFrame) -> tuple[Values, d
             fixed=fixed,
             config=spec.backtest_config(),
         )
-    except ResearchInputError as err:
+    except INPUT_ERRORS as err:
         raise PromotionInputError(f"spec {spec.name}: walk-forward failed: {err}") from None
     candidates, matrix = candidate_returns(spec, bars, space, fixed)
     oos_returns = rm.simple_returns(
@@ -139,7 +139,7 @@ def checks_group(spec: StrategySpec, bars: pd.DataFrame) -> tuple[Values, dict[s
         parity = check_parity(
             strategy, recent, spec.backtest_config(), instrument=spec.instruments[0]
         )
-    except ResearchInputError as err:
+    except INPUT_ERRORS as err:
         raise PromotionInputError(f"spec {spec.name}: checks failed to run: {err}") from None
     cash = spec.backtest_config().cash
     values: Values = {

@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from research.engine.config import BacktestConfig, Costs
-from research.errors import ResearchInputError
+from research.errors import INPUT_ERRORS
 from research.promotion.errors import PromotionInputError
 from research.promotion.policy import read_yaml
 from strategies import registry
@@ -72,7 +72,7 @@ class StrategySpec(BaseModel):
 
     def load_bars(self) -> pd.DataFrame:
         """The spec's bars, cut to [start, end] (end inclusive, whole day)."""
-        from research.data import DataError, load_bars
+        from marketdata import DataError, load_bars
 
         try:
             bars = load_bars(self.data, instrument=self.instruments[0])
@@ -134,7 +134,7 @@ def parse_spec(raw: Any, source: str = "<spec>") -> StrategySpec:
             where = ".".join(str(x) for x in e["loc"]) or "spec"
             parts.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
         raise PromotionInputError(f"invalid spec {source}: {'; '.join(parts)}") from None
-    except ResearchInputError as err:
+    except INPUT_ERRORS as err:
         raise PromotionInputError(f"invalid spec {source}: {err}") from None
 
 

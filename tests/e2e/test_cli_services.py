@@ -18,8 +18,8 @@ import httpx
 import pytest
 import redis
 
-from agents.bus import Envelope, Tick
-from agents.bus.jetstream import JetStreamBus
+from bus import Envelope, Tick
+from bus.jetstream import JetStreamBus
 from live.db import load_migrations
 from live.settings import load_settings
 from live.stack._process import free_port, pid_alive

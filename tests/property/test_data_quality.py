@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from research.data import QualityConfig, check_bars, repair_bars, resample_bars
+from marketdata import QualityConfig, check_bars, repair_bars, resample_bars
 
 HOUR = pd.Timedelta(hours=1)
 START = pd.Timestamp("2024-01-01", tz="UTC")

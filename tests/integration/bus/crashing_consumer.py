@@ -12,8 +12,8 @@ import sys
 
 import asyncpg
 
-from agents.bus import Bar, Envelope
-from agents.bus.jetstream import JetStreamBus
+from bus import Bar, Envelope
+from bus.jetstream import JetStreamBus
 from live.state import PostgresLedger
 
 ACK_WAIT = 1.0

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.bus import (
+from bus import (
     Bar,
     Delivery,
     Envelope,

@@ -17,8 +17,8 @@ import asyncpg
 import nats
 import pytest
 
-from agents.bus import Envelope, Subscription
-from agents.bus.jetstream import stream_name_for
+from bus import Envelope, Subscription
+from bus.jetstream import stream_name_for
 from live.db import app_role, connect
 from live.state import (
     AlreadyAppliedError,

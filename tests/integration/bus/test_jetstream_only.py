@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import nats
 import pytest
 
-from agents.bus import Envelope, Tick
-from agents.bus.jetstream import JetStreamBus
+from bus import Envelope, Tick
+from bus.jetstream import JetStreamBus
 from tests.fixtures.nats import BusBackend
 
 pytestmark = pytest.mark.services

@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 from pydantic import ValidationError
 
-from agents.bus import (
+from bus import (
     DEFAULT_REGISTRY,
     Bar,
     Envelope,
@@ -20,7 +20,7 @@ from agents.bus import (
     Subjects,
     Tick,
 )
-from agents.bus.subjects import subject_matches
+from bus.subjects import subject_matches
 
 T0 = datetime(2024, 1, 2, tzinfo=UTC)
 

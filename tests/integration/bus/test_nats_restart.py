@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.bus import Backoff, Envelope, Tick
-from agents.bus.jetstream import JetStreamBus
+from bus import Backoff, Envelope, Tick
+from bus.jetstream import JetStreamBus
 from live.stack.nats import EmbeddedNats
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -73,7 +73,7 @@ async def consume_all(url: str) -> tuple[list[str], int]:
 def test_server_restart_mid_stream_loses_and_duplicates_nothing(
     embedded_nats_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="agents.bus.jetstream")
+    caplog.set_level(logging.WARNING, logger="bus.jetstream")
     server = EmbeddedNats()
     url = server.start(embedded_nats_dir).url
     restarts_before = server.status(embedded_nats_dir)

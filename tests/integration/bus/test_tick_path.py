@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents.bus import Bar, InMemoryBus
-from agents.marketdata import TickPath, parse_timeframe
-from agents.marketdata.normalize import TickInputError, normalize
-from agents.marketdata.validate import OUT_OF_ORDER
+from bus import Bar, InMemoryBus
+from live.marketdata import TickPath
+from marketdata.aggregate import parse_timeframe
+from marketdata.ticks.normalize import TickInputError, normalize
+from marketdata.ticks.validate import OUT_OF_ORDER
 
 T0 = 1_704_067_200_000_000_000  # 2024-01-01T00:00:00Z in ns
 

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from live.db import connect
-from live.ingest import IngestRejectedError, IngestReport, ingest_bars, ingest_ticks, read_bars
+from live.marketdata import IngestRejectedError, IngestReport, ingest_bars, ingest_ticks, read_bars
 from tests.fixtures.bars import make_bars
 from tests.fixtures.pg import PgSchema
 

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from live.db import apply_migrations, connect
-from live.ingest import IngestFailedError, RetryPolicy, ingest_bars
-from live.ingest.api import BAR_COLUMNS
-from live.ingest.writer import (
+from live.marketdata import IngestFailedError, RetryPolicy, ingest_bars
+from live.marketdata.api import BAR_COLUMNS
+from live.marketdata.writer import (
     IngestReport,
     Target,
     _copy_direct,

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from live.db import connect
-from live.ingest import ingest_bars
+from live.marketdata import ingest_bars
 from tests.fixtures.bars import make_bars
 from tests.fixtures.pg import PgSchema
 
