@@ -13,12 +13,12 @@ from bus.ledger import MemoryLedger
 from bus.memory import InMemoryBus
 from bus.messages import Bar, Envelope, Message, Target, Tick
 from bus.protocol import AppliedLedger, Bus, Delivery, PublishAck, Subscription
-from bus.registry import DEFAULT_REGISTRY, MessageRegistry
 from bus.retry import Backoff
+from bus.schemas import MESSAGE_SCHEMAS, MessageSchemas
 from bus.subjects import TOPICS, Subjects
 
 __all__ = [
-    "DEFAULT_REGISTRY",
+    "MESSAGE_SCHEMAS",
     "TOPICS",
     "AppliedLedger",
     "Backoff",
@@ -32,7 +32,7 @@ __all__ = [
     "MemoryLedger",
     "Message",
     "MessageDecodeError",
-    "MessageRegistry",
+    "MessageSchemas",
     "MessageTooLargeError",
     "PublishAck",
     "PublishFailedError",

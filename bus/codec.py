@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bus.errors import MessageTooLargeError
 from bus.messages import Envelope
-from bus.registry import check_topic
+from bus.schemas import check_topic
 from bus.subjects import Subjects
 
 

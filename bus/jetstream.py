@@ -25,8 +25,8 @@ from bus.errors import BusError, MessageDecodeError, PublishFailedError
 from bus.ledger import MemoryLedger
 from bus.messages import Envelope
 from bus.protocol import AppliedLedger, Delivery, PublishAck
-from bus.registry import DEFAULT_REGISTRY, MessageRegistry
 from bus.retry import Backoff
+from bus.schemas import MESSAGE_SCHEMAS, MessageSchemas
 from bus.subjects import Subjects, check_token
 
 log = logging.getLogger(__name__)
@@ -57,14 +57,14 @@ class JetStreamBus:
         client: NatsClient,
         *,
         prefix: str = "gauntlet",
-        registry: MessageRegistry = DEFAULT_REGISTRY,
+        schemas: MessageSchemas = MESSAGE_SCHEMAS,
         duplicate_window: float = 120.0,
         publish_timeout: float = 2.0,
         backoff: Backoff | None = None,
     ) -> None:
         self._subjects = Subjects(prefix)
         self.stream = stream_name_for(prefix)
-        self.registry = registry
+        self.schemas = schemas
         self._nc = client
         self._js: JetStreamContext = client.jetstream()
         self._window = duplicate_window
@@ -214,7 +214,7 @@ class JetStreamSubscription:
 
     async def _delivery(self, msg: Msg) -> Delivery | None:
         try:
-            envelope = self._bus.registry.decode(msg.data, msg.subject)
+            envelope = self._bus.schemas.decode(msg.data, msg.subject)
         except MessageDecodeError as exc:
             # Redelivering a message nobody can read would block the consumer forever.
             log.error("consumer %s: terminated undecodable message: %s", self.durable, exc)

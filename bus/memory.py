@@ -17,7 +17,7 @@ from bus.codec import encode_for
 from bus.ledger import MemoryLedger
 from bus.messages import Envelope
 from bus.protocol import AppliedLedger, Delivery, PublishAck
-from bus.registry import DEFAULT_REGISTRY, MessageRegistry
+from bus.schemas import MESSAGE_SCHEMAS, MessageSchemas
 from bus.subjects import Subjects, subject_matches
 
 DEFAULT_MAX_PAYLOAD = 1024 * 1024  # NATS server default max_payload
@@ -45,13 +45,13 @@ class InMemoryBus:
         self,
         prefix: str = "gauntlet",
         *,
-        registry: MessageRegistry = DEFAULT_REGISTRY,
+        schemas: MessageSchemas = MESSAGE_SCHEMAS,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
         duplicate_window: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._subjects = Subjects(prefix)
-        self.registry = registry
+        self.schemas = schemas
         self._max_payload = max_payload
         self._window = duplicate_window
         self._clock = clock
@@ -156,7 +156,7 @@ class MemorySubscription:
     def _deliveries(self, taken: list[tuple[_Stored, int]]) -> list[Delivery]:
         out: list[Delivery] = []
         for stored, attempt in taken:
-            envelope = self._bus.registry.decode(stored.data, stored.subject)
+            envelope = self._bus.schemas.decode(stored.data, stored.subject)
             if self._ledger.seen(envelope.id):
                 # Applied before (a redelivery or a re-publish outside the window): settle it.
                 self._consumer.pending.pop(stored.sequence, None)

@@ -100,4 +100,4 @@ def check_lookahead(
         if bad_rows.any():
             first = int(np.argmax(bad_rows))
             leaks.append(Leak(cut, first, bars.index[first], max_diff, nan_mismatches))
-    return LookaheadReport(strategy.spec, cuts, leaks)
+    return LookaheadReport(strategy.identity, cuts, leaks)

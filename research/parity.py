@@ -105,7 +105,7 @@ def check_parity(
     evt = run_event(strategy, rounded, matched, instrument=single)
     differences = compare_trades(vec.trades, evt.trades)
     return ParityReport(
-        strategy=strategy.spec,
+        strategy=strategy.identity,
         instruments=_instruments(rounded, single),
         trades_vectorized=len(vec.trades),
         trades_event=len(evt.trades),

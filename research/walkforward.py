@@ -29,7 +29,7 @@ from research.sweep.evaluate import simulate_series
 from research.sweep.metrics import finalize
 from research.sweep.result import SweepResult
 from research.sweep.runner import DEFAULT_CHUNK_SIZE, sweep_with_data
-from strategies import registry
+from strategies import plugins
 
 MIN_TEST_BARS = 10
 
@@ -99,7 +99,7 @@ def _oos_run(
     strategy: str, params: dict[str, Any], bars: pd.DataFrame, fold: Fold, config: BacktestConfig
 ) -> tuple[np.ndarray, pd.Series]:
     history = bars.iloc[fold.train.start : fold.test.stop]
-    target = registry.create(strategy, **params).target(history)
+    target = plugins.create(strategy, **params).target(history)
     test_target = target.iloc[fold.test.start - fold.train.start :]
     data = prepare(bars.iloc[fold.test], config)
     acc, equity = simulate_series(test_target, data)
@@ -221,7 +221,7 @@ def _fold_row(
 def _fold_dsr(result: SweepResult, best: dict[str, Any], train: SweepData) -> float:
     """Deflated Sharpe of the in-sample winner given every trial of the fold's search (the
     sweep keeps sums, not series: the winner is simulated again on the sweep's own data)."""
-    target = registry.create(result.strategy, **best).target(train.bars)
+    target = plugins.create(result.strategy, **best).target(train.bars)
     _, equity = simulate_series(target, train)
     returns = rm.simple_returns(equity, train.cash)
     ppy = train.periods_per_year

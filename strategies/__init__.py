@@ -5,7 +5,7 @@
 SmaCross(fast=10, slow=50, allow_short=True)
 """
 
-from strategies import registry
+from strategies import plugins
 from strategies.bars import BarsError, validate_bars
 from strategies.base import InvalidParamsError, Strategy, StrategyOutputError, StrategyParams
 from strategies.builtin import (
@@ -16,7 +16,7 @@ from strategies.builtin import (
     SmaCross,
     VolTargetTrend,
 )
-from strategies.registry import UnknownStrategyError, register
+from strategies.plugins import UnknownStrategyError, register
 
 __all__ = [
     "BarsError",
@@ -31,7 +31,7 @@ __all__ = [
     "StrategyParams",
     "UnknownStrategyError",
     "VolTargetTrend",
+    "plugins",
     "register",
-    "registry",
     "validate_bars",
 ]

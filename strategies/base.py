@@ -115,7 +115,7 @@ class Strategy(ABC, Generic[P]):
         return pd.Series(values, index=index, name=raw.name or "target")
 
     @property
-    def spec(self) -> dict[str, Any]:
+    def identity(self) -> dict[str, Any]:
         """Name and parameters: stored with every result so it can be reproduced."""
         return {"strategy": self.name, "params": self.params.model_dump(mode="json")}
 

@@ -57,7 +57,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from strategies import BarsError, InvalidParamsError, StrategyOutputError
-    from strategies.registry import UnknownStrategyError
+    from strategies.plugins import UnknownStrategyError
 
     types: list[type[BaseException]] = [
         UserError,

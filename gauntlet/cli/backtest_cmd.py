@@ -139,9 +139,9 @@ def _run(
     from rich.console import Console
 
     from research.engine.run import resolve_config
-    from strategies import registry
+    from strategies import plugins
 
-    registry.get(strategy)  # unknown name → one line before any data is read
+    plugins.get(strategy)  # unknown name → one line before any data is read
     config = resolve_config(None, overrides)
     status = Console(stderr=True)
     with status.status(f"loading {data}"):

@@ -74,7 +74,7 @@ def _chapter_data(ctx: DemoContext) -> None:
 
 def _chapter_vectorized(ctx: DemoContext) -> None:
     from research import BacktestConfig, Costs, backtest
-    from strategies import registry
+    from strategies import plugins
 
     config = BacktestConfig(cash=100_000, costs=Costs(commission=0.00002, spread=0.00008))
     ctx.config = config
@@ -83,7 +83,7 @@ def _chapter_vectorized(ctx: DemoContext) -> None:
         "0.8 pip spread"
     )
     for name, params in DEMO_STRATEGIES:
-        ctx.results[name] = backtest(registry.create(name, **params), ctx.bars, config)
+        ctx.results[name] = backtest(plugins.create(name, **params), ctx.bars, config)
     ctx.console.print(metrics_table(ctx.results, columns=COMPACT_COLUMNS))
     ctx.console.print("(every metric, equity and drawdown charts: the HTML report below)")
 
@@ -126,9 +126,9 @@ def _chapter_sweep(ctx: DemoContext) -> None:
 def _chapter_parity(ctx: DemoContext) -> None:
     from gauntlet.cli.event_cmd import parity_table
     from research.parity import check_parity
-    from strategies import registry
+    from strategies import plugins
 
-    strategy = registry.create(FEATURED[0], **FEATURED[1])
+    strategy = plugins.create(FEATURED[0], **FEATURED[1])
     recent = ctx.bars.iloc[-EVENT_BARS:]
     ctx.console.print(
         f"[bold]Event-driven[/] (NautilusTrader BacktestEngine, the strategy hosted unchanged) "
@@ -144,9 +144,9 @@ def _chapter_paper(ctx: DemoContext) -> None:
     from execution_engine.paper import run_paper
 
     from gauntlet.cli.event_cmd import paper_spec
-    from strategies import registry
+    from strategies import plugins
 
-    strategy = registry.create(FEATURED[0], **FEATURED[1])
+    strategy = plugins.create(FEATURED[0], **FEATURED[1])
     recent = ctx.bars.iloc[-PAPER_BARS:]
     run_dir = ctx.out_dir / "paper"
     ctx.console.print(

@@ -64,11 +64,11 @@ def parity_command(
     their trades differ or the equity difference exceeds the documented bound."""
     from research.engine.run import resolve_config
     from research.parity import check_parity
-    from strategies import registry
+    from strategies import plugins
 
     choice(fill, FILLS, "--fill")
     load_plugins(plugin)
-    built = registry.create(strategy, **parse_params(param))
+    built = plugins.create(strategy, **parse_params(param))
     config = resolve_config(
         None, config_overrides(fill=fill, commission=commission, spread=spread, slippage=slippage)
     )
@@ -153,13 +153,13 @@ def paper_command(
     from rich.console import Console
 
     from research.engine.event import DEFAULT_INSTRUMENT
-    from strategies import registry
+    from strategies import plugins
 
     pace = parse_speed(speed)
     if duration is not None and duration <= 0:
         fail(f"--duration must be positive, got {duration}")
     load_plugins(plugin)
-    built = registry.create(strategy, **parse_params(param))
+    built = plugins.create(strategy, **parse_params(param))
     bars = load_data(data, instrument)
     name = str(instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)
     fx_pair(name)  # an unknown instrument fails here, before the node starts

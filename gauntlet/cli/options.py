@@ -33,15 +33,15 @@ TrackingUriOption = Annotated[
 ]
 
 
-def load_plugins(plugins: list[str] | None) -> None:
-    from strategies import registry
+def load_plugins(modules: list[str] | None) -> None:
+    from strategies import plugins
 
-    specs = list(plugins or [])
+    specs = list(modules or [])
     env = os.environ.get("GAUNTLET_STRATEGY_MODULES", "")
     specs += [s.strip() for s in env.split(",") if s.strip()]
     for spec in specs:
         try:
-            registry.load_module(spec)
+            plugins.load_module(spec)
         except ImportError as exc:
             from gauntlet.cli.app import fail
 

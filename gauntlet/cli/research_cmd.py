@@ -109,11 +109,11 @@ def sweep_command(
 ) -> None:
     """Evaluate a strategy over a parameter grid / random draws / Optuna trials."""
     from research.sweep import sweep
-    from strategies import registry
+    from strategies import plugins
 
     choice(method, METHODS, "--method")
     load_plugins(plugin)
-    registry.get(strategy)
+    plugins.get(strategy)
     space = _space(grid)
     fixed = parse_params(param)
     config = _config(fill, commission, spread, slippage, cash, long_only)
@@ -202,12 +202,12 @@ def walkforward_command(
 ) -> None:
     """Optimize in-sample and evaluate out-of-sample, fold by fold; stitched OOS equity."""
     from research.walkforward import walk_forward
-    from strategies import registry
+    from strategies import plugins
 
     choice(method, METHODS, "--method")
     choice(mode, MODES, "--mode")
     load_plugins(plugin)
-    registry.get(strategy)
+    plugins.get(strategy)
     space = _space(grid)
     check_tracking(track, tracking_uri)
     bars = load_data(data, instrument)
@@ -266,10 +266,10 @@ def lookahead_command(
 ) -> None:
     """Re-run the strategy on truncated histories; exit 1 if any target changes (a leak)."""
     from research.lookahead import check_lookahead
-    from strategies import registry
+    from strategies import plugins
 
     load_plugins(plugin)
-    built = registry.create(strategy, **parse_params(param))
+    built = plugins.create(strategy, **parse_params(param))
     bars = load_data(data, instrument)
     report = check_lookahead(built, bars, n_cuts=cuts, seed=seed)
     if as_json:

@@ -19,17 +19,17 @@ def _rule(doc: str | None) -> str:
 
 
 def describe_strategies() -> dict[str, dict[str, Any]]:
-    from strategies import registry
+    from strategies import plugins
 
     return {
         name: {
-            "rule": _rule(registry.get(name).__doc__),
+            "rule": _rule(plugins.get(name).__doc__),
             "params": {
                 p.name: {"type": p.type, "default": p.default, "description": p.description}
-                for p in registry.param_table(name)
+                for p in plugins.param_table(name)
             },
         }
-        for name in registry.names()
+        for name in plugins.names()
     }
 
 

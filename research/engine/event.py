@@ -206,7 +206,7 @@ def _result(
     )
     panel = is_panel(bars)
     return BacktestResult(
-        strategy=strategy.spec,
+        strategy=strategy.identity,
         config=config,
         engine="event",
         equity=equity,

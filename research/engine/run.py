@@ -78,11 +78,11 @@ def _describe(err: ValidationError) -> str:
 
 
 def _build_strategy(strategy: Strategy[Any] | str, params: dict[str, Any] | None) -> Strategy[Any]:
-    from strategies import registry
+    from strategies import plugins
     from strategies.base import Strategy
 
     if isinstance(strategy, str):
-        return registry.create(strategy, **(params or {}))
+        return plugins.create(strategy, **(params or {}))
     if not isinstance(strategy, Strategy):
         raise ResearchInputError(
             f"strategy must be a Strategy or a registered name, got {type(strategy).__name__}"

@@ -91,7 +91,7 @@ def run_vectorized(
     equity = pd.Series(sim.equity, index=bars.index, name="equity")
     returns = pd.Series(simple_returns(sim.equity, config.cash), index=bars.index, name="returns")
     return BacktestResult(
-        strategy=strategy.spec,
+        strategy=strategy.identity,
         config=config,
         engine="vectorized",
         equity=equity,

@@ -29,7 +29,7 @@ from research.sweep import space as sp
 from research.sweep.data import prepare
 from research.sweep.evaluate import simulate_series
 from research.walkforward import walk_forward
-from strategies import registry
+from strategies import plugins
 
 Values = dict[GateName, float | bool | None]
 PBO_GROUPS = 10  # C(10, 5) = 252 CSCV splits: stable enough, and milliseconds per candidate
@@ -56,7 +56,7 @@ def candidate_returns(
     data = prepare(bars, spec.backtest_config())
     columns = []
     for params in candidates:
-        _, equity = simulate_series(registry.create(spec.strategy, **params).target(bars), data)
+        _, equity = simulate_series(plugins.create(spec.strategy, **params).target(bars), data)
         columns.append(rm.simple_returns(equity, data.cash))  # from cash (ADR 0002 §9)
     return candidates, np.column_stack(columns)
 
@@ -132,7 +132,7 @@ def walkforward_group(spec: StrategySpec, bars: pd.DataFrame) -> tuple[Values, d
 def checks_group(spec: StrategySpec, bars: pd.DataFrame) -> tuple[Values, dict[str, Any]]:
     from research.parity import check_parity  # imports NautilusTrader: only when needed
 
-    strategy = registry.create(spec.strategy, **spec.full_params)
+    strategy = plugins.create(spec.strategy, **spec.full_params)
     try:
         look = check_lookahead(strategy, bars, n_cuts=LOOKAHEAD_CUTS)
         recent = bars.iloc[-PARITY_BARS:]
@@ -169,7 +169,7 @@ def paper_group(
     record = read_paper_record(paper_run)
     _check_same_strategy(spec, record, paper_run)
     data = prepare(bars, spec.backtest_config())
-    target = registry.create(spec.strategy, **spec.full_params).target(bars)
+    target = plugins.create(spec.strategy, **spec.full_params).target(bars)
     _, equity = simulate_series(target, data)
     # One annualization for both series, the backtest's: Sharpes must be comparable.
     report = drift_report(
@@ -197,7 +197,7 @@ def _check_same_strategy(spec: StrategySpec, record: PaperRecord, paper_run: Pat
             f"paper run {paper_run} traded {traded}; the spec is {spec.strategy}"
             + ("" if record.params is not None else " (the run does not record its parameters)")
         )
-    wanted = registry.create(spec.strategy, **spec.full_params).params.model_dump(mode="json")
+    wanted = plugins.create(spec.strategy, **spec.full_params).params.model_dump(mode="json")
     if json.loads(json.dumps(record.params)) != wanted:
         raise PromotionInputError(
             f"paper run {paper_run} traded {spec.strategy} with {record.params}; "

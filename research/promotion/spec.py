@@ -20,8 +20,8 @@ from research.engine.config import BacktestConfig, Costs
 from research.errors import INPUT_ERRORS
 from research.promotion.errors import PromotionInputError
 from research.promotion.policy import read_yaml
-from strategies import registry
-from strategies.registry import UnknownStrategyError
+from strategies import plugins
+from strategies.plugins import UnknownStrategyError
 
 
 class StrategySpec(BaseModel):
@@ -43,7 +43,7 @@ class StrategySpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> StrategySpec:
         try:
-            cls = registry.get(self.strategy)
+            cls = plugins.get(self.strategy)
         except UnknownStrategyError as err:
             raise ValueError(str(err.args[0])) from None
         try:
@@ -64,7 +64,7 @@ class StrategySpec(BaseModel):
     @property
     def full_params(self) -> dict[str, Any]:
         """The traded parameters with the strategy's defaults filled in."""
-        params: dict[str, Any] = registry.get(self.strategy).Params(**self.params).model_dump()
+        params: dict[str, Any] = plugins.get(self.strategy).Params(**self.params).model_dump()
         return params
 
     def backtest_config(self) -> BacktestConfig:

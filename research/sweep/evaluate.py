@@ -19,7 +19,7 @@ import pandas as pd
 from research.engine.common import target_matrix
 from research.sweep import kernel as kn
 from research.sweep.data import SweepData
-from strategies import registry
+from strategies import plugins
 from strategies.builtin.crossover import EmaCross, SmaCross
 from strategies.builtin.indicators import ema, sma
 
@@ -55,7 +55,7 @@ def shared_averages(
     strategy: str, params: Sequence[dict[str, Any]], data: SweepData, budget_bytes: int
 ) -> SharedAverages | None:
     """All windows' averages if the strategy takes the fused path and they fit the budget."""
-    cls = registry.get(strategy)
+    cls = plugins.get(strategy)
     ma_fn = _CROSSOVER_MA.get(cls)
     if ma_fn is None or data.panel:
         return None
@@ -88,7 +88,7 @@ def evaluate_chunk(
     shared: SharedAverages | None = None,
 ) -> np.ndarray:
     """Accumulator rows (len(params) × kernel.N_ACC) for validated parameter sets."""
-    cls = registry.get(strategy)
+    cls = plugins.get(strategy)
     ma_fn = _CROSSOVER_MA.get(cls)
     if ma_fn is not None and not data.panel:
         return _fused_crossover(

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from research.errors import ResearchInputError
-from strategies import registry
+from strategies import plugins
 from strategies.base import Strategy
 
 
@@ -70,7 +70,7 @@ class Candidates:
 
 
 def _check_names(strategy: str, space: Space, fixed: Mapping[str, Any]) -> type[Strategy[Any]]:
-    cls = registry.get(strategy)
+    cls = plugins.get(strategy)
     known = set(cls.Params.model_fields)
     unknown = sorted((set(space) | set(fixed)) - known)
     if unknown:

@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from strategies.base import Strategy, StrategyParams
-from strategies.registry import register
+from strategies.plugins import register
 
 
 class PeekParams(StrategyParams):

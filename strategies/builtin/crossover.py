@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from strategies.base import Strategy, StrategyParams
 from strategies.builtin.indicators import ema, sma
-from strategies.registry import register
+from strategies.plugins import register
 
 
 class CrossParams(StrategyParams):

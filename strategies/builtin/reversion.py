@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from strategies.base import Strategy, StrategyParams
 from strategies.builtin.indicators import crossed, hold_states, rsi, sma
-from strategies.registry import register
+from strategies.plugins import register
 
 
 def _revert(

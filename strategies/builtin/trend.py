@@ -8,7 +8,7 @@ from pydantic import Field
 
 from strategies.base import Strategy, StrategyParams
 from strategies.builtin.indicators import hold_states
-from strategies.registry import register
+from strategies.plugins import register
 
 
 class DonchianParams(StrategyParams):

@@ -144,7 +144,7 @@ import time
 from pydantic import Field
 
 from strategies.base import Strategy, StrategyParams
-from strategies.registry import register
+from strategies.plugins import register
 
 
 class P(StrategyParams):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategies import InvalidParamsError, SmaCross, Strategy, StrategyOutputError, registry
+from strategies import InvalidParamsError, SmaCross, Strategy, StrategyOutputError, plugins
 from strategies.base import StrategyParams
 from tests.fixtures.bars import make_bars
 
@@ -19,12 +19,12 @@ BUILTINS = [
 
 
 def test_all_builtins_registered():
-    assert set(BUILTINS) <= set(registry.names())
+    assert set(BUILTINS) <= set(plugins.names())
 
 
 @pytest.mark.parametrize("name", BUILTINS)
 def test_target_shape_range_and_warmup(name, bars):
-    strat = registry.create(name)
+    strat = plugins.create(name)
     t = strat.target(bars)
     assert t.index.equals(bars.index)
     assert t.iloc[: strat.warmup].isna().all()
@@ -37,7 +37,7 @@ def test_target_shape_range_and_warmup(name, bars):
 @pytest.mark.parametrize("name", BUILTINS)
 def test_causal_past_targets_do_not_change_when_bars_are_appended(name):
     full = make_bars(800, seed=3)
-    strat = registry.create(name)
+    strat = plugins.create(name)
     whole = strat.target(full)
     for cut in (150, 400, 799):
         part = strat.target(full.iloc[:cut])
@@ -46,7 +46,7 @@ def test_causal_past_targets_do_not_change_when_bars_are_appended(name):
 
 @pytest.mark.parametrize("name", BUILTINS)
 def test_panel_is_each_instrument_alone(name, panel):
-    strat = registry.create(name)
+    strat = plugins.create(name)
     out = strat.target(panel)
     assert list(out.columns) == ["EURUSD", "GBPUSD"]
     for inst in out.columns:
@@ -90,7 +90,7 @@ def test_params_are_frozen():
     s = SmaCross(fast=5, slow=10)
     with pytest.raises(Exception, match="frozen"):
         s.params.fast = 7  # type: ignore[misc]
-    assert s.spec == {
+    assert s.identity == {
         "strategy": "sma_cross",
         "params": {"fast": 5, "slow": 10, "allow_short": True},
     }
@@ -114,8 +114,8 @@ def test_out_of_range_output_is_rejected(bars):
 
 
 def test_unknown_strategy_lists_known_ones():
-    with pytest.raises(registry.UnknownStrategyError, match=r"known: .*sma_cross"):
-        registry.get("nope")
+    with pytest.raises(plugins.UnknownStrategyError, match=r"known: .*sma_cross"):
+        plugins.get("nope")
 
 
 def test_register_user_strategy_from_file(tmp_path, bars):
@@ -132,5 +132,5 @@ def test_register_user_strategy_from_file(tmp_path, bars):
         "    def compute(self, bars):\n"
         "        return pd.Series(1.0, index=bars.index)\n"
     )
-    registry.load_module(str(mod))
-    assert (registry.create("always_long_test").target(bars) == 1.0).all()
+    plugins.load_module(str(mod))
+    assert (plugins.create("always_long_test").target(bars) == 1.0).all()

@@ -33,7 +33,7 @@ from execution_engine.host.records import HostRecords
 from execution_engine.host.sizing import SizeRules, desired_units, round_toward_zero
 from execution_engine.host.targets import TargetRules, bad_target_reason, process_target
 from execution_engine.host.window import BarWindow
-from strategies import StrategyOutputError, registry
+from strategies import StrategyOutputError, plugins
 from strategies.base import Strategy as GauntletStrategy
 
 Row = tuple[float, float, float, float, float]  # open, high, low, close, volume
@@ -52,7 +52,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             )
         if len(config.instrument_ids) != len(config.bar_types) or not config.instrument_ids:
             raise HostSetupError("instrument_ids and bar_types must be non-empty and pair up")
-        self.gauntlet: GauntletStrategy[Any] = registry.create(
+        self.gauntlet: GauntletStrategy[Any] = plugins.create(
             config.strategy_name, **config.strategy_params
         )
         self.records = HostRecords()

@@ -10,13 +10,13 @@ import pytest
 from pydantic import ValidationError
 
 from bus import (
-    DEFAULT_REGISTRY,
+    MESSAGE_SCHEMAS,
     Bar,
     Envelope,
     InvalidSubjectError,
     Message,
     MessageDecodeError,
-    MessageRegistry,
+    MessageSchemas,
     Subjects,
     Tick,
 )
@@ -33,7 +33,7 @@ def tick_envelope() -> Envelope:
 
 def test_envelope_round_trips_through_bytes() -> None:
     sent = tick_envelope()
-    assert DEFAULT_REGISTRY.decode(sent.encode()) == sent
+    assert MESSAGE_SCHEMAS.decode(sent.encode()) == sent
     assert (sent.type, sent.version) == ("tick", 1)
 
 
@@ -72,21 +72,21 @@ def test_unknown_schema_version_names_type_and_version() -> None:
     with pytest.raises(
         MessageDecodeError, match=r"'tick' v9 registered \(known: bar v1, target v1, tick v1\)"
     ):
-        DEFAULT_REGISTRY.decode(json.dumps(raw).encode(), "gauntlet.md.ticks.EURUSD")
+        MESSAGE_SCHEMAS.decode(json.dumps(raw).encode(), "gauntlet.md.ticks.EURUSD")
 
 
 def test_invalid_payload_field_is_named() -> None:
     raw = json.loads(tick_envelope().encode())
     raw["payload"]["price"] = -1
     with pytest.raises(MessageDecodeError, match="price: Input should be greater than 0"):
-        DEFAULT_REGISTRY.decode(json.dumps(raw).encode())
+        MESSAGE_SCHEMAS.decode(json.dumps(raw).encode())
 
 
 def test_garbage_bytes_are_a_decode_error() -> None:
     with pytest.raises(
         MessageDecodeError, match=r"on gauntlet\.md\.bars\.X is not a valid envelope"
     ):
-        DEFAULT_REGISTRY.decode(b"\x00not json", "gauntlet.md.bars.X")
+        MESSAGE_SCHEMAS.decode(b"\x00not json", "gauntlet.md.bars.X")
 
 
 def test_a_new_schema_version_decodes_next_to_the_old_one() -> None:
@@ -98,7 +98,7 @@ def test_a_new_schema_version_decodes_next_to_the_old_one() -> None:
         bid: float
         ask: float
 
-    registry = MessageRegistry((Tick, TickV2))
+    registry = MessageSchemas((Tick, TickV2))
     v2 = Envelope.of(TickV2(instrument="EURUSD", ts=T0, bid=1.0, ask=1.1), source="feed")
     assert isinstance(registry.decode(v2.encode()).payload, TickV2)
     assert isinstance(registry.decode(tick_envelope().encode()).payload, Tick)

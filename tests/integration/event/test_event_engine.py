@@ -12,7 +12,7 @@ from research.engine.config import BacktestConfig
 from research.engine.event import run_event
 from research.engine.result import TRADE_COLUMNS
 from research.errors import ResearchInputError
-from strategies import SmaCross, Strategy, StrategyParams, register, registry
+from strategies import SmaCross, Strategy, StrategyParams, plugins, register
 from tests.integration.event.conftest import fx_bars
 
 
@@ -99,7 +99,7 @@ def test_result_has_the_vectorized_schema(eurusd: pd.DataFrame) -> None:
 
 
 def test_bad_targets_are_reported_not_traded(eurusd: pd.DataFrame) -> None:
-    result = run_event(registry.create("h4_bad_targets"), eurusd, _config())
+    result = run_event(plugins.create("h4_bad_targets"), eurusd, _config())
 
     reports = [e for e in result.extras["events"] if e["kind"] == "bad_target"]
     messages = " ".join(e["message"] for e in reports)
@@ -159,7 +159,7 @@ def test_a_target_rounding_to_zero_units_is_reported(eurusd: pd.DataFrame) -> No
 
 def test_orders_above_the_notional_cap_are_denied(eurusd: pd.DataFrame) -> None:
     result = run_event(
-        registry.create("sma_cross", fast=5, slow=20),
+        plugins.create("sma_cross", fast=5, slow=20),
         eurusd,
         _config(),
         max_notional_per_order=50_000.0,
@@ -175,13 +175,13 @@ def test_orders_above_the_notional_cap_are_denied(eurusd: pd.DataFrame) -> None:
 
 def test_an_unknown_instrument_is_one_clear_error(eurusd: pd.DataFrame) -> None:
     with pytest.raises(ResearchInputError, match=r"'ABC/XYZ' is unknown to venue SIM"):
-        run_event(registry.create("sma_cross"), eurusd, _config(), instrument="ABC/XYZ")
+        run_event(plugins.create("sma_cross"), eurusd, _config(), instrument="ABC/XYZ")
 
 
 def test_panel_quote_currencies_must_match(eurusd: pd.DataFrame) -> None:
     panel = pd.concat({"EURUSD": eurusd, "USDJPY": fx_bars("USD/JPY")}, axis=1)
     with pytest.raises(ResearchInputError, match="share one quote currency"):
-        run_event(registry.create("sma_cross"), panel, _config())
+        run_event(plugins.create("sma_cross"), panel, _config())
 
 
 def test_host_reports_an_instrument_the_venue_does_not_list(eurusd: pd.DataFrame) -> None:
@@ -214,7 +214,7 @@ def test_host_reports_an_instrument_the_venue_does_not_list(eurusd: pd.DataFrame
 
 
 def test_bounded_window_matches_full_history_for_sma(eurusd: pd.DataFrame) -> None:
-    strategy = registry.create("sma_cross", fast=5, slow=20)
+    strategy = plugins.create("sma_cross", fast=5, slow=20)
     full = run_event(strategy, eurusd, _config())
     windowed = run_event(strategy, eurusd, _config(), window=25)
 
@@ -222,7 +222,7 @@ def test_bounded_window_matches_full_history_for_sma(eurusd: pd.DataFrame) -> No
 
 
 def test_latency_and_prob_slippage_change_fills(eurusd: pd.DataFrame) -> None:
-    strategy = registry.create("sma_cross", fast=5, slow=20)
+    strategy = plugins.create("sma_cross", fast=5, slow=20)
     base = run_event(strategy, eurusd, _config())
     slipped = run_event(strategy, eurusd, _config(), prob_slippage=1.0)
 
@@ -248,7 +248,7 @@ def _config() -> BacktestConfig:
 def test_precomputed_targets_trade_like_per_bar_calls(name: str, eurusd: pd.DataFrame) -> None:
     from tests.integration.event.conftest import PARAMS
 
-    strategy = registry.create(name, **PARAMS[name])
+    strategy = plugins.create(name, **PARAMS[name])
     per_bar = run_event(strategy, eurusd, _config())
     precomputed = run_event(strategy, eurusd, _config(), targets="precomputed")
 
@@ -257,6 +257,6 @@ def test_precomputed_targets_trade_like_per_bar_calls(name: str, eurusd: pd.Data
 
 
 def test_precomputed_bad_targets_are_still_reported(eurusd: pd.DataFrame) -> None:
-    result = run_event(registry.create("h4_bad_targets"), eurusd, _config(), targets="precomputed")
+    result = run_event(plugins.create("h4_bad_targets"), eurusd, _config(), targets="precomputed")
 
     assert len([e for e in result.extras["events"] if e["kind"] == "bad_target"]) > 0

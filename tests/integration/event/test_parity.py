@@ -5,7 +5,7 @@ import pytest
 
 from research.engine.config import BacktestConfig, Costs, FillAt
 from research.parity import check_parity
-from strategies import registry
+from strategies import plugins
 from tests.fixtures.bars import make_bars
 from tests.integration.event.conftest import INSTRUMENTS, PARAMS, fx_bars
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("instrument", list(INSTRUMENTS))
 @pytest.mark.parametrize("name", sorted(PARAMS))
 def test_every_builtin_trades_identically(name: str, instrument: str) -> None:
-    report = check_parity(registry.create(name, **PARAMS[name]), fx_bars(instrument))
+    report = check_parity(plugins.create(name, **PARAMS[name]), fx_bars(instrument))
 
     assert report.trades_vectorized > 0
     assert report.differences == []
@@ -29,7 +29,7 @@ def test_every_builtin_trades_identically(name: str, instrument: str) -> None:
 
 def test_panel_trades_identically_and_shares_capital() -> None:
     panel = pd.concat({"EURUSD": make_bars(300, seed=1), "GBPUSD": make_bars(300, seed=2)}, axis=1)
-    report = check_parity(registry.create("sma_cross", fast=5, slow=20), panel)
+    report = check_parity(plugins.create("sma_cross", fast=5, slow=20), panel)
 
     assert report.instruments == ["EURUSD", "GBPUSD"]
     assert set(report.results["event"].trades["instrument"]) == {"EURUSD", "GBPUSD"}
@@ -47,7 +47,7 @@ def test_costs_keep_trades_identical_within_the_bound() -> None:
             financing_short=0.03,
         )
     )
-    report = check_parity(registry.create("ema_cross", fast=5, slow=20), fx_bars("EUR/USD"), config)
+    report = check_parity(plugins.create("ema_cross", fast=5, slow=20), fx_bars("EUR/USD"), config)
 
     assert report.trades_match
     fees = report.results["event"].trades["fees"].sum()
@@ -59,7 +59,7 @@ def test_costs_keep_trades_identical_within_the_bound() -> None:
 
 def test_close_fills_trade_identically() -> None:
     config = BacktestConfig(fill=FillAt.CLOSE)
-    report = check_parity(registry.create("sma_cross", fast=5, slow=20), fx_bars("EUR/USD"), config)
+    report = check_parity(plugins.create("sma_cross", fast=5, slow=20), fx_bars("EUR/USD"), config)
 
     assert report.ok
     first = report.results["event"].trades.iloc[0]
@@ -72,14 +72,14 @@ def test_data_with_gaps_keeps_parity() -> None:
     bars = fx_bars("EUR/USD", n=400)
     gappy = bars.drop(bars.index[100:130]).drop(bars.index[250:252])
 
-    report = check_parity(registry.create("sma_cross", fast=5, slow=20), gappy)
+    report = check_parity(plugins.create("sma_cross", fast=5, slow=20), gappy)
 
     assert report.ok
     assert len(report.results["event"].equity) == len(gappy)
 
 
 def test_a_trade_difference_fails_the_check() -> None:
-    report = check_parity(registry.create("sma_cross", fast=5, slow=20), fx_bars("EUR/USD"))
+    report = check_parity(plugins.create("sma_cross", fast=5, slow=20), fx_bars("EUR/USD"))
     vec = report.results["vectorized"].trades
     shifted = vec.assign(side=vec["side"].where(vec.index != 2, "other"))
 

@@ -34,7 +34,7 @@ from nautilus_trader.model.objects import Price, Quantity
 from research.engine.config import BacktestConfig, Costs
 from research.engine.event import run_event
 from research.engine.result import BacktestResult
-from strategies import Strategy, StrategyParams, register, registry
+from strategies import Strategy, StrategyParams, plugins, register
 from tests.integration.event.conftest import fx_bars
 
 # Rows from which the target holds each value (0 before the first): four target changes.
@@ -137,7 +137,7 @@ def _thin_book(monkeypatch: pytest.MonkeyPatch, depth: int) -> None:
 
 def _run(bars: pd.DataFrame, commission: float = 0.0) -> BacktestResult:
     config = BacktestConfig(cash=CASH, costs=Costs(commission=commission))
-    return run_event(registry.create("venue_fault_steps"), bars, config)
+    return run_event(plugins.create("venue_fault_steps"), bars, config)
 
 
 def _client_id(row: int) -> str:

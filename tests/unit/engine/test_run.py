@@ -13,7 +13,7 @@ from research import BacktestConfig, backtest
 from research.engine.config import Costs
 from research.errors import ResearchInputError
 from strategies import SmaCross
-from strategies.registry import UnknownStrategyError
+from strategies.plugins import UnknownStrategyError
 from tests.fixtures.bars import make_bars
 
 COSTS: dict[str, Any] = {

@@ -8,7 +8,7 @@ import research.testing.leaky  # noqa: F401  # registers the leaking strategies
 from research.errors import ResearchInputError
 from research.lookahead import check_lookahead, sample_cuts
 from research.testing.leaky import CenteredMean, PeekNextClose
-from strategies import registry
+from strategies import plugins
 from tests.fixtures.bars import make_bars
 
 BUILTINS = ["bollinger_reversion", "donchian_breakout", "ema_cross", "rsi_reversion", "sma_cross",
@@ -17,13 +17,13 @@ BUILTINS = ["bollinger_reversion", "donchian_breakout", "ema_cross", "rsi_revers
 
 def test_builtins_list_is_complete():
     # Other tests register their own strategies in the same process; count only the shipped ones.
-    shipped = [n for n in registry.names() if registry.get(n).__module__.startswith("strategies.")]
+    shipped = [n for n in plugins.names() if plugins.get(n).__module__.startswith("strategies.")]
     assert shipped == BUILTINS
 
 
 @pytest.mark.parametrize("name", BUILTINS)
 def test_every_builtin_strategy_is_causal(name):
-    report = check_lookahead(registry.create(name), make_bars(400, seed=5), n_cuts=12)
+    report = check_lookahead(plugins.create(name), make_bars(400, seed=5), n_cuts=12)
     assert report.clean, report.to_dict()
     assert len(report.cuts) >= 6
 
@@ -54,12 +54,12 @@ def test_panel_leak_is_caught(panel):
 
 
 def test_panel_builtin_is_clean(panel):
-    assert check_lookahead(registry.create("sma_cross", fast=5, slow=20), panel, n_cuts=6).clean
+    assert check_lookahead(plugins.create("sma_cross", fast=5, slow=20), panel, n_cuts=6).clean
 
 
 def test_too_little_data():
     with pytest.raises(ResearchInputError, match="too few"):
-        check_lookahead(registry.create("sma_cross"), make_bars(40), n_cuts=5)
+        check_lookahead(plugins.create("sma_cross"), make_bars(40), n_cuts=5)
 
 
 def test_cuts_are_after_warmup_and_deterministic():

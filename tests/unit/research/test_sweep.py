@@ -11,7 +11,7 @@ from research.sweep import Range, parse_dimension, sweep
 from research.sweep import evaluate as ev
 from research.sweep.metrics import METRIC_COLUMNS
 from research.sweep.space import grid, random
-from strategies import SmaCross, Strategy, StrategyParams, registry
+from strategies import SmaCross, Strategy, StrategyParams, plugins
 from tests.fixtures.bars import make_bars
 
 CONFIGS = {
@@ -116,7 +116,7 @@ class Bar0Cross(Strategy[Bar0Params]):
 def test_sweep_equals_single_backtests_with_a_bar0_trade(config_name, bars, monkeypatch):
     """Close fills trade on bar 0 and pay its costs: E_0 < cash, and the sweep kernel measures
     returns, growth and drawdown from the cash exactly as the engine does (ADR 0002 §9)."""
-    monkeypatch.setitem(registry._REGISTRY, Bar0Cross.name, Bar0Cross)
+    monkeypatch.setitem(plugins._REGISTRY, Bar0Cross.name, Bar0Cross)
     config = CONFIGS[config_name]
     space = {"fast": [5, 10], "slow": [20], "warm": [1.0, -1.0, 0.5]}
     result = sweep(Bar0Cross.name, bars, space, config=config, workers=1, chunk_size=2)

@@ -11,7 +11,7 @@ from bus.messages import Bar, Envelope, Message, Target, Tick
 from bus.subjects import TOPICS, Subjects
 
 
-class MessageRegistry:
+class MessageSchemas:
     """Payload classes by (type, version); decodes envelopes into typed payloads."""
 
     def __init__(self, classes: tuple[type[Message], ...] = ()) -> None:
@@ -69,4 +69,4 @@ def check_topic(subjects: Subjects, subject: str, envelope: Envelope) -> None:
         )
 
 
-DEFAULT_REGISTRY = MessageRegistry((Tick, Bar, Target))
+MESSAGE_SCHEMAS = MessageSchemas((Tick, Bar, Target))

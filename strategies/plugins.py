@@ -1,4 +1,4 @@
-"""Strategy registry: the CLI lists and builds strategies by name; users add their own."""
+"""Strategies by name (built-ins and user plugins): the CLI lists and builds strategies by name; users add their own."""
 
 from __future__ import annotations
 
