@@ -1,52 +1,41 @@
 """From the strategy's raw targets to the processed targets the simulation trades on.
 
-ADR 0002 §1-§3: NaN (warm-up) → 0 (flat); LONG_ONLY clips to [0, 1]; VOL_TARGET scales
-by vol_target / σ_t and caps at ±max_leverage; an order is due wherever the processed target
-differs from the previous bar's (the first bar compares against 0).
+ADR 0002 §1-§3, applied with the one definition in `execution_engine.targets` (shared with
+the event host and the sweep kernel); this module maps a `BacktestConfig` onto it. An order
+is due wherever the processed target differs from the previous bar's (the first bar
+compares against 0).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
+from execution_engine.targets import TargetRules, realized_vol
 
 from research.engine.config import BacktestConfig, Direction, SizeMode
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+__all__ = ["process_targets", "realized_vol", "target_changes", "target_rules"]
 
-def realized_vol(close: FloatArray, window: int, ppy: float) -> FloatArray:
-    """σ_t: std (ddof=1) of the last `window` close-to-close returns up to bar t, × √ppy.
 
-    NaN until `window` returns exist. Computed per window in two passes (not pandas'
-    running-sum rolling std) so the sweep kernel can reproduce it exactly.
-    """
-    n = close.shape[0]
-    sigma = np.full(close.shape, np.nan)
-    if n <= window:
-        return sigma
-    rets = close[1:] / close[:-1] - 1.0  # rets[k] is the return into bar k + 1
-    windows = np.lib.stride_tricks.sliding_window_view(rets, window, axis=0)
-    sigma[window:] = np.std(windows, axis=-1, ddof=1) * math.sqrt(ppy)
-    return sigma
+def target_rules(config: BacktestConfig, ppy: float) -> TargetRules:
+    return TargetRules(
+        long_only=config.direction is Direction.LONG_ONLY,
+        vol_scaled=config.size_mode is SizeMode.VOL_TARGET,
+        vol_target=config.vol_target,
+        vol_window=config.vol_window,
+        max_leverage=config.max_leverage,
+        periods_per_year=ppy,
+    )
 
 
 def process_targets(
     raw: FloatArray, close: FloatArray, config: BacktestConfig, ppy: float
 ) -> FloatArray:
     """Processed target fractions, shape (bars, instruments), never NaN."""
-    target = np.nan_to_num(raw, nan=0.0)
-    if config.direction is Direction.LONG_ONLY:
-        target = np.clip(target, 0.0, 1.0)
-    if config.size_mode is SizeMode.VOL_TARGET:
-        sigma = realized_vol(close, config.vol_window, ppy)
-        usable = np.isfinite(sigma) & (sigma > 0)
-        scale = np.divide(config.vol_target, sigma, out=np.zeros_like(sigma), where=usable)
-        target = np.clip(target * scale, -config.max_leverage, config.max_leverage)
-    return np.ascontiguousarray(target, dtype=np.float64)
+    return target_rules(config, ppy).process_matrix(raw, close)
 
 
 def target_changes(target: FloatArray) -> BoolArray:

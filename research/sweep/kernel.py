@@ -14,6 +14,7 @@ materializing per-combination order and position matrices (vectorbt's from_order
 from __future__ import annotations
 
 import numpy as np
+from execution_engine.targets import process_target
 from numba import njit
 
 # Indices into the accumulator row written by `simulate`.
@@ -60,22 +61,6 @@ N_CFG = 15
 MODE_EQUITY = 0.0
 MODE_UNITS = 1.0
 MODE_VOL = 2.0
-
-
-@njit(cache=True, inline="always")  # hot: called per bar
-def _processed(
-    raw: float, sigma: float, long_only: bool, vol_mode: bool, vol_target: float, max_lev: float
-) -> float:
-    """ADR 0002 §1-2: NaN → flat, long-only clip, volatility scaling."""
-    f = 0.0 if np.isnan(raw) else raw
-    if long_only:
-        f = min(max(f, 0.0), 1.0)
-    if vol_mode:
-        if np.isnan(sigma) or sigma == 0.0:
-            return 0.0
-        # f · (vol_target / σ), in this order, exactly as research.engine.targets does it.
-        f = min(max(f * (vol_target / sigma), -max_lev), max_lev)
-    return f
 
 
 @njit(cache=True)
@@ -215,7 +200,8 @@ def simulate(
                     pending[j] = np.nan
         for j in range(k):
             raw = _target_at(t, j, target, ma, fast, slow, short)
-            f = _processed(raw, sigma[t, j], long_only, vol_mode, vol_target, max_lev)
+            # ADR 0002 §1-2, the rule every engine shares (inlined: hot per bar).
+            f = process_target(raw, sigma[t, j], long_only, vol_mode, vol_target, max_lev)
             if f != prev_f[j]:
                 prev_f[j] = f
                 if next_open:

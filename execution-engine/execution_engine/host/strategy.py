@@ -31,7 +31,7 @@ from nautilus_trader.trading.strategy import Strategy as NautilusStrategy
 from execution_engine.host.config import GauntletHostConfig
 from execution_engine.host.records import HostRecords
 from execution_engine.host.sizing import SizeRules, desired_units, round_toward_zero
-from execution_engine.host.targets import TargetRules, bad_target_reason, process_target
+from execution_engine.targets import TargetRules, bad_target_reason
 from execution_engine.host.window import BarWindow
 from strategies import StrategyOutputError, plugins
 from strategies.base import Strategy as GauntletStrategy
@@ -194,7 +194,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
                 self._report("bad_target", col, f"{reason} at bar {bar_index}; holding position")
                 continue
             closes = self._window.closes(col, self._rules.vol_window + 1)
-            target = process_target(value, closes, self._rules)
+            target = self._rules.process(value, closes)
             if target != self._prev_target[col]:
                 self._prev_target[col] = target
                 self._orders_due[col] = target
