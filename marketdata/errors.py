@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from marketdata.quality import QualityReport
+from typing import Any
 
 __all__ = ["DataError"]
 
@@ -14,7 +11,9 @@ class DataError(ValueError):
     """Bad market data. The message names the file, the row and the rule when they are known.
 
     `row` is the 1-based data row (the first row after the header is row 1), `timestamp` is the
-    row's timestamp as read, `report` the full quality report when the error came from the checks.
+    row's timestamp as read, `report` the full quality report (a `marketdata.quality.QualityReport`)
+    when the error came from the checks. It is typed `object` because this module is the bottom
+    of the package: naming the report's class here would make errors and quality import each other.
     """
 
     def __init__(
@@ -25,7 +24,7 @@ class DataError(ValueError):
         row: int | None = None,
         timestamp: Any = None,
         rule: str | None = None,
-        report: QualityReport | None = None,
+        report: object | None = None,
     ) -> None:
         self.source = source
         self.row = row

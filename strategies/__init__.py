@@ -5,8 +5,8 @@
 SmaCross(fast=10, slow=50, allow_short=True)
 """
 
+from marketdata.frames import BarsError, validate_bars
 from strategies import plugins
-from strategies.bars import BarsError, validate_bars
 from strategies.base import InvalidParamsError, Strategy, StrategyOutputError, StrategyParams
 from strategies.builtin import (
     BollingerReversion,

@@ -1,38 +1,6 @@
-"""The bar frame convention shared by every engine.
+"""The bar frame convention, owned by `marketdata.frames`; re-exported where strategies and the
+engines have always imported it."""
 
-Single instrument: a pandas DataFrame indexed by a tz-aware UTC DatetimeIndex, strictly
-increasing, with float columns open, high, low, close and (optionally) volume.
-Panel: the same index, two-level columns (instrument, field).
-"""
-
-from __future__ import annotations
-
-import pandas as pd
-
-BAR_FIELDS: tuple[str, ...] = ("open", "high", "low", "close")
+from marketdata.frames import BAR_FIELDS, BarsError, is_panel, validate_bars
 
 __all__ = ["BAR_FIELDS", "BarsError", "is_panel", "validate_bars"]
-
-
-class BarsError(ValueError):
-    """Bars that do not follow the convention above."""
-
-
-def is_panel(bars: pd.DataFrame) -> bool:
-    return isinstance(bars.columns, pd.MultiIndex)
-
-
-def validate_bars(bars: pd.DataFrame) -> None:
-    """Cheap structural checks; data-quality rules live in `marketdata.quality`."""
-    if not isinstance(bars, pd.DataFrame):
-        raise BarsError(f"bars must be a pandas DataFrame, got {type(bars).__name__}")
-    if not isinstance(bars.index, pd.DatetimeIndex):
-        raise BarsError("bars must be indexed by a DatetimeIndex")
-    if bars.index.tz is None:
-        raise BarsError("bars index must be timezone-aware (UTC)")
-    if len(bars) > 1 and not bars.index.is_monotonic_increasing:
-        raise BarsError("bars index must be increasing")
-    fields = set(bars.columns.get_level_values(-1)) if is_panel(bars) else set(bars.columns)
-    missing = [f for f in BAR_FIELDS if f not in fields]
-    if missing:
-        raise BarsError(f"bars are missing columns: {', '.join(missing)}")
