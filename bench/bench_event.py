@@ -36,10 +36,10 @@ GOAL = 0.7
 
 def timed_run(bars: pd.DataFrame, make_strategy: Callable[[Any, Any], Any]) -> float:
     """Seconds of `engine.run()` for one fresh engine and strategy."""
+    from execution_engine.adapters.sandbox.providers import fx_pair
     from execution_engine.backtest.engine import build_engine
     from execution_engine.backtest.venue import VenueSpec
     from execution_engine.bars import bar_interval_ns, to_feed
-    from execution_engine.instruments import fx_pair
 
     instrument = fx_pair("EUR/USD")
     feed = to_feed(bars, instrument, bar_interval_ns(bars.index), with_open_quotes=False)

@@ -132,8 +132,8 @@ def _instruments(bars: pd.DataFrame, single: str | None) -> list[str]:
 
 def venue_prices(bars: pd.DataFrame, single: str | None) -> pd.DataFrame:
     """The bars as the venue quotes them: each instrument's prices rounded to its tick."""
+    from execution_engine.adapters.sandbox.providers import fx_pair
     from execution_engine.bars import round_to_precision
-    from execution_engine.instruments import fx_pair
 
     if single is not None:
         out = round_to_precision(bars, fx_pair(single).price_precision)
@@ -169,7 +169,7 @@ def equity_bound(
     event: BacktestResult, bars: pd.DataFrame, config: BacktestConfig, single: str | None
 ) -> float:
     """The largest final-equity difference the documented residuals can explain."""
-    from execution_engine.instruments import fx_pair
+    from execution_engine.adapters.sandbox.providers import fx_pair
 
     fills: pd.DataFrame = event.extras["orders"]
     names = _instruments(bars, single)

@@ -84,7 +84,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 USER_ERROR_PATHS: tuple[str, ...] = (
     "research.errors.ResearchInputError",
     "marketdata.errors.DataError",
-    "execution_engine.instruments.UnknownInstrumentError",
+    "execution_engine.adapters.sandbox.providers.UnknownInstrumentError",
     "execution_engine.risk.ControlFileError",
     "execution_engine.bars.BarConversionError",
     "research.promotion.errors.PromotionInputError",

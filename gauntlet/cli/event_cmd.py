@@ -147,7 +147,7 @@ def paper_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
 ) -> None:
     """Paper-trade a strategy: live TradingNode, simulated venue, replayed data."""
-    from execution_engine.instruments import fx_pair
+    from execution_engine.adapters.sandbox.providers import fx_pair
     from execution_engine.paper import run_paper
     from execution_engine.risk import RiskLimits
     from rich.console import Console

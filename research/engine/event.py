@@ -124,8 +124,8 @@ def _run(
     venue: VenueSpec,
     bars: pd.DataFrame,
 ) -> EventRun:
+    from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
     from execution_engine.bars import BarConversionError
-    from execution_engine.instruments import UnknownInstrumentError
 
     names = {col: col for col in frames}  # every column is named by its FX pair
     try:
@@ -137,7 +137,7 @@ def _run(
 
 def _frames(bars: pd.DataFrame, instrument: str | None) -> dict[str, pd.DataFrame]:
     """Instrument name (an FX pair) → that instrument's single-instrument bars."""
-    from execution_engine.instruments import UnknownInstrumentError, fx_pair
+    from execution_engine.adapters.sandbox.providers import UnknownInstrumentError, fx_pair
 
     if not is_panel(bars):
         name = instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT

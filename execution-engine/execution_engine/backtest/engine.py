@@ -18,6 +18,7 @@ from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.objects import Currency, Money
 
+from execution_engine.adapters.sandbox.providers import SIM_VENUE, fx_pair
 from execution_engine.backtest.financing import FinancingModule
 from execution_engine.backtest.venue import (
     NotionalPlusPerUnitFeeModel,
@@ -27,7 +28,6 @@ from execution_engine.backtest.venue import (
 )
 from execution_engine.bars import bar_interval_ns, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost, HostRecords
-from execution_engine.instruments import SIM_VENUE, fx_pair
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from nautilus_trader.trading.strategy import Strategy as NautilusStrategy
 from execution_engine.host.config import GauntletHostConfig
 from execution_engine.host.records import HostRecords
 from execution_engine.host.sizing import SizeRules, desired_units, round_toward_zero
-from execution_engine.targets import TargetRules, bad_target_reason
 from execution_engine.host.window import BarWindow
+from execution_engine.targets import TargetRules, bad_target_reason
 from strategies import StrategyOutputError, plugins
 from strategies.base import Strategy as GauntletStrategy
 

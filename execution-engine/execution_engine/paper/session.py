@@ -11,12 +11,10 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
 from nautilus_trader.config import (
     LiveExecEngineConfig,
     LoggingConfig,
@@ -25,13 +23,23 @@ from nautilus_trader.config import (
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.identifiers import TraderId
 
+from execution_engine.adapters.sandbox.config import (
+    REPLAY_CLIENT,
+    SANDBOX_CLIENT,
+    ReplayDataClientConfig,
+    sandbox_exec_config,
+)
+from execution_engine.adapters.sandbox.data import ReplayFeed
+from execution_engine.adapters.sandbox.execution import SubmitProbe
+from execution_engine.adapters.sandbox.factories import (
+    replay_data_client_factory,
+    sandbox_exec_client_factory,
+)
+from execution_engine.adapters.sandbox.providers import fx_pair
 from execution_engine.backtest.engine import HostSpec, host_config
 from execution_engine.bars import bar_interval_ns, to_feed
 from execution_engine.host import GauntletStrategyHost
-from execution_engine.instruments import SIM_VENUE, fx_pair
 from execution_engine.paper.journal import RunJournal
-from execution_engine.paper.replay import ReplayDataClientConfig, ReplayFeed, replay_factory
-from execution_engine.paper.venue import SubmitProbe, paper_venue_factory
 from execution_engine.risk import KillSwitch, RiskLimits
 
 # The host keeps this many bars in paper mode: bounded cost per bar in a long session.
@@ -107,7 +115,7 @@ def run_paper(spec: PaperSpec, echo: Callable[[dict[str, Any]], None] | None = N
     )
     _write_status(journal, spec, instruments, "running")
     try:
-        node.get_event_loop().run_until_complete(_drive(node, done, spec.duration))  # type: ignore[union-attr]
+        node.get_event_loop().run_until_complete(_drive(node, done, spec.duration))  # type: ignore[union-attr]  # None only before build(); _build_node built it
     finally:
         node.dispose()
         gc.unfreeze()  # the node is garbage now; let the collector have it
@@ -163,15 +171,8 @@ def _build_node(
         risk_engine=spec.risk.nautilus_config(
             [i.id.value for i in instruments],
         ),
-        data_clients={"REPLAY": ReplayDataClientConfig()},
-        exec_clients={
-            SIM_VENUE.value: SandboxExecutionClientConfig(
-                venue=SIM_VENUE.value,
-                starting_balances=[f"{spec.cash} {currency}"],
-                base_currency=currency,
-                default_leverage=Decimal(50),
-            )
-        },
+        data_clients={REPLAY_CLIENT: ReplayDataClientConfig()},
+        exec_clients={SANDBOX_CLIENT: sandbox_exec_config(currency, spec.cash)},
         timeout_connection=10.0,
         timeout_reconciliation=1.0,
         timeout_portfolio=1.0,
@@ -181,8 +182,8 @@ def _build_node(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     node = TradingNode(config=config, loop=loop)
-    node.add_data_client_factory("REPLAY", replay_factory(feed))
-    node.add_exec_client_factory(SIM_VENUE.value, paper_venue_factory(probe))
+    node.add_data_client_factory(REPLAY_CLIENT, replay_data_client_factory(feed))
+    node.add_exec_client_factory(SANDBOX_CLIENT, sandbox_exec_client_factory(probe))
     node.build()
     # Everything built so far lives for the whole session; freezing it keeps the cyclic
     # collector from rescanning it mid-session, which otherwise shows up as latency spikes.

@@ -185,11 +185,11 @@ def test_panel_quote_currencies_must_match(eurusd: pd.DataFrame) -> None:
 
 
 def test_host_reports_an_instrument_the_venue_does_not_list(eurusd: pd.DataFrame) -> None:
+    from execution_engine.adapters.sandbox.providers import fx_pair
     from execution_engine.backtest.engine import build_engine
     from execution_engine.backtest.venue import VenueSpec
     from execution_engine.bars import bar_interval_ns, to_feed
     from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
-    from execution_engine.instruments import fx_pair
 
     listed = fx_pair("EUR/USD")
     engine = build_engine([listed], VenueSpec())

@@ -123,7 +123,7 @@ def _dry_quotes_at(monkeypatch: pytest.MonkeyPatch, opens_ns: set[int]) -> None:
 def _thin_book(monkeypatch: pytest.MonkeyPatch, depth: int) -> None:
     """Every venue the run builds fills through a `ThinBook` of `depth` units per level."""
     import execution_engine.backtest.engine as engine_module
-    from execution_engine.instruments import SIM_VENUE
+    from execution_engine.adapters.sandbox.providers import SIM_VENUE
 
     real: Callable[..., Any] = engine_module.build_engine
 
@@ -303,10 +303,10 @@ def test_a_remainder_left_working_counts_as_held_not_reordered(bars: pd.DataFram
 def _l2_engine(bars: pd.DataFrame, depth: int) -> tuple[Any, Any]:
     from decimal import Decimal
 
+    from execution_engine.adapters.sandbox.providers import SIM_VENUE, fx_pair
     from execution_engine.backtest.engine import HostSpec, host_config
     from execution_engine.bars import bar_interval_ns, to_feed
     from execution_engine.host import GauntletStrategyHost
-    from execution_engine.instruments import SIM_VENUE, fx_pair
     from nautilus_trader.backtest.engine import BacktestEngine
     from nautilus_trader.config import BacktestEngineConfig, LoggingConfig
     from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas

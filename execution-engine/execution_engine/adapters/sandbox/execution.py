@@ -1,4 +1,4 @@
-"""The paper venue: NautilusTrader's sandbox execution client (a `SimulatedExchange` behind a
+"""The SIM venue's execution client: NautilusTrader's sandbox execution client (a `SimulatedExchange` behind a
 live execution client), fed with our replayed bars.
 
 The stock sandbox listens on `data.*.<venue>.*`, which matches quote and trade topics but
@@ -10,17 +10,11 @@ close fills at that close, as it would against a live market.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
 from nautilus_trader.adapters.sandbox.execution import SandboxExecutionClient
-from nautilus_trader.cache.cache import Cache
-from nautilus_trader.common.component import LiveClock, MessageBus
-from nautilus_trader.live.factories import LiveExecClientFactory
-from nautilus_trader.portfolio.base import PortfolioFacade
 
 VENUE_BEFORE_STRATEGIES = 10  # message-bus priority: higher runs first
 
@@ -32,7 +26,7 @@ class SubmitProbe:
     submitted: list[tuple[str, int]] = field(default_factory=list)
 
 
-class PaperExecutionClient(SandboxExecutionClient):
+class SimExecutionClient(SandboxExecutionClient):
     def __init__(self, *args: Any, probe: SubmitProbe, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.probe = probe
@@ -46,31 +40,3 @@ class PaperExecutionClient(SandboxExecutionClient):
     def submit_order(self, command: Any) -> None:
         self.probe.submitted.append((command.order.client_order_id.value, time.perf_counter_ns()))
         super().submit_order(command)  # type: ignore[no-untyped-call]  # sandbox is untyped
-
-
-def paper_venue_factory(probe: SubmitProbe) -> type[LiveExecClientFactory]:
-    class _Factory(LiveExecClientFactory):
-        @staticmethod
-        def create(  # type: ignore[override]  # NautilusTrader passes these by keyword
-            loop: asyncio.AbstractEventLoop,
-            name: str,
-            config: SandboxExecutionClientConfig,
-            portfolio: PortfolioFacade,
-            msgbus: MessageBus,
-            cache: Cache,
-            clock: LiveClock,
-        ) -> PaperExecutionClient:
-            return PaperExecutionClient(
-                loop=loop,
-                portfolio=portfolio,
-                msgbus=msgbus,
-                cache=cache,
-                clock=clock,
-                config=config,
-                probe=probe,
-            )
-
-    # TradingNodeBuilder hands the portfolio (which the simulated exchange needs) only to a
-    # factory with this exact class name.
-    _Factory.__name__ = "SandboxLiveExecClientFactory"
-    return _Factory

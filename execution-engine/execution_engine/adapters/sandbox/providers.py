@@ -1,9 +1,14 @@
-"""FX instruments of the simulated venue, built from a pair name with correct precisions.
+"""The instruments of the simulated venue SIM: FX pairs built from a pair name with correct
+precisions, served through a NautilusTrader `InstrumentProvider`.
 
 We build `CurrencyPair`s ourselves instead of `TestInstrumentProvider.default_fx_ccy` because
 the fee (taker fee = the backtest's commission) and the minimum quantity must follow the run's
 configuration, and the test kit pins both. Precisions follow market convention: 3 price
 decimals for JPY-quoted pairs, 5 otherwise; quantities in whole units of the base currency.
+
+The module functions (`pair_symbol`, `instrument_id`, `fx_pair`) are the lookup API; they
+need no running node, so backtests, the CLI and research call them directly.
+`SimInstrumentProvider` serves the same instruments to a live data client.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from nautilus_trader.common.providers import InstrumentProvider
+from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
 from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.objects import Currency, Price, Quantity
@@ -86,3 +93,44 @@ def fx_pair(
         ts_event=0,
         ts_init=0,
     )
+
+
+class SimInstrumentProvider(InstrumentProvider):
+    """What venue SIM lists: the given pairs (`load_all`), or any pair by id (`load_ids`).
+
+    There is no venue to ask, so loading is building: a requested id becomes `fx_pair` of
+    its symbol with this provider's fee and minimum quantity.
+    """
+
+    def __init__(
+        self,
+        instruments: list[CurrencyPair] | None = None,
+        *,
+        taker_fee: float = 0.0,
+        min_quantity: int = 1,
+        config: InstrumentProviderConfig | None = None,
+    ) -> None:
+        super().__init__(config or InstrumentProviderConfig(load_all=True))
+        self._listed = list(instruments or [])
+        self._taker_fee = taker_fee
+        self._min_quantity = min_quantity
+
+    async def load_all_async(self, filters: dict[str, object] | None = None) -> None:
+        self.add_bulk(self._listed)
+
+    async def load_ids_async(
+        self, instrument_ids: list[InstrumentId], filters: dict[str, object] | None = None
+    ) -> None:
+        for iid in instrument_ids:
+            await self.load_async(iid, filters)
+
+    async def load_async(
+        self, instrument_id: InstrumentId, filters: dict[str, object] | None = None
+    ) -> None:
+        if instrument_id.venue != SIM_VENUE:
+            raise UnknownInstrumentError(f"instrument {instrument_id} is not on venue SIM")
+        self.add(self.fx_pair(instrument_id.symbol.value))
+
+    def fx_pair(self, name: str) -> CurrencyPair:
+        """`fx_pair` with this provider's fee and minimum quantity."""
+        return fx_pair(name, taker_fee=self._taker_fee, min_quantity=self._min_quantity)

@@ -17,16 +17,14 @@ from dataclasses import dataclass, field
 
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
-from nautilus_trader.common.providers import InstrumentProvider
-from nautilus_trader.config import LiveDataClientConfig
 from nautilus_trader.data.messages import SubscribeBars, SubscribeQuoteTicks, UnsubscribeBars
 from nautilus_trader.live.data_client import LiveMarketDataClient
-from nautilus_trader.live.factories import LiveDataClientFactory
-from nautilus_trader.model.data import Bar, BarType
+from nautilus_trader.model.data import Bar
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.instruments import CurrencyPair
 
-from execution_engine.instruments import SIM_VENUE
+from execution_engine.adapters.sandbox.config import REPLAY_CLIENT
+from execution_engine.adapters.sandbox.providers import SIM_VENUE, SimInstrumentProvider
 
 
 @dataclass
@@ -47,10 +45,6 @@ SETTLED_TURNS = 3
 MAX_SETTLE_TURNS = 10_000  # a node that never settles must not stall the replay
 
 
-class ReplayDataClientConfig(LiveDataClientConfig, frozen=True):
-    """Nothing to configure beyond the feed handed to the factory."""
-
-
 class ReplayDataClient(LiveMarketDataClient):
     def __init__(
         self,
@@ -62,12 +56,12 @@ class ReplayDataClient(LiveMarketDataClient):
     ) -> None:
         super().__init__(
             loop=loop,
-            client_id=ClientId("REPLAY"),
+            client_id=ClientId(REPLAY_CLIENT),
             venue=SIM_VENUE,
             msgbus=msgbus,
             cache=cache,
             clock=clock,
-            instrument_provider=InstrumentProvider(),
+            instrument_provider=SimInstrumentProvider(feed.instruments),
         )
         self._feed = feed
         self._wanted = set(feed.bars)
@@ -75,8 +69,8 @@ class ReplayDataClient(LiveMarketDataClient):
         self._task: asyncio.Task[None] | None = None
 
     async def _connect(self) -> None:
-        for instrument in self._feed.instruments:
-            self._instrument_provider.add(instrument)
+        await self._instrument_provider.initialize()
+        for instrument in self._instrument_provider.list_all():
             self._handle_data(instrument)
 
     async def _disconnect(self) -> None:
@@ -139,24 +133,3 @@ class ReplayDataClient(LiveMarketDataClient):
             idle = idle + 1 if settled() else 0
             if idle >= SETTLED_TURNS:
                 return
-
-
-def replay_factory(feed: ReplayFeed) -> type[LiveDataClientFactory]:
-    """A factory class bound to `feed` (node factories are classes with a static `create`)."""
-
-    class _Factory(LiveDataClientFactory):
-        @staticmethod
-        def create(  # type: ignore[override]  # NautilusTrader passes these by keyword
-            loop: asyncio.AbstractEventLoop,
-            name: str,
-            config: ReplayDataClientConfig,
-            msgbus: MessageBus,
-            cache: Cache,
-            clock: LiveClock,
-        ) -> ReplayDataClient:
-            return ReplayDataClient(loop, msgbus, cache, clock, feed)
-
-    return _Factory
-
-
-__all__ = ["BarType", "ReplayDataClient", "ReplayDataClientConfig", "ReplayFeed", "replay_factory"]

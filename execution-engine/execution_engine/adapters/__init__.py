@@ -1,0 +1,1 @@
+"""Venue adapters, one package per venue, each shaped like NautilusTrader's (see README.md)."""
