@@ -24,7 +24,7 @@ import pandas as pd
 import polars as pl
 
 from bench._common import machine
-from marketdata import check_bars, generate_bars, load_bars
+from marketdata import check_quality, generate_bars, load_bars
 
 
 def median_seconds(work: Callable[[], object], repeat: int) -> float:
@@ -81,7 +81,7 @@ def main() -> None:
         ours = median_seconds(lambda: load_bars(path), repeat)
         by_pandas = median_seconds(lambda: pandas_reference(path), repeat)
         by_polars = median_seconds(lambda: pl.read_csv(path, try_parse_dates=True), repeat)
-    checks = median_seconds(lambda: check_bars(bars), repeat)
+    checks = median_seconds(lambda: check_quality(bars), repeat)
     print(
         f"load_bars CSV {n:,} rows ({size_mb:.0f} MB), checks included: median {ours:.3f} s "
         f"({n / ours / 1e6:.2f} M rows/s)"
@@ -94,7 +94,7 @@ def main() -> None:
         f"  polars.read_csv(try_parse_dates=True) alone (no checks, no pandas): {by_polars:.3f} s; "
         f"ratio ours/polars {ours / by_polars:.2f}x"
     )
-    print(f"check_bars on {n:,} bars alone: median {checks:.3f} s")
+    print(f"check_quality on {n:,} bars alone: median {checks:.3f} s")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from marketdata.loaders import (
     load_panel,
     load_ticks,
 )
-from marketdata.quality import RULES, Issue, QualityConfig, QualityReport, check_bars
+from marketdata.quality import RULES, Issue, QualityConfig, QualityReport, check_quality
 from marketdata.repair import RepairAction, RepairReport, repair_bars
 from marketdata.resample import resample_bars, ticks_to_bars
 from marketdata.synthetic import SYNTHETIC_SUFFIX, generate_bars, generate_ticks
@@ -34,7 +34,7 @@ __all__ = [
     "RepairReport",
     "Timeframe",
     "WriteResult",
-    "check_bars",
+    "check_quality",
     "default_root",
     "generate_bars",
     "generate_ticks",

@@ -20,7 +20,7 @@ import pandas as pd
 import polars as pl
 
 from marketdata.errors import DataError
-from marketdata.quality import QualityConfig, check_bars
+from marketdata.quality import QualityConfig, check_quality
 from marketdata.timeframes import parse_timeframe
 
 __all__ = ["Catalog", "CatalogEntry", "WriteResult", "default_root"]
@@ -76,7 +76,7 @@ class Catalog:
         label = parse_timeframe(timeframe).label
         if bars.empty:
             raise DataError(f"no bars to write for {instrument} {label}")
-        check_bars(
+        check_quality(
             bars, source=f"bars for {instrument} {label}", config=QualityConfig(calendar="none")
         ).raise_for_errors()
         table = _to_polars(bars)

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from marketdata import rules
 from marketdata.columns import BAR_ALIASES, TICK_ALIASES, ColumnMap, match_columns
 from marketdata.errors import DataError
 from marketdata.formats import FormatSpec, detect_format, read_columns, read_table
-from marketdata.quality import QualityConfig, QualityReport, check_bars
+from marketdata.quality import QualityConfig, QualityReport, check_quality
 from marketdata.repair import RepairReport, repair_bars
 from marketdata.resample import ticks_to_bars
 from marketdata.timeframes import infer_timeframe, parse_timeframe
@@ -104,7 +105,7 @@ def load_bars_with_report(
     config = quality or QualityConfig(timeframe=timeframe)
     report, repaired = None, None
     if check or repair:  # repairing needs the checks' findings
-        report = check_bars(bars, source=source, config=config)
+        report = check_quality(bars, source=source, config=config)
         if not report.ok and not repair:
             raise report.error()
         if repair:
@@ -122,7 +123,7 @@ def load_ticks(path: PathArg, *, tz: str | None = None, fmt: str | None = None) 
     if spec.kind != "ticks":
         raise DataError(f"holds bars ({spec.name}), not ticks: use load_bars", source=source)
     ticks = _read_ticks(file, spec, tz, source)
-    _check_ticks(ticks, source)
+    _raise_for_bad_ticks(ticks, source)
     ticks.attrs.update({"source": source, "format": spec.name})
     return ticks
 
@@ -226,13 +227,14 @@ def _require_spacing(bars: pd.DataFrame, timeframe: str, source: str) -> None:
         )
 
 
-def _check_ticks(ticks: pd.DataFrame, source: str) -> None:
+def _raise_for_bad_ticks(ticks: pd.DataFrame, source: str) -> None:
     stamps = pd.DatetimeIndex(ticks.index).asi8
+    bid, ask, volume = (ticks[name].to_numpy(np.float64) for name in ("bid", "ask", "volume"))
     checks = (
-        (np.r_[False, stamps[1:] < stamps[:-1]], "timestamp earlier than the previous row"),
-        (~np.isfinite(ticks[["bid", "ask", "volume"]].to_numpy()).all(axis=1), "NaN or inf value"),
-        ((ticks[["bid", "ask"]].to_numpy() <= 0).any(axis=1), "zero or negative price"),
-        (ticks["ask"].to_numpy() < ticks["bid"].to_numpy(), "ask < bid"),
+        (rules.earlier_than_previous(stamps), "timestamp earlier than the previous row"),
+        (rules.non_finite(bid, ask, volume), "NaN or inf value"),
+        (rules.non_positive(bid, ask), "zero or negative price"),
+        (rules.ask_below_bid(bid, ask), "ask < bid"),
     )
     for mask, rule in checks:
         if mask.any():

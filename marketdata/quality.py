@@ -19,8 +19,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from marketdata import rules
 from marketdata.calendars import get_calendar
 from marketdata.errors import DataError
+from marketdata.frames import BAR_FIELDS, missing_fields
 from marketdata.timeframes import Timeframe, infer_timeframe, parse_timeframe
 
 __all__ = [
@@ -29,8 +31,8 @@ __all__ = [
     "QualityConfig",
     "QualityReport",
     "Rule",
-    "check_bars",
     "check_gaps",
+    "check_quality",
     "find_spikes",
 ]
 
@@ -38,7 +40,6 @@ Severity = Literal["error", "warning"]
 Positions = npt.NDArray[np.intp]
 Floats = npt.NDArray[np.float64]
 
-PRICE_FIELDS = ("open", "high", "low", "close")
 # 1/Φ⁻¹(3/4): turns a median absolute deviation into a normal-equivalent standard deviation.
 _MAD_TO_SIGMA = 1.482602218505602
 
@@ -180,7 +181,7 @@ class QualityReport:
         }
 
 
-def check_bars(
+def check_quality(
     bars: pd.DataFrame, *, source: str = "bars", config: QualityConfig | None = None
 ) -> QualityReport:
     """Run every rule on `bars` (index of timestamps, columns open/high/low/close[/volume])."""
@@ -190,7 +191,7 @@ def check_bars(
 def check_gaps(
     bars: pd.DataFrame, *, source: str = "bars", config: QualityConfig | None = None
 ) -> QualityReport:
-    """`check_bars` with the gap rule only: the one rule repaired bars can still break."""
+    """`check_quality` with the gap rule only: the one rule repaired bars can still break."""
     return _check(bars, source, config or QualityConfig(), lambda *args: [_gap_finding(*args)])
 
 
@@ -234,19 +235,19 @@ class _Frame:
     def of(cls, bars: pd.DataFrame) -> _Frame:
         if not isinstance(bars.index, pd.DatetimeIndex):
             raise DataError("bars must be indexed by timestamps (a DatetimeIndex)")
-        missing = [name for name in PRICE_FIELDS if name not in bars.columns]
+        missing = missing_fields(bars.columns)
         if missing:
             raise DataError(f"bars are missing columns: {', '.join(missing)}")
         extra = {
             name: bars[name].to_numpy(np.float64)
             for name in bars.columns
-            if name not in (*PRICE_FIELDS, "volume") and pd.api.types.is_numeric_dtype(bars[name])
+            if name not in (*BAR_FIELDS, "volume") and pd.api.types.is_numeric_dtype(bars[name])
         }
         volume = bars["volume"].to_numpy(np.float64) if "volume" in bars.columns else None
         return cls(
             stamps=bars.index.asi8,
             tz=bars.index.tz,
-            prices={name: bars[name].to_numpy(np.float64) for name in PRICE_FIELDS},
+            prices={name: bars[name].to_numpy(np.float64) for name in BAR_FIELDS},
             volume=volume,
             extra=extra,
         )
@@ -282,8 +283,7 @@ def _findings(
 
 def _timestamp_findings(frame: _Frame) -> list[Finding]:
     stamps = frame.stamps
-    steps = np.diff(stamps)
-    if len(stamps) < 2 or bool((steps > 0).all()):
+    if not rules.not_after_previous(stamps).any():
         empty = np.empty(0, dtype=np.intp)
         return [("duplicate", empty, str), ("non_monotonic", empty, str)]
     unique, first_at = np.unique(stamps, return_index=True)
@@ -295,7 +295,7 @@ def _timestamp_findings(frame: _Frame) -> list[Finding]:
         first = first_at[np.searchsorted(unique, stamps[position])]
         return f"same timestamp as row {first + 1}"
 
-    backwards = np.flatnonzero(steps < 0) + 1
+    backwards = np.flatnonzero(rules.earlier_than_previous(stamps))
 
     def earlier_than(position: int) -> str:
         return f"after row {position} at {frame.timestamp(position - 1)}"
@@ -305,31 +305,27 @@ def _timestamp_findings(frame: _Frame) -> list[Finding]:
 
 def _value_findings(frame: _Frame) -> list[Finding]:
     columns = dict(frame.numeric())
-    finite = np.logical_and.reduce([np.isfinite(values) for values in columns.values()])
-    positive = np.logical_and.reduce([values > 0 for values in frame.prices.values()])
-    findings: list[Finding] = [
-        ("non_finite", np.flatnonzero(~finite), _values(columns, lambda v: not np.isfinite(v))),
+    non_finite = rules.non_finite(*columns.values())
+    non_positive = ~non_finite & rules.non_positive(*frame.prices.values())
+    volume = frame.volume if frame.volume is not None else np.zeros(len(frame.stamps))
+    return [
+        ("non_finite", np.flatnonzero(non_finite), _values(columns, lambda v: not np.isfinite(v))),
+        ("non_positive", np.flatnonzero(non_positive), _values(frame.prices, lambda v: v <= 0)),
         (
-            "non_positive",
-            np.flatnonzero(finite & ~positive),
-            _values(frame.prices, lambda v: bool(v <= 0)),
+            "negative_volume",
+            np.flatnonzero(rules.negative(volume)),
+            _values({"volume": volume}, lambda v: True),
         ),
     ]
-    volume = frame.volume if frame.volume is not None else np.zeros(len(frame.stamps))
-    findings.append(
-        ("negative_volume", np.flatnonzero(volume < 0), _values({"volume": volume}, lambda v: True))
-    )
-    return findings
 
 
 def _ohlc_findings(frame: _Frame) -> list[Finding]:
-    o, h, low, c = (frame.prices[name] for name in PRICE_FIELDS)
-    shown = {"open": o, "high": h, "low": low, "close": c}
-    describe = _values(shown, lambda v: True)
+    o, h, low, c = (frame.prices[name] for name in BAR_FIELDS)
+    describe = _values(frame.prices, lambda v: True)
     return [
-        ("high_below_low", np.flatnonzero(h < low), describe),
-        ("high_below_body", np.flatnonzero(h < np.maximum(o, c)), describe),
-        ("low_above_body", np.flatnonzero(low > np.minimum(o, c)), describe),
+        ("high_below_low", np.flatnonzero(rules.high_below_low(h, low)), describe),
+        ("high_below_body", np.flatnonzero(rules.high_below_body(o, h, c)), describe),
+        ("low_above_body", np.flatnonzero(rules.low_above_body(o, low, c)), describe),
     ]
 
 
@@ -347,9 +343,7 @@ def _values(columns: dict[str, Floats], pick: Callable[[float], bool]) -> Callab
 def _clean_view(frame: _Frame) -> Positions:
     """Row positions of the frame as repair would leave them before spike removal: finite,
     positive prices, sorted by time, one row per timestamp (the last)."""
-    finite = np.logical_and.reduce([np.isfinite(v) for v in frame.prices.values()])
-    positive = np.logical_and.reduce([v > 0 for v in frame.prices.values()])
-    usable = np.flatnonzero(finite & positive)
+    usable = np.flatnonzero(~rules.bad_price(*frame.prices.values()))
     ordered = usable[np.argsort(frame.stamps[usable], kind="stable")]
     stamps = frame.stamps[ordered]
     is_last = np.ones(len(ordered), dtype=bool)

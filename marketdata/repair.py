@@ -9,6 +9,7 @@ inventing bars would be worse than missing them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from marketdata.quality import PRICE_FIELDS, QualityConfig, check_gaps, find_spikes
+from marketdata import rules
+from marketdata.frames import BAR_FIELDS
+from marketdata.quality import QualityConfig, check_gaps, find_spikes
 
 __all__ = ["RepairAction", "RepairReport", "repair_bars"]
 
@@ -131,21 +134,25 @@ def _sort(work: _Work) -> None:
 
 def _drop_bad_values(work: _Work) -> None:
     numeric = [c for c in work.bars.columns if pd.api.types.is_numeric_dtype(work.bars[c])]
-    values = work.bars[numeric].to_numpy(np.float64)
-    work.drop("non_finite", np.asarray(~np.isfinite(values).all(axis=1)))
-    prices = work.bars[list(PRICE_FIELDS)].to_numpy(np.float64)
-    work.drop("non_positive", np.asarray(~(prices > 0).all(axis=1)))
+    work.drop("non_finite", rules.non_finite(*_columns(work, numeric)))
+    work.drop("non_positive", rules.non_positive(*_columns(work, BAR_FIELDS)))
     if "volume" in work.bars.columns:
-        work.drop("negative_volume", work.bars["volume"].to_numpy(np.float64) < 0)
+        work.drop("negative_volume", rules.negative(work.bars["volume"].to_numpy(np.float64)))
+
+
+def _columns(work: _Work, names: Sequence[str]) -> list[npt.NDArray[np.float64]]:
+    return [work.bars[name].to_numpy(np.float64) for name in names]
 
 
 def _widen_high_low(work: _Work) -> None:
-    o, h, low, c = (work.bars[name].to_numpy(np.float64) for name in PRICE_FIELDS)
+    o, h, low, c = _columns(work, BAR_FIELDS)
     work.record(
-        "high_below_low", "widened high and low to span all four prices", np.flatnonzero(h < low)
+        "high_below_low",
+        "widened high and low to span all four prices",
+        np.flatnonzero(rules.high_below_low(h, low)),
     )
-    work.record("high_below_body", "raised high", np.flatnonzero(h < np.maximum(o, c)))
-    work.record("low_above_body", "lowered low", np.flatnonzero(low > np.minimum(o, c)))
+    work.record("high_below_body", "raised high", np.flatnonzero(rules.high_below_body(o, h, c)))
+    work.record("low_above_body", "lowered low", np.flatnonzero(rules.low_above_body(o, low, c)))
     # Widening to the span of all four prices fixes all three rules at once.
     span = np.stack([o, h, low, c])
     work.bars = work.bars.assign(high=span.max(axis=0), low=span.min(axis=0))

@@ -79,12 +79,12 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Run the quality checks on a file. Exit 0 when clean or warnings only, 2 on errors."""
-    from marketdata import check_bars, load_bars_with_report
+    from marketdata import check_quality, load_bars_with_report
 
     config = _quality(calendar, timeframe, spike_k, gap_bars)
     with _busy(f"checking {path}"):
         loaded = load_bars_with_report(path, check=False, fmt=fmt, tz=tz, timeframe=timeframe)
-        report = check_bars(loaded.bars, source=str(path), config=config)
+        report = check_quality(loaded.bars, source=str(path), config=config)
     if as_json:
         typer.echo(json.dumps({"format": loaded.format, **report.to_dict()}))
     else:

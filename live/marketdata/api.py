@@ -10,7 +10,7 @@ import pandas as pd
 import polars as pl
 
 from live.db.connection import DEFAULT_SCHEMA
-from live.marketdata import frames, validate
+from live.marketdata import parsing, validate
 from live.marketdata.reader import TimeLike, fetch_bars
 from live.marketdata.writer import (
     DEFAULT_RETRY,
@@ -43,7 +43,7 @@ async def ingest_bars(
 ) -> IngestReport:  # fmt: skip
     """Bars (bar-convention pandas, polars with a timestamp column, or a CSV/Parquet path)."""
     parsed = _parse(bars, ("open", "high", "low", "close", "volume"), source)
-    checked = validate.check_bars(parsed)
+    checked = validate.check_bar_rows(parsed)
     target = Target("bars", {"instrument": instrument, "timeframe": timeframe}, BAR_COLUMNS)
     batches = make_batches(target, checked.unix_us, checked.values, batch_rows)
     return await write_batches(
@@ -57,7 +57,7 @@ async def ingest_ticks(
 ) -> IngestReport:  # fmt: skip
     """Ticks (timestamp, bid, ask[, volume]); equal timestamps keep their source order as `seq`."""
     parsed = _parse(ticks, ("bid", "ask", "volume"), source)
-    checked = validate.check_ticks(parsed)
+    checked = validate.check_tick_rows(parsed)
     values = {**checked.values, "seq": _sequence_within_timestamp(checked.unix_us)}
     target = Target("ticks", {"instrument": instrument}, TICK_COLUMNS)
     batches = make_batches(target, checked.unix_us, values, batch_rows)
@@ -74,11 +74,11 @@ async def read_bars(
     return await fetch_bars(dsn, instrument, timeframe, start, end, schema=schema, as_=as_)
 
 
-def _parse(data: Frame | Path, columns: tuple[str, ...], source: str | None) -> frames.Parsed:
+def _parse(data: Frame | Path, columns: tuple[str, ...], source: str | None) -> parsing.Parsed:
     if isinstance(data, str | Path):
         path = Path(data)
-        return frames.parse(frames.read_table(path), columns, source or str(path))
-    return frames.parse(data, columns, source or "<frame>")
+        return parsing.parse(parsing.read_table(path), columns, source or str(path))
+    return parsing.parse(data, columns, source or "<frame>")
 
 
 def _sequence_within_timestamp(unix_us: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Row rules for bars and ticks. A batch is all-or-nothing, so every rule is checked up front."""
+"""Ingest's use of the row rules (`marketdata.rules`): a batch is all-or-nothing, so every rule is
+checked up front and the rejection names the first bad rows, one readable line."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from live.marketdata.errors import IngestRejectedError
-from live.marketdata.frames import Parsed
+from live.marketdata.parsing import Parsed
+from marketdata import rules
 
 SHOWN_ISSUES = 5  # the message stays one readable line; the count says how many more
 
@@ -22,30 +24,33 @@ class Checked:
     values: dict[str, np.ndarray]
 
 
-def check_bars(parsed: Parsed) -> Checked:
+def check_bar_rows(parsed: Parsed) -> Checked:
     v = parsed.values
-    rules = [
+    broken = [
         *_positive_finite(v, ("open", "high", "low", "close")),
-        ("volume is negative or not finite", ~(np.isfinite(v["volume"]) & (v["volume"] >= 0))),
-        ("high < max(open, close)", v["high"] < np.maximum(v["open"], v["close"])),
-        ("low > min(open, close)", v["low"] > np.minimum(v["open"], v["close"])),
+        ("volume is negative or not finite", rules.bad_volume(v["volume"])),
+        ("high < max(open, close)", rules.high_below_body(v["open"], v["high"], v["close"])),
+        ("low > min(open, close)", rules.low_above_body(v["open"], v["low"], v["close"])),
         (
             "timestamp not after the previous row (out of order or duplicate)",
-            _not_increasing(parsed, strict=True),
+            _both_parsed(parsed, rules.not_after_previous(_stored_us(parsed))),
         ),
     ]
-    return _checked(parsed, rules)
+    return _checked(parsed, broken)
 
 
-def check_ticks(parsed: Parsed) -> Checked:
+def check_tick_rows(parsed: Parsed) -> Checked:
     v = parsed.values
-    rules = [
+    broken = [
         *_positive_finite(v, ("bid", "ask")),
-        ("volume is negative or not finite", ~(np.isfinite(v["volume"]) & (v["volume"] >= 0))),
-        ("ask < bid", v["ask"] < v["bid"]),
-        ("timestamp before the previous row (out of order)", _not_increasing(parsed, strict=False)),
+        ("volume is negative or not finite", rules.bad_volume(v["volume"])),
+        ("ask < bid", rules.ask_below_bid(v["bid"], v["ask"])),
+        (
+            "timestamp before the previous row (out of order)",
+            _both_parsed(parsed, rules.earlier_than_previous(_stored_us(parsed))),
+        ),
     ]
-    return _checked(parsed, rules)
+    return _checked(parsed, broken)
 
 
 def _parse_rules(parsed: Parsed) -> Iterator[tuple[str, np.ndarray]]:
@@ -59,21 +64,21 @@ def _positive_finite(
     values: dict[str, np.ndarray], columns: tuple[str, ...]
 ) -> Iterator[tuple[str, np.ndarray]]:
     for column in columns:
-        with np.errstate(invalid="ignore"):
-            yield (
-                f"{column} must be a finite price > 0",
-                ~(np.isfinite(values[column]) & (values[column] > 0)),
-            )
+        yield f"{column} must be a finite price > 0", rules.bad_price(values[column])
 
 
-def _not_increasing(parsed: Parsed, *, strict: bool) -> np.ndarray:
-    ts = parsed.timestamps.asi8 // 1000  # compared at the stored precision (microseconds)
-    bad = np.zeros(len(ts), dtype=bool)
-    if len(ts) > 1:
-        valid = ~np.asarray(parsed.timestamps.isna())
-        step = ts[1:] <= ts[:-1] if strict else ts[1:] < ts[:-1]
-        bad[1:] = step & valid[1:] & valid[:-1]
-    return bad
+def _stored_us(parsed: Parsed) -> np.ndarray:
+    """Timestamps at the stored precision (microseconds), the precision order is judged at."""
+    return parsed.timestamps.asi8 // 1000
+
+
+def _both_parsed(parsed: Parsed, order_broken: np.ndarray) -> np.ndarray:
+    """An order rule holds only between two parsed timestamps; a missing one is reported once,
+    as a parse error."""
+    valid = ~np.asarray(parsed.timestamps.isna())
+    kept = order_broken.copy()
+    kept[1:] &= valid[1:] & valid[:-1]
+    return kept
 
 
 def _checked(parsed: Parsed, value_rules: list[tuple[str, np.ndarray]]) -> Checked:
@@ -85,7 +90,7 @@ def _checked(parsed: Parsed, value_rules: list[tuple[str, np.ndarray]]) -> Check
     issues = [(int(row), rule) for rule, mask in rules for row in np.flatnonzero(mask)]
     if issues:
         raise IngestRejectedError(_message(parsed, sorted(issues)))
-    return Checked(parsed.timestamps.asi8 // 1000, parsed.values)
+    return Checked(_stored_us(parsed), parsed.values)
 
 
 def _message(parsed: Parsed, issues: list[tuple[int, str]]) -> str:

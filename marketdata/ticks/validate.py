@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from marketdata import rules
 from marketdata.ticks.normalize import TickBatch
 
 
@@ -29,8 +30,8 @@ class TickValidator:
     def validate(self, batch: TickBatch) -> tuple[TickBatch, list[Rejection]]:
         bad_by_rule = (
             ("instrument must not be empty", batch.instrument == ""),
-            ("price must be finite and > 0", ~(np.isfinite(batch.price) & (batch.price > 0))),
-            ("size must be finite and >= 0", ~(np.isfinite(batch.size) & (batch.size >= 0))),
+            ("price must be finite and > 0", rules.bad_price(batch.price)),
+            ("size must be finite and >= 0", rules.bad_volume(batch.size)),
         )
         rejected = np.zeros(len(batch), dtype=bool)
         rejections: list[Rejection] = []
@@ -51,8 +52,7 @@ class TickValidator:
             rows = np.flatnonzero(valid & (batch.instrument == name))
             ts = batch.ts[rows]
             previous = self.last_ts.get(str(name), np.iinfo(np.int64).min)
-            running_max = np.maximum.accumulate(np.concatenate(([previous], ts)))[:-1]
-            late[rows[ts < running_max]] = True
+            late[rows[rules.earlier_than_latest(ts, previous)]] = True
             self.last_ts[str(name)] = int(max(previous, ts.max()))
         return late
 

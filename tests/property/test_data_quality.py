@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from marketdata import QualityConfig, check_bars, repair_bars, resample_bars
+from marketdata import QualityConfig, check_quality, repair_bars, resample_bars
 
 HOUR = pd.Timedelta(hours=1)
 START = pd.Timestamp("2024-01-01", tz="UTC")
@@ -45,7 +45,7 @@ def valid_bars(draw: st.DrawFn, min_size: int = 2, max_size: int = 60) -> pd.Dat
 @SETTINGS
 @given(valid_bars())
 def test_valid_ohlc_always_passes(bars: pd.DataFrame) -> None:
-    report = check_bars(bars, config=NO_SPIKES)
+    report = check_quality(bars, config=NO_SPIKES)
     assert report.ok, report.errors[:3]
 
 
@@ -60,7 +60,7 @@ def test_an_injected_violation_is_caught_at_its_row(
 ) -> None:
     position = data.draw(st.integers(1, len(bars) - 1))
     bad = inject(bars, rule, position)
-    report = check_bars(bad, config=NO_SPIKES)
+    report = check_quality(bad, config=NO_SPIKES)
     assert position + 1 in [issue.row for issue in report.issues if issue.rule == rule]
     assert not report.ok
 
@@ -106,7 +106,7 @@ def messy_bars(draw: st.DrawFn) -> pd.DataFrame:
 def test_repair_output_always_passes_the_checks(bars: pd.DataFrame, k: float) -> None:
     config = QualityConfig(spike_k=k)
     repaired, report = repair_bars(bars, config=config)
-    after = check_bars(repaired, config=config)
+    after = check_quality(repaired, config=config)
     assert after.ok, after.errors[:3]
     assert report.rows_out == len(repaired) <= len(bars)
 

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from marketdata import DataError, QualityConfig, check_bars
+from marketdata import DataError, QualityConfig, check_quality
 from tests.fixtures.bars import make_bars
 
 
 def rows_of(bars: pd.DataFrame, rule: str, **config: object) -> list[int]:
-    report = check_bars(bars, source="t.csv", config=QualityConfig(**config))  # type: ignore[arg-type]
+    report = check_quality(bars, source="t.csv", config=QualityConfig(**config))  # type: ignore[arg-type]
     return [issue.row for issue in report.issues if issue.rule == rule]
 
 
@@ -21,7 +21,7 @@ def clean() -> pd.DataFrame:
 
 
 def test_clean_bars_have_no_issue(clean: pd.DataFrame) -> None:
-    report = check_bars(clean, config=QualityConfig(calendar="24x7"))
+    report = check_quality(clean, config=QualityConfig(calendar="24x7"))
     assert report.ok
     assert report.issues == []
     assert report.timeframe == "1h"
@@ -30,7 +30,7 @@ def test_clean_bars_have_no_issue(clean: pd.DataFrame) -> None:
 
 def test_duplicate_timestamp(clean: pd.DataFrame) -> None:
     bars = pd.concat([clean.iloc[:10], clean.iloc[[4]], clean.iloc[10:]])
-    report = check_bars(bars)
+    report = check_quality(bars)
     duplicates = [i for i in report.issues if i.rule == "duplicate"]
     assert [(i.row, i.detail) for i in duplicates] == [(11, "same timestamp as row 5")]
     assert [i.row for i in report.issues if i.rule == "non_monotonic"] == [11]
@@ -48,7 +48,7 @@ def test_non_monotonic_timestamp(clean: pd.DataFrame) -> None:
 def test_non_finite_values(clean: pd.DataFrame, column: str, value: float) -> None:
     bars = clean.copy()
     bars.iloc[7, bars.columns.get_loc(column)] = value
-    report = check_bars(bars)
+    report = check_quality(bars)
     issue = next(i for i in report.issues if i.rule == "non_finite")
     assert issue.row == 8
     assert issue.detail == f"{column}={value:g}"
@@ -96,7 +96,7 @@ def test_high_below_low(clean: pd.DataFrame) -> None:
 def test_bars_touching_their_range_are_fine() -> None:
     index = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC")
     bars = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0}, index=index)
-    assert check_bars(bars).ok
+    assert check_quality(bars).ok
 
 
 def weekday_bars(start: str, periods: int, freq: str = "1h") -> pd.DataFrame:
@@ -129,7 +129,7 @@ def test_summer_fx_weekend_starting_an_hour_early_is_not_a_gap() -> None:
 def test_gap_inside_the_session() -> None:
     bars = fx_session(weekday_bars("2024-01-01", 24 * 7))
     holed = bars.drop(bars.index[50:55])
-    report = check_bars(holed, source="t.csv")
+    report = check_quality(holed, source="t.csv")
     gaps = [i for i in report.issues if i.rule == "gap"]
     assert [(i.row, i.detail) for i in gaps] == [
         (51, "5 1h bars missing after 2024-01-03 01:00:00+00:00")
@@ -155,7 +155,7 @@ def test_spike_that_reverts_is_flagged(clean: pd.DataFrame) -> None:
     bars = clean.copy()
     bars.iloc[100, bars.columns.get_loc("close")] *= 1.05
     bars.iloc[100, bars.columns.get_loc("high")] = bars.iloc[100]["close"]
-    report = check_bars(bars)
+    report = check_quality(bars)
     spikes = [i for i in report.issues if i.rule == "spike"]
     assert [i.row for i in spikes] == [101]
     assert "robust sigmas, then reverts" in spikes[0].detail
@@ -178,13 +178,13 @@ def test_spike_threshold_is_configurable(clean: pd.DataFrame) -> None:
 def test_flat_prices_do_not_divide_by_zero() -> None:
     index = pd.date_range("2024-01-01", periods=50, freq="1h", tz="UTC")
     bars = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0}, index=index)
-    assert check_bars(bars).ok
+    assert check_quality(bars).ok
 
 
 def test_report_error_names_source_row_rule_and_counts_the_rest(clean: pd.DataFrame) -> None:
     bars = clean.copy()
     bars.iloc[[5, 8], bars.columns.get_loc("close")] = np.nan
-    report = check_bars(bars, source="data/x.csv")
+    report = check_quality(bars, source="data/x.csv")
     assert not report.ok
     assert report.error_count == 2
     message = str(report.error())
@@ -199,7 +199,7 @@ def test_report_error_names_source_row_rule_and_counts_the_rest(clean: pd.DataFr
 def test_report_to_dict_and_issue_cap(clean: pd.DataFrame) -> None:
     bars = clean.copy()
     bars.iloc[:50, bars.columns.get_loc("volume")] = -1.0
-    report = check_bars(bars, config=QualityConfig(max_issues_per_rule=3))
+    report = check_quality(bars, config=QualityConfig(max_issues_per_rule=3))
     payload = report.to_dict()
     assert payload["counts"]["negative_volume"] == 50  # counts stay exact
     assert [issue["row"] for issue in payload["issues"]] == [1, 2, 3]
@@ -214,4 +214,4 @@ def test_report_to_dict_and_issue_cap(clean: pd.DataFrame) -> None:
 
 def test_frames_without_required_columns_are_refused(clean: pd.DataFrame) -> None:
     with pytest.raises(DataError, match="missing columns: close"):
-        check_bars(clean.drop(columns="close"))
+        check_quality(clean.drop(columns="close"))

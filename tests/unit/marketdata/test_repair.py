@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from marketdata import QualityConfig, check_bars, repair_bars
+from marketdata import QualityConfig, check_quality, repair_bars
 from tests.fixtures.bars import make_bars
 
 
@@ -22,7 +22,7 @@ def damaged() -> pd.DataFrame:
 
 def test_repair_output_passes_the_checks() -> None:
     repaired, _ = repair_bars(damaged(), source="d.csv")
-    assert check_bars(repaired).ok
+    assert check_quality(repaired).ok
     assert repaired.index.is_monotonic_increasing
     assert repaired.index.is_unique
 

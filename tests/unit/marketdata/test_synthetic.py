@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from marketdata import QualityConfig, check_bars, generate_bars, generate_ticks
+from marketdata import QualityConfig, check_quality, generate_bars, generate_ticks
 from marketdata.synthetic import REGIMES
 
 
@@ -34,13 +34,13 @@ def test_labelled_synthetic() -> None:
 )
 def test_passes_the_quality_checks(timeframe: str, n: int) -> None:
     for seed in range(3):
-        report = check_bars(generate_bars(n, seed=seed, timeframe=timeframe))
+        report = check_quality(generate_bars(n, seed=seed, timeframe=timeframe))
         assert report.ok, report.issues[:3]
         assert report.warning_count == 0
 
 
 def test_hourly_passes_checks_and_has_no_weekend_bars(hourly: pd.DataFrame) -> None:
-    assert check_bars(hourly).ok
+    assert check_quality(hourly).ok
     week_hour = hourly.index.dayofweek * 24 + hourly.index.hour
     assert not ((week_hour >= 4 * 24 + 22) & (week_hour < 6 * 24 + 22)).any()
     assert (hourly.index.dayofweek == 5).sum() == 0  # no Saturday at all
@@ -100,7 +100,7 @@ def test_ticks_are_ordered_quotes_in_session() -> None:
 
 def test_quality_config_is_respected_by_generated_minutes() -> None:
     bars = generate_bars(5_000, timeframe="1m")
-    assert check_bars(bars, config=QualityConfig(calendar="fx", gap_bars=0)).warning_count == 0
+    assert check_quality(bars, config=QualityConfig(calendar="fx", gap_bars=0)).warning_count == 0
 
 
 def test_rejects_nonpositive_length() -> None:
