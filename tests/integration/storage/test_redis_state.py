@@ -143,6 +143,7 @@ def test_state_is_rebuilt_from_postgres_after_redis_loses_it(
             report = await rebuild_from_postgres(conn, state)
             return before, await state.durable_snapshot(), neighbour_before, report.positions
         finally:
+            await other.clear()  # redis_prefix's clean-up does not match the neighbour's keys
             await conn.close()
             await client.aclose()
 
