@@ -38,12 +38,12 @@ def timed_run(bars: pd.DataFrame, make_strategy: Callable[[Any, Any], Any]) -> f
     """Seconds of `engine.run()` for one fresh engine and strategy."""
     from execution_engine.adapters.sandbox.providers import fx_pair
     from execution_engine.backtest.engine import build_engine
-    from execution_engine.backtest.venue import VenueSpec
+    from execution_engine.backtest.venue import VenueConfig
     from execution_engine.bars import bar_interval_ns, to_feed
 
     instrument = fx_pair("EUR/USD")
     feed = to_feed(bars, instrument, bar_interval_ns(bars.index), with_open_quotes=False)
-    engine = build_engine([instrument], VenueSpec(leverage=100.0), log_level="OFF")
+    engine = build_engine([instrument], VenueConfig(leverage=100.0), log_level="OFF")
     engine.add_data(feed.bars)
     strategy = make_strategy(instrument, feed.bar_type)
     start = time.perf_counter()

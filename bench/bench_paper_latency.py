@@ -48,8 +48,8 @@ class BenchFlip(Strategy[FlipParams]):
 
 
 def main() -> None:
-    from execution_engine.backtest import HostSpec
-    from execution_engine.paper import PaperSpec, run_paper
+    from execution_engine.host import GauntletHostConfig
+    from execution_engine.paper import PaperConfig, run_paper
     from execution_engine.risk import RiskLimits
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,8 +62,10 @@ def main() -> None:
     speed = 60_000.0 / args.spacing_ms  # one-minute bars, `spacing_ms` of wall time apart
     with tempfile.TemporaryDirectory() as tmp:
         result = run_paper(
-            PaperSpec(
-                host=HostSpec("bench_flip", {}, window=50, execute_at="bar_close"),
+            PaperConfig(
+                host=GauntletHostConfig(
+                    strategy_name="bench_flip", window=50, execute_at="bar_close"
+                ),
                 frames={"EUR/USD": bars},
                 instrument_names={"EUR/USD": "EUR/USD"},
                 panel=False,

@@ -40,7 +40,7 @@ class RiskLimits:
     initial_state: str = "ACTIVE"
 
     def nautilus_config(self, instrument_ids: list[str]) -> LiveRiskEngineConfig:
-        """The live risk engine's configuration (backtests build theirs from `VenueSpec`)."""
+        """The live risk engine's configuration (backtests build theirs from `VenueConfig`)."""
         caps = {}
         if self.max_notional_per_order is not None:
             caps = {i: int(self.max_notional_per_order) for i in instrument_ids}

@@ -29,7 +29,7 @@ from gauntlet.cli.options import (
 
 if TYPE_CHECKING:
     import pandas as pd
-    from execution_engine.paper import PaperSpec
+    from execution_engine.paper import PaperConfig
 
     from research.parity import ParityReport
     from strategies.base import Strategy
@@ -164,7 +164,7 @@ def paper_command(
     name = str(instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)
     fx_pair(name)  # an unknown instrument fails here, before the node starts
     run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    spec = paper_spec(
+    paper = paper_config(
         built, bars, name, run_dir, speed=pace, cash=cash, commission=commission,
         duration=duration,
         risk=RiskLimits(max_order_submit_rate=max_order_rate, max_notional_per_order=max_notional),
@@ -172,7 +172,7 @@ def paper_command(
     console = Console()
     console.print(f"paper: {strategy} on {name}, {len(bars):,} bars at speed {speed} → {run_dir}")
     console.print(f"kill it with: gauntlet kill --run {run_dir}")
-    result = run_paper(spec, echo=None if quiet else EventPrinter(console))
+    result = run_paper(paper, echo=None if quiet else EventPrinter(console))
     console.print(
         f"done: {result.orders} orders, {result.fills} fills, {result.denied} denied, "
         f"{result.rejected} rejected by the venue, "
@@ -180,29 +180,29 @@ def paper_command(
     )
 
 
-def paper_spec(
+def paper_config(
     strategy: Strategy[Any],
     bars: pd.DataFrame,
     instrument: str,
     run_dir: Path,
     **session: Any,
-) -> PaperSpec:
+) -> PaperConfig:
     """A single-instrument paper session of `strategy` replaying `bars` as the live feed;
-    `session` holds PaperSpec's pacing, account and risk fields (speed, cash, risk, ...)."""
+    `session` holds PaperConfig's pacing, account and risk fields (speed, cash, risk, ...)."""
     import pandas as pd
-    from execution_engine.backtest import HostSpec
-    from execution_engine.paper import PAPER_WINDOW, PaperSpec
+    from execution_engine.host import GauntletHostConfig
+    from execution_engine.paper import PAPER_WINDOW, PaperConfig
 
     from research.metrics import periods_per_year
 
-    host = HostSpec(
+    host = GauntletHostConfig(
         strategy_name=strategy.name,
         strategy_params=strategy.params.model_dump(),
         window=PAPER_WINDOW,
         execute_at="bar_close",
         periods_per_year=periods_per_year(pd.DatetimeIndex(bars.index)),
     )
-    return PaperSpec(
+    return PaperConfig(
         host=host, frames={instrument: bars}, instrument_names={instrument: instrument},
         panel=False, run_dir=run_dir, **session,
     )  # fmt: skip

@@ -21,7 +21,6 @@ Mapping of `BacktestConfig` onto the venue (execution_engine.backtest):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,7 +38,8 @@ from research.metrics import compute_metrics, periods_per_year, simple_returns
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
-    from execution_engine.backtest import EventRun, HostSpec, VenueSpec
+    from execution_engine.backtest import EventRun, VenueConfig
+    from execution_engine.host import GauntletHostConfig
 
     from strategies.base import Strategy
 
@@ -72,14 +72,14 @@ def run_event(
     """
     if targets not in ("per_bar", "precomputed"):
         raise ResearchInputError(f"targets must be per_bar or precomputed, got {targets!r}")
-    from execution_engine.backtest import VenueSpec, run_backtest
+    from execution_engine.backtest import VenueConfig, run_backtest
 
     validate_bars(bars)
     if len(bars) < 2:
         raise ResearchInputError("bars: the event engine needs at least 2 bars")
     frames = _frames(bars, instrument)
     ppy = config.periods_per_year or periods_per_year(pd.DatetimeIndex(bars.index))
-    venue = VenueSpec(
+    venue = VenueConfig(
         cash=config.cash,
         commission=config.costs.commission,
         commission_per_unit=config.costs.commission_per_unit,
@@ -92,17 +92,21 @@ def run_event(
         latency_ns=latency_ns,
         max_notional_per_order=max_notional_per_order,
     )
-    host = replace(host_spec(strategy, config, ppy, window), targets=targets)
+    host = host_config(strategy, config, ppy, window, targets=targets)
     run = _run(run_backtest, frames, host, venue, bars)
     return _result(strategy, bars, config, run, list(frames), ppy)
 
 
-def host_spec(
-    strategy: Strategy[Any], config: BacktestConfig, ppy: float, window: int | None
-) -> HostSpec:
-    from execution_engine.backtest import HostSpec
+def host_config(
+    strategy: Strategy[Any],
+    config: BacktestConfig,
+    ppy: float,
+    window: int | None,
+    targets: str = "per_bar",
+) -> GauntletHostConfig:
+    from execution_engine.host import GauntletHostConfig
 
-    return HostSpec(
+    return GauntletHostConfig(
         strategy_name=strategy.name,
         strategy_params=strategy.params.model_dump(),
         window=window,
@@ -114,14 +118,15 @@ def host_spec(
         vol_window=config.vol_window,
         max_leverage=config.max_leverage,
         periods_per_year=ppy,
+        targets=targets,
     )
 
 
 def _run(
     run_backtest: Any,
     frames: dict[str, pd.DataFrame],
-    host: HostSpec,
-    venue: VenueSpec,
+    host: GauntletHostConfig,
+    venue: VenueConfig,
     bars: pd.DataFrame,
 ) -> EventRun:
     from execution_engine.adapters.sandbox.providers import UnknownInstrumentError

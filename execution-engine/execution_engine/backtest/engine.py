@@ -7,7 +7,7 @@ fills), add a `GauntletStrategyHost`, run, and hand back what the host recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
@@ -22,34 +22,13 @@ from execution_engine.adapters.sandbox.providers import SIM_VENUE, fx_pair
 from execution_engine.backtest.financing import FinancingModule
 from execution_engine.backtest.venue import (
     NotionalPlusPerUnitFeeModel,
-    VenueSpec,
+    VenueConfig,
     fill_model,
     latency_model,
 )
 from execution_engine.bars import bar_interval_ns, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost, HostRecords
-
-
-@dataclass(frozen=True)
-class HostSpec:
-    """The hosted strategy and the host's sizing rules (a `GauntletHostConfig` minus ids)."""
-
-    strategy_name: str
-    strategy_params: dict[str, object] = field(default_factory=dict)
-    window: int | None = None
-    execute_at: str = "next_open"
-    size_mode: str = "equity"
-    units: float = 1.0
-    long_only: bool = False
-    vol_target: float = 0.10
-    vol_window: int = 20
-    max_leverage: float = 1.0
-    periods_per_year: float = 252.0
-    round_to_lot: bool = False
-    max_notional_per_order: float | None = None
-    # "per_bar": call `target` on the window at every bar close, exactly as paper and live
-    # do. "precomputed": one call over the whole history, read bar by bar (backtests only).
-    targets: str = "per_bar"
+from execution_engine.host.config import bind_instruments
 
 
 @dataclass
@@ -64,23 +43,23 @@ class EventRun:
     fills: pd.DataFrame
 
 
-def risk_config(spec: VenueSpec, instruments: list[CurrencyPair]) -> RiskEngineConfig:
+def risk_config(venue: VenueConfig, instruments: list[CurrencyPair]) -> RiskEngineConfig:
     """Pre-trade risk: submit-rate limit and (optionally) a notional cap on every instrument."""
     caps: dict[str, int] = {}
-    if spec.max_notional_per_order is not None:
-        caps = {i.id.value: int(spec.max_notional_per_order) for i in instruments}
+    if venue.max_notional_per_order is not None:
+        caps = {i.id.value: int(venue.max_notional_per_order) for i in instruments}
     return RiskEngineConfig(
-        max_order_submit_rate=spec.max_order_submit_rate, max_notional_per_order=caps
+        max_order_submit_rate=venue.max_order_submit_rate, max_notional_per_order=caps
     )
 
 
 def build_engine(
-    instruments: list[CurrencyPair], spec: VenueSpec, log_level: str = "ERROR"
+    instruments: list[CurrencyPair], venue: VenueConfig, log_level: str = "ERROR"
 ) -> BacktestEngine:
     config = BacktestEngineConfig(
         trader_id=TraderId("GAUNTLET-001"),
         logging=LoggingConfig(log_level=log_level, bypass_logging=log_level == "OFF"),
-        risk_engine=risk_config(spec, instruments),
+        risk_engine=risk_config(venue, instruments),
     )
     engine = BacktestEngine(config=config)
     currency = instruments[0].quote_currency
@@ -89,12 +68,12 @@ def build_engine(
         oms_type=OmsType.NETTING,
         account_type=AccountType.MARGIN,
         base_currency=currency,
-        starting_balances=[Money(spec.cash, currency)],
-        default_leverage=Decimal(repr(spec.leverage)),
-        fill_model=fill_model(spec),
-        fee_model=NotionalPlusPerUnitFeeModel(spec.commission_per_unit),
-        latency_model=latency_model(spec),
-        modules=_modules(spec, currency),
+        starting_balances=[Money(venue.cash, currency)],
+        default_leverage=Decimal(repr(venue.leverage)),
+        fill_model=fill_model(venue),
+        fee_model=NotionalPlusPerUnitFeeModel(venue.commission_per_unit),
+        latency_model=latency_model(venue),
+        modules=_modules(venue, currency),
         bar_execution=True,
     )
     for instrument in instruments:
@@ -102,45 +81,55 @@ def build_engine(
     return engine
 
 
-def _modules(spec: VenueSpec, currency: Currency) -> list[FinancingModule]:
-    if spec.financing_long == 0.0 and spec.financing_short == 0.0:
+def _modules(venue: VenueConfig, currency: Currency) -> list[FinancingModule]:
+    if venue.financing_long == 0.0 and venue.financing_short == 0.0:
         return []
-    dt = 1.0 / spec.periods_per_year
-    return [FinancingModule(spec.financing_long, spec.financing_short, dt, currency)]
+    dt = 1.0 / venue.periods_per_year
+    return [FinancingModule(venue.financing_long, venue.financing_short, dt, currency)]
 
 
 def run_backtest(
     frames: dict[str, pd.DataFrame],
     instrument_names: dict[str, str],
-    host: HostSpec,
-    spec: VenueSpec,
+    host: GauntletHostConfig,
+    venue: VenueConfig,
     panel: bool,
 ) -> EventRun:
-    """Run `host` over `frames` (column name → bars), each traded as `instrument_names[col]`."""
+    """Run `host` over `frames` (column name → bars), each traded as `instrument_names[col]`
+    (the host's instrument ids and bar types are bound here)."""
     instruments = [
-        fx_pair(instrument_names[col], taker_fee=spec.commission, min_quantity=spec.min_quantity)
+        fx_pair(instrument_names[col], taker_fee=venue.commission, min_quantity=venue.min_quantity)
         for col in frames
     ]
     index = next(iter(frames.values())).index
     interval = bar_interval_ns(index)
-    engine = build_engine(instruments, spec)
+    engine = build_engine(instruments, venue)
     bar_types = []
     for frame, instrument in zip(frames.values(), instruments, strict=True):
         feed = to_feed(
             frame,
             instrument,
             interval,
-            spread=spec.spread,
-            slippage=spec.slippage,
+            spread=venue.spread,
+            slippage=venue.slippage,
             with_open_quotes=host.execute_at == "next_open",
         )
         engine.add_data(feed.bars)
         if feed.open_quotes:
             engine.add_data(feed.open_quotes)
         bar_types.append(str(feed.bar_type))
-    if spec.max_notional_per_order is not None:
-        host = replace(host, max_notional_per_order=spec.max_notional_per_order)
-    strategy = GauntletStrategyHost(host_config(host, instruments, bar_types, frames, panel))
+    overrides = {}
+    if venue.max_notional_per_order is not None:
+        overrides["max_notional_per_order"] = venue.max_notional_per_order
+    strategy = GauntletStrategyHost(
+        bind_instruments(
+            host,
+            [i.id.value for i in instruments],
+            bar_types,
+            list(frames) if panel else None,
+            **overrides,
+        )
+    )
     if host.targets == "precomputed":
         strategy.preload_targets(
             pd.concat(frames, axis=1) if panel else next(iter(frames.values()))
@@ -158,23 +147,3 @@ def run_backtest(
         )
     finally:
         engine.dispose()
-
-
-def host_config(
-    host: HostSpec,
-    instruments: list[CurrencyPair],
-    bar_types: list[str],
-    frames: dict[str, pd.DataFrame],
-    panel: bool,
-) -> GauntletHostConfig:
-    # Every HostSpec field but `targets` (how a backtest feeds the host) is a config field.
-    hosted = {f.name: getattr(host, f.name) for f in fields(HostSpec) if f.name != "targets"}
-    hosted["strategy_params"] = dict(host.strategy_params)
-    return GauntletHostConfig(
-        strategy_id="GAUNTLET-001",
-        order_id_tag="001",
-        instrument_ids=[i.id.value for i in instruments],
-        bar_types=bar_types,
-        columns=list(frames) if panel else None,
-        **hosted,
-    )

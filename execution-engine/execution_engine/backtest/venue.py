@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nautilus_trader.backtest.models import FeeModel, FillModel, LatencyModel
+from nautilus_trader.config import NautilusConfig
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Money, Price, Quantity
 from nautilus_trader.model.orders import Order
 
 
-@dataclass(frozen=True)
-class VenueSpec:
+class VenueConfig(NautilusConfig, frozen=True, kw_only=True):
     """Account, costs and execution models of the simulated venue SIM.
 
     `spread` and `slippage` follow ADR 0002 §6 and are applied through the opening
@@ -55,14 +53,14 @@ class NotionalPlusPerUnitFeeModel(FeeModel):  # type: ignore[misc]  # Cython bas
         return Money(fee, instrument.quote_currency)
 
 
-def fill_model(spec: VenueSpec) -> FillModel:
+def fill_model(venue: VenueConfig) -> FillModel:
     return FillModel(
         prob_fill_on_limit=1.0,
         prob_fill_on_stop=1.0,
-        prob_slippage=spec.prob_slippage,
-        random_seed=spec.random_seed,
+        prob_slippage=venue.prob_slippage,
+        random_seed=venue.random_seed,
     )
 
 
-def latency_model(spec: VenueSpec) -> LatencyModel | None:
-    return LatencyModel(base_latency_nanos=spec.latency_ns) if spec.latency_ns > 0 else None
+def latency_model(venue: VenueConfig) -> LatencyModel | None:
+    return LatencyModel(base_latency_nanos=venue.latency_ns) if venue.latency_ns > 0 else None

@@ -1,16 +1,22 @@
-"""Configuration of `GauntletStrategyHost` (a NautilusTrader `StrategyConfig`: serializable)."""
+"""Configuration of `GauntletStrategyHost` (a NautilusTrader `StrategyConfig`: serializable).
+
+The one description of a hosted strategy: research, the CLI and the benches build it without
+ids, and the backtest or paper session that knows the instruments binds them
+(`bind_instruments`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from nautilus_trader.config import StrategyConfig
 
 
 class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     """Which Gauntlet strategy to host, on which instruments, and how to turn targets into orders.
 
-    `instrument_ids` are in panel column order (orders on one bar go in this order,
+    `instrument_ids` (empty until bound) are in panel column order (orders on one bar go in this order,
     ADR 0002 §10); `columns` are the names the strategy sees for them (a single
     instrument gets plain bars when `columns` is None).
 
@@ -23,12 +29,16 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     `execute_at`: "next_open" holds the decision made at bar t's close and executes it on
     the next opening quote (the backtest feed's next-open fills); "bar_close" executes
     immediately at the bar's close price (live and paper: the next tick is the market).
+
+    `targets` (backtests only): "per_bar" calls `target` on the window at every bar close,
+    exactly as paper and live do; "precomputed" calls it once over the whole history and
+    reads it bar by bar (`GauntletStrategyHost.preload_targets`).
     """
 
     strategy_name: str
     strategy_params: dict[str, Any] = {}  # noqa: RUF012  # msgspec copies defaults per instance
-    instrument_ids: list[str]
-    bar_types: list[str]
+    instrument_ids: list[str] = []  # noqa: RUF012  # msgspec copies defaults per instance
+    bar_types: list[str] = []  # noqa: RUF012  # msgspec copies defaults per instance
     columns: list[str] | None = None
     window: int | None = None
     execute_at: str = "next_open"
@@ -42,3 +52,24 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     round_to_lot: bool = False
     max_notional_per_order: float | None = None  # quote currency; see GauntletStrategyHost
     record_equity: bool = True
+    targets: str = "per_bar"
+
+
+def bind_instruments(
+    config: GauntletHostConfig,
+    instrument_ids: list[str],
+    bar_types: list[str],
+    columns: list[str] | None,
+    **overrides: Any,
+) -> GauntletHostConfig:
+    """`config` trading `instrument_ids` on `bar_types` (`columns`: panel names, or None),
+    with the ids one node gives its only host, and any field `overrides`."""
+    return msgspec.structs.replace(
+        config,
+        strategy_id=config.strategy_id or "GAUNTLET-001",
+        order_id_tag=config.order_id_tag or "001",
+        instrument_ids=list(instrument_ids),
+        bar_types=list(bar_types),
+        columns=columns,
+        **overrides,
+    )

@@ -10,7 +10,7 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from nautilus_trader.config import (
 )
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.identifiers import TraderId
+from pydantic import BaseModel, ConfigDict, Field
 
 from execution_engine.adapters.sandbox.config import (
     REPLAY_CLIENT,
@@ -36,9 +37,9 @@ from execution_engine.adapters.sandbox.factories import (
     sandbox_exec_client_factory,
 )
 from execution_engine.adapters.sandbox.providers import fx_pair
-from execution_engine.backtest.engine import HostSpec, host_config
 from execution_engine.bars import bar_interval_ns, to_feed
-from execution_engine.host import GauntletStrategyHost
+from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
+from execution_engine.host.config import bind_instruments
 from execution_engine.paper.journal import RunJournal
 from execution_engine.risk import KillSwitch, RiskLimits
 
@@ -46,9 +47,13 @@ from execution_engine.risk import KillSwitch, RiskLimits
 PAPER_WINDOW = 1_000
 
 
-@dataclass(frozen=True)
-class PaperSpec:
-    host: HostSpec
+class PaperConfig(BaseModel):
+    """One paper session: the hosted strategy, the bars to replay and the account."""
+
+    # DataFrames and the host's NautilusTrader config are taken as they are (isinstance).
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    host: GauntletHostConfig
     frames: dict[str, pd.DataFrame]  # column → bars
     instrument_names: dict[str, str]  # column → FX pair
     panel: bool
@@ -57,7 +62,7 @@ class PaperSpec:
     cash: float = 100_000.0
     commission: float = 0.0
     duration: float | None = None  # seconds of wall time; None = until the data ends
-    risk: RiskLimits = field(default_factory=RiskLimits)
+    risk: RiskLimits = Field(default_factory=RiskLimits)
     log_level: str = "ERROR"  # the journal and the CLI report orders, fills and denials
 
 
@@ -85,54 +90,63 @@ class PaperResult:
         }
 
 
-def run_paper(spec: PaperSpec, echo: Callable[[dict[str, Any]], None] | None = None) -> PaperResult:
-    """Run one session to completion; everything is also written to `spec.run_dir`."""
+def run_paper(
+    paper: PaperConfig, echo: Callable[[dict[str, Any]], None] | None = None
+) -> PaperResult:
+    """Run one session to completion; everything is also written to `paper.run_dir`."""
     instruments = [
-        fx_pair(spec.instrument_names[c], taker_fee=spec.commission) for c in spec.frames
+        fx_pair(paper.instrument_names[c], taker_fee=paper.commission) for c in paper.frames
     ]
-    journal = RunJournal(spec.run_dir, echo)  # only once the inputs are known to be good
-    interval = bar_interval_ns(next(iter(spec.frames.values())).index)
+    journal = RunJournal(paper.run_dir, echo)  # only once the inputs are known to be good
+    interval = bar_interval_ns(next(iter(paper.frames.values())).index)
     feeds = [
         to_feed(f, i, interval, with_open_quotes=False)
-        for f, i in zip(spec.frames.values(), instruments, strict=True)
+        for f, i in zip(paper.frames.values(), instruments, strict=True)
     ]
     done = asyncio.Event()
-    feed = ReplayFeed(instruments, {str(f.bar_type): f.bars for f in feeds}, spec.speed, done.set)
+    feed = ReplayFeed(instruments, {str(f.bar_type): f.bars for f in feeds}, paper.speed, done.set)
     probe = SubmitProbe()
-    node = _build_node(spec, instruments, feed, probe)
+    node = _build_node(paper, instruments, feed, probe)
     feed.settled = lambda: _engines_idle(node)
     bar_types = [str(f.bar_type) for f in feeds]
-    hosted = replace(spec.host, max_notional_per_order=spec.risk.max_notional_per_order)
     host = GauntletStrategyHost(
-        host_config(hosted, instruments, bar_types, spec.frames, spec.panel)
+        bind_instruments(
+            paper.host,
+            [i.id.value for i in instruments],
+            bar_types,
+            list(paper.frames) if paper.panel else None,
+            max_notional_per_order=paper.risk.max_notional_per_order,
+        )
     )
     host.records.listeners.append(journal)
     node.trader.add_strategy(host)
     host.halt_check = KillSwitch(
-        spec.run_dir,
+        paper.run_dir,
         node.kernel.risk_engine,
         on_change=lambda s: journal({"kind": "trading_state", "state": s, "ts": time.time_ns()}),
     )
-    _write_status(journal, spec, instruments, "running")
+    _write_status(journal, paper, instruments, "running")
     try:
-        node.get_event_loop().run_until_complete(_drive(node, done, spec.duration))  # type: ignore[union-attr]  # None only before build(); _build_node built it
+        node.get_event_loop().run_until_complete(_drive(node, done, paper.duration))  # type: ignore[union-attr]  # None only before build(); _build_node built it
     finally:
         node.dispose()
         gc.unfreeze()  # the node is garbage now; let the collector have it
-    result = _result(spec, host, probe, feed, node)
+    result = _result(paper, host, probe, feed, node)
     journal.summary(result.summary())
-    _write_status(journal, spec, instruments, "finished")
+    _write_status(journal, paper, instruments, "finished")
     journal.close()
     return result
 
 
-def _write_status(journal: RunJournal, spec: PaperSpec, instruments: list[Any], state: str) -> None:
+def _write_status(
+    journal: RunJournal, paper: PaperConfig, instruments: list[Any], state: str
+) -> None:
     """status.json: what is trading, exactly (the promotion gate matches it against a spec)."""
     journal.status(
         state=state,
-        strategy=spec.host.strategy_name,
-        params=spec.host.strategy_params,
-        speed=spec.speed,
+        strategy=paper.host.strategy_name,
+        params=paper.host.strategy_params,
+        speed=paper.speed,
         instruments=[i.id.value for i in instruments],
     )
 
@@ -161,18 +175,18 @@ async def _drive(node: TradingNode, done: asyncio.Event, duration: float | None)
 
 
 def _build_node(
-    spec: PaperSpec, instruments: list[Any], feed: ReplayFeed, probe: SubmitProbe
+    paper: PaperConfig, instruments: list[Any], feed: ReplayFeed, probe: SubmitProbe
 ) -> TradingNode:
     currency = instruments[0].quote_currency.code
     config = TradingNodeConfig(
         trader_id=TraderId("PAPER-001"),
-        logging=LoggingConfig(log_level=spec.log_level),
+        logging=LoggingConfig(log_level=paper.log_level),
         exec_engine=LiveExecEngineConfig(reconciliation=False),
-        risk_engine=spec.risk.nautilus_config(
+        risk_engine=paper.risk.nautilus_config(
             [i.id.value for i in instruments],
         ),
         data_clients={REPLAY_CLIENT: ReplayDataClientConfig()},
-        exec_clients={SANDBOX_CLIENT: sandbox_exec_config(currency, spec.cash)},
+        exec_clients={SANDBOX_CLIENT: sandbox_exec_config(currency, paper.cash)},
         timeout_connection=10.0,
         timeout_reconciliation=1.0,
         timeout_portfolio=1.0,
@@ -193,16 +207,16 @@ def _build_node(
 
 
 def _result(
-    spec: PaperSpec,
+    paper: PaperConfig,
     host: GauntletStrategyHost,
     probe: SubmitProbe,
     feed: ReplayFeed,
     node: TradingNode,
 ) -> PaperResult:
     records = host.records
-    equity = records.equity[-1] if records.equity else spec.cash
+    equity = records.equity[-1] if records.equity else paper.cash
     return PaperResult(
-        run_dir=spec.run_dir,
+        run_dir=paper.run_dir,
         orders=len(records.of_kind("order")),
         fills=len(records.of_kind("fill")),
         denied=len(records.of_kind("denied")),

@@ -114,13 +114,16 @@ def test_bad_targets_are_reported_not_traded(eurusd: pd.DataFrame) -> None:
 
 
 def test_orders_respect_the_lot_size_when_asked(eurusd: pd.DataFrame) -> None:
-    from execution_engine.backtest import HostSpec, VenueSpec, run_backtest
+    from execution_engine.backtest import VenueConfig, run_backtest
+    from execution_engine.host import GauntletHostConfig
 
     run = run_backtest(
         {"EUR/USD": eurusd},
         {"EUR/USD": "EUR/USD"},
-        HostSpec("sma_cross", {"fast": 5, "slow": 20}, round_to_lot=True),
-        VenueSpec(),
+        GauntletHostConfig(
+            strategy_name="sma_cross", strategy_params={"fast": 5, "slow": 20}, round_to_lot=True
+        ),
+        VenueConfig(),
         panel=False,
     )
     sizes = [e["quantity"] for e in run.records.events if e["kind"] == "fill"]
@@ -187,12 +190,12 @@ def test_panel_quote_currencies_must_match(eurusd: pd.DataFrame) -> None:
 def test_host_reports_an_instrument_the_venue_does_not_list(eurusd: pd.DataFrame) -> None:
     from execution_engine.adapters.sandbox.providers import fx_pair
     from execution_engine.backtest.engine import build_engine
-    from execution_engine.backtest.venue import VenueSpec
+    from execution_engine.backtest.venue import VenueConfig
     from execution_engine.bars import bar_interval_ns, to_feed
     from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 
     listed = fx_pair("EUR/USD")
-    engine = build_engine([listed], VenueSpec())
+    engine = build_engine([listed], VenueConfig())
     feed = to_feed(eurusd, listed, bar_interval_ns(eurusd.index))
     engine.add_data(feed.bars)
     host = GauntletStrategyHost(

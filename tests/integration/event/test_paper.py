@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from execution_engine.backtest import HostSpec
-from execution_engine.paper import PaperSpec, run_paper
+from execution_engine.host import GauntletHostConfig
+from execution_engine.paper import PaperConfig, run_paper
 from execution_engine.paper.journal import read_events
 from execution_engine.risk import RiskLimits, write_state
 
@@ -14,10 +14,15 @@ from tests.integration.event.conftest import fx_bars
 pytestmark = pytest.mark.slow
 
 
-def _spec(run_dir: Path, n: int = 240, **risk: object) -> PaperSpec:
+def _paper(run_dir: Path, n: int = 240, **risk: object) -> PaperConfig:
     bars = fx_bars("EUR/USD", n=n)
-    return PaperSpec(
-        host=HostSpec("sma_cross", {"fast": 3, "slow": 8}, window=50, execute_at="bar_close"),
+    return PaperConfig(
+        host=GauntletHostConfig(
+            strategy_name="sma_cross",
+            strategy_params={"fast": 3, "slow": 8},
+            window=50,
+            execute_at="bar_close",
+        ),
         frames={"EUR/USD": bars},
         instrument_names={"EUR/USD": "EUR/USD"},
         panel=False,
@@ -28,7 +33,7 @@ def _spec(run_dir: Path, n: int = 240, **risk: object) -> PaperSpec:
 
 
 def test_max_speed_session_writes_orders_fills_and_pnl(tmp_path: Path) -> None:
-    result = run_paper(_spec(tmp_path / "run"))
+    result = run_paper(_paper(tmp_path / "run"))
 
     events = read_events(tmp_path / "run")
     kinds = [e["kind"] for e in events]
@@ -70,7 +75,7 @@ def test_kill_halts_within_one_bar_and_no_order_reaches_the_venue(tmp_path: Path
                 write_state(run_dir, "HALTED")  # what `gauntlet kill` does
                 marks_at_kill.append(marks)
 
-    result = run_paper(_spec(run_dir), echo=kill_after_third_fill)
+    result = run_paper(_paper(run_dir), echo=kill_after_third_fill)
 
     events = read_events(run_dir)
     halted_at = next(i for i, e in enumerate(events) if e.get("state") == "HALTED")
@@ -97,7 +102,7 @@ def test_a_control_file_with_garbage_is_reported_and_ignored(tmp_path: Path) -> 
             (run_dir / "control").write_text("STOP PLEASE\n")
             seen.append("written")
 
-    result = run_paper(_spec(run_dir, n=120), echo=scribble)
+    result = run_paper(_paper(run_dir, n=120), echo=scribble)
 
     states = [e["state"] for e in read_events(run_dir) if e["kind"] == "trading_state"]
     assert len(states) == 1

@@ -304,9 +304,9 @@ def _l2_engine(bars: pd.DataFrame, depth: int) -> tuple[Any, Any]:
     from decimal import Decimal
 
     from execution_engine.adapters.sandbox.providers import SIM_VENUE, fx_pair
-    from execution_engine.backtest.engine import HostSpec, host_config
     from execution_engine.bars import bar_interval_ns, to_feed
-    from execution_engine.host import GauntletStrategyHost
+    from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
+    from execution_engine.host.config import bind_instruments
     from nautilus_trader.backtest.engine import BacktestEngine
     from nautilus_trader.config import BacktestEngineConfig, LoggingConfig
     from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas
@@ -346,9 +346,9 @@ def _l2_engine(bars: pd.DataFrame, depth: int) -> tuple[Any, Any]:
     engine.add_data(feed.bars)
     engine.add_data(feed.open_quotes)
     engine.add_data(books)
-    spec = HostSpec("venue_fault_steps")
+    config = GauntletHostConfig(strategy_name="venue_fault_steps")
     host = GauntletStrategyHost(
-        host_config(spec, [pair], [str(feed.bar_type)], {"EUR/USD": bars}, panel=False)
+        bind_instruments(config, [pair.id.value], [str(feed.bar_type)], columns=None)
     )
     engine.add_strategy(host)
     return engine, host
