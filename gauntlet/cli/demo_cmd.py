@@ -143,7 +143,7 @@ def _chapter_parity(ctx: DemoContext) -> None:
 def _chapter_paper(ctx: DemoContext) -> None:
     from execution_engine.paper import run_paper
 
-    from gauntlet.cli.event_cmd import paper_spec
+    from gauntlet.cli.event_cmd import paper_config
     from strategies import plugins
 
     strategy = plugins.create(FEATURED[0], **FEATURED[1])
@@ -153,8 +153,8 @@ def _chapter_paper(ctx: DemoContext) -> None:
         f"[bold]Paper trading[/]: a live TradingNode, simulated venue, the last "
         f"{len(recent):,} bars replayed through a live data client as fast as possible"
     )
-    spec = paper_spec(strategy, recent, str(ctx.bars.attrs.get("instrument", "EURUSD")), run_dir)
-    result = run_paper(spec)
+    paper = paper_config(strategy, recent, str(ctx.bars.attrs.get("instrument", "EURUSD")), run_dir)
+    result = run_paper(paper)
     ctx.console.print(
         f"{result.orders} orders, {result.fills} fills, {result.denied} denied by the risk "
         f"engine; final equity {result.final_equity:,.2f}; trading state {result.trading_state}"

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from execution_engine.backtest import HostSpec
-from execution_engine.paper import PaperSpec, run_paper
+from execution_engine.host import GauntletHostConfig
+from execution_engine.paper import PaperConfig, run_paper
 
 from research.promotion import collect
 from research.promotion.bundle import verify_bundle, write_bundle
@@ -114,10 +114,11 @@ def paper_run(tmp_path_factory) -> tuple[Path, dict]:
     raw = {**_raw(), "start": "2021-10-01", "end": "2021-12-31", "search": None}
     bars = parse_spec(raw).load_bars()
     run_dir = tmp_path_factory.mktemp("paper") / "run"
-    host = HostSpec("sma_cross", {"fast": 10, "slow": 50, "allow_short": True}, window=200,
-                    execute_at="bar_close", periods_per_year=6048.0)  # fmt: skip
-    run_paper(PaperSpec(host=host, frames={"EUR/USD": bars}, instrument_names={"EUR/USD": "EUR/USD"},
-                        panel=False, run_dir=run_dir, commission=2e-5))  # fmt: skip
+    host = GauntletHostConfig(strategy_name="sma_cross", window=200, execute_at="bar_close",
+                              strategy_params={"fast": 10, "slow": 50, "allow_short": True},
+                              periods_per_year=6048.0)  # fmt: skip
+    run_paper(PaperConfig(host=host, frames={"EUR/USD": bars}, instrument_names={"EUR/USD": "EUR/USD"},
+                          panel=False, run_dir=run_dir, commission=2e-5))  # fmt: skip
     return run_dir, raw
 
 
