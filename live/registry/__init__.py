@@ -1,5 +1,6 @@
 """Strategy registry: stages in PostgreSQL (the runtime's truth), model versions and stage
-aliases in MLflow's model registry. See live/registry/registry.py for the concurrency design."""
+aliases in MLflow's model registry. See live/registry/registry.py for the concurrency design.
+The ladder (stages, order, allowed transitions) is research.promotion.stages."""
 
 from live.registry.errors import (
     RegistryError,
@@ -11,12 +12,8 @@ from live.registry.errors import (
 from live.registry.mlflow_store import model_name
 from live.registry.records import StageRecord
 from live.registry.registry import Registry
-from live.registry.stages import ALIAS_STAGES, LADDER, STAGES
 
 __all__ = [
-    "ALIAS_STAGES",
-    "LADDER",
-    "STAGES",
     "Registry",
     "RegistryError",
     "RegistryInputError",

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from live.registry.errors import RegistryUnavailableError
-from live.registry.stages import ALIAS_STAGES
+from research.promotion.stages import ALIAS_STAGES
 from research.tracking import TrackingStoreError, quiet_mlflow, resolve_uri
 
 EXPERIMENT = "gauntlet.registry"
@@ -153,4 +153,4 @@ class ModelStore:
                 self.client.set_registered_model_alias(name, alias, version)
             for alias in ALIAS_STAGES:
                 if alias not in wanted:
-                    self.client.delete_registered_model_alias(name, alias)
+                    self.client.delete_registered_model_alias(name, str(alias))

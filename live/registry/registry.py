@@ -44,6 +44,7 @@ from live.registry.records import (
     spec_hash_of,
     stage_record,
 )
+from research.promotion.stages import Stage
 
 _COLUMNS = (
     "strategy, stage, revision, model_name, model_version, spec_hash, evidence_hash, spec::text "
@@ -137,7 +138,7 @@ class Registry:
         """Retire `name` for good (it drops every alias; it can never be promoted again)."""
         stages.check_name(name)
         change = _Change(
-            "retire", stages.RETIRED, check_text("decided_by", decided_by),
+            "retire", str(Stage.RETIRED), check_text("decided_by", decided_by),
             check_text("reason", reason),
         )  # fmt: skip
         return await self._change(name, change)
@@ -307,7 +308,7 @@ def _check(name: str, row: asyncpg.Record | None, change: _Change) -> None:
     """The ladder rules against the stage as read (before locking)."""
     if row is None and change.action != "promote":
         raise StageOrderError(f"{name} is not in the registry: it was never promoted")
-    current = stages.RESEARCH if row is None else str(row["stage"])
+    current = str(Stage.RESEARCH) if row is None else str(row["stage"])
     if change.action == "promote":
         stages.check_promotion(name, current, change.target)
     elif change.action == "demote":
@@ -324,7 +325,7 @@ async def _lock(
         await conn.execute(_CLAIM, name, change.decided_by)
     row = await conn.fetchrow(_LOCK, name)
     assert row is not None  # inserted above or read before; rows are never deleted
-    seen = (stages.RESEARCH, 0) if before is None else (before["stage"], before["revision"])
+    seen = (str(Stage.RESEARCH), 0) if before is None else (before["stage"], before["revision"])
     if (row["stage"], row["revision"]) != seen:
         raise StageConflictError(
             f"{name} changed underneath this {change.action}: it was {seen[0]}, now it is "
@@ -362,3 +363,4 @@ def _record_args(
         "spec": change.spec if promoting else json.loads(current["spec"]),
     }
     return (_RECORD, name, current["stage"], change.target, change.decided_by, json.dumps(evidence))
+

@@ -1,18 +1,13 @@
-"""The stage ladder research → candidate → paper → live, plus the terminal `retired`, and the
-rules that say which transitions are allowed. Stages are plain strings (the names used by the
-CHECK constraints of promotion_records and strategy_stages), so a str-based enum such as
-research.promotion.Stage can be passed in unchanged."""
+"""The registry's checks of a requested change: a valid strategy name, a known stage, and a
+transition the ladder allows. The ladder itself (stages, order, transitions) is owned by
+research.promotion.stages; this module words its refusals as registry errors."""
 
 from __future__ import annotations
 
 import re
 
 from live.registry.errors import RegistryInputError, StageConflictError, StageOrderError
-
-RESEARCH, CANDIDATE, PAPER, LIVE, RETIRED = "research", "candidate", "paper", "live", "retired"
-LADDER: tuple[str, ...] = (RESEARCH, CANDIDATE, PAPER, LIVE)
-STAGES: tuple[str, ...] = (*LADDER, RETIRED)
-ALIAS_STAGES: tuple[str, ...] = (CANDIDATE, PAPER, LIVE)  # the stages MLflow holds an alias for
+from research.promotion.stages import LADDER, STAGES, Stage, is_lower, rung_below
 
 _NAME = re.compile(r"^[a-z0-9_-]{1,100}$")
 
@@ -34,15 +29,15 @@ def parse_stage(stage: str) -> str:
 
 def check_promotion(name: str, current: str, target: str) -> None:
     """`target` must be the rung right above `current`."""
-    if target not in ALIAS_STAGES:
+    wanted = rung_below(target)
+    if wanted is None:
         raise StageOrderError(
             f"cannot promote {name} to {target}: promotions go to candidate, paper or live"
         )
-    if current == RETIRED:
+    if current == Stage.RETIRED:
         raise StageOrderError(f"{name} is retired: a retired strategy cannot be promoted")
     if current == target:
         raise StageConflictError(f"{name} is already at {target}")
-    wanted = LADDER[LADDER.index(target) - 1]
     if current != wanted:
         raise StageOrderError(
             f"cannot promote {name} from {current} to {target}: it must be at {wanted} first "
@@ -52,9 +47,9 @@ def check_promotion(name: str, current: str, target: str) -> None:
 
 def check_demotion(name: str, current: str, target: str) -> None:
     """`target` must be a lower rung of the ladder than `current`."""
-    if current == RETIRED:
+    if current == Stage.RETIRED:
         raise StageOrderError(f"{name} is retired: a retired strategy cannot be demoted")
-    if target not in LADDER or LADDER.index(target) >= LADDER.index(current):
+    if not is_lower(target, current):
         raise StageOrderError(
             f"cannot demote {name} from {current} to {target}: demotion goes to a lower rung "
             f"of {' → '.join(LADDER)}"
@@ -62,5 +57,5 @@ def check_demotion(name: str, current: str, target: str) -> None:
 
 
 def check_retirement(name: str, current: str) -> None:
-    if current == RETIRED:
+    if current == Stage.RETIRED:
         raise StageConflictError(f"{name} is already retired")

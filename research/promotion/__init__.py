@@ -1,5 +1,5 @@
-"""Promotion: the policy, the evidence behind each gate, the gates, evidence bundles, the
-paper record and drift (see docs of each module).
+"""Promotion: the stage ladder, the policy, the evidence behind each gate, the gates, evidence
+bundles, the paper record and drift (see docs of each module).
 
     spec = load_spec(Path("specs/sma_cross_h1.yaml"))
     evidence = gather(spec, Stage.CANDIDATE, cache_dir=Path(".gauntlet/evidence"))
@@ -21,17 +21,9 @@ if TYPE_CHECKING:
     from research.promotion.evidence import Evidence, gather
     from research.promotion.gates import GateResult, all_passed, evaluate
     from research.promotion.paper_record import PaperRecord, read_paper_record
-    from research.promotion.policy import (
-        GATES_BY_STAGE,
-        GateName,
-        Policy,
-        Stage,
-        Thresholds,
-        check_transition,
-        load_policy,
-        next_stage,
-    )
+    from research.promotion.policy import GATES_BY_STAGE, GateName, Policy, Thresholds, load_policy
     from research.promotion.spec import StrategySpec, load_spec
+    from research.promotion.stages import LADDER, STAGES, Stage, check_transition, next_stage
 
 _EXPORTS: dict[str, str] = {
     "verify_bundle": "research.promotion.bundle",
@@ -50,17 +42,21 @@ _EXPORTS: dict[str, str] = {
     "GATES_BY_STAGE": "research.promotion.policy",
     "GateName": "research.promotion.policy",
     "Policy": "research.promotion.policy",
-    "Stage": "research.promotion.policy",
     "Thresholds": "research.promotion.policy",
-    "check_transition": "research.promotion.policy",
     "load_policy": "research.promotion.policy",
-    "next_stage": "research.promotion.policy",
     "StrategySpec": "research.promotion.spec",
     "load_spec": "research.promotion.spec",
+    "LADDER": "research.promotion.stages",
+    "STAGES": "research.promotion.stages",
+    "Stage": "research.promotion.stages",
+    "check_transition": "research.promotion.stages",
+    "next_stage": "research.promotion.stages",
 }
 
 __all__ = [
     "GATES_BY_STAGE",
+    "LADDER",
+    "STAGES",
     "DriftReport",
     "Evidence",
     "GateName",

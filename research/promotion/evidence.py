@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from research.engine.vectorized import data_fingerprint
 from research.promotion import collect
 from research.promotion.errors import PromotionInputError
-from research.promotion.policy import GateName, Stage
+from research.promotion.policy import GateName
 from research.promotion.spec import StrategySpec
+from research.promotion.stages import Stage
 from research.tracking import code_version as current_code_version
 
 GateValue = float | bool | None

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from research.promotion.drift import inside_at
 from research.promotion.errors import PromotionInputError
 from research.promotion.evidence import Evidence, GateValue
-from research.promotion.policy import GATES_BY_STAGE, GateName, Stage, Thresholds
+from research.promotion.policy import GATES_BY_STAGE, GateName, Thresholds
+from research.promotion.stages import Stage
 
 
 class GateResult(BaseModel):

@@ -15,20 +15,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from research.promotion.errors import PromotionInputError
+from research.promotion.stages import Stage
 
 SUPPORTED_VERSIONS = (1,)
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policy" / "promotion.yaml"
-
-
-class Stage(StrEnum):
-    RESEARCH = "research"
-    CANDIDATE = "candidate"
-    PAPER = "paper"
-    LIVE = "live"
-    RETIRED = "retired"
-
-
-LADDER: tuple[Stage, ...] = (Stage.RESEARCH, Stage.CANDIDATE, Stage.PAPER, Stage.LIVE)
 
 
 class GateName(StrEnum):
@@ -184,23 +174,3 @@ def load_policy(path: Path | None = None) -> Policy:
     """Read and validate a policy file (default: policy/promotion.yaml in the repository)."""
     file = Path(path) if path is not None else DEFAULT_POLICY
     return parse_policy(read_yaml(file, "policy"), str(file))
-
-
-def next_stage(current: Stage) -> Stage:
-    """The rung above `current`; live has none and retired is final."""
-    current = Stage(current)
-    if current is Stage.RETIRED:
-        raise PromotionInputError("a retired strategy cannot be promoted (register a new spec)")
-    if current is Stage.LIVE:
-        raise PromotionInputError("live is the top stage: there is nothing to promote to")
-    return LADDER[LADDER.index(current) + 1]
-
-
-def check_transition(current: Stage, target: Stage) -> None:
-    """Promotion goes one rung at a time: research → candidate → paper → live."""
-    expected = next_stage(current)
-    if Stage(target) is not expected:
-        raise PromotionInputError(
-            f"cannot promote from {current} to {target}: the next stage is {expected} "
-            "(stages cannot be skipped)"
-        )

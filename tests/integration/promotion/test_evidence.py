@@ -13,8 +13,9 @@ from research.promotion.bundle import verify_bundle, write_bundle
 from research.promotion.errors import PromotionInputError
 from research.promotion.evidence import gather
 from research.promotion.gates import all_passed, evaluate
-from research.promotion.policy import GateName, Stage, load_policy
+from research.promotion.policy import GateName, load_policy
 from research.promotion.spec import load_spec, parse_spec
+from research.promotion.stages import Stage
 
 pytestmark = pytest.mark.slow
 PASSING = Path("specs/sma_cross_h1.yaml")

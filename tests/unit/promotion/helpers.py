@@ -7,8 +7,9 @@ from typing import Any
 import yaml
 
 from research.promotion.evidence import Evidence
-from research.promotion.policy import GateName, Stage, load_policy
+from research.promotion.policy import GateName, load_policy
 from research.promotion.spec import parse_spec
+from research.promotion.stages import Stage
 
 GOOD_VALUES: dict[GateName, Any] = {
     GateName.OOS_SHARPE: 0.9,

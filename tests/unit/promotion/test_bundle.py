@@ -8,7 +8,7 @@ import pytest
 from research.promotion.bundle import file_hash, verify_bundle, write_bundle
 from research.promotion.errors import PromotionInputError, TamperedBundleError
 from research.promotion.gates import evaluate
-from research.promotion.policy import Stage
+from research.promotion.stages import Stage
 from tests.unit.promotion.helpers import default_thresholds, make_evidence
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from research.promotion.errors import PromotionInputError
 from research.promotion.gates import all_passed, evaluate
-from research.promotion.policy import GATES_BY_STAGE, GateName, Stage
+from research.promotion.policy import GATES_BY_STAGE, GateName
+from research.promotion.stages import Stage
 from tests.unit.promotion.helpers import default_thresholds, make_evidence
 
 

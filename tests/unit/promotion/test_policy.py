@@ -10,13 +10,11 @@ from research.promotion.errors import PromotionInputError
 from research.promotion.policy import (
     GATES_BY_STAGE,
     GateName,
-    Stage,
     Thresholds,
-    check_transition,
     load_policy,
-    next_stage,
     parse_policy,
 )
+from research.promotion.stages import Stage, check_transition, next_stage
 
 
 def _default_raw() -> dict:
