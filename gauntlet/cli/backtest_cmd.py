@@ -141,7 +141,7 @@ def _run(
     from research.engine.run import resolve_config
     from strategies import plugins
 
-    plugins.get(strategy)  # unknown name → one line before any data is read
+    cls = plugins.get(strategy)  # unknown name → one line before any data is read
     config = resolve_config(None, overrides)
     status = Console(stderr=True)
     with status.status(f"loading {data}"):
@@ -150,10 +150,9 @@ def _run(
         from research import backtest
 
         result = backtest(
-            strategy,
+            cls(**params),  # the class looked up above: no second registry lookup
             bars,
-            config,
-            params=params,
+            config,  # resolved above: backtest() takes it as it is
             engine=cast("Engine", engine),  # checked against ENGINES by choice()
             instrument=instrument,
         )

@@ -55,8 +55,19 @@ class SimOutput(NamedTuple):
 
 
 @njit(cache=True)
+def _any_due(due: BoolArray, row: int) -> bool:
+    """Whether any instrument has an order decided at bar `row` (a plain loop: numba
+    compiles it to a few compares, and the kernel calls it on every bar)."""
+    for j in range(due.shape[1]):  # noqa: SIM110  # any(generator) is slower under numba
+        if due[row, j]:
+            return True
+    return False
+
+
+@njit(cache=True)
 def _execute_bar(
     t: int,
+    row: int,
     prices: FloatArray,
     targets: FloatArray,
     due: BoolArray,
@@ -70,19 +81,23 @@ def _execute_bar(
     fill_price: FloatArray,
     fees: FloatArray,
 ) -> float:
+    """Execute, at prices[t], the orders decided at bar `row`; returns the cash after them.
+
+    Whole arrays and row numbers are passed, not row views: a view per bar (and a call per
+    bar) cost more than the rest of the loop; callers only call it on bars with an order."""
     commission, per_unit, spread, slippage = costs[0], costs[1], costs[2], costs[3]
     m = pos.shape[0]
     for j in range(m):
-        if not due[j]:
+        if not due[row, j]:
             continue
-        p = prices[j]
+        p = prices[t, j]
         if units_mode:
-            desired = targets[j] * units
+            desired = targets[row, j] * units
         else:
             equity_exec = cash
             for k in range(m):
-                equity_exec += pos[k] * prices[k]
-            desired = targets[j] * equity_exec / p
+                equity_exec += pos[k] * prices[t, k]
+            desired = targets[row, j] * equity_exec / p
         if round_units:
             desired = np.trunc(desired)
         size = desired - pos[j]
@@ -102,7 +117,7 @@ def _execute_bar(
 
 
 @njit(cache=True)
-def simulate_nb(
+def simulate_account_nb(
     open_: FloatArray,
     close: FloatArray,
     target: FloatArray,
@@ -128,14 +143,15 @@ def simulate_nb(
     cash = cash0
     for t in range(n):
         if fill_at_close:
+            if _any_due(due, t):
+                cash = _execute_bar(
+                    t, t, close, target, due, pos, cash, units_mode, units, round_units,
+                    costs, order_size, fill_price, fees,
+                )  # fmt: skip
+        elif t > 0 and _any_due(due, t - 1):
             cash = _execute_bar(
-                t, close[t], target[t], due[t], pos, cash, units_mode, units, round_units,
+                t, t - 1, open_, target, due, pos, cash, units_mode, units, round_units,
                 costs, order_size, fill_price, fees,
-            )  # fmt: skip
-        elif t > 0:
-            cash = _execute_bar(
-                t, open_[t], target[t - 1], due[t - 1], pos, cash, units_mode, units,
-                round_units, costs, order_size, fill_price, fees,
             )  # fmt: skip
         charge = 0.0
         value = 0.0
@@ -154,7 +170,7 @@ def simulate_nb(
     return order_size, fill_price, fees, position, cash_out, financing, equity
 
 
-def simulate(
+def simulate_account(
     open_: FloatArray,
     close: FloatArray,
     target: FloatArray,
@@ -168,8 +184,9 @@ def simulate(
     dt: float,
     cash: float,
 ) -> SimOutput:
-    """Run the kernel on (bars, instruments) float64 arrays; see the module docstring."""
-    out = simulate_nb(
+    """The account bar by bar (orders sized and filled, positions, cash, financing, equity)
+    from processed targets, on (bars, instruments) float64 arrays; see the module docstring."""
+    out = simulate_account_nb(
         np.ascontiguousarray(open_, dtype=np.float64),
         np.ascontiguousarray(close, dtype=np.float64),
         np.ascontiguousarray(target, dtype=np.float64),

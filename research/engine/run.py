@@ -53,6 +53,8 @@ def backtest(
 
 def resolve_config(config: BacktestConfig | None, overrides: dict[str, Any]) -> BacktestConfig:
     """`config` (or the default) with `overrides` applied and validated."""
+    if not overrides:
+        return config or BacktestConfig()  # a BacktestConfig is frozen and already valid
     base = (config or BacktestConfig()).model_dump()
     cost_fields = set(Costs.model_fields)
     for key, value in overrides.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from research.engine.result import TRADE_COLUMNS
@@ -47,9 +48,19 @@ def trades_frame(portfolio: Any, instruments: list[str], index: pd.DatetimeIndex
     return frame.iloc[order].reset_index(drop=True)
 
 
-def orders_frame(sim: SimOutput, index: pd.DatetimeIndex, instruments: list[str]) -> pd.DataFrame:
-    """Every executed order: time, instrument, signed size, fill price, fees."""
-    rows, cols = np.nonzero(~np.isnan(sim.order_size))
+def orders_frame(
+    sim: SimOutput,
+    index: pd.DatetimeIndex,
+    instruments: list[str],
+    booked: npt.NDArray[np.intp] | None = None,
+) -> pd.DataFrame:
+    """Every executed order: time, instrument, signed size, fill price, fees. `booked`, the
+    bars known to hold every order (`vectorized.booked_rows`), spares a scan of all bars."""
+    if booked is None:
+        rows, cols = np.nonzero(~np.isnan(sim.order_size))
+    else:
+        found, cols = np.nonzero(~np.isnan(sim.order_size[booked]))
+        rows = booked[found]
     return pd.DataFrame(
         {
             "time": index[rows],

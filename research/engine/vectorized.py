@@ -39,7 +39,7 @@ import pandas as pd
 from research.engine._vbt import import_vectorbt
 from research.engine.common import field_matrix, panel_instruments, target_matrix
 from research.engine.config import BacktestConfig, FillAt, SizeMode
-from research.engine.kernel import CostParams, SimOutput, simulate
+from research.engine.kernel import CostParams, SimOutput, simulate_account
 from research.engine.result import BacktestResult
 from research.engine.targets import process_targets, target_changes
 from research.engine.trades import orders_frame, trades_frame
@@ -71,13 +71,14 @@ def run_vectorized(
     raw = strategy.target(bars)
     ppy = config.periods_per_year or periods_per_year(index)
     target = process_targets(target_matrix(raw, instruments), close, config, ppy)
-    sim = _simulate(open_, close, target, config, ppy)
+    sim = _simulate_account(open_, close, target, config, ppy)
     rows = booked_rows(sim.order_size)
     portfolio = book_orders(
         index[rows], instruments, close[rows], sim.order_size[rows], sim.fill_price[rows], config
     )
     trades = trades_frame(portfolio, instruments, index[rows])
     closed = trades["status"].to_numpy() == "closed"
+    returns = simple_returns(sim.equity, config.cash)
     metrics = compute_metrics(
         sim.equity,
         index,
@@ -87,22 +88,21 @@ def run_vectorized(
         len(trades),
         ppy,
         config.cash,
+        returns=returns,
     )
-    equity = pd.Series(sim.equity, index=bars.index, name="equity")
-    returns = pd.Series(simple_returns(sim.equity, config.cash), index=bars.index, name="returns")
     return BacktestResult(
         strategy=strategy.identity,
         config=config,
         engine="vectorized",
-        equity=equity,
-        returns=returns,
+        equity=pd.Series(sim.equity, index=bars.index, name="equity"),
+        returns=pd.Series(returns, index=bars.index, name="returns"),
         target=raw,
         position=_shaped(sim.position, bars, instruments),
         trades=trades,
         metrics=metrics,
         data_fingerprint=data_fingerprint(bars),
         extras={
-            "orders": orders_frame(sim, index, instruments),
+            "orders": orders_frame(sim, index, instruments, rows),
             "financing": pd.Series(sim.financing, index=bars.index, name="financing"),
             "cash": pd.Series(sim.cash, index=bars.index, name="cash"),
             "portfolio": portfolio,
@@ -110,10 +110,10 @@ def run_vectorized(
     )
 
 
-def _simulate(
+def _simulate_account(
     open_: FloatArray, close: FloatArray, target: FloatArray, config: BacktestConfig, ppy: float
 ) -> SimOutput:
-    return simulate(
+    return simulate_account(
         open_,
         close,
         target,

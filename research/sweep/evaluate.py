@@ -110,7 +110,7 @@ def simulate_series(
     equity = np.empty(data.n_bars)
     pos = np.empty_like(data.close)
     dummy = np.zeros((1, 1))
-    kn.simulate(
+    kn.accumulate_metrics(
         data.open_,
         data.close,
         data.sigma,

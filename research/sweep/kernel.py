@@ -17,7 +17,7 @@ import numpy as np
 from execution_engine.targets import process_target
 from numba import njit
 
-# Indices into the accumulator row written by `simulate`.
+# Indices into the accumulator row written by `accumulate_metrics`.
 A_FINAL_EQUITY = 0
 A_RET_SUM = 1  # Σ r over all bars, r_0 = E_0 / cash - 1 included
 A_RET_SQ = 2  # Σ r²
@@ -151,7 +151,7 @@ def _target_at(
 
 
 @njit(cache=True)
-def simulate(
+def accumulate_metrics(
     open_: np.ndarray,
     close: np.ndarray,
     sigma: np.ndarray,
@@ -166,7 +166,8 @@ def simulate(
     pos_out: np.ndarray,
     write: bool,
 ) -> None:
-    """Run one combination over all bars; fill `acc` (and the series if `write`)."""
+    """Simulate one combination over all bars into its metric accumulator row `acc` (and
+    write its equity and positions per bar if `write`)."""
     n, k = close.shape
     pos = np.zeros(k)
     prev_f = np.zeros(k)
@@ -266,7 +267,9 @@ def sweep_targets(
     eq = np.zeros(0)
     ps = np.zeros((0, 0))
     for c in range(targets.shape[0]):
-        simulate(open_, close, sigma, targets[c], dummy_ma, -1, -1, 0.0, cfg, out[c], eq, ps, False)
+        accumulate_metrics(
+            open_, close, sigma, targets[c], dummy_ma, -1, -1, 0.0, cfg, out[c], eq, ps, False
+        )
     return out
 
 
@@ -288,7 +291,7 @@ def sweep_crossover(
     eq = np.zeros(0)
     ps = np.zeros((0, 0))
     for c in range(fast_col.shape[0]):
-        simulate(
+        accumulate_metrics(
             open_,
             close,
             sigma,
