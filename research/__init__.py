@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from research.engine.config import BacktestConfig, Costs
-    from research.engine.result import BacktestResult, Metrics
+    from research.engine.result import BacktestResult
     from research.engine.run import backtest
+    from research.metrics import Metrics
     from research.report import write_report
 
 __all__ = ["BacktestConfig", "BacktestResult", "Costs", "Metrics", "backtest", "write_report"]
@@ -24,7 +25,7 @@ _EXPORTS: dict[str, str] = {
     "BacktestConfig": "research.engine.config",
     "Costs": "research.engine.config",
     "BacktestResult": "research.engine.result",
-    "Metrics": "research.engine.result",
+    "Metrics": "research.metrics",
     "backtest": "research.engine.run",
     "write_report": "research.report",
 }

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from research.engine.config import BacktestConfig
-from research.engine.result import BacktestResult, Metrics
+from research.engine.result import BacktestResult
 from research.errors import ResearchInputError
+from research.metrics import Metrics
 
 FORMAT = "gauntlet.result/1"
 

@@ -10,16 +10,37 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
+
+from research.engine.config import BacktestConfig
+from research.metrics import Metrics, drawdown
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
     from rich.table import Table
 
-    from research.engine.result import BacktestResult, Metrics
+
+class Shown(Protocol):
+    """What this module reads of a result (`BacktestResult` is one). A Protocol, not the
+    class: `BacktestResult` presents itself with these functions, so importing it here
+    would make the two modules import each other."""
+
+    @property
+    def strategy(self) -> dict[str, Any]: ...
+    @property
+    def engine(self) -> str: ...
+    @property
+    def config(self) -> BacktestConfig: ...
+    @property
+    def equity(self) -> pd.Series: ...
+    @property
+    def trades(self) -> pd.DataFrame: ...
+    @property
+    def metrics(self) -> Metrics: ...
+
 
 MAX_CHART_POINTS = 5_000  # beyond this the chart shows every k-th bar (browsers choke otherwise)
 
@@ -51,7 +72,7 @@ def format_metric(value: float, fmt: str) -> str:
     return fmt.format(value)
 
 
-def label(result: BacktestResult) -> str:
+def label(result: Shown) -> str:
     """`sma_cross(fast=10, slow=30)`: names a result in tables and legends."""
     params = ", ".join(f"{k}={v}" for k, v in result.strategy.get("params", {}).items())
     return f"{result.strategy.get('strategy', '?')}({params})"
@@ -61,7 +82,7 @@ def metric_cells(metrics: Metrics) -> list[str]:
     return [format_metric(getattr(metrics, field), fmt) for field, _, fmt in METRIC_ROWS]
 
 
-def rich_table(results: Sequence[BacktestResult], title: str = "Backtest") -> Table:
+def rich_table(results: Sequence[Shown], title: str = "Backtest") -> Table:
     from rich.markup import escape
     from rich.table import Table
 
@@ -75,7 +96,7 @@ def rich_table(results: Sequence[BacktestResult], title: str = "Backtest") -> Ta
     return table
 
 
-def metrics_table_html(results: Sequence[BacktestResult]) -> str:
+def metrics_table_html(results: Sequence[Shown]) -> str:
     head = "".join(f"<th>{html.escape(label(r))} [{r.engine}]</th>" for r in results)
     columns = [metric_cells(result.metrics) for result in results]
     body = "".join(
@@ -90,20 +111,18 @@ def metrics_table_html(results: Sequence[BacktestResult]) -> str:
     )
 
 
-def trades_table_html(result: BacktestResult, rows: int = 20) -> str:
+def trades_table_html(result: Shown, rows: int = 20) -> str:
     """The first `rows` trades as an HTML table (all when there are fewer)."""
     head = result.trades.head(rows)
     return str(head.to_html(index=False, float_format=lambda x: f"{x:,.6g}", na_rep="", border=0))
 
 
-def equity_drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
+def equity_drawdown_figure(results: Sequence[Shown]) -> go.Figure:
     """Equity (top) and drawdown from the running peak, which starts at the starting cash
     (bottom), one trace per result."""
     import plotly.graph_objects as go
     from plotly.colors import DEFAULT_PLOTLY_COLORS
     from plotly.subplots import make_subplots
-
-    from research.metrics import drawdown
 
     fig = make_subplots(
         rows=2,

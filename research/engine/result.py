@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from research.engine.config import BacktestConfig
+from research.metrics import Metrics
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -31,28 +31,6 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "fees",  # account currency
     "status",  # "closed" | "open"
 )
-
-
-class Metrics(BaseModel):
-    """Performance metrics; formulas and annualization are documented in research.metrics."""
-
-    model_config = ConfigDict(frozen=True)
-
-    trades: int
-    final_equity: float
-    total_return: float
-    cagr: float
-    volatility: float
-    sharpe: float
-    sortino: float
-    max_drawdown: float
-    calmar: float
-    win_rate: float
-    profit_factor: float
-    expectancy: float
-    exposure: float
-    turnover: float
-    periods_per_year: float
 
 
 @dataclass
