@@ -169,8 +169,8 @@ DEMO_SCHEMA = "gauntlet_demo"  # dropped and recreated by every demo run
 
 
 def _chapter_promotion(ctx: DemoContext) -> None:
-    from gauntlet.cli.promote_cmd import gates_table, registry_table, run_promotion
-    from research.promotion import Stage, load_policy, load_spec
+    from gauntlet.cli.promote_cmd import gates_table, registry_table
+    from research.promotion import Stage, load_policy, load_spec, promote
 
     ctx.console.print(
         "[bold]Promotion[/]: every stage needs evidence; the registry lives in PostgreSQL "
@@ -178,22 +178,22 @@ def _chapter_promotion(ctx: DemoContext) -> None:
     )
     with _demo_registry(ctx) as registry:
         rules = load_policy()
-        common = {"registry": registry, "paper_run": None, "out": ctx.out_dir / "promotion",
-                  "cache": ctx.out_dir / "evidence", "decided_by": "demo", "quiet": True}  # fmt: skip
+        common = {"registry": registry, "bundles": ctx.out_dir / "promotion",
+                  "cache": ctx.out_dir / "evidence", "decided_by": "demo"}  # fmt: skip
         promoted = load_spec(PROMOTED_SPEC)
         for stage in (Stage.CANDIDATE, Stage.PAPER):
-            payload, results = run_promotion(promoted, stage, rules, **common)
-            ctx.console.print(gates_table(results, f"{promoted.name} → {stage}"))
-            record = payload.get("registry")
-            if record is not None:
+            outcome = promote(promoted, stage, rules, **common)
+            ctx.console.print(gates_table(outcome.results, f"{promoted.name} → {stage}"))
+            if outcome.record is not None:
+                record = outcome.record.to_dict()
                 ctx.console.print(
                     f"[green]promoted[/] to {record['stage']}: MLflow model {record['model_name']} "
                     f"version {record['model_version']}, alias '{record['stage']}'"
                 )
         refused = load_spec(REFUSED_SPEC)
-        payload, results = run_promotion(refused, Stage.CANDIDATE, rules, **common)
-        ctx.console.print(gates_table(results, f"{refused.name} → candidate"))
-        reasons = "; ".join(r.detail for r in results if r.passed is False)
+        outcome = promote(refused, Stage.CANDIDATE, rules, **common)
+        ctx.console.print(gates_table(outcome.results, f"{refused.name} → candidate"))
+        reasons = "; ".join(r.detail for r in outcome.failed())
         ctx.console.print(f"[red]refused[/]: {reasons} — it stays in research")
         ctx.console.print(registry_table(asyncio.run(registry.list())))
     ctx.artifacts["evidence bundles (content-hashed)"] = ctx.out_dir / "promotion"

@@ -1,10 +1,9 @@
 """`gauntlet promote`, `gauntlet registry ...`, `gauntlet evidence verify`.
 
-Promotion composes research (policy, spec, evidence, gates, bundle) with live (the registry:
-stages in PostgreSQL, model versions and aliases in MLflow). Order of work, so that bad input
-and an unusable registry fail before minutes of evidence gathering and nothing half-happens:
-policy → spec → registry reachable and the transition allowed → evidence → gates → bundle →
-the stage change (only when every gate passed).
+Promotion itself is research.promotion.promote (the workflow); this module parses the
+arguments, loads the policy and the spec (bad files fail before the registry is opened),
+injects live's registry (stages in PostgreSQL, model versions and aliases in MLflow) as the
+workflow's registry port, renders the outcome and maps it to an exit code.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,7 +25,7 @@ from gauntlet.cli.render import cell
 
 if TYPE_CHECKING:
     from live.registry import Registry
-    from research.promotion import Evidence, GateResult, Policy, Stage, StrategySpec, Thresholds
+    from research.promotion import GateResult, Policy, PromotionOutcome, Stage, StrategySpec
 
 registry_app = typer.Typer(
     help="Strategy stages: list, history, demote, retire.", no_args_is_help=True
@@ -87,55 +87,13 @@ def promote_command(
     rules = load_policy(policy)  # an invalid policy fails before anything runs
     spec = load_spec(spec_path)
     registry = None if check else registry_for(dsn, schema, tracking_uri)
-    payload, results = run_promotion(
-        spec, target, rules, registry=registry, paper_run=paper_run, out=out, cache=cache,
+    outcome = _promote_with_progress(
+        spec, target, rules, registry=registry, paper_run=paper_run, bundles=out, cache=cache,
         decided_by=by or getpass.getuser(), reason=reason, quiet=as_json,
     )  # fmt: skip
-    _report(payload, results, as_json)
-    if not payload["passed"]:
+    _report(outcome, as_json)
+    if not outcome.passed:
         raise typer.Exit(1)  # a gate said no: a verdict, not bad input
-
-
-def run_promotion(
-    spec: StrategySpec,
-    target: Stage,
-    rules: Policy,
-    *,
-    registry: Registry | None,
-    paper_run: Path | None,
-    out: Path,
-    cache: Path,
-    decided_by: str,
-    reason: str = "",
-    quiet: bool = False,
-) -> tuple[dict[str, Any], list[GateResult]]:
-    """Check the transition (with a registry), gather the evidence, evaluate the gates, write
-    the bundle, and change the stage only if every gate passed. Returns (the JSON payload, the
-    gate results); `payload["registry"]` holds the new stage record when the stage changed."""
-    from research.promotion import Stage, check_transition
-
-    if registry is not None:  # a refused transition or a dead registry fails before the work
-        asyncio.run(registry.check_available())
-        current = asyncio.run(registry.current(spec.name))
-        check_transition(Stage(current.stage) if current else Stage.RESEARCH, target)
-    evidence = _gather(spec, target, paper_run, cache, quiet=quiet)
-    results = _evaluate(evidence, rules.for_strategy(spec.strategy))
-    bundle, bundle_hash = _bundle(evidence, results, out)
-    passed = _all_passed(results)
-    payload: dict[str, Any] = {
-        "spec": spec.name, "stage": str(target), "passed": passed, "bundle": str(bundle),
-        "bundle_hash": bundle_hash, "gates": [json.loads(r.model_dump_json()) for r in results],
-    }  # fmt: skip
-    if passed and registry is not None:
-        record = asyncio.run(
-            registry.promote(
-                spec.name, str(target),
-                spec={**json.loads(spec.model_dump_json()), "spec_hash": evidence.spec_hash},
-                evidence_hash=bundle_hash, decided_by=decided_by, reason=reason,
-            )
-        )  # fmt: skip
-        payload["registry"] = record.to_dict()
-    return payload, results
 
 
 def _stage(text: str, *, promotable: bool) -> Stage:
@@ -147,10 +105,21 @@ def _stage(text: str, *, promotable: bool) -> Stage:
     return Stage(text)
 
 
-def _gather(
-    spec: StrategySpec, stage: Stage, paper_run: Path | None, cache: Path, *, quiet: bool
-) -> Evidence:
-    from research.promotion import gather
+def _promote_with_progress(
+    spec: StrategySpec,
+    stage: Stage,
+    rules: Policy,
+    *,
+    registry: Registry | None,
+    paper_run: Path | None,
+    bundles: Path,
+    cache: Path,
+    decided_by: str,
+    reason: str,
+    quiet: bool,
+) -> PromotionOutcome:
+    """research.promotion.promote, with a spinner and a line per evidence group on stderr."""
+    from research.promotion import promote
 
     status = Console(stderr=True, quiet=quiet)
     with status.status(f"gathering evidence for {spec.name} → {stage}") as shown:
@@ -159,49 +128,33 @@ def _gather(
             status.print(f"{group}: {'reused from the cache' if reused else 'computed'}")
             shown.update(f"gathering evidence for {spec.name} → {stage}")
 
-        return gather(spec, stage, paper_run=paper_run, cache_dir=cache, on_group=progress)
+        return promote(
+            spec, stage, rules, registry=registry, bundles=bundles, cache=cache,
+            decided_by=decided_by, reason=reason, paper_run=paper_run, on_group=progress,
+        )  # fmt: skip
 
 
-def _evaluate(evidence: Evidence, thresholds: Thresholds) -> list[GateResult]:
-    from research.promotion import evaluate
-
-    return evaluate(evidence, thresholds, evidence.stage)
-
-
-def _all_passed(results: list[GateResult]) -> bool:
-    from research.promotion import all_passed
-
-    return all_passed(results)
-
-
-def _bundle(evidence: Evidence, results: list[GateResult], out: Path) -> tuple[Path, str]:
-    from research.promotion import verify_bundle, write_bundle
-
-    folder = write_bundle(evidence, results, out).resolve()
-    return folder, verify_bundle(folder)
-
-
-def _report(payload: dict[str, Any], results: list[GateResult], as_json: bool) -> None:
+def _report(outcome: PromotionOutcome, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(payload, default=str))
+        typer.echo(json.dumps(outcome.to_dict(), default=str))
         return
     console = Console()
-    console.print(gates_table(results, f"{payload['spec']} → {payload['stage']}"))
-    console.print(f"evidence bundle: {payload['bundle']} (sha256 {payload['bundle_hash'][:16]}…)")
-    record = payload.get("registry")
-    if record is not None:
+    console.print(gates_table(outcome.results, f"{outcome.spec_name} → {outcome.stage}"))
+    console.print(f"evidence bundle: {outcome.bundle} (sha256 {outcome.bundle_hash[:16]}…)")
+    if outcome.record is not None:
+        record = outcome.record.to_dict()
         console.print(
             f"[green]promoted[/]: {record['name']} is now {record['stage']} "
             f"(model {record['model_name']} version {record['model_version']})"
         )
-    elif payload["passed"]:
+    elif outcome.passed:
         console.print("[green]every gate passed[/] (--check: the registry was not changed)")
     else:
-        failed = [r.gate for r in results if r.passed is False]
+        failed = [r.gate for r in outcome.failed()]
         console.print(f"[red]not promoted[/]: {', '.join(failed)} failed")
 
 
-def gates_table(results: list[GateResult], title: str) -> Table:
+def gates_table(results: Iterable[GateResult], title: str) -> Table:
     table = Table(title=title)
     for column in ("gate", "threshold", "value", "pass", "detail"):
         table.add_column(column, justify="left" if column in ("gate", "detail") else "right")

@@ -1,6 +1,7 @@
 """Strategy registry: stages in PostgreSQL (the runtime's truth), model versions and stage
 aliases in MLflow's model registry. See live/registry/registry.py for the concurrency design.
-The ladder (stages, order, allowed transitions) is research.promotion.stages."""
+The ladder (stages, order, allowed transitions) is research.promotion.stages; Registry is the
+promotion workflow's registry port (research.promotion.ports.StageRegistry)."""
 
 from live.registry.errors import (
     RegistryError,

@@ -20,7 +20,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -45,6 +45,9 @@ from live.registry.records import (
     stage_record,
 )
 from research.promotion.stages import Stage
+
+if TYPE_CHECKING:
+    from research.promotion.ports import StageRegistry
 
 _COLUMNS = (
     "strategy, stage, revision, model_name, model_version, spec_hash, evidence_hash, spec::text "
@@ -364,3 +367,7 @@ def _record_args(
     }
     return (_RECORD, name, current["stage"], change.target, change.decided_by, json.dumps(evidence))
 
+
+if TYPE_CHECKING:
+    # The promotion workflow's registry port (research.promotion.ports): mypy proves it here.
+    _PORT: type[StageRegistry] = Registry

@@ -1,5 +1,6 @@
 """Promotion: the stage ladder, the policy, the evidence behind each gate, the gates, evidence
-bundles, the paper record and drift (see docs of each module).
+bundles, the paper record and drift (see docs of each module), and the workflow that composes
+them into one promotion (`promote`, with the registry injected through the StageRegistry port).
 
     spec = load_spec(Path("specs/sma_cross_h1.yaml"))
     evidence = gather(spec, Stage.CANDIDATE, cache_dir=Path(".gauntlet/evidence"))
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
     from research.promotion.gates import GateResult, all_passed, evaluate
     from research.promotion.paper_record import PaperRecord, read_paper_record
     from research.promotion.policy import GATES_BY_STAGE, GateName, Policy, Thresholds, load_policy
+    from research.promotion.ports import RegisteredStage, StageRegistry
     from research.promotion.spec import StrategySpec, load_spec
     from research.promotion.stages import LADDER, STAGES, Stage, check_transition, next_stage
+    from research.promotion.workflow import PromotionOutcome, promote
 
 _EXPORTS: dict[str, str] = {
     "verify_bundle": "research.promotion.bundle",
@@ -44,6 +47,8 @@ _EXPORTS: dict[str, str] = {
     "Policy": "research.promotion.policy",
     "Thresholds": "research.promotion.policy",
     "load_policy": "research.promotion.policy",
+    "RegisteredStage": "research.promotion.ports",
+    "StageRegistry": "research.promotion.ports",
     "StrategySpec": "research.promotion.spec",
     "load_spec": "research.promotion.spec",
     "LADDER": "research.promotion.stages",
@@ -51,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "Stage": "research.promotion.stages",
     "check_transition": "research.promotion.stages",
     "next_stage": "research.promotion.stages",
+    "PromotionOutcome": "research.promotion.workflow",
+    "promote": "research.promotion.workflow",
 }
 
 __all__ = [
@@ -64,7 +71,10 @@ __all__ = [
     "PaperRecord",
     "Policy",
     "PromotionInputError",
+    "PromotionOutcome",
+    "RegisteredStage",
     "Stage",
+    "StageRegistry",
     "StrategySpec",
     "TamperedBundleError",
     "Thresholds",
@@ -76,6 +86,7 @@ __all__ = [
     "load_policy",
     "load_spec",
     "next_stage",
+    "promote",
     "read_paper_record",
     "verify_bundle",
     "write_bundle",
