@@ -27,6 +27,7 @@ from rich.console import Console
 
 from gauntlet.cli.app import app
 from gauntlet.cli.render import COMPACT_COLUMNS, frame_table, metrics_table
+from research.bundled import project_file
 
 # The chapters after the first backtests follow this strategy through validation.
 FEATURED = ("sma_cross", {"fast": 20, "slow": 100})
@@ -162,7 +163,7 @@ def _chapter_paper(ctx: DemoContext) -> None:
     ctx.artifacts["paper run (orders, fills, positions)"] = run_dir
 
 
-SPECS = Path(__file__).resolve().parents[2] / "specs"
+SPECS = project_file("specs")  # the working dir's, the wheel's or the checkout's
 PROMOTED_SPEC = SPECS / "sma_cross_h1.yaml"
 REFUSED_SPEC = SPECS / "examples" / "sma_cross_slow_h1.yaml"
 DEMO_SCHEMA = "gauntlet_demo"  # dropped and recreated by every demo run

@@ -14,11 +14,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from research.bundled import project_file
 from research.promotion.errors import PromotionInputError
 from research.promotion.stages import Stage
 
 SUPPORTED_VERSIONS = (1,)
-DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "policy" / "promotion.yaml"
+DEFAULT_POLICY = project_file("policy/promotion.yaml")  # cwd's, the wheel's or the checkout's
 
 
 class GateName(StrEnum):
