@@ -1,22 +1,22 @@
 """Ticks → bars and bars → coarser bars, labelled by bar open time (label and closed left), UTC.
 
-pandas' resample does the binning; it is the well-kept tool for this and handles calendar
-anchoring. Empty bins are dropped rather than filled: a bar with no trades did not happen.
-FX daily bars can start at the New York close (22:00 UTC) with `day_start="22:00"`.
+The bucket rule and the OHLCV fold are `marketdata.buckets`', shared with the incremental tick
+aggregator, so batch and live bars agree bar for bar. Empty bins are dropped rather than
+filled: a bar with no trades did not happen. Bins sit on the UTC epoch; FX daily bars can start
+at the New York close (22:00 UTC) with `day_start="22:00"`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from marketdata.buckets import Folded, Runs, bar_starts, fold
 from marketdata.errors import DataError
 from marketdata.timeframes import Timeframe, parse_timeframe
-
-if TYPE_CHECKING:
-    from pandas.core.resample import Resampler
 
 __all__ = ["NEW_YORK_CLOSE", "resample_bars", "ticks_to_bars"]
 
@@ -38,17 +38,13 @@ def ticks_to_bars(
         raise DataError(f"price must be 'mid' or 'bid', not {price!r}")
     quotes = (ticks["bid"] + ticks["ask"]) / 2 if price == "mid" else ticks["bid"]
     volume = ticks["volume"] if "volume" in ticks.columns else pd.Series(1.0, index=ticks.index)
-    frame = pd.DataFrame(
-        {"price": quotes.astype(float), "volume": volume.astype(float)}, index=ticks.index
-    )
+    rows, starts = _bucketed(ticks.index, parse_timeframe(timeframe), day_start)
+    quote = _floats(quotes, rows)
+    folded = fold(starts, quote, quote, quote, quote, _floats(volume, rows))
+    extra: dict[str, npt.NDArray[np.float64]] = {}
     if spread:
-        frame["spread"] = (ticks["ask"] - ticks["bid"]).astype(float)
-    grouped = _resampler(frame, parse_timeframe(timeframe), day_start)
-    bars = grouped["price"].ohlc()
-    bars["volume"] = grouped["volume"].sum()
-    if spread:
-        bars["spread"] = grouped["spread"].mean()
-    return _finish(bars, grouped["price"].count())
+        extra["spread"] = Runs.of(starts).mean(_floats(ticks["ask"] - ticks["bid"], rows))
+    return _finish(folded, ticks.index, extra)
 
 
 def resample_bars(
@@ -71,12 +67,15 @@ def resample_bars(
             f"cannot resample {source.label} bars to {target.label}: "
             f"{target.label} is not a whole multiple of {source.label}"
         )
-    rules = {"open": "first", "high": "max", "low": "min", "close": "last"}
-    rules |= {name: "sum" for name in ("volume",) if name in bars.columns}
-    rules |= {name: "mean" for name in ("spread",) if name in bars.columns}
-    grouped = _resampler(bars, target, day_start)
-    coarse = grouped.agg(rules)
-    return _finish(coarse[list(rules)], grouped["close"].count())
+    rows, starts = _bucketed(bars.index, target, day_start)
+    o, h, low, c = (_floats(bars[name], rows) for name in ("open", "high", "low", "close"))
+    has_volume = "volume" in bars.columns
+    volume = _floats(bars["volume"], rows) if has_volume else np.zeros(len(rows))
+    folded = fold(starts, o, h, low, c, volume)
+    extra: dict[str, npt.NDArray[np.float64]] = {}
+    if "spread" in bars.columns:
+        extra["spread"] = Runs.of(starts).mean(_floats(bars["spread"], rows))
+    return _finish(folded, bars.index, extra, volume=has_volume)
 
 
 def _grid(index: pd.DatetimeIndex) -> Timeframe | None:
@@ -85,13 +84,20 @@ def _grid(index: pd.DatetimeIndex) -> Timeframe | None:
     return Timeframe(int(np.gcd.reduce(steps))) if len(steps) else None
 
 
-def _resampler(
-    frame: pd.DataFrame, timeframe: Timeframe, day_start: str
-) -> Resampler[pd.DataFrame]:
+def _bucketed(
+    index: pd.Index, timeframe: Timeframe, day_start: str
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+    """The rows to fold, in time order (stable: equal timestamps keep their order; NaT rows
+    belong to no bar), and the start (UTC epoch ns) of each one's bar."""
     offset = _day_offset(day_start, timeframe)
-    return frame.resample(
-        timeframe.delta, label="left", closed="left", origin="epoch", offset=offset
-    )
+    stamps = pd.DatetimeIndex(index).tz_convert("UTC").as_unit("ns")
+    rows = np.flatnonzero(~np.asarray(stamps.isna()))
+    rows = rows[np.argsort(stamps.asi8[rows], kind="stable")]
+    return rows, bar_starts(stamps.asi8[rows], timeframe, offset.value)
+
+
+def _floats(column: pd.Series, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+    return column.to_numpy(np.float64)[rows]
 
 
 def _day_offset(day_start: str, timeframe: Timeframe) -> pd.Timedelta:
@@ -107,7 +113,21 @@ def _day_offset(day_start: str, timeframe: Timeframe) -> pd.Timedelta:
     return shift % timeframe.delta
 
 
-def _finish(bars: pd.DataFrame, counts: pd.Series) -> pd.DataFrame:
-    bars = bars[counts.to_numpy() > 0].astype(np.float64)
-    bars.index = pd.DatetimeIndex(bars.index, name="timestamp").tz_convert("UTC")
-    return bars
+def _finish(
+    folded: Folded,
+    source: pd.Index,
+    extra: dict[str, npt.NDArray[np.float64]],
+    *,
+    volume: bool = True,
+) -> pd.DataFrame:
+    """The bars that happened (a valid close), in the bar convention, stamped at the resolution
+    of the `source` index (s, ms, us or ns)."""
+    happened = folded.count > 0
+    columns = {"open": folded.open, "high": folded.high, "low": folded.low, "close": folded.close}
+    if volume:
+        columns["volume"] = folded.volume
+    columns |= extra
+    index = pd.DatetimeIndex(folded.start[happened], tz="UTC", name="timestamp").as_unit(
+        pd.DatetimeIndex(source).unit
+    )
+    return pd.DataFrame({name: values[happened] for name, values in columns.items()}, index=index)

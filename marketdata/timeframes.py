@@ -29,7 +29,10 @@ _METATRADER = re.compile(r"^([mhdw])(\d+)$")
 
 @dataclass(frozen=True)
 class Timeframe:
-    """A fixed bar length. `label` is canonical: the largest unit that divides it evenly."""
+    """A fixed bar length. `label` is canonical: the largest unit that divides it evenly.
+
+    `nanos` is also the bucket length: `marketdata.buckets.bar_starts` cuts time into bars of it.
+    """
 
     nanos: int
 
@@ -56,7 +59,8 @@ def parse_timeframe(text: str | Timeframe) -> Timeframe:
     count, unit = _split(cleaned)
     if count is None or unit is None or count <= 0:
         raise DataError(
-            f"timeframe {text!r} is not understood; use e.g. 1m, 5m, 15m, 1h, 4h, 1d (or M1, H1, D1)"
+            f"invalid timeframe {text!r}: the bar length is not understood; "
+            "use e.g. 1m, 5m, 15m, 1h, 4h, 1d (or M1, H1, D1)"
         )
     return Timeframe(count * _NS[unit])
 

@@ -15,6 +15,7 @@ from bus.protocol import Bus
 from marketdata.aggregate import BarAggregator, OpenBar
 from marketdata.ticks.normalize import normalize
 from marketdata.ticks.validate import Rejection, TickValidator
+from marketdata.timeframes import Timeframe
 
 
 @dataclass
@@ -26,7 +27,9 @@ class TickPathReport:
 
 
 class TickPath:
-    def __init__(self, bus: Bus, *, timeframe: str = "1m", source: str = "marketdata") -> None:
+    def __init__(
+        self, bus: Bus, *, timeframe: str | Timeframe = "1m", source: str = "marketdata"
+    ) -> None:
         self._bus = bus
         self._source = source
         self.validator = TickValidator()

@@ -12,7 +12,6 @@ import pytest
 
 from bus import Bar, InMemoryBus
 from live.marketdata import TickPath
-from marketdata.aggregate import parse_timeframe
 from marketdata.ticks.normalize import TickInputError, normalize
 from marketdata.ticks.validate import OUT_OF_ORDER
 
@@ -141,4 +140,4 @@ def test_malformed_batches_are_named() -> None:
     )
     assert stamped.ts.tolist() == [T0]
     with pytest.raises(ValueError, match="invalid timeframe '5x'"):
-        parse_timeframe("5x")
+        TickPath(InMemoryBus("tp"), timeframe="5x")
