@@ -1,8 +1,10 @@
 """Target fraction → order quantity, respecting the instrument's size rules (ADR 0002 §5).
 
-Quantities are Decimals in units of the base currency. Rounding is toward zero to the size
+Quantities, equity and prices are Decimals (money never passes through a float): units of
+the base currency, account currency, quote currency. Rounding is toward zero to the size
 increment (or to the lot size when asked), so a position never exceeds its target and the
 vectorized engine with `round_units=True` computes the same units for an increment of 1.
+The target fraction is the strategy's float, converted exactly by its repr.
 """
 
 from __future__ import annotations
@@ -28,15 +30,53 @@ class SizeRules:
         return cls(step=step, min_quantity=min_qty, precision=instrument.size_precision)
 
 
-def round_toward_zero(units: float, step: Decimal) -> Decimal:
-    steps = (Decimal(repr(units)) / step).to_integral_value(rounding=ROUND_DOWN)
+def round_toward_zero(units: Decimal, step: Decimal) -> Decimal:
+    steps = (units / step).to_integral_value(rounding=ROUND_DOWN)
     return steps * step
 
 
-def desired_units(
-    fraction: float, equity: float, price: float, *, units_at_one: float | None
-) -> float:
-    """Signed units for a target fraction: of equity (EQUITY) or of a fixed size (UNITS)."""
-    if units_at_one is not None:
-        return fraction * units_at_one
-    return fraction * equity / price
+@dataclass(frozen=True)
+class Sized:
+    """An order for one instrument: signed units to trade (0: already there), or a
+    problem to report instead of trading."""
+
+    order: Decimal
+    problem: tuple[str, str] | None = None  # (report kind, message)
+
+    @property
+    def tradable(self) -> bool:
+        return self.problem is None and self.order != 0
+
+
+class Sizer:
+    """Signed units for a target fraction: of equity ("equity", "vol_target") or of a
+    fixed size (`units_at_one`, "units"), rounded by each instrument's `SizeRules`."""
+
+    def __init__(self, rules: list[SizeRules], units_at_one: float | None) -> None:
+        self._rules = rules
+        self._units_at_one = None if units_at_one is None else Decimal(repr(units_at_one))
+
+    def precision(self, col: int) -> int:
+        return self._rules[col].precision
+
+    def order(
+        self, col: int, target: float, equity: Decimal, price: Decimal, held: Decimal
+    ) -> Sized:
+        """The order moving `held` units to `target`, sized at `price` with `equity`."""
+        rules = self._rules[col]
+        desired = round_toward_zero(self.desired_units(target, equity, price), rules.step)
+        order = desired - held
+        if order == 0:
+            if desired == 0 and target != 0.0:
+                return Sized(order, ("zero_quantity", f"target {target:g} rounds to 0 units"))
+            return Sized(order)
+        if abs(order) < rules.min_quantity:
+            message = f"order of {order} units is below the minimum {rules.min_quantity}"
+            return Sized(order, ("below_min_quantity", message))
+        return Sized(order)
+
+    def desired_units(self, target: float, equity: Decimal, price: Decimal) -> Decimal:
+        fraction = Decimal(repr(target))
+        if self._units_at_one is not None:
+            return fraction * self._units_at_one
+        return fraction * equity / price

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 _FIELDS = ("open", "high", "low", "close", "volume")
+Row = tuple[float, float, float, float, float]  # one instrument's bar, in _FIELDS order
 
 
 class BarWindow:
@@ -32,9 +33,7 @@ class BarWindow:
     def __len__(self) -> int:
         return self._size
 
-    def append(
-        self, open_ns: int, rows: dict[int, tuple[float, float, float, float, float]]
-    ) -> None:
+    def append(self, open_ns: int, rows: dict[int, Row]) -> None:
         """One timestamp; `rows` maps a column position to (open, high, low, close, volume)."""
         if self._size == self._capacity:
             self._grow()

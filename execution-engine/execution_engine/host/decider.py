@@ -1,0 +1,105 @@
+"""The decider: keeps the bar window, asks the hosted strategy for its targets at each bar
+close and turns the newest into processed targets (ADR 0002 §1-3).
+
+It decides what to hold, never how much: a processed target that differs from the last
+one is due; sizing and orders are the executor's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, cast
+
+import pandas as pd
+
+from execution_engine.host.reporter import HostReporter
+from execution_engine.host.window import BarWindow, Row
+from execution_engine.targets import TargetRules, bad_target_reason
+from strategies import StrategyOutputError
+from strategies.base import Strategy as GauntletStrategy
+
+
+class Decider:
+    """`columns` are the names the strategy sees (panel columns, or the one instrument's
+    symbol); `window` bounds the bars it is shown (None: all of them)."""
+
+    def __init__(
+        self,
+        strategy: GauntletStrategy[Any],
+        columns: list[str],
+        panel: bool,
+        window: int | None,
+        rules: TargetRules,
+        reporter: HostReporter,
+    ) -> None:
+        self.strategy = strategy
+        self.rules = rules
+        self._columns = columns
+        self._panel = panel
+        self._reporter = reporter
+        shown = None if window is None else max(window, strategy.warmup + 1)
+        self._window = BarWindow(columns, panel, shown, keep=rules.vol_window + 2)
+        self._held = [0.0] * len(columns)  # the last processed target per column
+        self._preloaded: dict[int, list[float]] | None = None  # bar open ns → raw targets
+
+    def preload(self, bars: pd.DataFrame) -> None:
+        """Compute the raw targets once over the whole history (see
+        `GauntletStrategyHost.preload_targets`)."""
+        table = self._target_table(bars)
+        values = table.to_numpy(dtype=float).reshape(len(table), -1)
+        self._preloaded = dict(zip(table.index.asi8.tolist(), values.tolist(), strict=True))
+
+    def target_of(self, col: int) -> float:
+        """The processed target column `col` holds (or is about to)."""
+        return self._held[col]
+
+    def decide(self, bar_index: int, open_ns: int, rows: dict[int, Row]) -> dict[int, float]:
+        """Append the closed bar; return column → new processed target for every column
+        whose processed target changed (empty when the strategy failed)."""
+        self._window.append(open_ns, rows)
+        preloaded = self._preloaded
+        raw = preloaded.get(open_ns) if preloaded is not None else self._raw_targets()
+        self._reporter.records.raw_targets.append(raw or [math.nan] * len(self._columns))
+        if raw is None:
+            return {}
+        in_warmup = bar_index < self.strategy.warmup
+        changed: dict[int, float] = {}
+        for col, value in enumerate(raw):
+            if not in_warmup and (reason := bad_target_reason(value)) is not None:
+                self._reporter.problem(
+                    "bad_target", col, f"{reason} at bar {bar_index}; holding position"
+                )
+                continue
+            closes = self._window.closes(col, self.rules.vol_window + 1)
+            target = self.rules.process(value, closes)
+            if target != self._held[col]:
+                self._held[col] = target
+                changed[col] = target
+        return changed
+
+    def _raw_targets(self) -> list[float] | None:
+        try:
+            out = self._target_table(self._window.frame())
+        except Exception as exc:  # a strategy bug must not take the node down
+            self._reporter.problem("strategy_error", None, f"{type(exc).__name__}: {exc}")
+            return None
+        last = out.iloc[-1]
+        if self._panel:
+            return [float(last[c]) for c in self._columns]
+        return [float(last)]
+
+    def _target_table(self, frame: pd.DataFrame) -> Any:
+        try:
+            return self.strategy.target(frame)
+        except StrategyOutputError:
+            # Validation covers the whole window; we trade only the newest value, and
+            # `bad_target_reason` reports it if that one is bad.
+            return self._unchecked_target(frame)
+
+    def _unchecked_target(self, frame: pd.DataFrame) -> Any:
+        if not self._panel:
+            return self.strategy.compute(frame)
+        # A panel column is the instrument's own bar frame (the MultiIndex's first level).
+        return pd.DataFrame(
+            {c: self.strategy.compute(cast(pd.DataFrame, frame[c])) for c in self._columns}
+        )
