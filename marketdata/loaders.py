@@ -1,6 +1,6 @@
 """Loading bars and ticks from files into the bar convention, with quality checks on every load.
 
-Bars come back as strategies/bars.py describes them: a UTC DatetimeIndex named "timestamp" and
+Bars come back as marketdata/frames.py describes them: a UTC DatetimeIndex named "timestamp" and
 float columns open, high, low, close, volume (0.0 when the file has no volume), plus `spread`
 when the file has a price-unit spread column. `attrs` records source, format, instrument and
 timeframe. Polars parses the text (several times faster than pandas on millions of rows);
