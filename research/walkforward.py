@@ -28,7 +28,8 @@ from research.sweep.data import SweepData, prepare
 from research.sweep.evaluate import simulate_series
 from research.sweep.metrics import finalize
 from research.sweep.result import SweepResult
-from research.sweep.runner import DEFAULT_CHUNK_SIZE, sweep_with_data
+from research.sweep.runner import sweep_with_data
+from research.sweep.settings import SweepSettings
 from strategies import plugins
 
 MIN_TEST_BARS = 10
@@ -128,43 +129,27 @@ def walk_forward(
     strategy: str,
     bars: pd.DataFrame,
     space_: sp.Space,
+    settings: SweepSettings | None = None,
     *,
     n_folds: int = 5,
     mode: str = "rolling",
     ratio: int = 3,
-    metric: str = "sharpe",
-    method: str = "grid",
-    n_iter: int = 50,
-    seed: int = 0,
-    fixed: dict[str, Any] | None = None,
-    config: BacktestConfig | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = False,
+    **overrides: Any,
 ) -> WalkForwardResult:
-    """Per fold: sweep in-sample, pick the best `metric`, run it out-of-sample; stitch."""
+    """Per fold: sweep in-sample, pick the best `metric`, run it out-of-sample; stitch.
+
+    `settings` (with `overrides` applied, as in `sweep()`) drive every fold's in-sample
+    search; their `metric` picks each fold's winner."""
+    settings = SweepSettings.build(settings, overrides)
+    metric = settings.metric
     folds = make_folds(len(bars), n_folds, mode, ratio)
-    config = config or BacktestConfig()
+    config = settings.config or BacktestConfig()
     ppy = config.periods_per_year or rm.periods_per_year(pd.DatetimeIndex(bars.index))
     config = config.model_copy(update={"periods_per_year": ppy})  # one ppy across folds
+    in_sample = settings.model_copy(update={"config": config})
     rows, pieces = [], []
     for fold in folds:
-        result, train = sweep_with_data(
-            strategy,
-            bars.iloc[fold.train],
-            space_,
-            method=method,
-            n_iter=n_iter,
-            seed=seed,
-            fixed=fixed,
-            config=config,
-            chunk_size=chunk_size,
-            workers=workers,
-            scheduler=scheduler,
-            metric=metric,
-            progress=progress,
-        )
+        result, train = sweep_with_data(strategy, bars.iloc[fold.train], space_, in_sample)
         best = result.best(metric)
         in_row = result.sorted(metric).iloc[0]
         acc, equity = _oos_run(strategy, best, bars, fold, config)
@@ -185,7 +170,7 @@ def walk_forward(
         {
             "n_folds": n_folds,
             "ratio": ratio,
-            "method": method,
+            "method": settings.method,
             "data_fingerprint": data_fingerprint(bars),
         },
     )

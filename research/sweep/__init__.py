@@ -3,7 +3,8 @@ chunked over combinations, run locally or on a Dask cluster, fused target → me
 
 from research.sweep.executor import SchedulerUnreachableError
 from research.sweep.result import SweepResult
-from research.sweep.runner import DEFAULT_CHUNK_SIZE, sweep
+from research.sweep.runner import sweep
+from research.sweep.settings import DEFAULT_CHUNK_SIZE, SweepSettings
 from research.sweep.space import Range, parse_dimension
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Range",
     "SchedulerUnreachableError",
     "SweepResult",
+    "SweepSettings",
     "parse_dimension",
     "sweep",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,12 @@ class SweepData:
     periods_per_year: float
     years: float  # calendar time spanned, for CAGR and turnover
     cash: float
-    fingerprint: str
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The bars' content hash, computed when first asked for: a walk-forward fold's
+        out-of-sample data never is (cached_property writes past the frozen __setattr__)."""
+        return data_fingerprint(self.bars)
 
     @property
     def n_bars(self) -> int:
@@ -92,5 +98,4 @@ def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepDa
         ppy,
         float(years),
         config.cash,
-        data_fingerprint(bars),
     )

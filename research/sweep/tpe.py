@@ -12,8 +12,10 @@ import pandas as pd
 
 from research.errors import ResearchInputError
 from research.sweep import space as sp
+from research.sweep.chunks import evaluate_params
 from research.sweep.data import SweepData
 from research.sweep.result import SweepResult
+from research.sweep.settings import SweepSettings
 
 
 def _distribution(name: str, dim: sp.Dimension) -> Any:
@@ -29,35 +31,26 @@ def _distribution(name: str, dim: sp.Dimension) -> Any:
 
 
 def optuna_search(
-    strategy: str,
-    space_: sp.Space,
-    data: SweepData,
-    *,
-    n_iter: int,
-    seed: int,
-    fixed: dict[str, Any] | None,
-    chunk_size: int,
-    workers: int | None,
-    scheduler: str | None,
-    metric: str,
-    progress: bool,
+    strategy: str, space_: sp.Space, data: SweepData, settings: SweepSettings
 ) -> SweepResult:
+    """`settings.n_iter` TPE trials maximizing `settings.metric`, in batches of
+    chunk_size × workers trials."""
     import optuna
 
-    from research.sweep.runner import evaluate
-
+    n_iter, metric = settings.n_iter, settings.metric
     if n_iter < 1:
         raise ResearchInputError(f"optuna search needs n_iter >= 1, got {n_iter}")
-    fixed = dict(fixed or {})
+    fixed = dict(settings.fixed or {})
     cls = sp._check_names(strategy, space_, fixed)
     dists = {name: _distribution(name, dim) for name, dim in space_.items()}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    sampler = optuna.samplers.TPESampler(seed=settings.seed)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
     tables: list[pd.DataFrame] = []
     rejected: list[tuple[dict[str, Any], str]] = []
     interrupted = False
     asked = 0
-    batch = max(chunk_size, 1) * max(workers or 1, 1)
+    batch = max(settings.chunk_size, 1) * max(settings.workers or 1, 1)
     while asked < n_iter and not interrupted:
         trials = [study.ask(dists) for _ in range(min(batch, n_iter - asked))]
         asked += len(trials)
@@ -71,15 +64,7 @@ def optuna_search(
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
         if not valid:
             continue
-        table, interrupted = evaluate(
-            strategy,
-            [p for _, p in valid],
-            data,
-            chunk_size=chunk_size,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-        )
+        table, interrupted = evaluate_params(strategy, [p for _, p in valid], data, settings)
         tables.append(table)
         by_key = {
             repr(sorted(p.items())): v for p, v in zip(table["params"], table[metric], strict=True)

@@ -7,7 +7,7 @@ import pytest
 from research import backtest
 from research.engine.config import BacktestConfig, Costs, FillAt
 from research.errors import ResearchInputError
-from research.sweep import Range, parse_dimension, sweep
+from research.sweep import Range, SweepSettings, parse_dimension, sweep
 from research.sweep import evaluate as ev
 from research.sweep.metrics import METRIC_COLUMNS
 from research.sweep.space import grid, random
@@ -151,11 +151,12 @@ def test_worker_processes_and_chunking_do_not_change_results(bars):
 def test_per_chunk_averages_equal_shared_averages(bars):
     space = {"fast": [5, 10], "slow": [20, 40]}
     shared = sweep("sma_cross", bars, space, workers=1)
-    from research.sweep import runner
+    from research.sweep.chunks import evaluate_params
+    from research.sweep.data import prepare
 
-    per_chunk, _ = runner.evaluate(
-        "sma_cross", shared.table["params"].tolist(), runner.prepare(bars), chunk_size=1,
-        workers=1, scheduler=None, progress=False, ma_budget=0,
+    per_chunk, _ = evaluate_params(
+        "sma_cross", shared.table["params"].tolist(), prepare(bars),
+        SweepSettings(chunk_size=1, workers=1, ma_budget=0),
     )  # fmt: skip
     pd.testing.assert_frame_equal(per_chunk, shared.table, check_exact=True)
 
