@@ -15,9 +15,18 @@ import typer
 from gauntlet.cli.app import app
 from gauntlet.cli.options import (
     FILLS,
+    CashOption,
+    CommissionOption,
+    DataOption,
+    FillOption,
+    InstrumentOption,
     JsonOption,
+    LongOnlyOption,
     ParamOption,
     PluginOption,
+    SlippageOption,
+    SpreadOption,
+    StrategyOption,
     TrackingUriOption,
     TrackOption,
     check_tracking,
@@ -37,21 +46,19 @@ ENGINES = ("vectorized", "event")
 
 @app.command("backtest")
 def backtest_command(
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    strategy: StrategyOption,
+    data: DataOption,
     param: ParamOption = None,
-    instrument: Annotated[
-        str | None, typer.Option(help="Instrument name of the data (labels trades).")
-    ] = None,
+    instrument: InstrumentOption = None,
     engine: Annotated[str, typer.Option(help="vectorized | event")] = "vectorized",
-    fill: Annotated[str | None, typer.Option(help="next_open (default) | close")] = None,
-    commission: Annotated[float | None, typer.Option(help="Fraction of notional.")] = None,
+    fill: FillOption = None,
+    commission: CommissionOption = None,
     commission_per_unit: Annotated[float | None, typer.Option(help="Currency per unit.")] = None,
-    spread: Annotated[float | None, typer.Option(help="Full spread in price units.")] = None,
-    slippage: Annotated[float | None, typer.Option(help="Fraction of price.")] = None,
+    spread: SpreadOption = None,
+    slippage: SlippageOption = None,
     financing_long: Annotated[float | None, typer.Option(help="Annual rate, longs.")] = None,
     financing_short: Annotated[float | None, typer.Option(help="Annual rate, shorts.")] = None,
-    cash: Annotated[float | None, typer.Option(help="Starting cash.")] = None,
+    cash: CashOption = None,
     size_mode: Annotated[str | None, typer.Option(help="equity | units | vol_target")] = None,
     units: Annotated[float | None, typer.Option(help="Units at |target| = 1 (units mode).")] = None,
     vol_target: Annotated[
@@ -65,7 +72,7 @@ def backtest_command(
     round_units: Annotated[
         bool, typer.Option("--round-units", help="Round orders to whole units.")
     ] = False,
-    long_only: Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")] = False,
+    long_only: LongOnlyOption = False,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report here.")
     ] = None,

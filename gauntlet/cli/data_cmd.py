@@ -15,7 +15,15 @@ from rich.console import Console
 from rich.table import Table
 
 from gauntlet.cli.app import app, fail
-from gauntlet.cli.options import JsonOption
+from gauntlet.cli.options import (
+    CalendarOption,
+    CatalogOption,
+    DataFileArgument,
+    FormatOption,
+    JsonOption,
+    TimeframeOption,
+    TzOption,
+)
 
 if TYPE_CHECKING:
     from marketdata import QualityConfig, QualityReport, RepairReport, WriteResult
@@ -25,31 +33,6 @@ data_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(data_app, name="data")
-
-PathArg = Annotated[Path, typer.Argument(help="CSV, Parquet, MetaTrader 5 or HistData file.")]
-CalendarOpt = Annotated[
-    str, typer.Option("--calendar", help="Session calendar for the gap check: fx, 24x7 or none.")
-]
-FormatOpt = Annotated[
-    str | None,
-    typer.Option("--format", help="Force the file format (csv, parquet, mt5, histdata_m1, ...)."),
-]
-TzOpt = Annotated[
-    str | None,
-    typer.Option("--tz", help="Zone of naive timestamps (default: UTC; HistData: EST)."),
-]
-SpikeOpt = Annotated[
-    float, typer.Option("--spike-k", help="Spike threshold in local robust sigmas.")
-]
-GapOpt = Annotated[
-    int, typer.Option("--gap-bars", help="Warn when more than this many bars are missing.")
-]
-CatalogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog", help="Catalog root (default: $GAUNTLET_CATALOG or ~/.gauntlet/catalog)."
-    ),
-]
 
 
 def _quality(calendar: str, timeframe: str | None, spike_k: float, gap_bars: int) -> QualityConfig:
@@ -67,15 +50,17 @@ def _busy(message: str) -> AbstractContextManager[Any]:
 
 @data_app.command("check")
 def check(
-    path: PathArg,
-    calendar: CalendarOpt = "fx",
-    timeframe: Annotated[
-        str | None, typer.Option("--timeframe", help="Bar length (default: inferred).")
-    ] = None,
-    fmt: FormatOpt = None,
-    tz: TzOpt = None,
-    spike_k: SpikeOpt = 10.0,
-    gap_bars: GapOpt = 1,
+    path: DataFileArgument,
+    calendar: CalendarOption = "fx",
+    timeframe: TimeframeOption = None,
+    fmt: FormatOption = None,
+    tz: TzOption = None,
+    spike_k: Annotated[
+        float, typer.Option("--spike-k", help="Spike threshold in local robust sigmas.")
+    ] = 10.0,
+    gap_bars: Annotated[
+        int, typer.Option("--gap-bars", help="Warn when more than this many bars are missing.")
+    ] = 1,
     as_json: JsonOption = False,
 ) -> None:
     """Run the quality checks on a file. Exit 0 when clean or warnings only, 2 on errors."""
@@ -120,22 +105,19 @@ def _print_report(report: QualityReport, fmt: str) -> None:
 
 @data_app.command("import")
 def import_(
-    path: PathArg,
+    path: DataFileArgument,
     instrument: Annotated[str, typer.Option("--instrument", help="Instrument name, e.g. EURUSD.")],
-    timeframe: Annotated[
-        str | None,
-        typer.Option("--timeframe", help="Bar length, e.g. 1m, 1h, 1d (default: inferred)."),
-    ] = None,
+    timeframe: TimeframeOption = None,
     repair: Annotated[
         bool, typer.Option("--repair", help="Repair bad rows (reported) instead of rejecting.")
     ] = False,
     resample: Annotated[
         bool, typer.Option("--resample", help="Resample finer bars to --timeframe first.")
     ] = False,
-    catalog: CatalogOpt = None,
-    calendar: CalendarOpt = "fx",
-    fmt: FormatOpt = None,
-    tz: TzOpt = None,
+    catalog: CatalogOption = None,
+    calendar: CalendarOption = "fx",
+    fmt: FormatOption = None,
+    tz: TzOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Load a file (quality-checked) and merge it into the Parquet catalog."""
@@ -203,7 +185,7 @@ def _print_import(
 
 
 @data_app.command("list")
-def list_(catalog: CatalogOpt = None, as_json: JsonOption = False) -> None:
+def list_(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
     """List the catalog: instruments, timeframes, rows and time ranges."""
     from marketdata import Catalog
 

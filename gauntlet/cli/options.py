@@ -21,10 +21,72 @@ PluginOption = Annotated[
 ]
 
 FILLS = ("next_open", "close")
+METHODS = ("grid", "random", "optuna")
 
+# What to run, on what.
+StrategyOption = Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")]
+DataOption = Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")]
+InstrumentOption = Annotated[
+    str | None, typer.Option(help="Instrument name of the data (labels trades).")
+]
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
 ]
+FixedParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-p", help="Fixed strategy parameter key=value.")
+]
+
+# Backtest settings shared by `backtest` and `sweep` (None: the BacktestConfig default).
+FillOption = Annotated[str | None, typer.Option(help="next_open (default) | close")]
+CommissionOption = Annotated[float | None, typer.Option(help="Fraction of notional.")]
+SpreadOption = Annotated[float | None, typer.Option(help="Full spread in price units.")]
+SlippageOption = Annotated[float | None, typer.Option(help="Fraction of price.")]
+CashOption = Annotated[float | None, typer.Option(help="Starting cash.")]
+LongOnlyOption = Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")]
+
+# Search settings shared by `sweep` and `walkforward`.
+GridOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--grid", "-g",
+        help="Swept parameter: name=v1,v2,... or name=low:high[:step] (inclusive); repeatable.",
+    ),
+]  # fmt: skip
+MethodOption = Annotated[str, typer.Option(help="grid | random | optuna")]
+ChunkOption = Annotated[int, typer.Option(help="Combinations per chunk (memory bound).")]
+WorkersOption = Annotated[int | None, typer.Option(help="Local worker processes.")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (tcp://host:port); env GAUNTLET_DASK_SCHEDULER."),
+]
+
+# Market-data files and the catalog (`gauntlet data ...`).
+DataFileArgument = Annotated[
+    Path, typer.Argument(help="CSV, Parquet, MetaTrader 5 or HistData file.")
+]
+CalendarOption = Annotated[
+    str, typer.Option("--calendar", help="Session calendar for the gap check: fx, 24x7 or none.")
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="Force the file format (csv, parquet, mt5, histdata_m1, ...)."),
+]
+TzOption = Annotated[
+    str | None,
+    typer.Option("--tz", help="Zone of naive timestamps (default: UTC; HistData: EST)."),
+]
+TimeframeOption = Annotated[
+    str | None,
+    typer.Option("--timeframe", help="Bar length, e.g. 1m, 1h, 1d (default: inferred)."),
+]
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog", help="Catalog root (default: $GAUNTLET_CATALOG or ~/.gauntlet/catalog)."
+    ),
+]
+
+# Output and tracking.
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 TrackOption = Annotated[bool, typer.Option("--track", help="Log the run to MLflow.")]
 TrackingUriOption = Annotated[

@@ -16,10 +16,26 @@ from rich.console import Console
 
 from gauntlet.cli.app import app, check_app, fail
 from gauntlet.cli.options import (
+    METHODS,
+    CashOption,
+    ChunkOption,
+    CommissionOption,
+    DataOption,
+    FillOption,
+    FixedParamOption,
+    GridOption,
+    InstrumentOption,
     JsonOption,
+    LongOnlyOption,
+    MethodOption,
     PluginOption,
+    SchedulerOption,
+    SlippageOption,
+    SpreadOption,
+    StrategyOption,
     TrackingUriOption,
     TrackOption,
+    WorkersOption,
     check_tracking,
     choice,
     config_overrides,
@@ -29,26 +45,7 @@ from gauntlet.cli.options import (
 )
 from gauntlet.cli.render import frame_table
 
-METHODS = ("grid", "random", "optuna")
 MODES = ("rolling", "anchored")
-
-GridOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--grid", "-g",
-        help="Swept parameter: name=v1,v2,... or name=low:high[:step] (inclusive); repeatable.",
-    ),
-]  # fmt: skip
-FixedParamOption = Annotated[
-    list[str] | None, typer.Option("--param", "-p", help="Fixed strategy parameter key=value.")
-]
-SchedulerOption = Annotated[
-    str | None,
-    typer.Option(help="Dask scheduler address (tcp://host:port); env GAUNTLET_DASK_SCHEDULER."),
-]
-ChunkOption = Annotated[int, typer.Option(help="Combinations per chunk (memory bound).")]
-WorkersOption = Annotated[int | None, typer.Option(help="Local worker processes.")]
-InstrumentOption = Annotated[str | None, typer.Option(help="Instrument name of the data.")]
 
 
 def _space(grid: list[str] | None) -> dict[str, Any]:
@@ -79,11 +76,11 @@ def _emit(payload: dict[str, Any]) -> None:
 
 @app.command("sweep")
 def sweep_command(
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    strategy: StrategyOption,
+    data: DataOption,
     grid: GridOption = None,
     param: FixedParamOption = None,
-    method: Annotated[str, typer.Option(help="grid | random | optuna")] = "grid",
+    method: MethodOption = "grid",
     n_iter: Annotated[int, typer.Option(help="Draws for random / trials for optuna.")] = 50,
     seed: Annotated[int, typer.Option(help="Random seed (random, optuna).")] = 0,
     metric: Annotated[str, typer.Option(help="Sort by (and optimize) this metric.")] = "sharpe",
@@ -92,12 +89,12 @@ def sweep_command(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     instrument: InstrumentOption = None,
-    fill: Annotated[str | None, typer.Option(help="next_open (default) | close")] = None,
-    commission: Annotated[float | None, typer.Option(help="Fraction of notional.")] = None,
-    spread: Annotated[float | None, typer.Option(help="Full spread in price units.")] = None,
-    slippage: Annotated[float | None, typer.Option(help="Fraction of price.")] = None,
-    cash: Annotated[float | None, typer.Option(help="Starting cash.")] = None,
-    long_only: Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")] = False,
+    fill: FillOption = None,
+    commission: CommissionOption = None,
+    spread: SpreadOption = None,
+    slippage: SlippageOption = None,
+    cash: CashOption = None,
+    long_only: LongOnlyOption = False,
     out: Annotated[Path | None, typer.Option(help="Write the full table (CSV) here.")] = None,
     heatmap: Annotated[
         Path | None, typer.Option(help="Write a heatmap (HTML) of 2 params.")
@@ -108,32 +105,28 @@ def sweep_command(
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate a strategy over a parameter grid / random draws / Optuna trials."""
-    from research.sweep import sweep
+    from research.sweep import SweepSettings, sweep
     from strategies import plugins
 
     choice(method, METHODS, "--method")
     load_plugins(plugin)
     plugins.get(strategy)
     space = _space(grid)
-    fixed = parse_params(param)
-    config = _config(fill, commission, spread, slippage, cash, long_only)
-    check_tracking(track, tracking_uri)
-    bars = load_data(data, instrument)
-    result = sweep(
-        strategy,
-        bars,
-        space,
+    settings = SweepSettings(
         method=method,
         n_iter=n_iter,
         seed=seed,
-        fixed=fixed,
-        config=config,
+        fixed=parse_params(param),
+        config=_config(fill, commission, spread, slippage, cash, long_only),
         chunk_size=chunk_size,
         workers=workers,
         scheduler=scheduler,
         metric=metric,
         progress=sys.stderr.isatty(),
     )
+    check_tracking(track, tracking_uri)
+    bars = load_data(data, instrument)
+    result = sweep(strategy, bars, space, settings)
     result.sorted(metric)  # unknown metric → one line before anything is written
     if out is not None and result.completed:
         result.sorted(metric).drop(columns=["params"]).to_csv(out, index=False)
@@ -177,15 +170,15 @@ def _report_sweep(
 
 @app.command("walkforward")
 def walkforward_command(
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    strategy: StrategyOption,
+    data: DataOption,
     grid: GridOption = None,
     param: FixedParamOption = None,
     folds: Annotated[int, typer.Option(help="Out-of-sample folds.")] = 5,
     mode: Annotated[str, typer.Option(help="rolling | anchored")] = "rolling",
     ratio: Annotated[int, typer.Option(help="In-sample length / out-of-sample length.")] = 3,
     metric: Annotated[str, typer.Option(help="In-sample selection metric.")] = "sharpe",
-    method: Annotated[str, typer.Option(help="grid | random | optuna")] = "grid",
+    method: MethodOption = "grid",
     n_iter: Annotated[int, typer.Option(help="Draws / trials per fold (random, optuna).")] = 50,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     chunk_size: ChunkOption = 16,
@@ -201,6 +194,7 @@ def walkforward_command(
     as_json: JsonOption = False,
 ) -> None:
     """Optimize in-sample and evaluate out-of-sample, fold by fold; stitched OOS equity."""
+    from research.sweep import SweepSettings
     from research.walkforward import walk_forward
     from strategies import plugins
 
@@ -211,14 +205,7 @@ def walkforward_command(
     space = _space(grid)
     check_tracking(track, tracking_uri)
     bars = load_data(data, instrument)
-    result = walk_forward(
-        strategy,
-        bars,
-        space,
-        n_folds=folds,
-        mode=mode,
-        ratio=ratio,
-        metric=metric,
+    settings = SweepSettings(
         method=method,
         n_iter=n_iter,
         seed=seed,
@@ -226,7 +213,9 @@ def walkforward_command(
         chunk_size=chunk_size,
         workers=workers,
         scheduler=scheduler,
+        metric=metric,
     )
+    result = walk_forward(strategy, bars, space, settings, n_folds=folds, mode=mode, ratio=ratio)
     if equity_out is not None:
         result.oos_equity.to_csv(equity_out)
     payload = result.to_dict()
@@ -255,8 +244,8 @@ def walkforward_command(
 
 @check_app.command("lookahead")
 def lookahead_command(
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
+    strategy: StrategyOption,
+    data: DataOption,
     param: FixedParamOption = None,
     cuts: Annotated[int, typer.Option(help="Truncation points to test.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for the random cut points.")] = 0,
