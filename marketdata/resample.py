@@ -8,6 +8,7 @@ at the New York close (22:00 UTC) with `day_start="22:00"`.
 
 from __future__ import annotations
 
+import copy
 from typing import Literal
 
 import numpy as np
@@ -44,7 +45,7 @@ def ticks_to_bars(
     extra: dict[str, npt.NDArray[np.float64]] = {}
     if spread:
         extra["spread"] = Runs.of(starts).mean(_floats(ticks["ask"] - ticks["bid"], rows))
-    return _finish(folded, ticks.index, extra)
+    return _finish(folded, ticks, extra)
 
 
 def resample_bars(
@@ -75,7 +76,7 @@ def resample_bars(
     extra: dict[str, npt.NDArray[np.float64]] = {}
     if "spread" in bars.columns:
         extra["spread"] = Runs.of(starts).mean(_floats(bars["spread"], rows))
-    return _finish(folded, bars.index, extra, volume=has_volume)
+    return _finish(folded, bars, extra, volume=has_volume)
 
 
 def _grid(index: pd.DatetimeIndex) -> Timeframe | None:
@@ -115,19 +116,22 @@ def _day_offset(day_start: str, timeframe: Timeframe) -> pd.Timedelta:
 
 def _finish(
     folded: Folded,
-    source: pd.Index,
+    source: pd.DataFrame,
     extra: dict[str, npt.NDArray[np.float64]],
     *,
     volume: bool = True,
 ) -> pd.DataFrame:
     """The bars that happened (a valid close), in the bar convention, stamped at the resolution
-    of the `source` index (s, ms, us or ns)."""
+    of the `source` frame's index (s, ms, us or ns) and carrying its attrs (as pandas' resample
+    did: instrument and source stay known)."""
     happened = folded.count > 0
     columns = {"open": folded.open, "high": folded.high, "low": folded.low, "close": folded.close}
     if volume:
         columns["volume"] = folded.volume
     columns |= extra
     index = pd.DatetimeIndex(folded.start[happened], tz="UTC", name="timestamp").as_unit(
-        pd.DatetimeIndex(source).unit
+        pd.DatetimeIndex(source.index).unit
     )
-    return pd.DataFrame({name: values[happened] for name, values in columns.items()}, index=index)
+    bars = pd.DataFrame({name: values[happened] for name, values in columns.items()}, index=index)
+    bars.attrs = copy.deepcopy(source.attrs)
+    return bars

@@ -114,3 +114,16 @@ def test_refuses_timeframes_that_do_not_fit() -> None:
         resample_bars(minutes, "1w")
     with pytest.raises(DataError, match="HH:MM"):
         resample_bars(minutes.iloc[:1], "1h", day_start="10pm")
+
+
+def test_resampled_bars_keep_the_source_attrs_and_resolution() -> None:
+    minutes = frame(
+        [("2024-01-02 10:00", 1, 2, 1, 2), ("2024-01-02 10:01", 2, 3, 1, 2)],
+        ["open", "high", "low", "close"],
+    )
+    minutes.index = minutes.index.as_unit("us")
+    minutes.attrs = {"instrument": "EURUSD", "timeframe": "1m"}
+    five = resample_bars(minutes, "5m")
+    assert five.attrs["instrument"] == "EURUSD"
+    assert five.index.unit == "us"
+    assert five.iloc[0].tolist() == [1.0, 3.0, 1.0, 2.0]
