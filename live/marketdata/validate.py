@@ -86,8 +86,8 @@ def _checked(parsed: Parsed, value_rules: list[tuple[str, np.ndarray]]) -> Check
     unparsable_rows = np.zeros(len(parsed), dtype=bool)
     for mask in parsed.unparsable.values():
         unparsable_rows |= mask
-    rules = [*_parse_rules(parsed), *((rule, m & ~unparsable_rows) for rule, m in value_rules)]
-    issues = [(int(row), rule) for rule, mask in rules for row in np.flatnonzero(mask)]
+    checks = [*_parse_rules(parsed), *((rule, m & ~unparsable_rows) for rule, m in value_rules)]
+    issues = [(int(row), rule) for rule, mask in checks for row in np.flatnonzero(mask)]
     if issues:
         raise IngestRejectedError(_message(parsed, sorted(issues)))
     return Checked(_stored_us(parsed), parsed.values)
