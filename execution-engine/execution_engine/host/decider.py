@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from execution_engine.host.reporter import HostReporter
@@ -41,6 +42,9 @@ class Decider:
         self._window = BarWindow(columns, panel, shown, keep=rules.vol_window + 2)
         self._held = [0.0] * len(columns)  # the last processed target per column
         self._preloaded: dict[int, list[float]] | None = None  # bar open ns → raw targets
+        # Load the compiled target kernel now, not on the first bar: a live node must not
+        # spend its first decision (~0.2 s) in numba's cache.
+        rules.process(0.0, np.zeros(1))
 
     def preload(self, bars: pd.DataFrame) -> None:
         """Compute the raw targets once over the whole history (see
