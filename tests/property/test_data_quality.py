@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from live.marketdata import IngestRejectedError
+from live.marketdata.parsing import parse
+from live.marketdata.validate import check_bar_rows
 from marketdata import QualityConfig, check_quality, repair_bars, resample_bars
 
 HOUR = pd.Timedelta(hours=1)
@@ -124,3 +128,28 @@ def test_resample_preserves_open_high_low_close_volume(bars: pd.DataFrame) -> No
         assert bar["close"] == group["close"].iloc[-1]
         assert math.isclose(bar["volume"], group["volume"].sum(), rel_tol=1e-12)
     assert len(daily) == days.nunique()
+
+
+@SETTINGS
+@given(valid_bars(), st.lists(st.tuples(st.sampled_from(VIOLATIONS[:-1]), st.integers(0, 59))))
+def test_ingest_and_the_quality_report_reject_the_same_rows(
+    bars: pd.DataFrame, violations: list[tuple[str, int]]
+) -> None:
+    """One set of row rules: ingestion refuses exactly the rows the quality checks call errors
+    (spikes aside: a judgement across bars, not a row rule; timestamps stay in order)."""
+    for rule, position in violations:
+        bars = inject(bars, rule, position % len(bars))
+    report = check_quality(bars, config=NO_SPIKES)
+    assert rows_ingest_rejects(bars) == len({issue.row for issue in report.errors})
+
+
+def rows_ingest_rejects(bars: pd.DataFrame) -> int:
+    try:
+        check_bar_rows(parse(bars, ("open", "high", "low", "close", "volume"), "<frame>"))
+    except IngestRejectedError as exc:
+        message = str(exc)
+    else:
+        return 0
+    found = re.match(r"<frame>: (\d+) bad row", message)
+    assert found is not None, message
+    return int(found.group(1))
