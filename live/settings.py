@@ -9,6 +9,8 @@ can always be printed.
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +31,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 CONFIG_ENV = "GAUNTLET_CONFIG"
 CONFIG_FILE = "gauntlet.toml"
@@ -147,19 +150,69 @@ def config_file_for(project_dir: Path) -> Path | None:
 
 
 def load_settings(project_dir: Path | None = None, **overrides: Any) -> GauntletSettings:
-    """Effective settings for a project: overrides > environment > TOML file > defaults."""
+    """Effective settings for a project: overrides > environment > TOML file > defaults.
+
+    Every way the sources can be wrong (a TOML syntax error, an unknown key, a wrong type, an
+    environment value that does not parse) is one SettingsError naming the file or variable.
+    """
     project = (project_dir or Path(os.environ.get("GAUNTLET_PROJECT_DIR") or Path.cwd())).resolve()
     config_file = config_file_for(project)
+    if config_file is not None:
+        read_toml(config_file)  # pydantic-settings would raise the parser's error unnamed
     token = _toml_file.set(config_file)
     try:
         return GauntletSettings(project_dir=project, **overrides)
     except ValidationError as exc:
-        # The pydantic message quotes the input value, which may be a secret: rebuild it.
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        source = (
-            f"{config_file} or GAUNTLET_* environment" if config_file else "GAUNTLET_* environment"
-        )
-        raise SettingsError(f"settings ({source}): {field}: {first['msg']}") from None
+        raise _invalid_value(exc, config_file) from None
+    except SourceError as exc:
+        raise _unparsable_environment(exc) from None
     finally:
         _toml_file.reset(token)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file; a syntax error names the file, line and column."""
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _invalid_value(exc: ValidationError, config_file: Path | None) -> SettingsError:
+    # The pydantic message quotes the input value, which may be a secret: rebuild it.
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    variable = _variable_for(first["loc"])
+    if variable is not None:
+        source = variable
+    elif config_file is not None:
+        source = f"{config_file} or GAUNTLET_* environment"
+    else:
+        source = "GAUNTLET_* environment"
+    return SettingsError(f"settings ({source}): {field}: {first['msg']}")
+
+
+def _variable_for(loc: tuple[int | str, ...]) -> str | None:
+    """The GAUNTLET_* variable that set the field at `loc` (or its section), if one did."""
+    names = {key.upper(): key for key in os.environ}
+    parts = [str(part).upper() for part in loc]
+    for depth in range(len(parts), 0, -1):
+        name = "GAUNTLET_" + "__".join(parts[:depth])
+        if name in names:
+            return names[name]
+    return None
+
+
+def _unparsable_environment(exc: SourceError) -> SettingsError:
+    # pydantic-settings reads a whole section (GAUNTLET_POSTGRES) as JSON; its message names
+    # the field, never the variable or the value.
+    found = re.search(r'field "([^"]+)"', str(exc))
+    field = found.group(1) if found else "a section"
+    variable = _variable_for((field,)) or "GAUNTLET_* environment"
+    return SettingsError(
+        f"settings ({variable}): {field}: not valid JSON (a section in one variable is a JSON object)"
+    )

@@ -89,6 +89,7 @@ USER_ERROR_PATHS: tuple[str, ...] = (
     "execution_engine.bars.BarConversionError",
     "research.promotion.errors.PromotionInputError",
     "live.registry.errors.RegistryError",
+    "live.settings.SettingsError",
 )
 
 
