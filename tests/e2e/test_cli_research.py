@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import re
+import select
+import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -140,6 +149,7 @@ INTERRUPTING_PLUGIN = '''
 import os
 import signal
 import time
+from pathlib import Path
 
 from pydantic import Field
 
@@ -152,10 +162,11 @@ class P(StrategyParams):
 
 
 @register
-class InterruptAt99(Strategy[P]):
-    """Presses Ctrl-C on the sweep (SIGINT to the parent) when asked for window=99."""
+class HoldAt99(Strategy[P]):
+    """The window=99 chunk runs until the Ctrl-C reaches its worker too (workers ignore
+    SIGINT; this one listens while it holds), so it can never finish before the interrupt."""
 
-    name = "interrupt_at_99"
+    name = "hold_at_99"
     Params = P
 
     @property
@@ -164,27 +175,71 @@ class InterruptAt99(Strategy[P]):
 
     def compute(self, bars):
         if self.params.window == 99:
-            # Chunks finished before this one must reach the parent before the Ctrl-C does;
-            # on a loaded machine their results can still be in the pipe without this pause.
-            time.sleep(1)
-            os.kill(os.getppid(), signal.SIGINT)
-            time.sleep(2)
+            interrupted = []
+            previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1))
+            Path(os.environ["GAUNTLET_TEST_HOLDING"]).touch()
+            deadline = time.monotonic() + 120
+            while not interrupted and time.monotonic() < deadline:
+                time.sleep(0.02)
+            signal.signal(signal.SIGINT, previous)
         mean = bars["close"].rolling(self.params.window).mean()
         return (bars["close"] > mean).astype(float).where(mean.notna())
 '''
 
+FINISHED_CHUNK = re.compile(rb"(?<![0-9])[1-4]/5(?![0-9])")  # the progress bar's "k/5", k >= 1
+
+
+def _read_until(fd: int, seen: bytearray, done: Callable[[], bool], deadline: float) -> None:
+    """Append what the terminal shows to `seen` until `done()` or the process closes it;
+    past the deadline the test fails, showing the end of the screen."""
+    while not done():
+        left = deadline - time.monotonic()
+        assert left > 0, f"timed out; the terminal showed: {bytes(seen)[-2000:]!r}"
+        if select.select([fd], [], [], min(left, 0.1))[0]:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the terminal closed: the process exited
+                return
+
 
 @pytest.mark.slow
 def test_ctrl_c_keeps_and_reports_finished_chunks(csv: Path, tmp_path: Path) -> None:
-    plugin = tmp_path / "interrupting.py"
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) once the progress bar
+    counts a finished chunk, i.e. one has reached the parent, while the window=99 chunk runs."""
+    plugin = tmp_path / "holding.py"
     plugin.write_text(INTERRUPTING_PLUGIN)
-    proc = _run(
-        "sweep", "--strategy", "interrupt_at_99", "--plugin", str(plugin), "--data", str(csv),
+    holding = tmp_path / "holding-99"
+    master, terminal = pty.openpty()  # stderr is a terminal: the sweep shows its progress bar
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("GAUNTLET_DEBUG", "NO_COLOR")}
+    env |= {"GAUNTLET_TEST_HOLDING": str(holding), "TERM": "xterm"}
+    argv = [
+        GAUNTLET, "sweep", "--strategy", "hold_at_99", "--plugin", str(plugin), "--data", str(csv),
         "--grid", "window=5,6,7,8,99", "--chunk-size", "1", "--workers", "2", "--json",
-    )  # fmt: skip
-    assert proc.returncode == 130, proc.stderr
-    out = json.loads(proc.stdout)
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=terminal, text=True, env=env, start_new_session=True
+    )
+    os.close(terminal)
+    shown = bytearray()
+    deadline = time.monotonic() + 180
+    try:
+        _read_until(
+            master, shown, lambda: holding.exists() and bool(FINISHED_CHUNK.search(shown)),
+            deadline,
+        )  # fmt: skip
+        os.killpg(proc.pid, signal.SIGINT)
+        _read_until(master, shown, lambda: proc.poll() is not None, deadline)
+        stdout, _ = proc.communicate(timeout=max(deadline - time.monotonic(), 1))
+        _read_until(master, shown, lambda: b"combinations" in shown, time.monotonic() + 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    stderr = shown.decode(errors="replace")
+    assert proc.returncode == 130, stderr[-2000:]
+    out = json.loads(stdout)
     assert out["interrupted"] is True
     assert 1 <= out["completed"] < out["combinations"] == 5
     assert all(row["window"] != 99 for row in out["top"])
-    assert f"kept {out['completed']} of 5 combinations" in proc.stderr
+    assert f"kept {out['completed']} of 5 combinations" in stderr
