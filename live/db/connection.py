@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -21,6 +22,28 @@ def check_schema(schema: str) -> str:
             f"schema name {schema!r}: use lower-case letters, digits and _ (max 58 chars)"
         )
     return schema
+
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")  # the two asyncpg accepts
+
+
+def check_dsn(dsn: str) -> str:
+    """A URL asyncpg can connect to, refused before connecting otherwise. The message never
+    quotes the URL: it may carry a password."""
+    parts = urlsplit(dsn.strip())
+    if parts.scheme not in POSTGRES_SCHEMES:
+        scheme = f" (scheme {parts.scheme})" if parts.scheme else ""
+        raise DbConfigError(
+            f"not a PostgreSQL URL{scheme}; expected postgresql://user@host:port/database"
+        )
+    if "," not in parts.netloc:  # a multi-host DSN (h1:5432,h2:5432) has one port per host
+        try:
+            parts.port  # noqa: B018 -- reading it is the check: a non-number raises here
+        except ValueError:
+            raise DbConfigError(
+                "the port is not a number from 1 to 65535; expected postgresql://user@host:port/database"
+            ) from None
+    return dsn
 
 
 def _settings(schema: str, read_only: bool, application_name: str = "gauntlet") -> dict[str, str]:

@@ -8,11 +8,12 @@ stderr line naming what to fix, never a traceback, never an "internal error".
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
 
-from tests.hostile.harness import assert_bad_input, run
+from tests.hostile.harness import assert_bad_input, run, run_process
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "specs" / "sma_cross_h1.yaml"
@@ -113,3 +114,82 @@ def test_bad_environment_value_never_echoes_a_secret(
     monkeypatch.setenv("GAUNTLET_VAULT", '{"token": "hvs.canary", "mount": 7}')
     line = assert_bad_input(run("config", "show", cwd=project), r"GAUNTLET_VAULT")
     assert "canary" not in line
+
+
+# -- 2. the database commands: unreachable servers, DSNs that are not PostgreSQL's ----------
+
+
+def _unused_port() -> int:
+    """A loopback port nothing listens on (bound, then released: refused when connected to)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def unreachable_dsn() -> str:
+    return f"postgresql://gauntlet@127.0.0.1:{_unused_port()}/gauntlet"
+
+
+def test_ingest_against_an_unreachable_server_is_one_line_retries_in_the_log(
+    project: Path, unreachable_dsn: str
+) -> None:
+    # A real process: in pytest's, its log capture would hide what logging prints to stderr.
+    outcome = run_process(
+        "db", "ingest", SAMPLE, "--instrument", "EURUSD", "--timeframe", "1h",
+        "--dsn", unreachable_dsn, cwd=project,
+    )  # fmt: skip
+    line = assert_bad_input(outcome, r"gave up on batch 1 .* after 6 attempts")
+    log = project / ".gauntlet" / "logs" / "gauntlet.log"
+    assert str(log) in line  # the one line says where the retries went
+    assert log.read_text().count("retrying") == 5
+
+
+def test_migrate_against_an_unreachable_server_is_one_line(
+    project: Path, unreachable_dsn: str
+) -> None:
+    assert_bad_input(
+        run("db", "migrate", "--dsn", unreachable_dsn, cwd=project),
+        r"PostgreSQL: ConnectionRefusedError",
+    )
+
+
+DB_COMMANDS: dict[str, tuple[str, ...]] = {
+    "db migrate": ("db", "migrate"),
+    "db ingest": ("db", "ingest", str(SAMPLE), "--instrument", "EURUSD", "--timeframe", "1h"),
+    "registry list": ("registry", "list"),
+    "promote": ("promote", str(SPEC), "--to", "candidate"),
+}
+
+
+@pytest.mark.parametrize("command", DB_COMMANDS)
+@pytest.mark.parametrize(
+    ("dsn", "why"),
+    [
+        ("not a dsn", r"--dsn: not a PostgreSQL URL"),
+        ("mysql://gauntlet@127.0.0.1:3306/gauntlet", r"--dsn: not a PostgreSQL URL \(scheme mysql"),
+        ("postgresql://gauntlet@127.0.0.1:port/gauntlet", r"--dsn: .*port"),
+        ("", r"--dsn: not a PostgreSQL URL"),
+    ],
+)
+def test_a_dsn_that_is_not_postgresql_is_refused_before_connecting(
+    project: Path, command: str, dsn: str, why: str
+) -> None:
+    if command in ("registry list", "promote") and "port" not in why:
+        # promote_cmd checks the scheme of its --dsn itself first, in its own words.
+        why = r"--dsn.*(not a PostgreSQL URL|must be a postgresql:// URL)"
+    assert_bad_input(run(*DB_COMMANDS[command], "--dsn", dsn, cwd=project), why)
+
+
+def test_a_refused_dsn_never_echoes_its_password(project: Path) -> None:
+    line = assert_bad_input(
+        run("db", "migrate", "--dsn", "mysql://app:pw-canary@db/x", cwd=project), r"--dsn"
+    )
+    assert "pw-canary" not in line
+
+
+def test_postgres_dsn_in_the_settings_that_is_not_postgresql_is_refused(project: Path) -> None:
+    (project / "gauntlet.toml").write_text('[postgres]\ndsn = "mysql://db:3306/x"\n')
+    assert_bad_input(
+        run("db", "migrate", cwd=project), r"postgres\.dsn: not a PostgreSQL URL \(scheme mysql"
+    )
