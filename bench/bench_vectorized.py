@@ -2,7 +2,7 @@
 
 Both sides do the same work on the same bars, in the same process, after a JIT warm-up:
   * Gauntlet: `research.backtest(SmaCross(fast, slow), bars)` end to end — strategy targets,
-    bar validation, data fingerprint (SHA-256), order sizing kernel, vectorbt booking
+    bar validation, data fingerprint (BLAKE2b), order sizing kernel, vectorbt booking
     (`Portfolio.from_orders`), the trade table and every metric of `Metrics`.
   * raw vectorbt: `vbt.MA.run` fast and slow, crossed-above/below entries (shifted one bar to
     fill at the next open, like Gauntlet's default), `Portfolio.from_signals` long/short at
@@ -11,7 +11,8 @@ Both sides do the same work on the same bars, in the same process, after a JIT w
     exposure).
 
 Run: python -m bench.bench_vectorized [--bars 1000000] [--repeats 7]
-Goal: Gauntlet's median ≤ 1.2 × raw vectorbt's median.
+Goal: Gauntlet's median ≤ 1.0 × raw vectorbt's median (the ratio within one run counts: the
+machine is shared, so absolute times drift from run to run).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 from bench._common import machine, random_walk_bars
 
 FAST, SLOW = 10, 50
+GOAL = 1.0  # research.backtest's median wall time / raw vectorbt's, same run
 
 
 def synthetic_bars(n: int, seed: int = 0) -> pd.DataFrame:
@@ -128,8 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     ratio = ours_median / raw_median
     cpu_ratio = statistics.median(ours_cpu) / statistics.median(raw_cpu)
     print(f"ratio gauntlet / vectorbt, CPU medians: {cpu_ratio:.2f}x")
-    verdict = "OK" if ratio <= 1.2 else "MISSED"
-    print(f"ratio gauntlet / vectorbt, wall medians: {ratio:.2f}x (goal <= 1.20x) {verdict}")
+    verdict = "OK" if ratio <= GOAL else "MISSED"
+    print(f"ratio gauntlet / vectorbt, wall medians: {ratio:.2f}x (goal <= {GOAL:.2f}x) {verdict}")
     print(f"trades: gauntlet {gauntlet_metrics['trades']}, vectorbt {raw_metrics['trades']:.0f}")
 
 

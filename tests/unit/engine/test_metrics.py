@@ -30,6 +30,16 @@ def test_periods_per_year_inference() -> None:
     assert m.periods_per_year(pd.date_range("2024-01-01", periods=1, tz="UTC")) == 252
 
 
+def test_periods_per_year_does_not_depend_on_bar_order() -> None:
+    """Ordered bars (the convention) take a sort-free path; any order gives the same answer."""
+    fx = pd.DatetimeIndex(
+        [t for t in pd.date_range("2024-01-01", periods=24 * 9, freq="1h", tz="UTC") if t.hour > 2]
+    )
+    shuffled = fx[np.random.default_rng(0).permutation(len(fx))]
+    assert not shuffled.is_monotonic_increasing
+    assert m.periods_per_year(fx) == m.periods_per_year(shuffled) == 252 * 21
+
+
 def test_return_and_growth() -> None:
     equity = np.array([100.0, 110.0, 99.0, 121.0])
     assert m.total_return(equity) == pytest.approx(0.21)

@@ -11,6 +11,7 @@ import pytest
 
 from research import BacktestConfig, backtest
 from research.engine.config import Costs
+from research.engine.run import resolve_config
 from research.errors import ResearchInputError
 from strategies import SmaCross
 from strategies.plugins import UnknownStrategyError
@@ -40,6 +41,14 @@ def test_overrides_apply_on_top_of_config() -> None:
     result = backtest(SmaCross(fast=5, slow=20), make_bars(100), config, commission=1e-3)
     assert result.config.cash == 5_000
     assert result.config.costs.commission == 1e-3
+
+
+def test_a_config_without_overrides_is_used_as_it_is() -> None:
+    config = BacktestConfig(cash=5_000)
+    assert resolve_config(config, {}) is config  # frozen and valid: not dumped and re-validated
+    assert resolve_config(None, {}) == BacktestConfig()
+    result = backtest(SmaCross(fast=5, slow=20), make_bars(100), config)
+    assert result.config is config
 
 
 @pytest.mark.parametrize(

@@ -161,6 +161,19 @@ def test_per_chunk_averages_equal_shared_averages(bars):
     pd.testing.assert_frame_equal(per_chunk, shared.table, check_exact=True)
 
 
+def test_settings_object_and_keywords_are_the_same_sweep(bars):
+    space = {"fast": [3, 5], "slow": [21]}
+    settings = SweepSettings(method="random", n_iter=4, seed=2, workers=1)
+    by_object = sweep("sma_cross", bars, space, settings)
+    by_keywords = sweep("sma_cross", bars, space, method="random", n_iter=4, seed=2, workers=1)
+    pd.testing.assert_frame_equal(by_object.table, by_keywords.table, check_exact=True)
+    overridden = SweepSettings.build(settings, {"seed": 7})
+    assert (overridden.seed, overridden.method, settings.seed) == (7, "random", 2)
+    assert SweepSettings.build(settings, {}) is settings
+    with pytest.raises(TypeError, match=r"unknown sweep setting.*n_iters"):
+        sweep("sma_cross", bars, space, n_iters=3)
+
+
 def test_rejected_combinations_are_skipped_and_counted(bars):
     result = sweep("sma_cross", bars, {"fast": [5, 20, 40], "slow": [20, 30]}, workers=1)
     # fast >= slow: (20, 20), (40, 20), (40, 30) are rejected by the strategy's Params.
