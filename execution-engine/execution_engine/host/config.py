@@ -12,6 +12,8 @@ from typing import Any
 import msgspec
 from nautilus_trader.config import StrategyConfig
 
+from execution_engine.targets import TargetRules
+
 
 class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     """Which Gauntlet strategy to host, on which instruments, and how to turn targets into orders.
@@ -50,9 +52,21 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     max_leverage: float = 1.0
     periods_per_year: float = 252.0
     round_to_lot: bool = False
-    max_notional_per_order: float | None = None  # quote currency; see GauntletStrategyHost
+    max_notional_per_order: float | None = None  # quote currency; see host.notional
     record_equity: bool = True
     targets: str = "per_bar"
+
+
+def target_rules(config: GauntletHostConfig) -> TargetRules:
+    """The host's target rules (one definition with the engines: execution_engine.targets)."""
+    return TargetRules(
+        long_only=config.long_only,
+        vol_scaled=config.size_mode == "vol_target",
+        vol_target=config.vol_target,
+        vol_window=config.vol_window,
+        max_leverage=config.max_leverage,
+        periods_per_year=config.periods_per_year,
+    )
 
 
 def bind_instruments(

@@ -29,7 +29,7 @@ from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.trading.strategy import Strategy as NautilusStrategy
 
 from execution_engine.host.account import HostAccount
-from execution_engine.host.config import GauntletHostConfig
+from execution_engine.host.config import GauntletHostConfig, target_rules
 from execution_engine.host.decider import Decider
 from execution_engine.host.executor import Executor, PlannedOrder, Quote
 from execution_engine.host.gather import Gather
@@ -39,7 +39,6 @@ from execution_engine.host.records import HostRecords
 from execution_engine.host.reporter import HostReporter
 from execution_engine.host.sizing import Sizer, SizeRules
 from execution_engine.host.window import Row
-from execution_engine.targets import TargetRules
 from strategies import plugins
 
 
@@ -73,14 +72,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             config.columns or [iid.symbol.value for iid in self._ids],
             config.columns is not None,
             config.window,
-            TargetRules(
-                long_only=config.long_only,
-                vol_scaled=config.size_mode == "vol_target",
-                vol_target=config.vol_target,
-                vol_window=config.vol_window,
-                max_leverage=config.max_leverage,
-                periods_per_year=config.periods_per_year,
-            ),
+            target_rules(config),
             self._reporter,
         )
         self._marks = BarMarks(self._reporter)
@@ -92,11 +84,6 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         self._bars_seen = 0
         self._due: dict[int, float] = {}  # column → processed target awaiting execution
         self._decision_bar = -1
-
-    @property
-    def gauntlet(self) -> Any:
-        """The hosted Gauntlet strategy."""
-        return self.decider.strategy
 
     # -- lifecycle --------------------------------------------------------------------------
 
