@@ -3,7 +3,10 @@
 Layout: <root>/<instrument>/<timeframe>/<year>.parquet, timestamps in UTC. Writing merges
 with what is there (a re-import of the same bars changes nothing, not even the files; a bar
 with a known timestamp but new values replaces the old one). Files are replaced atomically,
-so a crash mid-write never leaves half a year. The root defaults to ~/.gauntlet/catalog and
+so a crash mid-write never leaves half a year, and each instrument/timeframe folder is locked
+(an OS file lock on its `.lock` file) from the read of the old files to the rename of the new
+ones, so concurrent writers (several `gauntlet data import` at once) queue instead of
+overwriting each other's rows; readers take the same lock shared. The root defaults to ~/.gauntlet/catalog and
 can be moved with the GAUNTLET_CATALOG environment variable.
 """
 
@@ -20,6 +23,7 @@ import pandas as pd
 import polars as pl
 
 from marketdata.errors import DataError
+from marketdata.locking import locked
 from marketdata.quality import QualityConfig, check_quality
 from marketdata.timeframes import parse_timeframe
 
@@ -28,6 +32,7 @@ __all__ = ["Catalog", "CatalogEntry", "WriteResult", "default_root"]
 ENV_VAR = "GAUNTLET_CATALOG"
 _INSTRUMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TIMESTAMP = "timestamp"
+_LOCK = ".lock"
 
 
 def default_root() -> Path:
@@ -80,15 +85,18 @@ class Catalog:
             bars, source=f"bars for {instrument} {label}", config=QualityConfig(calendar="none")
         ).raise_for_errors()
         table = _to_polars(bars)
-        folder.mkdir(parents=True, exist_ok=True)
+        self._make_folder(folder)
         added = replaced = 0
         years = table[_TIMESTAMP].dt.year()
-        for year in years.unique().sort().to_list():
-            year_added, year_replaced = _merge_year(
-                folder / f"{year}.parquet", table.filter(years == year)
+        with locked(folder / _LOCK):
+            for year in years.unique().sort().to_list():
+                year_added, year_replaced = _merge_year(
+                    folder / f"{year}.parquet", table.filter(years == year)
+                )
+                added, replaced = added + year_added, replaced + year_replaced
+            total = sum(
+                pl.scan_parquet(f).select(pl.len()).collect().item() for f in _files(folder)
             )
-            added, replaced = added + year_added, replaced + year_replaced
-        total = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in _files(folder))
         return WriteResult(instrument, label, added, replaced, total, bars.index[0], bars.index[-1])
 
     def read(
@@ -99,6 +107,7 @@ class Catalog:
         end: str | pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """Bars in [start, end) in the bar convention (UTC index, float columns)."""
+        self._require_folder_root()
         folder = self.path(instrument, timeframe)
         files = _files(folder)
         if not files:
@@ -114,7 +123,8 @@ class Catalog:
             query = query.filter(pl.col(_TIMESTAMP) >= lo.to_pydatetime())
         if hi is not None:
             query = query.filter(pl.col(_TIMESTAMP) < hi.to_pydatetime())
-        bars = _to_pandas(query.sort(_TIMESTAMP).collect())
+        with locked(folder / _LOCK, shared=True):  # not half of a write spanning two years
+            bars = _to_pandas(query.sort(_TIMESTAMP).collect())
         bars.attrs = {
             "source": str(folder),
             "instrument": instrument,
@@ -125,6 +135,7 @@ class Catalog:
     def list(self) -> list[CatalogEntry]:
         """Every instrument/timeframe in the catalog with its row count and time range."""
         entries = []
+        self._require_folder_root()
         if not self.root.is_dir():
             return []
         for folder in sorted(p for p in self.root.glob("*/*") if p.is_dir()):
@@ -152,6 +163,19 @@ class Catalog:
                 )
             )
         return entries
+
+    def _require_folder_root(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise DataError(f"catalog {self.root} is a file, not a folder: pass a folder")
+
+    def _make_folder(self, folder: Path) -> None:
+        self._require_folder_root()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file where a folder of the layout goes
+            raise DataError(
+                f"catalog {self.root}: cannot create {folder}: part of that path is a file"
+            ) from None
 
 
 def _files(folder: Path) -> list[Path]:
@@ -183,9 +207,16 @@ def _merge_year(file: Path, new: pl.DataFrame) -> tuple[int, int]:
 
 
 def _write_atomic(table: pl.DataFrame, file: Path) -> None:
+    """Write beside `file`, flush to disk, then rename over it: readers and a crash see the
+    old file or the new one, never a mix (the rename is atomic within one folder)."""
     partial = file.with_name(f".{file.name}.{os.getpid()}.partial")
-    table.write_parquet(partial, statistics=True)
-    os.replace(partial, file)
+    try:
+        table.write_parquet(partial, statistics=True)
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, file)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _to_polars(bars: pd.DataFrame) -> pl.DataFrame:
