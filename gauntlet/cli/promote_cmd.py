@@ -20,12 +20,20 @@ from rich.console import Console
 from rich.table import Table
 
 from gauntlet.cli.app import app, fail
-from gauntlet.cli.options import JsonOption, TrackingUriOption, choice
+from gauntlet.cli.options import JsonOption, TrackingUriOption, choice, load_plugins
 from gauntlet.cli.render import cell
 
 if TYPE_CHECKING:
     from live.registry import Registry
-    from research.promotion import GateResult, Policy, PromotionOutcome, Stage, StrategySpec
+    from live.registry.evidence_key import SigningKey
+    from research.promotion import (
+        GateResult,
+        Policy,
+        PromotionOutcome,
+        Stage,
+        StrategySpec,
+        VerifiedBundle,
+    )
 
 registry_app = typer.Typer(
     help="Strategy stages: list, history, demote, retire.", no_args_is_help=True
@@ -84,12 +92,17 @@ def promote_command(
     from research.promotion import load_policy, load_spec
 
     target = _stage(to, promotable=True)
+    check_dsn(dsn)
+    decided_by = _decider(by)
+    _check_folders(out=out, cache=cache)
+    load_plugins(None)  # GAUNTLET_STRATEGY_MODULES: spec and policy may name their strategies
     rules = load_policy(policy)  # an invalid policy fails before anything runs
     spec = load_spec(spec_path)
     registry = None if check else registry_for(dsn, schema, tracking_uri)
+    key = signing_key()
     outcome = _promote_with_progress(
         spec, target, rules, registry=registry, paper_run=paper_run, bundles=out, cache=cache,
-        decided_by=by or getpass.getuser(), reason=reason, quiet=as_json,
+        decided_by=decided_by, reason=reason, quiet=as_json, key=key.value,
     )  # fmt: skip
     _report(outcome, as_json)
     if not outcome.passed:
@@ -105,6 +118,53 @@ def _stage(text: str, *, promotable: bool) -> Stage:
     return Stage(text)
 
 
+def check_dsn(dsn: str | None) -> None:
+    """--dsn is a PostgreSQL URL, checked before anything runs (the value is never echoed: it
+    may hold a password)."""
+    if dsn is None:
+        return
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(dsn.strip()).scheme if "://" in dsn else ""
+    if scheme not in ("postgresql", "postgres"):
+        given = f"a {scheme}:// URL" if scheme else "no URL scheme"
+        fail(f"--dsn must be a postgresql:// URL (got {given})")
+
+
+def _decider(by: str | None) -> str:
+    """Who decides: --by (not blank), else the OS user."""
+    if by is None:
+        return getpass.getuser()
+    if not by.strip():
+        fail("--by must not be empty")
+    return by.strip()
+
+
+def _required_reason(reason: str) -> str:
+    if not reason.strip():
+        fail("--reason must not be empty (it is stored in the stage history)")
+    return reason.strip()
+
+
+def _check_folders(**folders: Path) -> None:
+    """--out and --cache are folders (made when missing); a file there would fail only after
+    minutes of evidence gathering."""
+    for option, folder in folders.items():
+        if folder.exists() and not folder.is_dir():
+            fail(f"--{option} {folder} is a file, not a folder")
+
+
+def signing_key() -> SigningKey:
+    """The evidence signing key from the secrets provider (none: bundles are unsigned)."""
+    from live.registry.evidence_key import evidence_signing_key
+    from live.settings import SettingsError
+
+    try:
+        return evidence_signing_key()
+    except SettingsError as exc:
+        fail(str(exc))
+
+
 def _promote_with_progress(
     spec: StrategySpec,
     stage: Stage,
@@ -117,6 +177,7 @@ def _promote_with_progress(
     decided_by: str,
     reason: str,
     quiet: bool,
+    key: bytes | None,
 ) -> PromotionOutcome:
     """research.promotion.promote, with a spinner and a line per evidence group on stderr."""
     from research.promotion import promote
@@ -131,6 +192,7 @@ def _promote_with_progress(
         return promote(
             spec, stage, rules, registry=registry, bundles=bundles, cache=cache,
             decided_by=decided_by, reason=reason, paper_run=paper_run, on_group=progress,
+            signing_key=key,
         )  # fmt: skip
 
 
@@ -140,7 +202,10 @@ def _report(outcome: PromotionOutcome, as_json: bool) -> None:
         return
     console = Console()
     console.print(gates_table(outcome.results, f"{outcome.spec_name} → {outcome.stage}"))
-    console.print(f"evidence bundle: {outcome.bundle} (sha256 {outcome.bundle_hash[:16]}…)")
+    signed = "signed" if outcome.signed else "unsigned: no evidence signing key"
+    console.print(
+        f"evidence bundle: {outcome.bundle} (sha256 {outcome.bundle_hash[:16]}…, {signed})"
+    )
     if outcome.record is not None:
         record = outcome.record.to_dict()
         console.print(
@@ -178,6 +243,7 @@ def registry_for(dsn: str | None, schema: str, tracking_uri: str | None) -> Regi
     from live.registry import Registry
     from research.tracking import resolve_uri
 
+    check_dsn(dsn)
     resolve_uri(tracking_uri)  # an unwritable store / unreachable server fails here
     url = stack_dsn(dsn)
     with one_line_errors():
@@ -186,12 +252,14 @@ def registry_for(dsn: str | None, schema: str, tracking_uri: str | None) -> Regi
 
 
 def _name(spec_or_name: str) -> str:
-    """A registered name, or the name inside a spec file."""
+    """A registered name, or the name inside a spec file; checked before the registry opens."""
+    from live.registry.stages import check_name
+
     if spec_or_name.endswith((".yaml", ".yml")):
         from research.promotion import load_spec
 
         return load_spec(Path(spec_or_name)).name
-    return spec_or_name
+    return check_name(spec_or_name)
 
 
 @registry_app.command("list")
@@ -264,9 +332,10 @@ def registry_demote(
 ) -> None:
     """Move a strategy down the ladder, with the reason."""
     target = _stage(to, promotable=False)
+    name, why, decided_by = _name(spec), _required_reason(reason), _decider(by)
     record = asyncio.run(
         registry_for(dsn, schema, tracking_uri).demote(
-            _name(spec), str(target), reason=reason, decided_by=by or getpass.getuser()
+            name, str(target), reason=why, decided_by=decided_by
         )
     )
     typer.echo(f"demoted: {record.name} is now {record.stage}")
@@ -282,10 +351,9 @@ def registry_retire(
     tracking_uri: TrackingUriOption = None,
 ) -> None:
     """Retire a strategy for good (every alias is removed)."""
+    name, why, decided_by = _name(spec), _required_reason(reason), _decider(by)
     record = asyncio.run(
-        registry_for(dsn, schema, tracking_uri).retire(
-            _name(spec), reason=reason, decided_by=by or getpass.getuser()
-        )
+        registry_for(dsn, schema, tracking_uri).retire(name, reason=why, decided_by=decided_by)
     )
     typer.echo(f"retired: {record.name}")
 
@@ -296,15 +364,60 @@ def registry_retire(
 @evidence_app.command("verify")
 def evidence_verify(
     bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `gauntlet promote`.")],
+    dsn: DsnOption = None,
+    schema: SchemaOption = "gauntlet",
 ) -> None:
-    """Recompute every file's hash; exit 1 naming the file when the bundle was tampered with."""
-    from research.promotion import TamperedBundleError, verify_bundle
+    """Check the bundle is the one a promotion was decided on: its layout, every file's hash,
+    the manifest's seal and verdict, its signature (when a signing key is configured) and the
+    registry's record of its hash (when a registry is configured, running or given by --dsn).
+    Exit 1 naming every problem when it was tampered with."""
+    from research.promotion import TamperedBundleError, check_bundle
 
+    check_dsn(dsn)
+    if bundle.is_file():
+        fail(f"{bundle} is a file, not an evidence bundle folder")
     if not bundle.is_dir():
         fail(f"evidence bundle not found: {bundle}")
+    key = signing_key()
     try:
-        digest = verify_bundle(bundle)
+        verified = check_bundle(bundle, key.value)
+        registry = _registry_check(verified, dsn, schema)
     except TamperedBundleError as exc:
         typer.echo(f"gauntlet: tampered: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"ok: {bundle} sha256 {digest}")
+    typer.echo(f"ok: {bundle} sha256 {verified.bundle_hash}")
+    note = "" if key.value is not None else f" ({key.note})"
+    typer.echo(f"signature: {verified.signature}{note}")
+    typer.echo(f"registry: {registry}")
+
+
+def _registry_check(verified: VerifiedBundle, dsn: str | None, schema: str) -> str:
+    """What the registry says of the bundle's hash: TamperedBundleError when no promotion
+    recorded it, else the line to print. An explicit --dsn must answer; the settings' or
+    `gauntlet up`'s PostgreSQL is asked when there is one, and skipped (said so) when not."""
+    from live.registry import Registry, RegistryUnavailableError
+    from research.promotion import recorded_promotion
+
+    url = dsn or _configured_postgres()
+    if url is None:
+        return "not checked (no PostgreSQL configured or running; pass --dsn to check)"
+    try:
+        record = asyncio.run(recorded_promotion(Registry(url, schema, None), verified))
+    except RegistryUnavailableError as exc:
+        if dsn is not None:
+            raise
+        return f"not checked ({exc})"
+    return (
+        f"checked: recorded for {record['strategy']} → {record['to_stage']} "
+        f"by {record['decided_by']} at {record['decided_at']}"
+    )
+
+
+def _configured_postgres() -> str | None:
+    from live.settings import SettingsError, load_settings
+    from live.stack.stack import Stack
+
+    try:
+        return Stack(load_settings()).endpoint("postgres")
+    except SettingsError as exc:
+        fail(str(exc))

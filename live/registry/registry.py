@@ -47,7 +47,7 @@ from live.registry.records import (
 from research.promotion.stages import Stage
 
 if TYPE_CHECKING:
-    from research.promotion.ports import StageRegistry
+    from research.promotion.ports import EvidenceLedger, StageRegistry
 
 _COLUMNS = (
     "strategy, stage, revision, model_name, model_version, spec_hash, evidence_hash, spec::text "
@@ -65,6 +65,9 @@ _RECORD = """INSERT INTO promotion_records (strategy, from_stage, to_stage, deci
 VALUES ($1, $2, $3, $4, $5::jsonb)"""
 _HISTORY = """SELECT id, strategy, from_stage, to_stage, decided_at, decided_by, evidence::text
 AS evidence FROM promotion_records WHERE strategy = $1 ORDER BY id"""
+_WITH_EVIDENCE = """SELECT id, strategy, from_stage, to_stage, decided_at, decided_by, evidence::text
+AS evidence FROM promotion_records
+WHERE evidence->>'evidence_hash' = $1 AND evidence->>'action' = 'promote' ORDER BY id"""
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,14 @@ class Registry:
             rows = await conn.fetch(_HISTORY, name)
         return [history_entry(row) for row in rows]
 
+    async def promotions_with_evidence(self, evidence_hash: str) -> builtins.list[dict[str, Any]]:
+        """Every promotion whose record carries `evidence_hash` (demotions and retirements copy
+        the hash of the stage they leave, so they are not evidence of anything), oldest first."""
+        digest = check_hash("evidence_hash", evidence_hash)
+        async with self._connection() as conn:
+            rows = await conn.fetch(_WITH_EVIDENCE, digest)
+        return [history_entry(row) for row in rows]
+
     async def list(self) -> builtins.list[StageRecord]:
         """Every registered strategy, by name."""
         async with self._connection() as conn:
@@ -369,5 +380,6 @@ def _record_args(
 
 
 if TYPE_CHECKING:
-    # The promotion workflow's registry port (research.promotion.ports): mypy proves it here.
+    # The promotion workflow's registry ports (research.promotion.ports): mypy proves them here.
     _PORT: type[StageRegistry] = Registry
+    _LEDGER: type[EvidenceLedger] = Registry

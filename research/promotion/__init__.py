@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from research.promotion.gates import GateResult, all_passed, evaluate
     from research.promotion.paper_record import PaperRecord, read_paper_record
     from research.promotion.policy import GATES_BY_STAGE, GateName, Policy, Thresholds, load_policy
-    from research.promotion.ports import RegisteredStage, StageRegistry
+    from research.promotion.ports import EvidenceLedger, RegisteredStage, StageRegistry
     from research.promotion.spec import StrategySpec, load_spec
     from research.promotion.stages import LADDER, STAGES, Stage, check_transition, next_stage
+    from research.promotion.verification import VerifiedBundle, check_bundle, recorded_promotion
     from research.promotion.workflow import PromotionOutcome, promote
 
 _EXPORTS: dict[str, str] = {
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "Policy": "research.promotion.policy",
     "Thresholds": "research.promotion.policy",
     "load_policy": "research.promotion.policy",
+    "EvidenceLedger": "research.promotion.ports",
     "RegisteredStage": "research.promotion.ports",
     "StageRegistry": "research.promotion.ports",
     "StrategySpec": "research.promotion.spec",
@@ -56,6 +58,9 @@ _EXPORTS: dict[str, str] = {
     "Stage": "research.promotion.stages",
     "check_transition": "research.promotion.stages",
     "next_stage": "research.promotion.stages",
+    "VerifiedBundle": "research.promotion.verification",
+    "check_bundle": "research.promotion.verification",
+    "recorded_promotion": "research.promotion.verification",
     "PromotionOutcome": "research.promotion.workflow",
     "promote": "research.promotion.workflow",
 }
@@ -66,6 +71,7 @@ __all__ = [
     "STAGES",
     "DriftReport",
     "Evidence",
+    "EvidenceLedger",
     "GateName",
     "GateResult",
     "PaperRecord",
@@ -78,7 +84,9 @@ __all__ = [
     "StrategySpec",
     "TamperedBundleError",
     "Thresholds",
+    "VerifiedBundle",
     "all_passed",
+    "check_bundle",
     "check_transition",
     "drift_report",
     "evaluate",
@@ -88,6 +96,7 @@ __all__ = [
     "next_stage",
     "promote",
     "read_paper_record",
+    "recorded_promotion",
     "verify_bundle",
     "write_bundle",
 ]

@@ -3,52 +3,35 @@
     <bundle>/evidence.json   the Evidence (spec, hashes, gate values, details)
     <bundle>/gates.json      the gate results (threshold, value, pass/off) and the verdict
     <bundle>/tearsheet.html  the traded params backtested on the spec's data
-    <bundle>/manifest.json   sha256 of every other file + bundle_hash
+    <bundle>/manifest.json   sha256 of every other file + bundle_hash (+ HMAC-SHA256 signature)
 
-Files are hashed over canonical bytes: JSON files as their parsed content re-serialized with
-sorted keys and compact separators (UTF-8), so re-indenting a file is not tampering but
-changing any value is; other files as their raw bytes. bundle_hash is the sha256 of the
-canonical JSON of {file: sha256}. A file added, removed or changed is detected, and so is
-an edited manifest (its bundle_hash no longer matches its file list).
+How files are hashed and the manifest sealed and signed: research.promotion.manifest; what
+verifying a bundle checks: research.promotion.verification (verify_bundle is re-exported here).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from research.promotion.errors import TamperedBundleError
+from research.promotion.errors import PromotionInputError
 from research.promotion.evidence import Evidence, evidence_json
 from research.promotion.gates import GateResult, all_passed
+from research.promotion.manifest import (
+    EVIDENCE,
+    GATES,
+    MANIFEST,
+    TEARSHEET,
+    file_hash,
+    sealed_manifest,
+)
+from research.promotion.verification import verify_bundle
 
-MANIFEST = "manifest.json"
-EVIDENCE = "evidence.json"
-GATES = "gates.json"
-TEARSHEET = "tearsheet.html"
-ALGORITHM = "sha256"
+__all__ = ["bundle_name", "file_hash", "verify_bundle", "write_bundle"]
 
 TearsheetWriter = Callable[[Evidence, Path], None]
-
-
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def file_hash(path: Path) -> str:
-    raw = path.read_bytes()
-    if path.suffix == ".json":
-        # not JSON any more: hash the bytes, which then cannot match
-        with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
-            raw = canonical_json(json.loads(raw))
-    return hashlib.sha256(raw).hexdigest()
-
-
-def bundle_hash(files: dict[str, str]) -> str:
-    return hashlib.sha256(canonical_json(files)).hexdigest()
 
 
 def default_tearsheet(evidence: Evidence, path: Path) -> None:
@@ -78,13 +61,14 @@ def write_bundle(
     results: Sequence[GateResult],
     out_dir: Path,
     tearsheet_of: TearsheetWriter = default_tearsheet,
+    *,
+    signing_key: bytes | None = None,
 ) -> Path:
-    """Write the bundle into `out_dir/<name>-<stage>-<spec hash>` and return that folder."""
+    """Write the bundle into `out_dir/<name>-<stage>-<spec hash>` and return that folder;
+    the manifest is signed (HMAC-SHA256) when a key is given."""
     folder = Path(out_dir) / bundle_name(evidence)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.iterdir():  # a rewrite must not leave files the manifest won't list
-        if stale.is_file():
-            stale.unlink()
+    _clear(folder)
     _write_json(folder / EVIDENCE, evidence_json(evidence))
     gates = {
         "stage": str(evidence.stage),
@@ -93,48 +77,19 @@ def write_bundle(
     }
     _write_json(folder / GATES, gates)
     tearsheet_of(evidence, folder / TEARSHEET)
-    files = {
-        p.name: file_hash(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST
-    }
-    manifest = {"algorithm": ALGORITHM, "files": files, "bundle_hash": bundle_hash(files)}
-    _write_json(folder / MANIFEST, manifest)
+    files = {name: file_hash(folder / name) for name in (EVIDENCE, GATES, TEARSHEET)}
+    _write_json(folder / MANIFEST, sealed_manifest(files, signing_key))
     return folder
 
 
-def _manifest(folder: Path) -> dict[str, Any]:
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise TamperedBundleError(f"bundle {folder}: {MANIFEST} is missing")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TamperedBundleError(f"bundle {folder}: {MANIFEST} is unreadable ({exc})") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        raise TamperedBundleError(f"bundle {folder}: {MANIFEST} has no file list")
-    if manifest.get("algorithm") != ALGORITHM:
-        raise TamperedBundleError(f"bundle {folder}: unknown hash {manifest.get('algorithm')!r}")
-    return manifest
-
-
-def verify_bundle(path: Path) -> str:
-    """The bundle hash if every file matches the manifest; else TamperedBundleError naming
-    the first file that was changed, removed or added."""
-    folder = Path(path)
-    if not folder.is_dir():
-        raise TamperedBundleError(f"bundle {folder} does not exist or is not a folder")
-    manifest = _manifest(folder)
-    files: dict[str, str] = manifest["files"]
-    for name, expected in sorted(files.items()):
-        file = folder / name
-        if not file.is_file():
-            raise TamperedBundleError(f"bundle {folder}: {name} is missing")
-        if file_hash(file) != expected:
-            raise TamperedBundleError(f"bundle {folder}: {name} was modified (sha256 differs)")
-    present = {p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST}
-    extra = sorted(present - set(files))
-    if extra:
-        raise TamperedBundleError(f"bundle {folder}: {extra[0]} is not in the manifest")
-    digest = bundle_hash(files)
-    if manifest.get("bundle_hash") != digest:
-        raise TamperedBundleError(f"bundle {folder}: {MANIFEST} was modified (bundle_hash differs)")
-    return digest
+def _clear(folder: Path) -> None:
+    """A rewrite must not leave entries the manifest won't list. Files and links (never
+    followed) are the bundle's own and go; a subfolder someone put there is refused, not
+    deleted."""
+    for stale in sorted(folder.iterdir()):
+        if stale.is_dir() and not stale.is_symlink():
+            raise PromotionInputError(
+                f"cannot write the evidence bundle {folder}: it holds a folder {stale.name}/ "
+                "(move it away)"
+            )
+        stale.unlink()

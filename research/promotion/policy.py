@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from research.bundled import project_file
 from research.promotion.errors import PromotionInputError
 from research.promotion.stages import Stage
+from strategies import plugins
 
 SUPPORTED_VERSIONS = (1,)
 DEFAULT_POLICY = project_file("policy/promotion.yaml")  # cwd's, the wheel's or the checkout's
@@ -154,9 +155,22 @@ def parse_policy(raw: Any, source: str = "<policy>") -> Policy:
     if not isinstance(raw, dict):
         raise PromotionInputError(f"invalid policy {source}: expected a mapping at the top level")
     try:
-        return Policy.model_validate(raw)
+        policy = Policy.model_validate(raw)
     except ValidationError as err:
         raise PromotionInputError(f"invalid policy {source}: {_describe(err)}") from None
+    _check_strategy_names(policy, source)
+    return policy
+
+
+def _check_strategy_names(policy: Policy, source: str) -> None:
+    """An override under a name no strategy has would never apply: a typo passes silently."""
+    known = plugins.names()
+    unknown = sorted(set(policy.strategies) - set(known))
+    if unknown:
+        raise PromotionInputError(
+            f"invalid policy {source}: strategies.{unknown[0]}: unknown strategy (overrides are "
+            f"keyed by registered strategy name; known: {', '.join(known)})"
+        )
 
 
 def read_yaml(file: Path, kind: str) -> Any:
@@ -165,10 +179,17 @@ def read_yaml(file: Path, kind: str) -> Any:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise PromotionInputError(f"cannot read {kind} {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise PromotionInputError(f"invalid {kind} {file}: not UTF-8 text") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PromotionInputError(f"invalid {kind} {file}: not YAML ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        # PyYAML builds dates while parsing (`2020-13-01` raises ValueError) and recurses once
+        # per nesting level (`[[[[...` raises RecursionError): bad input, not a bug
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise PromotionInputError(f"invalid {kind} {file}: unreadable YAML ({reason})") from None
 
 
 def load_policy(path: Path | None = None) -> Policy:

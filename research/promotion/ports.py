@@ -1,4 +1,5 @@
-"""The registry port of the promotion workflow: what `promote` needs from a stage registry.
+"""The registry ports of the promotion workflow: what `promote` needs from a stage registry, and
+what verifying an evidence bundle needs from its records (EvidenceLedger).
 
 Research sits below live, so the workflow cannot import live.registry; it names the methods it
 calls here and the composition root (the CLI, the monitoring API, the Learning agent) injects
@@ -50,4 +51,13 @@ class StageRegistry(Protocol):
         """Move `name` to `to_stage` as a compare-and-set: it succeeds only while the strategy
         still stands on the rung right below `to_stage` (the one the workflow checked before
         gathering evidence) and raises, changing nothing, when a concurrent change moved it."""
+        ...
+
+
+class EvidenceLedger(Protocol):
+    """Finds the promotions an evidence bundle was recorded for (`gauntlet evidence verify`)."""
+
+    async def promotions_with_evidence(self, evidence_hash: str) -> list[dict[str, Any]]:
+        """Every promotion (not demotion or retirement) whose record carries `evidence_hash`,
+        as history entries: at least `strategy`, `to_stage`, `decided_at`, `decided_by`."""
         ...

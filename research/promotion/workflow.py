@@ -37,6 +37,7 @@ class PromotionOutcome:
     bundle: Path
     bundle_hash: str
     record: RegisteredStage | None = None  # None: a gate failed, or no registry (gates only)
+    signed: bool = False  # the manifest carries an HMAC-SHA256 under the evidence signing key
 
     @property
     def passed(self) -> bool:
@@ -54,7 +55,7 @@ class PromotionOutcome:
         """JSON-ready: what `gauntlet promote --json` prints; "registry" only when promoted."""
         payload: dict[str, Any] = {
             "spec": self.spec_name, "stage": str(self.stage), "passed": self.passed,
-            "bundle": str(self.bundle), "bundle_hash": self.bundle_hash,
+            "bundle": str(self.bundle), "bundle_hash": self.bundle_hash, "signed": self.signed,
             "gates": [json.loads(r.model_dump_json()) for r in self.results],
         }  # fmt: skip
         if self.record is not None:
@@ -74,21 +75,23 @@ def promote(
     reason: str = "",
     paper_run: Path | None = None,
     on_group: Callable[[str, bool], None] | None = None,
+    signing_key: bytes | None = None,
 ) -> PromotionOutcome:
     """Promote `spec` to `target` if its evidence passes every gate of `policy`.
 
     `registry` None evaluates the gates and writes the bundle but changes no stage (a check).
     `on_group(group, reused)` reports each evidence group as it is done (progress).
+    `signing_key` signs the bundle's manifest (HMAC-SHA256); None writes it unsigned.
     Blocking (evidence gathering takes minutes, the registry calls run on their own event
     loop): from async code, run it in a worker thread."""
     if registry is not None:  # a refused transition or a dead registry fails before the work
         check_transition(asyncio.run(_current_stage(registry, spec.name)), target)
     evidence = gather(spec, target, paper_run=paper_run, cache_dir=cache, on_group=on_group)
     results = evaluate(evidence, policy.for_strategy(spec.strategy), evidence.stage)
-    folder = write_bundle(evidence, results, bundles).resolve()
+    folder = write_bundle(evidence, results, bundles, signing_key=signing_key).resolve()
     outcome = PromotionOutcome(
         spec_name=spec.name, stage=target, results=tuple(results), bundle=folder,
-        bundle_hash=verify_bundle(folder),
+        bundle_hash=verify_bundle(folder, signing_key), signed=signing_key is not None,
     )  # fmt: skip
     if registry is None or not outcome.passed:
         return outcome
