@@ -91,6 +91,15 @@ class QualityConfig:
     spike_block: int = 256
     max_issues_per_rule: int = 1000
 
+    def __post_init__(self) -> None:
+        # A threshold of 0 or less flags every bar (or none): a mistake, never a setting.
+        if not self.spike_k > 0:  # also refuses NaN
+            raise DataError(f"spike_k must be > 0, got {self.spike_k}")
+        if self.gap_bars < 0:
+            raise DataError(f"gap_bars must be >= 0, got {self.gap_bars}")
+        if self.spike_block < 1 or self.max_issues_per_rule < 0:
+            raise DataError("spike_block must be >= 1 and max_issues_per_rule >= 0")
+
 
 @dataclass(frozen=True)
 class Issue:

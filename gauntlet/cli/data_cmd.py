@@ -43,6 +43,12 @@ def _quality(calendar: str, timeframe: str | None, spike_k: float, gap_bars: int
     return QualityConfig(calendar=calendar, timeframe=timeframe, spike_k=spike_k, gap_bars=gap_bars)
 
 
+def _positive(value: float) -> float:
+    if not value > 0:  # also refuses nan
+        raise typer.BadParameter(f"must be > 0, got {value} (0 or less would flag every bar)")
+    return value
+
+
 def _busy(message: str) -> AbstractContextManager[Any]:
     """A spinner on stderr while a large file loads (rich draws nothing when not a terminal)."""
     return Console(stderr=True).status(message)
@@ -56,10 +62,16 @@ def check(
     fmt: FormatOption = None,
     tz: TzOption = None,
     spike_k: Annotated[
-        float, typer.Option("--spike-k", help="Spike threshold in local robust sigmas.")
+        float,
+        typer.Option(
+            "--spike-k", help="Spike threshold in local robust sigmas (> 0).", callback=_positive
+        ),
     ] = 10.0,
     gap_bars: Annotated[
-        int, typer.Option("--gap-bars", help="Warn when more than this many bars are missing.")
+        int,
+        typer.Option(
+            "--gap-bars", min=0, help="Warn when more than this many bars are missing (>= 0)."
+        ),
     ] = 1,
     as_json: JsonOption = False,
 ) -> None:
