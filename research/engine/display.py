@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 
-class Shown(Protocol):
+class ResultView(Protocol):
     """What this module reads of a result (`BacktestResult` is one). A Protocol, not the
     class: `BacktestResult` presents itself with these functions, so importing it here
     would make the two modules import each other."""
@@ -72,7 +72,7 @@ def format_metric(value: float, fmt: str) -> str:
     return fmt.format(value)
 
 
-def label(result: Shown) -> str:
+def label(result: ResultView) -> str:
     """`sma_cross(fast=10, slow=30)`: names a result in tables and legends."""
     params = ", ".join(f"{k}={v}" for k, v in result.strategy.get("params", {}).items())
     return f"{result.strategy.get('strategy', '?')}({params})"
@@ -82,7 +82,7 @@ def metric_cells(metrics: Metrics) -> list[str]:
     return [format_metric(getattr(metrics, field), fmt) for field, _, fmt in METRIC_ROWS]
 
 
-def rich_table(results: Sequence[Shown], title: str = "Backtest") -> Table:
+def rich_table(results: Sequence[ResultView], title: str = "Backtest") -> Table:
     from rich.markup import escape
     from rich.table import Table
 
@@ -96,7 +96,7 @@ def rich_table(results: Sequence[Shown], title: str = "Backtest") -> Table:
     return table
 
 
-def metrics_table_html(results: Sequence[Shown]) -> str:
+def metrics_table_html(results: Sequence[ResultView]) -> str:
     head = "".join(f"<th>{html.escape(label(r))} [{r.engine}]</th>" for r in results)
     columns = [metric_cells(result.metrics) for result in results]
     body = "".join(
@@ -111,13 +111,13 @@ def metrics_table_html(results: Sequence[Shown]) -> str:
     )
 
 
-def trades_table_html(result: Shown, rows: int = 20) -> str:
+def trades_table_html(result: ResultView, rows: int = 20) -> str:
     """The first `rows` trades as an HTML table (all when there are fewer)."""
     head = result.trades.head(rows)
     return str(head.to_html(index=False, float_format=lambda x: f"{x:,.6g}", na_rep="", border=0))
 
 
-def equity_drawdown_figure(results: Sequence[Shown]) -> go.Figure:
+def equity_drawdown_figure(results: Sequence[ResultView]) -> go.Figure:
     """Equity (top) and drawdown from the running peak, which starts at the starting cash
     (bottom), one trace per result."""
     import plotly.graph_objects as go
