@@ -31,6 +31,10 @@ TICK_ALIASES: dict[str, tuple[str, ...]] = {
     "volume": ("volume", "vol", "size", "quantity", "bid volume"),
 }
 _REQUIRED_BARS = ("open", "high", "low", "close")
+# polars renames a repeated header name `x` to `x_duplicated_0`, `x_duplicated_1`, ...
+_DUPLICATED = re.compile(r"_duplicated_\d+$")
+_SHOWN_NAMES = 10
+_SHOWN_CHARS = 200
 
 
 def normalize_name(name: str) -> str:
@@ -50,6 +54,7 @@ class ColumnMap:
 def match_columns(
     columns: list[str], aliases: dict[str, tuple[str, ...]], source: str, *, ticks: bool = False
 ) -> ColumnMap:
+    _refuse_duplicates(columns, aliases, source)
     by_name: dict[str, str] = {}
     for column in columns:
         by_name.setdefault(normalize_name(column), column)
@@ -57,6 +62,30 @@ def match_columns(
     present = {field: column for field, column in fields.items() if column is not None}
     _require(present, columns, source, ticks=ticks)
     return ColumnMap(timestamp=_timestamp_columns(by_name, columns, source), fields=present)
+
+
+def _refuse_duplicates(
+    columns: list[str], aliases: dict[str, tuple[str, ...]], source: str
+) -> None:
+    """Two columns that read as the same field (`Close` and `close`, or `Close` twice) would
+    make the choice between them silent: refuse, naming both."""
+    read = {name for names in aliases.values() for name in names} | {*_TIMESTAMP, "date", "time"}
+    seen: dict[str, str] = {}
+    for column in columns:
+        original = _DUPLICATED.sub("", column)
+        key = normalize_name(original)
+        if key not in read:
+            continue
+        if key not in seen:
+            seen[key] = original
+            continue
+        first = seen[key]
+        both = (
+            f"column {first!r} appears twice"
+            if first == original
+            else f"columns {first!r} and {original!r} both read as {key!r}"
+        )
+        raise DataError(f"{both}: keep one of them", source=source)
 
 
 def _first_present(names: tuple[str, ...], by_name: dict[str, str]) -> str | None:
@@ -101,5 +130,10 @@ def _require(present: dict[str, str], columns: list[str], source: str, *, ticks:
 
 
 def _listing(columns: list[str]) -> str:
-    shown = ", ".join(repr(c) for c in columns[:12])
-    return shown + (", ..." if len(columns) > 12 else "") if columns else "no columns"
+    """The first few names, short enough for one readable line whatever the header holds."""
+    if not columns:
+        return "no columns"
+    shown = ", ".join(repr(c[:40]) for c in columns[:_SHOWN_NAMES])
+    if len(shown) > _SHOWN_CHARS:
+        shown = shown[:_SHOWN_CHARS] + "…"
+    return shown + (f", ... ({len(columns)} columns)" if len(columns) > _SHOWN_NAMES else "")

@@ -11,12 +11,17 @@ Supported:
   histdata_mt   HistData MetaTrader M1 bars: `2024.01.02,17:00,open,high,low,close,volume`, EST.
   histdata_tick HistData ASCII ticks: `20240102 170000123,bid,ask,volume`, EST.
   csv_ticks     a header row with bid/ask (or price) columns.
+
+Any of the text formats may be gzip-compressed (recognised by its magic bytes, whatever the
+file's name). Other compression (zip, bzip2, xz, zstd, 7z) and binary files are refused by name.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +71,18 @@ _HEADLESS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^\d{4}\.\d{2}\.\d{2},\d{2}:\d{2},"), "histdata_mt"),
 )
 _SEPARATORS = (",", ";", "\t", "|")
+_GZIP = b"\x1f\x8b"
+_COMPRESSED: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "zip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+)
+# Text has no NUL and almost no other control characters; a few undecodable bytes are a
+# legacy encoding (Latin-1 names), many are binary.
+_MAX_NON_TEXT = 0.05
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
 
 
 def detect_format(path: Path, fmt: str | None = None) -> FormatSpec:
@@ -78,9 +95,15 @@ def detect_format(path: Path, fmt: str | None = None) -> FormatSpec:
     head = _head(path)
     if fmt is None and (head.startswith(b"PAR1") or path.suffix.lower() in (".parquet", ".pq")):
         return _FIXED["parquet"]
-    first_line = _decode(head, source).lstrip("\ufeff").splitlines()[0] if head.strip() else ""
-    if not first_line.strip():
+    if not head.strip():
         raise DataError("file is empty", source=source)
+    text = _decode(head, source)
+    _refuse_binary(text, source)
+    first_line = text.lstrip("\ufeff").splitlines()[0]
+    if not first_line.strip():
+        raise DataError(
+            "line 1 is blank: the header (or first row) must be on line 1", source=source
+        )
     if fmt is None:
         for pattern, name in _HEADLESS:
             if pattern.match(first_line):
@@ -104,13 +127,41 @@ def _header_format(first_line: str, fmt: str | None) -> FormatSpec:
 
 
 def _head(path: Path, size: int = 65536) -> bytes:
+    """The first `size` bytes of the file's content (decompressed when it is gzip)."""
+    source = str(path)
     if path.is_dir():
-        raise DataError("is a directory, not a data file", source=str(path))
+        raise DataError("is a directory, not a data file", source=source)
     try:
         with path.open("rb") as handle:
-            return handle.read(size)
+            raw = handle.read(size)
+        if raw.startswith(_GZIP):
+            with gzip.open(path, "rb") as unzipped:
+                return unzipped.read(size)
     except FileNotFoundError:
-        raise DataError("no such file", source=str(path)) from None
+        raise DataError("no such file", source=source) from None
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise DataError(
+            f"is gzip-compressed but cannot be decompressed: {exc}", source=source
+        ) from None
+    for magic, name in _COMPRESSED:
+        if raw.startswith(magic):
+            raise DataError(
+                f"is {name}-compressed: decompress it first (gzip files are read as they are)",
+                source=source,
+            )
+    return raw
+
+
+def _refuse_binary(text: str, source: str) -> None:
+    non_text = sum(
+        1 for char in text if char == "\ufffd" or (char < " " and char not in _TEXT_CONTROLS)
+    )
+    if "\x00" in text or non_text > _MAX_NON_TEXT * len(text):
+        raise DataError(
+            f"is binary, not a text data file ({non_text} of its first {len(text)} characters "
+            "are not text)",
+            source=source,
+        )
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -130,7 +181,7 @@ def read_columns(path: Path, spec: FormatSpec) -> list[str]:
         return pl.read_csv(
             _text_source(path), separator=spec.separator, n_rows=0, infer_schema=False
         ).columns
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error) as exc:
         raise DataError(
             f"cannot read as {spec.name}: {_first_line(exc)}", source=str(path)
         ) from None
@@ -148,7 +199,7 @@ def read_table(path: Path, spec: FormatSpec, floats: Sequence[str] = ()) -> pl.D
             return _read_text(path, spec, {name: pl.Float64 for name in floats})
         except pl.exceptions.ComputeError:
             return _read_text(path, spec, {})
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read as {spec.name}: {_first_line(exc)}", source=source) from None
 
 
@@ -166,10 +217,18 @@ def _read_text(path: Path, spec: FormatSpec, schema: dict[str, type[pl.DataType]
 
 def _text_source(path: Path) -> Path | IO[bytes]:
     with path.open("rb") as handle:
-        bom = handle.read(2)
-    if bom in (b"\xff\xfe", b"\xfe\xff"):
-        return io.BytesIO(path.read_bytes().decode("utf-16").encode("utf-8"))
-    return path
+        magic = handle.read(2)
+    if magic == _GZIP:
+        with gzip.open(path, "rb") as unzipped:
+            content = unzipped.read()
+        magic = content[:2]
+    elif magic in (b"\xff\xfe", b"\xfe\xff"):
+        content = path.read_bytes()
+    else:
+        return path
+    if magic in (b"\xff\xfe", b"\xfe\xff"):
+        content = content.decode("utf-16", errors="replace").encode("utf-8")
+    return io.BytesIO(content)
 
 
 def _first_line(exc: BaseException) -> str:
