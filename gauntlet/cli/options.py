@@ -26,9 +26,7 @@ METHODS = ("grid", "random", "optuna")
 # What to run, on what.
 StrategyOption = Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")]
 DataOption = Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")]
-InstrumentOption = Annotated[
-    str | None, typer.Option(help="Instrument name of the data (labels trades).")
-]
+InstrumentOption = Annotated[str | None, typer.Option(help="Instrument name of the data.")]
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
 ]
