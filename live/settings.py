@@ -79,9 +79,12 @@ class VaultSettings(_Section):
     _check = field_validator("addr")(_no_password)
 
 
+MAX_AGE_DAYS = 36_500  # a century: a longer limit means "never", and overflows timedelta
+
+
 class SecretsSettings(_Section):
     backend: Literal["vault", "env"] = "vault"
-    max_age_days: int = Field(default=90, ge=1)
+    max_age_days: int = Field(default=90, ge=1, le=MAX_AGE_DAYS)
 
 
 class GauntletSettings(BaseSettings):

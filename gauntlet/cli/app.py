@@ -90,6 +90,7 @@ USER_ERROR_PATHS: tuple[str, ...] = (
     "research.promotion.errors.PromotionInputError",
     "live.registry.errors.RegistryError",
     "live.settings.SettingsError",
+    "live.stack.errors.StackStateError",
 )
 
 

@@ -15,6 +15,8 @@ from rich.table import Table
 from gauntlet.cli.app import app, fail
 from gauntlet.cli.options import JsonOption
 
+MAX_AGE_DAYS = 36_500  # live.settings.MAX_AGE_DAYS (not imported: `--help` stays fast)
+
 if TYPE_CHECKING:
     from live.settings import GauntletSettings
     from live.stack.stack import ServiceStatus
@@ -30,12 +32,13 @@ def _one_line_errors() -> Iterator[None]:
     """Settings, stack and secrets failures are the user's to fix: one line, exit 2."""
     from live.secrets import SecretsError
     from live.settings import SettingsError
+    from live.stack.errors import StackStateError
     from live.stack.stack import StackError
     from live.stack.vault import EmbeddedVaultError
 
     try:
         yield
-    except (SettingsError, StackError, SecretsError, EmbeddedVaultError) as exc:
+    except (SettingsError, StackError, StackStateError, SecretsError, EmbeddedVaultError) as exc:
         fail(str(exc))
 
 
@@ -89,7 +92,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON ar
     """Show each service: embedded or external, where it answers, healthy or not."""
     from live.stack.stack import Stack
 
-    _print_statuses(Stack(_settings()).status(), as_json=as_json)
+    with _one_line_errors():
+        statuses = Stack(_settings()).status()
+    _print_statuses(statuses, as_json=as_json)
 
 
 @app.command("down")
@@ -97,7 +102,8 @@ def down() -> None:
     """Stop the embedded services cleanly (external servers are left alone)."""
     from live.stack.stack import Stack
 
-    stopped = Stack(_settings()).down()
+    with _one_line_errors():
+        stopped = Stack(_settings()).down()
     typer.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 
@@ -125,8 +131,11 @@ def secrets_rotate(
     from pydantic import SecretStr
 
     from live.secrets import generate_secret, rotate
+    from live.secrets.base import check_name
     from live.secrets.factory import provider_from_settings
 
+    with _one_line_errors():
+        check_name(name)  # before stdin is read or any backend is asked
     if generate:
         value = generate_secret()
     else:
@@ -149,7 +158,11 @@ def secrets_rotate(
 @secrets_app.command("check")
 def secrets_check(
     max_age_days: int | None = typer.Option(
-        None, "--max-age-days", min=1, help="Default: secrets.max_age_days (90)."
+        None,
+        "--max-age-days",
+        min=1,
+        max=MAX_AGE_DAYS,
+        help="Default: secrets.max_age_days (90).",
     ),
 ) -> None:
     """List secrets older than the limit; exit 1 when any is stale."""

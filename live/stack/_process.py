@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from live.stack.errors import StackStateError
 
 LOOPBACK = "127.0.0.1"
 
@@ -17,6 +20,29 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = LOOPBACK) -> bool:
+    """True when another socket listens on `port` (a server could not bind it now)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers do: a port whose last connection is in TIME_WAIT is free to them.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return (
+                exc.errno == errno.EADDRINUSE
+            )  # not EACCES: a port below 1024 is the server's to refuse
+    return False
+
+
+def process_name(pid: int) -> str | None:
+    """The kernel's name of the process (its executable's, 15 chars at most); None when the
+    system cannot tell (no /proc)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
 
 
 def pid_alive(pid: int) -> bool:
@@ -35,10 +61,32 @@ def pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def folder(path: Path) -> Path:
+    """`path`, refused when it exists as something other than a folder (mkdir would fail, and
+    every file under it is unreadable)."""
+    if path.exists() and not path.is_dir():
+        raise StackStateError(
+            f"{path} is a file, not a folder: move it away, or set data_dir "
+            "(gauntlet.toml or GAUNTLET_DATA_DIR) to a folder"
+        )
+    return path
+
+
 def read_json(path: Path) -> dict[str, int]:
+    """A state file we wrote: a JSON object of integers (port, pid); {} when there is none."""
     if not path.exists():
         return {}
-    data: dict[str, int] = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict) or not all(
+        isinstance(value, int) and not isinstance(value, bool) for value in data.values()
+    ):
+        raise StackStateError(
+            f"{path}: not a state file Gauntlet wrote (expected a JSON object of port/pid "
+            "numbers); stop the server it describes if one runs, then delete it"
+        )
     return data
 
 

@@ -14,8 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from live.stack._process import free_port, read_json, wait_until, write_json
+from live.stack._process import (
+    LOOPBACK,
+    folder,
+    free_port,
+    port_in_use,
+    process_name,
+    read_json,
+    wait_until,
+    write_json,
+)
 from live.stack.children import alive, spawn, terminate
+from live.stack.errors import StackStateError
+
+__all__ = ["STATE_FILE", "EmbeddedServer", "EmbeddedService", "Endpoint", "StackStateError"]
 
 STATE_FILE = "state.json"
 
@@ -50,6 +62,8 @@ class EmbeddedServer(ABC):
     name: ClassVar[str]  # "postgres" | "redis" | "nats" | "vault": also the folder under data_dir
     what: ClassVar[str]  # for messages, e.g. "embedded openbao"
     log_file: ClassVar[str]
+    # The server's process name (/proc/<pid>/comm), e.g. "nats-server"; None: any (not checked).
+    process: ClassVar[str | None] = None
     error: ClassVar[type[Exception]] = RuntimeError
     start_timeout_s: ClassVar[float] = 20
 
@@ -58,15 +72,15 @@ class EmbeddedServer(ABC):
 
     @classmethod
     def home(cls, data_dir: Path) -> Path:
-        return Path(data_dir).resolve() / cls.name
+        return folder(folder(Path(data_dir).resolve()) / cls.name)
 
     def start(self, data_dir: Path) -> Endpoint:
         running = self.status(data_dir)
         if running is not None:
             return running
         home = self.home(data_dir)
+        port = self._free(home, self._port or read_json(home / STATE_FILE).get("port"))
         self._prepare(home)
-        port = self._port or read_json(home / STATE_FILE).get("port") or free_port()
         self._launch(home, port)
         try:
             wait_until(
@@ -86,12 +100,12 @@ class EmbeddedServer(ABC):
 
     def stop(self, data_dir: Path) -> None:
         home = self.home(data_dir)
-        running = self._process(home)
+        running = self._ours(home)
         if running is not None:
             self._shutdown(home, running[0])
 
     def status(self, data_dir: Path) -> Endpoint | None:
-        running = self._process(self.home(data_dir))
+        running = self._ours(self.home(data_dir))
         if running is None or not self._answers(running[1]):
             return None
         pid, port = running
@@ -110,6 +124,28 @@ class EmbeddedServer(ABC):
 
     def _prepare(self, home: Path) -> None:
         home.mkdir(parents=True, exist_ok=True)
+
+    def _free(self, home: Path, port: int | None) -> int:
+        """The port to launch on: the kept (or asked-for) one, refused at once when another
+        process holds it (the server would exit, and we would wait out the start timeout)."""
+        if port is None:
+            return free_port()
+        if port_in_use(port):
+            kept = f"kept in {home / STATE_FILE}" if self._port is None else "asked for"
+            raise self.error(
+                f"port {port} on {LOOPBACK} ({kept}) is in use by another process: stop that "
+                "process, or delete the state file to start on a new port"
+            )
+        return port
+
+    def _ours(self, home: Path) -> tuple[int, int] | None:
+        """`_process`, unless its pid now belongs to another program (pids are reused after a
+        reboot or a crash): that one is never probed as ours, nor stopped."""
+        running = self._process(home)
+        if running is None:
+            return None
+        name = process_name(running[0])
+        return running if None in (name, self.process) or name == self.process else None
 
     def _process(self, home: Path) -> tuple[int, int] | None:
         """(pid, port) of the running server, from what `_spawn` recorded."""

@@ -38,6 +38,7 @@ class EmbeddedNats(EmbeddedServer):
     name = "nats"
     what = "embedded nats"
     log_file = "nats.log"
+    process = "nats-server"
     error = EmbeddedNatsError
     start_timeout_s = START_TIMEOUT_S
 

@@ -59,6 +59,7 @@ class EmbeddedPostgres(EmbeddedServer):
     name = "postgres"
     what = "embedded postgres"
     log_file = "postgres.log"
+    process = "postgres"
     error = EmbeddedPostgresError
     start_timeout_s = START_TIMEOUT_S
 
@@ -92,7 +93,7 @@ class EmbeddedPostgres(EmbeddedServer):
         """(pid, port) from postmaster.pid when that process is alive."""
         try:
             lines = (home / PGDATA / "postmaster.pid").read_text().splitlines()
-        except (FileNotFoundError, PermissionError):
+        except (OSError, UnicodeDecodeError):  # none, not ours to read, or not a pid file
             return None
         if len(lines) < 4 or not lines[0].strip().isdigit() or not pid_alive(int(lines[0])):
             return None

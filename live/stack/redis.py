@@ -34,6 +34,7 @@ class EmbeddedRedis(EmbeddedServer):
     name = "redis"
     what = "embedded redis"
     log_file = "redis.log"
+    process = "redis-server"
     error = EmbeddedRedisError
     start_timeout_s = START_TIMEOUT_S
 

@@ -33,6 +33,7 @@ class EmbeddedVault(EmbeddedServer):
     name = "vault"
     what = "embedded openbao"
     log_file = "bao.log"
+    process = "bao"
     error = EmbeddedVaultError
     start_timeout_s = START_TIMEOUT_S
 

@@ -7,8 +7,13 @@ stderr line naming what to fix, never a traceback, never an "internal error".
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -193,3 +198,151 @@ def test_postgres_dsn_in_the_settings_that_is_not_postgresql_is_refused(project:
     assert_bad_input(
         run("db", "migrate", cwd=project), r"postgres\.dsn: not a PostgreSQL URL \(scheme mysql"
     )
+
+
+# -- 3. the local stack and secrets ----------------------------------------------------------
+
+
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A loopback port another process (this one, for the test) listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def test_up_when_the_kept_port_is_taken_says_so_at_once(project: Path, held_port: int) -> None:
+    state = project / ".gauntlet" / "nats" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"port": held_port}))
+    started = time.monotonic()
+    line = assert_bad_input(
+        run("up", "--only", "nats", cwd=project),
+        rf"nats did not start: port {held_port} .* is in use by another process",
+    )
+    assert str(state) in line  # where the port is kept, so the user can let it go
+    assert time.monotonic() - started < 10  # not the 20 s start timeout
+    assert json.loads(state.read_text()) == {"port": held_port}  # nothing rewritten
+
+
+@pytest.mark.parametrize("command", [("up", "--only", "nats"), ("status",), ("down",)])
+def test_a_state_dir_that_is_a_file_is_bad_input(project: Path, command: tuple[str, ...]) -> None:
+    (project / ".gauntlet").write_text("not a folder")
+    assert_bad_input(run(*command, cwd=project), r"\.gauntlet is a file, not a folder")
+    assert (project / ".gauntlet").read_text() == "not a folder"  # left as it was
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("secrets", "check"), ("secrets", "rotate", "k", "--generate"), ("db", "migrate")],
+)
+def test_a_state_dir_that_is_a_file_is_bad_input_for_stack_users(
+    project: Path, command: tuple[str, ...]
+) -> None:
+    (project / ".gauntlet").write_text("not a folder")
+    assert_bad_input(run(*command, cwd=project), r"\.gauntlet is a file, not a folder")
+
+
+def test_down_when_nothing_runs_stops_nothing(project: Path) -> None:
+    outcome = run("down", cwd=project)
+    assert (outcome.code, outcome.stdout.strip(), outcome.stderr) == (
+        0,
+        "stopped: nothing was running",
+        "",
+    )
+    assert not (project / ".gauntlet").exists()  # down creates nothing
+
+
+def test_down_never_stops_a_process_that_took_a_stale_pid(project: Path) -> None:
+    """After a reboot the pid in state.json may belong to anything: `down` must not kill it."""
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        state = project / ".gauntlet" / "nats" / "state.json"
+        state.parent.mkdir(parents=True)
+        state.write_text(json.dumps({"port": _unused_port(), "pid": bystander.pid}))
+        outcome = run("down", cwd=project)
+        assert (outcome.code, outcome.stdout.strip()) == (0, "stopped: nothing was running")
+        assert bystander.poll() is None, "down killed a process that is not our server"
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"port": "x"}', "\x00\xff"])
+@pytest.mark.parametrize("command", [("status",), ("down",), ("up", "--only", "nats")])
+def test_a_corrupt_state_file_is_named(project: Path, text: str, command: tuple[str, ...]) -> None:
+    state = project / ".gauntlet" / "nats" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(text)
+    assert_bad_input(run(*command, cwd=project), rf"{re.escape(str(state))}: not a state file")
+    assert state.read_text() == text  # left for the user to look at
+
+
+@pytest.mark.parametrize("name", ["", " ", "../other", "a/b", "ünïcode", "x" * 200])
+@pytest.mark.parametrize("backend", ["vault", "env"])
+def test_secrets_rotate_refuses_a_bad_name_first(
+    project: Path, monkeypatch: pytest.MonkeyPatch, name: str, backend: str
+) -> None:
+    monkeypatch.setenv("GAUNTLET_SECRETS__BACKEND", backend)
+    assert_bad_input(
+        run("secrets", "rotate", name, "--generate", cwd=project), r"invalid secret name"
+    )
+
+
+def test_secrets_rotate_without_a_name_is_bad_input(project: Path) -> None:
+    assert_bad_input(run("secrets", "rotate", "--generate", cwd=project), r"Missing argument")
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "nan", "1e3", "99999999999999999999"])
+def test_secrets_check_refuses_a_bad_age_limit(project: Path, days: str) -> None:
+    assert_bad_input(
+        run("secrets", "check", "--max-age-days", days, cwd=project), r"--max-age-days"
+    )
+
+
+def test_a_huge_age_limit_in_the_settings_is_bad_input(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GAUNTLET_SECRETS__MAX_AGE_DAYS", "99999999999")
+    assert_bad_input(
+        run("secrets", "check", cwd=project), r"GAUNTLET_SECRETS__MAX_AGE_DAYS.*less than"
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [("secrets", "check"), ("secrets", "rotate", "api_key", "--generate")]
+)
+def test_vault_unreachable_is_one_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("GAUNTLET_VAULT__ADDR", f"http://127.0.0.1:{_unused_port()}")
+    monkeypatch.setenv("GAUNTLET_VAULT__TOKEN", "hvs.canary-token")
+    line = assert_bad_input(
+        run(*command, cwd=project), r"vault at http://127\.0\.0\.1:\d+ is unreachable"
+    )
+    assert "canary" not in line
+
+
+def test_vault_address_that_is_not_a_url_is_bad_input(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GAUNTLET_VAULT__ADDR", "not a url")
+    monkeypatch.setenv("GAUNTLET_VAULT__TOKEN", "hvs.canary-token")
+    line = assert_bad_input(run("secrets", "check", cwd=project), r"vault")
+    assert "canary" not in line
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_config_show_keeps_secrets_in_the_environment_redacted(
+    project: Path, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    monkeypatch.setenv("GAUNTLET_VAULT__TOKEN", "canary-vault")
+    monkeypatch.setenv("GAUNTLET_POSTGRES", '{"password": "canary-pg"}')
+    monkeypatch.setenv("GAUNTLET_NATS__TOKEN", "canary-nats")
+    monkeypatch.setenv("GAUNTLET_SECRET_OANDA_KEY", "canary-env-secret")  # the env provider's
+    (project / "gauntlet.toml").write_text('[redis]\npassword = "canary-redis"\n')
+    outcome = run("config", "show", *(["--json"] if as_json else []), cwd=project)
+    assert outcome.code == 0, outcome.stderr
+    assert "canary" not in outcome.stdout + outcome.stderr
+    assert outcome.stdout.count("**********") == 4
