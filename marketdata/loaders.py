@@ -55,6 +55,7 @@ def load_bars(
     check: bool = True,
     fmt: str | None = None,
     quality: QualityConfig | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Load bars from CSV, Parquet, MetaTrader 5 or HistData files (format auto-detected).
 
@@ -63,6 +64,9 @@ def load_bars(
     check: run the quality checks; errors raise DataError naming file, row and rule, unless
         repair=True, which repairs and records a RepairReport in attrs["repair"].
     check=False (and repair=False) returns the rows as read, in file order, unchecked.
+    date_format: the timestamps' strftime format, e.g. "%d/%m/%Y %H:%M" (None: detected; slash
+        dates that read both day- and month-first are refused until it is given). With separate
+        date and time columns it may be the date's alone.
     """
     return load_bars_with_report(
         path,
@@ -73,6 +77,7 @@ def load_bars(
         check=check,
         fmt=fmt,
         quality=quality,
+        date_format=date_format,
     ).bars
 
 
@@ -86,6 +91,7 @@ def load_bars_with_report(
     check: bool = True,
     fmt: str | None = None,
     quality: QualityConfig | None = None,
+    date_format: str | None = None,
 ) -> LoadedBars:
     """`load_bars`, also returning the quality report and repair report."""
     file = Path(path)
@@ -97,9 +103,9 @@ def load_bars_with_report(
                 "is a tick file: pass a timeframe to build bars from it, or use load_ticks",
                 source=source,
             )
-        bars = ticks_to_bars(_read_ticks(file, spec, tz, source), timeframe)
+        bars = ticks_to_bars(_read_ticks(file, spec, tz, source, date_format), timeframe)
     else:
-        bars = _read_bars(file, spec, tz, source)
+        bars = _read_bars(file, spec, tz, source, date_format)
         if timeframe is not None:
             _require_spacing(bars, timeframe, source)
     config = quality or QualityConfig(timeframe=timeframe)
@@ -114,7 +120,9 @@ def load_bars_with_report(
     return LoadedBars(bars, spec.name, report, repaired)
 
 
-def load_ticks(path: PathArg, *, tz: str | None = None, fmt: str | None = None) -> pd.DataFrame:
+def load_ticks(
+    path: PathArg, *, tz: str | None = None, fmt: str | None = None, date_format: str | None = None
+) -> pd.DataFrame:
     """Ticks (UTC index, float columns bid, ask, volume), sorted check: rows must not go back
     in time, prices must be finite and positive and ask >= bid."""
     file = Path(path)
@@ -122,7 +130,7 @@ def load_ticks(path: PathArg, *, tz: str | None = None, fmt: str | None = None) 
     spec = detect_format(file, fmt or None)
     if spec.kind != "ticks":
         raise DataError(f"holds bars ({spec.name}), not ticks: use load_bars", source=source)
-    ticks = _read_ticks(file, spec, tz, source)
+    ticks = _read_ticks(file, spec, tz, source, date_format)
     _raise_for_bad_ticks(ticks, source)
     ticks.attrs.update({"source": source, "format": spec.name})
     return ticks
@@ -157,11 +165,13 @@ def load_panel(
     return panel
 
 
-def _read_bars(file: Path, spec: FormatSpec, tz: str | None, source: str) -> pd.DataFrame:
+def _read_bars(
+    file: Path, spec: FormatSpec, tz: str | None, source: str, date_format: str | None
+) -> pd.DataFrame:
     columns = match_columns(read_columns(file, spec), BAR_ALIASES, source)
     table = read_table(file, spec, floats=list(columns.fields.values()))
     _require_rows(table, source)
-    index = _index(table, columns, spec, tz, source)
+    index = _index(table, columns, spec, tz, source, date_format)
     fields = {field: col for field, col in columns.fields.items() if field in BAR_ALIASES}
     if spec.name == "mt5":  # MT5 spread is in points of unknown size (see formats.py)
         fields.pop("spread", None)
@@ -171,11 +181,13 @@ def _read_bars(file: Path, spec: FormatSpec, tz: str | None, source: str) -> pd.
     return pd.DataFrame({name: data[name] for name in order}, index=index)
 
 
-def _read_ticks(file: Path, spec: FormatSpec, tz: str | None, source: str) -> pd.DataFrame:
+def _read_ticks(
+    file: Path, spec: FormatSpec, tz: str | None, source: str, date_format: str | None
+) -> pd.DataFrame:
     columns = match_columns(read_columns(file, spec), TICK_ALIASES, source, ticks=True)
     table = read_table(file, spec, floats=list(columns.fields.values()))
     _require_rows(table, source)
-    index = _index(table, columns, spec, tz, source)
+    index = _index(table, columns, spec, tz, source, date_format)
     values = {field: _floats(table[col], col, source) for field, col in columns.fields.items()}
     bid = values.get("bid", values.get("price"))
     ask = values.get("ask", values.get("price"))
@@ -189,15 +201,51 @@ def _require_rows(table: pl.DataFrame, source: str) -> None:
 
 
 def _index(
-    table: pl.DataFrame, columns: ColumnMap, spec: FormatSpec, tz: str | None, source: str
+    table: pl.DataFrame,
+    columns: ColumnMap,
+    spec: FormatSpec,
+    tz: str | None,
+    source: str,
+    date_format: str | None,
 ) -> pd.DatetimeIndex:
-    if len(columns.timestamp) == 2:
-        date, time = (table[name].cast(pl.String).str.strip_chars() for name in columns.timestamp)
+    split = len(columns.timestamp) == 2
+    if split:
+        date, time = (_text(table[name], name, source) for name in columns.timestamp)
         stamps = date + " " + time
     else:
         stamps = table[columns.timestamp[0]]
-    parsed = parse_timestamps(stamps, source=source, fmt=spec.timestamp_format)
-    return localize(parsed, tz or spec.default_tz, source)
+        if not _is_time_like(stamps.dtype):
+            stamps = _text(stamps, columns.timestamp[0], source)
+    errors: list[DataError] = []
+    for fmt in _timestamp_formats(date_format or spec.timestamp_format, split):
+        try:
+            parsed = parse_timestamps(stamps, source=source, fmt=fmt)
+        except DataError as exc:
+            errors.append(exc)
+            continue
+        return localize(parsed, tz or spec.default_tz, source)
+    raise errors[0]
+
+
+def _timestamp_formats(fmt: str | None, split: bool) -> tuple[str | None, ...]:
+    """With a date column and a time column, a date-only format also gets the time's."""
+    if fmt is None or not split or "%H" in fmt:
+        return (fmt,)
+    return (f"{fmt} %H:%M:%S", f"{fmt} %H:%M", fmt)
+
+
+def _is_time_like(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() or dtype in (pl.Datetime, pl.Date, pl.String)
+
+
+def _text(column: pl.Series, name: str, source: str) -> pl.Series:
+    """A timestamp column as text; a Parquet column of lists or structs cannot be one."""
+    try:
+        return column.cast(pl.String).str.strip_chars()
+    except pl.exceptions.PolarsError:
+        raise DataError(
+            f"timestamp column {name!r} holds {column.dtype}, not dates or times", source=source
+        ) from None
 
 
 def _floats(column: pl.Series, name: str, source: str) -> np.ndarray:
@@ -205,7 +253,12 @@ def _floats(column: pl.Series, name: str, source: str) -> np.ndarray:
     is not a number is an error naming the row and the value."""
     if column.dtype.is_numeric():
         return column.cast(pl.Float64).fill_null(np.nan).to_numpy()
-    text = column.cast(pl.String).str.strip_chars()
+    try:
+        text = column.cast(pl.String).str.strip_chars()
+    except pl.exceptions.PolarsError:  # a Parquet column of lists or structs
+        raise DataError(
+            f"column {name!r} holds {column.dtype}, not numbers", source=source
+        ) from None
     numbers = text.cast(pl.Float64, strict=False)
     bad = numbers.is_null() & text.is_not_null() & (text != "")
     if bool(bad.any()):

@@ -3,7 +3,10 @@
 The common fixed formats are tried with polars (fast, strict per format); pandas' ISO 8601
 parser is the fallback for the long tail (offsets, 'Z', mixed precision). A format is accepted
 only if it parses every row, which also settles day-first vs month-first for slash dates
-(month-first is tried first; a value like 13/01/2024 proves the file day-first).
+(a value like 13/01/2024 proves the file day-first). When every row reads both ways (no day
+above 12) the order cannot be known: that is an error asking for the format, never a guess.
+Timestamps are int64 nanoseconds, 1677-09-21 to 2262-04-11: text is parsed at microseconds
+first so a year like 9999 is reported as out of range instead of wrapping around to 1816.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ FORMATS: tuple[str, ...] = (
     "%d/%m/%Y",
 )
 _SAMPLE = 200
+# Each month-first slash format and its day-first twin.
+_TWINS = {f: f.replace("%m/%d", "%d/%m") for f in FORMATS if f.startswith("%m/%d")}
+_LOWEST, _HIGHEST = pd.Timestamp.min.ceil("us"), pd.Timestamp.max.floor("us")
+_NANOS_PER_UNIT = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}
 # Epoch numbers: 10+ digits (an 8-digit number is a date like 20240102).
 EpochUnit = Literal["s", "ms", "us", "ns"]
 _EPOCH_UNITS: tuple[tuple[float, EpochUnit], ...] = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
@@ -71,6 +78,11 @@ def parse_timestamps(values: pl.Series, *, source: str, fmt: str | None = None) 
     for candidate in (fmt,) if fmt else FORMATS:
         parsed = _try_format(text, candidate)
         if parsed is not None:
+            if fmt is None and candidate in _TWINS:
+                _refuse_ambiguous(text, parsed, _TWINS[candidate], source)
+            _require_in_range(parsed, text, source)
+            if "%.f" in candidate or "%f" in candidate:  # keep nanosecond digits
+                parsed = text.str.to_datetime(candidate, strict=False, time_unit="ns")
             return _from_polars(parsed)
     if fmt is None:
         fallback = _try_pandas(text)
@@ -89,10 +101,46 @@ def _reject_missing(values: pl.Series, source: str) -> None:
 
 
 def _try_format(text: pl.Series, fmt: str) -> pl.Series | None:
-    if text.head(_SAMPLE).str.to_datetime(fmt, strict=False, time_unit="ns").null_count():
+    """`text` parsed with `fmt` at microseconds (nanoseconds would wrap silently past the
+    int64 range), or None if any row does not fit."""
+    try:
+        if text.head(_SAMPLE).str.to_datetime(fmt, strict=False, time_unit="us").null_count():
+            return None
+        parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
+    except pl.exceptions.PolarsError:  # a format polars cannot use (user-given)
         return None
-    parsed = text.str.to_datetime(fmt, strict=False, time_unit="ns")
     return None if parsed.null_count() else parsed
+
+
+def _refuse_ambiguous(text: pl.Series, parsed: pl.Series, twin: str, source: str) -> None:
+    """Month-first parsed every row; if day-first does too, with other dates, the order is
+    unknowable (12 daily bars of 01/03..12/03 would become monthly bars)."""
+    other = _try_format(text, twin)
+    if other is None or bool((other == parsed).all()):
+        return
+    month_first = twin.replace("%d/%m", "%m/%d")
+    raise DataError(
+        f"dates like {text[0]!r} read both day/month and month/day (no day above 12): "
+        f"pass the order with --date-format (date_format=) {twin!r} or {month_first!r}",
+        source=source,
+    )
+
+
+def _require_in_range(parsed: pl.Series, text: pl.Series, source: str) -> None:
+    naive = parsed.dt.replace_time_zone(None) if parsed.dtype.time_zone else parsed  # type: ignore[attr-defined]  # a Datetime series' dtype has time_zone
+    outside = (naive < _LOWEST.to_pydatetime()) | (naive > _HIGHEST.to_pydatetime())
+    if bool(outside.any()):
+        row = int(outside.arg_true()[0]) + 1
+        raise _out_of_range(repr(text[row - 1]), source, row)
+
+
+def _out_of_range(value: str, source: str, row: int) -> DataError:
+    return DataError(
+        f"timestamp {value} is out of range (timestamps must fall between "
+        f"{_LOWEST:%Y-%m-%d} and {_HIGHEST:%Y-%m-%d})",
+        source=source,
+        row=row,
+    )
 
 
 def _from_polars(parsed: pl.Series) -> Parsed:
@@ -109,6 +157,11 @@ def _from_epoch(numbers: npt.NDArray[np.float64], source: str) -> Parsed:
     if not np.isfinite(numbers).all():
         row = int(np.flatnonzero(~np.isfinite(numbers))[0]) + 1
         raise DataError("timestamp is not a number", source=source, row=row)
+    nanos = numbers * _NANOS_PER_UNIT[unit]
+    outside = (nanos < _LOWEST.value) | (nanos > _HIGHEST.value)
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0]) + 1
+        raise _out_of_range(f"{numbers[row - 1]:.0f} (epoch {unit})", source, row)
     stamps = pd.to_datetime(numbers, unit=unit)
     return Parsed(stamps.to_numpy("datetime64[ns]"), aware=True)
 
@@ -138,13 +191,13 @@ def _unparseable(text: pl.Series, source: str, fmt: str | None) -> DataError:
     )
     if best is None:
         return DataError(f"cannot parse timestamp {text[0]!r}", source=source, row=1)
-    failed = text.str.to_datetime(best, strict=False, time_unit="ns").is_null()
-    row = int(failed.arg_true()[0]) + 1
-    return DataError(
-        f"cannot parse timestamp {text[row - 1]!r} (rows above match {best!r})",
-        source=source,
-        row=row,
-    )
+    try:
+        failed = text.str.to_datetime(best, strict=False, time_unit="us").is_null()
+    except pl.exceptions.PolarsError:
+        return DataError(f"cannot parse timestamps with the format {best!r}", source=source)
+    row = int(failed.arg_true()[0]) + 1 if bool(failed.any()) else 1
+    why = f"rows above match {best!r}" if row > 1 else f"with the format {best!r}"
+    return DataError(f"cannot parse timestamp {text[row - 1]!r} ({why})", source=source, row=row)
 
 
 def localize(parsed: Parsed, tz: str, source: str) -> pd.DatetimeIndex:

@@ -19,6 +19,7 @@ from gauntlet.cli.options import (
     CalendarOption,
     CatalogOption,
     DataFileArgument,
+    DateFormatOption,
     FormatOption,
     JsonOption,
     TimeframeOption,
@@ -61,6 +62,7 @@ def check(
     timeframe: TimeframeOption = None,
     fmt: FormatOption = None,
     tz: TzOption = None,
+    date_format: DateFormatOption = None,
     spike_k: Annotated[
         float,
         typer.Option(
@@ -80,7 +82,9 @@ def check(
 
     config = _quality(calendar, timeframe, spike_k, gap_bars)
     with _busy(f"checking {path}"):
-        loaded = load_bars_with_report(path, check=False, fmt=fmt, tz=tz, timeframe=timeframe)
+        loaded = load_bars_with_report(
+            path, check=False, fmt=fmt, tz=tz, timeframe=timeframe, date_format=date_format
+        )
         report = check_quality(loaded.bars, source=str(path), config=config)
     if as_json:
         typer.echo(json.dumps({"format": loaded.format, **report.to_dict()}))
@@ -130,6 +134,7 @@ def import_(
     calendar: CalendarOption = "fx",
     fmt: FormatOption = None,
     tz: TzOption = None,
+    date_format: DateFormatOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Load a file (quality-checked) and merge it into the Parquet catalog."""
@@ -148,6 +153,7 @@ def import_(
             timeframe=source_timeframe,
             fmt=fmt,
             quality=config,
+            date_format=date_format,
         )
         bars = resample_bars(loaded.bars, timeframe) if resample and timeframe else loaded.bars
         label = timeframe or bars.attrs.get("timeframe")

@@ -73,6 +73,14 @@ TzOption = Annotated[
     str | None,
     typer.Option("--tz", help="Zone of naive timestamps (default: UTC; HistData: EST)."),
 ]
+DateFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="Timestamps' strftime format, e.g. %d/%m/%Y %H:%M (default: detected; required "
+        "when slash dates read both day- and month-first).",
+    ),
+]
 TimeframeOption = Annotated[
     str | None,
     typer.Option("--timeframe", help="Bar length, e.g. 1m, 1h, 1d (default: inferred)."),
@@ -143,8 +151,8 @@ def check_tracking(track: bool, uri: str | None) -> None:
         resolve_uri(uri)
 
 
-def load_data(path: Path, instrument: str | None) -> pd.DataFrame:
+def load_data(path: Path, instrument: str | None, date_format: str | None = None) -> pd.DataFrame:
     """A bars file, quality-checked (bad data is one error line naming file, row and rule)."""
     from marketdata import load_bars
 
-    return load_bars(path, instrument=instrument)
+    return load_bars(path, instrument=instrument, date_format=date_format)

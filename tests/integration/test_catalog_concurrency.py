@@ -62,8 +62,7 @@ def test_concurrent_cli_imports_keep_every_row(tmp_path: Path) -> None:
 
     files = []
     for writer in range(WRITERS):
-        frame = writer_bars(writer).copy()
-        frame.index = frame.index.tz_localize(None)
+        frame = writer_bars(writer).tz_convert(None)
         files.append(tmp_path / f"part{writer}.csv")
         frame.to_csv(files[-1], index_label="Date")
     catalog = tmp_path / "catalog"
