@@ -121,15 +121,31 @@ def read_paper_record(run_dir: Path) -> PaperRecord:
     if not events_file.is_file():
         raise PromotionInputError(f"paper run {folder}: no {EVENTS_FILE} (not a paper run folder)")
     try:
-        events = read_events(folder)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PromotionInputError(f"paper run {folder}: unreadable {EVENTS_FILE}: {exc}") from None
+        return _record(folder, events_file)
+    except PromotionInputError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        # The run folder is input: a line that is not an object, a mark without bar_time, an
+        # equity that is not a number, bytes that are not UTF-8 (ValueError covers JSON and
+        # Unicode errors) or nesting past the parser's depth is a malformed record, not a bug.
+        raise PromotionInputError(
+            f"paper run {folder}: unreadable or malformed {EVENTS_FILE} or {STATUS_FILE} "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _record(folder: Path, events_file: Path) -> PaperRecord:
+    events = read_events(folder)
+    if not all(isinstance(e, dict) for e in events):
+        raise PromotionInputError(f"paper run {folder}: a line of {EVENTS_FILE} is not an object")
     marks = [e for e in events if e.get("kind") == "mark"]
     if len(marks) < 2:
         raise PromotionInputError(f"paper run {folder}: {len(marks)} marked bars, need at least 2")
     status = _read_json(folder / STATUS_FILE)
     summary = _read_json(folder / SUMMARY_FILE)
     equity = _equity(marks)
+    if len(equity) < 2:
+        raise PromotionInputError(f"paper run {folder}: fewer than 2 marks with a finite equity")
     slip, used = _slippage(events)
     fills = [e for e in events if e.get("kind") == "fill"]
     return PaperRecord(

@@ -199,3 +199,40 @@ def test_skipping_a_rung_is_refused_before_any_evidence(
     args[args.index("candidate")] = "paper"
     assert_bad_input(run(*args), "cannot promote from research to paper")
     _nothing_gathered(tmp_path)
+
+
+def test_a_data_file_of_hostile_bytes_is_quoted_safely(tmp_path: Path) -> None:
+    data = tmp_path / "bars.csv"
+    data.write_bytes(b"\x1b[2J\x1b]0;owned\x07,\rclose\n1,2\n")  # clear screen, set title
+    spec = _spec(tmp_path, str(DATA), str(data))
+    line = assert_bad_input(run(*_promote(tmp_path, spec), "--check"), r"cannot load .*bars\.csv")
+    for control in ("\x1b", "\x07", "\r"):
+        assert control not in line
+
+
+@pytest.mark.parametrize(
+    ("events", "pattern"),
+    [
+        (bytes(range(256)) * 4, r"unreadable or malformed events\.jsonl .*UnicodeDecodeError"),
+        (b'{"kind": "mark"}\n[1, 2]\n', r"a line of events\.jsonl is not an object"),
+        (b"[" * 100_000 + b"\n", r"unreadable or malformed events\.jsonl .*RecursionError"),
+        (
+            b'{"kind": "mark", "equity": 1}\n' * 2,
+            r"unreadable or malformed events\.jsonl .*KeyError: 'bar_time'",
+        ),
+        (
+            b'{"kind": "mark", "bar_time": 1, "equity": "NaN"}\n'
+            b'{"kind": "mark", "bar_time": 2, "equity": "inf"}\n',
+            "fewer than 2 marks with a finite equity",
+        ),
+    ],
+    ids=["not-utf8", "not-an-object", "nested-too-deep", "mark-without-time", "no-finite-equity"],
+)
+def test_a_hostile_paper_run(tmp_path: Path, events: bytes, pattern: str) -> None:
+    run_dir = tmp_path / "paper"
+    run_dir.mkdir()
+    (run_dir / "events.jsonl").write_bytes(events)
+    args = _promote(tmp_path, GOOD, "--check", "--paper-run", run_dir)
+    args[args.index("candidate")] = "live"
+    assert_bad_input(run(*args), rf"paper run .*paper: {pattern}")
+    _nothing_gathered(tmp_path)
