@@ -7,6 +7,7 @@ NautilusTrader, vectorbt and the research stack are imported inside the commands
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -17,6 +18,8 @@ import typer
 from gauntlet.cli.app import app, check_app, fail
 from gauntlet.cli.options import (
     FILLS,
+    CashOption,
+    CommissionOption,
     JsonOption,
     ParamOption,
     PluginOption,
@@ -30,6 +33,7 @@ from gauntlet.cli.options import (
 if TYPE_CHECKING:
     import pandas as pd
     from execution_engine.paper import PaperConfig
+    from execution_engine.risk import RiskLimits
 
     from research.parity import ParityReport
     from strategies.base import Strategy
@@ -112,16 +116,44 @@ def parity_table(report: ParityReport) -> Any:
 
 
 def parse_speed(speed: str) -> float:
-    """'max' → 0 (as fast as possible); otherwise a positive multiple of real time."""
+    """'max' → 0 (as fast as possible); otherwise a positive, finite multiple of real time."""
     if speed.strip().lower() == "max":
         return 0.0
     try:
         value = float(speed)
     except ValueError:
         fail(f"--speed must be a positive number or 'max', got {speed!r}")
-    if not value > 0:
+    if not (math.isfinite(value) and value > 0):
         fail(f"--speed must be a positive number or 'max', got {speed!r}")
     return value
+
+
+# RiskLimits' field → the paper option that sets it, for the one error line.
+RISK_OPTIONS = {
+    "max_order_submit_rate": "--max-order-rate",
+    "max_notional_per_order": "--max-notional",
+}
+
+
+def risk_limits(max_order_rate: str, max_notional: float) -> RiskLimits:
+    """The risk engine's limits, checked (RiskLimits checks them) before the node starts."""
+    from execution_engine.risk import RiskLimits, RiskLimitsError
+
+    try:
+        return RiskLimits(max_order_submit_rate=max_order_rate, max_notional_per_order=max_notional)
+    except RiskLimitsError as exc:
+        fail(f"{RISK_OPTIONS.get(exc.field, exc.field)} {exc.message}")
+
+
+def check_run_folder(run_dir: Path) -> None:
+    """A new paper run gets its own folder: never a file, never another run's folder (two
+    sessions in one events.jsonl would be one wrong paper record)."""
+    from execution_engine.paper.journal import STATUS_FILE
+
+    if run_dir.exists() and not run_dir.is_dir():
+        fail(f"--out must be a folder, {run_dir} is a file")
+    if (run_dir / STATUS_FILE).exists():
+        fail(f"--out {run_dir} already holds a paper run; choose a new folder")
 
 
 @app.command("paper")
@@ -135,8 +167,8 @@ def paper_command(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: end of data).")
     ] = None,
-    cash: Annotated[float, typer.Option(help="Starting cash.")] = 100_000.0,
-    commission: Annotated[float, typer.Option(help="Fraction of notional.")] = 0.0,
+    cash: CashOption = None,
+    commission: CommissionOption = None,
     max_notional: Annotated[
         float, typer.Option(help="Risk engine: max notional per order (quote currency).")
     ] = 1_000_000.0,
@@ -149,35 +181,47 @@ def paper_command(
     """Paper-trade a strategy: live TradingNode, simulated venue, replayed data."""
     from execution_engine.adapters.sandbox.providers import fx_pair
     from execution_engine.paper import run_paper
-    from execution_engine.risk import RiskLimits
     from rich.console import Console
 
     from research.engine.event import DEFAULT_INSTRUMENT
+    from research.engine.run import resolve_config
     from strategies import plugins
 
     pace = parse_speed(speed)
-    if duration is not None and duration <= 0:
-        fail(f"--duration must be positive, got {duration}")
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        fail(f"--duration must be a positive number of seconds, got {duration}")
+    # Cash and commission mean what they mean in a backtest: one validation for both.
+    account = resolve_config(None, config_overrides(cash=cash, commission=commission))
+    risk = risk_limits(max_order_rate, max_notional)
+    if out is not None:
+        check_run_folder(out)
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
     bars = load_data(data, instrument)
     name = str(instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)
     fx_pair(name)  # an unknown instrument fails here, before the node starts
     run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    check_run_folder(run_dir)
     paper = paper_config(
-        built, bars, name, run_dir, speed=pace, cash=cash, commission=commission,
-        duration=duration,
-        risk=RiskLimits(max_order_submit_rate=max_order_rate, max_notional_per_order=max_notional),
+        built, bars, name, run_dir, speed=pace, cash=account.cash,
+        commission=account.costs.commission, duration=duration, risk=risk,
     )  # fmt: skip
     console = Console()
     console.print(f"paper: {strategy} on {name}, {len(bars):,} bars at speed {speed} → {run_dir}")
     console.print(f"kill it with: gauntlet kill --run {run_dir}")
     result = run_paper(paper, echo=None if quiet else EventPrinter(console))
     console.print(
-        f"done: {result.orders} orders, {result.fills} fills, {result.denied} denied, "
-        f"{result.rejected} rejected by the venue, "
+        f"{'stopped' if result.stopped_by else 'done'}: {result.orders} orders, "
+        f"{result.fills} fills, {result.denied} denied, {result.rejected} rejected by the venue, "
         f"final equity {result.final_equity:,.2f}, trading state {result.trading_state}"
     )
+    if result.stopped_by is not None:
+        # Stopped cleanly (summary and status written), but not finished: the shell's codes.
+        typer.echo("gauntlet: interrupted", err=True)
+        raise typer.Exit(STOP_EXIT_CODES.get(result.stopped_by, 1))
+
+
+STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal's number
 
 
 def paper_config(
@@ -249,24 +293,26 @@ def kill_command(
         Path | None, typer.Option(help="Run folder of the paper node (default: the newest).")
     ] = None,
     state: Annotated[str, typer.Option(help="HALTED (default), REDUCING or ACTIVE.")] = "HALTED",
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the node to acknowledge.")
+    ] = 5.0,
 ) -> None:
-    """Move a running paper node to HALTED (or another trading state) within one bar."""
-    from execution_engine.risk import STATES, write_state
+    """Move a running paper node to HALTED (or another trading state) within one bar.
+
+    Exit 0 only once the node itself acknowledged the request; a folder that is not a paper
+    run, a finished or crashed run, or no acknowledgement in time is exit 2, saying which."""
+    from execution_engine.paper.control import KillError, newest_running, request_state
+    from execution_engine.risk import STATES
 
     if state.upper() not in STATES:
         fail(f"--state must be one of {', '.join(STATES)}, got {state!r}")
-    run_dir = run or newest_run(runs_root())
-    if not run_dir.is_dir():
-        fail(f"run folder not found: {run_dir}")
-    path = write_state(run_dir, state)
-    typer.echo(f"kill: {run_dir} → {state.upper()} ({path} is polled at every bar)")
-
-
-def newest_run(root: Path) -> Path:
-    runs = sorted(
-        (p for p in root.glob("*") if (p / "status.json").exists()),
-        key=lambda p: (p / "status.json").stat().st_mtime,
+    if not (math.isfinite(timeout) and timeout > 0):
+        fail(f"--timeout must be a positive number of seconds, got {timeout}")
+    try:
+        ack = request_state(run or newest_running(runs_root()), state.upper(), timeout)
+    except KillError as exc:
+        fail(str(exc))
+    typer.echo(
+        f"kill: {ack.run_dir} → {ack.state}, acknowledged by node {ack.node.trader_id} "
+        f"(pid {ack.node.pid}) in {ack.waited:.2f} s"
     )
-    if not runs:
-        fail(f"no paper run found under {root}; pass --run DIR")
-    return runs[-1]

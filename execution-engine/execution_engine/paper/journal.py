@@ -2,7 +2,9 @@
 dashboard while the node is still running.
 
     <run>/events.jsonl   orders, fills, rejections, denials, reports, marks (equity, positions)
-    <run>/status.json    pid, state (running | finished), strategy, instruments, speed
+    <run>/status.json    the node's identity (execution_engine.paper.identity), state (running |
+                         finished | stopped | crashed), heartbeat, trading state, the last
+                         kill request acknowledged, strategy, instruments, speed
     <run>/summary.json   written at the end: counts, final equity, trading state
     <run>/control        written by `gauntlet kill`; polled by the node at every bar
 """
@@ -28,6 +30,7 @@ class RunJournal:
         self.run_dir = run_dir
         self._echo = echo
         self._events = (run_dir / EVENTS_FILE).open("a", encoding="utf-8")
+        self._status: dict[str, Any] = {"pid": os.getpid()}
 
     def __call__(self, event: dict[str, Any]) -> None:
         self._events.write(json.dumps(event, default=str) + "\n")
@@ -36,7 +39,9 @@ class RunJournal:
             self._echo(event)
 
     def status(self, **fields: Any) -> None:
-        write_json(self.run_dir / STATUS_FILE, {"pid": os.getpid(), **fields})
+        """Update these fields of status.json (the others keep their last value)."""
+        self._status.update(fields)
+        write_json(self.run_dir / STATUS_FILE, self._status)
 
     def summary(self, summary: dict[str, Any]) -> None:
         write_json(self.run_dir / SUMMARY_FILE, summary)

@@ -1,6 +1,10 @@
 """A paper-trading session: the hosted strategy on a live `TradingNode`, a simulated venue
 (the sandbox execution client) and the replaying live data client, until the data ends or
-the duration runs out.
+the duration runs out, or SIGTERM/SIGINT stops it (execution_engine.paper.signals).
+
+status.json says who the node is (execution_engine.paper.identity) and, while it runs, its
+heartbeat and the last kill request it applied: what `gauntlet kill` checks before and after
+asking (execution_engine.paper.control).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +44,11 @@ from execution_engine.adapters.sandbox.providers import fx_pair
 from execution_engine.bars import bar_interval_ns, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
+from execution_engine.paper.heartbeat import heartbeat
+from execution_engine.paper.identity import PAPER_RUN_KIND, this_node
 from execution_engine.paper.journal import RunJournal
-from execution_engine.risk import KillSwitch, RiskLimits
+from execution_engine.paper.signals import StopSignals
+from execution_engine.risk import STATES, KillSwitch, RiskLimits
 
 # The host keeps this many bars in paper mode: bounded cost per bar in a long session.
 PAPER_WINDOW = 1_000
@@ -78,6 +85,7 @@ class PaperResult:
     submitted: list[tuple[str, int]]  # (client order id, perf_counter_ns) at the venue client
     arrivals: list[int]  # perf_counter_ns of each bar leaving the data client
     host: GauntletStrategyHost
+    stopped_by: str | None = None  # the signal that stopped the session (SIGTERM, SIGINT)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -107,6 +115,9 @@ def run_paper(
     feed = ReplayFeed(instruments, {str(f.bar_type): f.bars for f in feeds}, paper.speed, done.set)
     probe = SubmitProbe()
     node = _build_node(paper, instruments, feed, probe)
+    loop = node.get_event_loop()
+    assert loop is not None  # None only before build(); _build_node built it
+    stop = StopSignals(loop, done.set)
     feed.settled = lambda: _engines_idle(node)
     bar_types = [str(f.bar_type) for f in feeds]
     host = GauntletStrategyHost(
@@ -120,20 +131,43 @@ def run_paper(
     )
     host.records.listeners.append(journal)
     node.trader.add_strategy(host)
-    host.halt_check = KillSwitch(
-        paper.run_dir,
-        node.kernel.risk_engine,
-        on_change=lambda s: journal({"kind": "trading_state", "state": s, "ts": time.time_ns()}),
-    )
+
+    def trading_state_changed(state: str) -> None:
+        journal({"kind": "trading_state", "state": state, "ts": time.time_ns()})
+        if state in STATES:  # applied, not an ignored control file: acknowledge the request
+            journal.status(
+                trading_state=state,
+                control={"state": state, "token": switch.token},
+                heartbeat=time.time(),
+            )
+
+    switch = KillSwitch(paper.run_dir, node.kernel.risk_engine, trading_state_changed)
+    host.halt_check = switch
+    node_id = this_node(str(node.trader_id), str(node.kernel.instance_id))
     _write_status(journal, paper, instruments, "running")
+    journal.status(
+        kind=PAPER_RUN_KIND, node=node_id.to_dict(), heartbeat=time.time(),
+        trading_state=switch.state, control=None,
+    )  # fmt: skip
+    beat = heartbeat(switch, lambda now: journal.status(heartbeat=now))
     try:
-        node.get_event_loop().run_until_complete(_drive(node, done, paper.duration))  # type: ignore[union-attr]  # None only before build(); _build_node built it
+        loop.run_until_complete(_drive(node, done, paper.duration, beat))
+    except BaseException:
+        journal.status(state="crashed", heartbeat=time.time())  # never left saying running
+        journal.close()
+        raise
     finally:
+        stop.remove()
         node.dispose()
         gc.unfreeze()  # the node is garbage now; let the collector have it
     result = _result(paper, host, probe, feed, node)
+    result.stopped_by = stop.received.name if stop.received is not None else None
     journal.summary(result.summary())
-    _write_status(journal, paper, instruments, "finished")
+    journal.status(
+        state="stopped" if result.stopped_by else "finished",
+        trading_state=result.trading_state,
+        heartbeat=time.time(),
+    )
     journal.close()
     return result
 
@@ -162,15 +196,27 @@ def _engines_idle(node: TradingNode) -> bool:
     )  # fmt: skip
 
 
-async def _drive(node: TradingNode, done: asyncio.Event, duration: float | None) -> None:
-    """Start the kernel (engines, clients, strategy), run until the feed ends or time is up.
+async def _drive(
+    node: TradingNode,
+    done: asyncio.Event,
+    duration: float | None,
+    beat: Coroutine[Any, Any, None],
+) -> None:
+    """Start the kernel (engines, clients, strategy), run until the feed ends, time is up or
+    a stop signal comes, with the heartbeat `beat` running alongside.
 
     `TradingNode.run_async` would also gather the engines' queue tasks and log their
     cancellation at shutdown as an error; starting the kernel directly avoids that noise.
     """
-    await node.kernel.start_async()
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), timeout=duration)
+    beating = asyncio.ensure_future(beat)
+    try:
+        await node.kernel.start_async()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout=duration)
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
     await node.kernel.stop_async()
 
 

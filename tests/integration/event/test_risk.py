@@ -35,3 +35,35 @@ def test_risk_limits_configure_the_live_risk_engine() -> None:
         .max_notional_per_order
         == {}
     )
+
+
+def test_a_request_token_travels_with_the_state(tmp_path: Path) -> None:
+    from execution_engine.risk import read_request
+
+    write_state(tmp_path, "halted", token="abc123")
+
+    assert read_request(tmp_path / "control") == ("HALTED", "abc123")
+    assert read_state(tmp_path / "control") == "HALTED"
+
+
+@pytest.mark.parametrize(
+    ("limits", "field"),
+    [
+        ({"max_order_submit_rate": "garbage"}, "max_order_submit_rate"),
+        ({"max_order_submit_rate": "-3/00:00:01"}, "max_order_submit_rate"),
+        ({"max_order_submit_rate": "3/00:00:00"}, "max_order_submit_rate"),
+        ({"max_order_submit_rate": "3/"}, "max_order_submit_rate"),
+        ({"max_notional_per_order": -1.0}, "max_notional_per_order"),
+        ({"max_notional_per_order": float("inf")}, "max_notional_per_order"),
+        ({"max_notional_per_order": 0.5}, "max_notional_per_order"),
+        ({"initial_state": "PAUSED"}, "initial_state"),
+    ],
+)
+def test_risk_limits_the_engine_cannot_enforce_are_refused(
+    limits: dict[str, object], field: str
+) -> None:
+    from execution_engine.risk import RiskLimitsError
+
+    with pytest.raises(RiskLimitsError) as caught:
+        RiskLimits(**limits)  # type: ignore[arg-type]
+    assert caught.value.field == field

@@ -1,0 +1,122 @@
+"""Asking a running paper node to change its trading state, and knowing that it did.
+
+`request_state` is what `gauntlet kill` does: it checks that the folder is a paper run whose
+node is alive and is that node (execution_engine.paper.identity), writes the request with a
+fresh token into the control file, and waits, bounded, for the node to acknowledge that token
+in status.json. Anything else (not a run folder, a finished or crashed run, a reused pid, no
+acknowledgement in time) is a `KillError` saying what was found: a kill that cannot prove it
+reached the node must never look like one that did.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from execution_engine.paper.identity import PAPER_RUN_KIND, NodeIdentity, is_running
+from execution_engine.paper.journal import STATUS_FILE
+from execution_engine.risk import CONTROL_FILE, write_state
+
+DEFAULT_TIMEOUT = 5.0  # seconds; the node polls the control file about five times a second
+POLL_INTERVAL = 0.05
+
+
+class KillError(ValueError):
+    """The request could not be shown to reach a live paper node (bad input: exit 2)."""
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    run_dir: Path
+    state: str
+    node: NodeIdentity
+    waited: float  # seconds from the request to the acknowledgement
+
+
+def request_state(run_dir: Path, state: str, timeout: float = DEFAULT_TIMEOUT) -> Acknowledged:
+    """Move the node running in `run_dir` to `state`; returns once the node says it did."""
+    node = running_node(run_dir)
+    token = secrets.token_hex(8)
+    asked = time.monotonic()
+    write_state(run_dir, state, token)
+    while True:
+        status = _read_status(run_dir)
+        control = status.get("control")
+        if isinstance(control, dict) and control.get("token") == token:
+            return Acknowledged(run_dir, str(control.get("state")), node, time.monotonic() - asked)
+        if time.monotonic() - asked >= timeout:
+            raise KillError(_no_acknowledgement(run_dir, node, status, timeout))
+        if (reason := is_running(node)) is not None:
+            raise KillError(f"paper node in {run_dir} stopped before acknowledging: {reason}")
+        time.sleep(POLL_INTERVAL)
+
+
+def running_node(run_dir: Path) -> NodeIdentity:
+    """The identity of the live node writing `run_dir`, or a KillError saying what is there."""
+    if not run_dir.exists():
+        raise KillError(f"run folder not found: {run_dir}")
+    if not run_dir.is_dir():
+        raise KillError(f"not a paper run: {run_dir} is a file, not a run folder")
+    if not (run_dir / STATUS_FILE).is_file():
+        raise KillError(f"not a paper run: {run_dir} has no {STATUS_FILE}")
+    status = _read_status(run_dir, strict=True)
+    node = NodeIdentity.from_dict(status.get("node"))
+    if status.get("kind") != PAPER_RUN_KIND or node is None:
+        raise KillError(f"not a paper run: {run_dir / STATUS_FILE} was not written by a paper node")
+    state = status.get("state")
+    if state != "running":
+        raise KillError(f"paper run {run_dir} is {state}: no node is running there")
+    if (reason := is_running(node)) is not None:
+        raise KillError(f"paper run {run_dir}: status.json says running, but {reason}")
+    return node
+
+
+def newest_running(root: Path) -> Path:
+    """The run folder under `root` whose live node started last."""
+    runs = sorted(
+        (p for p in root.glob("*") if (p / STATUS_FILE).is_file()),
+        key=lambda p: (p / STATUS_FILE).stat().st_mtime,
+    )
+    if not runs:
+        raise KillError(f"no paper run found under {root}; pass --run DIR")
+    for run_dir in reversed(runs):
+        try:
+            running_node(run_dir)
+        except KillError:
+            continue
+        return run_dir
+    raise KillError(
+        f"no running paper node under {root} ({len(runs)} paper run folder(s), none with a live "
+        f"node; the newest, {runs[-1].name}, is {_read_status(runs[-1]).get('state', 'unknown')})"
+    )
+
+
+def _read_status(run_dir: Path, strict: bool = False) -> dict[str, Any]:
+    path = run_dir / STATUS_FILE
+    try:
+        status = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if strict:
+            raise KillError(f"not a paper run: {path} is unreadable ({exc})") from None
+        return {}
+    if not isinstance(status, dict):
+        if strict:
+            raise KillError(f"not a paper run: {path} is not a JSON object")
+        return {}
+    return status
+
+
+def _no_acknowledgement(
+    run_dir: Path, node: NodeIdentity, status: dict[str, Any], timeout: float
+) -> str:
+    beat = status.get("heartbeat")
+    age = f"{time.time() - beat:.1f} s ago" if isinstance(beat, int | float) else "never"
+    return (
+        f"no acknowledgement from paper node {node.trader_id} (pid {node.pid}) in {run_dir} "
+        f"within {timeout:g} s (last heartbeat {age}); the request stays in "
+        f"{run_dir / CONTROL_FILE} and applies if the node resumes"
+    )
