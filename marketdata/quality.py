@@ -58,11 +58,17 @@ RULES: dict[str, Rule] = {
         Rule("non_monotonic", "timestamp earlier than the previous row", "error"),
         Rule("non_finite", "NaN or inf value", "error"),
         Rule("non_positive", "zero or negative price", "error"),
+        Rule(
+            "price_range",
+            "price outside [{:g}, {:g}] (a scale error?)".format(*rules.PLAUSIBLE_PRICES),
+            "error",
+        ),
         Rule("negative_volume", "negative volume", "error"),
         Rule("high_below_low", "high < low", "error"),
         Rule("high_below_body", "high < max(open, close)", "error"),
         Rule("low_above_body", "low > min(open, close)", "error"),
         Rule("spike", "price spike that reverts on the next bar", "error"),
+        Rule("wick_spike", "high or low spikes far beyond the bar's open and close", "error"),
         Rule("gap", "gap beyond the session calendar", "warning"),
     )
 }
@@ -78,7 +84,8 @@ class QualityConfig:
     gap_bars: a gap is more than this many expected bars missing inside the session (the
         default 1 tolerates an isolated missing bar, common in quiet minutes of real feeds).
     spike_k: a spike is a close-to-close log return beyond spike_k robust sigmas that the next
-        bar reverts by at least half.
+        bar reverts by at least half; a wick spike is a high above max(open, close), or a low
+        below min(open, close), by more than spike_k of the same local sigma (in log terms).
     spike_block: bars per block for the local robust sigma (median absolute return per block),
         so volatility regimes and clusters do not turn ordinary moves into "spikes".
     max_issues_per_rule: issues kept per rule in the report (counts are always exact).
@@ -286,8 +293,60 @@ def _findings(
             _spike_detail(dict(zip(view[spikes].tolist(), sigmas.tolist(), strict=True))),
         )
     )
+    findings.append(_wick_finding(frame, view, config))
     findings.append(_gap_finding(frame, view, config, timeframe))
     return findings
+
+
+def _wick_finding(frame: _Frame, view: Positions, config: QualityConfig) -> Finding:
+    o, h, low, c = (frame.prices[name][view] for name in BAR_FIELDS)
+    flagged, up, down, sigma = _wick_spikes(o, h, low, c, config.spike_k, config.spike_block)
+    sizes = {
+        int(view[i]): (float(u), float(d))
+        for i, u, d in zip(flagged, up / sigma, down / sigma, strict=True)
+    }
+
+    def describe(position: int) -> str:
+        return "; ".join(
+            f"{name}={frame.prices[name][position]:g} is {size:.1f} robust sigmas beyond the body"
+            for name, size in zip(("high", "low"), sizes[position], strict=True)
+            if size > config.spike_k
+        )
+
+    return ("wick_spike", view[flagged], describe)
+
+
+def wick_spikes(
+    open_: Floats, high: Floats, low: Floats, close: Floats, *, k: float, block: int = 256
+) -> tuple[Positions, Positions]:
+    """Positions of bars whose high (first) and whose low (second) reach more than k local
+    robust sigmas of close-to-close returns beyond the bar's body. Needs at least 5 bars."""
+    positions, up, down, sigma = _wick_spikes(open_, high, low, close, k, block)
+    return positions[up > k * sigma], positions[down > k * sigma]
+
+
+def _wick_spikes(
+    open_: Floats, high: Floats, low: Floats, close: Floats, k: float, block: int
+) -> tuple[Positions, Floats, Floats, Floats]:
+    """Flagged positions, each one's upper and lower wick (log) and its sigma."""
+    empty = np.empty(0)
+    if len(close) < 5:
+        return np.empty(0, dtype=np.intp), empty, empty, empty
+    sigma = _local_sigma(np.diff(np.log(close)), block)
+    bar_sigma = np.concatenate([sigma[:1], sigma])  # bar i by the move into it, bar 0 by the first
+    with np.errstate(divide="ignore", invalid="ignore"):  # rows other rules reject
+        up = np.log(high / np.maximum(open_, close))
+        down = np.log(np.minimum(open_, close) / low)
+    # The typical wick is a second yardstick: closes that never move (a flat quote with
+    # ordinary wicks) still judge a wick 100x the others, and wide-ranging bars are not flagged
+    # for wicks like everyone else's.
+    wicks = np.abs(np.concatenate([up, down]))
+    wicks = wicks[np.isfinite(wicks) & (wicks > 0)]
+    typical = _MAD_TO_SIGMA * float(np.median(wicks)) if len(wicks) else 0.0
+    scale = np.maximum(bar_sigma, typical)
+    scale = np.where(scale > 0, scale, np.inf)  # nothing ever moves: nothing is judged
+    flagged = np.flatnonzero((up > k * scale) | (down > k * scale))
+    return flagged, up[flagged], down[flagged], scale[flagged]
 
 
 def _timestamp_findings(frame: _Frame) -> list[Finding]:
@@ -316,10 +375,12 @@ def _value_findings(frame: _Frame) -> list[Finding]:
     columns = dict(frame.numeric())
     non_finite = rules.non_finite(*columns.values())
     non_positive = ~non_finite & rules.non_positive(*frame.prices.values())
+    implausible = rules.implausible_price(*frame.prices.values())
     volume = frame.volume if frame.volume is not None else np.zeros(len(frame.stamps))
     return [
         ("non_finite", np.flatnonzero(non_finite), _values(columns, lambda v: not np.isfinite(v))),
         ("non_positive", np.flatnonzero(non_positive), _values(frame.prices, lambda v: v <= 0)),
+        ("price_range", np.flatnonzero(implausible), _values(frame.prices, _implausible)),
         (
             "negative_volume",
             np.flatnonzero(rules.negative(volume)),
@@ -338,6 +399,10 @@ def _ohlc_findings(frame: _Frame) -> list[Finding]:
     ]
 
 
+def _implausible(value: float) -> bool:
+    return bool(rules.implausible_price(np.array([value]))[0])
+
+
 def _values(columns: dict[str, Floats], pick: Callable[[float], bool]) -> Callable[[int], str]:
     def describe(position: int) -> str:
         return ", ".join(
@@ -352,7 +417,8 @@ def _values(columns: dict[str, Floats], pick: Callable[[float], bool]) -> Callab
 def _clean_view(frame: _Frame) -> Positions:
     """Row positions of the frame as repair would leave them before spike removal: finite,
     positive prices, sorted by time, one row per timestamp (the last)."""
-    usable = np.flatnonzero(~rules.bad_price(*frame.prices.values()))
+    prices = frame.prices.values()
+    usable = np.flatnonzero(~(rules.bad_price(*prices) | rules.implausible_price(*prices)))
     ordered = usable[np.argsort(frame.stamps[usable], kind="stable")]
     stamps = frame.stamps[ordered]
     is_last = np.ones(len(ordered), dtype=bool)

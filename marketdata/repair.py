@@ -2,8 +2,10 @@
 
 Order matters and follows what a careful analyst would do by hand: keep the last of duplicated
 timestamps (a feed's later correction), sort, drop rows with NaN/inf or non-positive prices or
-negative volume, widen high/low to contain open and close, then drop spike bars (repeated until
-none is left, since removing one can expose a neighbour). Gaps are reported and left alone:
+negative volume or a price outside the plausible range, widen high/low to contain open and
+close, then drop spike bars (repeated until none is left, since removing one can expose a
+neighbour), then cut wick spikes back to the bar's body (the bad print is the wick, not the
+bar; closes are untouched, so the yardstick the wicks were judged by stays the same). Gaps are reported and left alone:
 inventing bars would be worse than missing them.
 """
 
@@ -19,7 +21,7 @@ import pandas as pd
 
 from marketdata import rules
 from marketdata.frames import BAR_FIELDS
-from marketdata.quality import QualityConfig, check_gaps, find_spikes
+from marketdata.quality import QualityConfig, check_gaps, find_spikes, wick_spikes
 
 __all__ = ["RepairAction", "RepairReport", "repair_bars"]
 
@@ -116,6 +118,7 @@ def repair_bars(
     _drop_bad_values(work)
     _widen_high_low(work)
     _drop_spikes(work, config)
+    _cut_wick_spikes(work, config)
     _report_gaps(work, config)
     work.report.rows_out = len(work.bars)
     return work.bars, work.report
@@ -136,6 +139,7 @@ def _drop_bad_values(work: _Work) -> None:
     numeric = [c for c in work.bars.columns if pd.api.types.is_numeric_dtype(work.bars[c])]
     work.drop("non_finite", rules.non_finite(*_columns(work, numeric)))
     work.drop("non_positive", rules.non_positive(*_columns(work, BAR_FIELDS)))
+    work.drop("price_range", rules.implausible_price(*_columns(work, BAR_FIELDS)))
     if "volume" in work.bars.columns:
         work.drop("negative_volume", rules.negative(work.bars["volume"].to_numpy(np.float64)))
 
@@ -174,6 +178,25 @@ def _drop_spikes(work: _Work, config: QualityConfig) -> None:
     if count:
         first = tuple(sorted(dropped)[:_SHOWN_ROWS])
         work.report.actions.append(RepairAction("spike", "dropped", count, first))
+
+
+def _cut_wick_spikes(work: _Work, config: QualityConfig) -> None:
+    cut: dict[str, list[int]] = {"high": [], "low": []}
+    # Cutting a wick takes it out of the typical wick: repeat until a pass cuts nothing.
+    for _ in range(_MAX_SPIKE_PASSES):
+        o, h, low, c = _columns(work, BAR_FIELDS)
+        highs, lows = wick_spikes(o, h, low, c, k=config.spike_k, block=config.spike_block)
+        if len(highs) == 0 and len(lows) == 0:
+            break
+        h, low = h.copy(), low.copy()  # to_numpy may be a view of the frame
+        cut["high"] += highs.tolist()
+        cut["low"] += lows.tolist()
+        h[highs] = np.maximum(o, c)[highs]
+        low[lows] = np.minimum(o, c)[lows]
+        work.bars = work.bars.assign(high=h, low=low)
+    for name, side in (("high", "max"), ("low", "min")):
+        positions = np.unique(np.asarray(cut[name], dtype=np.intp))
+        work.record("wick_spike", f"cut the {name} back to {side}(open, close)", positions)
 
 
 def _report_gaps(work: _Work, config: QualityConfig) -> None:

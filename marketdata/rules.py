@@ -23,12 +23,18 @@ __all__ = [
     "earlier_than_previous",
     "high_below_body",
     "high_below_low",
+    "implausible_price",
     "low_above_body",
     "negative",
     "non_finite",
     "non_positive",
     "not_after_previous",
 ]
+
+# Finite positive prices outside this range are a scale error (a price in the wrong unit, a
+# file multiplied by 1e15), not a market: no instrument trades above 1e12 or below 1e-12 in its
+# quote currency, and an engine given them books nothing (cash / price rounds to no units).
+PLAUSIBLE_PRICES = (1e-12, 1e12)
 
 Mask = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
@@ -52,6 +58,13 @@ def negative(values: Floats) -> Mask:
 def bad_price(*prices: Floats) -> Mask:
     """Rows where any of `prices` is not a finite price > 0."""
     return non_finite(*prices) | non_positive(*prices)
+
+
+def implausible_price(*prices: Floats) -> Mask:
+    """Rows where any of `prices` is finite and positive but outside PLAUSIBLE_PRICES (NaN, inf
+    and non-positive prices are `non_finite`'s and `non_positive`'s)."""
+    lowest, highest = PLAUSIBLE_PRICES
+    return _any([np.isfinite(p) & (p > 0) & ((p < lowest) | (p > highest)) for p in prices])
 
 
 def bad_volume(volume: Floats) -> Mask:

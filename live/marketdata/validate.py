@@ -14,6 +14,7 @@ from live.marketdata.parsing import Parsed
 from marketdata import rules
 
 SHOWN_ISSUES = 5  # the message stays one readable line; the count says how many more
+_IMPLAUSIBLE = "price outside [{:g}, {:g}] (a scale error?)".format(*rules.PLAUSIBLE_PRICES)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ def check_bar_rows(parsed: Parsed) -> Checked:
     v = parsed.values
     broken = [
         *_positive_finite(v, ("open", "high", "low", "close")),
+        (_IMPLAUSIBLE, rules.implausible_price(*(v[c] for c in ("open", "high", "low", "close")))),
         ("volume is negative or not finite", rules.bad_volume(v["volume"])),
         ("high < max(open, close)", rules.high_below_body(v["open"], v["high"], v["close"])),
         ("low > min(open, close)", rules.low_above_body(v["open"], v["low"], v["close"])),
@@ -43,6 +45,7 @@ def check_tick_rows(parsed: Parsed) -> Checked:
     v = parsed.values
     broken = [
         *_positive_finite(v, ("bid", "ask")),
+        (_IMPLAUSIBLE, rules.implausible_price(v["bid"], v["ask"])),
         ("volume is negative or not finite", rules.bad_volume(v["volume"])),
         ("ask < bid", rules.ask_below_bid(v["bid"], v["ask"])),
         (

@@ -53,7 +53,7 @@ def test_valid_ohlc_always_passes(bars: pd.DataFrame) -> None:
     assert report.ok, report.errors[:3]
 
 
-VIOLATIONS = ("non_finite", "non_positive", "negative_volume", "high_below_body",
+VIOLATIONS = ("non_finite", "non_positive", "price_range", "negative_volume", "high_below_body",
               "low_above_body", "duplicate")  # fmt: skip
 
 
@@ -77,6 +77,8 @@ def inject(bars: pd.DataFrame, rule: str, position: int) -> pd.DataFrame:
         bad.iloc[position, column("close")] = np.nan
     elif rule == "non_positive":
         bad.iloc[position, column("low")] = 0.0
+    elif rule == "price_range":
+        bad.iloc[position, column("high")] = 1e13
     elif rule == "negative_volume":
         bad.iloc[position, column("volume")] = -1.0
     elif rule == "high_below_body":
