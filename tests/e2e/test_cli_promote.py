@@ -88,6 +88,11 @@ def test_research_to_candidate_to_paper_with_history_and_verified_evidence(
     verified = project.run("evidence", "verify", out["bundle"], registry=False)
     assert verified.returncode == 0, verified.stderr
     assert out["bundle_hash"] in verified.stdout
+    assert "registry: not checked" in verified.stdout  # no --dsn, no settings, no stack
+    recorded = project.run("evidence", "verify", out["bundle"], "--dsn", project.dsn,
+                           "--schema", project.schema, registry=False)  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    assert "registry: checked: recorded for sma-cross-eurusd-h1 → paper by ci" in recorded.stdout
 
     shown = project.run("registry", "show", str(GOOD), "--json")
     assert shown.returncode == 0, shown.stderr

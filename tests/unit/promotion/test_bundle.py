@@ -1,5 +1,6 @@
 """Evidence bundles: content hashes in a manifest; any change, removal or addition detected."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -9,6 +10,13 @@ from research.promotion.bundle import file_hash, verify_bundle, write_bundle
 from research.promotion.errors import PromotionInputError, TamperedBundleError
 from research.promotion.gates import evaluate
 from research.promotion.stages import Stage
+from research.promotion.verification import (
+    SIGNATURE_UNCHECKED,
+    SIGNATURE_VALID,
+    UNSIGNED,
+    check_bundle,
+    recorded_promotion,
+)
 from tests.unit.promotion.helpers import default_thresholds, make_evidence
 
 
@@ -89,3 +97,64 @@ def test_rewrite_replaces_stale_files(bundle):
     assert again == bundle
     assert not (bundle / "old.txt").exists()
     verify_bundle(bundle)
+
+
+def test_a_signed_bundle_verifies_only_under_its_key(tmp_path):
+    ev = make_evidence()
+    results = evaluate(ev, default_thresholds(), Stage.PAPER)
+    folder = write_bundle(ev, results, tmp_path, tearsheet_of=_stub_tearsheet, signing_key=b"k1")
+    checked = check_bundle(folder, b"k1")
+    assert (checked.spec_name, checked.stage, checked.signature) == (
+        "sma-cross-eurusd-h1", "paper", SIGNATURE_VALID,
+    )  # fmt: skip
+    assert check_bundle(folder).signature == SIGNATURE_UNCHECKED  # no key: said, not pretended
+    with pytest.raises(TamperedBundleError, match="does not match its signature"):
+        check_bundle(folder, b"k2")
+
+
+def test_an_unsigned_bundle_says_so_and_fails_where_a_key_is_configured(bundle):
+    assert check_bundle(bundle).signature == UNSIGNED
+    with pytest.raises(TamperedBundleError, match="unsigned, but an evidence signing key"):
+        check_bundle(bundle, b"k1")
+
+
+def test_every_problem_is_named(bundle):
+    (bundle / "gates.json").unlink()
+    (bundle / "notes").mkdir()
+    with pytest.raises(TamperedBundleError) as caught:
+        verify_bundle(bundle)
+    assert "gates.json is missing" in str(caught.value)
+    assert "notes/ is a folder" in str(caught.value)
+
+
+def test_rewrite_removes_a_stale_link_and_refuses_a_subfolder(bundle, tmp_path):
+    target = tmp_path / "outside.txt"
+    target.write_text("not the bundle's")
+    (bundle / "link.txt").symlink_to(target)
+    ev = make_evidence()
+    results = evaluate(ev, default_thresholds(), Stage.PAPER)
+    write_bundle(ev, results, bundle.parent, tearsheet_of=_stub_tearsheet)
+    assert not (bundle / "link.txt").exists()
+    assert target.read_text() == "not the bundle's"  # the link went, never what it pointed to
+    (bundle / "mine").mkdir()
+    with pytest.raises(PromotionInputError, match=r"holds a folder mine/"):
+        write_bundle(ev, results, bundle.parent, tearsheet_of=_stub_tearsheet)
+    assert (bundle / "mine").is_dir()  # refused, not deleted
+
+
+class _Ledger:
+    def __init__(self, *records: dict[str, str]) -> None:
+        self.records = records
+
+    async def promotions_with_evidence(self, evidence_hash: str) -> list[dict[str, str]]:
+        return [r for r in self.records if r["evidence_hash"] == evidence_hash]
+
+
+def test_the_registry_must_have_recorded_the_promotion(bundle):
+    checked = check_bundle(bundle)
+    right = {"evidence_hash": checked.bundle_hash, "strategy": checked.spec_name,
+             "to_stage": "paper"}  # fmt: skip
+    assert asyncio.run(recorded_promotion(_Ledger(right), checked)) == right
+    other_stage = {**right, "to_stage": "candidate"}
+    with pytest.raises(TamperedBundleError, match="no promotion of sma-cross-eurusd-h1 to paper"):
+        asyncio.run(recorded_promotion(_Ledger(other_stage), checked))

@@ -106,3 +106,16 @@ def test_without_a_registry_the_gates_are_only_checked(
     )  # fmt: skip
     assert outcome.passed
     assert not outcome.promoted
+
+
+def test_a_signing_key_signs_the_bundle(spec: StrategySpec, tmp_path: Path, cache: Path) -> None:
+    from research.promotion.verification import SIGNATURE_VALID, check_bundle
+
+    outcome = promote(
+        spec, Stage.CANDIDATE, load_policy(), registry=None, bundles=tmp_path / "bundles",
+        cache=cache, decided_by="ci", signing_key=b"workflow-key",
+    )  # fmt: skip
+    assert outcome.signed
+    assert outcome.to_dict()["signed"] is True
+    assert check_bundle(outcome.bundle, b"workflow-key").signature == SIGNATURE_VALID
+    assert not _promote(spec, MemoryRegistry(), tmp_path, cache).signed  # no key: unsigned
