@@ -237,3 +237,26 @@ def test_paper_out_pointing_at_another_run_is_bad_input(csv: Path, tmp_path: Pat
     )
 
     assert (run_dir / "events.jsonl").read_bytes() == before
+
+
+# -- 3. the paper run's lifecycle -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stop_signal_shuts_the_node_down_cleanly(
+    node: tuple[subprocess.Popen[str], Path], sig: signal.Signals, code: int
+) -> None:
+    proc, run_dir = node
+
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == code, err
+    assert [line for line in err.splitlines() if line.strip()] == ["gauntlet: interrupted"]
+    assert "stopped:" in out
+    status, summary = _status(run_dir), json.loads((run_dir / "summary.json").read_text())
+    assert status["state"] == "stopped"
+    events = _events(run_dir)
+    assert summary["fills"] == sum(e["kind"] == "fill" for e in events) > 0  # nothing lost
+    assert summary["orders"] == sum(e["kind"] == "order" for e in events)
+    assert_bad_input(run("kill", "--run", run_dir), r"is stopped")
