@@ -120,15 +120,25 @@ def _stage(text: str, *, promotable: bool) -> Stage:
 
 def check_dsn(dsn: str | None) -> None:
     """--dsn is a PostgreSQL URL, checked before anything runs (the value is never echoed: it
-    may hold a password)."""
+    may hold a password); live.db.check_dsn then checks what asyncpg would trip on."""
     if dsn is None:
         return
     from urllib.parse import urlsplit
 
-    scheme = urlsplit(dsn.strip()).scheme if "://" in dsn else ""
+    from live.db import DbConfigError
+    from live.db import check_dsn as check_url
+
+    try:
+        scheme = urlsplit(dsn.strip()).scheme if "://" in dsn else ""
+    except ValueError:  # an unbalanced [ of an IPv6 host
+        fail("--dsn is not a URL (a bracket of its host is not closed)")
     if scheme not in ("postgresql", "postgres"):
         given = f"a {scheme}:// URL" if scheme else "no URL scheme"
         fail(f"--dsn must be a postgresql:// URL (got {given})")
+    try:
+        check_url(dsn)
+    except DbConfigError as exc:
+        fail(f"--dsn: {exc}")
 
 
 def _decider(by: str | None) -> str:
@@ -238,6 +248,8 @@ def gates_table(results: Iterable[GateResult], title: str) -> Table:
 def registry_for(dsn: str | None, schema: str, tracking_uri: str | None) -> Registry:
     """The registry on the settings' (or `gauntlet up`'s) PostgreSQL, its schema migrated
     (idempotent), and the MLflow store; either one unusable fails here, in one line."""
+    import asyncpg
+
     from gauntlet.cli.db_cmd import one_line_errors, stack_dsn
     from live.db import apply_migrations
     from live.registry import Registry
@@ -246,7 +258,7 @@ def registry_for(dsn: str | None, schema: str, tracking_uri: str | None) -> Regi
     check_dsn(dsn)
     resolve_uri(tracking_uri)  # an unwritable store / unreachable server fails here
     url = stack_dsn(dsn)
-    with one_line_errors():
+    with one_line_errors(asyncpg.ClientConfigurationError):  # e.g. ?sslmode=bogus
         asyncio.run(apply_migrations(url, schema=schema))
     return Registry(url, schema, tracking_uri)
 
@@ -414,10 +426,14 @@ def _registry_check(verified: VerifiedBundle, dsn: str | None, schema: str) -> s
 
 
 def _configured_postgres() -> str | None:
+    from live.db import DbConfigError, check_dsn
     from live.settings import SettingsError, load_settings
     from live.stack.stack import Stack
 
     try:
-        return Stack(load_settings()).endpoint("postgres")
+        url = Stack(load_settings()).endpoint("postgres")
+        return None if url is None else check_dsn(url)
     except SettingsError as exc:
         fail(str(exc))
+    except DbConfigError as exc:
+        fail(f"postgres.dsn: {exc}")

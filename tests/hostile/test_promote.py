@@ -110,6 +110,21 @@ def test_a_bad_dsn_fails_before_any_evidence(tmp_path: Path, dsn: str, shown: st
     _nothing_gathered(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("dsn", "pattern"),
+    [
+        ("postgresql://[::1/db", r"--dsn is not a URL"),
+        ("postgresql://u@127.0.0.1:70000/db", r"--dsn: the port is not a number"),
+        ("postgresql://u@127.0.0.1:1/db?sslmode=bogus", r"`sslmode` parameter must be one of"),
+    ],
+    ids=["open-bracket", "port-out-of-range", "bad-sslmode"],
+)
+def test_a_postgresql_url_asyncpg_cannot_use(tmp_path: Path, dsn: str, pattern: str) -> None:
+    args = _promote(tmp_path, GOOD, "--dsn", dsn, "--tracking-uri", tmp_path / "mlruns")
+    assert_bad_input(run(*args), pattern)
+    _nothing_gathered(tmp_path)
+
+
 def test_a_policy_override_for_an_unknown_strategy(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     text = (ROOT / "policy" / "promotion.yaml").read_text()
