@@ -189,10 +189,13 @@ def _promote_with_progress(
     quiet: bool,
     key: bytes | None,
 ) -> PromotionOutcome:
-    """research.promotion.promote, with a spinner and a line per evidence group on stderr."""
+    """research.promotion.promote, with a spinner and a line per evidence group on stderr when
+    it is a terminal (progress is for the person watching; a pipe or a log gets only the error
+    line when one comes, which is the exit-code contract: bad input is exactly one line)."""
     from research.promotion import promote
 
-    status = Console(stderr=True, quiet=quiet)
+    status = Console(stderr=True)
+    status.quiet = quiet or not status.is_terminal
     with status.status(f"gathering evidence for {spec.name} → {stage}") as shown:
 
         def progress(group: str, reused: bool) -> None:

@@ -251,3 +251,16 @@ def test_a_hostile_paper_run(tmp_path: Path, events: bytes, pattern: str) -> Non
     args[args.index("candidate")] = "live"
     assert_bad_input(run(*args), rf"paper run .*paper: {pattern}")
     _nothing_gathered(tmp_path)
+
+
+def test_a_folder_planted_in_the_bundle_is_kept_and_one_line(tmp_path: Path) -> None:
+    """Found only after the evidence (the bundle's name carries the evidence's spec hash): still
+    one stderr line, and the folder is refused, not deleted."""
+    first = run(*_promote(tmp_path, GOOD), "--check")
+    assert first.code == 0, first.stderr
+    [bundle] = (tmp_path / "runs").iterdir()
+    (bundle / "planted").mkdir()
+    (bundle / "planted" / "keep.txt").write_text("not Gauntlet's")
+    again = run(*_promote(tmp_path, GOOD), "--check")
+    assert_bad_input(again, r"holds a folder planted/")
+    assert (bundle / "planted" / "keep.txt").read_text() == "not Gauntlet's"
