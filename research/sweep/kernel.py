@@ -14,6 +14,7 @@ materializing per-combination order and position matrices (vectorbt's from_order
 from __future__ import annotations
 
 import numpy as np
+from execution_engine.jit_cache import expire_stale_kernels
 from execution_engine.targets import process_target
 from numba import njit
 
@@ -307,3 +308,8 @@ def sweep_crossover(
             False,
         )
     return out
+
+
+# numba's disk cache keys these kernels on this file only, but they inline the target rules
+# from execution_engine/targets.py: a change there must expire them too.
+expire_stale_kernels(globals(), depends_on=[process_target])
