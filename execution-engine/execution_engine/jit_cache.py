@@ -49,7 +49,7 @@ def expire_stale_kernels(namespace: Mapping[str, Any], depends_on: Iterable[Any]
         if _read(stamp) == digest:
             continue
         try:
-            cache.flush()  # an empty index: the next call compiles afresh
+            cache.flush()  # type: ignore[no-untyped-call]  # numba is unannotated; empties the index
             _write(stamp, digest)
         except OSError:
             continue  # an unwritable cache: numba cannot have saved stale code there either
