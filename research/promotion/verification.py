@@ -114,23 +114,32 @@ def _plain_name(name: str) -> bool:
     return len(PurePosixPath(name).parts) == 1 and len(PureWindowsPath(name).parts) == 1
 
 
+def _shown(name: str) -> str:
+    """A name as printed: quoted with escapes when it holds a newline, an escape sequence or
+    other control characters (the report is one line on a terminal)."""
+    return name if name.isprintable() else repr(name)
+
+
 def _layout_problems(folder: Path, files: dict[str, Any]) -> list[str]:
     problems = []
     for name in sorted(files):
         if not _plain_name(name):
             problems.append(f"{MANIFEST} names {name!r}, a path outside the bundle")
         elif name not in CONTENT:
-            problems.append(f"{MANIFEST} lists {name}, which is not part of an evidence bundle")
+            problems.append(
+                f"{MANIFEST} lists {_shown(name)}, which is not part of an evidence bundle"
+            )
     problems += [f"{name} is not listed in {MANIFEST}" for name in CONTENT if name not in files]
     for entry in sorted(folder.iterdir()):
+        shown = _shown(entry.name)
         if entry.is_symlink():
-            problems.append(f"{entry.name} is a symbolic link (a bundle holds only its own files)")
+            problems.append(f"{shown} is a symbolic link (a bundle holds only its own files)")
         elif entry.is_dir():
-            problems.append(f"{entry.name}/ is a folder (a bundle holds no folders)")
+            problems.append(f"{shown}/ is a folder (a bundle holds no folders)")
         elif not entry.is_file():
-            problems.append(f"{entry.name} is not a regular file")
+            problems.append(f"{shown} is not a regular file")
         elif entry.name != MANIFEST and entry.name not in files:
-            problems.append(f"{entry.name} is not in the manifest")
+            problems.append(f"{shown} is not in the manifest")
     return problems
 
 

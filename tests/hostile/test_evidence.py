@@ -275,3 +275,11 @@ def test_the_registry_must_have_recorded_the_bundle(
         run("evidence", "verify", other, *where),
         r"no promotion of sma-cross-eurusd-h1 to candidate",
     )
+
+
+def test_a_file_named_to_break_the_report_line_is_quoted(bundle: Path) -> None:
+    (bundle / "x\n\x1b[2Jy").write_text("planted")
+    outcome = run("evidence", "verify", bundle)
+    assert_failed_check(outcome, r"'x\\n\\x1b\[2Jy' is not in the manifest")
+    assert len(outcome.stderr_lines) == 1
+    assert "\x1b" not in outcome.stderr
