@@ -48,6 +48,12 @@ def runs_root() -> Path:
     return Path(os.environ.get(RUNS_ROOT_ENV, "runs")) / "paper"
 
 
+def check_instrument(instrument: str | None) -> None:
+    """An empty --instrument is a mistake, not "take it from the file" (omit the option)."""
+    if instrument is not None and not instrument.strip():
+        fail("--instrument must name an FX pair such as EUR/USD, got ''")
+
+
 # -- parity -------------------------------------------------------------------------------
 
 
@@ -71,20 +77,32 @@ def parity_command(
     from strategies import plugins
 
     choice(fill, FILLS, "--fill")
+    check_instrument(instrument)
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
     config = resolve_config(
         None, config_overrides(fill=fill, commission=commission, spread=spread, slippage=slippage)
     )
     report = check_parity(built, load_data(data, instrument), config, instrument=instrument)
+    # Zero trades against zero trades compares nothing: that must not read as parity.
+    compared = bool(report.trades_vectorized or report.trades_event)
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), default=str))
+        payload = report.to_dict()
+        if not compared:
+            payload.update(ok=False, inconclusive=INCONCLUSIVE)
+        typer.echo(json.dumps(payload, default=str))
     else:
         from rich.console import Console
 
         Console().print(parity_table(report))
+    if not compared:
+        typer.echo(f"parity: inconclusive: {INCONCLUSIVE}", err=True)
+        raise typer.Exit(1)  # a check that could not pass, not bad input
     if not report.ok:
         raise typer.Exit(1)  # a failed check, not bad input
+
+
+INCONCLUSIVE = "neither engine traded on this data, so no trade was compared"
 
 
 def parity_table(report: ParityReport) -> Any:
@@ -152,6 +170,9 @@ def check_run_folder(run_dir: Path) -> None:
 
     if run_dir.exists() and not run_dir.is_dir():
         fail(f"--out must be a folder, {run_dir} is a file")
+    existing = next(p for p in (run_dir, *run_dir.parents) if p.exists())
+    if not existing.is_dir():
+        fail(f"--out {run_dir} cannot be created: {existing} is a file")
     if (run_dir / STATUS_FILE).exists():
         fail(f"--out {run_dir} already holds a paper run; choose a new folder")
 
@@ -188,6 +209,7 @@ def paper_command(
     from strategies import plugins
 
     pace = parse_speed(speed)
+    check_instrument(instrument)
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         fail(f"--duration must be a positive number of seconds, got {duration}")
     # Cash and commission mean what they mean in a backtest: one validation for both.

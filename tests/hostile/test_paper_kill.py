@@ -1,4 +1,5 @@
-"""Hostile input for `gauntlet paper` and `gauntlet kill`, with real paper nodes.
+"""Hostile input for `gauntlet paper` and `gauntlet kill`, with real paper nodes (and for the
+other event-engine commands: `check parity`, `backtest --engine event`).
 
 The kill switch must prove that it reached the live node it names: a folder that is not a paper
 run, a finished or crashed run, a pid that now belongs to another process or a node that never
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.harness import GAUNTLET, assert_bad_input, run
+from tests.hostile.harness import GAUNTLET, assert_bad_input, assert_failed_check, run
 from tests.integration.event.conftest import fx_bars
 
 pytestmark = pytest.mark.slow
@@ -260,3 +261,72 @@ def test_a_stop_signal_shuts_the_node_down_cleanly(
     assert summary["fills"] == sum(e["kind"] == "fill" for e in events) > 0  # nothing lost
     assert summary["orders"] == sum(e["kind"] == "order" for e in events)
     assert_bad_input(run("kill", "--run", run_dir), r"is stopped")
+
+
+def test_paper_out_under_a_file_is_bad_input(csv: Path, tmp_path: Path) -> None:
+    file = tmp_path / "results.txt"
+    file.write_text("mine\n")
+
+    assert_bad_input(
+        run("paper", *STRATEGY, "--data", csv, "--out", file / "run"), r"--out.*results\.txt"
+    )
+
+
+@pytest.mark.parametrize("command", ["paper", "parity"])
+def test_an_empty_instrument_is_bad_input(csv: Path, tmp_path: Path, command: str) -> None:
+    args = ("paper", "--out", tmp_path / "run") if command == "paper" else ("check", "parity")
+
+    assert_bad_input(run(*args, *STRATEGY, "--data", csv, "--instrument", ""), r"--instrument")
+
+
+def test_kill_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
+    for timeout in ("0", "-1", "nan", "inf"):
+        assert_bad_input(run("kill", "--run", tmp_path, "--timeout", timeout), r"--timeout")
+
+
+# -- the other event-engine commands -------------------------------------------------------
+
+NEVER_TRADES = """
+import pandas as pd
+from strategies import Strategy, StrategyParams, register
+
+
+class _P(StrategyParams):
+    pass
+
+
+@register
+class Never(Strategy[_P]):
+    name = "h10_never"
+    Params = _P
+
+    @property
+    def warmup(self) -> int:
+        return 1
+
+    def compute(self, bars: pd.DataFrame) -> pd.Series:
+        return pd.Series(0.0, index=bars.index)
+"""
+
+
+def test_parity_on_a_strategy_that_never_trades_is_inconclusive(csv: Path, tmp_path: Path) -> None:
+    """Zero trades against zero trades compares nothing: it must not read as parity."""
+    plugin = tmp_path / "never.py"
+    plugin.write_text(NEVER_TRADES)
+    args = ("check", "parity", "--plugin", plugin, "--strategy", "h10_never", "--data", csv)
+
+    assert_failed_check(run(*args), r"inconclusive.*neither engine traded")
+    as_json = run(*args, "--json")
+    assert_failed_check(as_json, r"inconclusive")
+    report = json.loads(as_json.stdout)
+    assert report["ok"] is False
+    assert report["trades_vectorized"] == report["trades_event"] == 0
+
+
+@pytest.mark.parametrize("instrument", ["garbage", "FOO/BAR", "EUR/USD/JPY"])
+def test_event_backtest_and_parity_refuse_an_unknown_instrument(csv: Path, instrument: str) -> None:
+    for command in (("backtest", "--engine", "event"), ("check", "parity")):
+        assert_bad_input(
+            run(*command, *STRATEGY, "--data", csv, "--instrument", instrument),
+            rf"'{instrument}' is unknown to venue SIM",
+        )
