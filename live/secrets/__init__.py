@@ -3,6 +3,7 @@
 from live.secrets.base import (
     InvalidSecretNameError,
     SecretMetadata,
+    SecretMetadataError,
     SecretNotFoundError,
     SecretsError,
     SecretsProvider,
@@ -16,6 +17,7 @@ __all__ = [
     "EnvProvider",
     "InvalidSecretNameError",
     "SecretMetadata",
+    "SecretMetadataError",
     "SecretNotFoundError",
     "SecretsError",
     "SecretsProvider",

@@ -24,6 +24,10 @@ class InvalidSecretNameError(SecretsError, ValueError):
     pass
 
 
+class SecretMetadataError(SecretsError, ValueError):
+    """The backend's bookkeeping for a secret (version, times) does not parse; names where."""
+
+
 class SecretNotFoundError(SecretsError, KeyError):
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

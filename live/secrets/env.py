@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
-from live.secrets.base import SecretMetadata, SecretNotFoundError, check_name
+from live.secrets.base import (
+    SecretMetadata,
+    SecretMetadataError,
+    SecretNotFoundError,
+    check_name,
+)
 
 PREFIX = "GAUNTLET_SECRET_"
 _META = ("__VERSION", "__CREATED_AT", "__ROTATED_AT")
@@ -52,20 +57,33 @@ class EnvProvider:
         return SecretMetadata(
             name=name,
             version=self._version(name),
-            created_at=_time(self._env.get(var + "__CREATED_AT")),
-            rotated_at=_time(self._env.get(var + "__ROTATED_AT")),
+            created_at=self._time(var + "__CREATED_AT"),
+            rotated_at=self._time(var + "__ROTATED_AT"),
         )
 
     def mark_rotated(self, name: str, at: datetime) -> None:
         self._env[self._var(name) + "__ROTATED_AT"] = at.astimezone(UTC).isoformat()
 
     def _version(self, name: str) -> int:
-        return int(self._env.get(self._var(name) + "__VERSION", "1"))
+        variable = self._var(name) + "__VERSION"
+        text = self._env.get(variable, "1")
+        if not text.strip().isdigit() or int(text) < 1:
+            raise SecretMetadataError(f"{variable}: not a version number (1, 2, …)")
+        return int(text)
+
+    def _time(self, variable: str) -> datetime | None:
+        """An ISO 8601 time; one set by hand without a zone is read as UTC."""
+        text = self._env.get(variable)
+        if not text:
+            return None
+        try:
+            at = datetime.fromisoformat(text)
+        except ValueError:
+            raise SecretMetadataError(
+                f"{variable}: not an ISO 8601 time (e.g. 2026-01-31T12:00:00+00:00)"
+            ) from None
+        return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
     @staticmethod
     def _var(name: str) -> str:
         return PREFIX + check_name(name).upper().replace("-", "_")
-
-
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

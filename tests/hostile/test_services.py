@@ -346,3 +346,33 @@ def test_config_show_keeps_secrets_in_the_environment_redacted(
     assert outcome.code == 0, outcome.stderr
     assert "canary" not in outcome.stdout + outcome.stderr
     assert outcome.stdout.count("**********") == 4
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GAUNTLET_SECRET_API_KEY__VERSION", "two"),
+        ("GAUNTLET_SECRET_API_KEY__VERSION", "-1"),
+        ("GAUNTLET_SECRET_API_KEY__CREATED_AT", "yesterday"),
+        ("GAUNTLET_SECRET_API_KEY__ROTATED_AT", "2024-13-45"),
+    ],
+)
+def test_env_backend_bookkeeping_that_does_not_parse_is_named(
+    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv("GAUNTLET_SECRETS__BACKEND", "env")
+    monkeypatch.setenv("GAUNTLET_SECRET_API_KEY", "canary-value")
+    monkeypatch.setenv(variable, value)
+    line = assert_bad_input(run("secrets", "check", cwd=project), rf"{variable}: not ")
+    assert "canary" not in line
+
+
+def test_env_backend_time_without_a_zone_is_read_as_utc(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GAUNTLET_SECRETS__BACKEND", "env")
+    monkeypatch.setenv("GAUNTLET_SECRET_API_KEY", "canary-value")
+    monkeypatch.setenv("GAUNTLET_SECRET_API_KEY__CREATED_AT", "2020-01-01T00:00:00")
+    outcome = run("secrets", "check", cwd=project)
+    assert outcome.code == 1, outcome.stderr  # stale: a verdict, not a crash on a naive time
+    assert "stale: api_key (version 1," in outcome.stdout
