@@ -77,12 +77,10 @@ def running_node(run_dir: Path) -> NodeIdentity:
 
 def newest_running(root: Path) -> Path:
     """The run folder under `root` whose live node started last."""
-    runs = sorted(
-        (p for p in root.glob("*") if (p / STATUS_FILE).is_file()),
-        key=lambda p: (p / STATUS_FILE).stat().st_mtime,
-    )
+    runs = sorted((p for p in root.glob("*") if (p / STATUS_FILE).is_file()), key=_started_at)
+    where = root.absolute()
     if not runs:
-        raise KillError(f"no paper run found under {root}; pass --run DIR")
+        raise KillError(f"no paper run found under {where}; pass --run DIR")
     for run_dir in reversed(runs):
         try:
             running_node(run_dir)
@@ -90,8 +88,20 @@ def newest_running(root: Path) -> Path:
             continue
         return run_dir
     raise KillError(
-        f"no running paper node under {root} ({len(runs)} paper run folder(s), none with a live "
-        f"node; the newest, {runs[-1].name}, is {_read_status(runs[-1]).get('state', 'unknown')})"
+        f"no running paper node under {where} ({len(runs)} paper run folder(s), none with a "
+        f"live node; the newest, {runs[-1].name}, is "
+        f"{_read_status(runs[-1]).get('state', 'unknown')})"
+    )
+
+
+def _started_at(run_dir: Path) -> float:
+    """When the run's node started (status.json is rewritten by every heartbeat, so its
+    mtime says which node beat last, not which started last)."""
+    started = _read_status(run_dir).get("started_at")
+    return (
+        float(started)
+        if isinstance(started, int | float)
+        else (run_dir / STATUS_FILE).stat().st_mtime
     )
 
 

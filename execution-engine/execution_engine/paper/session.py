@@ -114,10 +114,11 @@ def run_paper(
     done = asyncio.Event()
     feed = ReplayFeed(instruments, {str(f.bar_type): f.bars for f in feeds}, paper.speed, done.set)
     probe = SubmitProbe()
+    stop = StopSignals()  # before the kernel replaces the caller's SIGINT handler
     node = _build_node(paper, instruments, feed, probe)
     loop = node.get_event_loop()
     assert loop is not None  # None only before build(); _build_node built it
-    stop = StopSignals(loop, done.set)
+    stop.install(loop, done.set)
     feed.settled = lambda: _engines_idle(node)
     bar_types = [str(f.bar_type) for f in feeds]
     host = GauntletStrategyHost(
@@ -143,25 +144,41 @@ def run_paper(
 
     switch = KillSwitch(paper.run_dir, node.kernel.risk_engine, trading_state_changed)
     host.halt_check = switch
-    node_id = this_node(str(node.trader_id), str(node.kernel.instance_id))
     _write_status(journal, paper, instruments, "running")
-    journal.status(
-        kind=PAPER_RUN_KIND, node=node_id.to_dict(), heartbeat=time.time(),
-        trading_state=switch.state, control=None,
-    )  # fmt: skip
+    _write_identity(journal, node, switch)
     beat = heartbeat(switch, lambda now: journal.status(heartbeat=now))
     try:
-        loop.run_until_complete(_drive(node, done, paper.duration, beat))
-    except BaseException:
-        journal.status(state="crashed", heartbeat=time.time())  # never left saying running
-        journal.close()
-        raise
+        try:
+            loop.run_until_complete(_drive(node, done, paper.duration, beat))
+        except BaseException:
+            with contextlib.suppress(OSError):  # the node's own error is the one to report
+                journal.status(state="crashed", heartbeat=time.time())  # never left "running"
+                journal.close()
+            raise
+        finally:
+            stop.hold()
+            node.dispose()
+            gc.unfreeze()  # the node is garbage now; let the collector have it
+        result = _result(paper, host, probe, feed, node)
+        result.stopped_by = stop.received.name if stop.received is not None else None
+        _finish(journal, result)
     finally:
-        stop.remove()
-        node.dispose()
-        gc.unfreeze()  # the node is garbage now; let the collector have it
-    result = _result(paper, host, probe, feed, node)
-    result.stopped_by = stop.received.name if stop.received is not None else None
+        stop.restore()
+    if result.stopped_by is None and stop.received is not None:  # came while finishing
+        result.stopped_by = stop.received.name
+    return result
+
+
+def _write_identity(journal: RunJournal, node: TradingNode, switch: KillSwitch) -> None:
+    """Who the node is, for `gauntlet kill` (execution_engine.paper.control)."""
+    node_id = this_node(str(node.trader_id), str(node.kernel.instance_id))
+    journal.status(
+        kind=PAPER_RUN_KIND, node=node_id.to_dict(), started_at=time.time(),
+        heartbeat=time.time(), trading_state=switch.state, control=None,
+    )  # fmt: skip
+
+
+def _finish(journal: RunJournal, result: PaperResult) -> None:
     journal.summary(result.summary())
     journal.status(
         state="stopped" if result.stopped_by else "finished",
@@ -169,7 +186,6 @@ def run_paper(
         heartbeat=time.time(),
     )
     journal.close()
-    return result
 
 
 def _write_status(

@@ -1,8 +1,10 @@
 """The identity a paper node writes into status.json, and how `gauntlet kill` checks it."""
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from execution_engine.paper.identity import NodeIdentity, is_running, process_started, this_node
 
@@ -31,3 +33,17 @@ def test_what_is_not_an_identity_is_none() -> None:
     assert NodeIdentity.from_dict(None) is None
     assert NodeIdentity.from_dict({"pid": "x"}) is None
     assert NodeIdentity.from_dict([1, 2]) is None
+
+
+def test_kill_without_run_picks_the_node_that_started_last(tmp_path: Path) -> None:
+    """status.json is rewritten at every heartbeat: its mtime is no start order."""
+    from execution_engine.paper.control import newest_running
+    from execution_engine.paper.identity import PAPER_RUN_KIND
+
+    me = this_node("PAPER-001", "uuid").to_dict()
+    for name, started_at in (("later", 200.0), ("earlier", 100.0)):  # earlier written last
+        (tmp_path / name).mkdir()
+        status = {"kind": PAPER_RUN_KIND, "state": "running", "node": me, "started_at": started_at}
+        (tmp_path / name / "status.json").write_text(json.dumps(status))
+
+    assert newest_running(tmp_path) == tmp_path / "later"
