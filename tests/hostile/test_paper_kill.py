@@ -58,10 +58,12 @@ def _status(run_dir: Path) -> dict[str, object]:
         return {}
 
 
-def _start_node(csv: Path, run_dir: Path) -> subprocess.Popen[str]:
-    """A `gauntlet paper` process, returned once its node runs and has filled an order."""
+def _start_node(
+    csv: Path, run_dir: Path, pace: tuple[str, ...] = SLOW, fills: bool = True
+) -> subprocess.Popen[str]:
+    """A `gauntlet paper` process, returned once its node runs (and has filled an order)."""
     proc = subprocess.Popen(
-        [GAUNTLET, "paper", *STRATEGY, "--data", str(csv), *SLOW, "--out", str(run_dir)],
+        [GAUNTLET, "paper", *STRATEGY, "--data", str(csv), *pace, "--out", str(run_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -71,7 +73,7 @@ def _start_node(csv: Path, run_dir: Path) -> subprocess.Popen[str]:
         if proc.poll() is not None:
             raise AssertionError(f"paper exited {proc.returncode}: {proc.communicate()}")
         running = _status(run_dir).get("state") == "running"
-        if running and any(e["kind"] == "fill" for e in _events(run_dir)):
+        if running and (not fills or any(e["kind"] == "fill" for e in _events(run_dir))):
             return proc
         time.sleep(0.1)
     proc.kill()
@@ -182,6 +184,21 @@ def test_kill_halts_a_running_node_and_no_order_follows(
     assert not [e for e in after if e["kind"] == "fill"]
     orders = {e["client_order_id"] for e in after if e["kind"] == "order"}
     assert orders == {e["client_order_id"] for e in after if e["kind"] == "denied"}
+
+
+def test_kill_reaches_a_real_time_node_between_bars(csv: Path, tmp_path: Path) -> None:
+    """At real-time speed the next hourly bar is an hour away: the heartbeat applies the kill."""
+    run_dir = tmp_path / "runs" / "paper" / "real-time"
+    proc = _start_node(csv, run_dir, pace=("--speed", "1", "--duration", "120"), fills=False)
+    try:
+        killed = run("kill", "--run", run_dir)
+
+        assert killed.code == 0, killed.stderr
+        assert _status(run_dir)["trading_state"] == "HALTED"
+        assert sum(e["kind"] == "mark" for e in _events(run_dir)) <= 1  # no bar since
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
 
 
 # -- 2. paper's settings, before the node starts --------------------------------------------

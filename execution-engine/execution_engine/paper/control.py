@@ -128,5 +128,5 @@ def _no_acknowledgement(
     return (
         f"no acknowledgement from paper node {node.trader_id} (pid {node.pid}) in {run_dir} "
         f"within {timeout:g} s (last heartbeat {age}); the request stays in "
-        f"{run_dir / CONTROL_FILE} and applies if the node resumes"
+        f"{run_dir / CONTROL_FILE} and applies when the node next reads it"
     )
