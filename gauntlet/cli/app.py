@@ -2,7 +2,8 @@
 
 Contract for every command: exit 0 on success; exit 2 with exactly one line on stderr
 for bad input (`gauntlet: error: ...`), never a traceback; exit 1 for an internal
-error, also one line unless GAUNTLET_DEBUG=1.
+error, also one line unless GAUNTLET_DEBUG=1. SIGINT and SIGTERM end any command with
+`gauntlet: interrupted` and exit 130 / 143 (128 + the signal's number).
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import atexit
 import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import NoReturn
 
 import typer
@@ -57,7 +62,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from strategies import BarsError, InvalidParamsError, StrategyOutputError
-    from strategies.plugins import UnknownStrategyError
+    from strategies.plugins import PluginError, UnknownStrategyError
 
     types: list[type[BaseException]] = [
         UserError,
@@ -65,6 +70,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         InvalidParamsError,
         StrategyOutputError,
         UnknownStrategyError,
+        PluginError,
         ValidationError,
         FileNotFoundError,
         IsADirectoryError,
@@ -87,6 +93,7 @@ USER_ERROR_PATHS: tuple[str, ...] = (
     "execution_engine.adapters.sandbox.providers.UnknownInstrumentError",
     "execution_engine.risk.ControlFileError",
     "execution_engine.bars.BarConversionError",
+    "execution_engine.venue_limits.VenueLimitError",
     "research.promotion.errors.PromotionInputError",
     "live.registry.errors.RegistryError",
     "live.settings.SettingsError",
@@ -138,42 +145,97 @@ def _exit_code(code: object) -> int:
     return 1
 
 
+# The signals that stop a command, as Ctrl-C does; each ends it with 128 + its number.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_received: list[int] = []  # the stop signals received during this run of main()
+_reported: list[bool] = []  # a command already said how it was interrupted (e.g. kept chunks)
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    # Raised wherever the program is, so it unwinds as from Ctrl-C: finally blocks run, a sweep
+    # stops its pool and keeps the finished chunks; main() then exits with this signal's code.
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stop_signals_handled() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt while a command runs (restored after, for
+    in-process callers). Only the main thread can set handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _on_stop_signal) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def interrupted_exit_code() -> int:
+    """128 + the stop signal received (SIGINT if none was: a KeyboardInterrupt is Ctrl-C)."""
+    return 128 + (_received[-1] if _received else signal.SIGINT)
+
+
+def report_interrupted(detail: str) -> NoReturn:
+    """A command's own one-line account of an interruption (`gauntlet: interrupted: detail`),
+    then the signal's exit code; main() adds no second line."""
+    typer.echo(f"gauntlet: interrupted: {detail}", err=True)
+    _reported.append(True)
+    raise typer.Exit(interrupted_exit_code())
+
+
 def main() -> None:
+    _received.clear()
+    _reported.clear()
+    with _stop_signals_handled():
+        try:
+            code = _run_app()
+        except KeyboardInterrupt:  # before typer runs the command, or while it reports
+            code = None
+        if _received or code is None:
+            if not _reported:
+                typer.echo("gauntlet: interrupted", err=True)
+            code = interrupted_exit_code()
+    sys.exit(code)
+
+
+def _run_app() -> int:
     _load_commands()
     debug = os.environ.get("GAUNTLET_DEBUG") == "1"
     try:
         # Without standalone mode click *returns* the code of a `typer.Exit(n)` instead of
-        # exiting with it; a command's own return value is never an exit code.
+        # exiting with it (typer turns a KeyboardInterrupt into Exit(130)); a command's own
+        # return value is never an exit code.
         returned = app(standalone_mode=False)
-    except SystemExit:
+    except (SystemExit, KeyboardInterrupt):
         raise
-    except KeyboardInterrupt:
-        typer.echo("gauntlet: interrupted", err=True)
-        sys.exit(130)
     except Exception as exc:  # the one place that turns exceptions into exit codes
-        _exit_for(exc, debug)
-    sys.exit(returned if isinstance(returned, int) else 0)
+        return _exit_for(exc, debug)
+    return returned if isinstance(returned, int) else 0
 
 
-def _exit_for(exc: Exception, debug: bool) -> NoReturn:
+def _exit_for(exc: Exception, debug: bool) -> int:
+    """The exit code of an exception a command raised, after its one line on stderr."""
     # typer vendors click; its exceptions are reachable through typer's public names.
     if isinstance(exc, typer.Exit):
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     if isinstance(exc, typer.Abort):
         typer.echo("gauntlet: aborted", err=True)
-        sys.exit(130)
+        return 130
     if isinstance(exc, typer.TyperException):
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         typer.echo(f"gauntlet: error: {_one_line_text(message)}", err=True)
-        sys.exit(2)
+        return 2
     if debug:
         raise exc
     if isinstance(exc, _user_error_types()):
         typer.echo(f"gauntlet: error: {_one_line(exc)}", err=True)
-        sys.exit(2)
+        return 2
     typer.echo(
         f"gauntlet: internal error: {type(exc).__name__}: {_one_line(exc)} "
         "(set GAUNTLET_DEBUG=1 for a traceback)",
         err=True,
     )
-    sys.exit(1)
+    return 1

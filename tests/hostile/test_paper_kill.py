@@ -347,3 +347,34 @@ def test_event_backtest_and_parity_refuse_an_unknown_instrument(csv: Path, instr
             run(*command, *STRATEGY, "--data", csv, "--instrument", instrument),
             rf"'{instrument}' is unknown to venue SIM",
         )
+
+
+# Settings the simulated venue cannot book (NautilusTrader's Money and Quantity are bounded
+# fixed-point numbers; money is kept to the cent): bad input, not a crash inside the engine.
+VENUE_LIMITS = [
+    (("--cash", "1e300"), r"cash"),
+    (("--cash", "inf"), r"cash"),
+    (("--cash", "1e-6"), r"cash"),
+    (("--size-mode", "units", "--units", "1e20"), r"units"),
+    (("--spread", "1e6"), r"spread"),
+]
+
+
+@pytest.mark.parametrize(("options", "pattern"), VENUE_LIMITS)
+def test_event_backtest_refuses_what_the_venue_cannot_book(
+    csv: Path, options: tuple[str, ...], pattern: str
+) -> None:
+    assert_bad_input(
+        run("backtest", "--engine", "event", *STRATEGY, "--data", csv, *options), pattern
+    )
+
+
+@pytest.mark.parametrize("cash", ["1e300", "inf", "1e-6"])
+def test_paper_refuses_cash_the_venue_cannot_book(csv: Path, tmp_path: Path, cash: str) -> None:
+    run_dir = tmp_path / "run"
+
+    assert_bad_input(
+        run("paper", *STRATEGY, "--data", csv, "--out", run_dir, "--cash", cash), r"cash"
+    )
+
+    assert not run_dir.exists()

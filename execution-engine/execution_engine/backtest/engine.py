@@ -29,6 +29,7 @@ from execution_engine.backtest.venue import (
 from execution_engine.bars import bar_interval_ns, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost, HostRecords
 from execution_engine.host.config import bind_instruments
+from execution_engine.venue_limits import check_cash, check_spread, check_units
 
 
 @dataclass
@@ -101,6 +102,10 @@ def run_backtest(
         fx_pair(instrument_names[col], taker_fee=venue.commission, min_quantity=venue.min_quantity)
         for col in frames
     ]
+    check_cash(venue.cash, instruments[0].quote_currency)
+    check_spread(venue.spread, frames.values())
+    if host.size_mode == "units":
+        check_units(host.units)
     index = next(iter(frames.values())).index
     interval = bar_interval_ns(index)
     engine = build_engine(instruments, venue)

@@ -49,6 +49,7 @@ from execution_engine.paper.identity import PAPER_RUN_KIND, this_node
 from execution_engine.paper.journal import RunJournal
 from execution_engine.paper.signals import StopSignals
 from execution_engine.risk import STATES, KillSwitch, RiskLimits
+from execution_engine.venue_limits import check_cash
 
 # The host keeps this many bars in paper mode: bounded cost per bar in a long session.
 PAPER_WINDOW = 1_000
@@ -105,6 +106,7 @@ def run_paper(
     instruments = [
         fx_pair(paper.instrument_names[c], taker_fee=paper.commission) for c in paper.frames
     ]
+    check_cash(paper.cash, instruments[0].quote_currency)
     journal = RunJournal(paper.run_dir, echo)  # only once the inputs are known to be good
     interval = bar_interval_ns(next(iter(paper.frames.values())).index)
     feeds = [
