@@ -69,6 +69,17 @@ def stack_dsn(explicit: str | None = None) -> str:
         fail(f"{origin}: {exc}")
 
 
+def _check_names(instrument: str, timeframe: str | None) -> None:
+    """The key the rows are stored under, checked before anything is read or connected to:
+    a blank instrument or a timeframe that is no bar length would be stored as given."""
+    from marketdata.timeframes import parse_timeframe
+
+    if not instrument.strip() or not instrument.isprintable():
+        fail("--instrument must be a name, e.g. EURUSD (not blank, no control characters)")
+    if timeframe is not None:
+        parse_timeframe(timeframe)  # DataError (exit 2) when it is not a bar length
+
+
 LOG_FILE = Path("logs") / "gauntlet.log"  # under the settings' data_dir
 
 
@@ -140,6 +151,7 @@ def ingest(
 
     if ticks == (timeframe is not None):
         fail("give --timeframe for bars, or --ticks for ticks (not both)")
+    _check_names(instrument, timeframe)
     url = stack_dsn(dsn)
     with one_line_errors(IngestRejectedError), logged_to_file() as log:
         try:
