@@ -79,9 +79,12 @@ _COMPRESSED: tuple[tuple[bytes, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"7z\xbc\xaf\x27\x1c", "7z"),
 )
-# Text has no NUL and almost no other control characters; a few undecodable bytes are a
-# legacy encoding (Latin-1 names), many are binary.
-_MAX_NON_TEXT = 0.05
+# Text has almost no control characters and, in UTF-8, few undecodable bytes (a legacy
+# encoding's accented names); random bytes decode to ~10% controls and ~45% undecodable. A
+# header, the first line, holds no NUL. A stray NUL further down is left to the row checks,
+# which name its row.
+_MAX_NON_TEXT = 0.3
+_MAX_CONTROLS = 0.1
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v")
 
 
@@ -95,11 +98,11 @@ def detect_format(path: Path, fmt: str | None = None) -> FormatSpec:
     head = _head(path)
     if fmt is None and (head.startswith(b"PAR1") or path.suffix.lower() in (".parquet", ".pq")):
         return _FIXED["parquet"]
-    if not head.strip():
+    text = _decode(head, source).lstrip("\ufeff")
+    if not text.strip():
         raise DataError("file is empty", source=source)
-    text = _decode(head, source)
     _refuse_binary(text, source)
-    first_line = text.lstrip("\ufeff").splitlines()[0]
+    first_line = text.splitlines()[0]
     if not first_line.strip():
         raise DataError(
             "line 1 is blank: the header (or first row) must be on line 1", source=source
@@ -153,10 +156,14 @@ def _head(path: Path, size: int = 65536) -> bytes:
 
 
 def _refuse_binary(text: str, source: str) -> None:
-    non_text = sum(
-        1 for char in text if char == "\ufffd" or (char < " " and char not in _TEXT_CONTROLS)
-    )
-    if "\x00" in text or non_text > _MAX_NON_TEXT * len(text):
+    controls = sum(1 for char in text if char < " " and char not in _TEXT_CONTROLS)
+    undecodable = text.count("\ufffd")
+    non_text = controls + undecodable
+    if (
+        "\x00" in text.splitlines()[0]
+        or controls > _MAX_CONTROLS * len(text)
+        or non_text > _MAX_NON_TEXT * len(text)
+    ):
         raise DataError(
             f"is binary, not a text data file ({non_text} of its first {len(text)} characters "
             "are not text)",

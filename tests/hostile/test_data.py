@@ -293,3 +293,22 @@ def test_a_wick_check_does_not_flag_real_looking_data() -> None:
 
     assert check_quality(bars).counts.get("wick_spike", 0) == 0
     assert np.isfinite(bars["high"]).all()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"\xef\xbb\xbf", b"\xef\xbb\xbf \r\n", b"\xff\xfe", b"\xff\xfe2"],
+    ids=["bom", "bom-blank", "utf16-bom", "utf16-odd"],
+)
+def test_a_file_of_only_a_byte_order_mark_is_empty(tmp_path: Path, raw: bytes) -> None:
+    """Found by the fuzzer: these raised IndexError (exit 1)."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes(raw)
+    assert_bad_input(run("data", "check", path), r"bom\.csv: (file is empty|.*no data rows)")
+
+
+def test_a_truncated_gzip_file_is_bad_input(tmp_path: Path) -> None:
+    text = daily_csv(tmp_path / "plain.csv", [f"2024-01-{d:02d}" for d in range(1, 20)])
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(gzip.compress(text.read_bytes())[:-12])
+    assert_bad_input(run("data", "check", path), r"gzip.*cannot be decompressed")
