@@ -85,6 +85,7 @@ _COMPRESSED: tuple[tuple[bytes, str], ...] = (
 # which name its row.
 _MAX_NON_TEXT = 0.3
 _MAX_CONTROLS = 0.1
+_MIN_JUDGED = 32
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v")
 
 
@@ -159,10 +160,11 @@ def _refuse_binary(text: str, source: str) -> None:
     controls = sum(1 for char in text if char < " " and char not in _TEXT_CONTROLS)
     undecodable = text.count("\ufffd")
     non_text = controls + undecodable
+    judged = len(text) >= _MIN_JUDGED  # a ratio of a few characters says nothing
     if (
         "\x00" in text.splitlines()[0]
-        or controls > _MAX_CONTROLS * len(text)
-        or non_text > _MAX_NON_TEXT * len(text)
+        or (judged and controls > _MAX_CONTROLS * len(text))
+        or (judged and non_text > _MAX_NON_TEXT * len(text))
     ):
         raise DataError(
             f"is binary, not a text data file ({non_text} of its first {len(text)} characters "

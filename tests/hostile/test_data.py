@@ -304,7 +304,7 @@ def test_a_file_of_only_a_byte_order_mark_is_empty(tmp_path: Path, raw: bytes) -
     """Found by the fuzzer: these raised IndexError (exit 1)."""
     path = tmp_path / "bom.csv"
     path.write_bytes(raw)
-    assert_bad_input(run("data", "check", path), r"bom\.csv: (file is empty|.*no data rows)")
+    assert_bad_input(run("data", "check", path), r"bom\.csv: (file is empty|missing column)")
 
 
 def test_a_truncated_gzip_file_is_bad_input(tmp_path: Path) -> None:
@@ -312,3 +312,25 @@ def test_a_truncated_gzip_file_is_bad_input(tmp_path: Path) -> None:
     path = tmp_path / "cut.csv.gz"
     path.write_bytes(gzip.compress(text.read_bytes())[:-12])
     assert_bad_input(run("data", "check", path), r"gzip.*cannot be decompressed")
+
+
+def test_a_backtest_on_prices_scaled_by_1e15_is_bad_input(tmp_path: Path) -> None:
+    """It used to reach the engine: exit 1, 'vectorbt booked 0 of 14 orders'."""
+    bars = generate_bars(500, seed=3)
+    for column in ("open", "high", "low", "close"):
+        bars[column] *= 1e15
+    path = tmp_path / "scaled.csv"
+    bars.tz_convert(None).to_csv(path, index_label="Date")
+    outcome = run("backtest", "--strategy", "bollinger_reversion", "--data", path)
+    assert_bad_input(outcome, r"scaled\.csv: row 1 .*price outside")
+
+
+def test_list_refuses_a_catalog_that_is_a_file(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "catalog.txt"
+    not_a_folder.write_text("x")
+    assert_bad_input(run("data", "list", "--catalog", not_a_folder), r"is a file, not a folder")
+
+
+def test_a_date_format_polars_cannot_use_is_bad_input(tmp_path: Path) -> None:
+    path = daily_csv(tmp_path / "iso.csv", ["2024-01-01", "2024-01-02"])
+    assert_bad_input(run("data", "check", path, "--date-format", "%Q%"), r"'%Q%'")
