@@ -206,6 +206,13 @@ def localize(parsed: Parsed, tz: str, source: str) -> pd.DatetimeIndex:
     if parsed.aware:
         return index.tz_localize("UTC")
     try:
+        pd.Timestamp(0).tz_localize(tz)
+    except Exception:  # pytz, dateutil and zoneinfo each raise their own "unknown zone"
+        raise DataError(
+            f"unknown time zone {tz!r}: use an IANA name such as Europe/London, or UTC",
+            source=source,
+        ) from None
+    try:
         local = index.tz_localize(tz, ambiguous="infer", nonexistent="raise")
     except Exception as exc:  # pytz/zoneinfo raise several types for DST holes and repeats
         raise DataError(f"cannot place local times in {tz}: {exc}", source=source) from None

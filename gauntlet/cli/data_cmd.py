@@ -258,8 +258,11 @@ def synth(
         frame = generate_bars(
             bars, seed=seed, timeframe=timeframe, instrument=instrument, start=start
         )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _write(frame, out, with_spread=spread)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            _write(frame, out, with_spread=spread)
+        except OSError as exc:  # a file where a folder goes, a read-only place, a full disk
+            fail(f"cannot write {out}: {exc.strerror or exc}")
     typer.echo(
         f"wrote {len(frame)} synthetic bars ({frame.attrs['instrument']}, {timeframe}, seed {seed}) "
         f"to {out}; {frame.index[0]} → {frame.index[-1]}"

@@ -334,3 +334,27 @@ def test_list_refuses_a_catalog_that_is_a_file(tmp_path: Path) -> None:
 def test_a_date_format_polars_cannot_use_is_bad_input(tmp_path: Path) -> None:
     path = daily_csv(tmp_path / "iso.csv", ["2024-01-01", "2024-01-02"])
     assert_bad_input(run("data", "check", path, "--date-format", "%Q%"), r"'%Q%'")
+
+
+def test_synth_into_a_path_under_a_file_is_bad_input(tmp_path: Path) -> None:
+    """mkdir raised FileExistsError: exit 1, 'internal error'."""
+    (tmp_path / "afile").write_text("x")
+    outcome = run("data", "synth", "--bars", "10", "--out", tmp_path / "afile" / "x.csv")
+    assert_bad_input(outcome, r"cannot write .*afile/x\.csv")
+
+
+def test_an_unknown_time_zone_is_named(tmp_path: Path) -> None:
+    path = daily_csv(tmp_path / "ok.csv", ["2024-01-01", "2024-01-02", "2024-01-03"])
+    assert_bad_input(
+        run("data", "check", path, "--tz", "Mars/Base"), r"unknown time zone 'Mars/Base'"
+    )
+
+
+def test_import_takes_the_date_format(tmp_path: Path) -> None:
+    path = daily_csv(tmp_path / "ddmm.csv", [f"{d:02d}/03/2024" for d in range(1, 13)])
+    outcome = run(
+        "data", "import", path, "--instrument", "EURUSD", "--calendar", "none",
+        "--date-format", "%d/%m/%Y", "--catalog", tmp_path / "catalog",
+    )  # fmt: skip
+    assert outcome.code == 0, outcome.stderr
+    assert "12 added" in outcome.stdout
