@@ -221,20 +221,22 @@ async def _drive(
     beat: Coroutine[Any, Any, None],
 ) -> None:
     """Start the kernel (engines, clients, strategy), run until the feed ends, time is up or
-    a stop signal comes, with the heartbeat `beat` running alongside.
+    a stop signal comes, with the heartbeat `beat` running alongside. A heartbeat that fails
+    ends the session at once with its error: without it a kill waits for the next bar.
 
     `TradingNode.run_async` would also gather the engines' queue tasks and log their
     cancellation at shutdown as an error; starting the kernel directly avoids that noise.
     """
     beating = asyncio.ensure_future(beat)
+    ending = asyncio.ensure_future(done.wait())
     try:
         await node.kernel.start_async()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), timeout=duration)
+        await asyncio.wait({beating, ending}, timeout=duration, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        ending.cancel()
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await beating
+            await beating  # raises the heartbeat's own error, if it failed
     await node.kernel.stop_async()
 
 

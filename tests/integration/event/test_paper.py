@@ -1,6 +1,7 @@
 """Paper trading: live TradingNode + sandbox venue + replaying data client, and the kill switch."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,27 @@ def test_a_control_file_with_garbage_is_reported_and_ignored(tmp_path: Path) -> 
     assert len(states) == 1
     assert "is not a trading state" in states[0]
     assert result.trading_state == "ACTIVE"
+
+
+def test_a_node_that_fails_is_left_saying_crashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heartbeat (the kill switch between bars) failing ends the session at once: a node
+    that can no longer be killed between bars must not keep trading."""
+    import asyncio
+
+    from execution_engine.paper import session
+
+    async def failing_heartbeat(*_: object) -> None:
+        await asyncio.sleep(0.05)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(session, "heartbeat", failing_heartbeat)
+    started = time.monotonic()
+
+    with pytest.raises(OSError, match="disk full"):
+        run_paper(_paper(tmp_path / "run", n=240).model_copy(update={"speed": 3600.0}))
+
+    assert time.monotonic() - started < 30  # 240 bars would take 240 s
+    status = json.loads((tmp_path / "run" / "status.json").read_text())
+    assert status["state"] == "crashed"
