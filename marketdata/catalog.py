@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,9 +97,10 @@ class Catalog:
                     folder / f"{year}.parquet", table.filter(years == year)
                 )
                 added, replaced = added + year_added, replaced + year_replaced
-            total = sum(
-                pl.scan_parquet(f).select(pl.len()).collect().item() for f in _files(folder)
-            )
+            with _readable(_files(folder)):
+                total = sum(
+                    pl.scan_parquet(f).select(pl.len()).collect().item() for f in _files(folder)
+                )
         return WriteResult(instrument, label, added, replaced, total, bars.index[0], bars.index[-1])
 
     def read(
@@ -123,7 +127,8 @@ class Catalog:
             query = query.filter(pl.col(_TIMESTAMP) >= lo.to_pydatetime())
         if hi is not None:
             query = query.filter(pl.col(_TIMESTAMP) < hi.to_pydatetime())
-        with locked(folder / _LOCK, shared=True):  # not half of a write spanning two years
+        with locked(folder / _LOCK, shared=True), _readable(chosen or files):
+            # Shared: never half of a write that spans two years.
             bars = _to_pandas(query.sort(_TIMESTAMP).collect())
         bars.attrs = {
             "source": str(folder),
@@ -142,16 +147,8 @@ class Catalog:
             files = _files(folder)
             if not files:
                 continue
-            stats = (
-                pl.scan_parquet(files)
-                .select(
-                    pl.len().alias("rows"),
-                    pl.col(_TIMESTAMP).min().alias("start"),
-                    pl.col(_TIMESTAMP).max().alias("end"),
-                )
-                .collect()
-                .row(0, named=True)
-            )
+            with _readable(files):
+                stats = _stats(files)
             entries.append(
                 CatalogEntry(
                     folder.parent.name,
@@ -182,12 +179,27 @@ def _files(folder: Path) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9][0-9][0-9].parquet")) if folder.is_dir() else []
 
 
+def _stats(files: list[Path]) -> dict[str, Any]:
+    """Rows, first and last timestamp of one instrument/timeframe's files."""
+    return (
+        pl.scan_parquet(files)
+        .select(
+            pl.len().alias("rows"),
+            pl.col(_TIMESTAMP).min().alias("start"),
+            pl.col(_TIMESTAMP).max().alias("end"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+
+
 def _merge_year(file: Path, new: pl.DataFrame) -> tuple[int, int]:
     """Merge one year's bars into its file; returns (rows added, rows replaced)."""
     if not file.exists():
         _write_atomic(new, file)
         return new.height, 0
-    old = pl.read_parquet(file)
+    with _readable([file]):
+        old = pl.read_parquet(file)
     added = new.join(old, on=_TIMESTAMP, how="anti").height
     unchanged = (
         new.join(old, on=old.columns, how="semi", nulls_equal=True).height
@@ -204,6 +216,28 @@ def _merge_year(file: Path, new: pl.DataFrame) -> tuple[int, int]:
     )
     _write_atomic(merged, file)
     return added, replaced
+
+
+@contextmanager
+def _readable(files: list[Path]) -> Iterator[None]:
+    """A damaged year file (truncated, not Parquet) is a DataError naming it, not a crash."""
+    try:
+        yield
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        bad = next((f for f in files if not _opens(f)), None)
+        where = f"catalog file {bad}" if bad else f"catalog files {', '.join(map(str, files))}"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"{where} cannot be read ({reason}): restore it, or delete it and import again"
+        ) from None
+
+
+def _opens(file: Path) -> bool:
+    try:
+        pl.read_parquet_schema(file)
+    except (pl.exceptions.PolarsError, OSError):
+        return False
+    return True
 
 
 def _write_atomic(table: pl.DataFrame, file: Path) -> None:

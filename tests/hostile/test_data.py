@@ -358,3 +358,19 @@ def test_import_takes_the_date_format(tmp_path: Path) -> None:
     )  # fmt: skip
     assert outcome.code == 0, outcome.stderr
     assert "12 added" in outcome.stdout
+
+
+def test_a_damaged_catalog_file_is_named_and_left_alone(tmp_path: Path) -> None:
+    """A truncated year file was a polars ComputeError: exit 1, 'internal error'."""
+    path = daily_csv(tmp_path / "ok.csv", [f"2024-01-{d:02d}" for d in range(1, 10)])
+    catalog = tmp_path / "catalog"
+    imported = ("data", "import", path, "--instrument", "EURUSD", "--calendar", "none")
+    assert run(*imported, "--catalog", catalog).code == 0
+    year = catalog / "EURUSD" / "1d" / "2024.parquet"
+    damaged = year.read_bytes()[:100]
+    year.write_bytes(damaged)
+    for args in (("data", "list"), imported):
+        assert_bad_input(
+            run(*args, "--catalog", catalog), r"catalog file .*2024\.parquet cannot be read"
+        )
+    assert year.read_bytes() == damaged  # the import refused rather than overwrite it
