@@ -215,15 +215,13 @@ def paper_command(
     # Cash and commission mean what they mean in a backtest: one validation for both.
     account = resolve_config(None, config_overrides(cash=cash, commission=commission))
     risk = risk_limits(max_order_rate, max_notional)
-    if out is not None:
-        check_run_folder(out)
+    run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    check_run_folder(run_dir)
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
     bars = load_data(data, instrument)
     name = str(instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)
     fx_pair(name)  # an unknown instrument fails here, before the node starts
-    run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    check_run_folder(run_dir)
     paper = paper_config(
         built, bars, name, run_dir, speed=pace, cash=account.cash,
         commission=account.costs.commission, duration=duration, risk=risk,
@@ -319,7 +317,8 @@ def kill_command(
         float, typer.Option(help="Seconds to wait for the node to acknowledge.")
     ] = 5.0,
 ) -> None:
-    """Move a running paper node to HALTED (or another trading state) within one bar.
+    """Move a running paper node to HALTED (or another trading state): applied before the
+    strategy's next decision, and between bars within a fraction of a second.
 
     Exit 0 only once the node itself acknowledged the request; a folder that is not a paper
     run, a finished or crashed run, or no acknowledgement in time is exit 2, saying which."""
