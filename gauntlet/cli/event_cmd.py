@@ -168,12 +168,16 @@ def check_run_folder(run_dir: Path) -> None:
     sessions in one events.jsonl would be one wrong paper record)."""
     from execution_engine.paper.journal import STATUS_FILE
 
-    if run_dir.exists() and not run_dir.is_dir():
+    try:
+        existing = next(p for p in (run_dir, *run_dir.parents) if p.exists())
+        has_run = (run_dir / STATUS_FILE).exists()
+    except OSError as exc:  # e.g. a name too long: exists() raises instead of saying no
+        fail(f"--out {run_dir} cannot be used: {exc.strerror}")
+    if existing == run_dir and not run_dir.is_dir():
         fail(f"--out must be a folder, {run_dir} is a file")
-    existing = next(p for p in (run_dir, *run_dir.parents) if p.exists())
     if not existing.is_dir():
         fail(f"--out {run_dir} cannot be created: {existing} is a file")
-    if (run_dir / STATUS_FILE).exists():
+    if has_run:
         fail(f"--out {run_dir} already holds a paper run; choose a new folder")
 
 

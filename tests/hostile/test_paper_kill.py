@@ -378,3 +378,12 @@ def test_paper_refuses_cash_the_venue_cannot_book(csv: Path, tmp_path: Path, cas
     )
 
     assert not run_dir.exists()
+
+
+def test_a_path_the_filesystem_refuses_is_bad_input(csv: Path, tmp_path: Path) -> None:
+    too_long = tmp_path / ("a" * 5000)  # ENAMETOOLONG: exists() raises instead of saying no
+
+    assert_bad_input(run("kill", "--run", too_long), r"File name too long")
+    assert_bad_input(
+        run("paper", *STRATEGY, "--data", csv, "--out", too_long), r"--out.*File name too long"
+    )

@@ -57,11 +57,16 @@ def request_state(run_dir: Path, state: str, timeout: float = DEFAULT_TIMEOUT) -
 
 def running_node(run_dir: Path) -> NodeIdentity:
     """The identity of the live node writing `run_dir`, or a KillError saying what is there."""
-    if not run_dir.exists():
+    try:
+        found = run_dir.exists(), run_dir.is_dir(), (run_dir / STATUS_FILE).is_file()
+    except OSError as exc:  # e.g. a name too long: exists() raises instead of saying no
+        raise KillError(f"run folder {run_dir} cannot be looked up: {exc.strerror}") from None
+    exists, is_dir, has_status = found
+    if not exists:
         raise KillError(f"run folder not found: {run_dir}")
-    if not run_dir.is_dir():
+    if not is_dir:
         raise KillError(f"not a paper run: {run_dir} is a file, not a run folder")
-    if not (run_dir / STATUS_FILE).is_file():
+    if not has_status:
         raise KillError(f"not a paper run: {run_dir} has no {STATUS_FILE}")
     status = _read_status(run_dir, strict=True)
     node = NodeIdentity.from_dict(status.get("node"))
