@@ -357,6 +357,7 @@ VENUE_LIMITS = [
     (("--cash", "1e-6"), r"cash"),
     (("--size-mode", "units", "--units", "1e20"), r"units"),
     (("--spread", "1e6"), r"spread"),
+    (("--commission-per-unit", "1e9"), r"--commission-per-unit"),
 ]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from nautilus_trader.backtest.models import FeeModel, FillModel, LatencyModel
 from nautilus_trader.config import NautilusConfig
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.model.objects import Money, Price, Quantity
+from nautilus_trader.model.objects import MONEY_MAX, Money, Price, Quantity
 from nautilus_trader.model.orders import Order
+
+from execution_engine.venue_limits import VenueLimitError
 
 
 class VenueConfig(NautilusConfig, frozen=True, kw_only=True):
@@ -50,6 +52,12 @@ class NotionalPlusPerUnitFeeModel(FeeModel):  # type: ignore[misc]  # Cython bas
     ) -> Money:
         qty = fill_qty.as_double()
         fee = qty * fill_px.as_double() * float(instrument.taker_fee) + qty * self._per_unit
+        if fee > MONEY_MAX:  # the size is known only at the fill: checked here, not upfront
+            raise VenueLimitError(
+                f"commission {fee:,.0f} {instrument.quote_currency} on a fill of {qty:,.0f} "
+                f"units is more than the venue books ({MONEY_MAX:,.0f}): check "
+                "--commission-per-unit"
+            )
         return Money(fee, instrument.quote_currency)
 
 
