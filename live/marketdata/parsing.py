@@ -38,9 +38,9 @@ def read_table(path: Path) -> pl.DataFrame:
         raise IngestRejectedError(f"{path}: file not found")
     try:
         if path.suffix.lower() == ".parquet":
-            return pl.read_parquet(path)
+            return _with_rows(pl.read_parquet(path), path)
         if path.suffix.lower() in (".csv", ".txt"):
-            return pl.read_csv(path, infer_schema=False)
+            return _with_rows(pl.read_csv(path, infer_schema=False), path)
     except (pl.exceptions.PolarsError, OSError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise IngestRejectedError(
@@ -51,7 +51,15 @@ def read_table(path: Path) -> pl.DataFrame:
     )
 
 
+def _with_rows(table: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """A file with no rows is a mistake (a truncated export), not an ingest of nothing."""
+    if table.height == 0:
+        raise IngestRejectedError(f"{path}: has a header but no data rows")
+    return table
+
+
 Column = pl.Series | pd.Series | pd.Index
+_SHOWN_NAMES = 10
 
 
 def columns_of(table: pl.DataFrame | pd.DataFrame) -> dict[str, Column]:
@@ -60,12 +68,21 @@ def columns_of(table: pl.DataFrame | pd.DataFrame) -> dict[str, Column]:
     pandas input stays pandas: converting a multi-million-row frame to polars and back just to
     parse it cost more than the rest of the client side of an ingest.
     """
+    pairs: list[tuple[str, Column]]
     if isinstance(table, pl.DataFrame):
-        return {name.strip().lower(): table[name] for name in table.columns}
+        pairs = [(name, table[name]) for name in table.columns]
+    else:
+        pairs = [("timestamp", table.index)] if isinstance(table.index, pd.DatetimeIndex) else []
+        pairs += [(str(name), table[name]) for name in table.columns]
     cells: dict[str, Column] = {}
-    if isinstance(table.index, pd.DatetimeIndex):
-        cells["timestamp"] = table.index
-    cells.update({str(name).strip().lower(): table[name] for name in table.columns})
+    first_name: dict[str, str] = {}
+    for name, column in pairs:
+        key = name.strip().lower()
+        if key in cells:  # `Close` and `close`: which one is meant cannot be guessed
+            raise IngestRejectedError(
+                f"columns {first_name[key]!r} and {name!r} both read as {key!r}: keep one of them"
+            )
+        cells[key], first_name[key] = column, name
     return cells
 
 
@@ -76,8 +93,10 @@ def parse(table: pl.DataFrame | pd.DataFrame, columns: tuple[str, ...], source: 
     if ts_column is None:
         missing.insert(0, "timestamp")
     if missing:
+        found = ", ".join(name[:40] for name in list(cells)[:_SHOWN_NAMES])
+        more = f", ... ({len(cells)} columns)" if len(cells) > _SHOWN_NAMES else ""
         raise IngestRejectedError(
-            f"{source}: missing column(s) {', '.join(missing)}; found {', '.join(cells)}"
+            f"{source}: missing column(s) {', '.join(missing)}; found {found or 'none'}{more}"
         )
     assert ts_column is not None  # a missing timestamp column was rejected just above
     timestamps, bad_ts = _parse_timestamps(cells[ts_column])
@@ -87,7 +106,13 @@ def parse(table: pl.DataFrame | pd.DataFrame, columns: tuple[str, ...], source: 
         if column not in cells:
             values[column] = np.zeros(len(timestamps))
             continue
-        values[column], unparsable[column] = _parse_floats(cells[column])
+        try:
+            values[column], unparsable[column] = _parse_floats(cells[column])
+        except (pl.exceptions.PolarsError, TypeError, ValueError):  # lists, structs, objects
+            dtype = getattr(cells[column], "dtype", "?")
+            raise IngestRejectedError(
+                f"{source}: column {column!r} holds {dtype}, not numbers"
+            ) from None
     return Parsed(source, timestamps, values, unparsable)
 
 
@@ -109,9 +134,9 @@ def _parse_floats(cells: Column) -> tuple[np.ndarray, np.ndarray]:
 def _is_nan_literal(cells: Column) -> np.ndarray:
     """A float NaN given as a value is a bad value (caught by the rules), not a parse failure."""
     if isinstance(cells, pl.Series):
-        return (
-            cells.is_nan() if cells.dtype.is_float() else pl.Series([False] * len(cells))
-        ).to_numpy()
+        if cells.dtype.is_float():
+            return cells.is_nan().fill_null(False).to_numpy()
+        return np.zeros(len(cells), dtype=bool)
     array = np.asarray(cells)
     return np.isnan(array) if array.dtype.kind == "f" else np.zeros(len(array), dtype=bool)
 

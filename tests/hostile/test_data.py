@@ -374,3 +374,57 @@ def test_a_damaged_catalog_file_is_named_and_left_alone(tmp_path: Path) -> None:
             run(*args, "--catalog", catalog), r"catalog file .*2024\.parquet cannot be read"
         )
     assert year.read_bytes() == damaged  # the import refused rather than overwrite it
+
+
+# --- PostgreSQL ingestion's client side (parsing and row checks; no database needed) ----------
+
+
+def ingest_rows(path: Path) -> int:
+    from live.marketdata.parsing import parse, read_table
+    from live.marketdata.validate import check_bar_rows
+
+    table = read_table(path)
+    return len(
+        check_bar_rows(parse(table, ("open", "high", "low", "close", "volume"), "f")).unix_us
+    )
+
+
+def test_ingest_refuses_a_csv_with_a_header_and_no_rows(tmp_path: Path) -> None:
+    """_parse_floats raised TypeError (ufunc 'invert' on an object array): exit 1."""
+    from live.marketdata import IngestRejectedError
+
+    path = tmp_path / "header.csv"
+    path.write_text(HEADER)
+    with pytest.raises(IngestRejectedError, match=r"header\.csv: has a header but no data rows"):
+        ingest_rows(path)
+
+
+def test_ingest_refuses_a_parquet_column_of_lists(tmp_path: Path) -> None:
+    from live.marketdata import IngestRejectedError
+
+    frame = generate_bars(5).reset_index()[["timestamp", "open", "high", "low"]]
+    frame["close"] = [[1.0]] * 5
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(IngestRejectedError, match=r"column 'close' holds List"):
+        ingest_rows(path)
+
+
+def test_ingest_refuses_columns_differing_only_in_case(tmp_path: Path) -> None:
+    """The last of `Close` and `close` silently won."""
+    from live.marketdata import IngestRejectedError
+
+    path = tmp_path / "dup.csv"
+    path.write_text("timestamp,open,high,low,Close,close\n2024-01-01,1.1,1.2,1.0,1.1,1.15\n")
+    with pytest.raises(IngestRejectedError, match=r"'Close' and 'close'"):
+        ingest_rows(path)
+
+
+def test_ingest_lists_a_wide_header_short(tmp_path: Path) -> None:
+    from live.marketdata import IngestRejectedError
+
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"column_{i}" for i in range(3000)) + "\n" + "1," * 2999 + "1\n")
+    with pytest.raises(IngestRejectedError, match=r"3000 columns") as caught:
+        ingest_rows(path)
+    assert len(str(caught.value)) < 500

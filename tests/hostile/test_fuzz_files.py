@@ -1,6 +1,7 @@
 """A fuzzer for the data-file contract: whatever a CSV or Parquet file holds, loading it either
 succeeds with bars in the convention or raises DataError naming the file; `gauntlet data check`
-exits 0 or 2, with exactly one `gauntlet: error: …` line on 2. Never another exception, never a
+exits 0 or 2, with exactly one `gauntlet: error: …` line on 2; PostgreSQL ingestion's parsing
+and row checks accept it or raise IngestRejectedError. Never another exception, never a
 traceback, never exit 1.
 
 Files have random headers (missing, duplicated and case-varied columns), random cells (empty,
@@ -25,6 +26,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from live.marketdata import IngestRejectedError
+from live.marketdata.parsing import parse, read_table
+from live.marketdata.validate import check_bar_rows
 from marketdata import DataError, load_bars
 from tests.hostile.harness import run
 
@@ -200,12 +204,26 @@ def assert_contract(path: Path) -> None:
             assert loaded.index.is_monotonic_increasing
             assert loaded.index.is_unique
             assert np.isfinite(loaded[["open", "high", "low", "close"]].to_numpy()).all()
+    assert_ingest_contract(path)
     outcome = run("data", "check", path, "--calendar", "none")
     assert outcome.code in (0, 2), (outcome.code, outcome.stderr[-2000:])
     assert "Traceback" not in outcome.stderr
     if outcome.code == 2:
         assert len(outcome.stderr_lines) == 1, outcome.stderr_lines[:5]
         assert outcome.stderr_lines[0].startswith("gauntlet: error: "), outcome.stderr_lines[0]
+
+
+def assert_ingest_contract(path: Path) -> None:
+    """PostgreSQL ingestion's client side (no database needed): it checks the rows or refuses
+    the file with one IngestRejectedError line."""
+    try:
+        check_bar_rows(parse(read_table(path), ("open", "high", "low", "close", "volume"), "f"))
+    except IngestRejectedError as exc:
+        message = str(exc)
+    else:
+        return
+    assert "\n" not in message
+    assert len(message) < 1000, message
 
 
 @pytest.fixture(autouse=True)
