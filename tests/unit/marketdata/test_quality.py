@@ -215,3 +215,36 @@ def test_report_to_dict_and_issue_cap(clean: pd.DataFrame) -> None:
 def test_frames_without_required_columns_are_refused(clean: pd.DataFrame) -> None:
     with pytest.raises(DataError, match="missing columns: close"):
         check_quality(clean.drop(columns="close"))
+
+
+def test_a_wick_far_beyond_the_body_is_a_wick_spike(clean: pd.DataFrame) -> None:
+    bars = clean.copy()
+    body_top = max(bars["open"].iloc[99], bars["close"].iloc[99])
+    bars.loc[bars.index[99], "high"] = body_top * 1.5  # row 100
+    bars.loc[bars.index[199], "low"] = min(bars["open"].iloc[199], bars["close"].iloc[199]) / 1.5
+    report = check_quality(bars, config=QualityConfig(calendar="none"))
+    wicks = [issue for issue in report.issues if issue.rule == "wick_spike"]
+    assert [issue.row for issue in wicks] == [100, 200]
+    assert wicks[0].detail.startswith(f"high={body_top * 1.5:g} is ")
+    assert wicks[1].detail.startswith("low=")
+    assert rows_of(bars, "wick_spike", spike_k=1e6) == []
+
+
+def test_wicks_like_everyone_elses_are_not_spikes(clean: pd.DataFrame) -> None:
+    assert rows_of(clean, "wick_spike", spike_k=5.0) == []
+
+
+def test_prices_outside_the_plausible_range_are_errors(clean: pd.DataFrame) -> None:
+    bars = clean.copy()
+    bars.loc[bars.index[4], ["open", "high", "low", "close"]] *= 1e15  # row 5
+    bars.loc[bars.index[9], "low"] = 1e-13  # row 10
+    assert rows_of(bars, "price_range") == [5, 10]
+    assert rows_of(bars, "non_positive") == []
+
+
+@pytest.mark.parametrize(
+    "config", [{"spike_k": 0.0}, {"spike_k": -1.0}, {"spike_k": float("nan")}, {"gap_bars": -1}]
+)
+def test_thresholds_that_flag_everything_are_refused(config: dict[str, float]) -> None:
+    with pytest.raises(DataError, match="must be"):
+        QualityConfig(**config)  # type: ignore[arg-type]

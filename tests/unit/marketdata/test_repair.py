@@ -69,3 +69,18 @@ def test_gaps_are_reported_and_left_alone() -> None:
     assert gap.first_rows[0][0] == 101
     assert gap.to_dict()["action"] == "left as is (reported only)"
     assert not report.changed
+
+
+def test_repair_cuts_wick_spikes_back_to_the_body_and_drops_implausible_prices() -> None:
+    bars = make_bars(400, seed=5)
+    bars.loc[bars.index[100], "high"] = max(bars["open"].iloc[100], bars["close"].iloc[100]) * 2
+    bars.loc[bars.index[300], ["open", "high", "low", "close"]] *= 1e15
+    repaired, report = repair_bars(bars, source="w.csv", config=QualityConfig(calendar="none"))
+    actions = {(a.rule, a.action): a for a in report.actions}
+    cut = actions[("wick_spike", "cut the high back to max(open, close)")]
+    assert [row for row, _ in cut.first_rows] == [101]
+    assert [row for row, _ in actions[("price_range", "dropped")].first_rows] == [301]
+    assert repaired.loc[bars.index[100], "high"] == max(
+        bars["open"].iloc[100], bars["close"].iloc[100]
+    )
+    assert check_quality(repaired, config=QualityConfig(calendar="none")).ok
