@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from strategies.bars import is_panel, validate_bars
+from strategies.plugin_errors import compute_fault, origin
 
 __all__ = ["InvalidParamsError", "Strategy", "StrategyOutputError", "StrategyParams"]
 
@@ -93,17 +94,42 @@ class Strategy(ABC, Generic[P]):
         validate_bars(bars)
         if is_panel(bars):
             return self.target_panel(bars)
-        return self._checked(self.compute(bars), bars.index)
+        return self._checked(self._compute(bars), bars.index)
 
     def target_panel(self, bars: pd.DataFrame) -> pd.DataFrame:
         instruments = list(dict.fromkeys(bars.columns.get_level_values(0)))
-        out = {inst: self._checked(self.compute(bars[inst]), bars.index) for inst in instruments}
+        out = {inst: self._checked(self._compute(bars[inst]), bars.index) for inst in instruments}
         return pd.DataFrame(out, index=bars.index)
 
-    def _checked(self, raw: pd.Series, index: pd.Index) -> pd.Series:
+    def _compute(self, bars: pd.DataFrame) -> pd.Series:
+        """`compute`, with an exception from a user's plugin turned into bad input (naming its
+        file and line); an exception from one of Gauntlet's own strategies stays a bug."""
+        try:
+            return self.compute(bars)
+        except (StrategyOutputError, InvalidParamsError):
+            raise
+        except Exception as exc:
+            fault = compute_fault(type(self), self.name, exc)
+            if fault is None:
+                raise
+            raise fault from exc
+
+    def _checked(self, raw: object, index: pd.Index) -> pd.Series:
+        if not isinstance(raw, pd.Series):
+            raise StrategyOutputError(
+                f"{self.name}{origin(type(self))}: compute must return a pandas Series aligned "
+                f"to the bars, got {type(raw).__name__ if raw is not None else 'None'}"
+            )
         if not raw.index.equals(index):
             raise StrategyOutputError(f"{self.name}: target index does not match the bars")
-        values = raw.to_numpy(dtype=np.float64, copy=True)
+        try:
+            values = raw.to_numpy(dtype=np.float64, copy=True)
+        except (TypeError, ValueError):
+            example = next((v for v in raw if not isinstance(v, int | float)), None)
+            raise StrategyOutputError(
+                f"{self.name}{origin(type(self))}: target is not numeric "
+                f"(dtype {raw.dtype}, e.g. {example!r}): give positions in [-1, 1]"
+            ) from None
         values[: min(self.warmup, len(values))] = np.nan
         after = values[self.warmup :]
         bad = ~np.isnan(after) & ((~np.isfinite(after)) | (np.abs(after) > 1.0 + 1e-12))

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from strategies.base import Strategy
+from strategies.plugin_errors import PluginError, located, mark_plugin_file
 
 __all__ = [
     "ParamInfo",
+    "PluginError",
     "UnknownStrategyError",
     "create",
     "get",
@@ -81,17 +83,43 @@ def param_table(name: str) -> list[ParamInfo]:
 
 
 def load_module(spec: str) -> None:
-    """Import a module (dotted name or .py path) whose strategies register themselves."""
-    path = Path(spec)
+    """Import a module (dotted name or .py path) whose strategies register themselves.
+
+    Whatever goes wrong in the user's module (it is missing, does not parse, raises, registers
+    a name already taken) is one PluginError naming the module, the line and the problem."""
     if spec.endswith(".py"):
-        if not path.is_file():
-            raise FileNotFoundError(f"strategy module file not found: {spec}")
-        mod_name = f"gauntlet_user_{path.stem}"
-        module_spec = importlib.util.spec_from_file_location(mod_name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise ImportError(f"cannot import strategy module {spec}")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[mod_name] = module
-        module_spec.loader.exec_module(module)
-    else:
+        _load_file(spec)
+        return
+    if spec in sys.modules:
+        return
+    try:
+        found = importlib.util.find_spec(spec)
+    except (ImportError, ValueError) as exc:  # a parent package is missing, or a bad name
+        raise PluginError(f"cannot import strategy module {spec!r}: {exc}") from None
+    if found is None:
+        raise PluginError(f"cannot import strategy module {spec!r}: no module of that name")
+    mark_plugin_file(found.origin)
+    try:
         importlib.import_module(spec)
+    except Exception as exc:  # the user's code: any exception at import is bad input
+        mark_plugin_file(found.origin, loaded=False)
+        raise located(spec, found.origin, exc) from None
+
+
+def _load_file(spec: str) -> None:
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(f"strategy module file not found: {spec}")
+    mod_name = f"gauntlet_user_{path.stem}"
+    module_spec = importlib.util.spec_from_file_location(mod_name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise PluginError(f"cannot import strategy module {spec}: not a Python module")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[mod_name] = module
+    mark_plugin_file(module_spec.origin)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code: any exception at import is bad input
+        del sys.modules[mod_name]
+        mark_plugin_file(module_spec.origin, loaded=False)
+        raise located(spec, module_spec.origin, exc) from None

@@ -51,8 +51,16 @@ GridOption = Annotated[
     ),
 ]  # fmt: skip
 MethodOption = Annotated[str, typer.Option(help="grid | random | optuna")]
-ChunkOption = Annotated[int, typer.Option(help="Combinations per chunk (memory bound).")]
-WorkersOption = Annotated[int | None, typer.Option(help="Local worker processes.")]
+ChunkOption = Annotated[int, typer.Option(min=1, help="Combinations per chunk (memory bound).")]
+WorkersOption = Annotated[int | None, typer.Option(min=1, help="Local worker processes.")]
+MaxCombosOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Refuse a search of more combinations (grid size, or draws/trials) than this "
+        "(default 100,000; a warning past 10,000).",
+    ),
+]
 SchedulerOption = Annotated[
     str | None,
     typer.Option(help="Dask scheduler address (tcp://host:port); env GAUNTLET_DASK_SCHEDULER."),
@@ -102,31 +110,59 @@ TrackingUriOption = Annotated[
 
 
 def load_plugins(modules: list[str] | None) -> None:
+    """Import --plugin modules, then GAUNTLET_STRATEGY_MODULES'; whatever is wrong with one
+    (missing, does not parse, raises, takes a taken name) is one PluginError line."""
+    from gauntlet.cli.app import fail
     from strategies import plugins
 
     specs = list(modules or [])
+    if any(not spec.strip() for spec in specs):
+        fail("--plugin needs a module name or a .py file, got an empty value")
     env = os.environ.get("GAUNTLET_STRATEGY_MODULES", "")
     specs += [s.strip() for s in env.split(",") if s.strip()]
     for spec in specs:
-        try:
-            plugins.load_module(spec)
-        except ImportError as exc:
-            from gauntlet.cli.app import fail
-
-            fail(f"cannot import strategy module {spec!r}: {exc}")
+        plugins.load_module(spec.strip())
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, str]:
-    """`--param fast=10 --param slow=50` → {"fast": "10", "slow": "50"} (pydantic coerces)."""
+    """`--param fast=10 --param slow=50` → {"fast": "10", "slow": "50"} (pydantic coerces);
+    a key given twice is refused (the last one silently won)."""
     from gauntlet.cli.app import fail
 
     out: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
             fail(f"--param expects key=value, got {pair!r}")
-        out[key.strip()] = value.strip()
+        if key in out:
+            fail(f"--param {key} given twice ({out[key]!r} and {value!r}): give it once")
+        out[key] = value
     return out
+
+
+def output_path(path: Path | None, option: str) -> Path | None:
+    """An output file of a command, checked before any computing; its folder is created.
+
+    The one rule for every command's outputs: missing parent folders are created (as
+    `backtest --report` always did); a parent that is a file, or an output that is a folder,
+    is bad input."""
+    if path is None:
+        return None
+    from gauntlet.cli.app import fail
+
+    if path.is_dir():
+        fail(f"{option} {path} is a folder: give a file path")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                fail(f"{option} {path}: {parent} is not a folder")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"{option} {path}: cannot create its folder: {exc.strerror or exc}")
+    return path
 
 
 def choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:

@@ -83,7 +83,9 @@ def test_a_syntax_error_names_the_file_and_line(csv: Path, tmp_path: Path) -> No
     line = assert_bad_input(
         run("backtest", "-s", "sma_cross", "-d", csv, "--plugin", path), r"line 3"
     )
-    assert str(path) in line and "syntax error" in line and "never closed" in line
+    assert str(path) in line
+    assert "syntax error" in line
+    assert "never closed" in line
 
 
 def test_an_exception_at_import_names_the_module_and_line(
@@ -94,14 +96,16 @@ def test_an_exception_at_import_names_the_module_and_line(
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("GAUNTLET_STRATEGY_MODULES", "boom_plugin")
     line = assert_bad_input(run("backtest", "-s", "sma_cross", "-d", csv), r"boom_plugin")
-    assert "line 3" in line and "RuntimeError: boom at import" in line
+    assert "line 3" in line
+    assert "RuntimeError: boom at import" in line
 
 
 def test_taking_a_built_in_name_names_the_module_and_line(tmp_path: Path) -> None:
     """`strategies --plugin` with a plugin registering sma_cross again: was exit 1."""
     path = plugin(tmp_path, strategy("sma_cross", "return bars['close'] * 0"))
     line = assert_bad_input(run("strategies", "--plugin", path), r"'sma_cross'.*already")
-    assert str(path) in line and f"line {HEADER.count(chr(10)) + 1}" in line
+    assert str(path) in line
+    assert f"line {HEADER.count(chr(10)) + 1}" in line
 
 
 def test_a_missing_module_is_one_line(csv: Path) -> None:
@@ -120,7 +124,8 @@ def test_a_target_of_strings_names_the_strategy_and_module(csv: Path, tmp_path: 
     line = assert_bad_input(
         run("backtest", "-s", "strs", "-d", csv, "--plugin", path), r"strs.*not numeric"
     )
-    assert "'long'" in line and str(path) in line
+    assert "'long'" in line
+    assert str(path) in line
 
 
 def test_a_target_that_is_not_a_series_is_refused(csv: Path, tmp_path: Path) -> None:
@@ -136,7 +141,9 @@ def test_a_key_error_in_compute_names_the_module_and_line(csv: Path, tmp_path: P
     line = assert_bad_input(
         run("backtest", "-s", "keyerr", "-d", csv, "--plugin", path), r"KeyError: 'adj_close'"
     )
-    assert str(path) in line and f"line {COMPUTE_LINE}" in line and "keyerr" in line
+    assert str(path) in line
+    assert f"line {COMPUTE_LINE}" in line
+    assert "keyerr" in line
 
 
 def test_a_key_error_in_a_sweep_worker_is_one_line_too(csv: Path, tmp_path: Path) -> None:
@@ -147,7 +154,8 @@ def test_a_key_error_in_a_sweep_worker_is_one_line_too(csv: Path, tmp_path: Path
             "--chunk-size", "1", "--workers", "2"),
         r"KeyError: 'adj_close'",
     )  # fmt: skip
-    assert str(path) in line and f"line {COMPUTE_LINE}" in line
+    assert str(path) in line
+    assert f"line {COMPUTE_LINE}" in line
 
 
 def test_a_bug_in_a_built_in_strategy_is_still_an_internal_error(
