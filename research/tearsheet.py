@@ -173,7 +173,9 @@ def write_png(data: TearsheetData, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     try:
-        fig.savefig(path, dpi=80)
+        # A PNG whatever the file is named: matplotlib would otherwise pick the format from
+        # the suffix and refuse one it does not know (`--png out.csv`).
+        fig.savefig(path, dpi=80, format="png")
     except OSError as exc:
         raise ResearchInputError(
             f"cannot write tearsheet PNG {path}: {exc.strerror or exc}"

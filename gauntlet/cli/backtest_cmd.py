@@ -34,6 +34,7 @@ from gauntlet.cli.options import (
     config_overrides,
     load_data,
     load_plugins,
+    output_path,
     parse_params,
 )
 
@@ -106,6 +107,8 @@ def backtest_command(
         round_units=round_units or None,
         direction="long_only" if long_only else None,
     )
+    output_path(report, "--report")
+    output_path(save, "--save")
     load_plugins(plugin)
     params = parse_params(param)
     result, bars = _run(strategy, params, data, instrument, engine, overrides)

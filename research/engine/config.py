@@ -23,15 +23,27 @@ class Direction(StrEnum):
     LONG_ONLY = "long_only"  # negative targets are treated as flat
 
 
+# Every number must be finite (inf and nan are refused: they broke the engines mid-run), and
+# amounts have a ceiling far past any real account or price, below where float arithmetic in
+# the engines overflows (cash 1e308 did).
+FINITE = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+MAX_AMOUNT = 1e15  # currency or price units
+
+
 class Costs(BaseModel):
     """Trading costs. Fractions are of traded notional (0.0001 = 1 bp)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = FINITE
 
     commission: float = Field(0.0, ge=0, lt=0.1, description="fraction of traded notional")
-    commission_per_unit: float = Field(0.0, ge=0, description="currency per unit traded")
+    commission_per_unit: float = Field(
+        0.0, ge=0, le=MAX_AMOUNT, description="currency per unit traded"
+    )
     spread: float = Field(
-        0.0, ge=0, description="full bid/ask spread in price units; half paid per fill"
+        0.0,
+        ge=0,
+        le=MAX_AMOUNT,
+        description="full bid/ask spread in price units; half paid per fill",
     )
     slippage: float = Field(
         0.0, ge=0, lt=0.1, description="adverse fill-price move, fraction of price"
@@ -43,15 +55,24 @@ class Costs(BaseModel):
 
 
 class BacktestConfig(BaseModel):
-    """Everything besides the strategy and the bars that determines a backtest's result."""
+    """Everything besides the strategy and the bars that determines a backtest's result.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The one validation of run settings: every command that takes --cash, costs or sizing
+    (backtest, sweep, check parity, paper) builds one through `research.engine.run.resolve_config`.
+    """
 
-    cash: float = Field(100_000.0, gt=0, description="starting cash (account currency)")
+    model_config = FINITE
+
+    # At least a cent: below that, orders are so small that vectorbt drops them (1e-300 did).
+    cash: float = Field(
+        100_000.0, ge=0.01, le=MAX_AMOUNT, description="starting cash (account currency)"
+    )
     fill: FillAt = FillAt.NEXT_OPEN
     costs: Costs = Costs()
     size_mode: SizeMode = SizeMode.EQUITY
-    units: float = Field(1.0, gt=0, description="position size at |target| = 1 in UNITS mode")
+    units: float = Field(
+        1.0, gt=0, le=MAX_AMOUNT, description="position size at |target| = 1 in UNITS mode"
+    )
     round_units: bool = Field(False, description="round order sizes to whole units")
     vol_target: float = Field(0.10, gt=0, le=5, description="annualized vol target (VOL_TARGET)")
     vol_window: int = Field(20, ge=2, description="bars of returns for realized vol (VOL_TARGET)")

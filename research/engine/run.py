@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from research.engine.config import BacktestConfig, Costs
+from research.engine.warmup import warmup_problem
 from research.errors import ResearchInputError
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ def backtest(
     """
     built = _build_strategy(strategy, params)
     resolved = resolve_config(config, config_overrides)
+    problem = warmup_problem(built, len(bars))
+    if problem is not None:
+        raise ResearchInputError(problem)
     if engine == "vectorized":
         from research.engine.vectorized import run_vectorized
 

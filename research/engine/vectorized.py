@@ -72,6 +72,7 @@ def run_vectorized(
     ppy = config.periods_per_year or periods_per_year(index)
     target = process_targets(target_matrix(raw, instruments), close, config, ppy)
     sim = _simulate_account(open_, close, target, config, ppy)
+    _check_costs_fit_prices(sim, index, config)
     rows = booked_rows(sim.order_size)
     portfolio = book_orders(
         index[rows], instruments, close[rows], sim.order_size[rows], sim.fill_price[rows], config
@@ -125,6 +126,26 @@ def _simulate_account(
         costs=CostParams(**config.costs.model_dump()),
         dt=1.0 / ppy,
         cash=config.cash,
+    )
+
+
+def _check_costs_fit_prices(
+    sim: SimOutput, index: pd.DatetimeIndex, config: BacktestConfig
+) -> None:
+    """Costs larger than the prices are bad input: a sell that fills at or below zero, or
+    whose per-unit commission takes all it earns, cannot be booked (vectorbt refused it)."""
+    costs = config.costs
+    has_order = ~np.isnan(sim.order_size) & (sim.order_size != 0)
+    net = sim.fill_price - np.where(sim.order_size < 0, costs.commission_per_unit, 0.0)
+    bad = has_order & ~(np.isfinite(net) & (net > 0))
+    if not bad.any():
+        return
+    row, col = (int(i) for i in np.argwhere(bad)[0])
+    raise ResearchInputError(
+        f"costs exceed the price: the order at {index[row]} fills at "
+        f"{float(sim.fill_price[row, col]):.6g} per unit, {float(net[row, col]):.6g} after the "
+        f"per-unit commission (spread {costs.spread:g}, slippage {costs.slippage:g}, "
+        f"commission per unit {costs.commission_per_unit:g}): costs must be below the prices"
     )
 
 

@@ -75,7 +75,8 @@ def test_a_repeated_param_is_refused(csv: Path) -> None:
     line = assert_bad_input(
         run("backtest", "-s", "sma_cross", "-d", csv, "-p", "fast=5", "-p", "fast=7"), r"fast"
     )
-    assert "'5'" in line and "'7'" in line
+    assert "'5'" in line
+    assert "'7'" in line
 
 
 # --- bad settings that were internal errors -------------------------------------------------------
@@ -171,3 +172,21 @@ def test_a_signal_before_computing_is_one_line(tmp_path: Path, signum: int, code
     assert proc.returncode == code, proc.stderr
     assert proc.stdout == ""
     assert [line for line in proc.stderr.splitlines() if line.strip()] == ["gauntlet: interrupted"]
+
+
+# --- report: the tearsheet of a saved result ------------------------------------------------------
+
+
+def test_report_png_is_a_png_whatever_its_name(csv: Path, tmp_path: Path) -> None:
+    """--png out.csv was 'internal error: ValueError: Format 'csv' is not supported'."""
+    saved = tmp_path / "run.json"
+    assert run("backtest", "-s", "sma_cross", "-d", csv, "--save", saved).code == 0
+    png, html = tmp_path / "new" / "sheet.csv", tmp_path / "new" / "sheet.html"
+    outcome = run("report", saved, "--out", html, "--png", png)
+    assert outcome.code == 0, outcome.stderr
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert html.is_file()
+
+
+def test_report_on_a_file_that_is_not_a_result_is_one_line(csv: Path) -> None:
+    assert_bad_input(run("report", csv), r"not a Gauntlet result file")

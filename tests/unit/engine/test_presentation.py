@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from rich.console import Console
 from rich.table import Table
@@ -13,7 +14,7 @@ from rich.table import Table
 from research import BacktestResult, backtest, write_report
 from research.engine import display
 from research.errors import ResearchInputError
-from strategies import EmaCross, SmaCross
+from strategies import EmaCross, SmaCross, Strategy, StrategyParams
 from tests.fixtures.bars import make_bars
 
 JSON_KEYS = {
@@ -38,8 +39,22 @@ def test_to_dict_is_the_json_contract(result: BacktestResult) -> None:
     json.dumps(out, allow_nan=False)  # raises on NaN/inf
 
 
+class Flat(Strategy[StrategyParams]):
+    """Never holds a position (a warm-up longer than the data is refused, so flat is this)."""
+
+    name = "flat"
+    Params = StrategyParams
+
+    @property
+    def warmup(self) -> int:
+        return 0
+
+    def compute(self, bars: pd.DataFrame) -> pd.Series:
+        return pd.Series(0.0, index=bars.index)
+
+
 def test_nan_and_inf_become_null() -> None:
-    flat = backtest(SmaCross(fast=5, slow=400), make_bars(100))  # never leaves warm-up
+    flat = backtest(Flat(), make_bars(100))  # never trades
     out = flat.to_dict()
     assert math.isnan(flat.metrics.sharpe)
     assert out["sharpe"] is None
