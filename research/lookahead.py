@@ -59,6 +59,8 @@ def sample_cuts(n_bars: int, start: int, n_cuts: int, seed: int) -> list[int]:
     """Evenly spaced cut points plus random ones, so both regular and odd offsets are probed."""
     if n_bars - 1 <= start:
         return []
+    if n_cuts >= n_bars - 1 - start:  # as many cuts as places to cut: test every one
+        return list(range(start, n_bars - 1))
     even = np.linspace(start, n_bars - 2, num=max(1, n_cuts // 2)).astype(int)
     rng = np.random.default_rng(seed)
     rand = rng.integers(start, n_bars - 1, size=n_cuts - len(even))

@@ -150,6 +150,8 @@ def walk_forward(
     rows, pieces = [], []
     for fold in folds:
         result, train = sweep_with_data(strategy, bars.iloc[fold.train], space_, in_sample)
+        if result.interrupted:  # a fold's winner from part of its grid would be a wrong result
+            raise KeyboardInterrupt
         best = result.best(metric)
         in_row = result.sorted(metric).iloc[0]
         acc, equity = _oos_run(strategy, best, bars, fold, config)

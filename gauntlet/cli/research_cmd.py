@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from gauntlet.cli.app import app, check_app, fail
+from gauntlet.cli.app import app, check_app, fail, report_interrupted
 from gauntlet.cli.options import (
     METHODS,
     CashOption,
@@ -27,6 +27,7 @@ from gauntlet.cli.options import (
     InstrumentOption,
     JsonOption,
     LongOnlyOption,
+    MaxCombosOption,
     MethodOption,
     PluginOption,
     SchedulerOption,
@@ -41,11 +42,16 @@ from gauntlet.cli.options import (
     config_overrides,
     load_data,
     load_plugins,
+    output_path,
     parse_params,
 )
 from gauntlet.cli.render import frame_table
 
 MODES = ("rolling", "anchored")
+
+# Options shared by the search commands.
+SeedOption = Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed.")]
+NIterOption = Annotated[int, typer.Option(min=1, help="Draws for random / trials for optuna.")]
 
 
 def _space(grid: list[str] | None) -> dict[str, Any]:
@@ -56,8 +62,28 @@ def _space(grid: list[str] | None) -> dict[str, Any]:
     space: dict[str, Any] = {}
     for text in grid:
         name, dim = parse_dimension(text)
+        if name in space:
+            fail(f"--grid {name} given more than once ({text!r} again): give one --grid per name")
         space[name] = dim
     return space
+
+
+def _check_search(strategy: str, space: dict[str, Any], settings: Any) -> None:
+    """Before any data is read: the search is not too big (a grid is counted, not built), and
+    a big one is announced on stderr."""
+    from research.sweep.settings import WARN_COMBOS
+    from research.sweep.space import check_size, count_combinations
+
+    grid = settings.method == "grid"
+    count = count_combinations(space) if grid else settings.n_iter
+    what = "combinations" if grid else f"{settings.method} trials"
+    check_size(count, settings.max_combos, what)
+    if count > WARN_COMBOS:
+        typer.echo(
+            f"gauntlet: warning: {count:,} {what} (over {WARN_COMBOS:,}): this may take long "
+            f"and fill the memory of the workers ({strategy})",
+            err=True,
+        )
 
 
 def _config(fill: str | None, commission: float | None, spread: float | None,
@@ -81,13 +107,14 @@ def sweep_command(
     grid: GridOption = None,
     param: FixedParamOption = None,
     method: MethodOption = "grid",
-    n_iter: Annotated[int, typer.Option(help="Draws for random / trials for optuna.")] = 50,
-    seed: Annotated[int, typer.Option(help="Random seed (random, optuna).")] = 0,
+    n_iter: NIterOption = 50,
+    seed: SeedOption = 0,
     metric: Annotated[str, typer.Option(help="Sort by (and optimize) this metric.")] = "sharpe",
-    top: Annotated[int, typer.Option(help="Rows to show.")] = 10,
+    top: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 10,
     chunk_size: ChunkOption = 16,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    max_combos: MaxCombosOption = None,
     instrument: InstrumentOption = None,
     fill: FillOption = None,
     commission: CommissionOption = None,
@@ -106,12 +133,20 @@ def sweep_command(
 ) -> None:
     """Evaluate a strategy over a parameter grid / random draws / Optuna trials."""
     from research.sweep import SweepSettings, sweep
+    from research.sweep.executor import scheduler_address
+    from research.sweep.metrics import check_metric
     from strategies import plugins
 
     choice(method, METHODS, "--method")
+    output_path(out, "--out")
+    output_path(heatmap, "--heatmap")
     load_plugins(plugin)
     plugins.get(strategy)
     space = _space(grid)
+    check_metric(metric, also=tuple(space))  # a table may be sorted by a swept parameter
+    if heatmap is not None and len(space) != 2:
+        fail(f"--heatmap needs exactly 2 swept parameters, got {len(space)}")
+    scheduler_address(scheduler)
     settings = SweepSettings(
         method=method,
         n_iter=n_iter,
@@ -123,7 +158,9 @@ def sweep_command(
         scheduler=scheduler,
         metric=metric,
         progress=sys.stderr.isatty(),
+        **config_overrides(max_combos=max_combos),  # not given: SweepSettings' default
     )
+    _check_search(strategy, space, settings)
     check_tracking(track, tracking_uri)
     bars = load_data(data, instrument)
     result = sweep(strategy, bars, space, settings)
@@ -131,8 +168,6 @@ def sweep_command(
     if out is not None and result.completed:
         result.sorted(metric).drop(columns=["params"]).to_csv(out, index=False)
     if heatmap is not None:
-        if len(space) != 2:
-            fail(f"--heatmap needs exactly 2 swept parameters, got {len(space)}")
         x, y = list(space)
         result.heatmap(x, y, metric).write_html(heatmap, include_plotlyjs="inline")
     payload = result.to_dict(metric, top)
@@ -141,12 +176,8 @@ def sweep_command(
 
         payload["mlflow_run_id"] = log_sweep(result, metric=metric, uri=tracking_uri)
     _report_sweep(result, payload, metric, top, as_json)
-    if result.interrupted:
-        typer.echo(
-            f"gauntlet: interrupted: kept {result.completed} of {result.total} combinations",
-            err=True,
-        )
-        raise typer.Exit(130)  # the shell's code for Ctrl-C; the finished part was reported
+    if result.interrupted:  # Ctrl-C or SIGTERM: the finished part was reported above
+        report_interrupted(f"kept {result.completed} of {result.total} combinations")
 
 
 def _report_sweep(
@@ -174,16 +205,17 @@ def walkforward_command(
     data: DataOption,
     grid: GridOption = None,
     param: FixedParamOption = None,
-    folds: Annotated[int, typer.Option(help="Out-of-sample folds.")] = 5,
+    folds: Annotated[int, typer.Option(min=1, help="Out-of-sample folds.")] = 5,
     mode: Annotated[str, typer.Option(help="rolling | anchored")] = "rolling",
-    ratio: Annotated[int, typer.Option(help="In-sample length / out-of-sample length.")] = 3,
+    ratio: Annotated[int, typer.Option(min=1, help="In-sample length / out-of-sample length.")] = 3,
     metric: Annotated[str, typer.Option(help="In-sample selection metric.")] = "sharpe",
     method: MethodOption = "grid",
-    n_iter: Annotated[int, typer.Option(help="Draws / trials per fold (random, optuna).")] = 50,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    n_iter: NIterOption = 50,
+    seed: SeedOption = 0,
     chunk_size: ChunkOption = 16,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    max_combos: MaxCombosOption = None,
     instrument: InstrumentOption = None,
     equity_out: Annotated[
         Path | None, typer.Option(help="Write stitched OOS equity (CSV).")
@@ -195,16 +227,19 @@ def walkforward_command(
 ) -> None:
     """Optimize in-sample and evaluate out-of-sample, fold by fold; stitched OOS equity."""
     from research.sweep import SweepSettings
+    from research.sweep.executor import scheduler_address
+    from research.sweep.metrics import check_metric
     from research.walkforward import walk_forward
     from strategies import plugins
 
     choice(method, METHODS, "--method")
     choice(mode, MODES, "--mode")
+    check_metric(metric)
+    output_path(equity_out, "--equity-out")
     load_plugins(plugin)
     plugins.get(strategy)
     space = _space(grid)
-    check_tracking(track, tracking_uri)
-    bars = load_data(data, instrument)
+    scheduler_address(scheduler)
     settings = SweepSettings(
         method=method,
         n_iter=n_iter,
@@ -214,7 +249,11 @@ def walkforward_command(
         workers=workers,
         scheduler=scheduler,
         metric=metric,
+        **config_overrides(max_combos=max_combos),  # not given: SweepSettings' default
     )
+    _check_search(strategy, space, settings)
+    check_tracking(track, tracking_uri)
+    bars = load_data(data, instrument)
     result = walk_forward(strategy, bars, space, settings, n_folds=folds, mode=mode, ratio=ratio)
     if equity_out is not None:
         result.oos_equity.to_csv(equity_out)
@@ -247,8 +286,8 @@ def lookahead_command(
     strategy: StrategyOption,
     data: DataOption,
     param: FixedParamOption = None,
-    cuts: Annotated[int, typer.Option(help="Truncation points to test.")] = 20,
-    seed: Annotated[int, typer.Option(help="Seed for the random cut points.")] = 0,
+    cuts: Annotated[int, typer.Option(min=1, help="Truncation points to test.")] = 20,
+    seed: SeedOption = 0,
     instrument: InstrumentOption = None,
     plugin: PluginOption = None,
     as_json: JsonOption = False,
@@ -291,6 +330,8 @@ def report_command(
     from research.saved import load_result
     from research.tearsheet import write_tearsheet
 
+    output_path(out, "--out")
+    output_path(png, "--png")
     source = Path(run)
     with tempfile.TemporaryDirectory() as tmp:
         if source.suffix == ".json" or source.exists():

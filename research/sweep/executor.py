@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -33,8 +34,10 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(data: SweepData, shared: SharedAverages | None) -> None:
-    # Ctrl-C is the parent's to handle: it keeps the finished chunks and stops the pool.
+    # Ctrl-C and SIGTERM are the parent's to handle (a terminal or `kill -- -pgid` sends them to
+    # the workers too): it keeps the finished chunks and stops the pool, killing its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _WORKER["data"] = data
     _WORKER["shared"] = shared
 
@@ -43,8 +46,30 @@ def _run_in_worker(strategy: str, chunk: Chunk) -> np.ndarray:
     return evaluate_chunk(strategy, chunk, _WORKER["data"], _WORKER["shared"])
 
 
+# What distributed can connect to: [scheme://]host:port (inproc:// has no port).
+_ADDRESS = re.compile(
+    r"(?:(?P<scheme>[a-z][a-z0-9+]*)://)?(?P<host>[^\s/:]+|\[[0-9a-f:]+\]):(?P<port>\d+)"
+)
+_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
+
+
 def scheduler_address(explicit: str | None) -> str | None:
-    return explicit or os.environ.get(SCHEDULER_ENV) or None
+    """The Dask scheduler to use (`explicit`, else GAUNTLET_DASK_SCHEDULER), checked to be an
+    address before anything is computed; None: run locally."""
+    address = explicit or os.environ.get(SCHEDULER_ENV) or None
+    if address is not None:
+        check_address(address, "--scheduler" if explicit else SCHEDULER_ENV)
+    return address
+
+
+def check_address(address: str, source: str) -> None:
+    match = _ADDRESS.fullmatch(address.strip())
+    scheme = match and (match["scheme"] or "tcp")
+    if match is None or scheme not in _SCHEMES or not 0 < int(match["port"]) < 65536:
+        raise ResearchInputError(
+            f"{source}: {address!r} is not a Dask scheduler address (tcp://host:port, or "
+            f"host:port; schemes {', '.join(_SCHEMES)})"
+        )
 
 
 def run_local(
@@ -62,13 +87,28 @@ def run_local(
     ctx = multiprocessing.get_context("fork")
     init = (data, shared)
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init)
+    finished = False
     try:
         futures = {pool.submit(_run_in_worker, strategy, c): i for i, c in enumerate(chunks)}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
+        finished = True
     finally:
-        # On Ctrl-C: queued chunks are dropped, running ones finish (at most one per worker).
+        if not finished:
+            # Ctrl-C, SIGTERM or an error: queued chunks are dropped and running ones killed
+            # (their results could no longer be reported), so no worker outlives the sweep.
+            _kill_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no public way to stop running tasks before Python 3.14
+    # (terminate_workers); its `_processes` map (pid → Process) is what that method uses.
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for process in processes.values():
+        process.kill()
+    for process in processes.values():
+        process.join(timeout=10)
 
 
 def connect(address: str, timeout: float = 5.0) -> Any:

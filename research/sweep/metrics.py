@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from research.errors import ResearchInputError
 from research.sweep import kernel as kn
 
 METRIC_COLUMNS: tuple[str, ...] = (
@@ -19,6 +20,13 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "max_drawdown", "calmar", "win_rate", "profit_factor", "expectancy", "exposure", "turnover",
     "periods_per_year",
 )  # fmt: skip
+
+
+def check_metric(metric: str, also: tuple[str, ...] = ()) -> None:
+    """`metric` names a metric (or one of `also`, e.g. the swept parameters a table can be
+    sorted by): checked before anything is computed."""
+    if metric not in METRIC_COLUMNS and metric not in also:
+        raise ResearchInputError(f"unknown metric {metric!r} (one of: {', '.join(METRIC_COLUMNS)})")
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, when_zero: np.ndarray | float) -> np.ndarray:

@@ -32,9 +32,11 @@ __all__ = ["sweep", "sweep_with_data"]
 
 def _candidates(strategy: str, space_: space.Space, settings: SweepSettings) -> space.Candidates:
     if settings.method == "grid":
-        return space.grid(strategy, space_, settings.fixed)
+        return space.grid(strategy, space_, settings.fixed, settings.max_combos)
     if settings.method == "random":
-        return space.random(strategy, space_, settings.n_iter, settings.seed, settings.fixed)
+        return space.random(
+            strategy, space_, settings.n_iter, settings.seed, settings.fixed, settings.max_combos
+        )
     raise ResearchInputError(f"unknown search method {settings.method!r} (grid, random, optuna)")
 
 
@@ -65,6 +67,7 @@ def sweep_with_data(
         data = prepare(bars, settings.config)
         return optuna_search(strategy, space_, data, settings), data
     cands = _candidates(strategy, space_, settings)  # before any data work
+    cands = space.fitting_warmup(strategy, cands, len(bars))
     data = prepare(bars, settings.config)
     table, interrupted = evaluate_params(strategy, cands.params, data, settings)
     result = SweepResult(

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from research.engine.config import BacktestConfig
 
 DEFAULT_CHUNK_SIZE = 16
 DEFAULT_MA_BUDGET = 1 << 30  # bytes of moving averages shared across all chunks (local runs)
+# Searches larger than this are refused (a grid is counted before it is built: 10⁹ combinations
+# once filled the memory); the CLI warns past WARN_COMBOS.
+DEFAULT_MAX_COMBOS = 100_000
+WARN_COMBOS = 10_000
 
 
 class SweepSettings(BaseModel):
@@ -24,11 +28,12 @@ class SweepSettings(BaseModel):
     fixed: dict[str, Any] | None = None  # strategy parameters held fixed
     config: BacktestConfig | None = None  # None: BacktestConfig()
     chunk_size: int = DEFAULT_CHUNK_SIZE  # combinations per chunk (memory bound)
-    workers: int | None = None  # local processes; None: the CPU count, at most 8
+    workers: int | None = Field(None, ge=1)  # local processes; None: the CPU count, at most 8
     scheduler: str | None = None  # Dask scheduler address; None: GAUNTLET_DASK_SCHEDULER
     metric: str = "sharpe"  # optimized by optuna, selects the walk-forward winner
     progress: bool = False  # a progress bar on stderr
     ma_budget: int = DEFAULT_MA_BUDGET  # see research.sweep.runner
+    max_combos: int | None = Field(DEFAULT_MAX_COMBOS, ge=1)  # None: no limit
 
     @classmethod
     def build(cls, settings: SweepSettings | None, overrides: dict[str, Any]) -> SweepSettings:

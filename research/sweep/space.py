@@ -8,6 +8,7 @@ fast >= slow) are skipped and counted, never fatal.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from research.engine.warmup import warmup_problem
 from research.errors import ResearchInputError
 from strategies import plugins
 from strategies.base import Strategy
@@ -31,25 +33,42 @@ class Range:
     log: bool = False
 
     def __post_init__(self) -> None:
+        bounds = {"low": self.low, "high": self.high, "step": self.step}
+        for part, value in bounds.items():
+            if value is not None and not math.isfinite(value):
+                raise ResearchInputError(
+                    f"range {self.low}:{self.high}{'' if self.step is None else f':{self.step}'}"
+                    f" has a {part} that is not a finite number ({value})"
+                )
         if self.high < self.low:
             raise ResearchInputError(f"range {self.low}:{self.high} is empty (high < low)")
         if self.step is not None and self.step <= 0:
             raise ResearchInputError(f"range step must be > 0, got {self.step}")
 
-    def grid(self) -> list[Any]:
+    def count(self) -> int:
+        """The number of grid values, computed without building them."""
         if self.step is None:
             if not self.integer:
                 raise ResearchInputError(
                     f"float range {self.low}:{self.high} needs a step for a grid"
                 )
-            return list(range(int(self.low), int(self.high) + 1))
-        count = int(np.floor((self.high - self.low) / self.step + 1e-9)) + 1
-        values = [self.low + i * self.step for i in range(count)]
-        return [round(v) for v in values] if self.integer else [round(v, 12) for v in values]
+            return int(self.high) - int(self.low) + 1
+        return int(np.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
+    def grid(self) -> list[Any]:
+        count = self.count()
+        if self.step is None:
+            return list(range(int(self.low), int(self.low) + count))
+        return [self._stepped(i) for i in range(count)]
+
+    def _stepped(self, i: int) -> Any:
+        """The i-th value of a stepped grid."""
+        value = self.low + i * (self.step or 0.0)
+        return round(value) if self.integer else round(value, 12)
 
     def sample(self, rng: np.random.Generator) -> Any:
-        if self.step is not None:
-            return self.grid()[int(rng.integers(0, len(self.grid())))]
+        if self.step is not None:  # one grid value, drawn without building the grid
+            return self._stepped(int(rng.integers(0, self.count())))
         if self.integer:
             return int(rng.integers(int(self.low), int(self.high) + 1))
         if self.log:
@@ -71,6 +90,12 @@ class Candidates:
 
 def _check_names(strategy: str, space: Space, fixed: Mapping[str, Any]) -> type[Strategy[Any]]:
     cls = plugins.get(strategy)
+    both = sorted(set(space) & set(fixed))
+    if both:
+        raise ResearchInputError(
+            f"{', '.join(both)} is both swept and held fixed: give it as a grid or as a fixed "
+            "parameter, not both (the fixed value was ignored)"
+        )
     known = set(cls.Params.model_fields)
     unknown = sorted((set(space) | set(fixed)) - known)
     if unknown:
@@ -104,10 +129,31 @@ def validate(
     return out
 
 
-def grid(strategy: str, space: Space, fixed: Mapping[str, Any] | None = None) -> Candidates:
-    """Every combination of the listed values (ranges need a step, or be integer)."""
+def count_combinations(space: Space) -> int:
+    """The size of the grid over `space`: the product of its axis lengths, nothing built."""
+    return math.prod(dim.count() if isinstance(dim, Range) else len(dim) for dim in space.values())
+
+
+def check_size(count: int, max_combos: int | None, what: str = "combinations") -> None:
+    """Refuse a search of more than `max_combos` (None: no limit) candidates."""
+    if max_combos is not None and count > max_combos:
+        raise ResearchInputError(
+            f"{count:,} {what} is over the limit of {max_combos:,} (max_combos; --max-combos "
+            "on the command line): narrow the search, or raise the limit if you mean it"
+        )
+
+
+def grid(
+    strategy: str,
+    space: Space,
+    fixed: Mapping[str, Any] | None = None,
+    max_combos: int | None = None,
+) -> Candidates:
+    """Every combination of the listed values (ranges need a step, or be integer); a grid
+    of more than `max_combos` combinations is refused before any is built."""
     fixed = dict(fixed or {})
     cls = _check_names(strategy, space, fixed)
+    check_size(count_combinations(space), max_combos)
     names = list(space)
     axes = [d.grid() if isinstance(d, Range) else list(d) for d in space.values()]
     raw = (dict(zip(names, values, strict=True)) for values in itertools.product(*axes))
@@ -115,11 +161,17 @@ def grid(strategy: str, space: Space, fixed: Mapping[str, Any] | None = None) ->
 
 
 def random(
-    strategy: str, space: Space, n_iter: int, seed: int = 0, fixed: Mapping[str, Any] | None = None
+    strategy: str,
+    space: Space,
+    n_iter: int,
+    seed: int = 0,
+    fixed: Mapping[str, Any] | None = None,
+    max_combos: int | None = None,
 ) -> Candidates:
     """`n_iter` independent draws (uniform per dimension; lists are sampled uniformly)."""
     if n_iter < 1:
         raise ResearchInputError(f"random search needs n_iter >= 1, got {n_iter}")
+    check_size(n_iter, max_combos, "random draws")
     fixed = dict(fixed or {})
     cls = _check_names(strategy, space, fixed)
     rng = np.random.default_rng(seed)
@@ -131,6 +183,22 @@ def random(
 
     raw = ({name: draw(dim) for name, dim in space.items()} for _ in range(n_iter))
     return _nonempty(strategy, validate(cls, raw, fixed))
+
+
+def fitting_warmup(strategy: str, cands: Candidates, n_bars: int) -> Candidates:
+    """`cands` less the parameter sets whose warm-up covers all `n_bars` bars (they would
+    trade nothing); those are rejected with the reason, and none left is bad input."""
+    cls = plugins.get(strategy)
+    kept: list[dict[str, Any]] = []
+    rejected = list(cands.rejected)
+    for params in cands.params:
+        # Already validated: model_construct skips a second validation of every set.
+        problem = warmup_problem(cls(cls.Params.model_construct(**params)), n_bars)
+        if problem is None:
+            kept.append(params)
+        else:
+            rejected.append((params, problem))
+    return _nonempty(strategy, Candidates(kept, rejected))
 
 
 def _nonempty(strategy: str, cands: Candidates) -> Candidates:

@@ -40,6 +40,7 @@ def optuna_search(
     n_iter, metric = settings.n_iter, settings.metric
     if n_iter < 1:
         raise ResearchInputError(f"optuna search needs n_iter >= 1, got {n_iter}")
+    sp.check_size(n_iter, settings.max_combos, "optuna trials")
     fixed = dict(settings.fixed or {})
     cls = sp._check_names(strategy, space_, fixed)
     dists = {name: _distribution(name, dim) for name, dim in space_.items()}

@@ -85,7 +85,7 @@ def test_random_draws_past_the_limit_are_refused(csv: Path) -> None:
 def test_max_combos_lowers_and_raises_the_limit(csv: Path) -> None:
     assert_bad_input(
         run("sweep", "-s", "sma_cross", "-d", csv, "-g", "fast=2:13", "--max-combos", "10"),
-        r"12 combinations.*over --max-combos 10",
+        r"12 combinations.*limit of 10.*--max-combos",
     )
     code, stdout, stderr = sweep(csv, "-g", "fast=2:13", "--max-combos", "12", "--json")
     assert code == 0, stderr
@@ -170,7 +170,8 @@ def test_combinations_whose_warm_up_is_longer_than_the_data_are_skipped(tmp_path
     )
     assert outcome.code == 0, outcome.stderr
     out = json.loads(outcome.stdout)
-    assert out["combinations"] == 1 and out["rejected"] == 1
+    assert out["combinations"] == 1
+    assert out["rejected"] == 1
     assert "warm-up" in outcome.stderr
 
 
