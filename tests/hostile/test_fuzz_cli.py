@@ -117,55 +117,12 @@ class Defect:
         return self.values[0] if self.values else "nan"
 
 
-_EMPTY_PLUGIN = "internal error: ValueError: Empty module name (load_plugins imports '')"
-
 # Found by this fuzzer, in code its owner does not own (each `defect` says what happens). Not
 # drawn by the fuzzer; each runs as a strict xfail below: remove an entry once it is fixed.
 KNOWN_DEFECTS: tuple[Defect, ...] = (
-    *(
-        Defect(command, "--plugin", ("",), _EMPTY_PLUGIN)
-        for command in (
-            "strategies", "backtest", "sweep", "walkforward", "check lookahead", "check parity",
-        )
-    ),
     Defect(
-        "backtest", "--commission-per-unit", ("inf", "1e308", HUGE),
-        "internal error: ValueError: order.fixed_fees must be finite / RuntimeError: vectorbt "
-        "booked 5 of 11 orders (no finite-and-sane check on the cost)",
-    ),
-    Defect(
-        "backtest", "--spread", ("inf", "1e308", HUGE),
-        "internal error: ValueError: order.price must be finite and greater than 0 / "
-        "RuntimeError: vectorbt booked 0 of 1 orders",
-    ),
-    Defect(
-        "backtest", "--cash", ("inf", "1e308"),
-        "internal error: ValueError: Attempt to go in short direction infinitely / free_cash "
-        "cannot be NaN (cash is not checked to be finite)",
-    ),
-    Defect(
-        "check parity", "--spread", ("inf", "1e308", HUGE),
-        "internal error: RuntimeError: vectorbt booked 0 of 1 orders / ValueError: order.price "
-        "must be finite and greater than 0 (as backtest --spread)",
-    ),
-    *(
-        Defect(
-            command, "--seed", ("-1", "-" + HUGE),
-            "internal error: ValueError: expected non-negative integer (numpy's seed, unchecked)",
-        )
-        for command in ("data synth", "check lookahead")
-    ),
-    Defect(
-        "check lookahead", "--cuts", (HUGE,),
-        "internal error: ValueError: Maximum allowed size exceeded (no upper bound on --cuts)",
-    ),
-    *(
-        Defect(
-            command, "--scheduler", (),
-            "any value that is not host:port (' ', 'nan', a path): internal error: ValueError: "
-            "missing port number in address (dask's parser, unchecked)",
-        )
-        for command in ("sweep", "walkforward")
+        "data synth", "--seed", ("-1", "-" + HUGE),
+        "internal error: ValueError: expected non-negative integer (numpy's seed, unchecked)",
     ),
 )  # fmt: skip
 
