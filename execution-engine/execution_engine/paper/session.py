@@ -235,9 +235,11 @@ async def _drive(
     finally:
         ending.cancel()
         beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beating  # raises the heartbeat's own error, if it failed
-    await node.kernel.stop_async()
+        await asyncio.gather(beating, return_exceptions=True)
+    await node.kernel.stop_async()  # stopped before its error is raised: disposed cleanly
+    failure = None if beating.cancelled() else beating.exception()
+    if failure is not None:
+        raise failure
 
 
 def _build_node(
