@@ -15,10 +15,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.fixtures.pg import PgSchema
 from tests.hostile.harness import assert_bad_input, run, run_process
 
 REPO = Path(__file__).resolve().parents[2]
@@ -412,13 +412,8 @@ def _ingest_case(project: Path, case: str) -> tuple[str, ...]:
     return (str(SAMPLE), *base, *extra)
 
 
-HEADER_ONLY_DEFECT = pytest.mark.xfail(
-    strict=True,
-    reason="live/marketdata/parsing.py:106 (_parse_floats, not ours) raises TypeError: ufunc "
-    "'invert' not supported on a CSV with a header and no rows: an internal error",
-)
 INGEST_CASES = [
-    "random bytes", "empty file", pytest.param("header only", marks=HEADER_ONLY_DEFECT), "folder", "/dev/null", "missing",
+    "random bytes", "empty file", "header only", "folder", "/dev/null", "missing",
     "instrument empty", "instrument blank", "instrument with a newline", "timeframe nan", "timeframe -1m", "timeframe 0m",
     "ticks of bars",
 ]  # fmt: skip
@@ -427,7 +422,7 @@ INGEST_CASES = [
 @pytest.mark.services
 @pytest.mark.parametrize("case", INGEST_CASES)
 def test_db_ingest_refuses_hostile_input_in_one_line(
-    project: Path, pg_schema: Any, case: str
+    project: Path, pg_schema: PgSchema, case: str
 ) -> None:
     args = _ingest_case(project, case)
     outcome = run(
