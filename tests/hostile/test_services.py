@@ -414,8 +414,8 @@ def _ingest_case(project: Path, case: str) -> tuple[str, ...]:
 
 INGEST_CASES = [
     "random bytes", "empty file", "header only", "folder", "/dev/null", "missing",
-    "instrument empty", "instrument blank", "instrument with a newline", "timeframe nan", "timeframe -1m", "timeframe 0m",
-    "ticks of bars",
+    "instrument empty", "instrument blank", "instrument with a newline",
+    "timeframe nan", "timeframe -1m", "timeframe 0m", "ticks of bars",
 ]  # fmt: skip
 
 
