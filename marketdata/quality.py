@@ -42,6 +42,7 @@ Floats = npt.NDArray[np.float64]
 
 # 1/Φ⁻¹(3/4): turns a median absolute deviation into a normal-equivalent standard deviation.
 _MAD_TO_SIGMA = 1.482602218505602
+_TYPICAL_SAMPLE = 100_000  # wicks the typical wick's median is taken over (evenly spaced)
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,10 @@ def _findings(
     frame: _Frame, view: Positions, config: QualityConfig, timeframe: Timeframe | None
 ) -> list[Finding]:
     findings = [*_timestamp_findings(frame), *_value_findings(frame), *_ohlc_findings(frame)]
-    spikes, sigmas = _spikes(frame.prices["close"][view], config.spike_k, config.spike_block)
+    closes = frame.prices["close"][view]
+    # One local sigma for both spike rules (the medians behind it are most of their cost).
+    sigma = _local_sigma(np.diff(np.log(closes)), config.spike_block) if len(view) >= 5 else None
+    spikes, sigmas = _spikes(closes, config.spike_k, config.spike_block, sigma)
     findings.append(
         (
             "spike",
@@ -293,14 +297,18 @@ def _findings(
             _spike_detail(dict(zip(view[spikes].tolist(), sigmas.tolist(), strict=True))),
         )
     )
-    findings.append(_wick_finding(frame, view, config))
+    findings.append(_wick_finding(frame, view, config, sigma))
     findings.append(_gap_finding(frame, view, config, timeframe))
     return findings
 
 
-def _wick_finding(frame: _Frame, view: Positions, config: QualityConfig) -> Finding:
+def _wick_finding(
+    frame: _Frame, view: Positions, config: QualityConfig, close_sigma: Floats | None
+) -> Finding:
     o, h, low, c = (frame.prices[name][view] for name in BAR_FIELDS)
-    flagged, up, down, sigma = _wick_spikes(o, h, low, c, config.spike_k, config.spike_block)
+    flagged, up, down, sigma = _wick_spikes(
+        o, h, low, c, config.spike_k, config.spike_block, close_sigma
+    )
     sizes = {
         int(view[i]): (float(u), float(d))
         for i, u, d in zip(flagged, up / sigma, down / sigma, strict=True)
@@ -326,13 +334,21 @@ def wick_spikes(
 
 
 def _wick_spikes(
-    open_: Floats, high: Floats, low: Floats, close: Floats, k: float, block: int
+    open_: Floats,
+    high: Floats,
+    low: Floats,
+    close: Floats,
+    k: float,
+    block: int,
+    sigma: Floats | None = None,
 ) -> tuple[Positions, Floats, Floats, Floats]:
-    """Flagged positions, each one's upper and lower wick (log) and its sigma."""
+    """Flagged positions, each one's upper and lower wick (log) and its sigma. `sigma` is the
+    closes' local sigma when the caller has it already."""
     empty = np.empty(0)
-    if len(close) < 5:
+    if len(close) < 5 or not np.isfinite(k):
         return np.empty(0, dtype=np.intp), empty, empty, empty
-    sigma = _local_sigma(np.diff(np.log(close)), block)
+    if sigma is None:
+        sigma = _local_sigma(np.diff(np.log(close)), block)
     bar_sigma = np.concatenate([sigma[:1], sigma])  # bar i by the move into it, bar 0 by the first
     with np.errstate(divide="ignore", invalid="ignore"):  # rows other rules reject
         up = np.log(high / np.maximum(open_, close))
@@ -342,6 +358,7 @@ def _wick_spikes(
     # for wicks like everyone else's.
     wicks = np.abs(np.concatenate([up, down]))
     wicks = wicks[np.isfinite(wicks) & (wicks > 0)]
+    wicks = wicks[:: max(1, len(wicks) // _TYPICAL_SAMPLE)]  # a median needs no million values
     typical = _MAD_TO_SIGMA * float(np.median(wicks)) if len(wicks) else 0.0
     scale = np.maximum(bar_sigma, typical)
     scale = np.where(scale > 0, scale, np.inf)  # nothing ever moves: nothing is judged
@@ -435,12 +452,15 @@ def find_spikes(closes: Floats, *, k: float, block: int = 256) -> Positions:
     return _spikes(closes, k, block)[0]
 
 
-def _spikes(closes: Floats, k: float, block: int) -> tuple[Positions, Floats]:
+def _spikes(
+    closes: Floats, k: float, block: int, sigma: Floats | None = None
+) -> tuple[Positions, Floats]:
     """`find_spikes`' positions, and each spike's move in local robust sigmas."""
     if len(closes) < 5:
         return np.empty(0, dtype=np.intp), np.empty(0)
     returns = np.diff(np.log(closes))
-    sigma = _local_sigma(returns, block)
+    if sigma is None:
+        sigma = _local_sigma(returns, block)
     jump, after = returns[:-1], returns[1:]
     reverts = (jump * after < 0) & (np.abs(jump + after) <= 0.5 * np.abs(jump))
     # A zero sigma means nothing ever moves: no move can be judged an outlier.
