@@ -62,13 +62,26 @@ def pid_alive(pid: int) -> bool:
 
 
 def folder(path: Path) -> Path:
-    """`path`, refused when it exists as something other than a folder (mkdir would fail, and
-    every file under it is unreadable)."""
-    if path.exists() and not path.is_dir():
+    """`path`, refused when it, or the nearest of its parents that exists, is something other
+    than a folder (mkdir would fail, and every file under it is unreadable)."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
         raise StackStateError(
-            f"{path} is a file, not a folder: move it away, or set data_dir "
+            f"{existing} is a file, not a folder: move it away, or set data_dir "
             "(gauntlet.toml or GAUNTLET_DATA_DIR) to a folder"
         )
+    return path
+
+
+def make_folder(path: Path) -> Path:
+    """`folder(path)`, created (with its parents) when missing; failing that, one message."""
+    try:
+        folder(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StackStateError(
+            f"data_dir {path}: cannot create it ({exc.strerror}); set data_dir "
+            "(gauntlet.toml or GAUNTLET_DATA_DIR) to a folder you can write"
+        ) from None
     return path
 
 

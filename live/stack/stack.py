@@ -17,7 +17,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from live.settings import GauntletSettings
-from live.stack._process import folder
+from live.stack._process import make_folder
 from live.stack.base import EmbeddedService, Endpoint
 
 SERVICE_ORDER: tuple[str, ...] = ("postgres", "redis", "nats", "vault")
@@ -82,7 +82,7 @@ class Stack:
 
     def up(self, only: Sequence[str] | None = None) -> list[ServiceStatus]:
         """Start the selected embedded services in order; on a failure stop those just started."""
-        folder(self.data_dir).mkdir(parents=True, exist_ok=True)
+        make_folder(self.data_dir)
         started: list[str] = []
         for name in self.select(only):
             if external_url(self.settings, name) is not None:

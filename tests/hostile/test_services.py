@@ -440,3 +440,23 @@ def test_db_commands_refuse_a_bad_schema_name(
 ) -> None:
     outcome = run(*DB_COMMANDS[command], "--dsn", pg_dsn, "--schema", schema, cwd=project)
     assert_bad_input(outcome, r"schema name")
+
+
+@pytest.mark.parametrize("command", [("up", "--only", "nats"), ("status",), ("down",)])
+def test_a_data_dir_under_a_file_is_bad_input(
+    project: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    (project / "a_file").write_text("")
+    monkeypatch.setenv("GAUNTLET_DATA_DIR", str(project / "a_file" / "state"))
+    line = assert_bad_input(run(*command, cwd=project), r"a_file is a file, not a folder")
+    assert str(project / "a_file") in line
+
+
+def test_a_data_dir_that_cannot_be_made_is_bad_input(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GAUNTLET_DATA_DIR", "/proc/1/gauntlet-state")  # /proc takes no folders
+    assert_bad_input(
+        run("up", "--only", "nats", cwd=project),
+        r"data_dir /proc/1/gauntlet-state: cannot create it",
+    )
