@@ -141,7 +141,7 @@ def secrets_rotate(
     else:
         if sys.stdin.isatty():
             fail("pipe the new value on stdin, or pass --generate")
-        value = SecretStr(sys.stdin.read().strip())
+        value = SecretStr(_stdin_text().strip())
         if not value.get_secret_value():
             fail(f"no value for secret {name!r} on stdin")
     with _one_line_errors():
@@ -180,6 +180,18 @@ def secrets_check(
         age = "unknown age" if key.age_days is None else f"{key.age_days} days old"
         typer.echo(f"stale: {key.name} (version {key.version}, {age}); rotate it")
     raise typer.Exit(1)
+
+
+def _stdin_text() -> str:
+    """All of stdin as UTF-8 text; bytes that are not are refused, not stored mangled (the
+    text layer's surrogateescape would let them through under a C locale)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # a text-only stream (tests, notebooks)
+        return sys.stdin.read()
+    try:
+        return bytes(raw.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        fail("the value on stdin is not UTF-8 text")
 
 
 def _print_statuses(statuses: list[ServiceStatus], *, as_json: bool) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.pg import PgSchema
-from tests.hostile.harness import assert_bad_input, run, run_process
+from tests.hostile.harness import GAUNTLET, Outcome, assert_bad_input, run, run_process
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "specs" / "sma_cross_h1.yaml"
@@ -460,3 +460,23 @@ def test_a_data_dir_that_cannot_be_made_is_bad_input(
         run("up", "--only", "nats", cwd=project),
         r"data_dir /proc/1/gauntlet-state: cannot create it",
     )
+
+
+def test_secrets_rotate_refuses_a_value_on_stdin_that_is_not_utf8(project: Path) -> None:
+    """Piped bytes that are no text would be stored mangled (or crash under a UTF-8 locale)."""
+    proc = subprocess.run(
+        [GAUNTLET, "secrets", "rotate", "api_key"],
+        input=b"\xff\xfe\x00canary",
+        capture_output=True,
+        cwd=project,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("GAUNTLET_")},
+            "GAUNTLET_VAULT__ADDR": f"http://127.0.0.1:{_unused_port()}",
+            "GAUNTLET_VAULT__TOKEN": "t",
+        },
+        timeout=120,
+        check=False,
+    )
+    outcome = Outcome(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    line = assert_bad_input(outcome, r"stdin is not UTF-8 text")
+    assert "canary" not in line
