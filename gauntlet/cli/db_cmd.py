@@ -42,6 +42,8 @@ def one_line_errors(*also: type[Exception]) -> Iterator[None]:
         yield
     except expected as exc:
         fail(str(exc))
+    except asyncpg.ClientConfigurationError as exc:  # a URL option asyncpg refuses (?sslmode=x)
+        fail(f"PostgreSQL URL: {exc}")
     except (OSError, asyncpg.PostgresError) as exc:
         fail(f"PostgreSQL: {type(exc).__name__}: {exc}")
 

@@ -30,7 +30,13 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")  # the two asyncpg accepts
 def check_dsn(dsn: str) -> str:
     """A URL asyncpg can connect to, refused before connecting otherwise. The message never
     quotes the URL: it may carry a password."""
-    parts = urlsplit(dsn.strip())
+    try:
+        parts = urlsplit(dsn.strip())
+    except ValueError:  # "Invalid IPv6 URL": an unclosed [ around the host
+        raise DbConfigError(
+            "not a URL (a bracket of its host is not closed); expected "
+            "postgresql://user@host:port/database"
+        ) from None
     if parts.scheme not in POSTGRES_SCHEMES:
         scheme = f" (scheme {parts.scheme})" if parts.scheme else ""
         raise DbConfigError(

@@ -187,6 +187,42 @@ def test_a_dsn_that_is_not_postgresql_is_refused_before_connecting(
     assert_bad_input(run(*DB_COMMANDS[command], "--dsn", dsn, cwd=project), why)
 
 
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("sslmode=bogus", r"PostgreSQL URL: `sslmode` parameter must be one of"),
+        ("target_session_attrs=zzz", r"PostgreSQL URL: target_session_attrs"),
+    ],
+)
+def test_a_dsn_option_asyncpg_refuses_is_one_line(
+    project: Path, unreachable_dsn: str, query: str, why: str
+) -> None:
+    dsn = unreachable_dsn.replace("gauntlet@", "gauntlet:pw-canary@") + "?" + query
+    line = assert_bad_input(run("db", "migrate", "--dsn", dsn, cwd=project), why)
+    assert "pw-canary" not in line
+
+
+def test_ingest_with_a_dsn_option_asyncpg_refuses_is_one_line(
+    project: Path, unreachable_dsn: str
+) -> None:
+    # One line, exit 2, but only after 6 attempts: live/marketdata/writer.py retries asyncpg's
+    # ClientConfigurationError as if the connection were lost (not ours; in the report).
+    dsn = unreachable_dsn.replace("gauntlet@", "gauntlet:pw-canary@") + "?sslmode=bogus"
+    line = assert_bad_input(
+        run(*DB_COMMANDS["db ingest"], "--dsn", dsn, cwd=project),
+        r"ClientConfigurationError: `sslmode` parameter must be one of",
+    )
+    assert "pw-canary" not in line
+
+
+@pytest.mark.parametrize("command", ["db migrate", "db ingest"])
+def test_a_dsn_with_an_unclosed_bracket_is_one_line(project: Path, command: str) -> None:
+    assert_bad_input(
+        run(*DB_COMMANDS[command], "--dsn", "postgresql://u@[::1/x", cwd=project),
+        r"--dsn: not a URL \(a bracket of its host is not closed\)",
+    )
+
+
 def test_a_refused_dsn_never_echoes_its_password(project: Path) -> None:
     line = assert_bad_input(
         run("db", "migrate", "--dsn", "mysql://app:pw-canary@db/x", cwd=project), r"--dsn"
