@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from strategies.base import Strategy, StrategyParams
+from strategies.builtin.incremental import CrossState, ema_cross_state, sma_cross_state
 from strategies.builtin.indicators import ema, sma
 from strategies.plugins import register
 
@@ -67,6 +68,15 @@ class SmaCross(MovingAverageCross):
     name = "sma_cross"
     average = staticmethod(sma)
 
+    @property
+    def lookback(self) -> int:
+        """Both averages see only the last `slow` bars (strategies.incremental)."""
+        return self.params.slow
+
+    def incremental(self) -> CrossState:
+        p = self.params
+        return sma_cross_state(p.fast, p.slow, p.allow_short)
+
 
 @register
 class EmaCross(MovingAverageCross):
@@ -77,3 +87,7 @@ class EmaCross(MovingAverageCross):
 
     name = "ema_cross"
     average = staticmethod(ema)
+
+    def incremental(self) -> CrossState:
+        p = self.params
+        return ema_cross_state(p.fast, p.slow, p.allow_short)

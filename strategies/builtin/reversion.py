@@ -7,6 +7,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from strategies.base import Strategy, StrategyParams
+from strategies.builtin.incremental import BollingerState, RsiState
 from strategies.builtin.indicators import crossed, hold_states, rsi, sma
 from strategies.plugins import register
 
@@ -63,6 +64,10 @@ class RsiReversion(Strategy[RsiParams]):
         out = _revert(r < p.lower, r > p.upper, crossed(r, p.exit_level), p.allow_short)
         return out.where(r.notna())
 
+    def incremental(self) -> RsiState:
+        p = self.params
+        return RsiState(p.window, p.lower, p.upper, p.exit_level, p.allow_short)
+
 
 class BollingerParams(StrategyParams):
     window: int = Field(20, ge=2, description="moving-average and deviation window")
@@ -94,3 +99,7 @@ class BollingerReversion(Strategy[BollingerParams]):
             close < mid - p.k * dev, close > mid + p.k * dev, crossed(close, mid), p.allow_short
         )
         return out.where(mid.notna())
+
+    def incremental(self) -> BollingerState:
+        p = self.params
+        return BollingerState(p.window, p.k, p.allow_short)

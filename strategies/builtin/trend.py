@@ -7,6 +7,7 @@ import pandas as pd
 from pydantic import Field
 
 from strategies.base import Strategy, StrategyParams
+from strategies.builtin.incremental import DonchianState, VolTargetState
 from strategies.builtin.indicators import hold_states
 from strategies.plugins import register
 
@@ -40,6 +41,9 @@ class DonchianBreakout(Strategy[DonchianParams]):
         events[close < lower] = -1.0 if p.allow_short else 0.0
         events[close > upper] = 1.0
         return hold_states(events).where(upper.notna())
+
+    def incremental(self) -> DonchianState:
+        return DonchianState(self.params.window, self.params.allow_short)
 
 
 class VolTargetParams(StrategyParams):
@@ -80,3 +84,10 @@ class VolTargetTrend(Strategy[VolTargetParams]):
         scale = scale.where(vol > 0, p.max_leverage)
         target: pd.Series = (momentum * scale).where(momentum.notna() & vol.notna())
         return target
+
+    def incremental(self) -> VolTargetState:
+        p = self.params
+        return VolTargetState(
+            p.lookback, p.vol_window, p.target_vol, p.periods_per_year, p.max_leverage,
+            p.allow_short,
+        )  # fmt: skip
