@@ -105,6 +105,7 @@ class GauntletSettings(BaseSettings):
     nats: NatsSettings = NatsSettings()
     vault: VaultSettings = VaultSettings()
     secrets: SecretsSettings = SecretsSettings()
+    _check = field_validator("mlflow_uri", "dask_scheduler")(_no_password)
 
     @model_validator(mode="after")
     def _defaults_under_project(self) -> GauntletSettings:

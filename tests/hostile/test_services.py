@@ -12,11 +12,14 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.fixtures.pg import PgSchema
 from tests.hostile.harness import GAUNTLET, Outcome, assert_bad_input, run, run_process
@@ -516,3 +519,94 @@ def test_secrets_rotate_refuses_a_value_on_stdin_that_is_not_utf8(project: Path)
     outcome = Outcome(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
     line = assert_bad_input(outcome, r"stdin is not UTF-8 text")
     assert "canary" not in line
+
+
+# -- the settings loader, fuzzed: any GAUNTLET_* values and gauntlet.toml text ----------------
+
+
+def _setting_variables() -> dict[str, bool]:
+    """Every GAUNTLET_* variable the settings read -> whether its field is a secret."""
+    from pydantic import BaseModel, SecretStr
+
+    from live.settings import GauntletSettings
+
+    found: dict[str, bool] = {}
+    for name, field in GauntletSettings.model_fields.items():
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            for sub, sub_field in section.model_fields.items():
+                secret = (
+                    "SecretStr" in str(sub_field.annotation) or sub_field.annotation is SecretStr
+                )
+                found[f"GAUNTLET_{name}__{sub}".upper()] = secret
+            found[f"GAUNTLET_{name}".upper()] = False  # the whole section as JSON
+        else:
+            found[f"GAUNTLET_{name}".upper()] = False
+    return found
+
+
+SETTING_VARIABLES = _setting_variables()
+PLAIN_VALUES = (
+    "", " ", "nan", "inf", "-1", "0", "99999999999999999999", "ünïcødé ✓", "{", "[1]", "null",
+    "true", '{"dsn": 5}', '{"nope": 1}', "http://x", "nats://h:99999", "/dev/null", "a\nb",
+)  # fmt: skip
+URL_VALUES = ("postgresql://user:canary-pw@db/x", "http://:canary@h", "tcp://u:canary@h:8786")
+SECRET_VALUES = ("canary-secret", " canary ", "", '{"canary": 1}')
+TOML_TEXTS = (
+    "", "[postgres", "x = ", "[secrets]\nmax_age_days = -5", '[vault]\ntoken = "canary-toml"',
+    "[[postgres]]\ndsn = 1", "data_dir = 7", '[redis]\nurl = "redis://:canary@h"', "\x00\xff",
+    "[nats]\nprefix = []",
+)  # fmt: skip
+
+
+def _values_for(variable: str) -> tuple[str, ...]:
+    if SETTING_VARIABLES[variable]:
+        return SECRET_VALUES
+    if variable.endswith(("_URL", "_DSN", "_ADDR", "_URI", "_SCHEDULER")):
+        return PLAIN_VALUES + URL_VALUES  # a password in a URL is refused, never printed
+    return PLAIN_VALUES
+
+
+@st.composite
+def hostile_settings(draw: st.DrawFn) -> tuple[dict[str, str], str | None]:
+    variables = draw(st.lists(st.sampled_from(sorted(SETTING_VARIABLES)), max_size=3))
+    env = {var: draw(st.sampled_from(_values_for(var))) for var in variables}
+    toml = draw(st.none() | st.sampled_from(TOML_TEXTS) | st.text(max_size=40))
+    return env, toml
+
+
+@settings(max_examples=100, derandomize=True, database=None, deadline=None)
+@given(case=hostile_settings())
+def test_config_show_keeps_the_contract_and_the_secrets_for_any_settings(
+    case: tuple[dict[str, str], str | None],
+) -> None:
+    env, toml = case
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        for key in [k for k in os.environ if k.startswith("GAUNTLET_")]:
+            patch.delenv(key)
+        for key, value in env.items():
+            patch.setenv(key, value)
+        if toml is not None:
+            (Path(folder) / "gauntlet.toml").write_text(toml, errors="surrogateescape")
+        outcome = run("config", "show", "--json", cwd=Path(folder))
+    assert outcome.code in (0, 2), outcome.stderr
+    assert "Traceback" not in outcome.stderr
+    if outcome.code == 2:
+        assert_bad_input(outcome, r"settings|TOML|GAUNTLET_")
+    assert "canary" not in outcome.stdout + outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        ("GAUNTLET_MLFLOW_URI", "http://user:canary-pw@mlflow:5000"),
+        ("GAUNTLET_DASK_SCHEDULER", "tcp://user:canary-pw@scheduler:8786"),
+    ],
+)
+def test_config_show_refuses_a_password_in_any_url_setting(
+    project: Path, monkeypatch: pytest.MonkeyPatch, variable: str, url: str
+) -> None:
+    monkeypatch.setenv(variable, url)
+    outcome = run("config", "show", cwd=project)
+    line = assert_bad_input(outcome, rf"\({variable}\): .*must not contain a password")
+    assert "canary" not in line + outcome.stdout
