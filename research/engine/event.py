@@ -144,6 +144,9 @@ def _frames(bars: pd.DataFrame, instrument: str | None) -> dict[str, pd.DataFram
     """Instrument name (an FX pair) → that instrument's single-instrument bars."""
     from execution_engine.adapters.sandbox.providers import UnknownInstrumentError, fx_pair
 
+    if instrument is not None and not instrument.strip():
+        # An empty name must not fall back silently to another pair's prices and labels.
+        raise ResearchInputError("instrument: an empty name; give an FX pair such as EUR/USD")
     if not is_panel(bars):
         name = instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT
         if name == "asset":  # the vectorized engine's placeholder name

@@ -51,7 +51,7 @@ def backtest(
 
         return run_vectorized(built, bars, resolved, instrument=instrument)
     if engine == "event":
-        return _run_event(built, bars, resolved)
+        return _run_event(built, bars, resolved, instrument)
     raise ResearchInputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
 
 
@@ -99,7 +99,7 @@ def _build_strategy(strategy: Strategy[Any] | str, params: dict[str, Any] | None
 
 
 def _run_event(
-    strategy: Strategy[Any], bars: pd.DataFrame, config: BacktestConfig
+    strategy: Strategy[Any], bars: pd.DataFrame, config: BacktestConfig, instrument: str | None
 ) -> BacktestResult:
     try:
         module = importlib.import_module("research.engine.event")
@@ -107,5 +107,5 @@ def _run_event(
         if err.name != "research.engine.event":
             raise  # the event engine exists but one of its own imports is missing
         raise ResearchInputError("event engine not available") from None
-    result: BacktestResult = module.run_event(strategy, bars, config)
+    result: BacktestResult = module.run_event(strategy, bars, config, instrument=instrument)
     return result

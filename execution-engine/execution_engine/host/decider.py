@@ -1,6 +1,11 @@
 """The decider: keeps the bar window, asks the hosted strategy for its targets at each bar
 close and turns the newest into processed targets (ADR 0002 §1-3).
 
+Per bar it uses, in this order: the strategy's incremental state (one O(1) `update` per
+bar and instrument, strategies.incremental), else `target` on a trailing window (the
+host's `window`, else the strategy's declared `lookback`), else `target` on the whole
+history. All three give the newest value of `target` over the history so far.
+
 It decides what to hold, never how much: a processed target that differs from the last
 one is due; sizing and orders are the executor's.
 """
@@ -18,6 +23,7 @@ from execution_engine.host.window import BarWindow, Row
 from execution_engine.targets import TargetRules, bad_target_reason
 from strategies import StrategyOutputError
 from strategies.base import Strategy as GauntletStrategy
+from strategies.incremental import IncrementalTarget, incremental_state, window_for
 
 
 class Decider:
@@ -38,8 +44,11 @@ class Decider:
         self._columns = columns
         self._panel = panel
         self._reporter = reporter
-        shown = None if window is None else max(window, strategy.warmup + 1)
-        self._window = BarWindow(columns, panel, shown, keep=rules.vol_window + 2)
+        keep = rules.vol_window + 2  # the closes the vol-scaled target rules read
+        self._states = self._incremental_states(len(columns))
+        # With states the window only feeds the target rules: bounded, never a frame.
+        shown = keep if self._states is not None else window_for(strategy, window)
+        self._window = BarWindow(columns, panel, shown, keep=keep)
         self._held = [0.0] * len(columns)  # the last processed target per column
         self._preloaded: dict[int, list[float]] | None = None  # bar open ns → raw targets
         # Load the compiled target kernel now, not on the first bar: a live node must not
@@ -62,7 +71,12 @@ class Decider:
         whose processed target changed (empty when the strategy failed)."""
         self._window.append(open_ns, rows)
         preloaded = self._preloaded
-        raw = preloaded.get(open_ns) if preloaded is not None else self._raw_targets()
+        if preloaded is not None:
+            raw = preloaded.get(open_ns)
+        elif self._states is not None:
+            raw = self._updated(self._states, rows)
+        else:
+            raw = self._raw_targets()
         self._reporter.records.raw_targets.append(raw or [math.nan] * len(self._columns))
         if raw is None:
             return {}
@@ -80,6 +94,25 @@ class Decider:
                 self._held[col] = target
                 changed[col] = target
         return changed
+
+    def _incremental_states(self, count: int) -> list[IncrementalTarget] | None:
+        """One state per column, or None when the strategy declares none."""
+        first = incremental_state(self.strategy)
+        if first is None:
+            return None
+        return [first] + [
+            cast(IncrementalTarget, incremental_state(self.strategy)) for _ in range(count - 1)
+        ]
+
+    def _updated(self, states: list[IncrementalTarget], rows: dict[int, Row]) -> list[float] | None:
+        try:
+            return [
+                state.update(*rows[col]) if col in rows else math.nan
+                for col, state in enumerate(states)
+            ]
+        except Exception as exc:  # a strategy bug must not take the node down
+            self._reporter.problem("strategy_error", None, f"{type(exc).__name__}: {exc}")
+            return None
 
     def _raw_targets(self) -> list[float] | None:
         try:

@@ -181,6 +181,22 @@ def test_an_unknown_instrument_is_one_clear_error(eurusd: pd.DataFrame) -> None:
         run_event(plugins.create("sma_cross"), eurusd, _config(), instrument="ABC/XYZ")
 
 
+def test_backtest_trades_the_instrument_asked_for(eurusd: pd.DataFrame) -> None:
+    # research.backtest used to drop `instrument=` for the event engine (trading EUR/USD).
+    result = backtest(
+        "sma_cross", eurusd, params={"fast": 5, "slow": 20}, engine="event", instrument="GBP/USD"
+    )
+
+    assert len(result.trades) > 0
+    assert set(result.trades["instrument"]) == {"GBP/USD"}
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_instrument_is_refused(name: str, eurusd: pd.DataFrame) -> None:
+    with pytest.raises(ResearchInputError, match="instrument: an empty name"):
+        run_event(plugins.create("sma_cross"), eurusd, _config(), instrument=name)
+
+
 def test_panel_quote_currencies_must_match(eurusd: pd.DataFrame) -> None:
     panel = pd.concat({"EURUSD": eurusd, "USDJPY": fx_bars("USD/JPY")}, axis=1)
     with pytest.raises(ResearchInputError, match="share one quote currency"):
@@ -247,7 +263,16 @@ def _config() -> BacktestConfig:
     return BacktestConfig()
 
 
-@pytest.mark.parametrize("name", ["rsi_reversion", "ema_cross"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "rsi_reversion",
+        "ema_cross",
+        "sma_cross",
+        "bollinger_reversion",
+        "donchian_breakout",
+    ],  # not vol_target_trend: its continuous target sees the venue's 5-decimal prices per bar
+)
 def test_precomputed_targets_trade_like_per_bar_calls(name: str, eurusd: pd.DataFrame) -> None:
     from tests.integration.event.conftest import PARAMS
 
