@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -33,13 +34,27 @@ class SchedulerUnreachableError(ResearchInputError):
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(data: SweepData, shared: SharedAverages | None) -> None:
+def _init_worker(data: SweepData, shared: SharedAverages | None, parent: int) -> None:
     # Ctrl-C and SIGTERM are the parent's to handle (a terminal or `kill -- -pgid` sends them to
     # the workers too): it keeps the finished chunks and stops the pool, killing its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with(parent)
     _WORKER["data"] = data
     _WORKER["shared"] = shared
+
+
+def _die_with(parent: int) -> None:
+    """A parent that cannot stop its workers (SIGKILL, the OOM killer) still leaves none: on
+    Linux the kernel kills this worker when the parent dies (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+    if os.getppid() != parent:  # the parent died before the request was in place
+        os._exit(1)
 
 
 def _run_in_worker(strategy: str, chunk: Chunk) -> np.ndarray:
@@ -85,7 +100,7 @@ def run_local(
         return
     # fork: workers inherit the bars copy-on-write instead of unpickling them.
     ctx = multiprocessing.get_context("fork")
-    init = (data, shared)
+    init = (data, shared, os.getpid())
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init)
     finished = False
     try:

@@ -334,3 +334,45 @@ def test_sigterm_stops_the_workers_and_keeps_the_finished_chunks(csv: Path, tmp_
     assert 1 <= out["completed"] < out["combinations"] == 5
     assert all(row["window"] != 99 for row in out["top"])
     assert f"gauntlet: interrupted: kept {out['completed']} of 5 combinations" in stderr
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_leaves_no_worker(csv: Path, tmp_path: Path) -> None:
+    """SIGKILL (or the OOM killer) gives the parent no chance to stop its pool: the kernel
+    ends the workers with it (they were orphaned, holding the caller's pipes)."""
+    plugin = tmp_path / "holding.py"
+    plugin.write_text(HOLDING_PLUGIN)
+    holding = tmp_path / "holding-99"
+    env = {k: v for k, v in os.environ.items() if k != "GAUNTLET_DEBUG"}
+    argv = [
+        GAUNTLET, "sweep", "--strategy", "hold_at_99", "--plugin", str(plugin), "--data", str(csv),
+        "--grid", "window=99,5,6,7,8", "--chunk-size", "1", "--workers", "2", "--json",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env | {"GAUNTLET_TEST_HOLDING": str(holding)},
+    )
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while not holding.exists() or not holding.read_text():
+            assert proc.poll() is None, "the sweep ended before its window=99 chunk ran"
+            assert time.monotonic() < deadline, "the window=99 chunk never started"
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert int(holding.read_text()) in workers
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        survivors = [pid for pid in workers if _alive(pid)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert survivors == []
