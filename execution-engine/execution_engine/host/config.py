@@ -26,7 +26,10 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     every causal strategy's target identical to the full-history computation (the
     built-ins' EMAs, Wilder RSI and held reversion/breakout states depend on all past
     bars). An integer bounds the cost per bar; it is exact for strategies that look back
-    at most that many bars (sma_cross needs `slow`).
+    at most that many bars (sma_cross needs `slow`). A strategy with an incremental state
+    (every built-in; strategies.incremental) is updated once per bar instead, exactly as the
+    whole history gives, whatever `window` says; one that declares only a `lookback` is
+    shown that many bars when `window` is None.
 
     `execute_at`: "next_open" holds the decision made at bar t's close and executes it on
     the next opening quote (the backtest feed's next-open fills); "bar_close" executes

@@ -1,8 +1,8 @@
 """`GauntletStrategyHost`: any Gauntlet strategy, unchanged, as a NautilusTrader `Strategy`.
 
 At each bar close (once every hosted instrument's bar for that time has arrived) the host
-marks the account to the close and the decider calls `strategy.target` on its window and
-processes the newest value (ADR 0002 §1-2). It trades only when the processed target
+marks the account to the close and the decider updates the strategy's incremental state
+(or calls `strategy.target` on its window) and processes the newest value (ADR 0002 §1-2). It trades only when the processed target
 changes (§3): at the next opening quote ("next_open") or at once ("bar_close"). Bad
 targets, zero quantities, venue rejections and risk denials are reported as events; none
 of them stops the node.
