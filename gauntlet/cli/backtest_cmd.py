@@ -15,11 +15,13 @@ import typer
 from gauntlet.cli.app import app
 from gauntlet.cli.options import (
     FILLS,
+    AssetClassOption,
     CashOption,
     CommissionOption,
     DataOption,
     FillOption,
     InstrumentOption,
+    InstrumentsFileOption,
     JsonOption,
     LongOnlyOption,
     ParamOption,
@@ -51,6 +53,8 @@ def backtest_command(
     data: DataOption,
     param: ParamOption = None,
     instrument: InstrumentOption = None,
+    instruments_file: InstrumentsFileOption = None,
+    asset_class: AssetClassOption = None,
     engine: Annotated[str, typer.Option(help="vectorized | event")] = "vectorized",
     fill: FillOption = None,
     commission: CommissionOption = None,
@@ -111,7 +115,8 @@ def backtest_command(
     output_path(save, "--save")
     load_plugins(plugin)
     params = parse_params(param)
-    result, bars = _run(strategy, params, data, instrument, engine, overrides)
+    definitions = (instruments_file, asset_class)
+    result, bars = _run(strategy, params, data, instrument, engine, overrides, definitions)
     if report is not None:
         from research.report import write_report
 
@@ -144,10 +149,12 @@ def _run(
     instrument: str | None,
     engine: str,
     overrides: dict[str, Any],
+    definitions: tuple[Path | None, str | None] = (None, None),
 ) -> tuple[Any, Any]:
     """(BacktestResult, the bars it ran on)."""
     from rich.console import Console
 
+    from gauntlet.cli.instruments import engine_instrument
     from research.engine.run import resolve_config
     from strategies import plugins
 
@@ -156,6 +163,7 @@ def _run(
     status = Console(stderr=True)
     with status.status(f"loading {data}"):
         bars = load_data(data, instrument)
+        instrument = engine_instrument(engine, bars, data, instrument, *definitions)
     with status.status(f"backtesting {strategy} on {len(bars):,} bars ({engine})"):
         from research import backtest
 

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gauntlet.cli.app import app, check_app, fail
+from gauntlet.cli.instruments import attach, traded_instrument
 from gauntlet.cli.options import (
     FILLS,
+    AssetClassOption,
     CashOption,
     CommissionOption,
+    InstrumentsFileOption,
     JsonOption,
     ParamOption,
     PluginOption,
@@ -40,7 +43,8 @@ if TYPE_CHECKING:
 
 RUNS_ROOT_ENV = "GAUNTLET_RUNS_DIR"
 InstrumentOption = Annotated[
-    str | None, typer.Option(help="FX pair of the data, e.g. EUR/USD (default: from the file).")
+    str | None,
+    typer.Option(help="Instrument of the data, e.g. EUR/USD or GOOG (default: from the file)."),
 ]
 
 
@@ -63,6 +67,8 @@ def parity_command(
     data: Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")],
     param: ParamOption = None,
     instrument: InstrumentOption = None,
+    instruments_file: InstrumentsFileOption = None,
+    asset_class: AssetClassOption = None,
     fill: Annotated[str, typer.Option(help="next_open | close")] = "next_open",
     commission: Annotated[float, typer.Option(help="Fraction of notional.")] = 0.0,
     spread: Annotated[float, typer.Option(help="Full spread in price units.")] = 0.0,
@@ -83,7 +89,10 @@ def parity_command(
     config = resolve_config(
         None, config_overrides(fill=fill, commission=commission, spread=spread, slippage=slippage)
     )
-    report = check_parity(built, load_data(data, instrument), config, instrument=instrument)
+    bars = load_data(data, instrument)
+    traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
+    attach(bars, traded)
+    report = check_parity(built, bars, config, instrument=traded.symbol)
     # Zero trades against zero trades compares nothing: that must not read as parity.
     compared = bool(report.trades_vectorized or report.trades_event)
     if as_json:
@@ -188,6 +197,8 @@ def paper_command(
     speed: Annotated[str, typer.Option(help="1 (real time), 60, ... or max.")] = "max",
     param: ParamOption = None,
     instrument: InstrumentOption = None,
+    instruments_file: InstrumentsFileOption = None,
+    asset_class: AssetClassOption = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/paper/<id>).")] = None,
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: end of data).")
@@ -208,7 +219,6 @@ def paper_command(
     from execution_engine.paper import run_paper
     from rich.console import Console
 
-    from research.engine.event import DEFAULT_INSTRUMENT
     from research.engine.run import resolve_config
     from strategies import plugins
 
@@ -224,7 +234,9 @@ def paper_command(
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
     bars = load_data(data, instrument)
-    name = str(instrument or bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)
+    traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
+    attach(bars, traded)
+    name = traded.symbol
     fx_pair(name)  # an unknown instrument fails here, before the node starts
     paper = paper_config(
         built, bars, name, run_dir, speed=pace, cash=account.cash,

@@ -27,6 +27,14 @@ METHODS = ("grid", "random", "optuna")
 StrategyOption = Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")]
 DataOption = Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")]
 InstrumentOption = Annotated[str | None, typer.Option(help="Instrument name of the data.")]
+InstrumentsFileOption = Annotated[
+    Path | None,
+    typer.Option("--instruments", help="YAML instrument definitions (beside the built-in ones)."),
+]
+AssetClassOption = Annotated[
+    str | None,
+    typer.Option(help="fx | equity | future | cfd | crypto | index: for an undefined instrument."),
+]
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value.")
 ]

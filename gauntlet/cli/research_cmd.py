@@ -15,8 +15,10 @@ import typer
 from rich.console import Console
 
 from gauntlet.cli.app import app, check_app, fail, report_interrupted
+from gauntlet.cli.instruments import research_instrument
 from gauntlet.cli.options import (
     METHODS,
+    AssetClassOption,
     CashOption,
     ChunkOption,
     CommissionOption,
@@ -25,6 +27,7 @@ from gauntlet.cli.options import (
     FixedParamOption,
     GridOption,
     InstrumentOption,
+    InstrumentsFileOption,
     JsonOption,
     LongOnlyOption,
     MaxCombosOption,
@@ -116,6 +119,8 @@ def sweep_command(
     scheduler: SchedulerOption = None,
     max_combos: MaxCombosOption = None,
     instrument: InstrumentOption = None,
+    instruments_file: InstrumentsFileOption = None,
+    asset_class: AssetClassOption = None,
     fill: FillOption = None,
     commission: CommissionOption = None,
     spread: SpreadOption = None,
@@ -163,6 +168,7 @@ def sweep_command(
     _check_search(strategy, space, settings)
     check_tracking(track, tracking_uri)
     bars = load_data(data, instrument)
+    research_instrument(bars, data, instrument, instruments_file, asset_class)
     result = sweep(strategy, bars, space, settings)
     result.sorted(metric)  # unknown metric → one line before anything is written
     if out is not None and result.completed:
@@ -217,6 +223,8 @@ def walkforward_command(
     scheduler: SchedulerOption = None,
     max_combos: MaxCombosOption = None,
     instrument: InstrumentOption = None,
+    instruments_file: InstrumentsFileOption = None,
+    asset_class: AssetClassOption = None,
     equity_out: Annotated[
         Path | None, typer.Option(help="Write stitched OOS equity (CSV).")
     ] = None,
@@ -254,6 +262,7 @@ def walkforward_command(
     _check_search(strategy, space, settings)
     check_tracking(track, tracking_uri)
     bars = load_data(data, instrument)
+    research_instrument(bars, data, instrument, instruments_file, asset_class)
     result = walk_forward(strategy, bars, space, settings, n_folds=folds, mode=mode, ratio=ratio)
     if equity_out is not None:
         result.oos_equity.to_csv(equity_out)

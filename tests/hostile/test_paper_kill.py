@@ -40,7 +40,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "eurusd_h1.csv"
-    fx_bars("EUR/USD", n=1200).to_csv(path)
+    fx_bars("EUR/USD", n=1200).round(5).to_csv(path)  # on EUR/USD's tick, as a real file
     return path
 
 

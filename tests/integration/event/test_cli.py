@@ -60,7 +60,7 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> 
 @pytest.fixture(scope="module")
 def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "eurusd_h1.csv"
-    fx_bars("EUR/USD", n=300).to_csv(path)
+    fx_bars("EUR/USD", n=300).round(5).to_csv(path)  # on EUR/USD's tick, as a real file
     return path
 
 
@@ -134,6 +134,6 @@ def test_kill_and_paper_reject_bad_input(csv: Path, tmp_path: Path) -> None:
         "--speed",
     )
     _one_line_error(
-        _run("paper", "--strategy", "sma_cross", "--data", str(csv), "--instrument", "FOO"),
-        "'FOO' is unknown to venue SIM",
+        _run("paper", "--strategy", "sma_cross", "--data", str(csv), "--instrument", "FOO123"),
+        "'FOO123' is unknown to venue SIM",
     )
