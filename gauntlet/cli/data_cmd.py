@@ -240,7 +240,11 @@ def list_(catalog: CatalogOption = None, as_json: JsonOption = False) -> None:
 def synth(
     bars: Annotated[int, typer.Option("--bars", min=1, help="Number of bars.")],
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet.")],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bars).")] = 0,
+    seed: Annotated[
+        int,
+        # numpy's generators take a non-negative seed; bounding it here makes a bad one exit 2.
+        typer.Option("--seed", min=0, help="Random seed (same seed, same bars)."),
+    ] = 0,
     timeframe: Annotated[str, typer.Option("--timeframe", help="Bar length.")] = "1h",
     instrument: Annotated[str, typer.Option("--instrument", help="Instrument name.")] = "EURUSD",
     start: Annotated[str, typer.Option("--start", help="First bar (UTC).")] = "2020-01-01",

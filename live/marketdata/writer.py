@@ -159,6 +159,8 @@ async def write_batches(
 def _connection_lost(exc: BaseException, conn: asyncpg.Connection | None) -> bool:
     """InterfaceError also means client misuse; it is a lost connection only if the socket is gone
     (e.g. "cannot call Transaction.__aexit__(): the underlying connection is closed")."""
+    if isinstance(exc, asyncpg.exceptions.ClientConfigurationError):
+        return False  # a bad DSN option (sslmode=bogus) stays bad: retrying only delays the error
     if isinstance(exc, asyncpg.InterfaceError):
         return conn is None or conn.is_closed()
     return True

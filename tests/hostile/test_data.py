@@ -428,3 +428,10 @@ def test_ingest_lists_a_wide_header_short(tmp_path: Path) -> None:
     with pytest.raises(IngestRejectedError, match=r"3000 columns") as caught:
         ingest_rows(path)
     assert len(str(caught.value)) < 500
+
+
+@pytest.mark.parametrize("seed", ["-1", "-" + "9" * 30])
+def test_synth_refuses_a_seed_numpy_cannot_take(tmp_path: Path, seed: str) -> None:
+    outcome = run("data", "synth", "--bars", "10", "--seed", seed, "--out", tmp_path / "s.csv")
+    assert_bad_input(outcome, "--seed")
+    assert not (tmp_path / "s.csv").exists()

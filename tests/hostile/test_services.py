@@ -208,12 +208,12 @@ def test_a_dsn_option_asyncpg_refuses_is_one_line(
 def test_ingest_with_a_dsn_option_asyncpg_refuses_is_one_line(
     project: Path, unreachable_dsn: str
 ) -> None:
-    # One line, exit 2, but only after 6 attempts: live/marketdata/writer.py retries asyncpg's
-    # ClientConfigurationError as if the connection were lost (not ours; in the report).
+    # A configuration error is not a lost connection: refused at once, never retried (the
+    # retried path ends in IngestFailedError's 'after 6 attempts: ClientConfigurationError').
     dsn = unreachable_dsn.replace("gauntlet@", "gauntlet:pw-canary@") + "?sslmode=bogus"
     line = assert_bad_input(
         run(*DB_COMMANDS["db ingest"], "--dsn", dsn, cwd=project),
-        r"ClientConfigurationError: `sslmode` parameter must be one of",
+        r"PostgreSQL URL: `sslmode` parameter must be one of",
     )
     assert "pw-canary" not in line
 
