@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from marketdata.errors import DataError
 
 __all__ = [
+    "DEFINITION_ATTR",
     "HOW_TO_DEFINE",
     "AssetClass",
     "Instrument",
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 BUILTIN_FILE = Path(__file__).with_name("instruments.yaml")
+# bars.attrs key of the definition (its JSON dump) a run trades the bars as.
+DEFINITION_ATTR = "instrument_definition"
 _TICKER = re.compile(r"^[A-Z]{1,5}$")
 _FX_SYMBOL = re.compile(r"^[A-Z]{3}/[A-Z]{3}$")
 _PAIR = re.compile(r"^([A-Za-z]{3})[/_\-]?([A-Za-z]{3})$")

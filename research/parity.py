@@ -132,15 +132,17 @@ def _instruments(bars: pd.DataFrame, single: str | None) -> list[str]:
 
 def venue_prices(bars: pd.DataFrame, single: str | None) -> pd.DataFrame:
     """The bars as the venue quotes them: each instrument's prices rounded to its tick."""
-    from execution_engine.adapters.sandbox.providers import fx_pair
+    from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
     from execution_engine.bars import round_to_precision
 
     if single is not None:
-        out = round_to_precision(bars, fx_pair(single).price_precision)
+        out = round_to_precision(
+            bars, sim_instrument(single, bars.attrs.get(DEFINITION_ATTR)).price_precision
+        )
         out.attrs = dict(bars.attrs)
         return out
     parts = {
-        name: round_to_precision(pd.DataFrame(bars[name]), fx_pair(name).price_precision)
+        name: round_to_precision(pd.DataFrame(bars[name]), sim_instrument(name).price_precision)
         for name in _instruments(bars, None)
     }
     return pd.concat(parts, axis=1)
@@ -169,11 +171,11 @@ def equity_bound(
     event: BacktestResult, bars: pd.DataFrame, config: BacktestConfig, single: str | None
 ) -> float:
     """The largest final-equity difference the documented residuals can explain."""
-    from execution_engine.adapters.sandbox.providers import fx_pair
+    from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
 
     fills: pd.DataFrame = event.extras["orders"]
     names = _instruments(bars, single)
-    pair = fx_pair(names[0])
+    pair = sim_instrument(names[0], bars.attrs.get(DEFINITION_ATTR))
     unit = 10.0**-pair.quote_currency.precision
     bound = len(fills) * unit
     costs = config.costs

@@ -138,7 +138,9 @@ def backtest_command(
     from rich.console import Console
 
     index = result.equity.index
-    title = f"{data.name}: {len(index):,} bars, {index[0]:%Y-%m-%d} → {index[-1]:%Y-%m-%d}"
+    traded = ", ".join(result.extras.get("instruments", []))  # the event engine's venue ids
+    name = f"{data.name} as {traded}" if traded else data.name
+    title = f"{name}: {len(index):,} bars, {index[0]:%Y-%m-%d} → {index[-1]:%Y-%m-%d}"
     Console().print(result.summary(title=title))
 
 

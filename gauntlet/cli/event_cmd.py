@@ -215,7 +215,7 @@ def paper_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
 ) -> None:
     """Paper-trade a strategy: live TradingNode, simulated venue, replayed data."""
-    from execution_engine.adapters.sandbox.providers import fx_pair
+    from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
     from execution_engine.paper import run_paper
     from rich.console import Console
 
@@ -237,7 +237,7 @@ def paper_command(
     traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
     attach(bars, traded)
     name = traded.symbol
-    fx_pair(name)  # an unknown instrument fails here, before the node starts
+    sim_instrument(name, bars.attrs[DEFINITION_ATTR])  # fails here, before the node starts
     paper = paper_config(
         built, bars, name, run_dir, speed=pace, cash=account.cash,
         commission=account.costs.commission, duration=duration, risk=risk,

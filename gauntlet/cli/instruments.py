@@ -76,5 +76,7 @@ def engine_instrument(
 def attach(bars: pd.DataFrame, instrument: Instrument) -> None:
     """Record the definition with the bars: the venue builds its instrument from it, so a
     user-file definition reaches the engine without another argument through every layer."""
+    from marketdata.instruments import DEFINITION_ATTR
+
     bars.attrs["instrument"] = instrument.symbol
-    bars.attrs["instrument_definition"] = instrument.model_dump(mode="json")
+    bars.attrs[DEFINITION_ATTR] = instrument.model_dump(mode="json")

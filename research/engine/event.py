@@ -142,7 +142,7 @@ def _run(
 
 def _frames(bars: pd.DataFrame, instrument: str | None) -> dict[str, pd.DataFrame]:
     """Instrument name (an FX pair) → that instrument's single-instrument bars."""
-    from execution_engine.adapters.sandbox.providers import UnknownInstrumentError, fx_pair
+    from execution_engine.adapters.sandbox import providers
 
     if instrument is not None and not instrument.strip():
         # An empty name must not fall back silently to another pair's prices and labels.
@@ -156,8 +156,9 @@ def _frames(bars: pd.DataFrame, instrument: str | None) -> dict[str, pd.DataFram
         frames = {c: pd.DataFrame(bars[c]) for c in panel_instruments(bars)}
         _reject_missing_cells(frames)
     try:
-        pairs = {col: fx_pair(col) for col in frames}
-    except UnknownInstrumentError as exc:
+        pairs = {col: providers.sim_instrument(col, f.attrs.get(providers.DEFINITION_ATTR))
+                 for col, f in frames.items()}  # fmt: skip
+    except providers.UnknownInstrumentError as exc:
         raise ResearchInputError(str(exc)) from None
     currencies = {p.quote_currency.code for p in pairs.values()}
     if len(currencies) > 1:
@@ -234,6 +235,7 @@ def _result(
             "rejected": len(records.of_kind("rejected")),
             "nautilus_orders": run.orders,
             "account_currency": run.currency,
+            "instruments": [i.id.value for i in run.instruments],  # as the venue listed them
             "size_mode": SizeMode(config.size_mode).value,
         },
     )

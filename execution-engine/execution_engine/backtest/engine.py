@@ -18,7 +18,7 @@ from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.objects import Currency, Money
 
-from execution_engine.adapters.sandbox.providers import SIM_VENUE, fx_pair
+from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, SIM_VENUE, sim_instrument
 from execution_engine.backtest.financing import FinancingModule
 from execution_engine.backtest.venue import (
     NotionalPlusPerUnitFeeModel,
@@ -99,7 +99,12 @@ def run_backtest(
     """Run `host` over `frames` (column name → bars), each traded as `instrument_names[col]`
     (the host's instrument ids and bar types are bound here)."""
     instruments = [
-        fx_pair(instrument_names[col], taker_fee=venue.commission, min_quantity=venue.min_quantity)
+        sim_instrument(
+            instrument_names[col],
+            frames[col].attrs.get(DEFINITION_ATTR),
+            taker_fee=venue.commission,
+            min_quantity=venue.min_quantity,
+        )
         for col in frames
     ]
     check_cash(venue.cash, instruments[0].quote_currency)

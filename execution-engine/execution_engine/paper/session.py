@@ -40,7 +40,7 @@ from execution_engine.adapters.sandbox.factories import (
     replay_data_client_factory,
     sandbox_exec_client_factory,
 )
-from execution_engine.adapters.sandbox.providers import fx_pair
+from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
 from execution_engine.bars import bar_interval_ns, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
@@ -104,7 +104,10 @@ def run_paper(
 ) -> PaperResult:
     """Run one session to completion; everything is also written to `paper.run_dir`."""
     instruments = [
-        fx_pair(paper.instrument_names[c], taker_fee=paper.commission) for c in paper.frames
+        sim_instrument(
+            paper.instrument_names[c], f.attrs.get(DEFINITION_ATTR), taker_fee=paper.commission
+        )
+        for c, f in paper.frames.items()
     ]
     check_cash(paper.cash, instruments[0].quote_currency)
     journal = RunJournal(paper.run_dir, echo)  # only once the inputs are known to be good
