@@ -5,22 +5,37 @@
         missing Friday 21:00-22:00 hour (`dst_slack`); the generator uses the exact window.
 "24x7": always open (crypto).
 "none": no calendar; the gap check is switched off.
+An exchange's MIC ("XNYS", "XLON", "XETR", ...): its sessions and holidays from the
+exchange-calendars package (`ExchangeCalendar`), so a missing session is a gap and a holiday
+or a weekend is not.
 
-Exchange-calendar libraries model exchange sessions and holidays; the FX week is one closed
-window per week, which a few lines of vectorized arithmetic express exactly.
+The FX week is one closed window per week, which a few lines of vectorized arithmetic express
+exactly; exchanges have holidays and early closes, which only a schedule expresses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from marketdata.errors import DataError
 
-__all__ = ["CALENDARS", "CalendarName", "SessionCalendar", "get_calendar"]
+if TYPE_CHECKING:
+    import exchange_calendars
+
+__all__ = [
+    "CALENDARS",
+    "Calendar",
+    "CalendarName",
+    "ExchangeCalendar",
+    "SessionCalendar",
+    "get_calendar",
+]
 
 CalendarName = Literal["fx", "24x7", "none"]
 
@@ -28,6 +43,25 @@ _HOUR = 3_600_000_000_000
 _DAY = 24 * _HOUR
 _WEEK = 7 * _DAY
 _MONDAY = 4 * _DAY  # 1970-01-05, the first Monday after the epoch (a Thursday)
+_DAYS_PER_YEAR = 365.25
+
+
+class Calendar(Protocol):
+    """What the gap check and annualisation ask of a calendar."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def checks_gaps(self) -> bool: ...
+
+    def missing_bars(self, stamps: npt.NDArray[np.int64], bar_ns: int) -> npt.NDArray[np.int64]:
+        """Expected bars missing between each pair of consecutive `stamps` (sorted, UTC ns)."""
+        ...
+
+    def bars_per_year(self, bar_ns: int) -> float:
+        """Bars of length `bar_ns` the market is open for in an average year."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +99,70 @@ class SessionCalendar:
         )
         return weeks * (_WEEK - closed) + in_week
 
+    def missing_bars(self, stamps: npt.NDArray[np.int64], bar_ns: int) -> npt.NDArray[np.int64]:
+        return np.asarray(np.diff(self.open_elapsed(stamps)) // bar_ns - 1, dtype=np.int64)
+
+    def bars_per_year(self, bar_ns: int) -> float:
+        closed = 0 if self.closed_start is None or self.closed_end is None else (
+            self.closed_end - self.closed_start
+        )  # fmt: skip
+        return (_WEEK - closed) / _WEEK * _DAYS_PER_YEAR * _DAY / max(bar_ns, 1)
+
+
+@dataclass(frozen=True)
+class ExchangeCalendar:
+    """An exchange's sessions (exchange-calendars, by MIC): holidays and early closes included.
+
+    Daily bars are matched to session dates; intraday bars to the bar opens of each session
+    (open, open + bar, ... before the close).
+    """
+
+    name: str
+    checks_gaps: bool = True
+    _reference: tuple[str, str] = field(default=("2015-01-01", "2024-12-31"), repr=False)
+
+    def missing_bars(self, stamps: npt.NDArray[np.int64], bar_ns: int) -> npt.NDArray[np.int64]:
+        if len(stamps) < 2:
+            return np.empty(0, dtype=np.int64)
+        observed = stamps - stamps % _DAY if bar_ns >= _DAY else stamps
+        expected = self._expected(int(stamps[0]), int(stamps[-1]), bar_ns)
+        after_previous = np.searchsorted(expected, observed[:-1], side="right")
+        before_next = np.searchsorted(expected, observed[1:], side="left")
+        return np.asarray(np.maximum(before_next - after_previous, 0), dtype=np.int64)
+
+    def bars_per_year(self, bar_ns: int) -> float:
+        start, end = (pd.Timestamp(t, tz="UTC").value for t in self._reference)
+        years = (end - start) / _DAY / _DAYS_PER_YEAR
+        return len(self._expected(start, end, bar_ns)) / years
+
+    def _expected(self, start: int, end: int, bar_ns: int) -> npt.NDArray[np.int64]:
+        """Session dates (UTC midnight) for daily bars, else every bar open in a session."""
+        schedule = _schedule(self.name, start - 7 * _DAY, end + 7 * _DAY)
+        if bar_ns >= _DAY:
+            return np.asarray(pd.DatetimeIndex(schedule.index).asi8, dtype=np.int64)
+        opens = schedule["open"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        closes = schedule["close"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        counts = -((opens - closes) // bar_ns)  # ceil: a last, shorter bar still opens
+        starts = np.repeat(opens, counts)
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        return np.asarray(starts + within * bar_ns, dtype=np.int64)
+
+
+def _schedule(name: str, start: int, end: int) -> pd.DataFrame:
+    calendar = _exchange(name)
+    first = max(pd.Timestamp(start).normalize(), calendar.first_session)
+    last = min(pd.Timestamp(end).normalize(), calendar.last_session)
+    sessions: pd.DataFrame = calendar.schedule.loc[first:last]
+    return sessions
+
+
+@lru_cache(maxsize=16)
+def _exchange(name: str) -> exchange_calendars.ExchangeCalendar:
+    """The exchange's calendar over its whole supported range (built once per name)."""
+    import exchange_calendars  # about half a second to import: only for exchange calendars
+
+    return exchange_calendars.get_calendar(name, start="1990-01-01")
+
 
 CALENDARS: dict[str, SessionCalendar] = {
     "fx": SessionCalendar(
@@ -75,12 +173,22 @@ CALENDARS: dict[str, SessionCalendar] = {
 }
 
 
-def get_calendar(name: str | SessionCalendar) -> SessionCalendar:
-    if isinstance(name, SessionCalendar):
+def get_calendar(name: str | SessionCalendar | ExchangeCalendar) -> Calendar:
+    if isinstance(name, SessionCalendar | ExchangeCalendar):
         return name
-    try:
+    if name in CALENDARS:
         return CALENDARS[name]
-    except KeyError:
-        raise DataError(
-            f"unknown calendar {name!r}; choose one of {', '.join(CALENDARS)}"
-        ) from None
+    if _is_exchange(name):
+        return ExchangeCalendar(name.upper())
+    raise DataError(
+        f"unknown calendar {name!r}; choose one of {', '.join(CALENDARS)} or an exchange "
+        "code such as XNYS (exchange-calendars)"
+    )
+
+
+def _is_exchange(name: str) -> bool:
+    if not name.isalnum():
+        return False
+    import exchange_calendars
+
+    return name.upper() in exchange_calendars.get_calendar_names(include_aliases=False)

@@ -35,6 +35,7 @@ __all__ = [
     "check_ticks",
     "load_instrument_book",
     "resolve_data_instrument",
+    "resolve_file_instrument",
     "resolve_instrument",
 ]
 
@@ -323,14 +324,24 @@ def resolve_data_instrument(
 ) -> Instrument:
     """The instrument of a bars file: --instrument, else the file's recorded instrument, else
     its name (eurusd_h1.csv, GOOG.csv, US500-daily.parquet); its ticks are checked on load."""
-    book = load_instrument_book(instruments_file)
-    recorded = instrument or bars.attrs.get("instrument")
-    if recorded:
-        found = resolve_instrument(str(recorded), book, asset_class)
-    else:
-        found = _from_file_name(path, book, asset_class)
+    found = resolve_file_instrument(
+        path, instrument or bars.attrs.get("instrument"), instruments_file, asset_class
+    )
     check_ticks(found, bars, source=str(path))
     return found
+
+
+def resolve_file_instrument(
+    path: Path,
+    instrument: str | None = None,
+    instruments_file: Path | None = None,
+    asset_class: str | None = None,
+) -> Instrument:
+    """The instrument named by `instrument`, else by the file's name (no data read)."""
+    book = load_instrument_book(instruments_file)
+    if instrument:
+        return resolve_instrument(str(instrument), book, asset_class)
+    return _from_file_name(path, book, asset_class)
 
 
 def _from_file_name(path: Path, book: InstrumentBook, asset_class: str | None) -> Instrument:

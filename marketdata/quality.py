@@ -517,8 +517,7 @@ def _gap_finding(
     if not calendar.checks_gaps or timeframe is None or len(view) < 2:
         return ("gap", np.empty(0, dtype=np.intp), str)
     stamps = frame.stamps[view]
-    elapsed = calendar.open_elapsed(stamps)
-    missing = np.diff(elapsed) // timeframe.nanos - 1
+    missing = calendar.missing_bars(stamps, timeframe.nanos)
     after = np.flatnonzero(missing > config.gap_bars) + 1
     step_of_row = {int(view[i]): int(i) for i in after}
 

@@ -44,6 +44,19 @@ def _quality(calendar: str, timeframe: str | None, spike_k: float, gap_bars: int
     return QualityConfig(calendar=calendar, timeframe=timeframe, spike_k=spike_k, gap_bars=gap_bars)
 
 
+def _instrument_calendar(path: Path, instrument: str | None) -> str:
+    """The calendar of the file's instrument (GOOG.csv → XNYS); "fx" when the name is no
+    instrument, as before instruments were defined (a check needs no definition)."""
+    from marketdata.instruments import InstrumentError, resolve_file_instrument
+
+    try:
+        return resolve_file_instrument(path, instrument).calendar
+    except InstrumentError:
+        if instrument is not None:
+            raise  # a name the user gave must resolve
+        return "fx"
+
+
 def _positive(value: float) -> float:
     if not value > 0:  # also refuses nan
         raise typer.BadParameter(f"must be > 0, got {value} (0 or less would flag every bar)")
@@ -55,10 +68,24 @@ def _busy(message: str) -> AbstractContextManager[Any]:
     return Console(stderr=True).status(message)
 
 
+# `data check` only: no --calendar means the file's instrument's calendar.
+InstrumentCalendarOption = Annotated[
+    str | None,
+    typer.Option(
+        "--calendar",
+        help="Session calendar for the gap check: fx, 24x7, none or an exchange (XNYS, ...); "
+        "default: the instrument's (GOOG → XNYS), else fx.",
+    ),
+]
+
+
 @data_app.command("check")
 def check(
     path: DataFileArgument,
-    calendar: CalendarOption = "fx",
+    calendar: InstrumentCalendarOption = None,
+    instrument: Annotated[
+        str | None, typer.Option(help="Instrument of the file (default: from its name).")
+    ] = None,
     timeframe: TimeframeOption = None,
     fmt: FormatOption = None,
     tz: TzOption = None,
@@ -70,16 +97,23 @@ def check(
         ),
     ] = 10.0,
     gap_bars: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--gap-bars", min=0, help="Warn when more than this many bars are missing (>= 0)."
+            "--gap-bars",
+            min=0,
+            help="Warn when more than this many bars are missing (>= 0; default 0 on an "
+            "exchange calendar, where a missing session is a gap, else 1).",
         ),
-    ] = 1,
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the quality checks on a file. Exit 0 when clean or warnings only, 2 on errors."""
     from marketdata import check_quality, load_bars_with_report
+    from marketdata.calendars import ExchangeCalendar, get_calendar
 
+    calendar = calendar or _instrument_calendar(path, instrument)
+    if gap_bars is None:
+        gap_bars = 0 if isinstance(get_calendar(calendar), ExchangeCalendar) else 1
     config = _quality(calendar, timeframe, spike_k, gap_bars)
     with _busy(f"checking {path}"):
         loaded = load_bars_with_report(
