@@ -10,6 +10,7 @@ the wheel too.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -25,7 +26,9 @@ TOP_LEVEL = ("strategies", "marketdata", "bus", "research", "agents", "live", "g
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    # PYTHONPATH would put a checkout back on sys.path and hide what the wheel lacks.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="module")
