@@ -3,6 +3,8 @@
 "fx":   open all week except the weekend, Friday 22:00 → Sunday 22:00 UTC (New York 17:00 in
         winter). In summer New York's close is 21:00 UTC, so the gap check also tolerates a
         missing Friday 21:00-22:00 hour (`dst_slack`); the generator uses the exact window.
+        Closed on Christmas and New Year's Day (New York 17:00 the day before to 17:00, which
+        is winter: 22:00 UTC); the gap check and annualisation skip those days.
 "24x7": always open (crypto).
 "none": no calendar; the gap check is switched off.
 An exchange's MIC ("XNYS", "XLON", "XETR", ...): its sessions and holidays from the
@@ -44,6 +46,7 @@ _DAY = 24 * _HOUR
 _WEEK = 7 * _DAY
 _MONDAY = 4 * _DAY  # 1970-01-05, the first Monday after the epoch (a Thursday)
 _DAYS_PER_YEAR = 365.25
+_REFERENCE = ("2015-01-01", "2025-01-01")  # the years annualisation averages over
 
 
 class Calendar(Protocol):
@@ -73,6 +76,7 @@ class SessionCalendar:
     closed_end: int | None = None
     dst_slack: int = 0
     checks_gaps: bool = True
+    holidays: tuple[tuple[int, int], ...] = ()  # (month, day), closed from 22:00 UTC the eve
 
     def is_open(self, stamps: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
         """True where a bar opening at `stamps` (UTC epoch ns) falls inside the session."""
@@ -100,13 +104,38 @@ class SessionCalendar:
         return weeks * (_WEEK - closed) + in_week
 
     def missing_bars(self, stamps: npt.NDArray[np.int64], bar_ns: int) -> npt.NDArray[np.int64]:
-        return np.asarray(np.diff(self.open_elapsed(stamps)) // bar_ns - 1, dtype=np.int64)
+        elapsed = self.open_elapsed(stamps) - self._holiday_elapsed(stamps)
+        return np.asarray(np.diff(elapsed) // bar_ns - 1, dtype=np.int64)
 
     def bars_per_year(self, bar_ns: int) -> float:
-        closed = 0 if self.closed_start is None or self.closed_end is None else (
-            self.closed_end - self.closed_start
-        )  # fmt: skip
-        return (_WEEK - closed) / _WEEK * _DAYS_PER_YEAR * _DAY / max(bar_ns, 1)
+        """Open time of the years 2015-2024 (holidays and weekends out), in bars per year."""
+        ends = np.array([pd.Timestamp(t, tz="UTC").value for t in _REFERENCE], dtype=np.int64)
+        if self.closed_start is None or self.closed_end is None:
+            open_ns = float(ends[1] - ends[0])
+        else:
+            closed = self.closed_end - self.closed_start  # the exact window, no DST slack
+            open_ns = float(ends[1] - ends[0]) * (_WEEK - closed) / _WEEK
+        open_ns -= float(np.diff(self._holiday_elapsed(ends))[0])
+        years = float(ends[1] - ends[0]) / _DAY / _DAYS_PER_YEAR
+        return open_ns / years / max(bar_ns, 1)
+
+    def _holiday_elapsed(self, stamps: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Open-market time inside holiday closures since the origin, per stamp: subtracted
+        from `open_elapsed`, a closure is no more expected bars than a weekend."""
+        out = np.zeros(len(stamps), dtype=np.int64)
+        if not self.holidays or len(stamps) == 0:
+            return out
+        years = range(
+            pd.Timestamp(int(stamps.min())).year, pd.Timestamp(int(stamps.max())).year + 2
+        )
+        elapsed = self.open_elapsed(stamps)
+        for year in years:
+            for month, day in self.holidays:
+                end = pd.Timestamp(year=year, month=month, day=day, hour=22, tz="UTC").value
+                window = self.open_elapsed(np.array([end - _DAY, end], dtype=np.int64))
+                inside = np.clip(elapsed - window[0], 0, window[1] - window[0])
+                out += inside
+        return out
 
 
 @dataclass(frozen=True)
@@ -119,7 +148,7 @@ class ExchangeCalendar:
 
     name: str
     checks_gaps: bool = True
-    _reference: tuple[str, str] = field(default=("2015-01-01", "2024-12-31"), repr=False)
+    _reference: tuple[str, str] = field(default=_REFERENCE, repr=False)
 
     def missing_bars(self, stamps: npt.NDArray[np.int64], bar_ns: int) -> npt.NDArray[np.int64]:
         if len(stamps) < 2:
@@ -166,7 +195,11 @@ def _exchange(name: str) -> exchange_calendars.ExchangeCalendar:
 
 CALENDARS: dict[str, SessionCalendar] = {
     "fx": SessionCalendar(
-        "fx", closed_start=4 * _DAY + 22 * _HOUR, closed_end=6 * _DAY + 22 * _HOUR, dst_slack=_HOUR
+        "fx",
+        closed_start=4 * _DAY + 22 * _HOUR,
+        closed_end=6 * _DAY + 22 * _HOUR,
+        dst_slack=_HOUR,
+        holidays=((12, 25), (1, 1)),
     ),
     "24x7": SessionCalendar("24x7"),
     "none": SessionCalendar("none", checks_gaps=False),

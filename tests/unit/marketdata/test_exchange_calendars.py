@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import gauntlet.cli.data_cmd  # noqa: F401  # registers the `data` commands on `app`
 from gauntlet.cli.app import app
 from marketdata import DataError, QualityConfig, check_quality
-from marketdata.calendars import ExchangeCalendar, get_calendar
+from marketdata.calendars import CALENDARS, ExchangeCalendar, get_calendar
 
 DAY = 86_400 * 10**9
 # NYSE closures of 2024 up to July, written out by hand (the fixture must not come from the
@@ -93,3 +93,42 @@ def test_data_check_takes_the_instruments_calendar(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert (report["calendar"], report["counts"]["gap"]) == ("XNYS", 2)
+
+
+def hourly_fx(start: str, end: str, closed: list[tuple[str, str]]) -> pd.DataFrame:
+    stamps = pd.date_range(start, end, freq="1h", tz="UTC")
+    keep = CALENDARS["fx"].is_open(stamps.asi8)
+    for first, last in closed:
+        keep &= ~(
+            (stamps >= pd.Timestamp(first, tz="UTC")) & (stamps < pd.Timestamp(last, tz="UTC"))
+        )
+    index = stamps[keep]
+    n = len(index)
+    return pd.DataFrame(
+        {"open": [1.1] * n, "high": [1.1] * n, "low": [1.1] * n, "close": [1.1] * n,
+         "volume": [1.0] * n},
+        index=index,
+    )  # fmt: skip
+
+
+def test_fx_christmas_and_new_year_closures_are_no_gaps() -> None:
+    # Christmas 2023 and New Year 2024 fell on Mondays: closed from Sunday 22:00 UTC (17:00
+    # New York) to Monday 22:00 UTC, on top of the weekend.
+    holidays = [("2023-12-24 22:00", "2023-12-25 22:00"), ("2023-12-31 22:00", "2024-01-01 22:00")]
+    bars = hourly_fx("2023-12-18", "2024-01-06", holidays)
+    config = QualityConfig(calendar="fx", timeframe="1h", gap_bars=0)
+    assert check_quality(bars, config=config).counts["gap"] == 0
+    # A closed weekday that is no holiday is still a gap, of its 24 hourly bars.
+    bars = hourly_fx(
+        "2023-12-18", "2024-01-06", [*holidays, ("2024-01-02 22:00", "2024-01-03 22:00")]
+    )
+    report = check_quality(bars, config=config)
+    assert report.counts["gap"] == 1
+    [gap] = [i.detail for i in report.issues if i.rule == "gap"]
+    assert gap.startswith("24 1h bars missing")
+
+
+def test_hourly_fx_bars_per_year_count_the_holidays_out() -> None:
+    per_year = get_calendar("fx").bars_per_year(3_600 * 10**9)
+    assert per_year < 120 * 365.25 / 7  # fewer than the weekly hours alone (6,261)
+    assert per_year == pytest.approx(6_228, abs=2)
