@@ -61,6 +61,10 @@ def build_engine(
         trader_id=TraderId("GAUNTLET-001"),
         logging=LoggingConfig(log_level=log_level, bypass_logging=log_level == "OFF"),
         risk_engine=risk_config(venue, instruments),
+        # NautilusTrader's post-run analysis feeds every closed position to its
+        # PortfolioAnalyzer (~1 ms each, pandas appends) for statistics Gauntlet never reads:
+        # results come from the host's records and the venue's reports (research.engine.event).
+        run_analysis=False,
     )
     engine = BacktestEngine(config=config)
     currency = instruments[0].quote_currency
