@@ -25,6 +25,21 @@ class Leak:
     first_time: pd.Timestamp
     max_abs_diff: float  # over bars where both runs are finite
     nan_mismatches: int  # bars where exactly one of the two runs is NaN
+    # The first differing value at `first_bar` (first differing column of a panel): what the
+    # run on the truncated history gave, and what the full history gave.
+    truncated_value: float = float("nan")
+    full_value: float = float("nan")
+    column: str | None = None  # the panel column, None for a single series
+
+    def change(self) -> str:
+        """What changed, e.g. `NaN → 1` or `-1 → 1`: the target at `first_bar` computed on
+        the bars up to the cut, then on the full history."""
+        where = f" [{self.column}]" if self.column is not None else ""
+        return f"{_value(self.truncated_value)} → {_value(self.full_value)}{where}"
+
+
+def _value(value: float) -> str:
+    return "NaN" if np.isnan(value) else f"{value:.6g}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,15 @@ class LookaheadReport:
             "first_leak_time": None if first is None else first.first_time.isoformat(),
             "max_abs_diff": max((lk.max_abs_diff for lk in self.leaks), default=0.0),
             "nan_mismatches": sum(lk.nan_mismatches for lk in self.leaks),
+            "first_leak_cut": None if first is None else first.cut,
+            "first_leak_truncated_value": None if first is None else _json(first.truncated_value),
+            "first_leak_full_value": None if first is None else _json(first.full_value),
+            "first_leak_column": None if first is None else first.column,
         }
+
+
+def _json(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
 
 
 def sample_cuts(n_bars: int, start: int, n_cuts: int, seed: int) -> list[int]:
@@ -80,6 +103,14 @@ def _compare(full: np.ndarray, part: np.ndarray, tol: float) -> tuple[np.ndarray
     return bad_rows, float(diff.max(initial=0.0)), int(nan_mismatch.sum())
 
 
+def _first_column(full: np.ndarray, part: np.ndarray, tol: float) -> int:
+    """The first column of one bar's row where the two runs differ (as `_compare` counts)."""
+    nan_mismatch = np.isnan(full) != np.isnan(part)
+    both = np.isfinite(full) & np.isfinite(part)
+    differs = nan_mismatch | (both & (np.abs(np.where(both, full - part, 0.0)) > tol))
+    return int(np.argmax(differs))
+
+
 def check_lookahead(
     strategy: Strategy[Any], bars: pd.DataFrame, n_cuts: int = 20, seed: int = 0, tol: float = 1e-9
 ) -> LookaheadReport:
@@ -93,7 +124,9 @@ def check_lookahead(
             f"look-ahead check: {len(bars)} bars are too few for {strategy.name} "
             f"(warm-up {strategy.warmup}; need at least {start + 2})"
         )
-    full = _as_matrix(strategy.target(bars))
+    full_target = strategy.target(bars)
+    full = _as_matrix(full_target)
+    names = list(full_target.columns) if isinstance(full_target, pd.DataFrame) else None
     cuts = sample_cuts(len(bars), start, n_cuts, seed)
     leaks = []
     for cut in cuts:
@@ -101,5 +134,10 @@ def check_lookahead(
         bad_rows, max_diff, nan_mismatches = _compare(full[: cut + 1], part, tol)
         if bad_rows.any():
             first = int(np.argmax(bad_rows))
-            leaks.append(Leak(cut, first, bars.index[first], max_diff, nan_mismatches))
+            col = _first_column(full[first], part[first], tol)
+            leaks.append(Leak(
+                cut, first, bars.index[first], max_diff, nan_mismatches,
+                float(part[first, col]), float(full[first, col]),
+                None if names is None else str(names[col]),
+            ))  # fmt: skip
     return LookaheadReport(strategy.identity, cuts, leaks)

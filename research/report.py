@@ -69,7 +69,8 @@ def _result_section(result: BacktestResult) -> str:
     span = f"{index[0]:%Y-%m-%d %H:%M} → {index[-1]:%Y-%m-%d %H:%M} UTC, {len(index):,} bars"
     return (
         f"<h2>{html.escape(label(result))} — {result.engine} engine</h2>"
-        f"<p class='meta'>{html.escape(span)}; data fingerprint {result.data_fingerprint[:16]}…; "
+        f"<p class='meta'>{html.escape(span)}; {html.escape(result.config.costs.describe())}; "
+        f"data fingerprint {result.data_fingerprint[:16]}…; "
         f"config {html.escape(result.config.model_dump_json())}</p>"
         f"<h3>Trades (first {shown} of {len(result.trades)})</h3>{trades_table_html(result, TRADES_SHOWN)}"
     )

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research.engine.display import thin
+from research.engine.display import (
+    DIVERGING_COLORSCALE,
+    METRIC_ROWS,
+    format_metric,
+    label,
+    thin,
+)
 from research.engine.result import BacktestResult
 from research.errors import ResearchInputError
 from research.metrics import drawdown
@@ -27,7 +33,8 @@ from research.metrics import drawdown
 class TearsheetData:
     """The series a tearsheet draws, derived once from a result and its close prices."""
 
-    title: str
+    title: str  # the strategy and its parameters: sma_cross(fast=10, slow=50)
+    costs: str  # the costs line of the run (Costs.describe)
     equity: pd.Series
     benchmark: pd.Series  # buy-and-hold equity, starting at the strategy's starting cash
     drawdown: pd.Series  # from the running peak, which starts at the starting cash
@@ -74,10 +81,10 @@ def tearsheet_data(result: BacktestResult, close: pd.Series | pd.DataFrame) -> T
     rolling_sharpe = (roll.mean() / roll.std() * np.sqrt(ppy)).rename(f"Sharpe ({window} bars)")
     notional = (result.position * close).abs()
     gross = notional.sum(axis=1) if isinstance(notional, pd.DataFrame) else notional
-    spec = result.strategy
     cash = result.config.cash  # every panel is measured from the starting cash
     return TearsheetData(
-        title=f"{spec.get('strategy', '?')} {spec.get('params', {})}",
+        title=label(result),
+        costs=result.config.costs.describe(),
         equity=equity,
         benchmark=buy_and_hold(close, cash),
         drawdown=pd.Series(
@@ -103,7 +110,8 @@ def figures(data: TearsheetData) -> list[tuple[str, Any]]:
     dd = go.Figure(go.Scatter(x=drawdown.index, y=drawdown, fill="tozeroy", name="drawdown"))
     hm = go.Figure(go.Heatmap(
         z=data.monthly.to_numpy(), x=[str(m) for m in data.monthly.columns],
-        y=[str(y) for y in data.monthly.index], colorscale="RdYlGn", zmid=0,
+        y=[str(y) for y in data.monthly.index], colorscale=DIVERGING_COLORSCALE, zmid=0,
+        colorbar={"title": "return", "tickformat": ".1%"},
     ))  # fmt: skip
     rs = go.Figure(go.Scatter(x=sharpe.index, y=sharpe, name="rolling Sharpe"))
     pnl = go.Figure(go.Histogram(x=data.trade_pnl, nbinsx=40, name="trade P&L"))
@@ -118,12 +126,21 @@ def figures(data: TearsheetData) -> list[tuple[str, Any]]:
     return out
 
 
+def formatted_metrics(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) per metric, as every table shows them: percentages with 2 decimals,
+    ratios with 2 (METRIC_ROWS' formats), not 0.0187363."""
+    return [
+        (name, format_metric(metrics[field], fmt))
+        for field, name, fmt in METRIC_ROWS
+        if field in metrics and metrics[field] is not None
+    ]
+
+
 def _metrics_table(metrics: dict[str, Any]) -> str:
     cells = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{v:.6g}</td></tr>" if isinstance(v, float)
-        else f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-        for k, v in metrics.items()
-    )  # fmt: skip
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(text)}</td></tr>"
+        for name, text in formatted_metrics(metrics)
+    )
     return f"<table class='metrics'>{cells}</table>"
 
 
@@ -139,7 +156,8 @@ def write_html(data: TearsheetData, path: str | Path) -> Path:
         f"<title>{html.escape(data.title)}</title>"
         "<style>body{font-family:sans-serif;margin:20px} table.metrics td,table.metrics th"
         "{padding:2px 10px;text-align:left}</style></head><body>"
-        f"<h1>{html.escape(data.title)}</h1>{_metrics_table(data.metrics)}{body}</body></html>"
+        f"<h1>{html.escape(data.title)}</h1><p class='costs'>{html.escape(data.costs)}</p>"
+        f"{_metrics_table(data.metrics)}{body}</body></html>"
     )
     _write(path, doc.encode())
     return path
@@ -151,6 +169,7 @@ def write_png(data: TearsheetData, path: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(3, 2, figsize=(14, 11))
     ax = axes.ravel()
@@ -159,7 +178,15 @@ def write_png(data: TearsheetData, path: str | Path) -> Path:
     ax[0].plot(bench.index, bench.to_numpy(), label="buy & hold")
     ax[0].legend()
     ax[1].fill_between(data.drawdown.index, data.drawdown.to_numpy(), 0.0, color="tab:red")
-    ax[2].imshow(data.monthly.to_numpy(dtype=float), cmap="RdYlGn", aspect="auto")
+    monthly = data.monthly.to_numpy(dtype=float)
+    # The HTML heatmap's colourscale, centred on 0 as its zmid=0 is.
+    reach = float(np.nanmax(np.abs(monthly))) if np.isfinite(monthly).any() else 1.0
+    image = ax[2].imshow(
+        monthly, cmap=plotly_cmap(DIVERGING_COLORSCALE), aspect="auto",
+        vmin=-(reach or 1.0), vmax=reach or 1.0,
+    )  # fmt: skip
+    bar = fig.colorbar(image, ax=ax[2])
+    bar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
     ax[2].set_yticks(range(len(data.monthly.index)), [str(y) for y in data.monthly.index])
     ax[2].set_xticks(range(len(data.monthly.columns)), [str(m) for m in data.monthly.columns])
     ax[3].plot(data.rolling_sharpe.index, data.rolling_sharpe.to_numpy())
@@ -168,7 +195,7 @@ def write_png(data: TearsheetData, path: str | Path) -> Path:
     ax[5].plot(data.exposure.index, data.exposure.to_numpy())
     for a, (title, _) in zip(ax, figures(data), strict=True):
         a.set_title(title)
-    fig.suptitle(data.title)
+    fig.suptitle(f"{data.title}\n{data.costs}")
     fig.autofmt_xdate()
     fig.tight_layout()
     path = Path(path)
@@ -183,6 +210,19 @@ def write_png(data: TearsheetData, path: str | Path) -> Path:
     finally:
         plt.close(fig)
     return path
+
+
+def plotly_cmap(name: str) -> Any:
+    """A matplotlib colormap with exactly the stops of plotly's colourscale `name`, so the PNG
+    heatmap's colours (and colour bar) are the HTML one's."""
+    from matplotlib.colors import LinearSegmentedColormap
+    from plotly.colors import get_colorscale, unlabel_rgb
+
+    stops = [
+        (float(at), tuple(c / 255 for c in unlabel_rgb(colour)))
+        for at, colour in get_colorscale(name)
+    ]
+    return LinearSegmentedColormap.from_list(f"plotly_{name}", stops, N=1024)
 
 
 def _write(path: Path, content: bytes) -> None:

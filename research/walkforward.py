@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from research import metrics as rm
-from research.engine.config import BacktestConfig
+from research.engine.config import BacktestConfig, Costs
 from research.engine.vectorized import data_fingerprint
 from research.errors import INPUT_ERRORS, ResearchInputError
 from research.overfit import deflated_sharpe
@@ -73,6 +73,8 @@ class WalkForwardResult:
     oos_equity: pd.Series  # stitched out-of-sample equity
     oos_metrics: dict[str, float]
     extras: dict[str, Any] = field(default_factory=dict)
+    costs: Costs = field(default_factory=Costs)  # what every simulation was charged
+    param_names: list[str] = field(default_factory=list)  # the swept parameters
 
     def to_dict(self) -> dict[str, Any]:
         rows = self.folds.drop(columns=["params"]).to_dict(orient="records")
@@ -82,6 +84,7 @@ class WalkForwardResult:
             "mode": self.mode,
             "folds": [{k: _plain(v) for k, v in row.items()} for row in rows],
             "oos": {k: _plain(v) for k, v in self.oos_metrics.items()},
+            "costs": self.costs.model_dump(),
             **self.extras,
         }
 
@@ -175,6 +178,8 @@ def walk_forward(
             "method": settings.method,
             "data_fingerprint": data_fingerprint(bars),
         },
+        config.costs,
+        list(space_),
     )
 
 

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from gauntlet.cli.app import app
+from gauntlet.cli.costs import cost_overrides, note_costs
 from gauntlet.cli.options import (
     FILLS,
     AssetClassOption,
     CashOption,
     CommissionOption,
+    CommissionPerUnitOption,
     DataOption,
     FillOption,
+    FinancingLongOption,
+    FinancingShortOption,
     InstrumentOption,
     InstrumentsFileOption,
     JsonOption,
@@ -58,11 +62,11 @@ def backtest_command(
     engine: Annotated[str, typer.Option(help="vectorized | event")] = "vectorized",
     fill: FillOption = None,
     commission: CommissionOption = None,
-    commission_per_unit: Annotated[float | None, typer.Option(help="Currency per unit.")] = None,
+    commission_per_unit: CommissionPerUnitOption = None,
     spread: SpreadOption = None,
     slippage: SlippageOption = None,
-    financing_long: Annotated[float | None, typer.Option(help="Annual rate, longs.")] = None,
-    financing_short: Annotated[float | None, typer.Option(help="Annual rate, shorts.")] = None,
+    financing_long: FinancingLongOption = None,
+    financing_short: FinancingShortOption = None,
     cash: CashOption = None,
     size_mode: Annotated[str | None, typer.Option(help="equity | units | vol_target")] = None,
     units: Annotated[float | None, typer.Option(help="Units at |target| = 1 (units mode).")] = None,
@@ -96,12 +100,6 @@ def backtest_command(
     overrides = config_overrides(
         fill=choice(fill, FILLS, "--fill"),
         size_mode=choice(size_mode, SIZE_MODES, "--size-mode"),
-        commission=commission,
-        commission_per_unit=commission_per_unit,
-        spread=spread,
-        slippage=slippage,
-        financing_long=financing_long,
-        financing_short=financing_short,
         cash=cash,
         units=units,
         vol_target=vol_target,
@@ -110,7 +108,11 @@ def backtest_command(
         periods_per_year=periods_per_year,
         round_units=round_units or None,
         direction="long_only" if long_only else None,
-    )
+    ) | cost_overrides(
+        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
+        spread=spread, slippage=slippage, financing_long=financing_long,
+        financing_short=financing_short,
+    )  # fmt: skip
     output_path(report, "--report")
     output_path(save, "--save")
     load_plugins(plugin)
@@ -126,6 +128,7 @@ def backtest_command(
         from research.saved import save_result
 
         typer.echo(f"saved: {save_result(result, bars['close'], save)}", err=True)
+    note_costs(result.config.costs)  # after the run: bad input stays one error line
     payload = result.to_dict()
     if track:
         from research.tracking import log_backtest

@@ -16,16 +16,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gauntlet.cli.app import app, check_app, fail
+from gauntlet.cli.costs import cost_overrides, note_costs
 from gauntlet.cli.instruments import attach, traded_instrument
 from gauntlet.cli.options import (
     FILLS,
     AssetClassOption,
     CashOption,
     CommissionOption,
+    CommissionPerUnitOption,
+    FinancingLongOption,
+    FinancingShortOption,
     InstrumentsFileOption,
     JsonOption,
     ParamOption,
     PluginOption,
+    SlippageOption,
+    SpreadOption,
     choice,
     config_overrides,
     load_data,
@@ -70,9 +76,12 @@ def parity_command(
     instruments_file: InstrumentsFileOption = None,
     asset_class: AssetClassOption = None,
     fill: Annotated[str, typer.Option(help="next_open | close")] = "next_open",
-    commission: Annotated[float, typer.Option(help="Fraction of notional.")] = 0.0,
-    spread: Annotated[float, typer.Option(help="Full spread in price units.")] = 0.0,
-    slippage: Annotated[float, typer.Option(help="Fraction of price.")] = 0.0,
+    commission: CommissionOption = None,
+    commission_per_unit: CommissionPerUnitOption = None,
+    spread: SpreadOption = None,
+    slippage: SlippageOption = None,
+    financing_long: FinancingLongOption = None,
+    financing_short: FinancingShortOption = None,
     plugin: PluginOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -86,13 +95,17 @@ def parity_command(
     check_instrument(instrument)
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
-    config = resolve_config(
-        None, config_overrides(fill=fill, commission=commission, spread=spread, slippage=slippage)
-    )
+    costs = cost_overrides(
+        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
+        spread=spread, slippage=slippage, financing_long=financing_long,
+        financing_short=financing_short,
+    )  # fmt: skip
+    config = resolve_config(None, config_overrides(fill=fill) | costs)
     bars = load_data(data, instrument)
     traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
     attach(bars, traded)
     report = check_parity(built, bars, config, instrument=traded.symbol)
+    note_costs(config.costs)  # after the run: bad input stays one error line
     # Zero trades against zero trades compares nothing: that must not read as parity.
     compared = bool(report.trades_vectorized or report.trades_event)
     if as_json:
@@ -103,7 +116,9 @@ def parity_command(
     else:
         from rich.console import Console
 
-        Console().print(parity_table(report))
+        table = parity_table(report)
+        table.caption = config.costs.describe()
+        Console().print(table)
     if not compared:
         typer.echo(f"parity: inconclusive: {INCONCLUSIVE}", err=True)
         raise typer.Exit(1)  # a check that could not pass, not bad input
@@ -226,8 +241,10 @@ def paper_command(
     check_instrument(instrument)
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         fail(f"--duration must be a positive number of seconds, got {duration}")
-    # Cash and commission mean what they mean in a backtest: one validation for both.
-    account = resolve_config(None, config_overrides(cash=cash, commission=commission))
+    # Cash and commission mean what they mean in a backtest: one validation for both. The
+    # paper venue (PaperConfig) charges a commission only: no spread, slippage or financing.
+    costs = cost_overrides(data, instrument, commission=commission)
+    account = resolve_config(None, config_overrides(cash=cash) | costs)
     risk = risk_limits(max_order_rate, max_notional)
     run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     check_run_folder(run_dir)
@@ -242,8 +259,10 @@ def paper_command(
         built, bars, name, run_dir, speed=pace, cash=account.cash,
         commission=account.costs.commission, duration=duration, risk=risk,
     )  # fmt: skip
+    note_costs(account.costs)  # every check passed: the node starts next
     console = Console()
     console.print(f"paper: {strategy} on {name}, {len(bars):,} bars at speed {speed} → {run_dir}")
+    console.print(f"paper venue {account.costs.describe()} (no spread or slippage modelled)")
     console.print(f"kill it with: gauntlet kill --run {run_dir}")
     result = run_paper(paper, echo=None if quiet else EventPrinter(console))
     console.print(

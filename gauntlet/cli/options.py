@@ -42,11 +42,29 @@ FixedParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-p", help="Fixed strategy parameter key=value.")
 ]
 
-# Backtest settings shared by `backtest` and `sweep` (None: the BacktestConfig default).
+# Backtest settings shared by the commands that simulate (None: the BacktestConfig default).
 FillOption = Annotated[str | None, typer.Option(help="next_open (default) | close")]
-CommissionOption = Annotated[float | None, typer.Option(help="Fraction of notional.")]
-SpreadOption = Annotated[float | None, typer.Option(help="Full spread in price units.")]
-SlippageOption = Annotated[float | None, typer.Option(help="Fraction of price.")]
+# Costs: one definition for backtest, sweep, walkforward, check parity and paper; texts with
+# units, turned into the config's units by gauntlet.cli.costs.cost_overrides. Default: zero.
+CommissionOption = Annotated[
+    str | None, typer.Option(help="Fraction of notional (0.00005), or 0.5bps, 0.005%. Default 0.")
+]
+CommissionPerUnitOption = Annotated[
+    str | None, typer.Option(help="Currency per unit traded. Default 0.")
+]
+SpreadOption = Annotated[
+    str | None,
+    typer.Option(help="Full bid/ask spread: price units (0.00012) or pips (1.2pips). Default 0."),
+]
+SlippageOption = Annotated[
+    str | None, typer.Option(help="Fraction of price (0.0001), or 1bps, 0.01%. Default 0.")
+]
+FinancingLongOption = Annotated[
+    str | None, typer.Option(help="Annual rate paid on longs (0.02, 200bps, 2%). Default 0.")
+]
+FinancingShortOption = Annotated[
+    str | None, typer.Option(help="Annual rate paid on shorts (0.02, 200bps, 2%). Default 0.")
+]
 CashOption = Annotated[float | None, typer.Option(help="Starting cash.")]
 LongOnlyOption = Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")]
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from gauntlet.cli.app import app, check_app, fail, report_interrupted
+from gauntlet.cli.costs import cost_overrides, note_costs
 from gauntlet.cli.instruments import research_instrument
 from gauntlet.cli.options import (
     METHODS,
@@ -22,8 +23,11 @@ from gauntlet.cli.options import (
     CashOption,
     ChunkOption,
     CommissionOption,
+    CommissionPerUnitOption,
     DataOption,
     FillOption,
+    FinancingLongOption,
+    FinancingShortOption,
     FixedParamOption,
     GridOption,
     InstrumentOption,
@@ -55,6 +59,11 @@ MODES = ("rolling", "anchored")
 # Options shared by the search commands.
 SeedOption = Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed.")]
 NIterOption = Annotated[int, typer.Option(min=1, help="Draws for random / trials for optuna.")]
+MinTradesOption = Annotated[
+    int,
+    typer.Option(min=0, help="Rank only combinations with at least this many trades (others "
+                 "are listed apart, grey in the heatmap)."),
+]  # fmt: skip
 
 
 def _space(grid: list[str] | None) -> dict[str, Any]:
@@ -89,14 +98,14 @@ def _check_search(strategy: str, space: dict[str, Any], settings: Any) -> None:
         )
 
 
-def _config(fill: str | None, commission: float | None, spread: float | None,
-            slippage: float | None, cash: float | None, long_only: bool) -> Any:  # fmt: skip
+def _config(fill: str | None, costs: dict[str, Any], cash: float | None,
+            long_only: bool) -> Any:  # fmt: skip
+    """The BacktestConfig of every simulation of the search (`costs`: cost_overrides')."""
     from research.engine.run import resolve_config
 
     return resolve_config(None, config_overrides(
-        fill=fill, commission=commission, spread=spread, slippage=slippage, cash=cash,
-        direction="long_only" if long_only else None,
-    ))  # fmt: skip
+        fill=fill, cash=cash, direction="long_only" if long_only else None,
+    ) | costs)  # fmt: skip
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -123,10 +132,14 @@ def sweep_command(
     asset_class: AssetClassOption = None,
     fill: FillOption = None,
     commission: CommissionOption = None,
+    commission_per_unit: CommissionPerUnitOption = None,
     spread: SpreadOption = None,
     slippage: SlippageOption = None,
+    financing_long: FinancingLongOption = None,
+    financing_short: FinancingShortOption = None,
     cash: CashOption = None,
     long_only: LongOnlyOption = False,
+    min_trades: MinTradesOption = 0,
     out: Annotated[Path | None, typer.Option(help="Write the full table (CSV) here.")] = None,
     heatmap: Annotated[
         Path | None, typer.Option(help="Write a heatmap (HTML) of 2 params.")
@@ -152,12 +165,17 @@ def sweep_command(
     if heatmap is not None and len(space) != 2:
         fail(f"--heatmap needs exactly 2 swept parameters, got {len(space)}")
     scheduler_address(scheduler)
+    costs = cost_overrides(
+        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
+        spread=spread, slippage=slippage, financing_long=financing_long,
+        financing_short=financing_short,
+    )  # fmt: skip
     settings = SweepSettings(
         method=method,
         n_iter=n_iter,
         seed=seed,
         fixed=parse_params(param),
-        config=_config(fill, commission, spread, slippage, cash, long_only),
+        config=_config(fill, costs, cash, long_only),
         chunk_size=chunk_size,
         workers=workers,
         scheduler=scheduler,
@@ -171,24 +189,29 @@ def sweep_command(
     research_instrument(bars, data, instrument, instruments_file, asset_class)
     result = sweep(strategy, bars, space, settings)
     result.sorted(metric)  # unknown metric → one line before anything is written
+    note_costs(result.costs)  # after the run: bad input stays one error line
     if out is not None and result.completed:
         result.sorted(metric).drop(columns=["params"]).to_csv(out, index=False)
     if heatmap is not None:
         x, y = list(space)
-        result.heatmap(x, y, metric).write_html(heatmap, include_plotlyjs="inline")
-    payload = result.to_dict(metric, top)
+        figure = result.heatmap(x, y, metric, min_trades=min_trades, data=data.name)
+        figure.write_html(heatmap, include_plotlyjs="inline")
+    payload = result.to_dict(metric, top, min_trades)
     if track and result.completed:
         from research.tracking import log_sweep
 
         payload["mlflow_run_id"] = log_sweep(result, metric=metric, uri=tracking_uri)
-    _report_sweep(result, payload, metric, top, as_json)
+    _report_sweep(result, payload, (metric, top, min_trades), data.name, as_json)
     if result.interrupted:  # Ctrl-C or SIGTERM: the finished part was reported above
         report_interrupted(f"kept {result.completed} of {result.total} combinations")
 
 
 def _report_sweep(
-    result: Any, payload: dict[str, Any], metric: str, top: int, as_json: bool
-) -> None:
+    result: Any, payload: dict[str, Any], ranking: tuple[str, int, int], data: str,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """`ranking`: (metric, rows shown, minimum trades to be ranked)."""
+    metric, top, min_trades = ranking
     if result.rejected:
         typer.echo(f"skipped {len(result.rejected)} parameter sets the strategy rejects "
                    f"(e.g. {result.rejected[0][1]})", err=True)  # fmt: skip
@@ -201,8 +224,13 @@ def _report_sweep(
     cols = [*result.param_names, "trades", "total_return", "sharpe", "sortino", "max_drawdown"]
     if metric not in cols:
         cols.append(metric)
-    title = f"{result.strategy}: {result.completed}/{result.total} combinations, by {metric}"
-    Console().print(frame_table(result.sorted(metric)[cols].head(top), title))
+    title = (f"{result.strategy} on {data}: {result.completed}/{result.total} combinations, "
+             f"by {metric}")  # fmt: skip
+    table = frame_table(result.sorted(metric, min_trades=min_trades)[cols].head(top), title)
+    excluded = int((~result.eligible(min_trades)).sum())
+    note = f"; {excluded} with fewer than {min_trades} trades not ranked" if excluded else ""
+    table.caption = result.costs.describe() + note
+    Console().print(table)
 
 
 @app.command("walkforward")
@@ -225,8 +253,17 @@ def walkforward_command(
     instrument: InstrumentOption = None,
     instruments_file: InstrumentsFileOption = None,
     asset_class: AssetClassOption = None,
+    commission: CommissionOption = None,
+    commission_per_unit: CommissionPerUnitOption = None,
+    spread: SpreadOption = None,
+    slippage: SlippageOption = None,
+    financing_long: FinancingLongOption = None,
+    financing_short: FinancingShortOption = None,
     equity_out: Annotated[
         Path | None, typer.Option(help="Write stitched OOS equity (CSV).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write an HTML report (per-fold table).")
     ] = None,
     track: TrackOption = False,
     tracking_uri: TrackingUriOption = None,
@@ -244,15 +281,22 @@ def walkforward_command(
     choice(mode, MODES, "--mode")
     check_metric(metric)
     output_path(equity_out, "--equity-out")
+    output_path(report, "--report")
     load_plugins(plugin)
     plugins.get(strategy)
     space = _space(grid)
     scheduler_address(scheduler)
+    costs = cost_overrides(
+        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
+        spread=spread, slippage=slippage, financing_long=financing_long,
+        financing_short=financing_short,
+    )  # fmt: skip
     settings = SweepSettings(
         method=method,
         n_iter=n_iter,
         seed=seed,
         fixed=parse_params(param),
+        config=_config(None, costs, None, False),
         chunk_size=chunk_size,
         workers=workers,
         scheduler=scheduler,
@@ -264,8 +308,14 @@ def walkforward_command(
     bars = load_data(data, instrument)
     research_instrument(bars, data, instrument, instruments_file, asset_class)
     result = walk_forward(strategy, bars, space, settings, n_folds=folds, mode=mode, ratio=ratio)
+    note_costs(result.costs)
     if equity_out is not None:
         result.oos_equity.to_csv(equity_out)
+    title = f"{strategy} on {data.name}: walk-forward ({mode}, {folds} folds)"
+    if report is not None:
+        from research.walkforward_report import write_walkforward_report
+
+        typer.echo(f"report: {write_walkforward_report(result, report, title)}", err=True)
     payload = result.to_dict()
     if track:
         from research.tracking import log_walkforward
@@ -274,20 +324,10 @@ def walkforward_command(
     if as_json:
         _emit(payload)
         return
-    cols = [
-        "fold",
-        "test_start",
-        "test_end",
-        *space,
-        f"is_{metric}",
-        "oos_sharpe",
-        "oos_total_return",
-    ]
-    Console().print(
-        frame_table(result.folds[cols], f"{strategy}: walk-forward ({mode}, {folds} folds)")
-    )
-    summary = ", ".join(f"{k}={v:.4g}" for k, v in result.oos_metrics.items())
-    typer.echo(f"stitched out-of-sample: {summary}")
+    from research.walkforward_report import stitched_summary, walkforward_table
+
+    Console().print(walkforward_table(result, title))
+    typer.echo(stitched_summary(result))
 
 
 @check_app.command("lookahead")
@@ -318,8 +358,8 @@ def lookahead_command(
         return
     typer.echo(
         f"gauntlet: look-ahead: {strategy} target at bar {first.first_bar} ({first.first_time}) "
-        f"changes when later bars are removed (max |diff| {first.max_abs_diff:.6g}, "
-        f"{len(report.leaks)} of {len(report.cuts)} cuts leak)",
+        f"changes when the bars after bar {first.cut} are added: {first.change()} "
+        f"(truncated → full history; {len(report.leaks)} of {len(report.cuts)} cuts leak)",
         err=True,
     )
     raise typer.Exit(1)  # a failed check, not bad input

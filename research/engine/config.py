@@ -53,6 +53,32 @@ class Costs(BaseModel):
         0.0, ge=-1, le=1, description="annual rate paid on short notional"
     )
 
+    @property
+    def free(self) -> bool:
+        """No cost of any kind: a frictionless (and flattering) simulation."""
+        return not any(getattr(self, name) for name in type(self).model_fields)
+
+    def describe(self) -> str:
+        """The costs in one line, for every table and report that shows a simulated result:
+        `commission 0.50 bps, spread 0.00012, slippage 1.00 bps` (zero ones left out), or
+        `costs: none (all zero)`."""
+        if self.free:
+            return "costs: none (all zero)"
+        parts = [
+            f"commission {_bps(self.commission)}" if self.commission else "",
+            f"commission {self.commission_per_unit:g}/unit" if self.commission_per_unit else "",
+            f"spread {self.spread:g}" if self.spread else "",
+            f"slippage {_bps(self.slippage)}" if self.slippage else "",
+            f"financing long {_bps(self.financing_long)}/yr" if self.financing_long else "",
+            f"financing short {_bps(self.financing_short)}/yr" if self.financing_short else "",
+        ]
+        return "costs: " + ", ".join(part for part in parts if part)
+
+
+def _bps(fraction: float) -> str:
+    """A fraction in basis points (1e-4 → '1.00 bps'), the unit quants read costs in."""
+    return f"{fraction * 1e4:.2f} bps"
+
 
 class BacktestConfig(BaseModel):
     """Everything besides the strategy and the bars that determines a backtest's result.

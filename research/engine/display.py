@@ -42,6 +42,8 @@ class ResultView(Protocol):
     def metrics(self) -> Metrics: ...
 
 
+# The one diverging colourscale of heatmaps (sweeps, monthly returns), HTML and PNG alike.
+DIVERGING_COLORSCALE = "RdYlGn"
 MAX_CHART_POINTS = 5_000  # beyond this the chart shows every k-th bar (browsers choke otherwise)
 
 # (field of Metrics, label, format): the order in which every table lists the metrics.
@@ -78,6 +80,14 @@ def label(result: ResultView) -> str:
     return f"{result.strategy.get('strategy', '?')}({params})"
 
 
+def costs_line(results: Sequence[ResultView]) -> str:
+    """The costs the results were simulated with: one line, per result when they differ."""
+    lines = {result.config.costs.describe() for result in results}
+    if len(lines) <= 1:
+        return next(iter(lines), "")
+    return "; ".join(f"{label(r)}: {r.config.costs.describe()}" for r in results)
+
+
 def metric_cells(metrics: Metrics) -> list[str]:
     return [format_metric(getattr(metrics, field), fmt) for field, _, fmt in METRIC_ROWS]
 
@@ -86,7 +96,7 @@ def rich_table(results: Sequence[ResultView], title: str = "Backtest") -> Table:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=title, caption=escape(costs_line(results)))
     table.add_column("metric", style="bold")
     for result in results:
         table.add_column(escape(f"{label(result)} [{result.engine}]"), justify="right")
@@ -106,8 +116,9 @@ def metrics_table_html(results: Sequence[ResultView]) -> str:
         for i, (_, name, _) in enumerate(METRIC_ROWS)
     )
     return (
-        '<table class="gauntlet-metrics"><thead><tr><th>metric</th>'
-        f"{head}</tr></thead><tbody>{body}</tbody></table>"
+        '<table class="gauntlet-metrics">'
+        f'<caption class="gauntlet-costs">{html.escape(costs_line(results))}</caption>'
+        f"<thead><tr><th>metric</th>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -190,16 +201,11 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-_plotly_js_sent = False  # whether this process already put plotly.js into a notebook output
-
-
 def notebook_figure_html(fig: go.Figure) -> str:
-    """The figure as an HTML fragment; plotly.js inlined the first time only.
+    """The figure as a self-contained HTML fragment: plotly.js inlined every time.
 
-    Inlining keeps notebooks working offline; repeating 3.5 MB of JavaScript in every
-    output would bloat them, and once loaded the library stays defined on the page.
+    Inlining keeps notebooks working offline. It was inlined in the first output of a process
+    only, so every later result saved or shown on its own (an exported cell, a fresh page)
+    drew no chart; plotly.js guards its own re-definition, so repeats on one page are safe.
     """
-    global _plotly_js_sent
-    include = not _plotly_js_sent
-    _plotly_js_sent = True
-    return str(fig.to_html(full_html=False, include_plotlyjs=include))
+    return str(fig.to_html(full_html=False, include_plotlyjs=True))

@@ -85,8 +85,8 @@ class BacktestResult:
     def _repr_html_(self) -> str:
         """Notebook view: the metrics table and the equity/drawdown chart.
 
-        plotly.js is inlined in the first chart a process renders (no network needed) and
-        reused by the later ones on the same page.
+        Self-contained: plotly.js is inlined in every one (no network, and a result shown or
+        saved on its own still draws its chart).
         """
         from research.engine.display import metrics_table_html, notebook_figure_html
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research.engine.config import Costs
 from research.errors import ResearchInputError
 from research.sweep.metrics import METRIC_COLUMNS
 
@@ -22,6 +23,7 @@ class SweepResult:
     interrupted: bool = False  # Ctrl-C: `table` holds the finished chunks only
     data_fingerprint: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    costs: Costs = field(default_factory=Costs)  # what every combination was charged
 
     @property
     def completed(self) -> int:
@@ -33,11 +35,22 @@ class SweepResult:
                 f"unknown metric {metric!r} (one of: {', '.join(METRIC_COLUMNS)})"
             )
 
-    def sorted(self, metric: str = "sharpe", ascending: bool = False) -> pd.DataFrame:
+    def sorted(
+        self, metric: str = "sharpe", ascending: bool = False, min_trades: int = 0
+    ) -> pd.DataFrame:
+        """The rows ranked by `metric`; with `min_trades`, only those with at least that many
+        trades (a Sharpe of two trades is noise, and tops an unfiltered ranking)."""
         self._check_metric(metric)
-        return self.table.sort_values(
+        ranked = self.table.sort_values(
             metric, ascending=ascending, na_position="last", kind="stable"
         )
+        return ranked[self.eligible(min_trades).loc[ranked.index]] if min_trades else ranked
+
+    def eligible(self, min_trades: int = 0) -> pd.Series:
+        """Per row: whether it has at least `min_trades` trades (may be ranked)."""
+        if not min_trades or "trades" not in self.table.columns:
+            return pd.Series(True, index=self.table.index)
+        return self.table["trades"] >= min_trades
 
     def best(self, metric: str = "sharpe", maximize: bool = True) -> dict[str, Any]:
         """Full parameter set of the best row (NaN metrics never win)."""
@@ -47,9 +60,14 @@ class SweepResult:
         params: dict[str, Any] = ranked["params"].iloc[0]
         return dict(params)
 
-    def heatmap(self, x: str, y: str, metric: str = "sharpe") -> Any:
-        """Plotly heatmap of `metric` over a two-parameter grid (other parameters: best value)."""
-        import plotly.graph_objects as go
+    def heatmap(
+        self, x: str, y: str, metric: str = "sharpe", *, min_trades: int = 0,
+        data: str | None = None,
+    ) -> Any:  # fmt: skip
+        """Plotly heatmap of `metric` over a two-parameter grid (other parameters: the best
+        cell). Each cell shows its value and trade count; cells with fewer than `min_trades`
+        trades are grey and marked "excluded"; the title names the data, costs and metric."""
+        from research.sweep.heatmap import heatmap_figure
 
         self._check_metric(metric)
         for name in (x, y):
@@ -57,22 +75,14 @@ class SweepResult:
                 raise ResearchInputError(
                     f"{name!r} is not a swept parameter ({', '.join(self.param_names)})"
                 )
-        grid = self.table.pivot_table(index=y, columns=x, values=metric, aggfunc="max")
-        fig = go.Figure(
-            go.Heatmap(
-                z=grid.to_numpy(),
-                x=grid.columns.astype(str),
-                y=grid.index.astype(str),
-                colorscale="RdYlGn",
-                colorbar={"title": metric},
-            )
-        )
-        fig.update_layout(title=f"{self.strategy}: {metric}", xaxis_title=x, yaxis_title=y)
-        return fig
+        return heatmap_figure(self, x, y, metric, min_trades=min_trades, data=data)
 
-    def to_dict(self, metric: str = "sharpe", top: int = 10) -> dict[str, Any]:
-        ranked = self.sorted(metric) if self.completed else self.table
+    def to_dict(self, metric: str = "sharpe", top: int = 10, min_trades: int = 0) -> dict[str, Any]:
+        ranked = self.sorted(metric, min_trades=min_trades) if self.completed else self.table
         rows = ranked.drop(columns=["params"]).head(top)
+        extra: dict[str, Any] = {}
+        if min_trades:
+            extra = {"min_trades": min_trades, "excluded": int((~self.eligible(min_trades)).sum())}
         return {
             "strategy": self.strategy,
             "parameters": self.param_names,
@@ -83,6 +93,8 @@ class SweepResult:
             "sort_by": metric,
             "data_fingerprint": self.data_fingerprint,
             "top": _json_rows(rows),
+            "costs": self.costs.model_dump(),
+            **extra,
             **self.extras,
         }
 

@@ -24,7 +24,7 @@ from research.sweep import space
 from research.sweep.chunks import evaluate_params
 from research.sweep.data import SweepData, prepare
 from research.sweep.result import SweepResult
-from research.sweep.settings import SweepSettings
+from research.sweep.settings import SweepSettings, costs_of
 from research.sweep.tpe import optuna_search
 
 __all__ = ["sweep", "sweep_with_data"]
@@ -72,6 +72,6 @@ def sweep_with_data(
     table, interrupted = evaluate_params(strategy, cands.params, data, settings)
     result = SweepResult(
         strategy, list(space_), table, cands.rejected, len(cands.params), interrupted,
-        data.fingerprint, {"method": settings.method},
+        data.fingerprint, {"method": settings.method}, costs_of(settings),
     )  # fmt: skip
     return result, data

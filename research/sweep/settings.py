@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from research.engine.config import BacktestConfig
+from research.engine.config import BacktestConfig, Costs
 
 DEFAULT_CHUNK_SIZE = 16
 DEFAULT_MA_BUDGET = 1 << 30  # bytes of moving averages shared across all chunks (local runs)
@@ -45,3 +45,8 @@ class SweepSettings(BaseModel):
         if unknown:
             raise TypeError(f"unknown sweep setting(s): {', '.join(unknown)}")
         return cls.model_validate({**dict(base), **overrides})
+
+
+def costs_of(settings: SweepSettings) -> Costs:
+    """The costs every combination of a sweep with `settings` is charged."""
+    return (settings.config or BacktestConfig()).costs

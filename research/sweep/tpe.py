@@ -15,7 +15,7 @@ from research.sweep import space as sp
 from research.sweep.chunks import evaluate_params
 from research.sweep.data import SweepData
 from research.sweep.result import SweepResult
-from research.sweep.settings import SweepSettings
+from research.sweep.settings import SweepSettings, costs_of
 
 
 def _distribution(name: str, dim: sp.Dimension) -> Any:
@@ -90,4 +90,5 @@ def optuna_search(
         interrupted,
         data.fingerprint,
         {"method": "optuna", "trials": asked},
+        costs_of(settings),
     )

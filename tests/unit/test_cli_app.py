@@ -13,6 +13,9 @@ cli = importlib.import_module("gauntlet.cli.app")  # the package re-exports the 
 def _run_main(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], body: object
 ) -> tuple[int, str]:
+    # Register the real commands first: registered inside the patched list, they would be
+    # dropped with it, and every later in-process `gauntlet` call would find no commands.
+    cli._load_commands()
     probe = typer.Typer()
 
     @probe.command("probe")
