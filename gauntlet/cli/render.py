@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rich.table import Table
@@ -46,7 +46,7 @@ def metrics_table(
     """One row per named result (anything with a `.metrics` pydantic model); `columns`
     picks fields of METRIC_COLUMNS (default: all of them)."""
     shown = [c for c in METRIC_COLUMNS if columns is None or c[0] in columns]
-    table = Table(title=title)
+    table = Table(title=title, caption=costs_caption(results.values()))
     table.add_column("strategy", style="bold cyan", no_wrap=True)
     for _, header, _ in shown:
         table.add_column(header, justify="right")
@@ -54,6 +54,14 @@ def metrics_table(
         metrics = result.metrics
         table.add_row(name, *(fmt(getattr(metrics, f), p) for f, _, p in shown))
     return table
+
+
+def costs_caption(results: Iterable[Any]) -> str | None:
+    """The costs the results were simulated with (Costs.describe), one line per distinct set."""
+    from rich.markup import escape
+
+    lines = dict.fromkeys(r.config.costs.describe() for r in results if hasattr(r, "config"))
+    return escape("; ".join(lines)) if lines else None
 
 
 def cell(value: Any) -> str:

@@ -285,3 +285,12 @@ def test_lookahead_nan_change_reads_nan() -> None:
 
     leak = Leak(5, 5, pd.Timestamp("2024-01-01", tz="UTC"), 0.0, 1, float("nan"), 0.5)
     assert leak.change() == "NaN → 0.5"
+
+
+def test_the_demo_metrics_table_names_the_costs(bars: pd.DataFrame) -> None:
+    from gauntlet.cli.render import metrics_table
+
+    result = backtest("sma_cross", bars, params={"fast": 10, "slow": 50}, costs=COSTS)
+    console = Console(width=200, record=True)
+    console.print(metrics_table({"sma_cross": result}))
+    assert COSTS.describe() in console.export_text()
