@@ -70,21 +70,41 @@ class Metrics(BaseModel):
     periods_per_year: float
 
 
-def periods_per_year(index: pd.DatetimeIndex) -> float:
+def periods_per_year(index: pd.DatetimeIndex, calendar: str | None = None) -> float:
     """Bars per year inferred from the index (ADR 0002 §11).
 
-    Median bar spacing of at least one day → 252 (daily bars and coarser are counted in
-    trading days); otherwise 252 × the median number of bars per UTC calendar day that
-    has bars (e.g. 24 for hourly bars traded around the clock).
+    With `calendar` (the traded instrument's, see `calendar_of`): that calendar's sessions
+    per year × bars per session for the index's bar length (XNYS daily ≈ 252.5, hourly FX
+    ≈ 6,228 with its holidays). Without: median bar spacing of at least one day → 252 (daily
+    bars and coarser are counted in trading days); otherwise 252 × the median number of bars
+    per UTC calendar day that has bars (e.g. 24 for hourly bars traded around the clock).
     """
     if len(index) < 2:
         return TRADING_DAYS_PER_YEAR
+    if calendar is not None:
+        from marketdata.calendars import get_calendar
+        from marketdata.timeframes import infer_timeframe
+
+        sessions = get_calendar(calendar)
+        bar = infer_timeframe(index)
+        if bar is not None and sessions.checks_gaps:  # "none" has no sessions to count
+            return sessions.bars_per_year(bar.nanos)
     ns = index.asi8
     if float(np.median(np.diff(ns))) >= _NS_PER_DAY:
         return TRADING_DAYS_PER_YEAR
     return TRADING_DAYS_PER_YEAR * float(
         np.median(_bars_per_day(ns, index.is_monotonic_increasing))
     )
+
+
+def calendar_of(bars: pd.DataFrame) -> str | None:
+    """The calendar of the instrument the bars are traded as (its definition in their attrs,
+    marketdata.instruments.DEFINITION_ATTR); None when no definition came with them."""
+    from marketdata.instruments import DEFINITION_ATTR
+
+    definition = bars.attrs.get(DEFINITION_ATTR) or {}
+    calendar = definition.get("calendar") if isinstance(definition, dict) else None
+    return str(calendar) if calendar else None
 
 
 def _bars_per_day(ns: npt.NDArray[np.int64], ordered: bool) -> npt.NDArray[np.intp]:

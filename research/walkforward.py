@@ -147,7 +147,9 @@ def walk_forward(
     metric = settings.metric
     folds = make_folds(len(bars), n_folds, mode, ratio)
     config = settings.config or BacktestConfig()
-    ppy = config.periods_per_year or rm.periods_per_year(pd.DatetimeIndex(bars.index))
+    ppy = config.periods_per_year or rm.periods_per_year(
+        pd.DatetimeIndex(bars.index), rm.calendar_of(bars)
+    )
     config = config.model_copy(update={"periods_per_year": ppy})  # one ppy across folds
     in_sample = settings.model_copy(update={"config": config})
     rows, pieces = [], []

@@ -292,14 +292,14 @@ def paper_config(
     from execution_engine.host import GauntletHostConfig
     from execution_engine.paper import PAPER_WINDOW, PaperConfig
 
-    from research.metrics import periods_per_year
+    from research.metrics import calendar_of, periods_per_year
 
     host = GauntletHostConfig(
         strategy_name=strategy.name,
         strategy_params=strategy.params.model_dump(),
         window=PAPER_WINDOW,
         execute_at="bar_close",
-        periods_per_year=periods_per_year(pd.DatetimeIndex(bars.index)),
+        periods_per_year=periods_per_year(pd.DatetimeIndex(bars.index), calendar_of(bars)),
     )
     return PaperConfig(
         host=host, frames={instrument: bars}, instrument_names={instrument: instrument},

@@ -52,7 +52,9 @@ def research_instrument(
     (and checks the ticks) only when --instruments or --asset-class asks for it."""
     if instruments_file is None and asset_class is None:
         return None
-    return traded_instrument(bars, data, instrument, instruments_file, asset_class)
+    traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
+    attach(bars, traded)  # annualised on its calendar, as an event run of it would be
+    return traded
 
 
 def engine_instrument(

@@ -34,7 +34,7 @@ from research.engine.result import BacktestResult
 from research.engine.trades import trades_frame
 from research.engine.vectorized import data_fingerprint
 from research.errors import ResearchInputError
-from research.metrics import compute_metrics, periods_per_year, simple_returns
+from research.metrics import calendar_of, compute_metrics, periods_per_year, simple_returns
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
@@ -78,7 +78,9 @@ def run_event(
     if len(bars) < 2:
         raise ResearchInputError("bars: the event engine needs at least 2 bars")
     frames = _frames(bars, instrument)
-    ppy = config.periods_per_year or periods_per_year(pd.DatetimeIndex(bars.index))
+    ppy = config.periods_per_year or periods_per_year(
+        pd.DatetimeIndex(bars.index), calendar_of(bars)
+    )
     venue = VenueConfig(
         cash=config.cash,
         commission=config.costs.commission,

@@ -44,7 +44,7 @@ from research.engine.result import BacktestResult
 from research.engine.targets import process_targets, target_changes
 from research.engine.trades import orders_frame, trades_frame
 from research.errors import ResearchInputError
-from research.metrics import compute_metrics, periods_per_year, simple_returns
+from research.metrics import calendar_of, compute_metrics, periods_per_year, simple_returns
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def run_vectorized(
     instruments = _instrument_names(bars, instrument)
     open_, close = _price_matrices(bars, instruments)
     raw = strategy.target(bars)
-    ppy = config.periods_per_year or periods_per_year(index)
+    ppy = config.periods_per_year or periods_per_year(index, calendar_of(bars))
     target = process_targets(target_matrix(raw, instruments), close, config, ppy)
     sim = _simulate_account(open_, close, target, config, ppy)
     _check_costs_fit_prices(sim, index, config)

@@ -13,7 +13,7 @@ from research.engine.config import BacktestConfig, FillAt, SizeMode
 from research.engine.targets import realized_vol
 from research.engine.vectorized import data_fingerprint
 from research.errors import ResearchInputError
-from research.metrics import periods_per_year, years_elapsed
+from research.metrics import calendar_of, periods_per_year, years_elapsed
 from research.sweep import kernel as kn
 from strategies.bars import is_panel, validate_bars
 
@@ -79,7 +79,7 @@ def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepDa
     if len(bars) < 2:
         raise ResearchInputError(f"a sweep needs at least 2 bars, got {len(bars)}")
     index = pd.DatetimeIndex(bars.index)
-    ppy = config.periods_per_year or periods_per_year(index)
+    ppy = config.periods_per_year or periods_per_year(index, calendar_of(bars))
     instruments = instruments_of(bars)
     close = np.ascontiguousarray(field_matrix(bars, instruments, "close"))
     if config.size_mode == SizeMode.VOL_TARGET:

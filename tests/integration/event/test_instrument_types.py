@@ -114,3 +114,24 @@ def test_the_definition_travels_in_the_bars_attrs(goog: Path) -> None:
     attach(bars, traded)
     assert bars.attrs["instrument"] == "GOOG"
     assert bars.attrs[DEFINITION_ATTR]["asset_class"] == "equity"
+
+
+def test_annualisation_follows_the_instruments_calendar(goog: Path) -> None:
+    params = ("-s", "sma_cross", "-p", "fast=5", "-p", "slow=20", "--json")
+    event = json.loads(run("backtest", *params, "-d", goog, "--engine", "event").stdout)
+    assert event["periods_per_year"] == pytest.approx(252.47, abs=0.01)  # XNYS sessions
+    plain = json.loads(run("backtest", *params, "-d", goog).stdout)
+    assert plain["periods_per_year"] == 252.0  # vectorized, no definition asked for: as before
+
+
+def test_periods_per_year_takes_the_calendar() -> None:
+    from research.metrics import calendar_of, periods_per_year
+
+    hours = pd.date_range("2024-01-01", periods=500, freq="1h", tz="UTC")
+    assert periods_per_year(hours, "fx") == pytest.approx(6_228, abs=2)
+    assert periods_per_year(hours, "24x7") == pytest.approx(8_766)
+    assert periods_per_year(hours, "none") == periods_per_year(hours)
+    bars = pd.DataFrame(index=hours)
+    assert calendar_of(bars) is None
+    bars.attrs[DEFINITION_ATTR] = resolve_instrument("GOOG").model_dump(mode="json")
+    assert calendar_of(bars) == "XNYS"
