@@ -153,7 +153,12 @@ class ExchangeCalendar:
     def missing_bars(self, stamps: npt.NDArray[np.int64], bar_ns: int) -> npt.NDArray[np.int64]:
         if len(stamps) < 2:
             return np.empty(0, dtype=np.int64)
-        observed = stamps - stamps % _DAY if bar_ns >= _DAY else stamps
+        if bar_ns < _DAY:
+            # Session time, like the FX week: bars stamped off the session's grid (on the hour
+            # when the session opens at :30) must not read as one missing bar each.
+            elapsed = self._session_elapsed(stamps)
+            return np.asarray(np.maximum(np.diff(elapsed) // bar_ns - 1, 0), dtype=np.int64)
+        observed = stamps - stamps % _DAY
         expected = self._expected(int(stamps[0]), int(stamps[-1]), bar_ns)
         after_previous = np.searchsorted(expected, observed[:-1], side="right")
         before_next = np.searchsorted(expected, observed[1:], side="left")
@@ -163,6 +168,17 @@ class ExchangeCalendar:
         start, end = (pd.Timestamp(t, tz="UTC").value for t in self._reference)
         years = (end - start) / _DAY / _DAYS_PER_YEAR
         return len(self._expected(start, end, bar_ns)) / years
+
+    def _session_elapsed(self, stamps: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """In-session time from the first session of the range to each stamp."""
+        schedule = _schedule(self.name, int(stamps.min()) - 7 * _DAY, int(stamps.max()) + 7 * _DAY)
+        opens = schedule["open"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        closes = schedule["close"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        lengths = closes - opens
+        before = np.concatenate(([0], np.cumsum(lengths)))
+        session = np.searchsorted(opens, stamps, side="right") - 1
+        inside = np.clip(stamps - opens[np.maximum(session, 0)], 0, lengths[np.maximum(session, 0)])
+        return np.where(session >= 0, before[np.maximum(session, 0)] + inside, 0)
 
     def _expected(self, start: int, end: int, bar_ns: int) -> npt.NDArray[np.int64]:
         """Session dates (UTC midnight) for daily bars, else every bar open in a session."""

@@ -132,3 +132,13 @@ def test_hourly_fx_bars_per_year_count_the_holidays_out() -> None:
     per_year = get_calendar("fx").bars_per_year(3_600 * 10**9)
     assert per_year < 120 * 365.25 / 7  # fewer than the weekly hours alone (6,261)
     assert per_year == pytest.approx(6_228, abs=2)
+
+
+def test_hourly_bars_off_the_session_grid_are_no_gaps() -> None:
+    # NYSE opens at 14:30 UTC in winter; a vendor stamping its hours 15:00, 16:00, ... is fine.
+    calendar = get_calendar("XNYS")
+    days = [pd.Timestamp(d, tz="UTC") for d in ("2024-01-12", "2024-01-16")]  # MLK day between
+    stamps = np.concatenate([(day + pd.to_timedelta(np.arange(15, 21), "h")).asi8 for day in days])
+    hour = 3_600 * 10**9
+    assert calendar.missing_bars(stamps, hour).tolist() == [0] * (len(stamps) - 1)
+    assert calendar.missing_bars(np.delete(stamps, [2, 3]), hour).max() == 2
