@@ -159,3 +159,25 @@ def test_a_missing_instruments_file_is_one_line(tmp_path: Path) -> None:
         run(*event_backtest(data, "--instruments", str(tmp_path / "nope.yaml"))),
         r"nope.yaml: cannot read instruments file",
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("backtest", "-s", "sma_cross"),
+        ("sweep", "-s", "sma_cross", "-g", "fast=2,3", "-p", "slow=5"),
+        ("walkforward", "-s", "sma_cross", "-g", "fast=2,3", "-p", "slow=5"),
+        ("check", "parity", "-s", "sma_cross"),
+        ("paper", "-s", "sma_cross"),
+    ],
+)
+def test_every_command_that_takes_an_instrument_takes_definitions(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    data = daily_csv(tmp_path / "ACME.csv")
+    defs = instruments_file(tmp_path / "defs.yaml", "instruments:\n  ACME: {asset_class: equity}\n")
+    extra = ("--out", str(tmp_path / "run")) if command[0] == "paper" else ()
+    assert_bad_input(
+        run(*command, "-d", str(data), "--instruments", str(defs), *extra),
+        r"defs.yaml: instrument 'ACME': missing field 'quote_currency'",
+    )
