@@ -340,8 +340,21 @@ def resolve_file_instrument(
     """The instrument named by `instrument`, else by the file's name (no data read)."""
     book = load_instrument_book(instruments_file)
     if instrument:
-        return resolve_instrument(str(instrument), book, asset_class)
-    return _from_file_name(path, book, asset_class)
+        found = resolve_instrument(str(instrument), book, asset_class)
+    else:
+        found = _from_file_name(path, book, asset_class)
+    _check_calendar(found)
+    return found
+
+
+def _check_calendar(instrument: Instrument) -> None:
+    """A calendar no run could use is refused with the definition, not at annualisation."""
+    from marketdata.calendars import get_calendar
+
+    try:
+        get_calendar(instrument.calendar)
+    except DataError as exc:
+        raise InstrumentError(f"instrument {instrument.symbol!r}: {exc}") from None
 
 
 def _from_file_name(path: Path, book: InstrumentBook, asset_class: str | None) -> Instrument:

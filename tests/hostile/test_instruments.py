@@ -181,3 +181,16 @@ def test_every_command_that_takes_an_instrument_takes_definitions(
         run(*command, "-d", str(data), "--instruments", str(defs), *extra),
         r"defs.yaml: instrument 'ACME': missing field 'quote_currency'",
     )
+
+
+def test_an_unknown_calendar_in_a_definition_is_refused_with_it(tmp_path: Path) -> None:
+    data = daily_csv(tmp_path / "ACME.csv")
+    defs = instruments_file(
+        tmp_path / "defs.yaml",
+        "instruments:\n  ACME: {asset_class: equity, quote_currency: USD, tick_size: '0.01',"
+        " lot_size: '1', calendar: XCME}\n",
+    )
+    assert_bad_input(
+        run(*event_backtest(data, "--instruments", str(defs))),
+        r"instrument 'ACME': unknown calendar 'XCME'; choose one of fx, 24x7, none or an exchange",
+    )
