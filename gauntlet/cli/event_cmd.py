@@ -220,6 +220,11 @@ def paper_command(
     ] = None,
     cash: CashOption = None,
     commission: CommissionOption = None,
+    commission_per_unit: CommissionPerUnitOption = None,
+    spread: SpreadOption = None,
+    slippage: SlippageOption = None,
+    financing_long: FinancingLongOption = None,
+    financing_short: FinancingShortOption = None,
     max_notional: Annotated[
         float, typer.Option(help="Risk engine: max notional per order (quote currency).")
     ] = 1_000_000.0,
@@ -243,7 +248,15 @@ def paper_command(
         fail(f"--duration must be a positive number of seconds, got {duration}")
     # Cash and commission mean what they mean in a backtest: one validation for both. The
     # paper venue (PaperConfig) charges a commission only: no spread, slippage or financing.
-    costs = cost_overrides(data, instrument, commission=commission)
+    costs = cost_overrides(
+        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
+        spread=spread, slippage=slippage, financing_long=financing_long,
+        financing_short=financing_short,
+    )  # fmt: skip
+    unmodelled = [f"--{k.replace('_', '-')}" for k, v in costs.items() if k != "commission" and v]
+    if unmodelled:
+        fail(f"{', '.join(unmodelled)}: the paper venue models a commission only (no spread, "
+             "slippage, per-unit commission or financing yet); drop it or use backtest/parity")  # fmt: skip
     account = resolve_config(None, config_overrides(cash=cash) | costs)
     risk = risk_limits(max_order_rate, max_notional)
     run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
@@ -259,7 +272,6 @@ def paper_command(
         built, bars, name, run_dir, speed=pace, cash=account.cash,
         commission=account.costs.commission, duration=duration, risk=risk,
     )  # fmt: skip
-    note_costs(account.costs)  # every check passed: the node starts next
     console = Console()
     console.print(f"paper: {strategy} on {name}, {len(bars):,} bars at speed {speed} → {run_dir}")
     console.print(f"paper venue {account.costs.describe()} (no spread or slippage modelled)")
@@ -270,6 +282,8 @@ def paper_command(
         f"{result.fills} fills, {result.denied} denied, {result.rejected} rejected by the venue, "
         f"final equity {result.final_equity:,.2f}, trading state {result.trading_state}"
     )
+    if result.stopped_by is None:
+        note_costs(account.costs)  # a finished session (a stopped one says only that)
     if result.stopped_by is not None:
         # Stopped cleanly (summary and status written), but not finished: the shell's codes.
         typer.echo("gauntlet: interrupted", err=True)

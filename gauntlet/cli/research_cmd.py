@@ -52,7 +52,7 @@ from gauntlet.cli.options import (
     output_path,
     parse_params,
 )
-from gauntlet.cli.render import frame_table
+from gauntlet.cli.render import cell, frame_table
 
 MODES = ("rolling", "anchored")
 
@@ -227,8 +227,13 @@ def _report_sweep(
     title = (f"{result.strategy} on {data}: {result.completed}/{result.total} combinations, "
              f"by {metric}")  # fmt: skip
     table = frame_table(result.sorted(metric, min_trades=min_trades)[cols].head(top), title)
-    excluded = int((~result.eligible(min_trades)).sum())
-    note = f"; {excluded} with fewer than {min_trades} trades not ranked" if excluded else ""
+    everything = result.sorted(metric)
+    thin = everything[~result.eligible(min_trades).loc[everything.index]]
+    for row in thin[cols].head(top).itertuples(index=False):  # listed apart, greyed
+        table.add_row(*(cell(v) for v in row), style="dim")
+    note = (
+        f"; {len(thin)} with fewer than {min_trades} trades not ranked (grey)" if len(thin) else ""
+    )
     table.caption = result.costs.describe() + note
     Console().print(table)
 

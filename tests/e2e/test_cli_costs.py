@@ -5,6 +5,7 @@ Reports a quant can read: sweep --min-trades, walkforward --report, the look-ahe
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -148,8 +149,13 @@ def test_sweep_min_trades_excludes_and_marks(data: Path, tmp_path: Path) -> None
     assert f"min {cut} trades" in page
     assert "eurusd_h1.csv" in page
     assert "excluded" in page
-    table = run(*args, "--min-trades", cut)
-    assert f"fewer than {cut} trades not ranked" in table.stdout
+    table = run(*args, "--min-trades", cut, "--top", "100")
+    assert f"fewer than {cut} trades not ranked (grey)" in table.stdout
+    rows = [line for line in table.stdout.splitlines() if re.match(r"^│\s*\d", line)]
+    shown = [int(line.split("│")[3]) for line in rows]  # fast, slow, trades
+    ranked = [t for t in shown if t >= cut]
+    assert shown[: len(ranked)] == ranked  # the ranked rows first, the thin ones after
+    assert sorted(shown) == trades  # every combination is listed
     assert "spread 0.0001" in table.stdout
 
 
@@ -181,3 +187,15 @@ def test_bad_input_after_a_pip_conversion_is_still_one_line(data: Path) -> None:
             "-p", "fast=abc"),
         r"fast",
     )  # fmt: skip
+
+
+def test_paper_takes_the_cost_options_but_refuses_the_ones_its_venue_cannot_charge(
+    data: Path, tmp_path: Path
+) -> None:
+    line = assert_bad_input(
+        run("paper", "-s", "sma_cross", "-d", data / "eurusd_h1.csv", "--out", tmp_path / "run",
+            "--spread", "1pips", "--commission", "0.5bps"),
+        r"--spread: the paper venue models a commission only",
+    )  # fmt: skip
+    assert "--commission" not in line.split(":")[2]  # the commission it does charge
+    assert not (tmp_path / "run").exists()  # refused before anything started
