@@ -47,23 +47,39 @@ FillOption = Annotated[str | None, typer.Option(help="next_open (default) | clos
 # Costs: one definition for backtest, sweep, walkforward, check parity and paper; texts with
 # units, turned into the config's units by gauntlet.cli.costs.cost_overrides. Default: zero.
 CommissionOption = Annotated[
-    str | None, typer.Option(help="Fraction of notional (0.00005), or 0.5bps, 0.005%. Default 0.")
+    str | None,
+    typer.Option(
+        metavar="FRACTION|BPS|%",
+        help="Fraction of notional (0.00005), or 0.5bps, 0.005%. Default 0.",
+    ),
 ]
 CommissionPerUnitOption = Annotated[
-    str | None, typer.Option(help="Currency per unit traded. Default 0.")
+    str | None, typer.Option(metavar="AMOUNT", help="Currency per unit traded. Default 0.")
 ]
 SpreadOption = Annotated[
     str | None,
-    typer.Option(help="Full bid/ask spread: price units (0.00012) or pips (1.2pips). Default 0."),
+    typer.Option(
+        metavar="PRICE|PIPS",
+        help="Full bid/ask spread: price units (0.00012) or pips (1.2pips). Default 0.",
+    ),
 ]
 SlippageOption = Annotated[
-    str | None, typer.Option(help="Fraction of price (0.0001), or 1bps, 0.01%. Default 0.")
+    str | None,
+    typer.Option(
+        metavar="FRACTION|BPS|%", help="Fraction of price (0.0001), or 1bps, 0.01%. Default 0."
+    ),
 ]
 FinancingLongOption = Annotated[
-    str | None, typer.Option(help="Annual rate paid on longs (0.02, 200bps, 2%). Default 0.")
+    str | None,
+    typer.Option(
+        metavar="RATE|BPS|%", help="Annual rate paid on longs (0.02, 200bps, 2%). Default 0."
+    ),
 ]
 FinancingShortOption = Annotated[
-    str | None, typer.Option(help="Annual rate paid on shorts (0.02, 200bps, 2%). Default 0.")
+    str | None,
+    typer.Option(
+        metavar="RATE|BPS|%", help="Annual rate paid on shorts (0.02, 200bps, 2%). Default 0."
+    ),
 ]
 CashOption = Annotated[float | None, typer.Option(help="Starting cash.")]
 LongOnlyOption = Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")]
