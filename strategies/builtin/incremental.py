@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections import deque
 
+import numpy as np
+
 from strategies.builtin.online import NAN, Ewm, RollingExtreme, RollingMean, RollingStd, Side
 
 Average = RollingMean | Ewm
@@ -129,9 +131,10 @@ class DonchianState:
 
 
 def _log(x: float) -> float:
-    """np.log's values where math.log raises (a non-positive price)."""
+    """np.log's value: numpy's own kernel (math.log differs from it in the last bit for
+    ~0.15 % of prices), and np.log's -inf / NaN where math.log raises."""
     if x > 0:
-        return math.log(x)
+        return float(np.log(x))
     return -math.inf if x == 0 else NAN
 
 

@@ -9,8 +9,10 @@ Tolerance: none for the five threshold strategies. Their states repeat pandas' a
 operation for operation (strategies.builtin.online), so the indicators are the same floats
 and every decision (a crossover of two equal averages included) is identical: the targets
 are asserted exactly equal, NaN warm-up included. vol_target_trend's target is continuous
-and goes through a logarithm (math.log per bar, np.log over the array: they may differ in
-the last bit), so its values are asserted equal to 1e-9 and its sign exactly.
+and goes through a logarithm: its state calls np.log per bar, which gives the array's bits
+on numpy's current kernels, but a platform whose scalar and vector np.log paths differed
+would move it in the last bit, so its values are asserted equal to 1e-9 and its sign
+exactly.
 """
 
 from __future__ import annotations
