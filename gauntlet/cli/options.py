@@ -26,7 +26,19 @@ METHODS = ("grid", "random", "optuna")
 # What to run, on what.
 StrategyOption = Annotated[str, typer.Option("--strategy", "-s", help="Registered strategy name.")]
 DataOption = Annotated[Path, typer.Option("--data", "-d", help="Bars file (CSV or Parquet).")]
-InstrumentOption = Annotated[str | None, typer.Option(help="Instrument name of the data.")]
+
+
+def _instrument_name(value: str | None) -> str | None:
+    """A given --instrument must name something: blank would fall back to the file's own
+    instrument without a word."""
+    if value is not None and (not value.strip() or not value.isprintable()):
+        raise typer.BadParameter(f"{value!r} is not an instrument name", param_hint="--instrument")
+    return value
+
+
+InstrumentOption = Annotated[
+    str | None, typer.Option(help="Instrument name of the data.", callback=_instrument_name)
+]
 InstrumentsFileOption = Annotated[
     Path | None,
     typer.Option("--instruments", help="YAML instrument definitions (beside the built-in ones)."),

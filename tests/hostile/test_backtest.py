@@ -190,3 +190,14 @@ def test_report_png_is_a_png_whatever_its_name(csv: Path, tmp_path: Path) -> Non
 
 def test_report_on_a_file_that_is_not_a_result_is_one_line(csv: Path) -> None:
     assert_bad_input(run("report", csv), r"not a Gauntlet result file")
+
+
+@pytest.mark.parametrize("command", ["backtest", "sweep", "walkforward"])
+@pytest.mark.parametrize("name", ["", "   ", "EUR\x07USD"])
+def test_a_blank_instrument_is_refused_not_replaced(command: str, name: str) -> None:
+    # It used to fall back to the file's own instrument without a word (event engine included).
+    extra = {"backtest": ["--engine", "event"], "sweep": ["--grid", "fast=5,10"],
+             "walkforward": ["--grid", "fast=5,10"]}[command]  # fmt: skip
+    outcome = run(command, "--strategy", "sma_cross", "--data", "data/sample/EURUSD_H1_synthetic.csv",
+                  "--instrument", name, *extra)  # fmt: skip
+    assert_bad_input(outcome, r"--instrument: .* is not an instrument name")
