@@ -4,7 +4,7 @@ Panels: equity vs buy-and-hold, underwater drawdown, monthly returns heatmap, ro
 trade P&L distribution, gross exposure.
 
 PNG export uses matplotlib, not kaleido: plotly 5 (pinned < 6 by vectorbt 1.0) only speaks
-the kaleido 0.x API, while the installed kaleido 1.x needs plotly >= 6.1 and a Chrome binary.
+the kaleido 0.x API, and kaleido 1.x needs plotly >= 6.1 and a Chrome binary; so kaleido is no dependency.
 """
 
 from __future__ import annotations
