@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import re
-import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import termios
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +16,7 @@ import pytest
 from research import backtest
 from research.saved import save_result
 from tests.fixtures.bars import make_bars
+from tests.fixtures.held_sweep import start_held_sweep
 
 GAUNTLET = str(Path(sys.executable).with_name("gauntlet"))
 
@@ -186,56 +180,24 @@ class HoldAt99(Strategy[P]):
         return (bars["close"] > mean).astype(float).where(mean.notna())
 '''
 
-FINISHED_CHUNK = re.compile(rb"(?<![0-9])[1-4]/5(?![0-9])")  # the progress bar's "k/5", k >= 1
-
-
-def _read_until(fd: int, seen: bytearray, done: Callable[[], bool], deadline: float) -> None:
-    """Append what the terminal shows to `seen` until `done()` or the process closes it;
-    past the deadline the test fails, showing the end of the screen."""
-    while not done():
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out; the terminal showed: {bytes(seen)[-2000:]!r}"
-        if select.select([fd], [], [], min(left, 0.1))[0]:
-            try:
-                seen += os.read(fd, 65536)
-            except OSError:  # the terminal closed: the process exited
-                return
-
 
 @pytest.mark.slow
 def test_ctrl_c_keeps_and_reports_finished_chunks(csv: Path, tmp_path: Path) -> None:
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) once the progress bar
     counts a finished chunk, i.e. one has reached the parent, while the window=99 chunk runs."""
-    plugin = tmp_path / "holding.py"
-    plugin.write_text(INTERRUPTING_PLUGIN)
-    holding = tmp_path / "holding-99"
-    master, terminal = pty.openpty()  # stderr is a terminal: the sweep shows its progress bar
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("GAUNTLET_DEBUG", "NO_COLOR")}
-    env |= {"GAUNTLET_TEST_HOLDING": str(holding), "TERM": "xterm"}
-    argv = [
-        GAUNTLET, "sweep", "--strategy", "hold_at_99", "--plugin", str(plugin), "--data", str(csv),
-        "--grid", "window=5,6,7,8,99", "--chunk-size", "1", "--workers", "2", "--json",
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=terminal, text=True, env=env, start_new_session=True
-    )
-    os.close(terminal)
-    shown = bytearray()
+    sweep = start_held_sweep(INTERRUPTING_PLUGIN, csv, tmp_path)
+    proc, shown = sweep.proc, sweep.shown
     deadline = time.monotonic() + 180
     try:
-        _read_until(
-            master, shown, lambda: holding.exists() and bool(FINISHED_CHUNK.search(shown)),
-            deadline,
-        )  # fmt: skip
+        sweep.read_until(sweep.chunk_finished_while_held, deadline)
         os.killpg(proc.pid, signal.SIGINT)
-        _read_until(master, shown, lambda: proc.poll() is not None, deadline)
+        sweep.read_until(lambda: proc.poll() is not None, deadline)
         stdout, _ = proc.communicate(timeout=max(deadline - time.monotonic(), 1))
-        _read_until(master, shown, lambda: b"combinations" in shown, time.monotonic() + 10)
+        sweep.read_until(lambda: b"combinations" in shown, time.monotonic() + 10)
     finally:
         if proc.poll() is None:
             proc.kill()
-        os.close(master)
+        os.close(sweep.terminal)
     stderr = shown.decode(errors="replace")
     assert proc.returncode == 130, stderr[-2000:]
     out = json.loads(stdout)

@@ -7,18 +7,12 @@ traceback; an interrupted sweep keeps what finished and leaves no worker behind.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
 import re
-import select
 import signal
-import struct
 import subprocess
-import termios
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +21,7 @@ from research.errors import ResearchInputError
 from research.sweep import space
 from research.sweep.space import Range
 from tests.fixtures.bars import make_bars
+from tests.fixtures.held_sweep import start_held_sweep
 from tests.hostile.harness import GAUNTLET, assert_bad_input, run
 
 
@@ -256,19 +251,6 @@ class HoldAt99(Strategy[P]):
         return (bars["close"] > mean).astype(float).where(mean.notna())
 '''
 
-FINISHED_CHUNK = re.compile(rb"(?<![0-9])[1-4]/5(?![0-9])")  # the progress bar's "k/5", k >= 1
-
-
-def _read_until(fd: int, seen: bytearray, done: Callable[[], bool], deadline: float) -> None:
-    while not done():
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out; the terminal showed: {bytes(seen)[-2000:]!r}"
-        if select.select([fd], [], [], min(left, 0.1))[0]:
-            try:
-                seen += os.read(fd, 65536)
-            except OSError:  # the terminal closed: the process exited
-                return
-
 
 def _children(pid: int) -> set[int]:
     found: set[int] = set()
@@ -290,39 +272,22 @@ def test_sigterm_stops_the_workers_and_keeps_the_finished_chunks(csv: Path, tmp_
     """SIGTERM to the sweep (its process only, as `kill` sends it) once a chunk has finished
     while the window=99 chunk holds: exit 143, the finished part reported, no worker left.
     Before: the parent died at once, every result lost, both workers alive long after."""
-    plugin = tmp_path / "holding.py"
-    plugin.write_text(HOLDING_PLUGIN)
-    holding = tmp_path / "holding-99"
-    master, terminal = pty.openpty()  # stderr is a terminal: the sweep shows its progress bar
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("GAUNTLET_DEBUG", "NO_COLOR")}
-    env |= {"GAUNTLET_TEST_HOLDING": str(holding), "TERM": "xterm"}
-    argv = [
-        GAUNTLET, "sweep", "--strategy", "hold_at_99", "--plugin", str(plugin), "--data", str(csv),
-        "--grid", "window=5,6,7,8,99", "--chunk-size", "1", "--workers", "2", "--json",
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=terminal, text=True, env=env, start_new_session=True
-    )
-    os.close(terminal)
-    shown = bytearray()
+    sweep = start_held_sweep(HOLDING_PLUGIN, csv, tmp_path)
+    proc, shown, holding = sweep.proc, sweep.shown, sweep.holding
     deadline = time.monotonic() + 180
     workers: set[int] = set()
     try:
-        _read_until(
-            master, shown, lambda: holding.exists() and bool(FINISHED_CHUNK.search(shown)),
-            deadline,
-        )  # fmt: skip
+        sweep.read_until(sweep.chunk_finished_while_held, deadline)
         workers = _children(proc.pid)
         assert int(holding.read_text()) in workers
         proc.send_signal(signal.SIGTERM)
-        _read_until(master, shown, lambda: proc.poll() is not None, deadline)
+        sweep.read_until(lambda: proc.poll() is not None, deadline)
         stdout, _ = proc.communicate(timeout=max(deadline - time.monotonic(), 1))
-        _read_until(master, shown, lambda: b"combinations" in shown, time.monotonic() + 10)
+        sweep.read_until(lambda: b"combinations" in shown, time.monotonic() + 10)
     finally:
         if proc.poll() is None:
             proc.kill()
-        os.close(master)
+        os.close(sweep.terminal)
         survivors = [pid for pid in workers if _alive(pid)]
         for pid in survivors:
             os.kill(pid, signal.SIGKILL)
