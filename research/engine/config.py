@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class FillAt(StrEnum):
@@ -21,6 +21,21 @@ class SizeMode(StrEnum):
 class Direction(StrEnum):
     BOTH = "both"
     LONG_ONLY = "long_only"  # negative targets are treated as flat
+
+
+class AccountKind(StrEnum):
+    """ADR 0002 §12: what the account lets the strategy do."""
+
+    MARGIN = "margin"  # shorts and leverage within margin; margin calls and stop-outs
+    CASH = "cash"  # no shorts, no leverage; buys reserve their costs, cash never < 0
+
+
+class Rebalance(StrEnum):
+    """ADR 0002 §13: when an order is due besides a change of the target."""
+
+    OFF = "off"  # only when the processed target changes (the position in units is held)
+    EVERY_BAR = "every_bar"  # back to the target weight at every bar
+    DRIFT = "drift"  # when the weight drifts more than rebalance_threshold from the target
 
 
 # Every number must be finite (inf and nan are refused: they broke the engines mid-run), and
@@ -109,3 +124,28 @@ class BacktestConfig(BaseModel):
     periods_per_year: float | None = Field(
         None, gt=0, description="bars per year for annualization; inferred from the index if None"
     )
+    # ADR 0002 §12-§13: the account and rebalancing.
+    account: AccountKind = AccountKind.MARGIN
+    margin_initial: float | None = Field(
+        None, gt=0, le=1, description="initial margin, fraction of notional (None: instrument's)"
+    )
+    margin_maintenance: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="maintenance margin, fraction of notional (None: instrument's)",
+    )
+    margin_call: float = Field(100.0, gt=0, le=1e6, description="margin level (%) of a margin call")
+    stop_out: float = Field(50.0, gt=0, le=1e6, description="margin level (%) that liquidates")
+    rebalance: Rebalance = Rebalance.OFF
+    rebalance_threshold: float = Field(
+        0.05, gt=0, le=1, description="weight drift (fraction of equity) that rebalances (DRIFT)"
+    )
+
+    @model_validator(mode="after")
+    def _stop_out_below_margin_call(self) -> BacktestConfig:
+        if self.stop_out >= self.margin_call:
+            raise ValueError(
+                f"stop_out ({self.stop_out:g}%) must be below margin_call ({self.margin_call:g}%)"
+            )
+        return self

@@ -78,6 +78,8 @@ def resolve_config(config: BacktestConfig | None, overrides: dict[str, Any]) -> 
 def _describe(err: ValidationError) -> str:
     parts = [
         f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
+        if e["loc"]
+        else str(e["msg"]).removeprefix("Value error, ")  # a rule across fields: no one input
         for e in err.errors()
     ]
     return "invalid backtest config: " + "; ".join(parts)
