@@ -1,0 +1,113 @@
+"""The FIX venue's configuration: a TOML file (`venues/fix-sim.toml` style) → `FixVenueConfig`.
+
+Credentials are secret NAMES (`username_secret`, `password_secret`) resolved at logon by a
+callable the node passes in (the secrets provider); a value never sits in the file. Relative
+TLS paths are read relative to the TOML file's folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+# Resolves a secret name to its value (live.secrets' provider `.get` fits).
+SecretResolver = Callable[[str], SecretStr]
+
+# Folder under the node's state folder that holds the FIX store and message logs.
+FIX_STATE_SUBDIR = "fix"
+
+
+class VenueConfigError(ValueError):
+    """A venue config that cannot be used; the message is one line naming file and field."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TlsConfig(_Frozen):
+    """The initiator's TLS: the CA that must have signed the venue's certificate, and an
+    optional client certificate for venues that ask for one."""
+
+    ca_file: Path
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    verify: bool = True
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together: give both or neither")
+        return self
+
+
+class FixVenueConfig(_Frozen):
+    """One FIX 4.4 initiator session."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65_535)
+    sender_comp_id: str = Field(min_length=1)
+    target_comp_id: str = Field(min_length=1)
+    begin_string: Literal["FIX.4.4"] = "FIX.4.4"
+    heartbeat_seconds: int = Field(default=30, ge=1, le=3_600)
+    username_secret: str = Field(min_length=1)
+    password_secret: str = Field(min_length=1)
+    tls: TlsConfig
+    # Logon attempts before giving up (a rejected password must not become a retry storm),
+    # and the first wait between them (doubled after each failure).
+    max_logon_attempts: int = Field(default=3, ge=1, le=20)
+    logon_backoff_seconds: float = Field(default=1.0, gt=0, le=300)
+    logon_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    account: str | None = None
+
+    def state_dir(self, node_state: Path) -> Path:
+        """Where this session's store and logs live under the node's state folder."""
+        return node_state / FIX_STATE_SUBDIR / f"{self.sender_comp_id}-{self.target_comp_id}"
+
+    def credentials(self, resolve: SecretResolver) -> tuple[SecretStr, SecretStr]:
+        """(username, password) from the secrets provider."""
+        return resolve(self.username_secret), resolve(self.password_secret)
+
+
+def load_venue_config(path: Path) -> FixVenueConfig:
+    """The config in `path`, or VenueConfigError with one line naming the first bad field."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise VenueConfigError(f"venue config {path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise VenueConfigError(f"venue config {path}: not valid TOML: {exc}") from None
+    return venue_config_from_mapping(raw, source=path)
+
+
+def venue_config_from_mapping(raw: dict[str, Any], source: Path) -> FixVenueConfig:
+    """Validate a parsed TOML mapping; relative TLS paths resolve against `source`'s folder."""
+    if isinstance(raw.get("tls"), dict):
+        raw = {**raw, "tls": _resolved_tls(raw["tls"], source.parent)}
+    try:
+        return FixVenueConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise VenueConfigError(f"venue config {source}: {_first_problem(exc)}") from None
+
+
+def _resolved_tls(tls: dict[str, Any], base: Path) -> dict[str, Any]:
+    resolved = dict(tls)
+    for key in ("ca_file", "cert_file", "key_file"):
+        value = resolved.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            resolved[key] = str(base / value)
+    return resolved
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "missing":
+        return f"missing field {field}"
+    if error["type"] == "extra_forbidden":
+        return f"unknown field {field}"
+    return f"field {field}: {error['msg']}"
