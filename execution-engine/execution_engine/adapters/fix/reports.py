@@ -142,6 +142,14 @@ class OtherMessage:
     raw: str
 
 
+@dataclass(frozen=True)
+class UnreadableMessage:
+    """A message QuickFIX accepted that we could not read (kept, never dropped silently)."""
+
+    raw: str
+    reason: str
+
+
 FixReport = (
     ExecutionReport
     | OrderCancelReject

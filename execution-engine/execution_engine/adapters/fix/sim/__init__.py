@@ -1,0 +1,6 @@
+"""The FIX broker simulator: a QuickFIX acceptor over TLS that plays a broker.
+
+quotes.py (bars → bid/ask quotes), book.py (orders, matching, the broker's rules),
+ledger.py (every order and fill, also as JSON lines), faults.py (faults on demand),
+broker.py (the QuickFIX application), server.py (start, replay, stop).
+"""
