@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from strategies.base import Strategy, StrategyParams
-from strategies.builtin.incremental import CrossState, ema_cross_state, sma_cross_state
+from strategies.builtin.incremental import (
+    CrossEntry,
+    CrossState,
+    ema_cross_state,
+    sma_cross_state,
+)
 from strategies.builtin.indicators import ema, sma
 from strategies.plugins import register
 
@@ -18,6 +24,11 @@ class CrossParams(StrategyParams):
     fast: int = Field(10, ge=1, description="fast moving-average window (bars)")
     slow: int = Field(50, ge=2, description="slow moving-average window (bars)")
     allow_short: bool = Field(True, description="short when fast < slow; flat otherwise")
+    entry: CrossEntry = Field(
+        "state",
+        description="state: hold the side fast/slow says from the first bar after warm-up; "
+        "cross: stay flat until the first crossing after warm-up (ADR 0002 §15)",
+    )
 
     @model_validator(mode="after")
     def _fast_below_slow(self) -> CrossParams:
@@ -25,16 +36,41 @@ class CrossParams(StrategyParams):
             raise ValueError(f"fast must be < slow (got fast={self.fast}, slow={self.slow})")
         return self
 
+    @model_serializer(mode="wrap")
+    def _entry_only_when_cross(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The default entry is left out of dumps: the identity, repr and spec hash of every
+        run from before `entry` existed stay what they were (the same targets, ADR 0002 §15);
+        Params(**dump) restores it."""
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("entry") == "state":
+            del dumped["entry"]
+        return dumped
 
-def _cross_target(fast: pd.Series, slow: pd.Series, allow_short: bool) -> pd.Series:
+
+def _cross_target(
+    fast: pd.Series, slow: pd.Series, allow_short: bool, entry: CrossEntry = "state"
+) -> pd.Series:
     down = -1.0 if allow_short else 0.0
-    out = np.where(fast > slow, 1.0, down)
-    return pd.Series(out, index=fast.index).where(slow.notna() & fast.notna())
+    above = (fast > slow).to_numpy()
+    defined = (slow.notna() & fast.notna()).to_numpy()
+    out = np.where(above, 1.0, down)
+    if entry == "cross":
+        out[~_crossed_yet(above, defined)] = 0.0
+    return pd.Series(out, index=fast.index).where(defined)
+
+
+def _crossed_yet(above: np.ndarray, defined: np.ndarray) -> np.ndarray:
+    """True from the first bar where `fast > slow` flips between two defined bars on: the
+    first real crossing (the first defined bar is no crossing, whatever side it is on)."""
+    crossed = np.zeros(len(above), dtype=bool)
+    crossed[1:] = defined[1:] & defined[:-1] & (above[1:] != above[:-1])
+    return np.logical_or.accumulate(crossed)
 
 
 class MovingAverageCross(Strategy[CrossParams]):
     """Long when average(close, fast) > average(close, slow), else short (or flat if
-    allow_short=False); subclasses choose the average.
+    allow_short=False); subclasses choose the average. With entry="cross" the target is 0
+    until the averages first cross after warm-up, then the same.
 
     Warm-up: `slow - 1` bars (the first bar with both averages defined gets a target).
     """
@@ -54,7 +90,7 @@ class MovingAverageCross(Strategy[CrossParams]):
         close = bars["close"]
         p = self.params
         return _cross_target(
-            self.average(close, p.fast), self.average(close, p.slow), p.allow_short
+            self.average(close, p.fast), self.average(close, p.slow), p.allow_short, p.entry
         )
 
 
@@ -69,13 +105,14 @@ class SmaCross(MovingAverageCross):
     average = staticmethod(sma)
 
     @property
-    def lookback(self) -> int:
-        """Both averages see only the last `slow` bars (strategies.incremental)."""
-        return self.params.slow
+    def lookback(self) -> int | None:
+        """Both averages see only the last `slow` bars (strategies.incremental); with
+        entry="cross" whether they have crossed yet needs the whole history (None)."""
+        return self.params.slow if self.params.entry == "state" else None
 
     def incremental(self) -> CrossState:
         p = self.params
-        return sma_cross_state(p.fast, p.slow, p.allow_short)
+        return sma_cross_state(p.fast, p.slow, p.allow_short, p.entry)
 
 
 @register
@@ -90,4 +127,4 @@ class EmaCross(MovingAverageCross):
 
     def incremental(self) -> CrossState:
         p = self.params
-        return ema_cross_state(p.fast, p.slow, p.allow_short)
+        return ema_cross_state(p.fast, p.slow, p.allow_short, p.entry)

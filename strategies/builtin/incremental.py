@@ -10,36 +10,53 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Literal
 
 import numpy as np
 
 from strategies.builtin.online import NAN, Ewm, RollingExtreme, RollingMean, RollingStd, Side
 
 Average = RollingMean | Ewm
+CrossEntry = Literal["state", "cross"]  # ADR 0002 §15
 
 
 class CrossState:
-    """`_cross_target`: +1 when fast > slow, else -1 (or 0); NaN until both are defined."""
+    """`_cross_target`: +1 when fast > slow, else -1 (or 0); NaN until both are defined.
+    entry="cross": 0 until `fast > slow` first flips between two defined bars."""
 
-    def __init__(self, fast: Average, slow: Average, allow_short: bool) -> None:
+    def __init__(
+        self, fast: Average, slow: Average, allow_short: bool, entry: CrossEntry = "state"
+    ) -> None:
         self._fast = fast
         self._slow = slow
         self._down = -1.0 if allow_short else 0.0
+        self._crossed = entry == "state"  # "state" follows from the first defined bar
+        self._above: bool | None = None  # the previous defined bar's fast > slow
 
     def update(self, open: float, high: float, low: float, close: float, volume: float) -> float:
         fast = self._fast.update(close)
         slow = self._slow.update(close)
         if fast != fast or slow != slow:
             return NAN
-        return 1.0 if fast > slow else self._down
+        above = fast > slow
+        if not self._crossed:
+            before, self._above = self._above, above
+            if before is None or before == above:
+                return 0.0
+            self._crossed = True
+        return 1.0 if above else self._down
 
 
-def sma_cross_state(fast: int, slow: int, allow_short: bool) -> CrossState:
-    return CrossState(RollingMean(fast), RollingMean(slow), allow_short)
+def sma_cross_state(
+    fast: int, slow: int, allow_short: bool, entry: CrossEntry = "state"
+) -> CrossState:
+    return CrossState(RollingMean(fast), RollingMean(slow), allow_short, entry)
 
 
-def ema_cross_state(fast: int, slow: int, allow_short: bool) -> CrossState:
-    return CrossState(Ewm.from_span(fast, fast), Ewm.from_span(slow, slow), allow_short)
+def ema_cross_state(
+    fast: int, slow: int, allow_short: bool, entry: CrossEntry = "state"
+) -> CrossState:
+    return CrossState(Ewm.from_span(fast, fast), Ewm.from_span(slow, slow), allow_short, entry)
 
 
 class Reversion:

@@ -127,8 +127,8 @@ PARAMS = {
 
 
 @st.composite
-def builtin_strategies(draw: st.DrawFn, name: str) -> Strategy[Any]:
-    return plugins.create(name, **PARAMS[name](draw))
+def builtin_strategies(draw: st.DrawFn, name: str, **fixed: Any) -> Strategy[Any]:
+    return plugins.create(name, **(PARAMS[name](draw) | fixed))
 
 
 def _assert_same_targets(strategy: Strategy[Any], bars: pd.DataFrame, close: bool = False) -> None:
@@ -144,19 +144,23 @@ def _assert_same_targets(strategy: Strategy[Any], bars: pd.DataFrame, close: boo
         np.testing.assert_array_equal(got, expected)
 
 
-def _property(name: str) -> Any:
+def _property(name: str, **fixed: Any) -> Any:
     @SETTINGS
-    @given(strategy=builtin_strategies(name), bars=tick_bars())
+    @given(strategy=builtin_strategies(name, **fixed), bars=tick_bars())
     def check(strategy: Strategy[Any], bars: pd.DataFrame) -> None:
         assert incremental_state(strategy) is not None  # the path under test, not a fallback
         _assert_same_targets(strategy, bars)
 
-    check.__name__ = f"test_incremental_{name}_equals_target"
+    suffix = "".join(f"_{key}_{value}" for key, value in fixed.items())
+    check.__name__ = f"test_incremental_{name}{suffix}_equals_target"
     return check
 
 
-test_incremental_sma_cross_equals_target = _property("sma_cross")
-test_incremental_ema_cross_equals_target = _property("ema_cross")
+# Crossovers: each entry rule (ADR 0002 §15) on its own, so both are proven every run.
+test_incremental_sma_cross_entry_state_equals_target = _property("sma_cross", entry="state")
+test_incremental_sma_cross_entry_cross_equals_target = _property("sma_cross", entry="cross")
+test_incremental_ema_cross_entry_state_equals_target = _property("ema_cross", entry="state")
+test_incremental_ema_cross_entry_cross_equals_target = _property("ema_cross", entry="cross")
 test_incremental_rsi_reversion_equals_target = _property("rsi_reversion")
 test_incremental_bollinger_reversion_equals_target = _property("bollinger_reversion")
 test_incremental_donchian_breakout_equals_target = _property("donchian_breakout")
@@ -260,3 +264,10 @@ def test_declared_lookback_bounds_the_window() -> None:
     assert window_for(strategy, None) == 12
     assert window_for(strategy, 5) == 12  # never fewer bars than the warm-up needs
     assert window_for(strategy, 40) == 40
+
+
+def test_entry_cross_declares_no_lookback() -> None:
+    """Whether the averages have crossed yet depends on the whole history, not a window."""
+    strategy = SmaCross(fast=3, slow=12, entry="cross")
+    assert declared_lookback(strategy) is None
+    assert window_for(strategy, None) is None

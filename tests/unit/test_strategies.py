@@ -71,9 +71,50 @@ def test_sma_cross_rule_by_hand():
     ]
 
 
+@pytest.mark.parametrize("name", ["sma_cross", "ema_cross"])
+def test_entry_state_is_the_default(name, bars):
+    default = plugins.create(name).target(bars)
+    pd.testing.assert_series_equal(plugins.create(name, entry="state").target(bars), default)
+
+
+def test_entry_cross_waits_for_the_first_crossing_by_hand():
+    """ADR 0002 §15: entry="cross" is flat until fast > slow first flips after warm-up."""
+    idx = pd.date_range("2024", periods=9, freq="D", tz="UTC")
+    close = pd.Series([1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0, 2.0, 3.0], index=idx)
+    bars = pd.DataFrame({"open": close, "high": close, "low": close, "close": close})
+    # SMA3 from bar 2: 2, 3, 10/3, 3, 2, 5/3, 2; close above it: T T F F F T T.
+    state = SmaCross(fast=1, slow=3).target(bars).iloc[2:].tolist()
+    assert state == [1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 1.0]
+    # Bars 2-3 are long by state but no crossing yet: flat; the first flip is bar 4 (down).
+    cross = SmaCross(fast=1, slow=3, entry="cross").target(bars)
+    assert cross.iloc[:2].isna().all()
+    assert cross.iloc[2:].tolist() == [0.0, 0.0, -1.0, -1.0, -1.0, 1.0, 1.0]
+    long_only = SmaCross(fast=1, slow=3, allow_short=False, entry="cross").target(bars)
+    assert long_only.iloc[2:].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+
+
+def test_entry_cross_on_the_first_bar_after_warmup_is_no_crossing():
+    """A state that never changes is never entered: the first defined bar is no crossing."""
+    idx = pd.date_range("2024", periods=6, freq="D", tz="UTC")
+    close = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], index=idx)
+    bars = pd.DataFrame({"open": close, "high": close, "low": close, "close": close})
+    assert SmaCross(fast=1, slow=3).target(bars).iloc[2:].tolist() == [1.0] * 4
+    assert SmaCross(fast=1, slow=3, entry="cross").target(bars).iloc[2:].tolist() == [0.0] * 4
+
+
+def test_entry_is_dumped_only_when_cross():
+    """Runs from before `entry` keep their identity (and spec hashes); a cross run says so."""
+    assert "entry" not in SmaCross(fast=5, slow=10).identity["params"]
+    cross = SmaCross(fast=5, slow=10, entry="cross")
+    assert cross.identity["params"]["entry"] == "cross"
+    assert "entry='cross'" in repr(cross)
+    assert SmaCross(**cross.identity["params"]).params == cross.params
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
+        ({"entry": "crossing"}, "entry"),
         ({"fast": 50, "slow": 20}, "fast must be < slow"),
         ({"fast": -1}, "fast"),
         ({"slow": 0}, "slow"),
