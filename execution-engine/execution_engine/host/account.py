@@ -52,6 +52,10 @@ class HostAccount:
         """Net units per instrument (for the records)."""
         return [float(self._portfolio.net_position(iid)) for iid in self._ids]
 
+    def net_units(self) -> list[Decimal]:
+        """Net units per instrument, filled only (the margin check and the weights)."""
+        return [Decimal(self._portfolio.net_position(iid)) for iid in self._ids]
+
     def track(self, col: int, order: Order) -> None:
         """Count `order` as on the way until it is closed (filled, canceled, rejected, ...)."""
         self._working[col].append(order)

@@ -38,6 +38,14 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     `targets` (backtests only): "per_bar" calls `target` on the window at every bar close,
     exactly as paper and live do; "precomputed" calls it once over the whole history and
     reads it bar by bar (`GauntletStrategyHost.preload_targets`).
+
+    The account (ADR 0002 §12): `account` "margin" (margin level checked at every bar close,
+    margin calls counted, a stop-out liquidates; orders cut to the initial margin) or "cash"
+    (no shorts, no leverage, buys reserve their costs). `margin_initial` /
+    `margin_maintenance` override every instrument's own rates (None: the instrument's);
+    `margin_call` and `stop_out` are margin levels in percent. `rebalance` (§13): "off"
+    (trade when the processed target changes), "every_bar", or "drift" (also when the
+    weight is more than `rebalance_threshold` from the target).
     """
 
     strategy_name: str
@@ -55,9 +63,18 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     max_leverage: float = 1.0
     periods_per_year: float = 252.0
     round_to_lot: bool = False
+    round_units: bool = False  # a size step of 1 whatever the instrument's (ADR 0002 §14)
     max_notional_per_order: float | None = None  # quote currency; see host.notional
     record_equity: bool = True
     targets: str = "per_bar"
+    commission_per_unit: float = 0.0  # account currency per unit: a cash buy reserves it
+    account: str = "margin"  # "margin" | "cash"
+    margin_initial: float | None = None
+    margin_maintenance: float | None = None
+    margin_call: float = 100.0  # percent
+    stop_out: float = 50.0  # percent
+    rebalance: str = "off"  # "off" | "every_bar" | "drift"
+    rebalance_threshold: float = 0.05  # fraction of equity
 
 
 def target_rules(config: GauntletHostConfig) -> TargetRules:

@@ -6,8 +6,10 @@ bar and instrument, strategies.incremental), else `target` on a trailing window 
 host's `window`, else the strategy's declared `lookback`), else `target` on the whole
 history. All three give the newest value of `target` over the history so far.
 
-It decides what to hold, never how much: a processed target that differs from the last
-one is due; sizing and orders are the executor's.
+It decides what to hold, never how much: it reports which processed targets changed
+(when an order is due is the rebalancer's, host.rebalance; sizing and orders the
+executor's). On a cash account a processed target is capped at 1, and a negative one after
+warm-up is refused (reported, the position held; a backtest refuses it before the run).
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ class Decider:
         window: int | None,
         rules: TargetRules,
         reporter: HostReporter,
+        cash_account: bool = False,
     ) -> None:
         self.strategy = strategy
+        self._cash_account = cash_account
         self.rules = rules
         self._columns = columns
         self._panel = panel
@@ -66,6 +70,16 @@ class Decider:
         """The processed target column `col` holds (or is about to)."""
         return self._held[col]
 
+    @property
+    def targets(self) -> list[float]:
+        """Every column's processed target (held, or about to be)."""
+        return list(self._held)
+
+    def flatten(self) -> None:
+        """After a stop-out every column holds a processed target of 0 (ADR 0002 §12): the
+        next due order re-enters."""
+        self._held = [0.0] * len(self._held)
+
     def decide(self, bar_index: int, open_ns: int, rows: dict[int, Row]) -> dict[int, float]:
         """Append the closed bar; return column → new processed target for every column
         whose processed target changed (empty when the strategy failed)."""
@@ -90,6 +104,12 @@ class Decider:
                 continue
             closes = self._window.closes(col, self.rules.vol_window + 1)
             target = self.rules.process(value, closes)
+            if self._cash_account:
+                if target < 0.0 and not in_warmup:
+                    message = f"target {target:g} at bar {bar_index}: a cash account cannot short"
+                    self._reporter.problem("short_refused", col, message)
+                    continue
+                target = min(max(target, 0.0), 1.0)  # no leverage on a cash account (§12)
             if target != self._held[col]:
                 self._held[col] = target
                 changed[col] = target

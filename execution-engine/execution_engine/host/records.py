@@ -17,6 +17,8 @@ class HostRecords:
     times_ns: list[int] = field(default_factory=list)  # bar open time
     equity: list[float] = field(default_factory=list)  # account value at the bar's close
     positions: list[list[float]] = field(default_factory=list)  # units per instrument, signed
+    # Margin level (%) at each marked close (ADR 0002 §12); NaN while no margin is used.
+    margin_level: list[float] = field(default_factory=list)
     raw_targets: list[list[float]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     listeners: list[Listener] = field(default_factory=list)

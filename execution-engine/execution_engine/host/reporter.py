@@ -60,7 +60,11 @@ class HostReporter:
         target: float,
         bar: int,
         price: Decimal,
+        reason: str = "target",
+        limited: bool = False,
     ) -> None:
+        """An order sent: `reason` is why ("target", "rebalance" or "stop_out", ADR 0002
+        §12-§13), `limited` whether the cash or the initial margin cut it."""
         self.records.emit(
             {
                 "kind": "order",
@@ -74,8 +78,15 @@ class HostReporter:
                 # The price the order was sized at (the backtest's fill reference): realized
                 # slippage is the fill's distance from it (research.promotion.paper_record).
                 "price": float(price),
+                "reason": reason,
+                "limited": limited,
             }
         )
+
+    def margin_event(self, kind: str, bar: int, level: Decimal) -> None:
+        """A margin call or a stop-out at bar `bar`'s close, with the margin level (%)."""
+        self._warn(f"{kind}: margin level {level:.2f}% at bar {bar}")
+        self.records.emit({"kind": kind, "ts": self._now(), "bar": bar, "level": float(level)})
 
     def fill(self, event: OrderFilled) -> None:
         self.records.emit(
@@ -110,14 +121,28 @@ class HostReporter:
             }
         )
 
-    def mark(self, open_ns: int, equity: Decimal | None, positions: list[float]) -> None:
-        """The account at a bar's close (equity NaN while the venue has no account)."""
+    def mark(
+        self,
+        open_ns: int,
+        equity: Decimal | None,
+        positions: list[float],
+        level: Decimal | None = None,
+    ) -> None:
+        """The account at a bar's close (equity NaN while the venue has no account) and its
+        margin level (NaN while no margin is used)."""
         value = float("nan") if equity is None else float(equity)
         records = self.records
         records.times_ns.append(open_ns)
         records.equity.append(value)
         records.positions.append(positions)
+        records.margin_level.append(float("nan") if level is None else float(level))
         if records.listeners:  # live runs report P&L as it happens; backtests read lists
             records.emit(
-                {"kind": "mark", "bar_time": open_ns, "equity": value, "positions": positions}
+                {
+                    "kind": "mark",
+                    "bar_time": open_ns,
+                    "equity": value,
+                    "positions": positions,
+                    "margin_level": None if level is None else float(level),  # JSON: null
+                }
             )

@@ -9,10 +9,11 @@ The target fraction is the strategy's float, converted exactly by its repr.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.instruments import Equity, FuturesContract, Instrument
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,21 @@ class SizeRules:
     precision: int
 
     @classmethod
-    def for_instrument(cls, instrument: Instrument, round_to_lot: bool) -> SizeRules:
+    def for_instrument(
+        cls, instrument: Instrument, round_to_lot: bool, whole_units: bool = False
+    ) -> SizeRules:
+        """The size step of ADR 0002 §14, as the vectorized engine takes it from the
+        definition (its lot size): the size increment, which is the lot size for pairs and
+        CFDs; an equity's or a future's lot when above it (their increment is always 1).
+        `whole_units` (round_units) forces 1; `round_to_lot` the lot (an FX pair's 1000)."""
         step = instrument.size_increment.as_decimal()
-        if round_to_lot and instrument.lot_size is not None:
-            step = instrument.lot_size.as_decimal()
+        lot = None if instrument.lot_size is None else instrument.lot_size.as_decimal()
+        if lot is not None and isinstance(instrument, Equity | FuturesContract):
+            step = max(step, lot)
+        if whole_units:
+            step = Decimal(1)
+        if round_to_lot and lot is not None:
+            step = lot
         min_qty = instrument.min_quantity.as_decimal() if instrument.min_quantity else Decimal(0)
         return cls(step=step, min_quantity=min_qty, precision=instrument.size_precision)
 
@@ -60,11 +72,20 @@ class Sizer:
         return self._rules[col].precision
 
     def order(
-        self, col: int, target: float, equity: Decimal, price: Decimal, held: Decimal
+        self,
+        col: int,
+        target: float,
+        equity: Decimal,
+        price: Decimal,
+        held: Decimal,
+        limit: Callable[[Decimal], Decimal] | None = None,
     ) -> Sized:
-        """The order moving `held` units to `target`, sized at `price` with `equity`."""
+        """The order moving `held` units to `target`, sized at `price` with `equity`;
+        `limit` (the account's rules) cuts the rounded desired units, rounded again."""
         rules = self._rules[col]
         desired = round_toward_zero(self.desired_units(target, equity, price), rules.step)
+        if limit is not None:
+            desired = round_toward_zero(limit(desired), rules.step)
         order = desired - held
         if order == 0:
             if desired == 0 and target != 0.0:

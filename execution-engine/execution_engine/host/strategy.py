@@ -31,10 +31,12 @@ from nautilus_trader.trading.strategy import Strategy as NautilusStrategy
 from execution_engine.host.account import HostAccount
 from execution_engine.host.config import GauntletHostConfig, target_rules
 from execution_engine.host.decider import Decider
-from execution_engine.host.executor import Executor, PlannedOrder, Quote
+from execution_engine.host.executor import Executor, Fees, PlannedOrder, Quote
 from execution_engine.host.gather import Gather
-from execution_engine.host.marks import BarMarks
+from execution_engine.host.margin import MarginMonitor, MarginRates
+from execution_engine.host.marks import BarMarks, take_snapshot
 from execution_engine.host.notional import NotionalCap
+from execution_engine.host.rebalance import REBALANCE_MODES, Rebalancer, Snapshot
 from execution_engine.host.records import HostRecords
 from execution_engine.host.reporter import HostReporter
 from execution_engine.host.sizing import Sizer, SizeRules
@@ -55,6 +57,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             )
         if len(config.instrument_ids) != len(config.bar_types) or not config.instrument_ids:
             raise HostSetupError("instrument_ids and bar_types must be non-empty and pair up")
+        _check_account(config)
         self.records = HostRecords()
         # Polled at every bar close before deciding: the kill switch (execution_engine.risk).
         self.halt_check: Callable[[], None] | None = None
@@ -74,15 +77,21 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             config.window,
             target_rules(config),
             self._reporter,
+            cash_account=config.account == "cash",
         )
-        self._marks = BarMarks(self._reporter)
+        self._rebalancer = Rebalancer(config.rebalance, config.rebalance_threshold)
+        self._margin: MarginMonitor | None = None  # a margin account's, built in on_start
+        self._marks = BarMarks(self._reporter, None)
         self._bars: Gather[Bar] = Gather(len(self._ids))
         self._quotes: Gather[QuoteTick] = Gather(len(self._ids))
         self._account: HostAccount | None = None  # built in on_start, with the venue's state
         self._executor: Executor | None = None
         self._interval_ns = 0
         self._bars_seen = 0
-        self._due: dict[int, float] = {}  # column → processed target awaiting execution
+        # The last decision awaiting its execution point: column → processed target that
+        # changed (None: nothing awaits); the account it sees is the bar's snapshot.
+        self._changed: dict[int, float] | None = None
+        self._snapshot: Snapshot | None = None
         self._decision_bar = -1
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -103,16 +112,29 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self.portfolio, self.cache, self.id, self._ids, instruments[0].quote_currency
         )
         units_at_one = config.units if config.size_mode == "units" else None
+        if config.account == "margin":
+            rates = MarginRates.for_instruments(
+                instruments, config.margin_initial, config.margin_maintenance
+            )
+            self._margin = MarginMonitor(rates, config.margin_call, config.stop_out, self._reporter)
+        next_open = config.execute_at == "next_open"
+        self._marks = BarMarks(
+            self._reporter, self._margin if next_open else None, config.record_equity
+        )
         self._executor = Executor(
             self._account,
             Sizer(
-                [SizeRules.for_instrument(i, config.round_to_lot) for i in instruments],
+                [
+                    SizeRules.for_instrument(i, config.round_to_lot, config.round_units)
+                    for i in instruments
+                ],
                 units_at_one,
             ),
             NotionalCap(config.max_notional_per_order),
-            [i.taker_fee for i in instruments],
+            Fees([i.taker_fee for i in instruments], Decimal(repr(config.commission_per_unit))),
             self._reporter,
             lambda col: self._client_order_id(col).value,
+            self._margin,
         )
         self._interval_ns = int(self._bar_types[0].spec.timedelta.total_seconds() * 10**9)
         for bar_type in self._bar_types:
@@ -146,7 +168,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
         self._flush_mark()
-        if not self._due:
+        if self._changed is None and not self._stop_out_due():
             return
         col = self._col.get(tick.instrument_id)
         if col is None:
@@ -176,26 +198,53 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         self._flush_mark()
         # Every column's bar is in `bars`: the host decides only once all have arrived.
         closes = [bars[col].close.as_decimal() for col in range(len(self._ids))]
-        if self.config.record_equity:
-            self._marks.hold(open_ns, closes)
-        if self._due:
+        if self._changed is not None and self._due_anything() and self._decision_bar >= 0:
             # The previous decision never found an opening quote (e.g. a gap): it is stale now.
             self._reporter.problem(
                 "not_executed", None, "decision superseded before an opening quote"
             )
-            self._due = {}
-        self._due = self.decider.decide(bar_index, open_ns, rows)
+        level = None
+        if self.config.execute_at == "bar_close":
+            # Executed at this close: the account before its orders is what they see.
+            self._snapshot, level = self._checked(bar_index, closes)
+        self._marks.hold(bar_index, open_ns, closes, level)
+        changed = self.decider.decide(bar_index, open_ns, rows)
+        # Nothing can be due without a change when not rebalancing (a stop-out is known
+        # only at the mark): the opening quotes are then not even gathered.
+        self._changed = changed if changed or self._rebalancer.mode != "off" else None
         self._decision_bar = bar_index
-        if self._due and self.config.execute_at == "bar_close":
+        if self.config.execute_at == "bar_close":
             self._execute(closes, None)
+
+    def _checked(self, bar: int, closes: list[Decimal]) -> tuple[Snapshot, Decimal | None]:
+        assert self._account is not None  # bars arrive only after on_start
+        snapshot = take_snapshot(self._account, bar, closes)
+        if self._margin is None or snapshot.equity is None:
+            return snapshot, None
+        return snapshot, self._margin.check(bar, snapshot.equity, snapshot.positions, closes)
 
     # -- executing --------------------------------------------------------------------------
 
+    def _stop_out_due(self) -> bool:
+        return self._margin is not None and self._margin.stop_out_due
+
+    def _due_anything(self) -> bool:
+        return self._stop_out_due() or bool(self._changed) or self._rebalancer.mode != "off"
+
     def _execute(self, prices: list[Decimal], quotes: list[Quote] | None) -> None:
+        """The decision's orders at its execution point; a pending stop-out instead
+        liquidates everything and drops them (ADR 0002 §12)."""
         assert self._executor is not None  # bars and quotes arrive only after on_start
-        for planned in self._executor.plan(self._due, prices, quotes):
-            self._submit(planned)
-        self._due = {}
+        changed, self._changed = self._changed or {}, None
+        if self._margin is not None and self._margin.stop_out_due:
+            self._margin.stop_out_due = False  # acted on: the next close checks afresh
+            self.decider.flatten()
+            planned = self._executor.liquidate(prices, quotes)
+        else:
+            due = self._rebalancer.due(changed, self.decider.targets, self._snapshot)
+            planned = self._executor.plan(due, prices, quotes) if due else []
+        for order in planned:
+            self._submit(order)
 
     def _client_order_id(self, col: int) -> ClientOrderId:
         """Deterministic: strategy id, decision bar index, instrument."""
@@ -221,13 +270,18 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self.decider.target_of(col),
             self._decision_bar,
             planned.price,
+            planned.reason,
+            planned.limited,
         )
         self._account.track(col, market)
         self.submit_order(market)
 
     def _flush_mark(self) -> None:
-        if self._account is not None:
-            self._marks.flush(self._account)
+        if self._account is None:
+            return
+        snapshot = self._marks.flush(self._account)
+        if snapshot is not None and self.config.execute_at == "next_open":
+            self._snapshot = snapshot  # the account the pending decision sees
 
     # -- order events -----------------------------------------------------------------------
 
@@ -248,3 +302,18 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
 
     def on_order_canceled(self, event: OrderCanceled) -> None:
         self._reporter.order_closed("canceled", event, "canceled")
+
+
+def _check_account(config: GauntletHostConfig) -> None:
+    """The account and rebalancing settings (ADR 0002 §12-§13) the host can run with."""
+    if config.account not in ("margin", "cash"):
+        raise HostSetupError(f"account must be margin or cash, got {config.account!r}")
+    if config.rebalance not in REBALANCE_MODES:
+        raise HostSetupError(
+            f"rebalance must be one of {', '.join(REBALANCE_MODES)}, got {config.rebalance!r}"
+        )
+    if not 0 < config.stop_out < config.margin_call:
+        raise HostSetupError(
+            f"stop_out ({config.stop_out:g}%) must be above 0 and below margin_call "
+            f"({config.margin_call:g}%)"
+        )
