@@ -84,6 +84,10 @@ class InstrumentCosts(BaseModel):
     spread: float | None = Field(default=None, ge=0)
     slippage: float | None = Field(default=None, ge=0)
 
+    def given(self) -> dict[str, float]:
+        """The costs this definition sets (its None fields left out), by BacktestConfig name."""
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
 
 class Instrument(BaseModel):
     """One tradable instrument. Sizes and prices are Decimals: a tick of 0.1 must stay 0.1.

@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
+from gauntlet.cli.account import account_overrides
 from gauntlet.cli.app import app
 from gauntlet.cli.costs import cost_overrides, note_costs
 from gauntlet.cli.options import (
     FILLS,
+    AccountOption,
     AssetClassOption,
     CashOption,
     CommissionOption,
     CommissionPerUnitOption,
     DataOption,
+    DateFormatOption,
     FillOption,
     FinancingLongOption,
     FinancingShortOption,
@@ -28,10 +31,16 @@ from gauntlet.cli.options import (
     InstrumentsFileOption,
     JsonOption,
     LongOnlyOption,
+    MarginCallOption,
+    MarginInitialOption,
+    MarginMaintenanceOption,
     ParamOption,
     PluginOption,
+    RebalanceOption,
+    RebalanceThresholdOption,
     SlippageOption,
     SpreadOption,
+    StopOutOption,
     StrategyOption,
     TrackingUriOption,
     TrackOption,
@@ -56,6 +65,7 @@ def backtest_command(
     strategy: StrategyOption,
     data: DataOption,
     param: ParamOption = None,
+    date_format: DateFormatOption = None,
     instrument: InstrumentOption = None,
     instruments_file: InstrumentsFileOption = None,
     asset_class: AssetClassOption = None,
@@ -68,6 +78,13 @@ def backtest_command(
     financing_long: FinancingLongOption = None,
     financing_short: FinancingShortOption = None,
     cash: CashOption = None,
+    account: AccountOption = None,
+    margin_initial: MarginInitialOption = None,
+    margin_maintenance: MarginMaintenanceOption = None,
+    margin_call: MarginCallOption = None,
+    stop_out: StopOutOption = None,
+    rebalance: RebalanceOption = None,
+    rebalance_threshold: RebalanceThresholdOption = None,
     size_mode: Annotated[str | None, typer.Option(help="equity | units | vol_target")] = None,
     units: Annotated[float | None, typer.Option(help="Units at |target| = 1 (units mode).")] = None,
     vol_target: Annotated[
@@ -97,6 +114,7 @@ def backtest_command(
     """Backtest a strategy on a data file and print its metrics."""
     choice(engine, ENGINES, "--engine")
     check_tracking(track, tracking_uri)
+    definitions = (instruments_file, asset_class)
     overrides = config_overrides(
         fill=choice(fill, FILLS, "--fill"),
         size_mode=choice(size_mode, SIZE_MODES, "--size-mode"),
@@ -109,16 +127,20 @@ def backtest_command(
         round_units=round_units or None,
         direction="long_only" if long_only else None,
     ) | cost_overrides(
-        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
-        spread=spread, slippage=slippage, financing_long=financing_long,
-        financing_short=financing_short,
+        data, instrument, definitions, commission=commission,
+        commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
+        financing_long=financing_long, financing_short=financing_short,
+    ) | account_overrides(
+        account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
+        margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
+        rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
     output_path(report, "--report")
     output_path(save, "--save")
     load_plugins(plugin)
     params = parse_params(param)
-    definitions = (instruments_file, asset_class)
-    result, bars = _run(strategy, params, data, instrument, engine, overrides, definitions)
+    source = (data, date_format, instrument)
+    result, bars = _run(strategy, params, source, engine, overrides, definitions)
     if report is not None:
         from research.report import write_report
 
@@ -140,23 +162,27 @@ def backtest_command(
         return
     from rich.console import Console
 
+    from gauntlet.cli.render import settings_caption
+
     index = result.equity.index
     traded = ", ".join(result.extras.get("instruments", []))  # the event engine's venue ids
     name = f"{data.name} as {traded}" if traded else data.name
     title = f"{name}: {len(index):,} bars, {index[0]:%Y-%m-%d} → {index[-1]:%Y-%m-%d}"
-    Console().print(result.summary(title=title))
+    table = result.summary(title=title)
+    table.caption = settings_caption(result.config)  # costs (and where from), account
+    Console().print(table)
 
 
 def _run(
     strategy: str,
     params: dict[str, str],
-    data: Path,
-    instrument: str | None,
+    source: tuple[Path, str | None, str | None],
     engine: str,
     overrides: dict[str, Any],
     definitions: tuple[Path | None, str | None] = (None, None),
 ) -> tuple[Any, Any]:
-    """(BacktestResult, the bars it ran on)."""
+    """(BacktestResult, the bars it ran on); `source`: (data file, --date-format,
+    --instrument)."""
     from rich.console import Console
 
     from gauntlet.cli.instruments import engine_instrument
@@ -165,9 +191,10 @@ def _run(
 
     cls = plugins.get(strategy)  # unknown name → one line before any data is read
     config = resolve_config(None, overrides)
+    data, date_format, instrument = source
     status = Console(stderr=True)
     with status.status(f"loading {data}"):
-        bars = load_data(data, instrument)
+        bars = load_data(data, instrument, date_format)
         instrument = engine_instrument(engine, bars, data, instrument, *definitions)
     with status.status(f"backtesting {strategy} on {len(bars):,} bars ({engine})"):
         from research import backtest

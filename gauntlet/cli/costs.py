@@ -8,6 +8,11 @@ of the instrument: for an FX pair 0.0001 (0.01 when quoted in JPY; its tick is a
 that), for other instruments their tick size (marketdata.instruments' built-in definitions);
 a name no definition resolves is taken as an FX pair by that same rule. A note on stderr
 says which pip size was used and why.
+
+Defaults: the costs the traded instrument's definition sets (`costs:` in instruments.yaml or
+an --instruments file) apply to every cost no option gives; an option wins field by field
+(`--spread 0` removes a default spread). The costs line then says where they came from
+(`costs (from instrument EUR/USD): spread 0.0001`), and a note on stderr names them.
 """
 
 from __future__ import annotations
@@ -80,12 +85,33 @@ def _wrong_unit(cost: CostField, unit: str, text: str) -> str:
 
 
 def cost_overrides(
-    data: Path | None, instrument: str | None, **texts: str | None
+    data: Path | None,
+    instrument: str | None,
+    definitions: tuple[Path | None, str | None] = (None, None),
+    **texts: str | None,
 ) -> dict[str, Any]:
     """The given cost options (`commission="0.5bps"`, ...) as BacktestConfig fields in its
-    units; options not given are left out (the config's default applies)."""
-    by_field = {cost.field: cost for cost in COST_FIELDS}
+    units, over the traded instrument's default costs (`definitions`: --instruments and
+    --asset-class); costs neither sets are left out (the config's default applies)."""
     _pending_notes.clear()
+    _from_instrument.clear()
+    given = _given_costs(data, instrument, texts)
+    symbol, defaults = instrument_costs(data, instrument, *definitions)
+    taken = {name: value for name, value in defaults.items() if name not in given}
+    if any(taken.values()):
+        _from_instrument.append((symbol, tuple(taken)))
+        shown = ", ".join(f"{name} {value:g}" for name, value in taken.items())
+        _pending_notes.append(
+            f"gauntlet: costs from instrument {symbol}'s definition: {shown} (an option "
+            "given on the command line wins, e.g. --spread 0)"
+        )
+    return taken | given
+
+
+def _given_costs(
+    data: Path | None, instrument: str | None, texts: dict[str, str | None]
+) -> dict[str, Any]:
+    by_field = {cost.field: cost for cost in COST_FIELDS}
     out: dict[str, Any] = {}
     for name, text in texts.items():
         if text is None:
@@ -96,10 +122,56 @@ def cost_overrides(
             size, source = pip_size(instrument, data)
             _pending_notes.append(f"gauntlet: {cost.option} {text}: pip size {size:g} ({source})")
             number *= size
-        elif unit is not None:
-            number *= _SCALE[unit]
+        else:
+            number = scaled(number, unit)
         out[name] = number
     return out
+
+
+def scaled(number: float, unit: str | None) -> float:
+    """A number given in bps or % as a plain fraction (no unit: as it is)."""
+    return number * _SCALE[unit] if unit is not None else number
+
+
+def instrument_costs(
+    data: Path | None,
+    instrument: str | None,
+    instruments_file: Path | None = None,
+    asset_class: str | None = None,
+) -> tuple[str, dict[str, float]]:
+    """(symbol, the costs its definition sets) of the instrument --instrument or the data
+    file's name resolves to; ("", {}) when none resolves (the run then trades a unitless
+    asset, or its own resolution reports the problem)."""
+    from marketdata.instruments import InstrumentError, resolve_file_instrument
+
+    if data is None:
+        return "", {}
+    try:
+        found = resolve_file_instrument(data, instrument, instruments_file, asset_class)
+    except InstrumentError:  # not a defined instrument: no defaults to apply
+        return "", {}
+    return found.symbol, found.costs.given() if found.costs is not None else {}
+
+
+def from_instrument() -> tuple[str, ...]:
+    """The cost fields the last cost_overrides took from the instrument's definition."""
+    return _from_instrument[0][1] if _from_instrument else ()
+
+
+def labelled(costs: Costs) -> str:
+    """Costs.describe(), saying which of the costs came from the instrument's definition:
+    `costs (from instrument EUR/USD): spread 0.0001` (all of them), or
+    `costs (spread from instrument EUR/USD): commission 0.50 bps, spread 0.0001`."""
+    line = costs.describe()
+    if not _from_instrument:
+        return line
+    symbol, fields = _from_instrument[0]
+    used = [name for name in fields if getattr(costs, name)]
+    if not used:
+        return line
+    others = [c.field for c in COST_FIELDS if getattr(costs, c.field) and c.field not in used]
+    source = "from instrument" if not others else f"{', '.join(used)} from instrument"
+    return line.replace("costs:", f"costs ({source} {symbol}):", 1)
 
 
 def pip_size(instrument: str | None, data: Path | None) -> tuple[float, str]:
@@ -141,9 +213,11 @@ def _defined_pip(names: list[str]) -> tuple[float, str] | None:
     return None
 
 
-# Notes on how a cost was read (the pip size used), printed with note_costs once the run
-# succeeded: bad input must stay exactly one error line on stderr.
+# Notes on how a cost was read (the pip size used, the instrument's defaults taken), printed
+# with note_costs once the run succeeded: bad input must stay exactly one error line on stderr.
 _pending_notes: list[str] = []
+# (symbol, the cost fields taken from its definition) of this command's run, for `labelled`.
+_from_instrument: list[tuple[str, tuple[str, ...]]] = []
 
 
 def note_costs(costs: Costs) -> None:

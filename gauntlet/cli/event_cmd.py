@@ -15,23 +15,32 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from gauntlet.cli.account import account_overrides
 from gauntlet.cli.app import app, check_app, fail
 from gauntlet.cli.costs import cost_overrides, note_costs
 from gauntlet.cli.instruments import attach, traded_instrument
 from gauntlet.cli.options import (
     FILLS,
+    AccountOption,
     AssetClassOption,
     CashOption,
     CommissionOption,
     CommissionPerUnitOption,
+    DateFormatOption,
     FinancingLongOption,
     FinancingShortOption,
     InstrumentsFileOption,
     JsonOption,
+    MarginCallOption,
+    MarginInitialOption,
+    MarginMaintenanceOption,
     ParamOption,
     PluginOption,
+    RebalanceOption,
+    RebalanceThresholdOption,
     SlippageOption,
     SpreadOption,
+    StopOutOption,
     choice,
     config_overrides,
     load_data,
@@ -44,6 +53,7 @@ if TYPE_CHECKING:
     from execution_engine.paper import PaperConfig
     from execution_engine.risk import RiskLimits
 
+    from research.engine.config import BacktestConfig, Costs
     from research.parity import ParityReport
     from strategies.base import Strategy
 
@@ -82,6 +92,14 @@ def parity_command(
     slippage: SlippageOption = None,
     financing_long: FinancingLongOption = None,
     financing_short: FinancingShortOption = None,
+    account: AccountOption = None,
+    margin_initial: MarginInitialOption = None,
+    margin_maintenance: MarginMaintenanceOption = None,
+    margin_call: MarginCallOption = None,
+    stop_out: StopOutOption = None,
+    rebalance: RebalanceOption = None,
+    rebalance_threshold: RebalanceThresholdOption = None,
+    date_format: DateFormatOption = None,
     plugin: PluginOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -96,12 +114,16 @@ def parity_command(
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
     costs = cost_overrides(
-        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
-        spread=spread, slippage=slippage, financing_long=financing_long,
-        financing_short=financing_short,
+        data, instrument, (instruments_file, asset_class), commission=commission,
+        commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
+        financing_long=financing_long, financing_short=financing_short,
+    ) | account_overrides(
+        account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
+        margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
+        rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
     config = resolve_config(None, config_overrides(fill=fill) | costs)
-    bars = load_data(data, instrument)
+    bars = load_data(data, instrument, date_format)
     traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
     attach(bars, traded)
     report = check_parity(built, bars, config, instrument=traded.symbol)
@@ -116,8 +138,10 @@ def parity_command(
     else:
         from rich.console import Console
 
+        from gauntlet.cli.render import settings_caption
+
         table = parity_table(report)
-        table.caption = config.costs.describe()
+        table.caption = settings_caption(config)
         Console().print(table)
     if not compared:
         typer.echo(f"parity: inconclusive: {INCONCLUSIVE}", err=True)
@@ -225,6 +249,14 @@ def paper_command(
     slippage: SlippageOption = None,
     financing_long: FinancingLongOption = None,
     financing_short: FinancingShortOption = None,
+    account: AccountOption = None,
+    margin_initial: MarginInitialOption = None,
+    margin_maintenance: MarginMaintenanceOption = None,
+    margin_call: MarginCallOption = None,
+    stop_out: StopOutOption = None,
+    rebalance: RebalanceOption = None,
+    rebalance_threshold: RebalanceThresholdOption = None,
+    date_format: DateFormatOption = None,
     max_notional: Annotated[
         float, typer.Option(help="Risk engine: max notional per order (quote currency).")
     ] = 1_000_000.0,
@@ -246,18 +278,18 @@ def paper_command(
     check_instrument(instrument)
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         fail(f"--duration must be a positive number of seconds, got {duration}")
-    # Cash and commission mean what they mean in a backtest: one validation for both. The
-    # paper venue (PaperConfig) charges a commission only: no spread, slippage or financing.
-    costs = cost_overrides(
-        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
-        spread=spread, slippage=slippage, financing_long=financing_long,
-        financing_short=financing_short,
+    # Cash, costs and the account mean what they mean in a backtest: one validation for both.
+    given = cost_overrides(
+        data, instrument, (instruments_file, asset_class), commission=commission,
+        commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
+        financing_long=financing_long, financing_short=financing_short,
+    ) | account_overrides(
+        account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
+        margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
+        rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
-    unmodelled = [f"--{k.replace('_', '-')}" for k, v in costs.items() if k != "commission" and v]
-    if unmodelled:
-        fail(f"{', '.join(unmodelled)}: the paper venue models a commission only (no spread, "
-             "slippage, per-unit commission or financing yet); drop it or use backtest/parity")  # fmt: skip
-    account = resolve_config(None, config_overrides(cash=cash) | costs)
+    settings = resolve_config(None, config_overrides(cash=cash) | given)
+    venue = paper_settings(settings, given)
     risk = risk_limits(max_order_rate, max_notional)
     run_dir = out or runs_root() / f"{strategy}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     check_run_folder(run_dir)
@@ -269,12 +301,11 @@ def paper_command(
     name = traded.symbol
     sim_instrument(name, bars.attrs[DEFINITION_ATTR])  # fails here, before the node starts
     paper = paper_config(
-        built, bars, name, run_dir, speed=pace, cash=account.cash,
-        commission=account.costs.commission, duration=duration, risk=risk,
+        built, bars, name, run_dir, speed=pace, duration=duration, risk=risk, **venue,
     )  # fmt: skip
     console = Console()
     console.print(f"paper: {strategy} on {name}, {len(bars):,} bars at speed {speed} → {run_dir}")
-    console.print(f"paper venue {account.costs.describe()} (no spread or slippage modelled)")
+    console.print(f"paper venue {venue_line(settings, venue)}")
     console.print(f"kill it with: gauntlet kill --run {run_dir}")
     result = run_paper(paper, echo=None if quiet else EventPrinter(console))
     console.print(
@@ -283,7 +314,7 @@ def paper_command(
         f"final equity {result.final_equity:,.2f}, trading state {result.trading_state}"
     )
     if result.stopped_by is None:
-        note_costs(account.costs)  # a finished session (a stopped one says only that)
+        note_costs(charged_costs(settings, venue))  # a finished session (a stopped one: not)
     if result.stopped_by is not None:
         # Stopped cleanly (summary and status written), but not finished: the shell's codes.
         typer.echo("gauntlet: interrupted", err=True)
@@ -291,6 +322,60 @@ def paper_command(
 
 
 STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal's number
+
+
+def paper_settings(settings: BacktestConfig, given: dict[str, Any]) -> dict[str, Any]:
+    """The cash, cost and account fields of `settings` that PaperConfig takes (by the same
+    names): the paper venue's account. An option the user gave for a field PaperConfig does
+    not have yet is refused (one line, before the node starts) unless it is the default; an
+    instrument's default cost it cannot charge is left out (the venue line names it)."""
+    from execution_engine.paper import PaperConfig
+
+    from gauntlet.cli.costs import from_instrument
+    from research.engine.config import BacktestConfig
+
+    values, defaults = simulated_fields(settings), simulated_fields(BacktestConfig())
+    taken = set(PaperConfig.model_fields)
+    unmodelled = [
+        f"--{name.replace('_', '-')}"
+        for name, value in given.items()
+        if name not in taken and name not in from_instrument() and value != defaults[name]
+    ]
+    if unmodelled:
+        modelled = ", ".join(name for name in values if name in taken)
+        fail(f"{', '.join(unmodelled)}: the paper venue does not model it yet (it takes "
+             f"{modelled}); drop it or use backtest/parity")  # fmt: skip
+    return {name: value for name, value in values.items() if name in taken}
+
+
+def simulated_fields(config: BacktestConfig) -> dict[str, Any]:
+    """Cash, costs and account settings of `config`, flat, by their field names."""
+    from research.promotion.spec import ACCOUNT_SETTINGS
+
+    account = {name: getattr(config, name) for name in ACCOUNT_SETTINGS}
+    return {"cash": config.cash, **config.costs.model_dump(), **account}
+
+
+def charged_costs(settings: BacktestConfig, venue: dict[str, Any]) -> Costs:
+    """The costs the paper venue charges: those of `settings` PaperConfig takes."""
+    from research.engine.config import Costs
+
+    return Costs(**{name: value for name, value in venue.items() if name in Costs.model_fields})
+
+
+def venue_line(settings: BacktestConfig, venue: dict[str, Any]) -> str:
+    """What the paper venue charges and how its account works; the settings it leaves out."""
+    from gauntlet.cli.costs import labelled
+    from gauntlet.cli.render import account_line
+    from research.engine.config import BacktestConfig
+
+    defaults = simulated_fields(BacktestConfig())
+    dropped = [name for name, value in simulated_fields(settings).items()
+               if name not in venue and value != defaults[name]]  # fmt: skip
+    line = labelled(charged_costs(settings, venue))
+    if "account" in venue:
+        line += f"; {account_line(settings)}"
+    return line + (f" (not modelled: {', '.join(dropped)})" if dropped else "")
 
 
 def paper_config(

@@ -95,6 +95,62 @@ FinancingShortOption = Annotated[
 ]
 CashOption = Annotated[float | None, typer.Option(help="Starting cash.")]
 LongOnlyOption = Annotated[bool, typer.Option("--long-only", help="Treat shorts as flat.")]
+# Account and rebalancing (ADR 0002 §12-§13): one definition for every simulating command,
+# turned into BacktestConfig fields by gauntlet.cli.account.account_overrides and validated
+# there (resolve_config). Default: the BacktestConfig's (margin account, no rebalancing).
+AccountOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="margin|cash",
+        help="margin (default: margins, margin calls, stop-out) | cash (no shorts, no "
+        "leverage, costs reserved: cash never below 0).",
+    ),
+]
+MarginInitialOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FRACTION|%",
+        help="Initial margin, a fraction of notional (0.03, 3%; ≈ 33:1). Default: the "
+        "instrument's (1 when undefined).",
+    ),
+]
+MarginMaintenanceOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FRACTION|%",
+        help="Maintenance margin, a fraction of notional (0.03, 3%). Default: the instrument's.",
+    ),
+]
+MarginCallOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="PERCENT",
+        help="Margin level (100·equity / used margin) below which a margin call is counted. "
+        "Default 100.",
+    ),
+]
+StopOutOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="PERCENT",
+        help="Margin level at which every position is liquidated; below --margin-call. Default 50.",
+    ),
+]
+RebalanceOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="off|every_bar|drift",
+        help="off (default: trade when the target changes) | every_bar | drift (when the "
+        "weight strays from the target by more than --rebalance-threshold).",
+    ),
+]
+RebalanceThresholdOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FRACTION|%",
+        help="Drift that triggers a rebalance, a fraction of equity (0.05, 5%). Default 0.05.",
+    ),
+]
 
 # Search settings shared by `sweep` and `walkforward`.
 GridOption = Annotated[

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from research.engine.config import BacktestConfig
 
 # (field of Metrics, column title, format)
 METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -62,6 +65,38 @@ def costs_caption(results: Iterable[Any]) -> str | None:
 
     lines = dict.fromkeys(r.config.costs.describe() for r in results if hasattr(r, "config"))
     return escape("; ".join(lines)) if lines else None
+
+
+def settings_caption(config: BacktestConfig) -> str:
+    """The caption of every table of simulated results: the costs line (saying which costs came
+    from the instrument's definition) and the account and rebalance settings, rich-escaped."""
+    from rich.markup import escape
+
+    from gauntlet.cli.costs import labelled
+
+    return escape(f"{labelled(config.costs)}; {account_line(config)}")
+
+
+def account_line(config: BacktestConfig) -> str:
+    """The account and rebalance settings in one line, e.g. `account: margin (call 100%,
+    stop-out 50%), rebalance: off`; margins only when the config sets them (otherwise the
+    instrument's apply)."""
+    if config.account == "cash":
+        account = "account: cash"
+    else:
+        margins = [
+            f"initial {config.margin_initial:g}" if config.margin_initial is not None else "",
+            f"maintenance {config.margin_maintenance:g}"
+            if config.margin_maintenance is not None
+            else "",
+            f"call {config.margin_call:g}%",
+            f"stop-out {config.stop_out:g}%",
+        ]
+        account = f"account: margin ({', '.join(m for m in margins if m)})"
+    rebalance = f"rebalance: {config.rebalance}"
+    if config.rebalance == "drift":
+        rebalance += f" (threshold {config.rebalance_threshold:.2%})"
+    return f"{account}, {rebalance}"
 
 
 def cell(value: Any) -> str:

@@ -14,17 +14,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from gauntlet.cli.account import account_overrides
 from gauntlet.cli.app import app, check_app, fail, report_interrupted
 from gauntlet.cli.costs import cost_overrides, note_costs
 from gauntlet.cli.instruments import research_instrument
 from gauntlet.cli.options import (
     METHODS,
+    AccountOption,
     AssetClassOption,
     CashOption,
     ChunkOption,
     CommissionOption,
     CommissionPerUnitOption,
     DataOption,
+    DateFormatOption,
     FillOption,
     FinancingLongOption,
     FinancingShortOption,
@@ -34,12 +37,18 @@ from gauntlet.cli.options import (
     InstrumentsFileOption,
     JsonOption,
     LongOnlyOption,
+    MarginCallOption,
+    MarginInitialOption,
+    MarginMaintenanceOption,
     MaxCombosOption,
     MethodOption,
     PluginOption,
+    RebalanceOption,
+    RebalanceThresholdOption,
     SchedulerOption,
     SlippageOption,
     SpreadOption,
+    StopOutOption,
     StrategyOption,
     TrackingUriOption,
     TrackOption,
@@ -52,7 +61,7 @@ from gauntlet.cli.options import (
     output_path,
     parse_params,
 )
-from gauntlet.cli.render import cell, frame_table
+from gauntlet.cli.render import cell, frame_table, settings_caption
 
 MODES = ("rolling", "anchored")
 
@@ -98,14 +107,15 @@ def _check_search(strategy: str, space: dict[str, Any], settings: Any) -> None:
         )
 
 
-def _config(fill: str | None, costs: dict[str, Any], cash: float | None,
+def _config(fill: str | None, settings: dict[str, Any], cash: float | None,
             long_only: bool) -> Any:  # fmt: skip
-    """The BacktestConfig of every simulation of the search (`costs`: cost_overrides')."""
+    """The BacktestConfig of every simulation of the search (`settings`: cost_overrides' and
+    account_overrides')."""
     from research.engine.run import resolve_config
 
     return resolve_config(None, config_overrides(
         fill=fill, cash=cash, direction="long_only" if long_only else None,
-    ) | costs)  # fmt: skip
+    ) | settings)  # fmt: skip
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -138,8 +148,16 @@ def sweep_command(
     financing_long: FinancingLongOption = None,
     financing_short: FinancingShortOption = None,
     cash: CashOption = None,
+    account: AccountOption = None,
+    margin_initial: MarginInitialOption = None,
+    margin_maintenance: MarginMaintenanceOption = None,
+    margin_call: MarginCallOption = None,
+    stop_out: StopOutOption = None,
+    rebalance: RebalanceOption = None,
+    rebalance_threshold: RebalanceThresholdOption = None,
     long_only: LongOnlyOption = False,
     min_trades: MinTradesOption = 0,
+    date_format: DateFormatOption = None,
     out: Annotated[Path | None, typer.Option(help="Write the full table (CSV) here.")] = None,
     heatmap: Annotated[
         Path | None, typer.Option(help="Write a heatmap (HTML) of 2 params.")
@@ -166,9 +184,13 @@ def sweep_command(
         fail(f"--heatmap needs exactly 2 swept parameters, got {len(space)}")
     scheduler_address(scheduler)
     costs = cost_overrides(
-        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
-        spread=spread, slippage=slippage, financing_long=financing_long,
-        financing_short=financing_short,
+        data, instrument, (instruments_file, asset_class), commission=commission,
+        commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
+        financing_long=financing_long, financing_short=financing_short,
+    ) | account_overrides(
+        account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
+        margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
+        rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
     settings = SweepSettings(
         method=method,
@@ -185,7 +207,7 @@ def sweep_command(
     )
     _check_search(strategy, space, settings)
     check_tracking(track, tracking_uri)
-    bars = load_data(data, instrument)
+    bars = load_data(data, instrument, date_format)
     research_instrument(bars, data, instrument, instruments_file, asset_class)
     result = sweep(strategy, bars, space, settings)
     result.sorted(metric)  # unknown metric → one line before anything is written
@@ -201,16 +223,18 @@ def sweep_command(
         from research.tracking import log_sweep
 
         payload["mlflow_run_id"] = log_sweep(result, metric=metric, uri=tracking_uri)
-    _report_sweep(result, payload, (metric, top, min_trades), data.name, as_json)
+    _report_sweep(result, payload, (metric, top, min_trades), data.name, as_json,
+                  caption=settings_caption(settings.config))  # fmt: skip
     if result.interrupted:  # Ctrl-C or SIGTERM: the finished part was reported above
         report_interrupted(f"kept {result.completed} of {result.total} combinations")
 
 
 def _report_sweep(
     result: Any, payload: dict[str, Any], ranking: tuple[str, int, int], data: str,
-    as_json: bool,
+    as_json: bool, caption: str,
 ) -> None:  # fmt: skip
-    """`ranking`: (metric, rows shown, minimum trades to be ranked)."""
+    """`ranking`: (metric, rows shown, minimum trades to be ranked); `caption`: the costs and
+    account settings line."""
     metric, top, min_trades = ranking
     if result.rejected:
         typer.echo(f"skipped {len(result.rejected)} parameter sets the strategy rejects "
@@ -234,7 +258,7 @@ def _report_sweep(
     note = (
         f"; {len(thin)} with fewer than {min_trades} trades not ranked (grey)" if len(thin) else ""
     )
-    table.caption = result.costs.describe() + note
+    table.caption = caption + note
     Console().print(table)
 
 
@@ -264,6 +288,14 @@ def walkforward_command(
     slippage: SlippageOption = None,
     financing_long: FinancingLongOption = None,
     financing_short: FinancingShortOption = None,
+    account: AccountOption = None,
+    margin_initial: MarginInitialOption = None,
+    margin_maintenance: MarginMaintenanceOption = None,
+    margin_call: MarginCallOption = None,
+    stop_out: StopOutOption = None,
+    rebalance: RebalanceOption = None,
+    rebalance_threshold: RebalanceThresholdOption = None,
+    date_format: DateFormatOption = None,
     equity_out: Annotated[
         Path | None, typer.Option(help="Write stitched OOS equity (CSV).")
     ] = None,
@@ -292,9 +324,13 @@ def walkforward_command(
     space = _space(grid)
     scheduler_address(scheduler)
     costs = cost_overrides(
-        data, instrument, commission=commission, commission_per_unit=commission_per_unit,
-        spread=spread, slippage=slippage, financing_long=financing_long,
-        financing_short=financing_short,
+        data, instrument, (instruments_file, asset_class), commission=commission,
+        commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
+        financing_long=financing_long, financing_short=financing_short,
+    ) | account_overrides(
+        account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
+        margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
+        rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
     settings = SweepSettings(
         method=method,
@@ -310,7 +346,7 @@ def walkforward_command(
     )
     _check_search(strategy, space, settings)
     check_tracking(track, tracking_uri)
-    bars = load_data(data, instrument)
+    bars = load_data(data, instrument, date_format)
     research_instrument(bars, data, instrument, instruments_file, asset_class)
     result = walk_forward(strategy, bars, space, settings, n_folds=folds, mode=mode, ratio=ratio)
     note_costs(result.costs)
@@ -331,7 +367,9 @@ def walkforward_command(
         return
     from research.walkforward_report import stitched_summary, walkforward_table
 
-    Console().print(walkforward_table(result, title))
+    table = walkforward_table(result, title)
+    table.caption = settings_caption(settings.config)  # with the account settings
+    Console().print(table)
     typer.echo(stitched_summary(result))
 
 
@@ -343,6 +381,7 @@ def lookahead_command(
     cuts: Annotated[int, typer.Option(min=1, help="Truncation points to test.")] = 20,
     seed: SeedOption = 0,
     instrument: InstrumentOption = None,
+    date_format: DateFormatOption = None,
     plugin: PluginOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -352,7 +391,7 @@ def lookahead_command(
 
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
-    bars = load_data(data, instrument)
+    bars = load_data(data, instrument, date_format)
     report = check_lookahead(built, bars, n_cuts=cuts, seed=seed)
     if as_json:
         _emit(report.to_dict())

@@ -1,6 +1,12 @@
 """A strategy spec: what gets promoted — strategy, parameters, instruments, data range, and
 the search space its walk-forward and overfitting evidence are computed over.
 
+Costs: the spec's `costs`, or when it gives none, the default costs of its instrument's
+definition (marketdata.instruments; none: zero), as on the command line. Account and
+rebalancing (ADR 0002 §12-§13): optional keys with BacktestConfig's names and meaning
+(`account: cash`, `rebalance: drift`, `rebalance_threshold: 0.02`, ...), checked by
+BacktestConfig itself; a key left out is the config's default.
+
 Relative data paths are resolved against the working directory first, then against the
 spec file's folder and each folder above it (so `specs/x.yaml` may name `data/sample/...`).
 """
@@ -16,7 +22,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from research.engine.config import BacktestConfig, Costs
+from research.engine.config import AccountKind, BacktestConfig, Costs, Rebalance
+from research.engine.run import resolve_config
 from research.errors import INPUT_ERRORS
 from research.promotion.errors import PromotionInputError
 from research.promotion.policy import read_yaml
@@ -39,6 +46,14 @@ class StrategySpec(BaseModel):
     )
     costs: Costs | None = None
     folds: int = Field(4, ge=1, le=20)
+    # Account and rebalancing: None = BacktestConfig's default (validated there, _consistent).
+    account: AccountKind | None = None
+    margin_initial: float | None = None
+    margin_maintenance: float | None = None
+    margin_call: float | None = None
+    stop_out: float | None = None
+    rebalance: Rebalance | None = None
+    rebalance_threshold: float | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> StrategySpec:
@@ -59,6 +74,7 @@ class StrategySpec(BaseModel):
             raise ValueError("every search parameter needs at least one value")
         if self.start and self.end and self.start >= self.end:
             raise ValueError(f"start {self.start} is not before end {self.end}")
+        self.backtest_config()  # the account settings, checked by BacktestConfig
         return self
 
     @property
@@ -67,8 +83,18 @@ class StrategySpec(BaseModel):
         params: dict[str, Any] = plugins.get(self.strategy).Params(**self.params).model_dump()
         return params
 
+    def account_settings(self) -> dict[str, Any]:
+        """The account and rebalance settings the spec gives (the others: the default)."""
+        return {
+            name: getattr(self, name)
+            for name in ACCOUNT_SETTINGS
+            if getattr(self, name) is not None
+        }
+
     def backtest_config(self) -> BacktestConfig:
-        return BacktestConfig(costs=self.costs or Costs())
+        """The spec's costs (else its instrument's default costs) and account settings."""
+        costs = self.costs or _instrument_costs(self.instruments[0])
+        return resolve_config(BacktestConfig(costs=costs), self.account_settings())
 
     def load_bars(self) -> pd.DataFrame:
         """The spec's bars, cut to [start, end] (end inclusive, whole day)."""
@@ -101,8 +127,10 @@ class StrategySpec(BaseModel):
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "search": self.search,
-            "costs": (self.costs or Costs()).model_dump(),
+            "costs": self.backtest_config().costs.model_dump(),
             "folds": self.folds,
+            # Only when given: the evidence of a spec without them keeps its hash.
+            **({"account": self.account_settings()} if self.account_settings() else {}),
         }
 
     def spec_hash(self, data_fingerprint: str, code_version: str) -> str:
@@ -110,6 +138,24 @@ class StrategySpec(BaseModel):
         payload = {**self.identity(), "data": data_fingerprint, "code": code_version}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The spec keys that are BacktestConfig's account and rebalance fields.
+ACCOUNT_SETTINGS: tuple[str, ...] = (
+    "account", "margin_initial", "margin_maintenance", "margin_call", "stop_out", "rebalance",
+    "rebalance_threshold",
+)  # fmt: skip
+
+
+def _instrument_costs(name: str) -> Costs:
+    """The default costs of the instrument's built-in definition (none resolves: zero)."""
+    from marketdata.instruments import InstrumentError, resolve_instrument
+
+    try:
+        found = resolve_instrument(name)
+    except InstrumentError:  # an undefined instrument has no default costs
+        return Costs()
+    return Costs(**found.costs.given()) if found.costs is not None else Costs()
 
 
 def _resolve_data(raw: dict[str, Any], spec_file: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     bars = make_bars(1_200, seed=4)
     bars[prices] = bars[prices].round(5)  # on EUR/USD's tick (parity checks it)
     bars.to_csv(folder / "eurusd_h1.csv")
+    bars.to_csv(folder / "eurgbp_h1.csv")  # a cross: its definition sets no default costs
     bars[prices] = (bars[prices] * 100).round(3)  # yen-sized prices on USD/JPY's tick
     bars.to_csv(folder / "usdjpy_h1.csv")
     return folder
@@ -34,10 +35,50 @@ def warnings(outcome: Outcome) -> list[str]:
 
 
 def test_backtest_without_costs_warns_once_and_the_table_says_none(data: Path) -> None:
-    outcome = run("backtest", "-s", "sma_cross", "-d", data / "eurusd_h1.csv")
+    outcome = run("backtest", "-s", "sma_cross", "-d", data / "eurgbp_h1.csv")
     assert outcome.code == 0, outcome.stderr
     assert len(warnings(outcome)) == 1
     assert "costs: none (all zero)" in outcome.stdout
+
+
+def test_without_cost_options_the_instruments_default_costs_apply(data: Path) -> None:
+    """EUR/USD's built-in definition sets a 1-pip spread (marketdata/instruments.yaml): a run
+    with no cost option charges it, says so, and does not call itself frictionless."""
+    outcome = run("backtest", "-s", "sma_cross", "-d", data / "eurusd_h1.csv")
+    assert outcome.code == 0, outcome.stderr
+    assert "costs (from instrument EUR/USD): spread 0.0001" in outcome.stdout
+    assert not warnings(outcome)
+    assert any("costs from instrument EUR/USD's definition: spread 0.0001" in line
+               for line in outcome.stderr_lines)  # fmt: skip
+    charged = json.loads(run("backtest", "-s", "sma_cross", "-d", data / "eurusd_h1.csv",
+                             "--json").stdout)["config"]["costs"]  # fmt: skip
+    assert charged["spread"] == 0.0001
+
+
+def test_an_option_wins_over_the_instruments_default_field_by_field(data: Path) -> None:
+    args = ("backtest", "-s", "sma_cross", "-d", data / "eurusd_h1.csv")
+    mixed = run(*args, "--commission", "1bps")
+    assert mixed.code == 0, mixed.stderr
+    assert "costs (spread from instrument EUR/USD): commission 1.00 bps, spread 0.0001" in (
+        mixed.stdout
+    )
+    free = run(*args, "--spread", "0")  # the one way to run EUR/USD frictionless
+    assert free.code == 0, free.stderr
+    assert len(warnings(free)) == 1
+    assert "costs: none (all zero)" in free.stdout
+
+
+def test_a_user_definition_sets_default_costs(data: Path, tmp_path: Path) -> None:
+    definitions = tmp_path / "mine.yaml"
+    definitions.write_text(
+        "instruments:\n  EUR/USD: {asset_class: fx, tick_size: '0.00001', lot_size: '1',"
+        " calendar: fx, costs: {spread: 0.0002, commission: 0.00003}}\n"
+    )
+    outcome = run("backtest", "-s", "sma_cross", "-d", data / "eurusd_h1.csv",
+                  "--instruments", definitions, "--json")  # fmt: skip
+    assert outcome.code == 0, outcome.stderr
+    costs = json.loads(outcome.stdout)["config"]["costs"]
+    assert (costs["spread"], costs["commission"]) == (0.0002, 0.00003)
 
 
 def test_backtest_takes_bps_and_pips(data: Path) -> None:
@@ -125,7 +166,7 @@ def test_walkforward_takes_costs_and_writes_an_html_report(data: Path, tmp_path:
 
 def test_walkforward_without_costs_warns_once(data: Path) -> None:
     outcome = run(
-        "walkforward", "-s", "sma_cross", "-d", data / "eurusd_h1.csv", "-g", "fast=5,10",
+        "walkforward", "-s", "sma_cross", "-d", data / "eurgbp_h1.csv", "-g", "fast=5,10",
         "-g", "slow=30,60", "--folds", "3", "--workers", "1", "--json",
     )  # fmt: skip
     assert outcome.code == 0, outcome.stderr
@@ -195,7 +236,7 @@ def test_paper_takes_the_cost_options_but_refuses_the_ones_its_venue_cannot_char
     line = assert_bad_input(
         run("paper", "-s", "sma_cross", "-d", data / "eurusd_h1.csv", "--out", tmp_path / "run",
             "--spread", "1pips", "--commission", "0.5bps"),
-        r"--spread: the paper venue models a commission only",
+        r"--spread: the paper venue does not model it yet",
     )  # fmt: skip
     assert "--commission" not in line.split(":")[2]  # the commission it does charge
     assert not (tmp_path / "run").exists()  # refused before anything started
