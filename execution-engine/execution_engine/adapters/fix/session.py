@@ -54,6 +54,7 @@ class InitiatorApplication(LoggingApplication):
         self._sink = sink
         self.outcome = _LogonOutcome(threading.Event())
         self.logged_on = threading.Event()
+        self.logged_off = threading.Event()
         self.last_logout_text: str | None = None
 
     def new_attempt(self) -> _LogonOutcome:
@@ -61,12 +62,14 @@ class InitiatorApplication(LoggingApplication):
         return self.outcome
 
     def on_logon(self, session_id: fix.SessionID) -> None:
+        self.logged_off.clear()
         self.logged_on.set()
         self.outcome.logged_on = True
         self.outcome.done.set()
 
     def on_logout(self, session_id: fix.SessionID) -> None:
         self.logged_on.clear()
+        self.logged_off.set()
         if not self.outcome.done.is_set():
             self.outcome.reason = self.last_logout_text or "the venue closed the connection"
             self.outcome.done.set()
@@ -134,10 +137,15 @@ class FixInitiator:
             f"{attempts} attempt(s): {reason}"
         )
 
-    def stop(self) -> None:
-        """Log out and close; QuickFIX waits up to its logout timeout for the venue's reply."""
+    def stop(self, logout_timeout: float = 2.0) -> None:
+        """Log out (waiting up to `logout_timeout` for the venue's Logout), then close."""
         if self._engine is not None:
-            self._engine.stop()
+            session = fix.Session.lookupSession(self.session_id)
+            if session is not None and self.is_logged_on:
+                session.logout("session stopped by the node")
+                self.app.logged_off.wait(logout_timeout)
+            # Forced: the graceful stop polls in one-second steps after the logout is done.
+            self._engine.stop(True)
             self._engine = None
         self.log.close()
 

@@ -1,0 +1,259 @@
+"""The simulated broker: the QuickFIX acceptor application in front of the book.
+
+Checks logon credentials (a wrong pair gets a Logout with Text), turns client requests
+into book operations, sends every report back, records orders and fills in the ledger
+(PossDup/PossResend flags included) and applies the armed faults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+
+import quickfix as fix
+
+from execution_engine.adapters.fix.application import LoggingApplication, msg_type
+from execution_engine.adapters.fix.codes import ExecType, MsgType
+from execution_engine.adapters.fix.fixlog import FixLog
+from execution_engine.adapters.fix.messages import OrderRequest
+from execution_engine.adapters.fix.sim import encode
+from execution_engine.adapters.fix.sim.book import Book, CancelRejected, Execution, Report
+from execution_engine.adapters.fix.sim.decode import order_terms
+from execution_engine.adapters.fix.sim.faults import Faults
+from execution_engine.adapters.fix.sim.ledger import Ledger, LedgerEntry
+from execution_engine.adapters.fix.sim.quotes import Quote
+from execution_engine.adapters.fix.wire import Fields, FixMessageError, first_values, split_fields
+
+_LEDGER_KINDS = {
+    ExecType.TRADE: "fill",
+    ExecType.CANCELED: "cancel",
+    ExecType.REPLACED: "replace",
+    ExecType.REJECTED: "reject",
+    ExecType.EXPIRED: "expire",
+}
+_UNSUPPORTED_MESSAGE = 3  # BusinessRejectReason: unsupported message type
+_MISSING_FIELD = 5  # BusinessRejectReason: conditionally required field missing
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class BrokerApplication(LoggingApplication):
+    def __init__(
+        self,
+        log: FixLog,
+        book: Book,
+        ledger: Ledger,
+        faults: Faults,
+        credentials: tuple[str, str],
+        account: str,
+        session_id: fix.SessionID,
+    ) -> None:
+        super().__init__(log)
+        self.book = book
+        self.ledger = ledger
+        self.faults = faults
+        self.account = account
+        self._credentials = credentials
+        self.lock = threading.RLock()  # the book, and the order reports leave in
+        self.logged_on = threading.Event()
+        self.rejected_logons = 0
+        self._subscriptions: dict[str, tuple[str, ...]] = {}  # MDReqID → symbols
+        self._handlers: dict[str, Callable[[Fields, list[tuple[int, str]]], None]] = {
+            MsgType.NEW_ORDER_SINGLE: self._new_order,
+            MsgType.ORDER_CANCEL_REQUEST: self._cancel,
+            MsgType.ORDER_CANCEL_REPLACE_REQUEST: self._replace,
+            MsgType.ORDER_STATUS_REQUEST: self._status,
+            MsgType.ORDER_MASS_STATUS_REQUEST: self._mass_status,
+            MsgType.REQUEST_FOR_POSITIONS: self._positions,
+            MsgType.MARKET_DATA_REQUEST: self._market_data,
+        }
+        self.session_id = session_id
+
+    # --- session ----------------------------------------------------------------------------
+    def on_logon(self, session_id: fix.SessionID) -> None:
+        self.logged_on.set()
+
+    def on_logout(self, session_id: fix.SessionID) -> None:
+        self.logged_on.clear()
+        with self.lock:
+            self._subscriptions.clear()
+
+    def on_admin_in(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        if msg_type(message) != MsgType.LOGON:
+            return
+        username = message.getField(553) if message.isSetField(553) else ""
+        password = message.getField(554) if message.isSetField(554) else ""
+        if (username, password) != self._credentials:
+            self.rejected_logons += 1
+            raise fix.RejectLogon("invalid username or password")
+
+    # --- requests ---------------------------------------------------------------------------
+    def on_app_in(self, raw: str, session_id: fix.SessionID) -> None:
+        pairs = split_fields(raw)
+        fields = Fields(first_values(pairs), "?")
+        fields.msg_type = fields.text(35)
+        handler = self._handlers.get(fields.msg_type)
+        seq = fields.integer(34) or 0
+        if handler is None:
+            text = f"message type {fields.msg_type} is not supported"
+            self._send(encode.business_reject(fields.msg_type, seq, _UNSUPPORTED_MESSAGE, text))
+            return
+        try:
+            handler(fields, pairs)
+        except FixMessageError as exc:
+            self._send(encode.business_reject(fields.msg_type, seq, _MISSING_FIELD, str(exc)))
+
+    def _new_order(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
+        terms = order_terms(fields)
+        self.ledger.record(
+            LedgerEntry(
+                "order",
+                terms.cl_ord_id,
+                symbol=terms.symbol,
+                side=terms.side.name,
+                quantity=str(terms.quantity),
+                price=None if terms.price is None else str(terms.price),
+                poss_dup=fields.flag(43),
+                poss_resend=fields.flag(97),
+            )
+        )
+        if self.faults.take_drop():
+            # The order reached the broker, then the line went: its reports are stored and
+            # sent under their sequence numbers, so the client gets them by ResendRequest.
+            threading.Thread(target=self._drop_then_execute, args=(terms,), daemon=True).start()
+            return
+        with self.lock:
+            self._report(self.book.new_order(terms, self.faults.take_reject()))
+
+    def _drop_then_execute(self, terms: OrderRequest) -> None:
+        self.disconnect()
+        with self.lock:
+            self._report(self.book.new_order(terms, self.faults.take_reject()))
+
+    def _cancel(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
+        with self.lock:
+            self._report(self.book.cancel(fields.text(11), fields.text(41)))
+
+    def _replace(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
+        terms = order_terms(fields)
+        with self.lock:
+            self._report(self.book.replace(terms, fields.text(41)))
+
+    def _status(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
+        with self.lock:
+            self._report([self.book.status(fields.text(11))])
+
+    def _mass_status(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
+        with self.lock:
+            self._report(list(self.book.mass_status(fields.text(584))))
+
+    def _positions(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
+        request_id = fields.text(710)
+        with self.lock:
+            positions = self.book.positions()
+            self._send(encode.positions_ack(request_id, self.account, len(positions)))
+            for symbol, net in positions.items():
+                quote = self.book.quote(symbol)
+                settle = (quote.bid + quote.ask) / 2 if quote else Decimal(0)
+                self._send(
+                    encode.position_report(
+                        request_id, self.account, symbol, net, settle, _now().date()
+                    )
+                )
+
+    def _market_data(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
+        request_id = fields.text(262)
+        symbols = tuple(encode.symbols_of(pairs))
+        with self.lock:
+            if fields.text(263) == "2":  # unsubscribe
+                self._subscriptions.pop(request_id, None)
+                return
+            unknown = [s for s in symbols if not self.book.knows_symbol(s)]
+            if unknown or not symbols:
+                self._send(encode.md_reject(request_id, f"unknown symbol(s): {', '.join(unknown)}"))
+                return
+            for symbol in symbols:
+                quote = self.book.quote(symbol)
+                if quote is not None:
+                    self._send(encode.md_snapshot(request_id, quote))
+            if fields.text(263) == "1":
+                self._subscriptions[request_id] = symbols
+
+    # --- market and time --------------------------------------------------------------------
+    def on_quote(self, quote: Quote) -> None:
+        with self.lock:
+            self._report(self.book.on_quote(quote))
+            for request_id, symbols in self._subscriptions.items():
+                if quote.symbol in symbols:
+                    self._send(encode.md_incremental(request_id, quote))
+
+    def on_time(self, now: dt.datetime) -> None:
+        with self.lock:
+            self._report(self.book.on_time(now))
+
+    def unsolicited_cancel(self, cl_ord_id: str, text: str) -> None:
+        with self.lock:
+            self._report(self.book.unsolicited_cancel(cl_ord_id, text))
+
+    # --- sending ----------------------------------------------------------------------------
+    def _report(self, reports: list[Report]) -> None:
+        for report in reports:
+            if isinstance(report, CancelRejected):
+                self._send(encode.cancel_reject(report))
+                continue
+            self._record(report, poss_dup=False)
+            message = encode.execution_report(report, _now())
+            self._send(message)
+            if report.exec_type is ExecType.TRADE and self.faults.take_duplicate():
+                self._send_duplicate(report, message)
+
+    def _send_duplicate(self, report: Execution, original: fix.Message) -> None:
+        copy = fix.Message(original)
+        header = copy.getHeader()
+        header.setField(43, "Y")
+        header.setField(122, header.getField(52))  # OrigSendingTime: when it was first sent
+        self._record(report, poss_dup=True)
+        self._send(copy)
+
+    def _record(self, report: Execution, *, poss_dup: bool) -> None:
+        kind = _LEDGER_KINDS.get(report.exec_type)
+        if kind is None:
+            return
+        order = report.order
+        price = report.last_px if report.last_px is not None else order.terms.price
+        quantity = report.last_qty if report.last_qty is not None else order.terms.quantity
+        self.ledger.record(
+            LedgerEntry(
+                kind,
+                order.cl_ord_id,
+                order.order_id,
+                report.exec_id,
+                order.terms.symbol,
+                order.terms.side.name,
+                str(quantity),
+                None if price is None else str(price),
+                poss_dup=poss_dup,
+                text=report.text,
+            )
+        )
+
+    def _send(self, message: fix.Message) -> None:
+        delay = self.faults.delay_reports_seconds
+        if delay > 0:
+            threading.Timer(delay, self._send_now, args=(message,)).start()
+        else:
+            self._send_now(message)
+
+    def _send_now(self, message: fix.Message) -> None:
+        # Sent while the line is down, a message is stored under its sequence number and goes
+        # out on the client's ResendRequest (PersistMessages=Y on the broker side).
+        fix.Session.sendToTarget(message, self.session_id)
+
+    def disconnect(self) -> None:
+        session = fix.Session.lookupSession(self.session_id)
+        if session is not None:
+            session.disconnect()
