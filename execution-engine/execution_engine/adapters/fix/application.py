@@ -49,6 +49,7 @@ class LoggingApplication(fix.Application):  # type: ignore[misc]  # quickfix has
         self._guarded(self.on_admin_in, message, session_id)
 
     def toApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        self._guarded(self.on_app_out, message, session_id)
         self.log.outgoing(message.toString())
 
     def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
@@ -68,6 +69,9 @@ class LoggingApplication(fix.Application):  # type: ignore[misc]  # quickfix has
 
     def on_admin_in(self, message: fix.Message, session_id: fix.SessionID) -> None:
         """An admin message arrived (raise fix.RejectLogon to refuse a Logon)."""
+
+    def on_app_out(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        """An application message is about to be sent, its header filled in."""
 
     def on_app_in(self, raw: str, session_id: fix.SessionID) -> None:
         """An application message arrived, as raw tag=value text."""

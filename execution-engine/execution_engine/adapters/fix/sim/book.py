@@ -221,6 +221,9 @@ class Book:
     def quote(self, symbol: str) -> Quote | None:
         return self._quotes.get(symbol)
 
+    def knows_cl_ord_id(self, cl_ord_id: str) -> bool:
+        return cl_ord_id in self._by_cl_ord_id
+
     def knows_symbol(self, symbol: str) -> bool:
         return self.rules.symbols is None or symbol in self.rules.symbols
 

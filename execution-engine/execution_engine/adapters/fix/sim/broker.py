@@ -72,6 +72,8 @@ class BrokerApplication(LoggingApplication):
             MsgType.MARKET_DATA_REQUEST: self._market_data,
         }
         self.session_id = session_id
+        self._pending_dups: set[str] = set()  # ExecIDs whose next send is the PossDup copy
+        self._dup_lock = threading.Lock()
 
     # --- session ----------------------------------------------------------------------------
     def on_logon(self, session_id: fix.SessionID) -> None:
@@ -109,9 +111,11 @@ class BrokerApplication(LoggingApplication):
 
     def _new_order(self, fields: Fields, pairs: list[tuple[int, str]]) -> None:
         terms = order_terms(fields)
+        with self.lock:
+            known = self.book.knows_cl_ord_id(terms.cl_ord_id)
         self.ledger.record(
             LedgerEntry(
-                "order",
+                "duplicate_order" if known else "order",
                 terms.cl_ord_id,
                 symbol=terms.symbol,
                 side=terms.side.name,
@@ -212,12 +216,23 @@ class BrokerApplication(LoggingApplication):
                 self._send_duplicate(report, message)
 
     def _send_duplicate(self, report: Execution, original: fix.Message) -> None:
-        copy = fix.Message(original)
-        header = copy.getHeader()
-        header.setField(43, "Y")
-        header.setField(122, header.getField(52))  # OrigSendingTime: when it was first sent
+        # Session::send strips PossDupFlag from what it is given, so the copy is marked in
+        # toApp (on_app_out), after QuickFIX has filled in its header.
         self._record(report, poss_dup=True)
-        self._send(copy)
+        with self._dup_lock:
+            self._pending_dups.add(report.exec_id)
+        self._send(fix.Message(original))
+
+    def on_app_out(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        if not message.isSetField(17):
+            return
+        with self._dup_lock:
+            if message.getField(17) not in self._pending_dups:
+                return
+            self._pending_dups.discard(message.getField(17))
+        header = message.getHeader()
+        header.setField(43, "Y")
+        header.setField(122, header.getField(52))  # OrigSendingTime: required with PossDupFlag
 
     def _record(self, report: Execution, *, poss_dup: bool) -> None:
         kind = _LEDGER_KINDS.get(report.exec_type)
