@@ -26,8 +26,9 @@ from marketdata import load_bars
 from marketdata.instruments import resolve_file_instrument
 from research import BacktestResult, backtest
 from research.engine.run import resolve_config
+from research.metrics import Metrics
 from research.sweep import sweep
-from strategies import plugins
+from strategies import SmaCross, plugins
 from strategies.incremental import replay
 
 DATA = Path(__file__).with_name("data")
@@ -292,8 +293,8 @@ def test_entry_cross_differs_from_state_only_before_the_first_crossing(
     real_bars: dict[str, pd.DataFrame],
 ) -> None:
     bars = real_bars["eurusd_h1.csv"]
-    state = plugins.create("sma_cross", fast=10, slow=30).target(bars)
-    cross = plugins.create("sma_cross", fast=10, slow=30, entry="cross").target(bars)
+    state = SmaCross(fast=10, slow=30).compute(bars)
+    cross = SmaCross(fast=10, slow=30, entry="cross").compute(bars)
     differs = np.flatnonzero((state != cross) & state.notna())
     assert len(differs) > 0, "the first state must be held for some bars before a crossing"
     first_cross = differs[-1] + 1
@@ -314,10 +315,10 @@ _SWEEP_RESOLVES_DEFINITIONS = pytest.mark.xfail(
 )
 
 
-def _sweep_and_single(bars: pd.DataFrame, entry: str) -> tuple[dict[str, Any], Any]:
+def _sweep_and_single(bars: pd.DataFrame, entry: str) -> tuple[pd.Series, Metrics]:
     config = resolve_config(None, EURUSD_COSTS)
-    space = {"fast": [10], "slow": [30], "entry": [entry]}
-    (row,) = sweep("sma_cross", bars, space, workers=1, config=config).table.to_dict("records")
+    space: dict[str, list[Any]] = {"fast": [10], "slow": [30], "entry": [entry]}
+    row = sweep("sma_cross", bars, space, workers=1, config=config).table.iloc[0]
     return row, backtest("sma_cross", bars, config, params=row["params"]).metrics
 
 

@@ -127,7 +127,7 @@ PARAMS = {
 
 
 @st.composite
-def builtin_strategies(draw: st.DrawFn, name: str, **fixed: Any) -> Strategy[Any]:
+def builtin_strategies(draw: st.DrawFn, /, name: str, **fixed: Any) -> Strategy[Any]:
     return plugins.create(name, **(PARAMS[name](draw) | fixed))
 
 
@@ -192,7 +192,7 @@ class _UpSinceStart(Strategy[_LastCloseParams]):
 
     def compute(self, bars: pd.DataFrame) -> pd.Series:
         close = bars["close"]
-        return (close > close.iloc[0]).astype(float)
+        return pd.Series(np.where(close > close.iloc[0], 1.0, 0.0), index=close.index)
 
 
 class _GapParams(StrategyParams):
