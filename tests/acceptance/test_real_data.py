@@ -3,8 +3,8 @@
 Each case pins what every machine computes alike: the trade count, the first and last trade's
 entry and exit times, their entry and exit prices (exact: fills at the open with no slippage or
 spread are the data's own prices), and the final equity and total return (relative 1e-9, as in
-test_pinned_backtest.py; no hash of a float). The file's sha256 is checked first: other data,
-and the pins mean nothing.
+test_pinned_backtest.py; no hash of a float). real_data.py checks each file's sha256 first:
+other data, and the pins mean nothing.
 
 Sizes are whole units (round_units=True) in every case, so §14's size steps (ADR 0002) leave
 them as they are; GOOG is long-only, so no margin rule can bind (margin 100 %, |f| <= 1).
@@ -13,32 +13,20 @@ If a number here changes, the accounting or a strategy changed: explain why in t
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from marketdata import load_bars
-from marketdata.instruments import resolve_file_instrument
 from research import BacktestResult, backtest
 from research.engine.run import resolve_config
 from research.metrics import Metrics
 from research.sweep import sweep
 from strategies import SmaCross, plugins
 from strategies.incremental import replay
-
-DATA = Path(__file__).with_name("data")
-SHA256 = {
-    "eurusd_h1.csv": "f174782ad70c3fe870a4e3e71f7afd063c45a9072577360dfa9423bfda416ebe",
-    "goog_d1.csv": "d222d3c4ac3c345f406363201de995b2c9187af800483cc85f2950042e0f4228",
-}
-# eurusd_h1 names its instrument (EUR/USD, fx); goog_d1 is no built-in name: the book
-# resolves GOOG (a US equity, XNYS), as `--instrument GOOG` does.
-INSTRUMENT = {"eurusd_h1.csv": None, "goog_d1.csv": "GOOG"}
+from tests.acceptance.real_data import SHA256, load_real_bars
 
 
 @dataclass(frozen=True)
@@ -226,16 +214,9 @@ PINS: dict[str, Pin] = {
 }
 
 
-def _bars(file: str) -> pd.DataFrame:
-    path = DATA / file
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == SHA256[file], f"{file} changed"
-    instrument = resolve_file_instrument(path, INSTRUMENT[file])
-    return load_bars(path, instrument=instrument.symbol)
-
-
 @pytest.fixture(scope="module")
 def real_bars() -> dict[str, pd.DataFrame]:
-    return {file: _bars(file) for file in SHA256}
+    return {file: load_real_bars(file) for file in SHA256}
 
 
 def _run(case: Case, bars: pd.DataFrame) -> BacktestResult:
