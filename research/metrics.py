@@ -22,6 +22,8 @@ the periods per year and `years` the calendar time spanned by the bars:
 | exposure | fraction of bars whose close position is non-zero (any instrument) | none |
 | turnover | Σ abs(traded notional) / mean(E) / years | per calendar year |
 | trades | number of trades, closed and still open (vectorbt's "Total Trades") | none |
+| margin_calls | bars whose margin level was below margin_call (ADR 0002 §12) | none |
+| stop_outs | stop-out liquidations executed (ADR 0002 §12) | none |
 
 The curve-based functions take the starting cash as `start`. Without it (None) they measure
 from E_0 (r_0 = 0): only for a curve whose starting capital is unknown, e.g. a paper record.
@@ -68,6 +70,8 @@ class Metrics(BaseModel):
     exposure: float
     turnover: float
     periods_per_year: float
+    margin_calls: int = 0
+    stop_outs: int = 0
 
 
 def periods_per_year(index: pd.DatetimeIndex, calendar: str | None = None) -> float:
@@ -248,10 +252,13 @@ def compute_metrics(
     ppy: float,
     cash: float,
     returns: FloatArray | None = None,
+    margin_calls: int = 0,
+    stop_outs: int = 0,
 ) -> Metrics:
     """All metrics of one backtest from its equity curve, positions and trades; returns,
     growth and drawdown are measured from the starting `cash` (ADR 0002 §9). `returns`, if
-    the caller already has them, must be `simple_returns(equity, cash)`."""
+    the caller already has them, must be `simple_returns(equity, cash)`; the margin counts
+    are the engine's (§12)."""
     if returns is None:
         returns = simple_returns(equity, cash)
     years = years_elapsed(index)
@@ -273,4 +280,6 @@ def compute_metrics(
         exposure=exposure(position),
         turnover=turnover(traded_notional, equity, years),
         periods_per_year=ppy,
+        margin_calls=margin_calls,
+        stop_outs=stop_outs,
     )

@@ -142,6 +142,27 @@ class BacktestConfig(BaseModel):
         0.05, gt=0, le=1, description="weight drift (fraction of equity) that rebalances (DRIFT)"
     )
 
+    def describe_account(self) -> str:
+        """The account and rebalancing in one line, for every table and report beside
+        `Costs.describe()`: `account: margin (call 100%, stop-out 50%), rebalance: off`,
+        `account: cash, rebalance: drift (threshold 5.00%)`; margins only when set here."""
+        if self.account is AccountKind.CASH:
+            account = "account: cash"
+        else:
+            margins = [
+                f"initial {self.margin_initial:g}" if self.margin_initial is not None else "",
+                f"maintenance {self.margin_maintenance:g}"
+                if self.margin_maintenance is not None
+                else "",
+                f"call {self.margin_call:g}%",
+                f"stop-out {self.stop_out:g}%",
+            ]
+            account = f"account: margin ({', '.join(m for m in margins if m)})"
+        rebalance = f"rebalance: {self.rebalance.value}"
+        if self.rebalance is Rebalance.DRIFT:
+            rebalance += f" (threshold {self.rebalance_threshold:.2%})"
+        return f"{account}, {rebalance}"
+
     @model_validator(mode="after")
     def _stop_out_below_margin_call(self) -> BacktestConfig:
         if self.stop_out >= self.margin_call:

@@ -30,6 +30,7 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "return",  # pnl / entry notional
     "fees",  # account currency
     "status",  # "closed" | "open"
+    "exit_reason",  # why the exit order was placed: "target" | "rebalance" | "stop_out"; "" if open
 )
 
 

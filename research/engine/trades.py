@@ -15,19 +15,33 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from research.engine.kernel import REASONS
 from research.engine.result import TRADE_COLUMNS
 
 if TYPE_CHECKING:
     from research.engine.kernel import SimOutput
 
-ORDER_COLUMNS: tuple[str, ...] = ("time", "instrument", "size", "price", "fees")
+ORDER_COLUMNS: tuple[str, ...] = ("time", "instrument", "size", "price", "fees", "reason", "limited")
 
 
-def trades_frame(portfolio: Any, instruments: list[str], index: pd.DatetimeIndex) -> pd.DataFrame:
-    """TRADE_COLUMNS from a vectorbt Portfolio's position records, in entry order."""
+def trades_frame(
+    portfolio: Any,
+    instruments: list[str],
+    index: pd.DatetimeIndex,
+    reasons: npt.NDArray[np.int8] | None = None,
+) -> pd.DataFrame:
+    """TRADE_COLUMNS from a vectorbt Portfolio's position records, in entry order.
+
+    `reasons` (rows of `index` × instruments, research.engine.kernel.REASON_*) names why each
+    closed trade's exit order was placed ("target", "rebalance", "stop_out"); without it,
+    or while a trade is open, exit_reason is ""."""
     records = portfolio.positions.values
     closed = records["status"] == 1  # vectorbt TradeStatus.Closed
     exit_time = pd.Series(index[records["exit_idx"]]).where(pd.Series(closed))  # NaT if open
+    exit_reason = np.full(len(records), "", dtype=object)
+    if reasons is not None:
+        codes = reasons[records["exit_idx"], records["col"]]
+        exit_reason[closed] = np.asarray(REASONS, dtype=object)[codes[closed]]
     frame = pd.DataFrame(
         {
             "instrument": np.asarray(instruments, dtype=object)[records["col"]],
@@ -41,6 +55,7 @@ def trades_frame(portfolio: Any, instruments: list[str], index: pd.DatetimeIndex
             "return": records["return"],
             "fees": records["entry_fees"] + records["exit_fees"],
             "status": np.where(closed, "closed", "open"),
+            "exit_reason": exit_reason,
         },
         columns=list(TRADE_COLUMNS),
     )
@@ -54,8 +69,10 @@ def orders_frame(
     instruments: list[str],
     booked: npt.NDArray[np.intp] | None = None,
 ) -> pd.DataFrame:
-    """Every executed order: time, instrument, signed size, fill price, fees. `booked`, the
-    bars known to hold every order (`vectorized.booked_rows`), spares a scan of all bars."""
+    """Every executed order: time, instrument, signed size, fill price, fees, why it was
+    placed (`reason`: "target", "rebalance" or "stop_out") and whether cash or margin cut it
+    (`limited`, ADR 0002 §12). `booked`, the bars known to hold every order
+    (`vectorized.booked_rows`), spares a scan of all bars."""
     if booked is None:
         rows, cols = np.nonzero(~np.isnan(sim.order_size))
     else:
@@ -68,6 +85,8 @@ def orders_frame(
             "size": sim.order_size[rows, cols],
             "price": sim.fill_price[rows, cols],
             "fees": sim.fees[rows, cols],
+            "reason": np.asarray(REASONS, dtype=object)[sim.reason[rows, cols]],
+            "limited": sim.limited[rows, cols],
         },
         columns=list(ORDER_COLUMNS),
     )

@@ -37,14 +37,27 @@ import numpy.typing as npt
 import pandas as pd
 
 from research.engine._vbt import import_vectorbt
-from research.engine.common import field_matrix, panel_instruments, target_matrix
+from research.engine.common import (
+    SINGLE,
+    field_matrix,
+    instrument_names,
+    run_periods_per_year,
+    target_matrix,
+    traded_definitions,
+)
 from research.engine.config import BacktestConfig, FillAt, SizeMode
-from research.engine.kernel import CostParams, SimOutput, simulate_account
+from research.engine.kernel import (
+    AccountParams,
+    CostParams,
+    SimOutput,
+    account_params,
+    simulate_account,
+)
 from research.engine.result import BacktestResult
-from research.engine.targets import process_targets, target_changes
+from research.engine.targets import account_targets, check_first_order, process_targets
 from research.engine.trades import orders_frame, trades_frame
 from research.errors import ResearchInputError
-from research.metrics import calendar_of, compute_metrics, periods_per_year, simple_returns
+from research.metrics import compute_metrics, simple_returns
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
@@ -52,7 +65,7 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 
-DEFAULT_INSTRUMENT = "asset"
+DEFAULT_INSTRUMENT = SINGLE
 
 
 def run_vectorized(
@@ -67,17 +80,21 @@ def run_vectorized(
         raise ResearchInputError("bars are empty: nothing to backtest")
     index = pd.DatetimeIndex(bars.index)
     instruments = _instrument_names(bars, instrument)
+    definitions = traded_definitions(bars, instruments)
     open_, close = _price_matrices(bars, instruments)
     raw = strategy.target(bars)
-    ppy = config.periods_per_year or periods_per_year(index, calendar_of(bars))
+    ppy = run_periods_per_year(bars, config.periods_per_year, definitions)
     target = process_targets(target_matrix(raw, instruments), close, config, ppy)
-    sim = _simulate_account(open_, close, target, config, ppy)
+    target = account_targets(target, config, index)
+    account = account_params(config, definitions)
+    check_first_order(target, account, instruments)
+    sim = _simulate_account(open_, close, target, config, ppy, account)
     _check_costs_fit_prices(sim, index, config)
     rows = booked_rows(sim.order_size)
     portfolio = book_orders(
         index[rows], instruments, close[rows], sim.order_size[rows], sim.fill_price[rows], config
     )
-    trades = trades_frame(portfolio, instruments, index[rows])
+    trades = trades_frame(portfolio, instruments, index[rows], sim.reason[rows])
     closed = trades["status"].to_numpy() == "closed"
     returns = simple_returns(sim.equity, config.cash)
     metrics = compute_metrics(
@@ -90,6 +107,8 @@ def run_vectorized(
         ppy,
         config.cash,
         returns=returns,
+        margin_calls=int(np.count_nonzero(sim.margin_call)),
+        stop_outs=int(np.count_nonzero(sim.stop_out)),
     )
     return BacktestResult(
         strategy=strategy.identity,
@@ -106,26 +125,32 @@ def run_vectorized(
             "orders": orders_frame(sim, index, instruments, rows),
             "financing": pd.Series(sim.financing, index=bars.index, name="financing"),
             "cash": pd.Series(sim.cash, index=bars.index, name="cash"),
+            "margin_level": pd.Series(sim.margin_level, index=bars.index, name="margin_level"),
+            "margin_calls": index[sim.margin_call],  # the bars of the margin calls
             "portfolio": portfolio,
         },
     )
 
 
 def _simulate_account(
-    open_: FloatArray, close: FloatArray, target: FloatArray, config: BacktestConfig, ppy: float
+    open_: FloatArray,
+    close: FloatArray,
+    target: FloatArray,
+    config: BacktestConfig,
+    ppy: float,
+    account: AccountParams,
 ) -> SimOutput:
     return simulate_account(
         open_,
         close,
         target,
-        target_changes(target),
         fill_at_close=config.fill is FillAt.CLOSE,
         units_mode=config.size_mode is SizeMode.UNITS,
         units=config.units,
-        round_units=config.round_units,
         costs=CostParams(**config.costs.model_dump()),
         dt=1.0 / ppy,
         cash=config.cash,
+        account=account,
     )
 
 
@@ -214,9 +239,10 @@ def data_fingerprint(bars: pd.DataFrame) -> str:
 
 
 def _instrument_names(bars: pd.DataFrame, instrument: str | None) -> list[str]:
-    if is_panel(bars):
-        return panel_instruments(bars)
-    return [instrument or str(bars.attrs.get("instrument") or DEFAULT_INSTRUMENT)]
+    if instrument is not None and not instrument.strip():
+        # An empty name must not fall back silently to the bars' own instrument.
+        raise ResearchInputError("instrument: an empty name; give a symbol such as EUR/USD")
+    return instrument_names(bars, instrument)
 
 
 def _price_matrices(bars: pd.DataFrame, instruments: list[str]) -> tuple[FloatArray, FloatArray]:

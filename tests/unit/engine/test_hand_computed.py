@@ -173,13 +173,16 @@ def test_panel_shares_cash_in_column_order() -> None:
     a, b = tiny_bars([100, 110], [100, 110]), tiny_bars([50, 40], [50, 40])
     panel = pd.concat({"A": a, "B": b}, axis=1)
     strategy = FixedTarget(values=(0.0, 0.0), panel={"A": (0.5, 0.5), "B": (0.5, 0.5)})
-    config = BacktestConfig(fill=FillAt.CLOSE, cash=10_000, costs=Costs(commission=0.01))
+    # A and B resolve as US equities (whole shares, §14); half margin allows the leverage.
+    config = BacktestConfig(
+        fill=FillAt.CLOSE, cash=10_000, costs=Costs(commission=0.01), margin_initial=0.5
+    )
     result = backtest(strategy, panel, config)
     # A first: 50 units @100, fee 50 → cash 4 950. B then values equity at 9 950:
-    # 0.5 × 9 950 / 50 = 99.5 units, fee 49.75 → cash -74.75 (leverage is allowed).
+    # 0.5 × 9 950 / 50 = 99.5 → 99 whole units, fee 49.5 → cash -49.5 (leverage is allowed).
     assert result.position.loc[:, "A"].tolist() == [50, 50]
-    np.testing.assert_allclose(result.position.loc[:, "B"], [99.5, 99.5])
-    np.testing.assert_allclose(result.equity, [9_900.25, -74.75 + 50 * 110 + 99.5 * 40])
+    np.testing.assert_allclose(result.position.loc[:, "B"], [99, 99])
+    np.testing.assert_allclose(result.equity, [9_900.5, -49.5 + 50 * 110 + 99 * 40])
     assert set(result.trades["instrument"]) == {"A", "B"}
 
 
