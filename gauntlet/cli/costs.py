@@ -100,11 +100,6 @@ def cost_overrides(
     taken = {name: value for name, value in defaults.items() if name not in given}
     if any(taken.values()):
         _from_instrument.append((symbol, tuple(taken)))
-        shown = ", ".join(f"{name} {value:g}" for name, value in taken.items())
-        _pending_notes.append(
-            f"gauntlet: costs from instrument {symbol}'s definition: {shown} (an option "
-            "given on the command line wins, e.g. --spread 0)"
-        )
     return taken | given
 
 
@@ -221,11 +216,20 @@ _from_instrument: list[tuple[str, tuple[str, ...]]] = []
 
 
 def note_costs(costs: Costs) -> None:
-    """After a successful run: how pips were read, and one warning line when the simulation
-    charged nothing (not an error: the exit code is unchanged)."""
+    """After a successful run: how pips were read, which of `costs` (those charged) came
+    from the instrument's definition, and one warning line when the simulation charged nothing
+    (not an error: the exit code is unchanged)."""
     for note in _pending_notes:
         typer.echo(note, err=True)
     _pending_notes.clear()
+    used = [name for name in from_instrument() if getattr(costs, name)]
+    if used:
+        shown = ", ".join(f"{name} {getattr(costs, name):g}" for name in used)
+        typer.echo(
+            f"gauntlet: costs from instrument {_from_instrument[0][0]}'s definition: {shown} "
+            "(an option given on the command line wins, e.g. --spread 0)",
+            err=True,
+        )
     if costs.free:
         typer.echo(
             "gauntlet: warning: all costs are zero (no commission, spread, slippage or "

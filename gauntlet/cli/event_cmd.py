@@ -113,7 +113,7 @@ def parity_command(
     check_instrument(instrument)
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
-    costs = cost_overrides(
+    simulated = cost_overrides(
         data, instrument, (instruments_file, asset_class), commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
@@ -122,7 +122,7 @@ def parity_command(
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
-    config = resolve_config(None, config_overrides(fill=fill) | costs)
+    config = resolve_config(None, config_overrides(fill=fill) | simulated)
     bars = load_data(data, instrument, date_format)
     traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
     attach(bars, traded)
@@ -295,7 +295,7 @@ def paper_command(
     check_run_folder(run_dir)
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
-    bars = load_data(data, instrument)
+    bars = load_data(data, instrument, date_format)
     traded = traded_instrument(bars, data, instrument, instruments_file, asset_class)
     attach(bars, traded)
     name = traded.symbol

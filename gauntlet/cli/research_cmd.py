@@ -183,7 +183,7 @@ def sweep_command(
     if heatmap is not None and len(space) != 2:
         fail(f"--heatmap needs exactly 2 swept parameters, got {len(space)}")
     scheduler_address(scheduler)
-    costs = cost_overrides(
+    simulated = cost_overrides(
         data, instrument, (instruments_file, asset_class), commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
@@ -192,12 +192,13 @@ def sweep_command(
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
+    config = _config(fill, simulated, cash, long_only)
     settings = SweepSettings(
         method=method,
         n_iter=n_iter,
         seed=seed,
         fixed=parse_params(param),
-        config=_config(fill, costs, cash, long_only),
+        config=config,
         chunk_size=chunk_size,
         workers=workers,
         scheduler=scheduler,
@@ -224,7 +225,7 @@ def sweep_command(
 
         payload["mlflow_run_id"] = log_sweep(result, metric=metric, uri=tracking_uri)
     _report_sweep(result, payload, (metric, top, min_trades), data.name, as_json,
-                  caption=settings_caption(settings.config))  # fmt: skip
+                  caption=settings_caption(config))  # fmt: skip
     if result.interrupted:  # Ctrl-C or SIGTERM: the finished part was reported above
         report_interrupted(f"kept {result.completed} of {result.total} combinations")
 
@@ -323,7 +324,7 @@ def walkforward_command(
     plugins.get(strategy)
     space = _space(grid)
     scheduler_address(scheduler)
-    costs = cost_overrides(
+    simulated = cost_overrides(
         data, instrument, (instruments_file, asset_class), commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
@@ -332,12 +333,13 @@ def walkforward_command(
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,
     )  # fmt: skip
+    config = _config(None, simulated, None, False)
     settings = SweepSettings(
         method=method,
         n_iter=n_iter,
         seed=seed,
         fixed=parse_params(param),
-        config=_config(None, costs, None, False),
+        config=config,
         chunk_size=chunk_size,
         workers=workers,
         scheduler=scheduler,
@@ -368,7 +370,7 @@ def walkforward_command(
     from research.walkforward_report import stitched_summary, walkforward_table
 
     table = walkforward_table(result, title)
-    table.caption = settings_caption(settings.config)  # with the account settings
+    table.caption = settings_caption(config)  # with the account settings
     Console().print(table)
     typer.echo(stitched_summary(result))
 
