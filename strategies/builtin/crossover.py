@@ -96,7 +96,8 @@ class MovingAverageCross(Strategy[CrossParams]):
 
 @register
 class SmaCross(MovingAverageCross):
-    """Long when SMA(close, fast) > SMA(close, slow), else short (or flat if allow_short=False).
+    """Long when SMA(close, fast) > SMA(close, slow), else short (or flat if allow_short=False);
+    entry=cross stays flat until the first crossing after warm-up.
 
     Warm-up: `slow - 1` bars (the first bar with both averages defined gets a target).
     """
@@ -117,7 +118,8 @@ class SmaCross(MovingAverageCross):
 
 @register
 class EmaCross(MovingAverageCross):
-    """Long when EMA(close, fast) > EMA(close, slow), else short (or flat if allow_short=False).
+    """Long when EMA(close, fast) > EMA(close, slow), else short (or flat if allow_short=False);
+    entry=cross stays flat until the first crossing after warm-up.
 
     EMAs are recursive (alpha = 2/(span+1), no bias adjustment); warm-up: `slow - 1` bars.
     """
