@@ -366,7 +366,6 @@ def charged_costs(settings: BacktestConfig, venue: dict[str, Any]) -> Costs:
 def venue_line(settings: BacktestConfig, venue: dict[str, Any]) -> str:
     """What the paper venue charges and how its account works; the settings it leaves out."""
     from gauntlet.cli.costs import labelled
-    from gauntlet.cli.render import account_line
     from research.engine.config import BacktestConfig
 
     defaults = simulated_fields(BacktestConfig())
@@ -374,7 +373,7 @@ def venue_line(settings: BacktestConfig, venue: dict[str, Any]) -> str:
                if name not in venue and value != defaults[name]]  # fmt: skip
     line = labelled(charged_costs(settings, venue))
     if "account" in venue:
-        line += f"; {account_line(settings)}"
+        line += f"; {settings.describe_account()}"
     return line + (f" (not modelled: {', '.join(dropped)})" if dropped else "")
 
 

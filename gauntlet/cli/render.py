@@ -74,29 +74,7 @@ def settings_caption(config: BacktestConfig) -> str:
 
     from gauntlet.cli.costs import labelled
 
-    return escape(f"{labelled(config.costs)}; {account_line(config)}")
-
-
-def account_line(config: BacktestConfig) -> str:
-    """The account and rebalance settings in one line, e.g. `account: margin (call 100%,
-    stop-out 50%), rebalance: off`; margins only when the config sets them (otherwise the
-    instrument's apply)."""
-    if config.account == "cash":
-        account = "account: cash"
-    else:
-        margins = [
-            f"initial {config.margin_initial:g}" if config.margin_initial is not None else "",
-            f"maintenance {config.margin_maintenance:g}"
-            if config.margin_maintenance is not None
-            else "",
-            f"call {config.margin_call:g}%",
-            f"stop-out {config.stop_out:g}%",
-        ]
-        account = f"account: margin ({', '.join(m for m in margins if m)})"
-    rebalance = f"rebalance: {config.rebalance}"
-    if config.rebalance == "drift":
-        rebalance += f" (threshold {config.rebalance_threshold:.2%})"
-    return f"{account}, {rebalance}"
+    return escape(f"{labelled(config.costs)}; {config.describe_account()}")
 
 
 def cell(value: Any) -> str:
