@@ -6,8 +6,9 @@ spread are the data's own prices), and the final equity and total return (relati
 test_pinned_backtest.py; no hash of a float). real_data.py checks each file's sha256 first:
 other data, and the pins mean nothing.
 
-Sizes are whole units (round_units=True) in every case, so §14's size steps (ADR 0002) leave
-them as they are; GOOG is long-only, so no margin rule can bind (margin 100 %, |f| <= 1).
+The margin-account cases trade whole units (round_units=True), so §14's size steps (ADR 0002)
+leave them as they are; GOOG is long-only, so no stop-out can happen (margin 100 %, |f| <= 1).
+The cash-account cases (§12) take GOOG's own size step, 1 share.
 If a number here changes, the accounting or a strategy changed: explain why in the change.
 """
 
@@ -59,6 +60,9 @@ class Pin:
 
 EURUSD_COSTS = {"commission": 1e-4, "round_units": True}
 GOOG_LONG = {"direction": "long_only", "round_units": True}
+# A cash account (ADR 0002 §12): buys reserve their commission; whole shares come from GOOG's
+# size step (§14), not from round_units.
+GOOG_CASH = {"account": "cash", "direction": "long_only", "commission": 0.002}
 
 CASES: dict[str, Case] = {
     "eurusd-sma-10-30-commission": Case("eurusd_h1.csv", "sma_cross", {"fast": 10, "slow": 30},
@@ -75,6 +79,13 @@ CASES: dict[str, Case] = {
     "goog-ema-20-100-long-entry-cross": Case("goog_d1.csv", "ema_cross",
                                              {"fast": 20, "slow": 100, "entry": "cross"},
                                              GOOG_LONG),
+    "goog-sma-10-50-cash-commission": Case("goog_d1.csv", "sma_cross",
+                                           {"fast": 10, "slow": 50, "allow_short": False},
+                                           GOOG_CASH),
+    "goog-ema-20-100-cash-commission-entry-cross": Case("goog_d1.csv", "ema_cross",
+                                                        {"fast": 20, "slow": 100,
+                                                         "allow_short": False, "entry": "cross"},
+                                                        GOOG_CASH),
 }  # fmt: skip
 
 PINS: dict[str, Pin] = {
@@ -210,6 +221,44 @@ PINS: dict[str, Pin] = {
         ),
         final_equity=156725.45000000007,
         total_return=0.5672545000000007,
+    ),
+    "goog-sma-10-50-cash-commission": Pin(
+        trades=21,
+        first=Trade(
+            side="long",
+            entry_time="2004-10-29T00:00:00+00:00",
+            entry_price=198.89,
+            exit_time="2005-03-02T00:00:00+00:00",
+            exit_price=185.95,
+        ),
+        last=Trade(
+            side="long",
+            entry_time="2012-12-18T00:00:00+00:00",
+            entry_price=716.6,
+            exit_time=None,
+            exit_price=None,
+        ),
+        final_equity=324430.72668,
+        total_return=2.2443072668000004,
+    ),
+    "goog-ema-20-100-cash-commission-entry-cross": Pin(
+        trades=13,
+        first=Trade(
+            side="long",
+            entry_time="2006-04-07T00:00:00+00:00",
+            entry_price=412.41,
+            exit_time="2006-05-24T00:00:00+00:00",
+            exit_price=377.35,
+        ),
+        last=Trade(
+            side="long",
+            entry_time="2012-11-30T00:00:00+00:00",
+            entry_price=691.31,
+            exit_time=None,
+            exit_price=None,
+        ),
+        final_equity=148821.22449999998,
+        total_return=0.4882122449999997,
     ),
 }
 
