@@ -1,8 +1,8 @@
 """A strategy spec: what gets promoted — strategy, parameters, instruments, data range, and
 the search space its walk-forward and overfitting evidence are computed over.
 
-Costs: the spec's `costs`, or when it gives none, the default costs of its instrument's
-definition (marketdata.instruments; none: zero), as on the command line. Account and
+Costs: those the spec's `costs` writes, over the default costs of its instrument's definition
+(marketdata.instruments; none defined: zero), field by field as on the command line. Account and
 rebalancing (ADR 0002 §12-§13): optional keys with BacktestConfig's names and meaning
 (`account: cash`, `rebalance: drift`, `rebalance_threshold: 0.02`, ...), checked by
 BacktestConfig itself; a key left out is the config's default.
@@ -92,8 +92,10 @@ class StrategySpec(BaseModel):
         }
 
     def backtest_config(self) -> BacktestConfig:
-        """The spec's costs (else its instrument's default costs) and account settings."""
-        costs = self.costs or _instrument_costs(self.instruments[0])
+        """The spec's costs over its instrument's default costs (a cost the spec writes wins,
+        field by field, as a cost option does on the command line) and account settings."""
+        written = self.costs.model_dump(exclude_unset=True) if self.costs is not None else {}
+        costs = Costs(**(_instrument_costs(self.instruments[0]) | written))
         return resolve_config(BacktestConfig(costs=costs), self.account_settings())
 
     def load_bars(self) -> pd.DataFrame:
@@ -147,15 +149,15 @@ ACCOUNT_SETTINGS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _instrument_costs(name: str) -> Costs:
-    """The default costs of the instrument's built-in definition (none resolves: zero)."""
+def _instrument_costs(name: str) -> dict[str, float]:
+    """The costs the instrument's built-in definition sets (none resolves: none)."""
     from marketdata.instruments import InstrumentError, resolve_instrument
 
     try:
         found = resolve_instrument(name)
     except InstrumentError:  # an undefined instrument has no default costs
-        return Costs()
-    return Costs(**found.costs.given()) if found.costs is not None else Costs()
+        return {}
+    return found.costs.given() if found.costs is not None else {}
 
 
 def _resolve_data(raw: dict[str, Any], spec_file: Path) -> dict[str, Any]:
