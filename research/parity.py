@@ -2,10 +2,12 @@
 
 Matched settings: both engines see the same bars, rounded to each instrument's price
 precision (the venue cannot quote finer), the same costs, the same fill timing, whole-unit
-sizes (`round_units=True`: the venue's size increment is 1 unit), zero latency and
-NautilusTrader's probabilistic slippage off. The event host keeps the whole bar history,
-so every causal strategy's targets are identical. Under these settings the trades — count,
-entry and exit bar, side — must be identical; any difference fails the check.
+sizes (`round_units=True`: a size step of 1 in both), the same account and rebalancing
+(ADR 0002 §12-§13), zero latency and NautilusTrader's probabilistic slippage off. The event
+host keeps the whole bar history, so every causal strategy's targets are identical. Under
+these settings the trades — count, entry and exit bar, side, exit reason (a stop-out is
+one) — must be identical, and every order's size the same within one unit (`SizeDifference`);
+any other difference fails the check.
 
 The final equity may still differ, by at most `equity_bound(...)`:
 - Money precision: NautilusTrader books realized P&L and every fee as `Money`, rounded to
@@ -13,8 +15,13 @@ The final equity may still differ, by at most `equity_bound(...)`:
   unit each) and ≤ u/2 per financed bar (financing is charged as Money too).
 - Tick rounding of cost-adjusted prices: with spread or slippage, the fill price
   p·(1±slippage) ± spread/2 is rounded to the instrument's tick, ≤ tick/2 per unit filled.
-- Size feedback: because EQUITY sizing reads the account, those cents can move a rounded
-  order by one unit, worth at most one unit × the price range of the data per fill.
+- Size feedback: because EQUITY sizing (and the cash reserve, which the host takes at the
+  tick-rounded ask) reads the account, those cents can move a rounded order by one unit.
+  Each order whose size differs is counted, for the units it differs by, at their costs
+  and at the instrument's price range until its next order (when both engines size it
+  afresh), or the end. Orders of equal size add nothing, so the bound stays at cents when
+  the sizes agree, whatever the price range of the data (a bound of one unit × the whole
+  range per fill was meaningless for an equity at 700 USD with a rebalance every bar).
 Without costs only the first and last terms apply; they are cents on a 100,000 account.
 """
 
@@ -36,7 +43,7 @@ if TYPE_CHECKING:
     from research.engine.result import BacktestResult
     from strategies.base import Strategy
 
-TRADE_KEYS: tuple[str, ...] = ("instrument", "entry_time", "exit_time", "side")
+TRADE_KEYS: tuple[str, ...] = ("instrument", "entry_time", "exit_time", "side", "exit_reason")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,16 @@ class TradeDifference:
     field: str
     vectorized: str
     event: str
+
+
+@dataclass(frozen=True)
+class SizeDifference:
+    """An order whose size differs between the engines by more than one unit."""
+
+    time: str
+    instrument: str
+    vectorized: float
+    event: float
 
 
 @dataclass
@@ -58,6 +75,12 @@ class ParityReport:
     final_equity_event: float
     equity_bound: float
     max_equity_difference: float  # largest |Δequity| over all bars
+    settings: dict[str, Any] = field(default_factory=dict)  # account and rebalancing
+    orders_vectorized: int = 0
+    orders_event: int = 0
+    size_differences: list[SizeDifference] = field(default_factory=list)
+    stop_outs: tuple[int, int] = (0, 0)  # vectorized, event
+    margin_calls: tuple[int, int] = (0, 0)
     results: dict[str, BacktestResult] = field(default_factory=dict, repr=False)
 
     @property
@@ -69,18 +92,38 @@ class ParityReport:
         return self.trades_vectorized == self.trades_event and not self.differences
 
     @property
+    def orders_match(self) -> bool:
+        """Every order within one unit of the other engine's, margin events counted alike."""
+        return (
+            not self.size_differences
+            and self.stop_outs[0] == self.stop_outs[1]
+            and self.margin_calls[0] == self.margin_calls[1]
+        )
+
+    @property
     def ok(self) -> bool:
-        return self.trades_match and abs(self.equity_difference) <= self.equity_bound
+        return (
+            self.trades_match
+            and self.orders_match
+            and abs(self.equity_difference) <= self.equity_bound
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "trades_match": self.trades_match,
+            "orders_match": self.orders_match,
             **self.strategy,
             "instruments": self.instruments,
+            **self.settings,
             "trades_vectorized": self.trades_vectorized,
             "trades_event": self.trades_event,
             "differences": [d.__dict__ for d in self.differences],
+            "orders_vectorized": self.orders_vectorized,
+            "orders_event": self.orders_event,
+            "size_differences": [d.__dict__ for d in self.size_differences],
+            "stop_outs": list(self.stop_outs),
+            "margin_calls": list(self.margin_calls),
             "final_equity_vectorized": self.final_equity_vectorized,
             "final_equity_event": self.final_equity_event,
             "equity_difference": self.equity_difference,
@@ -104,6 +147,7 @@ def check_parity(
     vec = run_vectorized(strategy, rounded, matched, instrument=single)
     evt = run_event(strategy, rounded, matched, instrument=single)
     differences = compare_trades(vec.trades, evt.trades)
+    sizes = order_sizes(vec.extras["orders"], evt.extras["orders"])
     return ParityReport(
         strategy=strategy.identity,
         instruments=_instruments(rounded, single),
@@ -112,10 +156,53 @@ def check_parity(
         differences=differences,
         final_equity_vectorized=vec.metrics.final_equity,
         final_equity_event=evt.metrics.final_equity,
-        equity_bound=equity_bound(evt, rounded, matched, single),
+        equity_bound=equity_bound(evt, rounded, matched, single, sizes),
         max_equity_difference=float(np.max(np.abs(evt.equity - vec.equity))),
+        settings=account_settings(matched),
+        orders_vectorized=len(vec.extras["orders"]),
+        orders_event=len(sizes.dropna(subset=["event"])),
+        size_differences=size_differences(sizes),
+        stop_outs=(vec.metrics.stop_outs, evt.metrics.stop_outs),
+        margin_calls=(vec.metrics.margin_calls, evt.metrics.margin_calls),
         results={"vectorized": vec, "event": evt},
     )
+
+
+def size_differences(sizes: pd.DataFrame) -> list[SizeDifference]:
+    """Orders of `order_sizes` whose sizes differ by more than one unit: more than the
+    cents of Money rounding can move a whole-unit order."""
+    vec = sizes["vectorized"].to_numpy(np.float64)
+    evt = sizes["event"].to_numpy(np.float64)
+    far = np.flatnonzero(np.abs(sizes["delta"].to_numpy(np.float64)) > 1.0)
+    return [
+        SizeDifference(str(sizes["time"].iloc[i]), str(sizes["instrument"].iloc[i]), vec[i], evt[i])
+        for i in far
+    ]
+
+
+def account_settings(config: BacktestConfig) -> dict[str, Any]:
+    """The account and rebalancing a parity run compared under (ADR 0002 §12-§13)."""
+    return {
+        "account": str(config.account),
+        "margin_initial": config.margin_initial,
+        "margin_maintenance": config.margin_maintenance,
+        "margin_call": config.margin_call,
+        "stop_out": config.stop_out,
+        "rebalance": str(config.rebalance),
+        "rebalance_threshold": config.rebalance_threshold,
+    }
+
+
+def order_sizes(vectorized: pd.DataFrame, event: pd.DataFrame) -> pd.DataFrame:
+    """Each bar's order per instrument in both engines (an event order's partial fills
+    summed): time, instrument, vectorized, event (NaN: that engine placed none) and delta
+    (event - vectorized, a missing order counting as 0)."""
+    keys = ["time", "instrument"]
+    vec = vectorized.groupby(keys, sort=False)["size"].sum().rename("vectorized")
+    evt = event.groupby(keys, sort=False)["size"].sum().rename("event")
+    both = pd.concat([vec, evt], axis=1).sort_index().reset_index()
+    both["delta"] = both["event"].fillna(0.0) - both["vectorized"].fillna(0.0)
+    return both
 
 
 def _single_instrument(bars: pd.DataFrame, instrument: str | None) -> str | None:
@@ -168,9 +255,14 @@ def _cell(trades: pd.DataFrame, i: int, key: str) -> str:
 
 
 def equity_bound(
-    event: BacktestResult, bars: pd.DataFrame, config: BacktestConfig, single: str | None
+    event: BacktestResult,
+    bars: pd.DataFrame,
+    config: BacktestConfig,
+    single: str | None,
+    sizes: pd.DataFrame,
 ) -> float:
-    """The largest final-equity difference the documented residuals can explain."""
+    """The largest final-equity difference the documented residuals can explain; `sizes`
+    is `order_sizes` of the two runs."""
     from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
 
     fills: pd.DataFrame = event.extras["orders"]
@@ -184,14 +276,35 @@ def equity_bound(
     if costs.spread or costs.slippage:
         tick = 10.0**-pair.price_precision
         bound += float(fills["size"].abs().sum()) * tick / 2
-    bound += len(fills) * _price_range(bars)
+    bound += size_feedback(sizes, bars, single, config)
     return float(bound)
 
 
-def _price_range(bars: pd.DataFrame) -> float:
-    if is_panel(bars):
-        highs = bars.xs("high", axis=1, level=1).to_numpy(np.float64)
-        lows = bars.xs("low", axis=1, level=1).to_numpy(np.float64)
-    else:
-        highs, lows = bars["high"].to_numpy(np.float64), bars["low"].to_numpy(np.float64)
-    return float(np.nanmax(highs)) - float(np.nanmin(lows))
+def size_feedback(
+    sizes: pd.DataFrame, bars: pd.DataFrame, single: str | None, config: BacktestConfig
+) -> float:
+    """What the units by which orders differ can change: each one's costs, and its P&L
+    until that instrument's next order (at most its price range over that time)."""
+    costs = config.costs
+    index = pd.DatetimeIndex(bars.index)
+    total = 0.0
+    for name, orders in sizes.groupby("instrument", sort=False):
+        high, low = _field(bars, single, str(name), "high"), _field(bars, single, str(name), "low")
+        rows = index.get_indexer(pd.DatetimeIndex(orders["time"]))
+        ends = np.append(rows[1:], len(index) - 1)
+        for row, end, delta in zip(rows, ends, orders["delta"].to_numpy(), strict=True):
+            if delta == 0.0:
+                continue
+            top = float(np.max(high[row : end + 1]))
+            price_range = top - float(np.min(low[row : end + 1]))
+            per_unit = (
+                costs.commission_per_unit + costs.spread + top * (costs.commission + costs.slippage)
+            )
+            total += abs(float(delta)) * (price_range + per_unit)
+    return total
+
+
+def _field(bars: pd.DataFrame, single: str | None, name: str, field: str) -> np.ndarray:
+    column = bars[field] if single is not None else bars[(name, field)]
+    out: np.ndarray = column.to_numpy(np.float64)
+    return out

@@ -13,10 +13,17 @@ Mapping of `BacktestConfig` onto the venue (execution_engine.backtest):
   signal bar's close. commission → instrument taker fee; commission_per_unit, spread,
   slippage → fee model and opening quotes (ADR 0002 §6-7); financing → a simulation
   module charging the account at each bar close (§8).
-- Quantities are whole units (FX size increment 1), rounded toward zero, whatever
-  `round_units` says: a venue cannot fill fractions. Prices are rounded to the instrument's
-  precision (5 decimals, 3 for JPY quotes). The account currency is the quote currency, so
-  prices and P&L are in the same unit as the vectorized engine's.
+- Quantities are rounded toward zero to the instrument's size step (§14: its size
+  increment, the definition's lot size; `round_units` forces 1), as the vectorized engine
+  rounds them. Prices are rounded to the instrument's precision (5 decimals, 3 for JPY
+  quotes). The account currency is the quote currency, so prices and P&L are in the same
+  unit as the vectorized engine's.
+- account, margins, margin_call, stop_out, rebalance (§12-§13) → the host's own account
+  rules (execution_engine.host.margin, .rebalance), on the instrument definition's margins
+  unless the config overrides them. The venue's margin account never refuses an order for
+  margin, so only the host's contract decides. What the vectorized engine refuses before a
+  run (a cash account's short target, a first order that cannot stand) is refused here
+  with the same functions and messages (`check_account`).
 """
 
 from __future__ import annotations
@@ -28,18 +35,27 @@ import numpy.typing as npt
 import pandas as pd
 
 from research.engine._vbt import import_vectorbt
-from research.engine.common import field_matrix, panel_instruments
-from research.engine.config import BacktestConfig, Direction, FillAt, SizeMode
+from research.engine.common import (
+    field_matrix,
+    panel_instruments,
+    run_periods_per_year,
+    target_matrix,
+    traded_definitions,
+)
+from research.engine.config import AccountKind, BacktestConfig, Direction, FillAt, SizeMode
+from research.engine.kernel import REASONS, AccountParams, account_params, refused_first_order
 from research.engine.result import BacktestResult
-from research.engine.trades import trades_frame
+from research.engine.targets import account_targets, check_first_order, process_targets
+from research.engine.trades import ORDER_COLUMNS, trades_frame
 from research.engine.vectorized import data_fingerprint
 from research.errors import ResearchInputError
-from research.metrics import calendar_of, compute_metrics, periods_per_year, simple_returns
+from research.metrics import compute_metrics, simple_returns
+from strategies import StrategyOutputError
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
     from execution_engine.backtest import EventRun, VenueConfig
-    from execution_engine.host import GauntletHostConfig
+    from execution_engine.host import GauntletHostConfig, HostRecords
 
     from strategies.base import Strategy
 
@@ -78,9 +94,9 @@ def run_event(
     if len(bars) < 2:
         raise ResearchInputError("bars: the event engine needs at least 2 bars")
     frames = _frames(bars, instrument)
-    ppy = config.periods_per_year or periods_per_year(
-        pd.DatetimeIndex(bars.index), calendar_of(bars)
-    )
+    definitions = traded_definitions(bars, list(frames))
+    ppy = run_periods_per_year(bars, config.periods_per_year, definitions)
+    check_account(strategy, bars, config, list(frames), ppy)
     venue = VenueConfig(
         cash=config.cash,
         commission=config.costs.commission,
@@ -121,6 +137,52 @@ def host_config(
         max_leverage=config.max_leverage,
         periods_per_year=ppy,
         targets=targets,
+        round_units=config.round_units,
+        commission_per_unit=config.costs.commission_per_unit,
+        account=config.account.value,
+        margin_initial=config.margin_initial,
+        margin_maintenance=config.margin_maintenance,
+        margin_call=config.margin_call,
+        stop_out=config.stop_out,
+        rebalance=config.rebalance.value,
+        rebalance_threshold=config.rebalance_threshold,
+    )
+
+
+def check_account(
+    strategy: Strategy[Any],
+    bars: pd.DataFrame,
+    config: BacktestConfig,
+    names: list[str],
+    ppy: float,
+) -> None:
+    """Refuse before the run what the vectorized engine refuses (ADR 0002 §12), with its
+    messages: a cash account's short target, a first order that cannot stand. The host
+    decides bar by bar; these need the whole history of processed targets.
+
+    A strategy whose targets fail validation is not refused here: the host reports each bad
+    target and trades around it (on a cash account it refuses each short one)."""
+    account = account_params(config, traded_definitions(bars, names))
+    if config.account is AccountKind.MARGIN and not _can_refuse(config, account):
+        return  # no target in [-max, max] could be refused: spare the strategy call
+    try:
+        raw = strategy.target(bars)
+    except StrategyOutputError:
+        return
+    close = field_matrix(bars, names, "close")
+    target = process_targets(target_matrix(raw, names), close, config, ppy)
+    target = account_targets(target, config, pd.DatetimeIndex(bars.index))
+    check_first_order(target, account, names)
+
+
+def _can_refuse(config: BacktestConfig, account: AccountParams) -> bool:
+    """Whether the largest processed target this config allows could fail §12's first-order
+    check on some instrument."""
+    largest = config.max_leverage if config.size_mode is SizeMode.VOL_TARGET else 1.0
+    largest = max(largest, 1.0)
+    return any(
+        refused_first_order(largest, float(mi), float(mm), account.stop_out)
+        for mi, mm in zip(account.margin_initial, account.margin_maintenance, strict=True)
     )
 
 
@@ -205,6 +267,7 @@ def _result(
     fills = fills_frame(records.events, index, run, columns)
     trades = book_fills(fills, bars, columns)
     closed = trades["status"].to_numpy() == "closed"
+    calls = _margin_call_times(records, marks)
     metrics = compute_metrics(
         _floats(equity),
         index,
@@ -214,6 +277,8 @@ def _result(
         len(trades),
         ppy,
         config.cash,
+        margin_calls=len(calls),
+        stop_outs=int(fills.loc[fills["reason"] == "stop_out", "time"].nunique()),
     )
     panel = is_panel(bars)
     return BacktestResult(
@@ -231,6 +296,12 @@ def _result(
         data_fingerprint=data_fingerprint(bars),
         extras={
             "orders": fills,
+            # ADR 0002 §12, as the vectorized engine reports them: the margin level at each
+            # decision point (NaN while no margin is used) and the bars of the margin calls.
+            "margin_level": pd.Series(records.margin_level, index=marks, name="margin_level")
+            .reindex(index)
+            .astype(float),
+            "margin_calls": calls,
             "events": [e for e in records.events if e["kind"] not in ("order", "fill")],
             # Orders that never reached a fill: refused by the risk engine / by the venue.
             "denied": len(records.of_kind("denied")),
@@ -243,11 +314,21 @@ def _result(
     )
 
 
+def _margin_call_times(records: HostRecords, marks: pd.DatetimeIndex) -> list[pd.Timestamp]:
+    """The bars whose margin level was below margin_call (the host's events name the bar by
+    its position among the marks)."""
+    bars = sorted({e["bar"] for e in records.of_kind("margin_call")})
+    return [marks[b] for b in bars if b < len(marks)]
+
+
 def fills_frame(
     events: list[dict[str, Any]], index: pd.DatetimeIndex, run: EventRun, columns: list[str]
 ) -> pd.DataFrame:
-    """One row per fill: bar time, instrument column, signed size, price, fees."""
+    """One row per fill: bar time, instrument column, signed size, price, fees, and its
+    order's reason ("target", "rebalance", "stop_out") and cut (`limited`), the vectorized
+    engine's order columns (research.engine.trades.ORDER_COLUMNS)."""
     by_id = {i.id.value: col for i, col in zip(run.instruments, columns, strict=True)}
+    orders = {e["client_order_id"]: e for e in events if e["kind"] == "order"}
     fills = [e for e in events if e["kind"] == "fill"]
     ts = np.array([e["ts"] for e in fills], dtype=np.int64)
     # A next-open fill is stamped open(t) + 1 ns and a bar-close fill close(t) = open(t) +
@@ -261,9 +342,15 @@ def fills_frame(
             "size": [e["quantity"] * (1 if e["side"] == "BUY" else -1) for e in fills],
             "price": [e["price"] for e in fills],
             "fees": [e["commission"] for e in fills],
+            "reason": [_order_of(orders, e).get("reason", "target") for e in fills],
+            "limited": [bool(_order_of(orders, e).get("limited", False)) for e in fills],
         },
-        columns=["time", "instrument", "size", "price", "fees"],
+        columns=list(ORDER_COLUMNS),
     )
+
+
+def _order_of(orders: dict[str, dict[str, Any]], fill: dict[str, Any]) -> dict[str, Any]:
+    return orders.get(fill["client_order_id"], {})
 
 
 def book_fills(fills: pd.DataFrame, bars: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -278,6 +365,7 @@ def book_fills(fills: pd.DataFrame, bars: pd.DataFrame, columns: list[str]) -> p
     size = np.full((len(index), len(columns)), np.nan)
     price = np.full_like(size, np.nan)
     fees = np.zeros_like(size)
+    reasons = np.zeros(size.shape, dtype=np.int8)  # REASONS codes, as the kernel's
     if len(fills):
         grouped = fills.assign(notional=fills["size"] * fills["price"]).groupby(
             ["time", "instrument"], sort=False
@@ -288,6 +376,7 @@ def book_fills(fills: pd.DataFrame, bars: pd.DataFrame, columns: list[str]) -> p
             size[row, col] = total
             price[row, col] = group["notional"].sum() / total if total else group["price"].iloc[-1]
             fees[row, col] = group["fees"].sum()
+            reasons[row, col] = REASONS.index(str(group["reason"].iloc[-1]))
     portfolio = vbt.Portfolio.from_orders(
         pd.DataFrame(close, index=index, columns=columns),
         size=size,
@@ -300,7 +389,7 @@ def book_fills(fills: pd.DataFrame, bars: pd.DataFrame, columns: list[str]) -> p
         group_by=True,
         call_seq="default",
     )
-    return trades_frame(portfolio, columns, index)
+    return trades_frame(portfolio, columns, index, reasons)
 
 
 def _floats(values: pd.Series | pd.DataFrame) -> FloatArray:

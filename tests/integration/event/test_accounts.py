@@ -1,0 +1,126 @@
+"""ADR 0002 §12-§13 in the event engine, hand-checked on tiny series and against the
+vectorized engine: a margin stop-out (same bar, same price in both engines), a cash account
+whose cash never goes below zero, and rebalancing order counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.engine.config import AccountKind, BacktestConfig, Costs, Direction, FillAt
+from research.engine.event import run_event
+from research.engine.vectorized import run_vectorized
+from research.errors import ResearchInputError
+from strategies import plugins, register
+from tests.integration.event.conftest import fx_bars
+from tests.unit.engine.fixed import FixedTarget
+
+pytestmark = pytest.mark.slow
+
+register(FixedTarget)  # the host builds its strategy by name
+
+
+def _fx_bars(opens: list[float], closes: list[float]) -> pd.DataFrame:
+    index = pd.date_range("2024-01-01", periods=len(opens), freq="1D", tz="UTC")
+    o, c = np.asarray(opens), np.asarray(closes)
+    bars = pd.DataFrame(
+        {"open": o, "high": np.maximum(o, c) + 0.01, "low": np.minimum(o, c) - 0.01, "close": c},
+        index=index,
+    )
+    bars.attrs["instrument"] = "EUR/USD"
+    return bars
+
+
+# Short 100 000 EUR/USD at 1.0 with 100 000 USD: cash 200 000, equity 200 000 - 100 000 · p,
+# margin level L = 100 · equity / (100 000 · p · 1.0) with a maintenance margin of 1.
+#   bar 1 close 1.1: L = 100 · 90 000 / 110 000 = 81.8 %  → margin call
+#   bar 2 close 1.4: L = 100 · 60 000 / 140 000 = 42.9 %  → margin call and stop-out
+#   bar 3 open 1.45: bought back, cash 200 000 - 145 000 = 55 000; the held target is 0, so
+#   bar 3's close decides -1 again, and bar 4 opens a short of 55 000 / 1.3 → 42 307 units.
+STOP_OUT_BARS = _fx_bars([1.0, 1.0, 1.2, 1.45, 1.3], [1.0, 1.1, 1.4, 1.3, 1.25])
+STOP_OUT = BacktestConfig(margin_initial=1.0, margin_maintenance=1.0, round_units=True)
+
+
+def _short_always(n: int) -> FixedTarget:
+    return FixedTarget(values=tuple([-1.0] * n))
+
+
+def _fixed_event(strategy: FixedTarget, bars: pd.DataFrame, config: BacktestConfig) -> Any:
+    # FixedTarget's values are per bar of the whole series: read them precomputed.
+    return run_event(strategy, bars, config, instrument="EUR/USD", targets="precomputed")
+
+
+def _fixed_vectorized(strategy: FixedTarget, bars: pd.DataFrame, config: BacktestConfig) -> Any:
+    return run_vectorized(strategy, bars, config, instrument="EUR/USD")
+
+
+@pytest.mark.parametrize("run", [_fixed_vectorized, _fixed_event])
+def test_a_stop_out_liquidates_at_the_next_open(run: Any) -> None:
+    result = run(_short_always(5), STOP_OUT_BARS, STOP_OUT)
+
+    orders = result.extras["orders"]
+    assert orders["size"].tolist() == [-100_000, 100_000, -42_307]
+    assert orders["price"].tolist() == [1.0, 1.45, 1.3]
+    assert orders["reason"].tolist() == ["target", "stop_out", "target"]
+    assert list(orders["time"]) == list(STOP_OUT_BARS.index[[1, 3, 4]])
+    assert result.metrics.margin_calls == 2
+    assert result.metrics.stop_outs == 1
+    assert list(result.extras["margin_calls"]) == list(STOP_OUT_BARS.index[[1, 2]])
+    level = result.extras["margin_level"]
+    np.testing.assert_allclose(level.iloc[1:3], [100 * 90 / 110, 100 * 60 / 140])
+    assert np.isnan(level.iloc[3])  # flat after the liquidation
+    first = result.trades.iloc[0]
+    assert (first["exit_time"], first["exit_price"]) == (STOP_OUT_BARS.index[3], 1.45)
+    assert first["exit_reason"] == "stop_out"
+    # 55 000 + 42 307 · (1.3 - 1.25)
+    assert result.metrics.final_equity == pytest.approx(55_000 + 42_307 * 0.05, abs=0.01)
+
+
+def test_a_close_fill_stop_out_liquidates_at_that_close() -> None:
+    # With CLOSE fills the check comes before the close's own orders: short at bar 0's close
+    # (1.0), L at bar 2's close is 42.9 %, so the position is bought back at that close, 1.4.
+    config = STOP_OUT.model_copy(update={"fill": FillAt.CLOSE})
+    results = [
+        run(_short_always(5), STOP_OUT_BARS, config) for run in (_fixed_vectorized, _fixed_event)
+    ]
+    for result in results:
+        orders = result.extras["orders"]
+        assert orders["reason"].tolist()[:2] == ["target", "stop_out"]
+        assert (orders["time"].iloc[1], orders["price"].iloc[1]) == (STOP_OUT_BARS.index[2], 1.4)
+        assert result.metrics.stop_outs == 1
+    vec, evt = results
+    assert evt.extras["orders"]["size"].tolist() == vec.extras["orders"]["size"].tolist()
+
+
+def test_a_cash_account_never_goes_below_zero_cash() -> None:
+    bars = fx_bars("EUR/USD", n=200)
+    config = BacktestConfig(
+        account=AccountKind.CASH,
+        direction=Direction.LONG_ONLY,
+        round_units=True,
+        costs=Costs(commission=2e-4, commission_per_unit=1e-5, spread=2e-5, slippage=1e-5),
+    )
+    strategy = plugins.create("sma_cross", fast=5, slow=20)
+    vec = run_vectorized(strategy, bars, config, instrument="EUR/USD")
+    evt = run_event(strategy, bars, config)
+
+    assert vec.extras["cash"].min() >= 0.0
+    cash = evt.equity - evt.position * bars["close"].round(5)
+    assert cash.min() >= 0.0
+    assert (evt.extras["orders"]["limited"]).any()  # every full buy is cut to its costs
+    assert len(evt.trades) == len(vec.trades) > 0
+
+
+def test_a_cash_account_refuses_a_short_target_before_the_run() -> None:
+    bars = fx_bars("EUR/USD", n=120)
+    config = BacktestConfig(account=AccountKind.CASH)
+    strategy = plugins.create("sma_cross", fast=5, slow=20)
+    with pytest.raises(ResearchInputError) as vectorized:
+        run_vectorized(strategy, bars, config, instrument="EUR/USD")
+    with pytest.raises(ResearchInputError) as event:
+        run_event(strategy, bars, config)
+    assert str(event.value) == str(vectorized.value)
+    assert "account=cash cannot sell short" in str(event.value)
