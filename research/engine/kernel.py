@@ -57,6 +57,10 @@ REBALANCE_DRIFT = 2
 # A size within this relative distance of the limit fits it: panel weights summing to exactly
 # one must not be cut by the last bit of a float product.
 _FIT_TOLERANCE = 1e-12
+# An order smaller than this fraction of the position it leads to is none: rebalancing to the
+# weight already held leaves orders of 1e-11 units (the last bits of equity / price), which
+# vectorbt (and any venue) refuses.
+_NEGLIGIBLE = 1e-9
 # Desired units within this many steps below a whole step count as that step (0.3 / 0.0001 is
 # 2999.9999999999995 in floats, 3000 steps in the decimal the venue counts in).
 _STEP_TOLERANCE = 1e-9
@@ -169,6 +173,8 @@ def desired_units(
     arguments cost a reference count each per call, more than the sizing itself."""
     desired = f * units if units_mode else f * equity / p
     desired = round_to_step(desired, step)
+    if abs(desired - old) <= _NEGLIGIBLE * abs(desired):
+        return old, False  # float noise of a rebalance to the same weight: no order (§13)
     if cash_account:
         if desired > old:
             cut = _cash_cut(old, p, cash, step, costs)

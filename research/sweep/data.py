@@ -8,12 +8,19 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from research.engine.common import field_matrix, instruments_of
-from research.engine.config import BacktestConfig, FillAt, SizeMode
+from research.engine.common import (
+    field_matrix,
+    instrument_names,
+    instruments_of,
+    run_periods_per_year,
+    traded_definitions,
+)
+from research.engine.config import AccountKind, BacktestConfig, FillAt, SizeMode
+from research.engine.kernel import AccountParams, account_params
 from research.engine.targets import realized_vol
 from research.engine.vectorized import data_fingerprint
 from research.errors import ResearchInputError
-from research.metrics import calendar_of, periods_per_year, years_elapsed
+from research.metrics import years_elapsed
 from research.sweep import kernel as kn
 from strategies.bars import is_panel, validate_bars
 
@@ -47,14 +54,21 @@ class SweepData:
         return bool(self.close.shape[1] > 1 or is_panel(self.bars))
 
 
-def config_vector(config: BacktestConfig, ppy: float) -> np.ndarray:
+def config_vector(
+    config: BacktestConfig, ppy: float, account: AccountParams | None = None
+) -> np.ndarray:
+    """The kernel's configuration vector (research.sweep.kernel C_*), then each instrument's
+    size step and margin rates; `account` defaults to one undefined instrument's."""
+    if account is None:
+        account = account_params(config, [None])
     c = config.costs
     mode = {
         SizeMode.EQUITY: kn.MODE_EQUITY,
         SizeMode.UNITS: kn.MODE_UNITS,
         SizeMode.VOL_TARGET: kn.MODE_VOL,
     }
-    cfg = np.zeros(kn.N_CFG)
+    k = len(account.step)
+    cfg = np.zeros(kn.N_CFG + 3 * k)
     cfg[kn.C_CASH] = config.cash
     cfg[kn.C_NEXT_OPEN] = float(config.fill == FillAt.NEXT_OPEN)
     cfg[kn.C_COMMISSION] = c.commission
@@ -70,6 +84,14 @@ def config_vector(config: BacktestConfig, ppy: float) -> np.ndarray:
     cfg[kn.C_MAX_LEV] = config.max_leverage
     cfg[kn.C_LONG_ONLY] = float(config.direction == "long_only")
     cfg[kn.C_DT] = 1.0 / ppy
+    cfg[kn.C_CASH_ACCOUNT] = float(config.account is AccountKind.CASH)
+    cfg[kn.C_MARGIN_CALL] = config.margin_call
+    cfg[kn.C_STOP_OUT] = config.stop_out
+    cfg[kn.C_REBALANCE] = float(account.rebalance)
+    cfg[kn.C_THRESHOLD] = config.rebalance_threshold
+    cfg[kn.N_CFG : kn.N_CFG + k] = account.step
+    cfg[kn.N_CFG + k : kn.N_CFG + 2 * k] = account.margin_initial
+    cfg[kn.N_CFG + 2 * k :] = account.margin_maintenance
     return cfg
 
 
@@ -79,7 +101,9 @@ def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepDa
     if len(bars) < 2:
         raise ResearchInputError(f"a sweep needs at least 2 bars, got {len(bars)}")
     index = pd.DatetimeIndex(bars.index)
-    ppy = config.periods_per_year or periods_per_year(index, calendar_of(bars))
+    # The instruments as the engines trade them: size steps, margins and calendar (§11-§14).
+    definitions = traded_definitions(bars, instrument_names(bars))
+    ppy = run_periods_per_year(bars, config.periods_per_year, definitions)
     instruments = instruments_of(bars)
     close = np.ascontiguousarray(field_matrix(bars, instruments, "close"))
     if config.size_mode == SizeMode.VOL_TARGET:
@@ -94,7 +118,7 @@ def prepare(bars: pd.DataFrame, config: BacktestConfig | None = None) -> SweepDa
         np.ascontiguousarray(field_matrix(bars, instruments, "open")),
         close,
         sigma,
-        config_vector(config, ppy),
+        config_vector(config, ppy, account_params(config, definitions)),
         ppy,
         float(years),
         config.cash,

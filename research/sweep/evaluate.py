@@ -19,6 +19,7 @@ import pandas as pd
 from research.engine.common import target_matrix
 from research.sweep import kernel as kn
 from research.sweep.data import SweepData
+from research.sweep.metrics import check_refused
 from strategies import plugins
 from strategies.builtin.crossover import EmaCross, SmaCross
 from strategies.builtin.indicators import ema, sma
@@ -47,6 +48,13 @@ def _averages(ma_fn: MaFn, close: np.ndarray, windows: Sequence[int]) -> np.ndar
     return ma
 
 
+def _state_entry(params: Sequence[dict[str, Any]]) -> bool:
+    """Whether every set enters on the state (ADR 0002 §15 entry="state", left out of a
+    dumped set): the fused kernel computes that rule only; entry="cross" sets take the
+    strategy's own target()."""
+    return all(p.get("entry", "state") == "state" for p in params)
+
+
 def _windows(params: Sequence[dict[str, Any]]) -> list[int]:
     return sorted({p["fast"] for p in params} | {p["slow"] for p in params})
 
@@ -57,7 +65,7 @@ def shared_averages(
     """All windows' averages if the strategy takes the fused path and they fit the budget."""
     cls = plugins.get(strategy)
     ma_fn = _CROSSOVER_MA.get(cls)
-    if ma_fn is None or data.panel:
+    if ma_fn is None or data.panel or not _state_entry(params):
         return None
     windows = _windows(params)
     if data.n_bars * len(windows) * 8 > budget_bytes:
@@ -90,7 +98,7 @@ def evaluate_chunk(
     """Accumulator rows (len(params) × kernel.N_ACC) for validated parameter sets."""
     cls = plugins.get(strategy)
     ma_fn = _CROSSOVER_MA.get(cls)
-    if ma_fn is not None and not data.panel:
+    if ma_fn is not None and not data.panel and _state_entry(params):
         return _fused_crossover(
             ma_fn, params, data, shared if shared and shared.strategy is cls else None
         )
@@ -125,4 +133,5 @@ def simulate_series(
         pos,
         True,
     )
+    check_refused(acc)
     return acc, equity

@@ -18,6 +18,19 @@ from execution_engine.jit_cache import expire_stale_kernels
 from execution_engine.targets import process_target
 from numba import njit
 
+from research.engine.kernel import (
+    REASON_NONE,
+    REASON_STOP_OUT,
+    REASON_TARGET,
+    REBALANCE_OFF,
+    below_level,
+    desired_units,
+    due_reason,
+    refused_first_order,
+    round_to_step,
+    stop_out_all,
+)
+
 # Indices into the accumulator row written by `accumulate_metrics`.
 A_FINAL_EQUITY = 0
 A_RET_SUM = 1  # Σ r over all bars, r_0 = E_0 / cash - 1 included
@@ -39,7 +52,15 @@ A_OPEN_GROSS_LOSS = 16
 A_OPEN_PNL_SUM = 17
 A_BARS = 18
 A_CASH = 19  # starting cash: returns, growth and drawdown are measured from it (ADR 0002 §9)
-N_ACC = 20
+A_MARGIN_CALLS = 20  # decision points with a margin level below margin_call (§12)
+A_STOP_OUTS = 21  # bars on which a stop-out liquidation executed (§12)
+A_REFUSED = 22  # REFUSED_*: the run is refused before any order, as the engine refuses it
+N_ACC = 23
+
+# Why a combination cannot run (A_REFUSED), as research.engine.targets refuses it.
+REFUSED_NONE = 0.0
+REFUSED_CASH_SHORT = 1.0  # a cash account given a negative processed target
+REFUSED_FIRST_ORDER = 2.0  # an order that cannot stand on its margin
 
 # Indices into the float configuration vector (built by `config_vector`).
 C_CASH = 0
@@ -57,7 +78,14 @@ C_VOL_TARGET = 11
 C_MAX_LEV = 12
 C_LONG_ONLY = 13
 C_DT = 14  # 1 / periods_per_year
-N_CFG = 15
+C_CASH_ACCOUNT = 15  # 1 for AccountKind.CASH (ADR 0002 §12)
+C_MARGIN_CALL = 16  # percent
+C_STOP_OUT = 17  # percent
+C_REBALANCE = 18  # research.engine.kernel.REBALANCE_*
+C_THRESHOLD = 19  # drift threshold, fraction of equity
+N_CFG = 20
+# Then per instrument j of k: cfg[N_CFG + j] its size step (0 = fractional), cfg[N_CFG + k + j]
+# its initial margin rate, cfg[N_CFG + 2k + j] its maintenance margin rate.
 
 MODE_EQUITY = 0.0
 MODE_UNITS = 1.0
@@ -106,24 +134,29 @@ def _book_fill(
 def _execute(
     j: int,
     f: float,
-    p_row: np.ndarray,
+    prices: np.ndarray,
+    t: int,
     cash: float,
     pos: np.ndarray,
     cfg: np.ndarray,
     trade: np.ndarray,
     acc: np.ndarray,
 ) -> float:
-    """ADR 0002 §5-7: trade instrument j to fraction f at execution prices p_row; returns cash."""
-    p = p_row[j]
-    if cfg[C_SIZE_MODE] == MODE_UNITS:
-        desired = f * cfg[C_UNITS]
-    else:
-        equity = cash
-        for i in range(pos.shape[0]):
-            equity += pos[i] * p_row[i]
-        desired = f * equity / p
-    if cfg[C_ROUND] > 0.5:
-        desired = np.trunc(desired)
+    """ADR 0002 §5-7, §12, §14: trade instrument j to fraction f at prices[t]; returns cash.
+    Sized by research.engine.kernel.desired_units, as the engine's kernel sizes it."""
+    k = pos.shape[0]
+    equity = cash
+    others = 0.0
+    for i in range(k):
+        equity += pos[i] * prices[t, i]
+        if i != j:
+            others += abs(pos[i]) * prices[t, i] * cfg[N_CFG + k + i]
+    p = prices[t, j]
+    desired, _ = desired_units(
+        f, p, pos[j], cash, equity, others, cfg[C_SIZE_MODE] == MODE_UNITS, cfg[C_UNITS],
+        cfg[C_CASH_ACCOUNT] > 0.5, cfg[N_CFG + j], cfg[N_CFG + k + j],
+        (cfg[C_COMMISSION], cfg[C_PER_UNIT], cfg[C_SPREAD], cfg[C_SLIPPAGE]),
+    )  # fmt: skip
     order = desired - pos[j]
     if order == 0.0:
         return cash
@@ -134,6 +167,87 @@ def _execute(
     acc[A_NOTIONAL] += abs(order) * fill
     pos[j] = desired
     return float(cash - (order * fill + fee))  # same association as research.engine.kernel
+
+
+@njit(cache=True)
+def _execute_pending(
+    prices: np.ndarray,
+    t: int,
+    cash: float,
+    pending: np.ndarray,
+    why: np.ndarray,
+    pos: np.ndarray,
+    cfg: np.ndarray,
+    trade: np.ndarray,
+    acc: np.ndarray,
+) -> float:
+    """The pending orders at prices[t] in column order; a stop-out among them is counted."""
+    stopped = False
+    for j in range(pos.shape[0]):
+        if not np.isnan(pending[j]):
+            before = pos[j]
+            cash = _execute(j, pending[j], prices, t, cash, pos, cfg, trade, acc)
+            if why[j] == REASON_STOP_OUT and pos[j] != before:
+                stopped = True
+            pending[j] = np.nan
+    if stopped:
+        acc[A_STOP_OUTS] += 1.0
+    return cash
+
+
+@njit(cache=True)
+def _decide(
+    t: int,
+    f_now: np.ndarray,
+    close: np.ndarray,
+    pos: np.ndarray,
+    equity: float,
+    held: np.ndarray,
+    pending: np.ndarray,
+    why: np.ndarray,
+    cfg: np.ndarray,
+    acc: np.ndarray,
+) -> bool:
+    """The orders due at bar t's decision point (§12 stop-out, §13), as the engine's kernel
+    decides them; whether any is."""
+    k = pos.shape[0]
+    used = 0.0
+    for j in range(k):
+        used += abs(pos[j] * close[t, j]) * cfg[N_CFG + 2 * k + j]
+    if cfg[C_CASH_ACCOUNT] < 0.5:
+        if used > 0.0 and 100.0 * equity / used < cfg[C_MARGIN_CALL]:
+            acc[A_MARGIN_CALLS] += 1.0
+        if below_level(equity, used, cfg[C_STOP_OUT]):
+            stop_out_all(pos, held, pending, why)
+            return True
+    mode = int(cfg[C_REBALANCE])
+    any_due = False
+    for j in range(k):
+        f = f_now[j]
+        if mode == REBALANCE_OFF:
+            reason = REASON_TARGET if f != held[j] else REASON_NONE
+        else:
+            reason = due_reason(f, held[j], pos[j], close[t, j], equity, mode, cfg[C_THRESHOLD])
+        if reason != REASON_NONE:
+            held[j] = f
+            pending[j] = f
+            why[j] = reason
+            any_due = True
+    return any_due
+
+
+@njit(cache=True)
+def _account_target(f: float, j: int, k: int, cfg: np.ndarray, acc: np.ndarray) -> float:
+    """§12 on a processed target: a cash account refuses a short and caps at 1; a margin
+    account refuses an order that cannot stand (the run is then discarded, A_REFUSED)."""
+    if cfg[C_CASH_ACCOUNT] > 0.5:
+        if f < 0.0:
+            acc[A_REFUSED] = REFUSED_CASH_SHORT
+            return 0.0
+        return min(f, 1.0)
+    if refused_first_order(f, cfg[N_CFG + k + j], cfg[N_CFG + 2 * k + j], cfg[C_STOP_OUT]):
+        acc[A_REFUSED] = REFUSED_FIRST_ORDER
+    return f
 
 
 @njit(cache=True, inline="always")  # hot: called per bar
@@ -149,6 +263,19 @@ def _target_at(
     if np.isnan(a) or np.isnan(b):
         return np.nan
     return 1.0 if a > b else short
+
+
+@njit(cache=True)
+def _count_margin_call(
+    t: int, close: np.ndarray, pos: np.ndarray, equity: float, cfg: np.ndarray, acc: np.ndarray
+) -> None:
+    """A margin call at the last bar's close, where no decision follows (§12)."""
+    k = pos.shape[0]
+    used = 0.0
+    for j in range(k):
+        used += abs(pos[j] * close[t, j]) * cfg[N_CFG + 2 * k + j]
+    if used > 0.0 and 100.0 * equity / used < cfg[C_MARGIN_CALL]:
+        acc[A_MARGIN_CALLS] += 1.0
 
 
 @njit(cache=True)
@@ -171,8 +298,10 @@ def accumulate_metrics(
     write its equity and positions per bar if `write`)."""
     n, k = close.shape
     pos = np.zeros(k)
-    prev_f = np.zeros(k)
+    held = np.zeros(k)  # the processed target of each instrument's last due order
+    f_now = np.zeros(k)
     pending = np.full(k, np.nan)
+    why = np.zeros(k, dtype=np.int8)
     trade = np.zeros((k, 3))
     cash = cfg[C_CASH]
     next_open = cfg[C_NEXT_OPEN] > 0.5
@@ -194,22 +323,24 @@ def accumulate_metrics(
     max_dd = 0.0
     exposed_bars = 0.0
     equity_sum = 0.0
+    any_pending = False
     for t in range(n):
-        if next_open:
-            for j in range(k):
-                if not np.isnan(pending[j]):
-                    cash = _execute(j, pending[j], open_[t], cash, pos, cfg, trade, acc)
-                    pending[j] = np.nan
+        if any_pending:  # NEXT_OPEN: decided at t-1's close
+            cash = _execute_pending(open_, t, cash, pending, why, pos, cfg, trade, acc)
+            any_pending = False
         for j in range(k):
             raw = _target_at(t, j, target, ma, fast, slow, short)
             # ADR 0002 §1-2, the rule every engine shares (inlined: hot per bar).
             f = process_target(raw, sigma[t, j], long_only, vol_mode, vol_target, max_lev)
-            if f != prev_f[j]:
-                prev_f[j] = f
-                if next_open:
-                    pending[j] = f
-                else:
-                    cash = _execute(j, f, close[t], cash, pos, cfg, trade, acc)
+            if f != held[j]:  # §12 checks each new target once (held only ever holds one)
+                f = _account_target(f, j, k, cfg, acc)
+            f_now[j] = f
+        if not next_open:  # CLOSE: the decision point comes before the close's own fills
+            marked = cash
+            for j in range(k):
+                marked += pos[j] * close[t, j]
+            if _decide(t, f_now, close, pos, marked, held, pending, why, cfg, acc):
+                cash = _execute_pending(close, t, cash, pending, why, pos, cfg, trade, acc)
         exposed = False
         charge = 0.0
         value = 0.0
@@ -223,6 +354,11 @@ def accumulate_metrics(
                     charge += abs(notional) * rate * cfg[C_DT]
         cash -= charge
         equity = cash + value
+        if next_open:  # the decision point at the close; the last bar's never executes
+            if t + 1 < n:
+                any_pending = _decide(t, f_now, close, pos, equity, held, pending, why, cfg, acc)
+            elif cfg[C_CASH_ACCOUNT] < 0.5:
+                _count_margin_call(t, close, pos, equity, cfg, acc)
         r = equity / prev_eq - 1.0
         prev_eq = equity
         # Plain sums, not Welford: Welford's division sits on the loop-carried path and
@@ -312,4 +448,7 @@ def sweep_crossover(
 
 # numba's disk cache keys these kernels on this file only, but they inline the target rules
 # from execution_engine/targets.py: a change there must expire them too.
-expire_stale_kernels(globals(), depends_on=[process_target])
+expire_stale_kernels(
+    globals(),
+    depends_on=[process_target, desired_units, due_reason, round_to_step, stop_out_all],
+)

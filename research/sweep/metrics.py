@@ -18,8 +18,26 @@ from research.sweep import kernel as kn
 METRIC_COLUMNS: tuple[str, ...] = (
     "trades", "final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino",
     "max_drawdown", "calmar", "win_rate", "profit_factor", "expectancy", "exposure", "turnover",
-    "periods_per_year",
+    "periods_per_year", "margin_calls", "stop_outs",
 )  # fmt: skip
+
+# Why the kernel refused a combination (kernel.A_REFUSED), in the engine's words
+# (research.engine.targets): the single backtest of it refuses it too.
+_REFUSALS = {
+    kn.REFUSED_CASH_SHORT: "account=cash cannot sell short, but a combination's processed target "
+    "goes below 0: use direction=long_only or account=margin",
+    kn.REFUSED_FIRST_ORDER: "a combination's largest order cannot stand on its margin (its "
+    "initial margin exceeds the equity, or it opens at or below stop_out): lower the leverage "
+    "or margin_initial, or stop_out",
+}
+
+
+def check_refused(acc: np.ndarray) -> None:
+    """Refuse, in one line, accumulator rows of combinations the engine would not run (§12)."""
+    codes = np.atleast_2d(acc)[:, kn.A_REFUSED]
+    refused = codes[codes != kn.REFUSED_NONE]
+    if len(refused):
+        raise ResearchInputError(_REFUSALS[float(refused[0])])
 
 
 def check_metric(metric: str, also: tuple[str, ...] = ()) -> None:
@@ -44,6 +62,7 @@ def _cagr(growth: np.ndarray, years: float) -> np.ndarray:
 
 def finalize(acc: np.ndarray, ppy: float, years: float) -> pd.DataFrame:
     """One row of metrics per accumulator row (see research.metrics for each formula)."""
+    check_refused(acc)
     n = acc[:, kn.A_BARS]
     cash, final = acc[:, kn.A_CASH], acc[:, kn.A_FINAL_EQUITY]
     mean = acc[:, kn.A_RET_SUM] / n
@@ -78,6 +97,8 @@ def finalize(acc: np.ndarray, ppy: float, years: float) -> pd.DataFrame:
         "exposure": acc[:, kn.A_EXPOSED] / n,
         "turnover": acc[:, kn.A_NOTIONAL] / mean_equity / years if years > 0 else np.nan,
         "periods_per_year": np.full_like(final, ppy),
+        "margin_calls": acc[:, kn.A_MARGIN_CALLS].astype(np.int64),
+        "stop_outs": acc[:, kn.A_STOP_OUTS].astype(np.int64),
     }
     with np.errstate(all="ignore"):
         return pd.DataFrame(out)

@@ -27,7 +27,14 @@ CONFIGS = {
             financing_short=0.02,
         ),
     ),
-    "vol_target": BacktestConfig(size_mode="vol_target", vol_target=0.2, max_leverage=2.0),
+    # 2× leverage needs margin below 1 (ADR 0002 §12: the undefined asset's default).
+    "vol_target": BacktestConfig(
+        size_mode="vol_target",
+        vol_target=0.2,
+        max_leverage=2.0,
+        margin_initial=0.5,
+        margin_maintenance=0.25,
+    ),
     "units_round_long_only": BacktestConfig(
         size_mode="units", units=1000, round_units=True, direction="long_only"
     ),
@@ -110,6 +117,43 @@ class Bar0Cross(Strategy[Bar0Params]):
     def compute(self, bars):
         p = self.params
         return SmaCross(fast=p.fast, slow=p.slow).target(bars).fillna(p.warm)
+
+
+# ADR 0002 §12-§13: accounts and rebalancing, on the fused crossover path and the generic one.
+ACCOUNT_CONFIGS = {
+    "cash": BacktestConfig(
+        account="cash", direction="long_only", costs=Costs(commission=0.001, spread=0.0002)
+    ),
+    # 5× leverage on a 0.1 margin that stops out at 195 %: it opens at 200 % and is
+    # liquidated after a small adverse move (margin calls below 300 % on most bars).
+    "margin_stop_out": BacktestConfig(
+        size_mode="vol_target", vol_target=2.0, max_leverage=5.0, margin_initial=0.2,
+        margin_maintenance=0.1, margin_call=300.0, stop_out=195.0,
+        costs=Costs(commission=0.0005),
+    ),  # fmt: skip
+    "every_bar": BacktestConfig(rebalance="every_bar", costs=Costs(commission=0.0005)),
+    "drift_close": BacktestConfig(
+        rebalance="drift", rebalance_threshold=0.002, fill="close", costs=Costs(slippage=1e-4)
+    ),
+}
+
+
+@pytest.mark.parametrize("config_name", ACCOUNT_CONFIGS)
+@pytest.mark.parametrize("strategy", ["sma_cross", "rsi_reversion"])
+def test_sweep_equals_single_backtests_on_accounts(strategy, config_name, bars):
+    config = ACCOUNT_CONFIGS[config_name]
+    result = sweep(strategy, bars, SPACES[strategy], config=config, workers=1, chunk_size=3)
+    assert_equal_to_backtests(result, bars, config)
+    if config_name == "margin_stop_out":
+        assert (result.table["stop_outs"] > 0).all()  # the case is exercised, not vacuous
+
+
+def test_a_sweep_refuses_what_the_engine_refuses(bars):
+    config = BacktestConfig(account="cash")  # sma_cross shorts: a cash account refuses it
+    with pytest.raises(ResearchInputError, match="account=cash cannot sell short"):
+        sweep("sma_cross", bars, {"fast": [5], "slow": [20]}, config=config, workers=1)
+    with pytest.raises(ResearchInputError, match="account=cash cannot sell short"):
+        backtest("sma_cross", bars, config, params={"fast": 5, "slow": 20})
 
 
 @pytest.mark.parametrize("config_name", ["close_costs_financing", "default"])
