@@ -56,7 +56,9 @@ def target_changes(target: FloatArray) -> BoolArray:
     return np.asarray(target != previous)
 
 
-def account_targets(target: FloatArray, config: BacktestConfig, index: pd.DatetimeIndex) -> FloatArray:
+def account_targets(
+    target: FloatArray, config: BacktestConfig, index: pd.DatetimeIndex
+) -> FloatArray:
     """The processed targets a cash account trades (ADR 0002 §12): capped at 1; a negative
     one is refused before any order. A margin account trades them as they are."""
     if config.account is not AccountKind.CASH:
@@ -72,9 +74,7 @@ def account_targets(target: FloatArray, config: BacktestConfig, index: pd.Dateti
     return np.minimum(target, 1.0)
 
 
-def check_first_order(
-    target: FloatArray, account: AccountParams, instruments: list[str]
-) -> None:
+def check_first_order(target: FloatArray, account: AccountParams, instruments: list[str]) -> None:
     """ADR 0002 §12: refuse, before the run, a margin account whose largest order cannot
     stand: its initial margin exceeds the equity, or it opens at or below the stop-out."""
     if account.cash_account or target.size == 0:

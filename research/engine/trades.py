@@ -21,7 +21,15 @@ from research.engine.result import TRADE_COLUMNS
 if TYPE_CHECKING:
     from research.engine.kernel import SimOutput
 
-ORDER_COLUMNS: tuple[str, ...] = ("time", "instrument", "size", "price", "fees", "reason", "limited")
+ORDER_COLUMNS: tuple[str, ...] = (
+    "time",
+    "instrument",
+    "size",
+    "price",
+    "fees",
+    "reason",
+    "limited",
+)
 
 
 def trades_frame(

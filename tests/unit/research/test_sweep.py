@@ -127,10 +127,15 @@ ACCOUNT_CONFIGS = {
     # 5× leverage on a 0.1 margin that stops out at 195 %: it opens at 200 % and is
     # liquidated after a small adverse move (margin calls below 300 % on most bars).
     "margin_stop_out": BacktestConfig(
-        size_mode="vol_target", vol_target=2.0, max_leverage=5.0, margin_initial=0.2,
-        margin_maintenance=0.1, margin_call=300.0, stop_out=195.0,
+        size_mode="vol_target",
+        vol_target=2.0,
+        max_leverage=5.0,
+        margin_initial=0.2,
+        margin_maintenance=0.1,
+        margin_call=300.0,
+        stop_out=195.0,
         costs=Costs(commission=0.0005),
-    ),  # fmt: skip
+    ),
     "every_bar": BacktestConfig(rebalance="every_bar", costs=Costs(commission=0.0005)),
     "drift_close": BacktestConfig(
         rebalance="drift", rebalance_threshold=0.002, fill="close", costs=Costs(slippage=1e-4)
