@@ -70,6 +70,7 @@ def _result_section(result: BacktestResult) -> str:
     return (
         f"<h2>{html.escape(label(result))} — {result.engine} engine</h2>"
         f"<p class='meta'>{html.escape(span)}; {html.escape(result.config.costs.describe())}; "
+        f"{html.escape(result.config.describe_account())}; "
         f"data fingerprint {result.data_fingerprint[:16]}…; "
         f"config {html.escape(result.config.model_dump_json())}</p>"
         f"<h3>Trades (first {shown} of {len(result.trades)})</h3>{trades_table_html(result, TRADES_SHOWN)}"

@@ -34,7 +34,7 @@ class TearsheetData:
     """The series a tearsheet draws, derived once from a result and its close prices."""
 
     title: str  # the strategy and its parameters: sma_cross(fast=10, slow=50)
-    costs: str  # the costs line of the run (Costs.describe)
+    costs: str  # the costs and account lines of the run (Costs.describe, describe_account)
     equity: pd.Series
     benchmark: pd.Series  # buy-and-hold equity, starting at the strategy's starting cash
     drawdown: pd.Series  # from the running peak, which starts at the starting cash
@@ -84,7 +84,7 @@ def tearsheet_data(result: BacktestResult, close: pd.Series | pd.DataFrame) -> T
     cash = result.config.cash  # every panel is measured from the starting cash
     return TearsheetData(
         title=label(result),
-        costs=result.config.costs.describe(),
+        costs=f"{result.config.costs.describe()}; {result.config.describe_account()}",
         equity=equity,
         benchmark=buy_and_hold(close, cash),
         drawdown=pd.Series(

@@ -55,7 +55,7 @@ def bars(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_a_short_into_a_rally_is_stopped_out(rally: Path) -> None:
+def test_a_short_into_a_rally_is_stopped_out(rally: Path, tmp_path: Path) -> None:
     """Short 1 000 units at open[1] = 100 (cash 100 000 → 200 000). At bar 40's close (160):
     equity 200 000 − 160 000 = 40 000, used margin 1 000·160·1 = 160 000, margin level 25% <
     stop-out 50% (and < margin call 100%): liquidated at open[41] = 160, equity 40 000. The
@@ -70,11 +70,11 @@ def test_a_short_into_a_rally_is_stopped_out(rally: Path) -> None:
     assert result["margin_calls"] == 1
     assert result["final_equity"] == pytest.approx(40_000.0)
     assert result["config"]["stop_out"] == 50.0
-    table = run(*args)
+    table = run(*args, "--report", tmp_path / "report.html")
     assert table.code == 0, table.stderr
-    assert "account: margin (initial 1, maintenance 1, call 100%, stop-out 50%)" in " ".join(
-        table.stdout.split()
-    )
+    named = "account: margin (initial 1, maintenance 1, call 100%, stop-out 50%), rebalance: off"
+    assert named in " ".join(table.stdout.split())
+    assert named in (tmp_path / "report.html").read_text()  # the HTML report names it too
 
 
 def test_rebalancing_every_bar_trades_more_orders_than_off(bars: Path, tmp_path: Path) -> None:
