@@ -69,6 +69,11 @@ CASES: dict[str, Case] = {
                                         EURUSD_COSTS),
     "eurusd-sma-10-30-entry-cross": Case("eurusd_h1.csv", "sma_cross",
                                          {"fast": 10, "slow": 30, "entry": "cross"}, EURUSD_COSTS),
+    "eurusd-sma-10-30-every-bar": Case("eurusd_h1.csv", "sma_cross", {"fast": 10, "slow": 30},
+                                       {**EURUSD_COSTS, "rebalance": "every_bar"}),
+    "eurusd-sma-10-30-drift-1pct": Case("eurusd_h1.csv", "sma_cross", {"fast": 10, "slow": 30},
+                                        {**EURUSD_COSTS, "rebalance": "drift",
+                                         "rebalance_threshold": 0.01}),
     "eurusd-ema-12-26": Case("eurusd_h1.csv", "ema_cross", {"fast": 12, "slow": 26},
                              {"round_units": True}),
     "eurusd-donchian-20": Case("eurusd_h1.csv", "donchian_breakout", {"window": 20},
@@ -126,6 +131,44 @@ PINS: dict[str, Pin] = {
         ),
         final_equity=95075.07588234193,
         total_return=-0.049249241176580694,
+    ),
+    "eurusd-sma-10-30-every-bar": Pin(
+        trades=168,
+        first=Trade(
+            side="long",
+            entry_time="2017-04-20T15:00:00+00:00",
+            entry_price=1.07652,
+            exit_time="2017-04-21T00:00:00+00:00",
+            exit_price=1.071380427274978,
+        ),
+        last=Trade(
+            side="short",
+            entry_time="2018-02-07T11:00:00+00:00",
+            entry_price=1.233900286584648,
+            exit_time=None,
+            exit_price=None,
+        ),
+        final_equity=94535.22297781201,
+        total_return=-0.05464777022187994,
+    ),
+    "eurusd-sma-10-30-drift-1pct": Pin(
+        trades=168,
+        first=Trade(
+            side="long",
+            entry_time="2017-04-20T15:00:00+00:00",
+            entry_price=1.07652,
+            exit_time="2017-04-21T00:00:00+00:00",
+            exit_price=1.07138,
+        ),
+        last=Trade(
+            side="short",
+            entry_time="2018-02-07T11:00:00+00:00",
+            entry_price=1.2339,
+            exit_time=None,
+            exit_price=None,
+        ),
+        final_equity=94545.13589503423,
+        total_return=-0.05454864104965773,
     ),
     "eurusd-ema-12-26": Pin(
         trades=160,
@@ -272,21 +315,17 @@ def _run(case: Case, bars: pd.DataFrame) -> BacktestResult:
     return backtest(case.strategy, bars, params=case.params, **case.config)
 
 
-def _price(x: float) -> float:
-    """A fill price as the data writes it: trade prices are size-weighted averages of their
-    fills (716.6000000000001 for one fill at 716.6); the data has at most 5 decimals."""
-    return round(float(x), 10)
-
-
-def _trade(row: pd.Series) -> Trade:
+def _assert_trade(row: pd.Series, pin: Trade) -> None:
+    """Side and times exactly; prices to 1e-12: a trade's price is the size-weighted average
+    of its fills (716.6000000000001 for one fill at 716.6; more with rebalancing)."""
     is_open = row["status"] == "open"
-    return Trade(
-        side=str(row["side"]),
-        entry_time=row["entry_time"].isoformat(),
-        entry_price=_price(row["entry_price"]),
-        exit_time=None if is_open else row["exit_time"].isoformat(),
-        exit_price=None if is_open else _price(row["exit_price"]),
-    )
+    assert (str(row["side"]), row["entry_time"].isoformat()) == (pin.side, pin.entry_time)
+    assert float(row["entry_price"]) == pytest.approx(pin.entry_price, rel=1e-12)
+    assert is_open == (pin.exit_time is None), "open at the end, or closed, as pinned"
+    if pin.exit_time is None or pin.exit_price is None:
+        return
+    assert row["exit_time"].isoformat() == pin.exit_time
+    assert float(row["exit_price"]) == pytest.approx(pin.exit_price, rel=1e-12)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -296,15 +335,17 @@ def test_pinned_on_real_data(name: str, real_bars: dict[str, pd.DataFrame]) -> N
     pin = PINS[name]
     trades = result.trades
     assert len(trades) == result.metrics.trades == pin.trades
-    assert _trade(trades.iloc[0]) == pin.first
-    assert _trade(trades.iloc[-1]) == pin.last
+    _assert_trade(trades.iloc[0], pin.first)
+    _assert_trade(trades.iloc[-1], pin.last)
     assert result.metrics.final_equity == pytest.approx(pin.final_equity, rel=1e-9)
     assert result.metrics.total_return == pytest.approx(pin.total_return, rel=1e-9)
     assert result.metrics.stop_outs == 0  # unlevered, or 3 % margin at |f| <= 1
-    # Next-open fills with no slippage or spread: every entry is the data's own open.
-    opens = real_bars[case.file]["open"]
-    entries = trades["entry_price"].to_numpy()
-    np.testing.assert_allclose(entries, opens.loc[trades["entry_time"]].to_numpy(), rtol=1e-12)
+    if case.config.get("rebalance", "off") == "off":
+        # One fill per entry, at the next open, no slippage or spread: the data's own open.
+        opens = real_bars[case.file]["open"]
+        entries = trades["entry_price"].to_numpy()
+        want = opens.loc[trades["entry_time"]].to_numpy()
+        np.testing.assert_allclose(entries, want, rtol=1e-12)
 
 
 @pytest.mark.parametrize("entry", ["state", "cross"])
@@ -333,18 +374,6 @@ def test_entry_cross_differs_from_state_only_before_the_first_crossing(
     pd.testing.assert_series_equal(cross.iloc[first_cross:], state.iloc[first_cross:])
 
 
-_SWEEP_ROUTES_ENTRY = pytest.mark.xfail(
-    strict=True,
-    reason="the fused sweep path computes crossovers itself and ignores entry "
-    "(research/sweep/evaluate.py, H1's): /tmp/briefs/H3_TO_H1.md",
-)
-_SWEEP_RESOLVES_DEFINITIONS = pytest.mark.xfail(
-    strict=True,
-    reason="the sweep annualises bars that name their instrument with the index's 6048, the "
-    "single backtest with the fx calendar's 6228 (research/sweep, H1's): /tmp/briefs/H3_TO_H1.md",
-)
-
-
 def _sweep_and_single(bars: pd.DataFrame, entry: str) -> tuple[pd.Series, Metrics]:
     config = resolve_config(None, EURUSD_COSTS)
     space: dict[str, list[Any]] = {"fast": [10], "slow": [30], "entry": [entry]}
@@ -352,17 +381,14 @@ def _sweep_and_single(bars: pd.DataFrame, entry: str) -> tuple[pd.Series, Metric
     return row, backtest("sma_cross", bars, config, params=row["params"]).metrics
 
 
-@pytest.mark.parametrize("entry", ["state", pytest.param("cross", marks=_SWEEP_ROUTES_ENTRY)])
+@pytest.mark.parametrize("entry", ["state", "cross"])
 def test_sweep_with_entry_equals_single_backtest(
     entry: str, real_bars: dict[str, pd.DataFrame]
 ) -> None:
+    """The sweep's fused crossover path compares two averages itself: entry=cross must not
+    take it (research/sweep/evaluate.py), and the sweep annualises as the engine does."""
     row, single = _sweep_and_single(real_bars["eurusd_h1.csv"], entry)
     assert row["trades"] == single.trades
     assert row["final_equity"] == pytest.approx(single.final_equity, rel=1e-9)
-
-
-@_SWEEP_RESOLVES_DEFINITIONS
-def test_sweep_annualises_as_the_single_backtest(real_bars: dict[str, pd.DataFrame]) -> None:
-    row, single = _sweep_and_single(real_bars["eurusd_h1.csv"], "state")
     assert row["periods_per_year"] == pytest.approx(single.periods_per_year, rel=1e-12)
     assert row["sharpe"] == pytest.approx(single.sharpe, rel=1e-9)
