@@ -75,6 +75,7 @@ class WalkForwardResult:
     extras: dict[str, Any] = field(default_factory=dict)
     costs: Costs = field(default_factory=Costs)  # what every simulation was charged
     param_names: list[str] = field(default_factory=list)  # the swept parameters
+    account: str = ""  # the account and rebalance line (BacktestConfig.describe_account)
 
     def to_dict(self) -> dict[str, Any]:
         rows = self.folds.drop(columns=["params"]).to_dict(orient="records")
@@ -182,6 +183,7 @@ def walk_forward(
         },
         config.costs,
         list(space_),
+        config.describe_account(),
     )
 
 

@@ -87,6 +87,11 @@ def _rows(result: WalkForwardResult) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in result.folds.to_dict(orient="records")]
 
 
+def settings_line(result: WalkForwardResult) -> str:
+    """The costs line, and the account and rebalance settings when the result records them."""
+    return "; ".join(part for part in (result.costs.describe(), result.account) if part)
+
+
 def walkforward_table(result: WalkForwardResult, title: str) -> Table:
     """The per-fold table for the terminal: dates to the day, numbers formatted, costs in the
     caption; fits a 100-column terminal (the parameters wrap when there are many)."""
@@ -175,7 +180,7 @@ def render_walkforward_report(result: WalkForwardResult, title: str) -> str:
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<h1>{html.escape(title)}</h1><p class='meta'>{html.escape(settings)}; generated "
-        f"{generated}</p><p class='costs'>{html.escape(result.costs.describe())}</p>"
+        f"{generated}</p><p class='costs'>{html.escape(settings_line(result))}</p>"
         f"<h2>Folds</h2>{_html_table(result)}"
         f"<h2>Stitched out-of-sample</h2><p>{html.escape(stitched_summary(result))}</p>"
         f"{_equity_chart(result)}</body></html>"

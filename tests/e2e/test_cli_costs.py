@@ -158,6 +158,7 @@ def test_walkforward_takes_costs_and_writes_an_html_report(data: Path, tmp_path:
             if self._in:
                 self.cells.append(text)
 
+    assert "account: margin (call 100%, stop-out 50%), rebalance: off" in report.read_text()
     page = Headers()
     page.feed(report.read_text())
     assert "IS deflated Sharpe" in page.cells
