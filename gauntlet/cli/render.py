@@ -60,11 +60,16 @@ def metrics_table(
 
 
 def costs_caption(results: Iterable[Any]) -> str | None:
-    """The costs the results were simulated with (Costs.describe), one line per distinct set."""
+    """The costs and account settings the results were simulated with, once per distinct
+    set (Costs.describe, BacktestConfig.describe_account)."""
     from rich.markup import escape
 
-    lines = dict.fromkeys(r.config.costs.describe() for r in results if hasattr(r, "config"))
-    return escape("; ".join(lines)) if lines else None
+    lines = dict.fromkeys(
+        f"{r.config.costs.describe()}; {r.config.describe_account()}"
+        for r in results
+        if hasattr(r, "config")
+    )
+    return escape(" | ".join(lines)) if lines else None
 
 
 def settings_caption(config: BacktestConfig) -> str:
