@@ -6,8 +6,8 @@ sizes (`round_units=True`: a size step of 1 in both), the same account and rebal
 (ADR 0002 §12-§13), zero latency and NautilusTrader's probabilistic slippage off. The event
 host keeps the whole bar history, so every causal strategy's targets are identical. Under
 these settings the trades — count, entry and exit bar, side, exit reason (a stop-out is
-one) — must be identical, and every order's size the same within one unit (`SizeDifference`);
-any other difference fails the check.
+one) — must be identical, and every order's size the same up to what the residuals below
+explain (`size_differences`); any other difference fails the check.
 
 The final equity may still differ, by at most `equity_bound(...)`:
 - Money precision: NautilusTrader books realized P&L and every fee as `Money`, rounded to
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from research.engine.common import panel_instruments
-from research.engine.config import BacktestConfig
+from research.engine.config import BacktestConfig, SizeMode
 from research.engine.event import DEFAULT_INSTRUMENT, run_event
 from research.engine.vectorized import run_vectorized
 from strategies.bars import is_panel, validate_bars
@@ -161,23 +161,67 @@ def check_parity(
         settings=account_settings(matched),
         orders_vectorized=len(vec.extras["orders"]),
         orders_event=len(sizes.dropna(subset=["event"])),
-        size_differences=size_differences(sizes),
+        size_differences=size_differences(sizes, vec, evt, rounded, matched, single),
         stop_outs=(vec.metrics.stop_outs, evt.metrics.stop_outs),
         margin_calls=(vec.metrics.margin_calls, evt.metrics.margin_calls),
         results={"vectorized": vec, "event": evt},
     )
 
 
-def size_differences(sizes: pd.DataFrame) -> list[SizeDifference]:
-    """Orders of `order_sizes` whose sizes differ by more than one unit: more than the
-    cents of Money rounding can move a whole-unit order."""
-    vec = sizes["vectorized"].to_numpy(np.float64)
-    evt = sizes["event"].to_numpy(np.float64)
-    far = np.flatnonzero(np.abs(sizes["delta"].to_numpy(np.float64)) > 1.0)
+def size_differences(
+    sizes: pd.DataFrame,
+    vec: BacktestResult,
+    evt: BacktestResult,
+    bars: pd.DataFrame,
+    config: BacktestConfig,
+    single: str | None,
+) -> list[SizeDifference]:
+    """Orders of `order_sizes` whose sizes differ by more than the residuals explain
+    (`explained_units`)."""
+    vec_size = sizes["vectorized"].to_numpy(np.float64)
+    evt_size = sizes["event"].to_numpy(np.float64)
+    explained = explained_units(sizes, vec, evt, bars, config, single)
+    far = np.flatnonzero(np.abs(sizes["delta"].to_numpy(np.float64)) > explained)
     return [
-        SizeDifference(str(sizes["time"].iloc[i]), str(sizes["instrument"].iloc[i]), vec[i], evt[i])
+        SizeDifference(
+            str(sizes["time"].iloc[i]), str(sizes["instrument"].iloc[i]), vec_size[i], evt_size[i]
+        )
         for i in far
     ]
+
+
+def explained_units(
+    sizes: pd.DataFrame,
+    vec: BacktestResult,
+    evt: BacktestResult,
+    bars: pd.DataFrame,
+    config: BacktestConfig,
+    single: str | None,
+) -> np.ndarray:
+    """Per order of `sizes`, the units by which the engines' orders may differ: one unit of
+    rounding, plus what the equity gap between the engines just before the order buys
+    (|f| · ΔE / p, |f| up to the leverage), plus, with spread or slippage, what the cash
+    reserve's tick-rounded ask moves (a cash buy is sized at the venue's ask: |q| · tick/2 /
+    p). The equity gap itself comes from the Money and tick residuals of earlier fills."""
+    from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
+
+    gap = (evt.equity - vec.equity).abs().to_numpy(np.float64)
+    rows = pd.DatetimeIndex(bars.index).get_indexer(pd.DatetimeIndex(sizes["time"]))
+    before = np.maximum(gap[np.maximum(rows - 1, 0)], gap[rows])
+    opens = {n: _field(bars, single, n, "open") for n in _instruments(bars, single)}
+    price = np.array(
+        [opens[str(n)][r] for n, r in zip(sizes["instrument"], rows, strict=True)], dtype=float
+    )
+    vol_scaled = config.size_mode is SizeMode.VOL_TARGET
+    leverage = max(1.0, config.max_leverage if vol_scaled else 1.0)
+    explained: np.ndarray = 1.0 + leverage * before / price
+    if config.costs.spread or config.costs.slippage:
+        pair = sim_instrument(_instruments(bars, single)[0], bars.attrs.get(DEFINITION_ATTR))
+        vec_size = np.nan_to_num(sizes["vectorized"].to_numpy(np.float64))
+        evt_size = np.nan_to_num(sizes["event"].to_numpy(np.float64))
+        largest = np.maximum(np.abs(vec_size), np.abs(evt_size))
+        explained += largest * 10.0**-pair.price_precision / 2 / price
+    return explained
 
 
 def account_settings(config: BacktestConfig) -> dict[str, Any]:
