@@ -66,6 +66,19 @@ METRIC_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# Rows shown only when some result has a non-zero count (ADR 0002 §12): noise otherwise.
+MARGIN_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("margin_calls", "Margin calls", "{:,.0f}"),
+    ("stop_outs", "Stop-outs", "{:,.0f}"),
+)
+
+
+def metric_rows(results: Sequence[ResultView]) -> tuple[tuple[str, str, str], ...]:
+    """METRIC_ROWS, then the margin counts that any of `results` has."""
+    shown = [row for row in MARGIN_ROWS if any(getattr(r.metrics, row[0]) for r in results)]
+    return METRIC_ROWS + tuple(shown)
+
+
 def format_metric(value: float, fmt: str) -> str:
     if isinstance(value, float) and math.isnan(value):
         return "n/a"
@@ -80,16 +93,24 @@ def label(result: ResultView) -> str:
     return f"{result.strategy.get('strategy', '?')}({params})"
 
 
+def settings_line(config: BacktestConfig) -> str:
+    """`costs: …; account: margin (call 100%, stop-out 50%), rebalance: off`."""
+    return f"{config.costs.describe()}; {config.describe_account()}"
+
+
 def costs_line(results: Sequence[ResultView]) -> str:
-    """The costs the results were simulated with: one line, per result when they differ."""
-    lines = {result.config.costs.describe() for result in results}
+    """The costs, account and rebalancing the results were simulated with: one line, per
+    result when they differ."""
+    lines = {settings_line(result.config) for result in results}
     if len(lines) <= 1:
         return next(iter(lines), "")
-    return "; ".join(f"{label(r)}: {r.config.costs.describe()}" for r in results)
+    return "; ".join(f"{label(r)}: {settings_line(r.config)}" for r in results)
 
 
-def metric_cells(metrics: Metrics) -> list[str]:
-    return [format_metric(getattr(metrics, field), fmt) for field, _, fmt in METRIC_ROWS]
+def metric_cells(
+    metrics: Metrics, rows: tuple[tuple[str, str, str], ...] = METRIC_ROWS
+) -> list[str]:
+    return [format_metric(getattr(metrics, field), fmt) for field, _, fmt in rows]
 
 
 def rich_table(results: Sequence[ResultView], title: str = "Backtest") -> Table:
@@ -100,20 +121,22 @@ def rich_table(results: Sequence[ResultView], title: str = "Backtest") -> Table:
     table.add_column("metric", style="bold")
     for result in results:
         table.add_column(escape(f"{label(result)} [{result.engine}]"), justify="right")
-    columns = [metric_cells(result.metrics) for result in results]
-    for i, (_, name, _) in enumerate(METRIC_ROWS):
+    rows = metric_rows(results)
+    columns = [metric_cells(result.metrics, rows) for result in results]
+    for i, (_, name, _) in enumerate(rows):
         table.add_row(name, *(cells[i] for cells in columns))
     return table
 
 
 def metrics_table_html(results: Sequence[ResultView]) -> str:
     head = "".join(f"<th>{html.escape(label(r))} [{r.engine}]</th>" for r in results)
-    columns = [metric_cells(result.metrics) for result in results]
+    rows = metric_rows(results)
+    columns = [metric_cells(result.metrics, rows) for result in results]
     body = "".join(
         f"<tr><td>{html.escape(name)}</td>"
         + "".join(f"<td>{html.escape(cells[i])}</td>" for cells in columns)
         + "</tr>"
-        for i, (_, name, _) in enumerate(METRIC_ROWS)
+        for i, (_, name, _) in enumerate(rows)
     )
     return (
         '<table class="gauntlet-metrics">'
