@@ -109,7 +109,7 @@ def test_a_cash_account_never_goes_below_zero_cash() -> None:
 
     assert vec.extras["cash"].min() >= 0.0
     cash = evt.equity - evt.position * bars["close"].round(5)
-    assert cash.min() >= 0.0
+    assert float(cash.min()) >= 0.0
     assert (evt.extras["orders"]["limited"]).any()  # every full buy is cut to its costs
     assert len(evt.trades) == len(vec.trades) > 0
 
