@@ -95,3 +95,41 @@ def test_the_fuzzer_draws_the_account_options(command: str) -> None:
     assert set(ACCOUNT_OPTIONS) <= drawn
     assert "--date-format" in drawn
     assert command in COMMANDS
+
+
+def _paper_fields() -> set[str]:
+    from execution_engine.paper import PaperConfig
+
+    return set(PaperConfig.model_fields)
+
+
+# Account settings the paper venue (PaperConfig) does not take yet: refused when given.
+PAPER_UNMODELLED = [
+    (option, value)
+    for option, field, value in (
+        ("--account", "account", "cash"),
+        ("--rebalance", "rebalance", "drift"),
+        ("--stop-out", "stop_out", "30"),
+    )
+    if field not in _paper_fields()
+]
+
+
+@pytest.mark.parametrize(("option", "value"), PAPER_UNMODELLED)
+def test_paper_refuses_an_account_setting_its_venue_does_not_take(
+    bars: Path, tmp_path: Path, option: str, value: str
+) -> None:
+    outcome = run("paper", "-s", "sma_cross", "-d", bars, "--out", tmp_path / "run",
+                  option, value)  # fmt: skip
+    assert_bad_input(outcome, rf"{option}: the paper venue does not model it yet")
+    assert not (tmp_path / "run").exists()  # refused before anything started
+
+
+def test_paper_takes_a_default_it_does_not_model_and_passes_what_it_does() -> None:
+    from gauntlet.cli.event_cmd import paper_settings
+    from research.engine.run import resolve_config
+
+    config = resolve_config(None, {"account": "margin", "commission": 1e-4, "cash": 5_000.0})
+    venue = paper_settings(config, {"account": "margin", "commission": 1e-4})
+    assert (venue["cash"], venue["commission"]) == (5_000.0, 1e-4)
+    assert set(venue) <= _paper_fields()
