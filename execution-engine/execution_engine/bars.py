@@ -113,21 +113,25 @@ def to_feed(
         )
         for i in range(len(o))
     ]
-    quotes = _open_quotes(instrument, opens_ns, o, spread, slippage) if with_open_quotes else []
+    stamps = opens_ns + OPEN_QUOTE_OFFSET_NS
+    quotes = cost_quotes(instrument, stamps, o, spread, slippage) if with_open_quotes else []
     return BarFeed(bar_type, bars, quotes)
 
 
-def _open_quotes(
+def cost_quotes(
     instrument: Instrument,
-    opens_ns: np.ndarray,
-    opens: np.ndarray,
+    stamps_ns: np.ndarray,
+    prices: np.ndarray,
     spread: float,
     slippage: float,
 ) -> list[QuoteTick]:
+    """Quotes around `prices` at `stamps_ns` whose bid and ask carry the costs (ADR 0002 §6:
+    ask = p·(1+slippage) + spread/2, bid = p·(1-slippage) - spread/2, on the tick): the
+    opening quotes of a backtest, the closing quotes of a paper session."""
     prec = instrument.price_precision
     size = Quantity(_QUOTE_SIZE, instrument.size_precision)
-    ask = np.round(opens * (1.0 + slippage) + spread / 2.0, prec)
-    bid = np.round(opens * (1.0 - slippage) - spread / 2.0, prec)
+    ask = np.round(prices * (1.0 + slippage) + spread / 2.0, prec)
+    bid = np.round(prices * (1.0 - slippage) - spread / 2.0, prec)
     return [
         QuoteTick(
             instrument.id,
@@ -135,8 +139,8 @@ def _open_quotes(
             Price(ask[i], prec),
             size,
             size,
-            int(opens_ns[i]) + OPEN_QUOTE_OFFSET_NS,
-            int(opens_ns[i]) + OPEN_QUOTE_OFFSET_NS,
+            int(stamps_ns[i]),
+            int(stamps_ns[i]),
         )
-        for i in range(len(opens))
+        for i in range(len(prices))
     ]

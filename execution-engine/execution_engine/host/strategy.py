@@ -57,7 +57,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             )
         if len(config.instrument_ids) != len(config.bar_types) or not config.instrument_ids:
             raise HostSetupError("instrument_ids and bar_types must be non-empty and pair up")
-        _check_account(config)
+        check_account(config)
         self.records = HostRecords()
         # Polled at every bar close before deciding: the kill switch (execution_engine.risk).
         self.halt_check: Callable[[], None] | None = None
@@ -214,7 +214,18 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         self._changed = changed if changed or self._rebalancer.mode != "off" else None
         self._decision_bar = bar_index
         if self.config.execute_at == "bar_close":
-            self._execute(closes, None)
+            self._execute(closes, self._close_quotes(bars))
+
+    def _close_quotes(self, bars: dict[int, Bar]) -> list[Quote] | None:
+        """The quotes a bar-close order fills at, when the feed sent them at this close (a
+        paper session with a spread: adapters.sandbox.data); None: it fills at the close."""
+        quotes = []
+        for col, iid in enumerate(self._ids):
+            tick = self.cache.quote_tick(iid)
+            if tick is None or tick.ts_event != bars[col].ts_event:
+                return None
+            quotes.append(Quote(tick.bid_price.as_decimal(), tick.ask_price.as_decimal()))
+        return quotes
 
     def _checked(self, bar: int, closes: list[Decimal]) -> tuple[Snapshot, Decimal | None]:
         assert self._account is not None  # bars arrive only after on_start
@@ -304,7 +315,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         self._reporter.order_closed("canceled", event, "canceled")
 
 
-def _check_account(config: GauntletHostConfig) -> None:
+def check_account(config: GauntletHostConfig) -> None:
     """The account and rebalancing settings (ADR 0002 §12-§13) the host can run with."""
     if config.account not in ("margin", "cash"):
         raise HostSetupError(f"account must be margin or cash, got {config.account!r}")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import numpy as np
 import pandas as pd
 from nautilus_trader.config import (
     LiveExecEngineConfig,
@@ -25,6 +27,7 @@ from nautilus_trader.config import (
     TradingNodeConfig,
 )
 from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.identifiers import TraderId
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,15 +44,16 @@ from execution_engine.adapters.sandbox.factories import (
     sandbox_exec_client_factory,
 )
 from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
-from execution_engine.bars import bar_interval_ns, to_feed
+from execution_engine.bars import BarFeed, bar_interval_ns, cost_quotes, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
+from execution_engine.host.strategy import check_account
 from execution_engine.paper.heartbeat import heartbeat
 from execution_engine.paper.identity import PAPER_RUN_KIND, this_node
 from execution_engine.paper.journal import RunJournal
 from execution_engine.paper.signals import StopSignals
 from execution_engine.risk import STATES, KillSwitch, RiskLimits
-from execution_engine.venue_limits import check_cash
+from execution_engine.venue_limits import check_cash, check_spread
 
 # The host keeps this many bars in paper mode: bounded cost per bar in a long session.
 PAPER_WINDOW = 1_000
@@ -68,7 +72,20 @@ class PaperConfig(BaseModel):
     run_dir: Path
     speed: float = 0.0  # 0 = as fast as possible, 1 = real time, 60 = a minute per second
     cash: float = 100_000.0
-    commission: float = 0.0
+    # Costs as a backtest's (research Costs): a fraction of notional; the full spread in
+    # price units, half paid per fill; slippage a fraction of price. Financing and a
+    # per-unit commission are not modelled by the paper venue.
+    commission: float = Field(0.0, ge=0, lt=0.1)
+    spread: float = Field(0.0, ge=0)
+    slippage: float = Field(0.0, ge=0, lt=0.1)
+    # The account and rebalancing (ADR 0002 §12-§13), as GauntletHostConfig takes them.
+    account: str = "margin"
+    margin_initial: float | None = Field(None, gt=0, le=1)
+    margin_maintenance: float | None = Field(None, gt=0, le=1)
+    margin_call: float = Field(100.0, gt=0)
+    stop_out: float = Field(50.0, gt=0)
+    rebalance: str = "off"
+    rebalance_threshold: float = Field(0.05, gt=0, le=1)
     duration: float | None = None  # seconds of wall time; None = until the data ends
     risk: RiskLimits = Field(default_factory=RiskLimits)
     log_level: str = "ERROR"  # the journal and the CLI report orders, fills and denials
@@ -110,6 +127,8 @@ def run_paper(
         for c, f in paper.frames.items()
     ]
     check_cash(paper.cash, instruments[0].quote_currency)
+    check_spread(paper.spread, paper.frames.values())
+    host_config = _host_config(paper, instruments)  # a bad account setting fails here
     journal = RunJournal(paper.run_dir, echo)  # only once the inputs are known to be good
     interval = bar_interval_ns(next(iter(paper.frames.values())).index)
     feeds = [
@@ -118,6 +137,8 @@ def run_paper(
     ]
     done = asyncio.Event()
     feed = ReplayFeed(instruments, {str(f.bar_type): f.bars for f in feeds}, paper.speed, done.set)
+    if paper.spread or paper.slippage:
+        feed.quotes = close_quotes(feeds, instruments, paper.spread, paper.slippage)
     probe = SubmitProbe()
     stop = StopSignals()  # before the kernel replaces the caller's SIGINT handler
     node = _build_node(paper, instruments, feed, probe)
@@ -125,15 +146,8 @@ def run_paper(
     assert loop is not None  # None only before build(); _build_node built it
     stop.install(loop, done.set)
     feed.settled = lambda: _engines_idle(node)
-    bar_types = [str(f.bar_type) for f in feeds]
     host = GauntletStrategyHost(
-        bind_instruments(
-            paper.host,
-            [i.id.value for i in instruments],
-            bar_types,
-            list(paper.frames) if paper.panel else None,
-            max_notional_per_order=paper.risk.max_notional_per_order,
-        )
+        msgspec.structs.replace(host_config, bar_types=[str(f.bar_type) for f in feeds])
     )
     host.records.listeners.append(journal)
     node.trader.add_strategy(host)
@@ -174,6 +188,42 @@ def run_paper(
     return result
 
 
+def _host_config(paper: PaperConfig, instruments: list[Any]) -> GauntletHostConfig:
+    """The session's host: its instruments, risk cap, account and rebalancing (bar types
+    are bound once the feeds exist). Refuses settings the host cannot run with."""
+    config = bind_instruments(
+        paper.host,
+        [i.id.value for i in instruments],
+        ["" for _ in instruments],
+        list(paper.frames) if paper.panel else None,
+        max_notional_per_order=paper.risk.max_notional_per_order,
+        account=str(paper.account),
+        margin_initial=paper.margin_initial,
+        margin_maintenance=paper.margin_maintenance,
+        margin_call=paper.margin_call,
+        stop_out=paper.stop_out,
+        rebalance=str(paper.rebalance),
+        rebalance_threshold=paper.rebalance_threshold,
+    )
+    check_account(config)
+    return config
+
+
+def close_quotes(
+    feeds: list[BarFeed], instruments: list[Any], spread: float, slippage: float
+) -> dict[tuple[str, int], QuoteTick]:
+    """Per bar, the quote at its close that carries the costs (execution_engine.bars), sent
+    just before the bar (adapters.sandbox.data): a bar-close order fills at its ask or bid."""
+    out: dict[tuple[str, int], QuoteTick] = {}
+    for feed, instrument in zip(feeds, instruments, strict=True):
+        stamps = np.array([b.ts_event for b in feed.bars], dtype=np.int64)
+        closes = np.array([b.close.as_double() for b in feed.bars], dtype=np.float64)
+        quotes = cost_quotes(instrument, stamps, closes, spread, slippage)
+        key = str(feed.bar_type)
+        out.update({(key, q.ts_event): q for q in quotes})
+    return out
+
+
 def _write_identity(journal: RunJournal, node: TradingNode, switch: KillSwitch) -> None:
     """Who the node is, for `gauntlet kill` (execution_engine.paper.control)."""
     node_id = this_node(str(node.trader_id), str(node.kernel.instance_id))
@@ -203,6 +253,8 @@ def _write_status(
         params=paper.host.strategy_params,
         speed=paper.speed,
         instruments=[i.id.value for i in instruments],
+        account=str(paper.account),
+        rebalance=str(paper.rebalance),
     )
 
 
@@ -268,7 +320,8 @@ def _build_node(
     asyncio.set_event_loop(loop)
     node = TradingNode(config=config, loop=loop)
     node.add_data_client_factory(REPLAY_CLIENT, replay_data_client_factory(feed))
-    node.add_exec_client_factory(SANDBOX_CLIENT, sandbox_exec_client_factory(probe))
+    quoted = bool(feed.quotes)  # the venue trades on the cost-carrying quotes
+    node.add_exec_client_factory(SANDBOX_CLIENT, sandbox_exec_client_factory(probe, quoted))
     node.build()
     # Everything built so far lives for the whole session; freezing it keeps the cyclic
     # collector from rescanning it mid-session, which otherwise shows up as latency spikes.

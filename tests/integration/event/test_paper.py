@@ -4,6 +4,7 @@ import json
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 from execution_engine.host import GauntletHostConfig
 from execution_engine.paper import PaperConfig, run_paper
@@ -133,3 +134,51 @@ def test_a_node_that_fails_is_left_saying_crashed(
     assert time.monotonic() - started < 30  # 240 bars would take 240 s
     status = json.loads((tmp_path / "run" / "status.json").read_text())
     assert status["state"] == "crashed"
+
+
+def test_paper_fills_carry_the_spread_and_slippage_like_a_backtest(tmp_path: Path) -> None:
+    spread, slippage = 0.0002, 0.0001
+    paper = _paper(tmp_path / "run", n=120).model_copy(
+        update={"spread": spread, "slippage": slippage, "commission": 1e-4}
+    )
+    result = run_paper(paper)
+
+    events = read_events(tmp_path / "run")
+    decided = {e["client_order_id"]: e["price"] for e in events if e["kind"] == "order"}
+    fills = [e for e in events if e["kind"] == "fill"]
+    assert len(fills) == result.orders > 3
+    for fill in fills:
+        close = decided[fill["client_order_id"]]
+        side = 1 if fill["side"] == "BUY" else -1
+        # ADR 0002 §6 at the bar's close: close·(1 ± slippage) ± spread/2, on the tick.
+        expected = round(close * (1 + side * slippage) + side * spread / 2, 5)
+        assert fill["price"] == pytest.approx(expected, abs=1e-9)
+        assert fill["commission"] > 0
+
+
+def test_paper_runs_a_cash_account_whose_cash_never_goes_below_zero(tmp_path: Path) -> None:
+    paper = _paper(tmp_path / "run", n=120).model_copy(
+        update={"account": "cash", "spread": 0.0002, "commission": 2e-4}
+    )
+    paper = paper.model_copy(update={"host": msgspec.structs.replace(paper.host, long_only=True)})
+    run_paper(paper)
+
+    events = read_events(tmp_path / "run")
+    orders = [e for e in events if e["kind"] == "order"]
+    assert any(o["limited"] for o in orders)  # a full buy is cut to what the cash pays for
+    marks = [e for e in events if e["kind"] == "mark"]
+    closes = fx_bars("EUR/USD", n=120)["close"].round(5).to_numpy()
+    cash = [m["equity"] - m["positions"][0] * closes[i] for i, m in enumerate(marks)]
+    assert min(cash) >= 0.0  # reserved at the venue's ask, fees included
+    status = json.loads((tmp_path / "run" / "status.json").read_text())
+    assert (status["account"], status["rebalance"]) == ("cash", "off")
+
+
+def test_paper_rebalances_every_bar(tmp_path: Path) -> None:
+    paper = _paper(tmp_path / "run", n=120).model_copy(update={"rebalance": "every_bar"})
+    run_paper(paper)
+
+    orders = [e for e in read_events(tmp_path / "run") if e["kind"] == "order"]
+    reasons = [o["reason"] for o in orders]
+    assert set(reasons) == {"target", "rebalance"}
+    assert reasons.count("rebalance") > reasons.count("target")

@@ -6,6 +6,10 @@ simulated venue). Pacing: bar k is released at start + (t_k - t_0) / speed of wa
 speed 0 means as fast as possible: the next bar is released only once the node has settled
 (its engines' queues are empty), so a decision made at a bar's close reaches the venue before
 the next bar moves the price, as it would at any real pace.
+
+Costs: with a spread or slippage the feed carries, before each bar, a quote at that bar's
+close whose bid and ask carry them (`ReplayFeed.quotes`); the venue then trades on quotes,
+not bars (execution.SimExecutionClient), so a bar-close order buys at the ask.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.data.messages import SubscribeBars, SubscribeQuoteTicks, UnsubscribeBars
 from nautilus_trader.live.data_client import LiveMarketDataClient
-from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import Bar, QuoteTick
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.instruments import CurrencyPair
 
@@ -37,6 +41,9 @@ class ReplayFeed:
     on_done: Callable[[], None] | None = None
     arrivals: list[int] = field(default_factory=list)  # perf_counter_ns as each bar is sent
     settled: Callable[[], bool] | None = None  # True when the node has nothing queued
+    # (bar type string, bar ts_event) → the quote sent just before that bar: the venue's
+    # market at the bar's close with the spread and slippage in its bid and ask.
+    quotes: dict[tuple[str, int], QuoteTick] = field(default_factory=dict)
 
 
 # Consecutive idle event-loop turns that count as settled: a command can sit in a task for a
@@ -115,6 +122,9 @@ class ReplayDataClient(LiveMarketDataClient):
                 bar.ts_event,
                 self._clock.timestamp_ns(),
             )
+            quote = self._feed.quotes.get((str(bar.bar_type), bar.ts_event))
+            if quote is not None:  # queued first: the venue prices the bar's orders on it
+                self._handle_data(_stamped(quote, self._clock.timestamp_ns()))
             self._feed.arrivals.append(time.perf_counter_ns())
             self._handle_data(live)
             if speed <= 0:
@@ -133,3 +143,15 @@ class ReplayDataClient(LiveMarketDataClient):
             idle = idle + 1 if settled() else 0
             if idle >= SETTLED_TURNS:
                 return
+
+
+def _stamped(quote: QuoteTick, ts_init: int) -> QuoteTick:
+    return QuoteTick(
+        quote.instrument_id,
+        quote.bid_price,
+        quote.ask_price,
+        quote.bid_size,
+        quote.ask_size,
+        quote.ts_event,
+        ts_init,
+    )

@@ -27,12 +27,19 @@ class SubmitProbe:
 
 
 class SimExecutionClient(SandboxExecutionClient):
-    def __init__(self, *args: Any, probe: SubmitProbe, **kwargs: Any) -> None:
+    """`quoted`: the feed sends a cost-carrying quote before each bar (a spread or
+    slippage, adapters.sandbox.data); the venue's market is then those quotes alone, since
+    a bar would reset the book to its mid close."""
+
+    def __init__(self, *args: Any, probe: SubmitProbe, quoted: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.probe = probe
+        self.quoted = quoted
 
     def connect(self) -> None:
         super().connect()
+        if self.quoted:
+            return
         self._msgbus.subscribe(
             f"data.bars.*.{self.venue}-*", handler=self.on_data, priority=VENUE_BEFORE_STRATEGIES
         )

@@ -37,8 +37,11 @@ def replay_data_client_factory(feed: ReplayFeed) -> type[LiveDataClientFactory]:
     return _Factory
 
 
-def sandbox_exec_client_factory(probe: SubmitProbe) -> type[LiveExecClientFactory]:
-    """An execution-client factory whose clients record submit times in `probe`."""
+def sandbox_exec_client_factory(
+    probe: SubmitProbe, quoted: bool = False
+) -> type[LiveExecClientFactory]:
+    """An execution-client factory whose clients record submit times in `probe` (and trade
+    on the feed's quotes when `quoted`, see SimExecutionClient)."""
 
     class _Factory(LiveExecClientFactory):
         @staticmethod
@@ -59,6 +62,7 @@ def sandbox_exec_client_factory(probe: SubmitProbe) -> type[LiveExecClientFactor
                 clock=clock,
                 config=config,
                 probe=probe,
+                quoted=quoted,
             )
 
     # TradingNodeBuilder hands the portfolio (which the simulated exchange needs) only to a
