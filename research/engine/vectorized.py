@@ -1,28 +1,25 @@
 """The vectorized engine: one call of the strategy over all bars, one pass of the kernel, and
 vectorbt booking the orders into its portfolio (trades, order records).
 
-Accounting contract (ADR 0002, implemented exactly; the sweep kernel and the event engine
-implement the same):
-1. Targets: NaN (warm-up) → 0; LONG_ONLY clips to [0, 1]; VOL_TARGET multiplies by
-   vol_target / σ_t (σ_t = std(ddof=1) of the last vol_window close-to-close returns × √ppy,
-   0 while σ is NaN or 0) and caps at ±max_leverage, then sizes as EQUITY.
-2. An order is due only when the processed target changes from the previous bar's (the first
-   bar compares with 0); between changes the position in units is held (no drift rebalancing).
-3. NEXT_OPEN (default): decided at bar t's close, executed at open[t+1]; a change on the last
-   bar never executes. CLOSE: executed at close[t].
-4. Size: EQUITY → f · equity_exec / p_exec with equity_exec = cash + Σ position · p_exec;
-   UNITS → f · units; round_units truncates toward zero; order = desired - position.
-5. Fill: buys at p·(1+slippage) + spread/2, sells at p·(1-slippage) - spread/2.
-   Fees: commission · |order| · fill + commission_per_unit · |order|.
-6. Financing at each close: cash -= |position| · close · rate · dt, rate = financing_long if
-   long else financing_short, dt = 1 / periods_per_year (rates paid; negative = credit).
-7. equity = cash + Σ position · close; returns are measured from the starting cash C:
-   r_0 = E_0 / C - 1 (a bar-0 close fill's costs), r_t = E_t / E_{t-1} - 1.
-8. Panels share one cash account; each target is a fraction of total equity; orders on a bar
-   execute in column order. periods_per_year defaults to research.metrics.periods_per_year.
+Accounting contract: ADR 0002 (docs/adr/0002-backtest-semantics.md), implemented exactly; the
+sweep kernel and the event engine implement the same. In short:
+1. Targets (§1-§2): `research.engine.targets` (NaN → 0, LONG_ONLY, VOL_TARGET).
+2. Accounts (§12): a cash account caps targets at 1, refuses shorts and reserves each buy's
+   costs; a margin account cuts orders to the initial margin, counts margin calls and
+   liquidates on a stop-out. A first order that cannot stand is refused before the run.
+3. When an order is due (§3, §13): rebalance off (the target changed), every_bar or drift.
+4. Execution, size, fills, fees, financing, equity (§4-§9) and size steps (§14): the kernel,
+   `research.engine.kernel` (its docstring lists the order of a bar).
+5. Panels share one cash account, orders on a bar execute in column order (§10);
+   periods_per_year (§11) is `research.engine.common.run_periods_per_year`, on the traded
+   instrument's calendar.
+The traded instrument (size step, margins, calendar) is resolved from the bars' recorded
+definition or the built-in book, as the event engine's venue resolves it
+(`research.engine.common.traded_definitions`); the synthetic default name "asset" has none.
 Trades (vectorbt positions): open on 0 → non-zero or on a sign flip, scale in at the
 size-weighted average entry price, realize pro rata on partial exits, carry their share of
-fees (a flip order's fees are split between the closed and the opened trade by size).
+fees (a flip order's fees are split between the closed and the opened trade by size); each
+closed trade names why its exit order was placed (exit_reason: target, rebalance, stop_out).
 
 Why the kernel sizes the orders and vectorbt books them: see `research.engine.kernel`.
 """

@@ -6,6 +6,12 @@ sweep never materializes a bars × combinations matrix. Targets come either from
 target matrix (any strategy) or, for moving-average crossovers, from two columns of a shared
 moving-average matrix (so each window is computed once per chunk, not once per combination).
 
+Accounts, stop-outs, rebalancing and size steps (ADR 0002 §12-§14) go through the helpers of
+`research.engine.kernel` (desired_units, due_reason, below_level, stop_out_all,
+refused_first_order), in the engine kernel's order of a bar, so both compute the same floats.
+A combination the engine would refuse (a cash account's short, a first order that cannot
+stand) is flagged in A_REFUSED and refused by `research.sweep.metrics.check_refused`.
+
 Written by hand in numba because no library simulates "trade when the processed target
 changes, size on equity at the execution price, pro-rata trade accounting" without first
 materializing per-combination order and position matrices (vectorbt's from_orders does).
