@@ -9,7 +9,7 @@ history. All three give the newest value of `target` over the history so far.
 It decides what to hold, never how much: it reports which processed targets changed
 (when an order is due is the rebalancer's, host.rebalance; sizing and orders the
 executor's). On a cash account a processed target is capped at 1, and a negative one after
-warm-up is refused (reported, the position held; a backtest refuses it before the run).
+warm-up is refused: reported, and traded as 0 (a backtest refuses it before the run).
 """
 
 from __future__ import annotations
@@ -106,10 +106,14 @@ class Decider:
             target = self.rules.process(value, closes)
             if self._cash_account:
                 if target < 0.0 and not in_warmup:
-                    message = f"target {target:g} at bar {bar_index}: a cash account cannot short"
+                    # A live node cannot refuse the run up front as a backtest does: the
+                    # short is refused and the position goes flat, not held long.
+                    message = (
+                        f"target {target:g} at bar {bar_index}: a cash account cannot short; "
+                        "going flat"
+                    )
                     self._reporter.problem("short_refused", col, message)
-                    continue
-                target = min(max(target, 0.0), 1.0)  # no leverage on a cash account (§12)
+                target = min(max(target, 0.0), 1.0)  # no shorts, no leverage (§12)
             if target != self._held[col]:
                 self._held[col] = target
                 changed[col] = target

@@ -161,9 +161,10 @@ class Executor:
             return allowed
 
         sized = self._sizer.order(col, target, book.equity, prices[col], held, limit)
-        if cut:
-            kind = "margin_limited" if self._margin is not None else "cash_limited"
-            self._reporter.problem(kind, col, cut[0])
+        if cut and self._margin is not None:
+            # Reported as ADR 0002 §12 names it. A cash account's reserve cuts every full
+            # buy by design: the order's `limited` flag says so, without a warning each time.
+            self._reporter.problem("margin_limited", col, cut[0])
         if sized.problem is not None:
             self._reporter.problem(sized.problem[0], col, sized.problem[1])
         return (sized.order, bool(cut)) if sized.tradable else None

@@ -182,3 +182,15 @@ def test_paper_rebalances_every_bar(tmp_path: Path) -> None:
     reasons = [o["reason"] for o in orders]
     assert set(reasons) == {"target", "rebalance"}
     assert reasons.count("rebalance") > reasons.count("target")
+
+
+def test_a_cash_account_paper_node_goes_flat_on_a_short_target(tmp_path: Path) -> None:
+    # A live node cannot refuse the run up front: each short target is reported, traded as 0.
+    run_paper(_paper(tmp_path / "run", n=120).model_copy(update={"account": "cash"}))
+
+    events = read_events(tmp_path / "run")
+    assert any(e["kind"] == "short_refused" for e in events)
+    orders = [e for e in events if e["kind"] == "order"]
+    assert len(orders) > 2
+    assert {o["target"] for o in orders} == {0.0, 1.0}
+    assert min(m["positions"][0] for m in events if m["kind"] == "mark") == 0.0
