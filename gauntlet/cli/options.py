@@ -133,7 +133,7 @@ StopOutOption = Annotated[
     float | None,
     typer.Option(
         metavar="PERCENT",
-        help="Margin level at which every position is liquidated; below --margin-call. Default 50.",
+        help="Margin level below which every position is liquidated; below --margin-call. Default 50.",
     ),
 ]
 RebalanceOption = Annotated[
