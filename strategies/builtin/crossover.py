@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import Field, model_validator
 
 from strategies.base import Strategy, StrategyParams
 from strategies.builtin.incremental import (
@@ -35,16 +34,6 @@ class CrossParams(StrategyParams):
         if self.fast >= self.slow:
             raise ValueError(f"fast must be < slow (got fast={self.fast}, slow={self.slow})")
         return self
-
-    @model_serializer(mode="wrap")
-    def _entry_only_when_cross(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """The default entry is left out of dumps: the identity, repr and spec hash of every
-        run from before `entry` existed stay what they were (the same targets, ADR 0002 §15);
-        Params(**dump) restores it."""
-        dumped: dict[str, Any] = handler(self)
-        if dumped.get("entry") == "state":
-            del dumped["entry"]
-        return dumped
 
 
 def _cross_target(

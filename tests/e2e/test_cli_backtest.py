@@ -59,7 +59,7 @@ def test_json_is_one_object_with_the_contract(csv: Path, tmp_path: Path) -> None
     out = json.loads(proc.stdout)  # the whole of stdout is exactly one JSON object
     assert set(out) >= CONTRACT
     assert out["trades"] > 0
-    assert out["params"] == {"fast": 10, "slow": 30, "allow_short": True}
+    assert out["params"] == {"fast": 10, "slow": 30, "allow_short": True, "entry": "state"}
     assert out["config"]["cash"] == 50_000
     assert out["config"]["fill"] == "close"
     assert out["config"]["costs"]["financing_long"] == 0.01
@@ -85,7 +85,9 @@ def test_table_by_default(csv: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "Sharpe" in proc.stdout
-    assert "ema_cross(fast=10, slow=50, allow_short=True)" in proc.stdout
+    # The label wraps in an 80-column table header: its two lines.
+    assert "ema_cross(fast=10, slow=50, allow_short=True," in proc.stdout
+    assert "entry=state) [vectorized]" in proc.stdout
     assert "[vectorized]" in proc.stdout
     assert "eurusd_h1.csv: 1,500 bars, 2024-01-01 → 2024-03-03" in proc.stdout
 

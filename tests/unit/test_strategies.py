@@ -102,9 +102,9 @@ def test_entry_cross_on_the_first_bar_after_warmup_is_no_crossing():
     assert SmaCross(fast=1, slow=3, entry="cross").target(bars).iloc[2:].tolist() == [0.0] * 4
 
 
-def test_entry_is_dumped_only_when_cross():
-    """Runs from before `entry` keep their identity (and spec hashes); a cross run says so."""
-    assert "entry" not in SmaCross(fast=5, slow=10).identity["params"]
+def test_entry_is_part_of_the_identity():
+    """A run says which entry it traded (a sweep over entry shows it in every row)."""
+    assert SmaCross(fast=5, slow=10).identity["params"]["entry"] == "state"
     cross = SmaCross(fast=5, slow=10, entry="cross")
     assert cross.identity["params"]["entry"] == "cross"
     assert "entry='cross'" in repr(cross)
@@ -133,7 +133,7 @@ def test_params_are_frozen():
         s.params.fast = 7  # type: ignore[misc]
     assert s.identity == {
         "strategy": "sma_cross",
-        "params": {"fast": 5, "slow": 10, "allow_short": True},
+        "params": {"fast": 5, "slow": 10, "allow_short": True, "entry": "state"},
     }
 
 

@@ -116,7 +116,7 @@ def paper_run(tmp_path_factory) -> tuple[Path, dict]:
     bars = parse_spec(raw).load_bars()
     run_dir = tmp_path_factory.mktemp("paper") / "run"
     host = GauntletHostConfig(strategy_name="sma_cross", window=200, execute_at="bar_close",
-                              strategy_params={"fast": 10, "slow": 50, "allow_short": True},
+                              strategy_params={"fast": 10, "slow": 50, "allow_short": True, "entry": "state"},
                               periods_per_year=6048.0)  # fmt: skip
     run_paper(PaperConfig(host=host, frames={"EUR/USD": bars}, instrument_names={"EUR/USD": "EUR/USD"},
                           panel=False, run_dir=run_dir, commission=2e-5))  # fmt: skip

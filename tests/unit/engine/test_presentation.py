@@ -101,8 +101,8 @@ def test_report_is_self_contained(result: BacktestResult, tmp_path: Path) -> Non
     path = write_report([result, other], tmp_path / "sub" / "report.html")
     text = path.read_text(encoding="utf-8")
     assert path.exists()
-    assert "sma_cross(fast=5, slow=20, allow_short=True)" in text
-    assert "ema_cross(fast=5, slow=20, allow_short=True)" in text
+    assert "sma_cross(fast=5, slow=20, allow_short=True, entry=state)" in text
+    assert "ema_cross(fast=5, slow=20, allow_short=True, entry=state)" in text
     assert "<script src=" not in text  # no network: plotly.js is inlined
     assert len(text) > 3_000_000  # ... which is about 3.5 MB
     assert text.count('class="plotly-graph-div"') == 1  # one chart for all results

@@ -32,7 +32,7 @@ def test_name_and_params_equal_the_object() -> None:
     pd.testing.assert_series_equal(by_name.equity, by_object.equity)
     assert by_name.strategy == {
         "strategy": "sma_cross",
-        "params": {"fast": 5, "slow": 20, "allow_short": True},
+        "params": {"fast": 5, "slow": 20, "allow_short": True, "entry": "state"},
     }
 
 

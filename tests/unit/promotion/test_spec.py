@@ -19,7 +19,7 @@ def _raw() -> dict:
 def test_example_specs_load():
     spec = load_spec(PASSING)
     assert spec.strategy == "sma_cross"
-    assert spec.full_params == {"fast": 10, "slow": 50, "allow_short": True}
+    assert spec.full_params == {"fast": 10, "slow": 50, "allow_short": True, "entry": "state"}
     assert spec.search == {"fast": [5, 10, 20], "slow": [50, 100, 200]}
     assert spec.backtest_config().costs.commission == 2e-5
     assert load_spec(FAILING).name == "sma-cross-slow-eurusd-h1"
