@@ -236,8 +236,9 @@ def test_paper_takes_the_cost_options_but_refuses_the_ones_its_venue_cannot_char
 ) -> None:
     line = assert_bad_input(
         run("paper", "-s", "sma_cross", "-d", data / "eurusd_h1.csv", "--out", tmp_path / "run",
-            "--spread", "1pips", "--commission", "0.5bps"),
-        r"--spread: the paper venue does not model it yet",
+            "--financing-long", "2%", "--spread", "1pips", "--commission", "0.5bps"),
+        r"--financing-long: the paper venue does not model it yet",
     )  # fmt: skip
-    assert "--commission" not in line.split(":")[2]  # the commission it does charge
+    refused = line.split(":")[2]
+    assert "--commission" not in refused and "--spread" not in refused  # those it charges
     assert not (tmp_path / "run").exists()  # refused before anything started

@@ -103,33 +103,24 @@ def _paper_fields() -> set[str]:
     return set(PaperConfig.model_fields)
 
 
-# Account settings the paper venue (PaperConfig) does not take yet: refused when given.
-PAPER_UNMODELLED = [
-    (option, value)
-    for option, field, value in (
-        ("--account", "account", "cash"),
-        ("--rebalance", "rebalance", "drift"),
-        ("--stop-out", "stop_out", "30"),
-    )
-    if field not in _paper_fields()
-]
-
-
-@pytest.mark.parametrize(("option", "value"), PAPER_UNMODELLED)
-def test_paper_refuses_an_account_setting_its_venue_does_not_take(
-    bars: Path, tmp_path: Path, option: str, value: str
+def test_paper_refuses_a_setting_its_venue_does_not_take_before_starting(
+    bars: Path, tmp_path: Path
 ) -> None:
+    assert "commission_per_unit" not in _paper_fields()  # else pick another unmodelled one
     outcome = run("paper", "-s", "sma_cross", "-d", bars, "--out", tmp_path / "run",
-                  option, value)  # fmt: skip
-    assert_bad_input(outcome, rf"{option}: the paper venue does not model it yet")
+                  "--commission-per-unit", "0.01", "--account", "cash")  # fmt: skip
+    line = assert_bad_input(outcome, r"--commission-per-unit: the paper venue does not model")
+    assert "--account" not in line.split(":")[2]  # the account it does take
     assert not (tmp_path / "run").exists()  # refused before anything started
 
 
-def test_paper_takes_a_default_it_does_not_model_and_passes_what_it_does() -> None:
+def test_paper_passes_every_account_setting_it_takes() -> None:
     from gauntlet.cli.event_cmd import paper_settings
     from research.engine.run import resolve_config
 
-    config = resolve_config(None, {"account": "margin", "commission": 1e-4, "cash": 5_000.0})
-    venue = paper_settings(config, {"account": "margin", "commission": 1e-4})
-    assert (venue["cash"], venue["commission"]) == (5_000.0, 1e-4)
+    given = {"account": "cash", "rebalance": "drift", "rebalance_threshold": 0.02,
+             "commission": 1e-4, "spread": 2e-4}  # fmt: skip
+    config = resolve_config(None, {**given, "cash": 5_000.0})
+    venue = paper_settings(config, given)
+    assert {**given, "cash": 5_000.0}.items() <= venue.items()
     assert set(venue) <= _paper_fields()
