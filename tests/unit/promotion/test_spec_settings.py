@@ -2,6 +2,7 @@
 optional, BacktestConfig's names and meaning, checked by BacktestConfig itself."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -13,11 +14,11 @@ from research.promotion.spec import parse_spec
 PASSING = Path("specs/sma_cross_h1.yaml")
 
 
-def _raw() -> dict:
+def _raw() -> dict[str, Any]:
     return yaml.safe_load(PASSING.read_text())
 
 
-def test_settings_left_out_are_the_configs_defaults_and_keep_the_hash():
+def test_settings_left_out_are_the_configs_defaults_and_keep_the_hash() -> None:
     spec = parse_spec(_raw())
     config = spec.backtest_config()
     assert (config.account, config.rebalance, config.stop_out) == (
@@ -26,7 +27,7 @@ def test_settings_left_out_are_the_configs_defaults_and_keep_the_hash():
     assert "account" not in spec.identity()  # evidence of older specs stays cached
 
 
-def test_settings_reach_the_backtest_config_and_the_hash():
+def test_settings_reach_the_backtest_config_and_the_hash() -> None:
     settings = {"account": "cash", "rebalance": "drift", "rebalance_threshold": 0.02}
     spec = parse_spec({**_raw(), **settings})
     config = spec.backtest_config()
@@ -48,13 +49,13 @@ def test_settings_reach_the_backtest_config_and_the_hash():
         ({"stop_out": 120, "margin_call": 100}, "stop_out (120%) must be below margin_call"),
     ],
 )
-def test_a_bad_setting_is_one_clear_error(edit, message):
+def test_a_bad_setting_is_one_clear_error(edit: dict[str, Any], message: str) -> None:
     with pytest.raises(PromotionInputError, match="invalid spec") as err:
         parse_spec({**_raw(), **edit}, "x.yaml")
     assert message in str(err.value)
 
 
-def test_a_spec_without_costs_takes_its_instruments_default_costs():
+def test_a_spec_without_costs_takes_its_instruments_default_costs() -> None:
     raw = {key: value for key, value in _raw().items() if key != "costs"}
     assert parse_spec(raw).backtest_config().costs.spread == 0.0001  # EUR/USD: 1 pip
     some = parse_spec({**raw, "costs": {"commission": 1e-5}}).backtest_config().costs
