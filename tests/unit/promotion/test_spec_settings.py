@@ -15,7 +15,8 @@ PASSING = Path("specs/sma_cross_h1.yaml")
 
 
 def _raw() -> dict[str, Any]:
-    return yaml.safe_load(PASSING.read_text())
+    raw: dict[str, Any] = yaml.safe_load(PASSING.read_text())
+    return raw
 
 
 def test_settings_left_out_are_the_configs_defaults_and_keep_the_hash() -> None:
