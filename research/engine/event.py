@@ -302,6 +302,8 @@ def _result(
             .reindex(index)
             .astype(float),
             "margin_calls": calls,
+            # cash = equity - Σ position · close (ADR 0002 §9), as the vectorized engine's.
+            "cash": _cash(equity, position, bars, run, columns),
             "events": [e for e in records.events if e["kind"] not in ("order", "fill")],
             # Orders that never reached a fill: refused by the risk engine / by the venue.
             "denied": len(records.of_kind("denied")),
@@ -314,11 +316,22 @@ def _result(
     )
 
 
-def _margin_call_times(records: HostRecords, marks: pd.DatetimeIndex) -> list[pd.Timestamp]:
+def _cash(
+    equity: pd.Series, position: pd.DataFrame, bars: pd.DataFrame, run: EventRun, columns: list[str]
+) -> pd.Series:
+    """equity - Σ position · close at the venue's closes (rounded to each instrument's tick)."""
+    close = field_matrix(bars, columns, "close").copy()  # it may be a view of the bars
+    for col, instrument in enumerate(run.instruments):
+        close[:, col] = np.round(close[:, col], instrument.price_precision)
+    held = (position.to_numpy(np.float64) * close).sum(axis=1)
+    return pd.Series(equity.to_numpy(np.float64) - held, index=equity.index, name="cash")
+
+
+def _margin_call_times(records: HostRecords, marks: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """The bars whose margin level was below margin_call (the host's events name the bar by
     its position among the marks)."""
     bars = sorted({e["bar"] for e in records.of_kind("margin_call")})
-    return [marks[b] for b in bars if b < len(marks)]
+    return pd.DatetimeIndex([marks[b] for b in bars if b < len(marks)], name=marks.name)
 
 
 def fills_frame(

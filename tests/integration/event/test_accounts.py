@@ -108,8 +108,7 @@ def test_a_cash_account_never_goes_below_zero_cash() -> None:
     evt = run_event(strategy, bars, config)
 
     assert vec.extras["cash"].min() >= 0.0
-    cash = evt.equity.to_numpy() - evt.position.to_numpy() * bars["close"].round(5).to_numpy()
-    assert cash.min() >= 0.0
+    assert evt.extras["cash"].min() >= 0.0  # equity - position · close, as the venue marks
     assert (evt.extras["orders"]["limited"]).any()  # every full buy is cut to its costs
     assert len(evt.trades) == len(vec.trades) > 0
 

@@ -47,6 +47,8 @@ def _assert_parity(report: ParityReport, cash: float = 100_000.0) -> None:
     assert report.orders_vectorized == report.orders_event
     assert abs(report.equity_difference) <= report.equity_bound
     assert report.equity_bound < 0.01 * cash  # the bound says something
+    event = report.results["event"].extras
+    assert (event["denied"], event["rejected"]) == (0, 0)  # the venue's margin never interferes
     assert report.ok
 
 
