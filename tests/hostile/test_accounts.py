@@ -57,9 +57,21 @@ def test_a_bad_account_option_is_one_line(
     assert_bad_input(run(*backtest(bars, *options)), pattern)
 
 
-def test_a_cash_account_refuses_a_strategy_that_sells_short(bars: Path) -> None:
+@pytest.fixture(scope="module")
+def eurusd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("accounts") / "eurusd_h1.csv"
+    frame = make_bars(300, seed=3)
+    prices = ["open", "high", "low", "close"]
+    frame[prices] = frame[prices].round(5)  # on EUR/USD's tick, for the event engine's venue
+    frame.to_csv(path)
+    return path
+
+
+@pytest.mark.parametrize("engine", ["vectorized", "event"])
+def test_a_cash_account_refuses_a_strategy_that_sells_short(eurusd: Path, engine: str) -> None:
     line = assert_bad_input(
-        run(*backtest(bars, "--account", "cash")), r"account=cash cannot sell short"
+        run(*backtest(eurusd, "--account", "cash", "--engine", engine)),
+        r"account=cash cannot sell short",
     )
     assert "long_only" in line  # names the fix
 
