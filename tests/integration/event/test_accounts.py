@@ -4,12 +4,14 @@ whose cash never goes below zero, and rebalancing order counts."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from marketdata.instruments import DEFINITION_ATTR, resolve_instrument
 from research.engine.config import AccountKind, BacktestConfig, Costs, Direction, FillAt
 from research.engine.event import run_event
 from research.engine.vectorized import run_vectorized
@@ -123,3 +125,35 @@ def test_a_cash_account_refuses_a_short_target_before_the_run() -> None:
         run_event(strategy, bars, config)
     assert str(event.value) == str(vectorized.value)
     assert "account=cash cannot sell short" in str(event.value)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "asset_class", "lot", "scale"),
+    [("BTCUSD", "crypto", Decimal("0.0001"), 40_000.0), ("TESTCO", "equity", Decimal(10), 97.0)],
+)
+def test_both_engines_round_to_the_instruments_size_step(
+    symbol: str, asset_class: str, lot: Decimal, scale: float
+) -> None:
+    # ADR 0002 §14: crypto trades its lot size, an equity whole lots; no round_units.
+    definition = resolve_instrument(symbol, asset_class=asset_class).model_copy(
+        update={"lot_size": lot, "min_quantity": lot, "margin_initial": Decimal("0.5")}
+    )
+    bars = fx_bars("EUR/USD", n=200)
+    for col in ("open", "high", "low", "close"):
+        bars[col] = (bars[col] * scale).round(2)
+    bars.attrs = {"instrument": symbol, DEFINITION_ATTR: definition.model_dump(mode="json")}
+    strategy = plugins.create("sma_cross", fast=5, slow=20)
+    config = BacktestConfig(periods_per_year=252.0 * 24)
+
+    vec = run_vectorized(strategy, bars, config)
+    evt = run_event(strategy, bars, config)
+
+    sizes = evt.extras["orders"]["size"].to_numpy()
+    # The same steps (the vectorized engine's float products land within 1e-15 of them).
+    np.testing.assert_allclose(sizes, vec.extras["orders"]["size"].to_numpy(), rtol=0, atol=1e-9)
+    steps = sizes / float(lot)
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)  # whole steps
+    if lot < 1:  # crypto: fractional units, not whole ones
+        assert not np.allclose(sizes, np.round(sizes))
+    else:  # the equity: whole lots of 10 shares
+        assert (np.abs(sizes) % 10 == 0).all()
