@@ -68,7 +68,9 @@ def _sweep(bars: pd.DataFrame, name: str, config: BacktestConfig) -> np.ndarray:
     )  # fmt: skip
     if not rules.vol_scaled:
         units = config.model_copy(update={"size_mode": SizeMode.UNITS, "fill": FillAt.CLOSE})
-        cfg = prepare(bars, units).cfg
+        unnamed = bars.copy()
+        unnamed.attrs = {}  # the undefined asset trades fractions: no size step (ADR 0002 §14)
+        cfg = prepare(unnamed, units).cfg
         acc = np.zeros(kernel.N_ACC)
         positions = np.zeros((len(bars), 1))
         kernel.accumulate_metrics(
