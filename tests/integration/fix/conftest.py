@@ -11,14 +11,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
-
+from execution_engine.adapters.fix.codes import ExecType
 from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
+from execution_engine.adapters.fix.messages import OrderRequest, new_order_single
+from execution_engine.adapters.fix.reports import ExecutionReport
 from execution_engine.adapters.fix.session import FixInitiator
 from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.quotes import Quote
 from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
 from execution_engine.adapters.fix.sinks import Inbound, QueueSink
+from pydantic import SecretStr
 
 SECRETS = {"fix_user": "gauntlet", "fix_password": "sim-password"}
 SYMBOL = "EURUSD"
@@ -34,7 +36,9 @@ def resolver(secrets: dict[str, str]) -> Callable[[str], SecretStr]:
     return lambda name: SecretStr(secrets[name])
 
 
-def venue_config(sim: FixSimulator, ca_file: Path | None = None, **overrides: object) -> FixVenueConfig:
+def venue_config(
+    sim: FixSimulator, ca_file: Path | None = None, **overrides: object
+) -> FixVenueConfig:
     assert sim.ca is not None
     values: dict[str, object] = {
         "host": "127.0.0.1",
@@ -57,7 +61,11 @@ def quote(bid: str, ask: str, size: str | None = None) -> Quote:
     import datetime as dt
 
     return Quote(
-        SYMBOL, Decimal(bid), Decimal(ask), dt.datetime.now(dt.UTC), None if size is None else Decimal(size)
+        SYMBOL,
+        Decimal(bid),
+        Decimal(ask),
+        dt.datetime.now(dt.UTC),
+        None if size is None else Decimal(size),
     )
 
 
@@ -90,7 +98,9 @@ class Pair:
 
 
 def start_simulator(state: Path, rules: BookRules | None = None) -> FixSimulator:
-    sim = FixSimulator(SimulatorConfig(port=free_port(), state_dir=state, rules=rules or BookRules()))
+    sim = FixSimulator(
+        SimulatorConfig(port=free_port(), state_dir=state, rules=rules or BookRules())
+    )
     sim.start()
     return sim
 
@@ -104,7 +114,7 @@ def simulator(tmp_path: Path) -> Iterator[FixSimulator]:
 
 def logged_on_pair(sim: FixSimulator, node_state: Path) -> Pair:
     sink = QueueSink()
-    initiator = FixInitiator(venue_config(sim), node_state, resolver(SECRETS), sink, reconnect_seconds=1)
+    initiator = FixInitiator(venue_config(sim), node_state, resolver(SECRETS), sink)
     initiator.start()
     assert sim.wait_logged_on(3)
     return Pair(sim, initiator, sink, node_state)
@@ -138,3 +148,18 @@ def orders(shared_pair: Pair) -> Pair:
     faults.drop_on_next_order = faults.duplicate_next_fill = False
     faults.delay_reports_seconds, faults.reject_next_orders = 0.0, 0
     return shared_pair
+
+
+def report_for(pair: Pair, cl_ord_id: str, exec_type: ExecType) -> ExecutionReport:
+    """The first ExecutionReport of `exec_type` for `cl_ord_id`."""
+    message = pair.expect(
+        lambda m: (
+            isinstance(m, ExecutionReport) and m.cl_ord_id == cl_ord_id and m.exec_type is exec_type
+        )
+    )
+    assert isinstance(message, ExecutionReport)
+    return message
+
+
+def send_order(pair: Pair, order: OrderRequest) -> None:
+    pair.initiator.send(new_order_single(order))

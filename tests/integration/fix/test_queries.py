@@ -20,29 +20,52 @@ from execution_engine.adapters.fix.reports import (
     PositionReport,
     PositionsAck,
 )
+
 from tests.integration.fix.conftest import SYMBOL, Pair, quote
 
 
 def _filled_and_resting(pair: Pair, prefix: str) -> tuple[str, str]:
     pair.sim.push_quote(quote("1.20000", "1.20010"))
     filled, resting = f"{prefix}-filled", f"{prefix}-resting"
-    pair.initiator.send(new_order_single(OrderRequest(filled, SYMBOL, Side.BUY, Decimal(3_000), OrdType.MARKET)))
-    pair.initiator.send(new_order_single(OrderRequest(resting, SYMBOL, Side.SELL, Decimal(500), OrdType.LIMIT, price=Decimal("1.3"))))
+    pair.initiator.send(
+        new_order_single(OrderRequest(filled, SYMBOL, Side.BUY, Decimal(3_000), OrdType.MARKET))
+    )
+    pair.initiator.send(
+        new_order_single(
+            OrderRequest(
+                resting, SYMBOL, Side.SELL, Decimal(500), OrdType.LIMIT, price=Decimal("1.3")
+            )
+        )
+    )
     pair.expect(lambda m: isinstance(m, ExecutionReport) and m.cl_ord_id == filled and m.is_fill)
-    pair.expect(lambda m: isinstance(m, ExecutionReport) and m.cl_ord_id == resting and m.exec_type is ExecType.NEW)
+    pair.expect(
+        lambda m: (
+            isinstance(m, ExecutionReport)
+            and m.cl_ord_id == resting
+            and m.exec_type is ExecType.NEW
+        )
+    )
     return filled, resting
 
 
 def test_order_status_request_answers_exec_type_i(orders: Pair) -> None:
     filled, _ = _filled_and_resting(orders, "status")
     orders.initiator.send(order_status_request(filled, SYMBOL, Side.BUY))
-    status = orders.expect(lambda m: isinstance(m, ExecutionReport) and m.exec_type is ExecType.ORDER_STATUS)
+    status = orders.expect(
+        lambda m: isinstance(m, ExecutionReport) and m.exec_type is ExecType.ORDER_STATUS
+    )
     assert isinstance(status, ExecutionReport)
-    assert (status.cl_ord_id, status.ord_status, status.cum_qty) == (filled, OrdStatus.FILLED, Decimal(3_000))
+    assert (status.cl_ord_id, status.ord_status, status.cum_qty) == (
+        filled,
+        OrdStatus.FILLED,
+        Decimal(3_000),
+    )
     assert status.avg_px == Decimal("1.20010")
 
     orders.initiator.send(order_status_request("no-such-order", SYMBOL, Side.BUY))
-    unknown = orders.expect(lambda m: isinstance(m, ExecutionReport) and m.cl_ord_id == "no-such-order")
+    unknown = orders.expect(
+        lambda m: isinstance(m, ExecutionReport) and m.cl_ord_id == "no-such-order"
+    )
     assert isinstance(unknown, ExecutionReport)
     assert (unknown.ord_status, unknown.text) == (OrdStatus.REJECTED, "unknown order")
 
@@ -50,9 +73,14 @@ def test_order_status_request_answers_exec_type_i(orders: Pair) -> None:
 def test_mass_status_lists_open_orders_only(orders: Pair) -> None:
     filled, resting = _filled_and_resting(orders, "mass")
     orders.initiator.send(order_mass_status_request("mass-1"))
-    reports = [m for m in orders.quiet(0.4) if isinstance(m, ExecutionReport) and m.mass_status_req_id == "mass-1"]
+    reports = [
+        m
+        for m in orders.quiet(0.4)
+        if isinstance(m, ExecutionReport) and m.mass_status_req_id == "mass-1"
+    ]
     ids = {r.cl_ord_id for r in reports}
-    assert resting in ids and filled not in ids
+    assert resting in ids
+    assert filled not in ids
     assert all(r.exec_type is ExecType.ORDER_STATUS and r.leaves_qty > 0 for r in reports)
 
 
@@ -63,9 +91,12 @@ def test_request_for_positions_reports_the_net_filled_quantity(orders: Pair) -> 
     orders.initiator.send(request_for_positions("pos-1", orders.sim.config.account))
     ack = orders.expect(lambda m: isinstance(m, PositionsAck))
     report = orders.expect(lambda m: isinstance(m, PositionReport) and m.symbol == SYMBOL)
-    assert isinstance(ack, PositionsAck) and isinstance(report, PositionReport)
-    assert ack.total_reports == 1 and ack.result == 0
-    assert report.net_qty == expected and report.account == orders.sim.config.account
+    assert isinstance(ack, PositionsAck)
+    assert isinstance(report, PositionReport)
+    assert ack.total_reports == 1
+    assert ack.result == 0
+    assert report.net_qty == expected
+    assert report.account == orders.sim.config.account
 
 
 def test_market_data_snapshot_then_incremental_refresh(orders: Pair) -> None:
@@ -87,7 +118,6 @@ def test_market_data_snapshot_then_incremental_refresh(orders: Pair) -> None:
 
 def test_unsupported_message_gets_business_message_reject(orders: Pair) -> None:
     import quickfix44 as fix44
-
     from execution_engine.adapters.fix.reports import BusinessMessageReject
 
     request = fix44.SecurityListRequest()

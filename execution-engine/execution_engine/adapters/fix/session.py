@@ -1,17 +1,21 @@
 """The initiator: one FIX 4.4 session to a venue over TLS, from logon to logout.
 
-`FixInitiator.start()` checks the venue's certificate, then logs on with credentials from
-the secrets provider, retrying a refused logon a bounded number of times with backoff (a
-wrong password must not become a retry storm). Once logged on, QuickFIX owns the session
-layer: heartbeats, TestRequest, ResendRequest, SequenceReset/GapFill, the file store of
-sequence numbers under the node's state folder, and reconnects. Incoming application
-messages are parsed and handed to a sink (sinks.py) for the event loop.
+`FixInitiator.start()` checks the venue's certificate (tls.py), then logs on with
+credentials from the secrets provider. Once logged on, QuickFIX owns the session layer:
+heartbeats, TestRequest, ResendRequest, SequenceReset/GapFill, and the file store of
+sequence numbers under the node's state folder. Incoming application messages are parsed
+and handed to a sink (sinks.py) for the event loop.
+
+Reconnecting is ours, not QuickFIX's (its ReconnectInterval is set out of reach): before
+every attempt the certificate is checked again (the pinned wheel hangs on one that fails,
+tls.py says how), waits back off exponentially, and a refused logon (the venue's Logout,
+or ours for a MsgSeqNum too low) is retried at most `max_logon_attempts` times: a wrong
+password never becomes a retry storm. An unreachable venue is retried until `stop()`.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +29,11 @@ from execution_engine.adapters.fix.fixlog import FixLog
 from execution_engine.adapters.fix.reports import UnreadableMessage, parse_message
 from execution_engine.adapters.fix.settings import initiator_settings, session_id
 from execution_engine.adapters.fix.sinks import Sink
-from execution_engine.adapters.fix.tls import check_venue_certificate
+from execution_engine.adapters.fix.tls import VenueUnreachableError, check_venue_certificate
 from execution_engine.adapters.fix.wire import FixMessageError
+
+_MAX_BACKOFF_SECONDS = 30.0
+_NEVER_SECONDS = 10 * 365 * 86_400  # QuickFIX's ReconnectInterval: we reconnect ourselves
 
 
 class FixSessionError(RuntimeError):
@@ -39,10 +46,11 @@ class FixLogonError(FixSessionError):
 
 @dataclass
 class _LogonOutcome:
-    """What one logon attempt came to; set once by QuickFIX's thread."""
+    """What one logon attempt came to; set by QuickFIX's thread."""
 
     done: threading.Event
     logged_on: bool = False
+    refused: bool = False  # a Logout came (or went) before the Logon completed
     reason: str | None = None
 
 
@@ -58,6 +66,7 @@ class InitiatorApplication(LoggingApplication):
         self.last_logout_text: str | None = None
 
     def new_attempt(self) -> _LogonOutcome:
+        self.last_logout_text = None
         self.outcome = _LogonOutcome(threading.Event())
         return self.outcome
 
@@ -79,13 +88,21 @@ class InitiatorApplication(LoggingApplication):
         if kind == MsgType.LOGON:
             message.setField(553, self._username.get_secret_value())
             message.setField(554, self._password.get_secret_value())
-        elif kind == MsgType.LOGOUT and message.isSetField(58):
-            self.last_logout_text = f"we logged out: {message.getField(58)}"
+        elif kind == MsgType.LOGOUT:
+            text = message.getField(58) if message.isSetField(58) else "no reason given"
+            self._logout_seen(f"we logged out: {text}")
 
     def on_admin_in(self, message: fix.Message, session_id: fix.SessionID) -> None:
         if msg_type(message) == MsgType.LOGOUT:
             text = message.getField(58) if message.isSetField(58) else "no reason given"
-            self.last_logout_text = f"the venue logged out: {text}"
+            self._logout_seen(f"the venue logged out: {text}")
+
+    def _logout_seen(self, text: str) -> None:
+        # The first Logout of an exchange says why; the reply to it only acknowledges.
+        if self.last_logout_text is None or self.logged_on.is_set():
+            self.last_logout_text = text
+        if not self.logged_on.is_set():
+            self.outcome.refused = True
 
     def on_app_in(self, raw: str, session_id: fix.SessionID) -> None:
         try:
@@ -105,7 +122,6 @@ class FixInitiator:
         resolve: SecretResolver,
         sink: Sink,
         *,
-        reconnect_seconds: int = 5,
         check_certificate: bool = True,
     ) -> None:
         self.config = config
@@ -114,59 +130,102 @@ class FixInitiator:
         self.log = FixLog(self.folder / "log")
         username, password = config.credentials(resolve)
         self.app = InitiatorApplication(self.log, username, password, sink)
-        self._reconnect_seconds = reconnect_seconds
-        self._check_certificate = check_certificate
+        self.failure: str | None = None  # why the session gave up reconnecting, if it did
+        self._check_certificate = check_certificate and config.tls.verify
         self._engine: fix.SSLSocketInitiator | None = None
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         """Log on, or raise FixLogonError / TlsVerificationError with one line."""
-        if self._check_certificate and self.config.tls.verify:
-            check_venue_certificate(self.config)
-        attempts = self.config.max_logon_attempts
-        reason: str | None = None
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(self.config.logon_backoff_seconds * 2 ** (attempt - 1))
-            reason = self._attempt_logon()
-            if not reason:
-                return
-            self.log.event(f"logon attempt {attempt + 1} of {attempts} failed: {reason}")
-        raise FixLogonError(
-            f"FIX logon to {self.config.host}:{self.config.port} failed after "
-            f"{attempts} attempt(s): {reason}"
-        )
+        self._stopping.clear()
+        self._connect(persistent=False)
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+        self._supervisor.start()
 
     def stop(self, logout_timeout: float = 2.0) -> None:
         """Log out (waiting up to `logout_timeout` for the venue's Logout), then close."""
+        self._stopping.set()
+        self.app.logged_off.set()  # wakes the supervisor, which sees _stopping and ends
         if self._engine is not None:
             session = fix.Session.lookupSession(self.session_id)
             if session is not None and self.is_logged_on:
+                self.app.logged_off.clear()
                 session.logout("session stopped by the node")
                 self.app.logged_off.wait(logout_timeout)
-            # Forced: the graceful stop polls in one-second steps after the logout is done.
-            self._engine.stop(True)
-            self._engine = None
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+        self._discard_engine()
         self.log.close()
 
-    def _attempt_logon(self) -> str | None:
-        """None once logged on, else why not (the engine is stopped again)."""
+    def _supervise(self) -> None:
+        """Reconnect whenever the session drops, until stop() or a permanent failure."""
+        while not self._stopping.is_set():
+            self.app.logged_off.wait()
+            if self._stopping.is_set():
+                return
+            self.log.event("session dropped: reconnecting")
+            self._discard_engine()
+            try:
+                self._connect(persistent=True)
+            except (FixSessionError, RuntimeError) as exc:
+                if self._stopping.is_set():
+                    return
+                self.failure = str(exc)
+                self.log.event(f"giving up: {exc}")
+                return
+
+    def _connect(self, *, persistent: bool) -> None:
+        """Attempts until logged on. Refused logons give up after max_logon_attempts; an
+        unreachable venue too unless `persistent` (then only stop() ends the attempts)."""
+        attempts = self.config.max_logon_attempts
+        refusals = failures = 0
+        while not self._stopping.is_set():
+            if refusals or failures:
+                delay = self.config.logon_backoff_seconds * 2 ** (refusals + failures - 1)
+                if self._stopping.wait(min(delay, _MAX_BACKOFF_SECONDS)):
+                    break
+            reason, refused = self._attempt()
+            if reason is None:
+                return
+            refusals, failures = refusals + refused, failures + (not refused)
+            self.log.event(f"logon attempt failed: {reason}")
+            if refusals >= attempts or (failures >= attempts and not persistent):
+                raise FixLogonError(
+                    f"FIX logon to {self.config.host}:{self.config.port} failed after "
+                    f"{refusals + failures} attempt(s): {reason}"
+                )
+        raise FixSessionError("FIX session stopped while connecting")
+
+    def _attempt(self) -> tuple[str | None, bool]:
+        """(None, _) once logged on, else (why not, whether the logon was refused)."""
+        if self._check_certificate:
+            try:
+                check_venue_certificate(self.config)  # TlsVerificationError: permanent
+            except VenueUnreachableError as exc:
+                return str(exc), False
         outcome = self.app.new_attempt()
-        self.app.last_logout_text = None
+        self.app.logged_off.clear()
         self._engine = self._new_engine()
         self._engine.start()
         if outcome.done.wait(self.config.logon_timeout_seconds) and outcome.logged_on:
-            return None
-        self._engine.stop(True)  # at once: QuickFIX's own reconnect must not retry for us
-        self._engine = None
-        return outcome.reason or f"no Logon reply within {self.config.logon_timeout_seconds:g} s"
+            return None, False
+        self._discard_engine()
+        timeout = f"no Logon reply within {self.config.logon_timeout_seconds:g} s"
+        return outcome.reason or timeout, outcome.refused
 
     def _new_engine(self) -> fix.SSLSocketInitiator:
         store = self.folder / "store"
         store.mkdir(parents=True, exist_ok=True)
-        settings = initiator_settings(self.config, store, self._reconnect_seconds)
+        settings = initiator_settings(self.config, store, _NEVER_SECONDS)
         # No log factory: QuickFIX's logs would hold the password (fixlog.py says why).
         return fix.SSLSocketInitiator(self.app, fix.FileStoreFactory(settings), settings)
+
+    def _discard_engine(self) -> None:
+        if self._engine is not None:
+            self._engine.stop(True)  # forced: the graceful stop polls in one-second steps
+            self._engine = None
 
     # --- use ------------------------------------------------------------------------------
     @property

@@ -1,9 +1,11 @@
 """Checking the venue's certificate before QuickFIX connects.
 
 QuickFIX verifies the chain (CertificateVerifyLevel 1) but not the host name, and when
-verification fails it only drops the connection. This check does a TLS handshake with
-Python's ssl module against the same CA, host name included, so a certificate that does
-not verify is one clear error naming the reason, before any FIX message is sent.
+verification fails the pinned wheel's initiator spins in its handshake loop for good (one
+core at 100 %, and `stop()` never returns: SSLSocketInitiator::handshakeSSL retries
+SSL_connect forever). So before every connection attempt this check does a TLS handshake
+with Python's ssl module against the same CA, host name included: a certificate that does
+not verify is one clear error naming the reason, and QuickFIX never meets it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ _CONNECT_TIMEOUT = 5.0
 
 class TlsVerificationError(RuntimeError):
     """The venue's certificate does not verify against the configured CA (one line)."""
+
+
+class VenueUnreachableError(RuntimeError):
+    """No TCP connection to the venue (refused, timed out): worth retrying later."""
 
 
 def check_venue_certificate(config: FixVenueConfig) -> None:
@@ -38,5 +44,7 @@ def check_venue_certificate(config: FixVenueConfig) -> None:
         raise TlsVerificationError(
             f"the certificate of {where} does not verify against {tls.ca_file}: {exc.verify_message}"
         ) from None
-    except (ssl.SSLError, OSError) as exc:
-        raise TlsVerificationError(f"TLS connection to {where} failed: {exc}") from None
+    except ssl.SSLError as exc:
+        raise TlsVerificationError(f"TLS handshake with {where} failed: {exc}") from None
+    except OSError as exc:
+        raise VenueUnreachableError(f"cannot connect to {where}: {exc.strerror or exc}") from None

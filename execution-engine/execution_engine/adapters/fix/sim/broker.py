@@ -61,6 +61,7 @@ class BrokerApplication(LoggingApplication):
         self.lock = threading.RLock()  # the book, and the order reports leave in
         self.logged_on = threading.Event()
         self.rejected_logons = 0
+        self._refusing = False  # the Logon being answered had wrong credentials
         self._subscriptions: dict[str, tuple[str, ...]] = {}  # MDReqID → symbols
         self._handlers: dict[str, Callable[[Fields, list[tuple[int, str]]], None]] = {
             MsgType.NEW_ORDER_SINGLE: self._new_order,
@@ -77,10 +78,12 @@ class BrokerApplication(LoggingApplication):
 
     # --- session ----------------------------------------------------------------------------
     def on_logon(self, session_id: fix.SessionID) -> None:
-        self.logged_on.set()
+        if not self._refusing:
+            self.logged_on.set()
 
     def on_logout(self, session_id: fix.SessionID) -> None:
         self.logged_on.clear()
+        self._refusing = False
         with self.lock:
             self._subscriptions.clear()
 
@@ -90,8 +93,22 @@ class BrokerApplication(LoggingApplication):
         username = message.getField(553) if message.isSetField(553) else ""
         password = message.getField(554) if message.isSetField(554) else ""
         if (username, password) != self._credentials:
+            # Raising fix.RejectLogon here would be QuickFIX's way, but in the pinned wheel
+            # the C++ exception it becomes is never caught (std::terminate ends the
+            # process). So the Logon reply is turned into a Logout in on_admin_out instead.
             self.rejected_logons += 1
-            raise fix.RejectLogon("invalid username or password")
+            self._refusing = True
+
+    def on_admin_out(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        if not self._refusing or msg_type(message) != MsgType.LOGON:
+            return
+        message.getHeader().setField(35, MsgType.LOGOUT.value)
+        for tag in (98, 108, 141):  # Logon-only fields
+            if message.isSetField(tag):
+                message.removeField(tag)
+        message.setField(58, "invalid username or password")
+        # After the Logout is on the wire: disconnect takes the session lock the send holds.
+        threading.Thread(target=self.disconnect, daemon=True).start()
 
     # --- requests ---------------------------------------------------------------------------
     def on_app_in(self, raw: str, session_id: fix.SessionID) -> None:
