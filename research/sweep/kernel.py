@@ -33,7 +33,6 @@ from research.engine.kernel import (
     desired_units,
     due_reason,
     refused_first_order,
-    round_to_step,
     stop_out_all,
 )
 
@@ -453,8 +452,7 @@ def sweep_crossover(
 
 
 # numba's disk cache keys these kernels on this file only, but they inline the target rules
-# from execution_engine/targets.py: a change there must expire them too.
-expire_stale_kernels(
-    globals(),
-    depends_on=[process_target, desired_units, due_reason, round_to_step, stop_out_all],
-)
+# from execution_engine/targets.py and the sizing and account rules of research/engine/kernel.py:
+# a change there must expire them too.
+DEPENDS_ON = (process_target, desired_units)
+expire_stale_kernels(globals(), depends_on=DEPENDS_ON)

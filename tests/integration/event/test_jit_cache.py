@@ -68,7 +68,8 @@ def test_the_sweep_kernels_are_stamped_with_the_target_rules_source() -> None:
 
     from research.sweep import kernel
 
-    digest = sources_digest([targets.process_target])
+    assert targets.process_target in kernel.DEPENDS_ON  # and research.engine.kernel's helpers
+    digest = sources_digest(kernel.DEPENDS_ON)
     cached = [kernel.accumulate_metrics, kernel.sweep_targets, kernel.sweep_crossover]
     for dispatcher in cached:
         folder = Path(dispatcher._cache.cache_path)
