@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from research import metrics as rm
+from research.engine.common import bars_periods_per_year
 from research.engine.config import BacktestConfig, Costs
 from research.engine.vectorized import data_fingerprint
 from research.errors import INPUT_ERRORS, ResearchInputError
@@ -148,9 +149,7 @@ def walk_forward(
     metric = settings.metric
     folds = make_folds(len(bars), n_folds, mode, ratio)
     config = settings.config or BacktestConfig()
-    ppy = config.periods_per_year or rm.periods_per_year(
-        pd.DatetimeIndex(bars.index), rm.calendar_of(bars)
-    )
+    ppy = bars_periods_per_year(bars, config.periods_per_year)  # as every engine annualises
     config = config.model_copy(update={"periods_per_year": ppy})  # one ppy across folds
     in_sample = settings.model_copy(update={"config": config})
     rows, pieces = [], []
