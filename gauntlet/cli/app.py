@@ -46,6 +46,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gauntlet.cli.event_cmd",
     "gauntlet.cli.db_cmd",
     "gauntlet.cli.promote_cmd",
+    "gauntlet.cli.sim_cmd",
 )
 
 
