@@ -5,6 +5,7 @@ named under every table. Small hand-made series; numbers computed by hand in the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,7 @@ def test_a_short_into_a_rally_is_stopped_out(rally: Path, tmp_path: Path) -> Non
     assert table.code == 0, table.stderr
     named = "account: margin (initial 1, maintenance 1, call 100%, stop-out 50%), rebalance: off"
     assert named in " ".join(table.stdout.split())
+    assert re.search(r"│ Stop-outs\s+│\s+1 │", table.stdout)  # the table prints the stop-out
     assert named in (tmp_path / "report.html").read_text()  # the HTML report names it too
 
 
