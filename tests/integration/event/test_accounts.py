@@ -157,3 +157,31 @@ def test_both_engines_round_to_the_instruments_size_step(
         assert not np.allclose(sizes, np.round(sizes))
     else:  # the equity: whole lots of 10 shares
         assert (np.abs(sizes) % 10 == 0).all()
+
+
+def test_a_panel_stop_out_liquidates_every_instrument() -> None:
+    # Short half the equity in each: 50 000 EURUSD at 1.0, then 0.5 · 100 000 / 1.3 → 38 461
+    # GBPUSD. Bar 2's close: equity 100 000 - 50 000 · 0.4 = 80 000 against a used margin of
+    # 50 000 · 1.4 + 38 461 · 1.3 = 119 999.3, a level of 66.7 % < 70 %: both are bought
+    # back at bar 3's open, though GBPUSD never moved.
+    panel = pd.concat(
+        {
+            "EURUSD": _fx_bars([1.0, 1.0, 1.2, 1.45, 1.3], [1.0, 1.1, 1.4, 1.3, 1.25]),
+            "GBPUSD": _fx_bars([1.3] * 5, [1.3] * 5),
+        },
+        axis=1,
+    )
+    strategy = FixedTarget(values=(0.0,) * 5, panel={"EURUSD": (-0.5,) * 5, "GBPUSD": (-0.5,) * 5})
+    config = STOP_OUT.model_copy(update={"margin_call": 99.0, "stop_out": 70.0})
+    vec = run_vectorized(strategy, panel, config)
+    evt = run_event(strategy, panel, config, targets="precomputed")
+
+    for result in (vec, evt):
+        orders = result.extras["orders"]
+        stop = orders[orders["reason"] == "stop_out"]
+        assert list(stop["instrument"]) == ["EURUSD", "GBPUSD"]
+        assert list(stop["size"]) == [50_000, 38_461]
+        assert list(stop["price"]) == [1.45, 1.3]
+        assert set(stop["time"]) == {panel.index[3]}
+        assert result.metrics.stop_outs == 1
+        assert result.extras["margin_level"].iloc[2] == pytest.approx(100 * 80_000 / 119_999.3)
