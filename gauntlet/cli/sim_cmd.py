@@ -8,7 +8,11 @@ stops on Ctrl-C or SIGTERM. The QuickFIX engine is imported inside the command s
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,8 +52,6 @@ def sim_fix(
     ),
 ) -> None:
     """Run the FIX broker simulator until Ctrl-C or SIGTERM."""
-    import os
-
     from execution_engine.adapters.fix.sim.book import BookRules
     from execution_engine.adapters.fix.sim.quotes import quotes_from_bar_file
     from execution_engine.adapters.fix.sim.server import (
@@ -77,8 +79,9 @@ def sim_fix(
         fail(str(exc))
     try:
         _announce(simulator, symbol, len(quotes))
-        while True:
-            time.sleep(0.5)
+        with _native_stderr_to(config.state_dir / "log" / "engine.log"):
+            while True:
+                time.sleep(0.5)
     except KeyboardInterrupt:
         counts = simulator.ledger.counts()
         simulator.stop()
@@ -86,6 +89,23 @@ def sim_fix(
             f"FIX simulator stopped ({counts['order']} orders, {counts['fill']} fills; "
             f"ledger {config.ledger_path})"
         )
+
+
+@contextmanager
+def _native_stderr_to(path: Path) -> Iterator[None]:
+    """Send what the C++ engine writes to stderr (OpenSSL and socket notices such as "SSL
+    read error" on every client disconnect) to `path`, so the terminal's stderr keeps the
+    CLI's contract of one line per error; restored before the command reports."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _check(port: int, precision: int, interval: float, bars: Path) -> None:
@@ -122,6 +142,7 @@ def _announce(simulator: FixSimulator, symbol: str, quotes: int) -> None:
         f"  replaying {quotes} quotes of {symbol}, one every {config.quote_interval_seconds:g} s"
     )
     typer.echo("Ctrl-C stops it.")
+    sys.stdout.flush()  # a pipe would hold the banner back while the simulator runs
 
 
 def _write_client_config(simulator: FixSimulator) -> Path:
