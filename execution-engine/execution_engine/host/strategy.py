@@ -2,14 +2,21 @@
 
 At each bar close (once every hosted instrument's bar for that time has arrived) the host
 marks the account to the close and the decider updates the strategy's incremental state
-(or calls `strategy.target` on its window) and processes the newest value (ADR 0002 §1-2). It trades only when the processed target
-changes (§3): at the next opening quote ("next_open") or at once ("bar_close"). Bad
-targets, zero quantities, venue rejections and risk denials are reported as events; none
-of them stops the node.
+(or calls `strategy.target` on its window) and processes the newest value (ADR 0002 §1-2).
+An order is due when the processed target changes (§3), or as the rebalancing mode says
+(§13); it executes at the next opening quote ("next_open") or at once ("bar_close").
+Before that, on a margin account, the margin level at the close is checked (§12): a margin
+call is reported, a stop-out liquidates every position instead of the due orders. Both
+read the account as it stands just before the execution point (`Snapshot`: after the bar's
+fills and financing for next-open execution, before the close's own orders for bar-close
+execution), as the vectorized kernel's decision point does. Bad targets, zero quantities,
+venue rejections and risk denials are reported as events; none of them stops the node.
 
 This class only wires NautilusTrader's events to the collaborators: `Decider` (window,
-strategy, targets), `Executor` (sizing with `Sizer`, `NotionalCap`, sequential costs),
-`HostAccount` (equity, held units), `BarMarks` and `HostReporter` (what is recorded).
+strategy, targets), `Rebalancer` (when an order is due), `MarginMonitor` (margin level,
+calls, stop-outs, the initial-margin cut), `Executor` (sizing with `Sizer`, the account's
+cut, `NotionalCap`, sequential costs), `HostAccount` (equity, held units), `BarMarks` and
+`HostReporter` (what is recorded).
 """
 
 from __future__ import annotations
