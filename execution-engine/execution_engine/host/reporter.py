@@ -85,8 +85,11 @@ class HostReporter:
 
     def margin_event(self, kind: str, bar: int, level: Decimal) -> None:
         """A margin call or a stop-out at bar `bar`'s close, with the margin level (%)."""
-        self._warn(f"{kind}: margin level {level:.2f}% at bar {bar}")
-        self.records.emit({"kind": kind, "ts": self._now(), "bar": bar, "level": float(level)})
+        message = f"margin level {level:.2f}% at bar {bar}"
+        self._warn(f"{kind}: {message}")
+        self.records.emit(
+            {"kind": kind, "ts": self._now(), "bar": bar, "level": float(level), "message": message}
+        )
 
     def fill(self, event: OrderFilled) -> None:
         self.records.emit(
