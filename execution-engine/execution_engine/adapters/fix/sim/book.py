@@ -131,6 +131,7 @@ class Book:
         self._orders: dict[str, _Order] = {}  # by OrderID, in arrival order
         self._by_cl_ord_id: dict[str, str] = {}  # every ClOrdID ever used → OrderID
         self._quotes: dict[str, Quote] = {}
+        self._expiring: set[str] = set()  # OrderIDs of GTD orders: what the clock checks
         self._order_ids = itertools.count(1)
         self._exec_ids = itertools.count(1)
 
@@ -144,6 +145,8 @@ class Book:
             return [self._execution(order, ExecType.REJECTED, text=text, ord_rej_reason=reason)]
         self._orders[order.order_id] = order
         self._by_cl_ord_id[terms.cl_ord_id] = order.order_id
+        if terms.expire_time is not None:
+            self._expiring.add(order.order_id)
         reports: list[Report] = [self._execution(order, ExecType.NEW)]
         return reports + self._on_arrival(order)
 
@@ -169,6 +172,8 @@ class Book:
             ]
         order.orig_cl_ord_id, order.cl_ord_id, order.terms = order.cl_ord_id, terms.cl_ord_id, terms
         self._by_cl_ord_id[terms.cl_ord_id] = order.order_id
+        if terms.expire_time is not None:
+            self._expiring.add(order.order_id)
         order.triggered = False
         reports: list[Report] = [self._execution(order, ExecType.REPLACED)]
         quote = self._quotes.get(order.terms.symbol)
@@ -238,10 +243,14 @@ class Book:
 
     def on_time(self, now: dt.datetime) -> list[Report]:
         reports: list[Report] = []
-        for order in self._orders.values():
+        for order_id in list(self._expiring):
+            order = self._orders[order_id]
             expiry = order.terms.expire_time
-            if order.is_open and expiry is not None and expiry <= now:
+            if not order.is_open or expiry is None:
+                self._expiring.discard(order_id)  # closed, or replaced by a non-GTD order
+            elif expiry <= now:
                 order.status = OrdStatus.EXPIRED
+                self._expiring.discard(order_id)
                 reports.append(self._execution(order, ExecType.EXPIRED))
         return reports
 

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,22 @@ class Ledger:
         self.path = path
         self._entries: list[LedgerEntry] = []
         self._lock = threading.Lock()
+        self._stream: TextIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._stream = path.open("a", encoding="utf-8")
 
     def record(self, entry: LedgerEntry) -> None:
         with self._lock:
             self._entries.append(entry)
-            if self.path is not None:
-                with self.path.open("a", encoding="utf-8") as stream:
-                    stream.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
+            if self._stream is not None and not self._stream.closed:
+                self._stream.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
+                self._stream.flush()  # another process may be counting right now
+
+    def close(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                self._stream.close()
 
     def entries(self, kind: str | None = None) -> list[LedgerEntry]:
         with self._lock:

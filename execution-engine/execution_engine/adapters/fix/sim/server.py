@@ -121,6 +121,7 @@ class FixSimulator:
             self._acceptor = None
         if self._log is not None:
             self._log.close()
+        self.ledger.close()
 
     # --- driving it -------------------------------------------------------------------------
     def push_quote(self, quote: Quote) -> None:
