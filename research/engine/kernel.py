@@ -431,28 +431,34 @@ def margin_levels(
     close: FloatArray,
     position: FloatArray,
     cash: FloatArray,
-    margin_maintenance: FloatArray,
+    equity: FloatArray,
+    account: FloatArray,
     fill_at_close: bool,
-) -> FloatArray:
+) -> tuple[FloatArray, BoolArray]:
     """L_t = 100 · equity / Σ |position| · close · margin_maintenance at each bar's decision
-    point (§12), NaN while nothing is held. NEXT_OPEN decides on the bar's final state; CLOSE
-    before the close's fills, on the previous bar's positions and cash marked at this close.
-    Derived after the loop, which only needs the stop-out test (`below_level`)."""
+    point (§12), NaN while nothing is held, and the margin calls (L_t < margin_call, tested
+    as the sweep kernel tests it, without the division). NEXT_OPEN decides on the bar's final
+    state; CLOSE before the close's fills, on the previous bar's positions and cash marked at
+    this close. Derived after the loop, which only needs the stop-out test (`below_level`).
+    `account` = (margin maintenance per instrument..., margin_call, stop_out)."""
     n, m = close.shape
     level = np.full(n, np.nan)
+    calls = np.zeros(n, dtype=np.bool_)
     for t in range(n):
         row = t - 1 if fill_at_close else t
         if row < 0:
             continue
-        marked = cash[row]
+        marked = cash[row] if fill_at_close else equity[t]
         used = 0.0
         for j in range(m):
             notional = position[row, j] * close[t, j]
-            marked += notional
-            used += abs(notional) * margin_maintenance[j]
+            if fill_at_close:
+                marked += notional  # the kernel's own order of the sum
+            used += abs(notional) * account[j]
         if used > 0.0:
             level[t] = 100.0 * marked / used
-    return level
+            calls[t] = below_level(marked, used, float(account[m]))
+    return level, calls
 
 
 def simulate_account(
@@ -473,7 +479,8 @@ def simulate_account(
     docstring."""
     fill_at_close = bool(fill_at_close)
     close = np.ascontiguousarray(close, dtype=np.float64)
-    maintenance = np.ascontiguousarray(account.margin_maintenance, dtype=np.float64)
+    maintenance = np.asarray(account.margin_maintenance, dtype=np.float64)
+    rates = np.concatenate([maintenance, [float(account.margin_call), float(account.stop_out)]])
     out = simulate_account_nb(
         np.ascontiguousarray(open_, dtype=np.float64),
         close,
@@ -487,17 +494,15 @@ def simulate_account(
         bool(account.cash_account),
         np.ascontiguousarray(account.step, dtype=np.float64),
         np.ascontiguousarray(account.margin_initial, dtype=np.float64),
-        np.concatenate([maintenance, [float(account.margin_call), float(account.stop_out)]]),
+        rates,
         int(account.rebalance),
         float(account.threshold),
     )
     order_size, fill_price, fees, position, cash_out, financing, equity, reason, limited = out[:9]
     if account.cash_account:  # no margin: no level, no call
-        level = np.full(len(equity), np.nan)
+        level, calls = np.full(len(equity), np.nan), np.zeros(len(equity), dtype=np.bool_)
     else:
-        level = margin_levels(close, position, cash_out, maintenance, fill_at_close)
-    with np.errstate(invalid="ignore"):
-        calls = np.asarray(level < account.margin_call)
+        level, calls = margin_levels(close, position, cash_out, equity, rates, fill_at_close)
     return SimOutput(
         order_size, fill_price, fees, position, cash_out, financing, equity, reason, limited,
         level, calls, out[9],

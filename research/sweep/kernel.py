@@ -201,7 +201,7 @@ def _execute_pending(
 
 
 @njit(cache=True)
-def _decide(
+def _due_orders(
     t: int,
     f_now: np.ndarray,
     close: np.ndarray,
@@ -211,32 +211,33 @@ def _decide(
     pending: np.ndarray,
     why: np.ndarray,
     cfg: np.ndarray,
-    acc: np.ndarray,
 ) -> bool:
-    """The orders due at bar t's decision point (§12 stop-out, §13), as the engine's kernel
-    decides them; whether any is."""
-    k = pos.shape[0]
-    used = 0.0
-    for j in range(k):
-        used += abs(pos[j] * close[t, j]) * cfg[N_CFG + 2 * k + j]
-    if cfg[C_CASH_ACCOUNT] < 0.5:
-        if used > 0.0 and 100.0 * equity / used < cfg[C_MARGIN_CALL]:
-            acc[A_MARGIN_CALLS] += 1.0
-        if below_level(equity, used, cfg[C_STOP_OUT]):
-            stop_out_all(pos, held, pending, why)
-            return True
+    """The orders due at bar t's decision point under every_bar or drift (§13), as the
+    engine's kernel decides them (research.engine.kernel.due_reason); whether any is."""
     mode = int(cfg[C_REBALANCE])
     any_due = False
-    for j in range(k):
+    for j in range(pos.shape[0]):
         f = f_now[j]
-        if mode == REBALANCE_OFF:
-            reason = REASON_TARGET if f != held[j] else REASON_NONE
-        else:
-            reason = due_reason(f, held[j], pos[j], close[t, j], equity, mode, cfg[C_THRESHOLD])
+        reason = due_reason(f, held[j], pos[j], close[t, j], equity, mode, cfg[C_THRESHOLD])
         if reason != REASON_NONE:
             held[j] = f
             pending[j] = f
             why[j] = reason
+            any_due = True
+    return any_due
+
+
+@njit(cache=True)
+def _due_on_target(
+    f_now: np.ndarray, held: np.ndarray, pending: np.ndarray, why: np.ndarray
+) -> bool:
+    """Rebalancing off (§3, §13): an order is due where the target differs from the held one."""
+    any_due = False
+    for j in range(held.shape[0]):
+        if f_now[j] != held[j]:
+            held[j] = f_now[j]
+            pending[j] = f_now[j]
+            why[j] = REASON_TARGET
             any_due = True
     return any_due
 
@@ -268,19 +269,6 @@ def _target_at(
     if np.isnan(a) or np.isnan(b):
         return np.nan
     return 1.0 if a > b else short
-
-
-@njit(cache=True)
-def _count_margin_call(
-    t: int, close: np.ndarray, pos: np.ndarray, equity: float, cfg: np.ndarray, acc: np.ndarray
-) -> None:
-    """A margin call at the last bar's close, where no decision follows (§12)."""
-    k = pos.shape[0]
-    used = 0.0
-    for j in range(k):
-        used += abs(pos[j] * close[t, j]) * cfg[N_CFG + 2 * k + j]
-    if used > 0.0 and 100.0 * equity / used < cfg[C_MARGIN_CALL]:
-        acc[A_MARGIN_CALLS] += 1.0
 
 
 @njit(cache=True)
@@ -328,30 +316,47 @@ def accumulate_metrics(
     max_dd = 0.0
     exposed_bars = 0.0
     equity_sum = 0.0
+    margin_calls = 0.0
+    margin = cfg[C_CASH_ACCOUNT] < 0.5
+    rebalance_off = int(cfg[C_REBALANCE]) == REBALANCE_OFF
+    maintenance = N_CFG + 2 * k  # cfg index of the first maintenance margin rate
     any_pending = False
     for t in range(n):
         if any_pending:  # NEXT_OPEN: decided at t-1's close
             cash = _execute_pending(open_, t, cash, pending, why, pos, cfg, trade, acc)
             any_pending = False
-        for j in range(k):
-            raw = _target_at(t, j, target, ma, fast, slow, short)
-            # ADR 0002 §1-2, the rule every engine shares (inlined: hot per bar).
-            f = process_target(raw, sigma[t, j], long_only, vol_mode, vol_target, max_lev)
-            if f != held[j]:  # §12 checks each new target once (held only ever holds one)
-                f = _account_target(f, j, k, cfg, acc)
-            f_now[j] = f
         if not next_open:  # CLOSE: the decision point comes before the close's own fills
+            for j in range(k):
+                raw = _target_at(t, j, target, ma, fast, slow, short)
+                # ADR 0002 §1-2, the rule every engine shares (inlined: hot per bar).
+                f = process_target(raw, sigma[t, j], long_only, vol_mode, vol_target, max_lev)
+                if f != held[j]:  # §12 checks each new target once (held holds checked ones)
+                    f = _account_target(f, j, k, cfg, acc)
+                f_now[j] = f
             marked = cash
+            used = 0.0
             for j in range(k):
                 marked += pos[j] * close[t, j]
-            if _decide(t, f_now, close, pos, marked, held, pending, why, cfg, acc):
+                used += abs(pos[j] * close[t, j]) * cfg[maintenance + j]
+            if margin and below_level(marked, used, cfg[C_MARGIN_CALL]):
+                margin_calls += 1.0
+            if margin and below_level(marked, used, cfg[C_STOP_OUT]):
+                stop_out_all(pos, held, pending, why)
+                due = True
+            elif rebalance_off:
+                due = _due_on_target(f_now, held, pending, why)
+            else:
+                due = _due_orders(t, f_now, close, pos, marked, held, pending, why, cfg)
+            if due:
                 cash = _execute_pending(close, t, cash, pending, why, pos, cfg, trade, acc)
         exposed = False
         charge = 0.0
         value = 0.0
+        used = 0.0
         for j in range(k):
             notional = pos[j] * close[t, j]
             value += notional
+            used += abs(notional) * cfg[maintenance + j]
             if pos[j] != 0.0:  # ADR 0002 §8: financing on the notional held at the close
                 exposed = True
                 if financed:
@@ -359,11 +364,31 @@ def accumulate_metrics(
                     charge += abs(notional) * rate * cfg[C_DT]
         cash -= charge
         equity = cash + value
-        if next_open:  # the decision point at the close; the last bar's never executes
-            if t + 1 < n:
-                any_pending = _decide(t, f_now, close, pos, equity, held, pending, why, cfg, acc)
-            elif cfg[C_CASH_ACCOUNT] < 0.5:
-                _count_margin_call(t, close, pos, equity, cfg, acc)
+        if next_open:  # the decision point at the close (§12-§13), inlined: hot per bar
+            # The last bar's decision never executes; a stop-out drops the orders due.
+            deciding = t + 1 < n
+            if margin and below_level(equity, used, cfg[C_MARGIN_CALL]):
+                margin_calls += 1.0  # stop_out < margin_call: only a margin call can stop out
+                if deciding and below_level(equity, used, cfg[C_STOP_OUT]):
+                    stop_out_all(pos, held, pending, why)
+                    any_pending = True
+                    deciding = False
+            on_target = deciding and rebalance_off
+            for j in range(k):
+                raw = _target_at(t, j, target, ma, fast, slow, short)
+                # ADR 0002 §1-2, the rule every engine shares (inlined: hot per bar).
+                f = process_target(raw, sigma[t, j], long_only, vol_mode, vol_target, max_lev)
+                if f != held[j]:  # §12 checks each new target once (held holds checked ones)
+                    f = _account_target(f, j, k, cfg, acc)
+                    if on_target and f != held[j]:  # a cash account's cap may make it equal
+                        held[j] = f
+                        pending[j] = f
+                        why[j] = REASON_TARGET
+                        any_pending = True
+                if not rebalance_off:
+                    f_now[j] = f
+            if deciding and not rebalance_off:
+                any_pending = _due_orders(t, f_now, close, pos, equity, held, pending, why, cfg)
         r = equity / prev_eq - 1.0
         prev_eq = equity
         # Plain sums, not Welford: Welford's division sits on the loop-carried path and
@@ -388,6 +413,7 @@ def accumulate_metrics(
             last = close[n - 1, j]
             pnl = trade[j, 1] + (last - trade[j, 0]) * pos[j] - trade[j, 2]
             _close_trade(acc, pnl, True)
+    acc[A_MARGIN_CALLS] += margin_calls
     acc[A_CASH] = cfg[C_CASH]
     acc[A_FINAL_EQUITY] = prev_eq
     acc[A_RET_SUM] = sum_r
