@@ -208,3 +208,18 @@ def test_quotes_from_bars_walk_open_high_low_close_around_the_mid() -> None:
         (Decimal("1.09950"), Decimal("1.09970")),
         (Decimal("1.10000"), Decimal("1.10020")),
     ]
+
+
+def test_fix_symbols_map_to_instruments_on_venue_fix() -> None:
+    from execution_engine.adapters.fix.providers import FixInstrumentProvider, fix_symbol
+    from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
+
+    provider = FixInstrumentProvider(["EURUSD", "USDJPY"])
+    eurusd = provider.by_fix_symbol("EURUSD")
+    assert str(eurusd.id) == "EUR/USD.FIX"
+    assert fix_symbol(eurusd.id) == "EURUSD"
+    assert provider.by_fix_symbol("USDJPY").price_precision == 3
+    with pytest.raises(
+        UnknownInstrumentError, match="FIX symbol 'GBPUSD' is not a configured instrument of FIX"
+    ):
+        provider.by_fix_symbol("GBPUSD")

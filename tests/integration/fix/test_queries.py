@@ -128,3 +128,67 @@ def test_unsupported_message_gets_business_message_reject(orders: Pair) -> None:
     assert isinstance(reject, BusinessMessageReject)
     assert (reject.ref_msg_type, reject.reason) == ("x", 3)
     assert not any(isinstance(m, OtherMessage) for m in orders.quiet(0))
+
+
+def test_venue_answers_become_nautilus_reconciliation_reports(orders: Pair) -> None:
+    from execution_engine.adapters.fix.providers import FixInstrumentProvider
+    from execution_engine.adapters.fix.reconcile import (
+        fill_report,
+        order_status_report,
+        position_status_report,
+    )
+    from nautilus_trader.model.enums import OrderSide, OrderStatus, OrderType, PositionSide
+    from nautilus_trader.model.identifiers import AccountId, ClientOrderId
+
+    instrument = FixInstrumentProvider(["EURUSD"]).by_fix_symbol(SYMBOL)
+    account = AccountId("FIX-SIM-1")
+    before = orders.sim.book.positions().get(SYMBOL, Decimal(0))
+    filled, resting = _filled_and_resting(orders, "recon")
+
+    orders.initiator.send(order_status_request(filled, SYMBOL, Side.BUY))
+    answer = orders.expect(
+        lambda m: isinstance(m, ExecutionReport) and m.exec_type is ExecType.ORDER_STATUS
+    )
+    assert isinstance(answer, ExecutionReport)
+    status = order_status_report(answer, instrument, account, ts_init=1)
+    assert status.client_order_id == ClientOrderId(filled)
+    assert status.order_status == OrderStatus.FILLED
+    assert status.order_type == OrderType.MARKET
+    assert (status.quantity.as_decimal(), status.filled_qty.as_decimal()) == (
+        Decimal(3_000),
+        Decimal(3_000),
+    )
+    assert status.avg_px == Decimal("1.20010")
+
+    orders.initiator.send(order_mass_status_request("recon-mass"))
+    listed = [
+        m
+        for m in orders.quiet(0.4)
+        if isinstance(m, ExecutionReport) and m.mass_status_req_id == "recon-mass"
+    ]
+    open_report = next(
+        order_status_report(m, instrument, account, 1) for m in listed if m.cl_ord_id == resting
+    )
+    assert open_report.order_status == OrderStatus.ACCEPTED
+    assert open_report.order_side == OrderSide.SELL
+    assert str(open_report.price) == "1.30000"  # the instrument's 5 decimals
+
+    # The bid reaches 1.3: this test's resting sell fills, and so do the earlier tests' ones.
+    orders.sim.push_quote(quote("1.30000", "1.30010"))
+    fills = [m for m in orders.quiet(0.4) if isinstance(m, ExecutionReport) and m.is_fill]
+    sold = sum((m.last_qty or Decimal(0) for m in fills if m.side is Side.SELL), Decimal(0))
+    fill = next(m for m in fills if m.cl_ord_id == resting)
+    trade = fill_report(fill, instrument, account, ts_init=1)
+    assert (str(trade.trade_id), str(trade.last_px), str(trade.last_qty)) == (
+        fill.exec_id,
+        "1.30000",
+        "500",
+    )
+
+    orders.initiator.send(request_for_positions("recon-pos", orders.sim.config.account))
+    report = orders.expect(lambda m: isinstance(m, PositionReport) and m.pos_req_id == "recon-pos")
+    assert isinstance(report, PositionReport)
+    position = position_status_report(report, instrument, account, ts_init=1)
+    net = before + Decimal(3_000) - sold
+    assert position.position_side == (PositionSide.LONG if net > 0 else PositionSide.SHORT)
+    assert position.quantity.as_decimal() == abs(net)

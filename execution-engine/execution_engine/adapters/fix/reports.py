@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from execution_engine.adapters.fix.codes import ExecType, MdEntryType, MsgType, OrdStatus, Side
+from execution_engine.adapters.fix.codes import (
+    ExecType,
+    MdEntryType,
+    MsgType,
+    OrdStatus,
+    OrdType,
+    Side,
+    TimeInForce,
+)
 from execution_engine.adapters.fix.wire import (
     Fields,
     FixMessageError,
@@ -22,7 +30,7 @@ from execution_engine.adapters.fix.wire import (
     split_fields,
 )
 
-_Code = TypeVar("_Code", ExecType, OrdStatus, Side, MdEntryType)
+_Code = TypeVar("_Code", ExecType, OrdStatus, OrdType, Side, TimeInForce, MdEntryType)
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,12 @@ class ExecutionReport:
     ord_status: OrdStatus
     symbol: str
     side: Side
+    ord_type: OrdType | None
+    time_in_force: TimeInForce | None
     order_qty: Decimal | None
     price: Decimal | None
+    stop_px: Decimal | None
+    expire_time: dt.datetime | None
     cum_qty: Decimal
     leaves_qty: Decimal
     avg_px: Decimal | None
@@ -56,6 +68,7 @@ class ExecutionReport:
     ord_rej_reason: int | None
     mass_status_req_id: str | None
     transact_time: dt.datetime | None
+    last_liquidity: int | None  # LastLiquidityInd 851: 1 added (maker), 2 removed (taker)
 
     @property
     def is_fill(self) -> bool:
@@ -198,7 +211,7 @@ def _code(kind: type[_Code], fields: Fields, tag: int) -> _Code:
 
 
 def _execution_report(header: Header, f: Fields) -> ExecutionReport:
-    transact = f.opt(60)
+    transact, expire = f.opt(60), f.opt(126)
     return ExecutionReport(
         header=header,
         order_id=f.text(37),
@@ -209,8 +222,12 @@ def _execution_report(header: Header, f: Fields) -> ExecutionReport:
         ord_status=_code(OrdStatus, f, 39),
         symbol=f.text(55),
         side=_code(Side, f, 54),
+        ord_type=_code(OrdType, f, 40) if f.opt(40) else None,
+        time_in_force=_code(TimeInForce, f, 59) if f.opt(59) else None,
         order_qty=f.opt_decimal(38),
         price=f.opt_decimal(44),
+        stop_px=f.opt_decimal(99),
+        expire_time=parse_utc(expire) if expire else None,
         cum_qty=f.decimal(14),
         leaves_qty=f.decimal(151),
         avg_px=f.opt_decimal(6),
@@ -220,6 +237,7 @@ def _execution_report(header: Header, f: Fields) -> ExecutionReport:
         ord_rej_reason=f.integer(103),
         mass_status_req_id=f.opt(584),
         transact_time=parse_utc(transact) if transact else None,
+        last_liquidity=f.integer(851),
     )
 
 

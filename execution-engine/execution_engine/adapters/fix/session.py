@@ -138,8 +138,10 @@ class FixInitiator:
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        """Log on, or raise FixLogonError / TlsVerificationError with one line."""
-        self._stopping.clear()
+        """Log on, or raise FixLogonError / TlsVerificationError with one line. An initiator
+        starts once: after stop(), build a new one (its log is closed)."""
+        if self._stopping.is_set():
+            raise FixSessionError("this FIX initiator was stopped; create a new one")
         self._connect(persistent=False)
         self._supervisor = threading.Thread(target=self._supervise, daemon=True)
         self._supervisor.start()
