@@ -283,7 +283,10 @@ class BrokerApplication(LoggingApplication):
     def _send_now(self, message: fix.Message) -> None:
         # Sent while the line is down, a message is stored under its sequence number and goes
         # out on the client's ResendRequest (PersistMessages=Y on the broker side).
-        fix.Session.sendToTarget(message, self.session_id)
+        try:
+            fix.Session.sendToTarget(message, self.session_id)
+        except fix.SessionNotFound:  # a delayed report whose simulator has stopped
+            self.log.event(f"not sent, the session is gone: {message.toString()}")
 
     def disconnect(self) -> None:
         session = fix.Session.lookupSession(self.session_id)
