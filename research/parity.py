@@ -34,9 +34,16 @@ import numpy as np
 import pandas as pd
 
 from research.engine.common import panel_instruments
-from research.engine.config import BacktestConfig, SizeMode
+from research.engine.config import BacktestConfig
 from research.engine.event import DEFAULT_INSTRUMENT, run_event
 from research.engine.vectorized import run_vectorized
+from research.parity_orders import (
+    Runs,
+    SizeDifference,
+    order_sizes,
+    size_differences,
+    size_feedback,
+)
 from strategies.bars import is_panel, validate_bars
 
 if TYPE_CHECKING:
@@ -52,16 +59,6 @@ class TradeDifference:
     field: str
     vectorized: str
     event: str
-
-
-@dataclass(frozen=True)
-class SizeDifference:
-    """An order whose size differs between the engines by more than one unit."""
-
-    time: str
-    instrument: str
-    vectorized: float
-    event: float
 
 
 @dataclass
@@ -148,6 +145,7 @@ def check_parity(
     evt = run_event(strategy, rounded, matched, instrument=single)
     differences = compare_trades(vec.trades, evt.trades)
     sizes = order_sizes(vec.extras["orders"], evt.extras["orders"])
+    runs = Runs(vec, evt, rounded, matched, _instruments(rounded, single), _tick(rounded, single))
     return ParityReport(
         strategy=strategy.identity,
         instruments=_instruments(rounded, single),
@@ -156,72 +154,16 @@ def check_parity(
         differences=differences,
         final_equity_vectorized=vec.metrics.final_equity,
         final_equity_event=evt.metrics.final_equity,
-        equity_bound=equity_bound(evt, rounded, matched, single, sizes),
+        equity_bound=equity_bound(evt, rounded, matched, single, size_feedback(sizes, runs)),
         max_equity_difference=float(np.max(np.abs(evt.equity - vec.equity))),
         settings=account_settings(matched),
         orders_vectorized=len(vec.extras["orders"]),
         orders_event=len(sizes.dropna(subset=["event"])),
-        size_differences=size_differences(sizes, vec, evt, rounded, matched, single),
+        size_differences=size_differences(sizes, runs),
         stop_outs=(vec.metrics.stop_outs, evt.metrics.stop_outs),
         margin_calls=(vec.metrics.margin_calls, evt.metrics.margin_calls),
         results={"vectorized": vec, "event": evt},
     )
-
-
-def size_differences(
-    sizes: pd.DataFrame,
-    vec: BacktestResult,
-    evt: BacktestResult,
-    bars: pd.DataFrame,
-    config: BacktestConfig,
-    single: str | None,
-) -> list[SizeDifference]:
-    """Orders of `order_sizes` whose sizes differ by more than the residuals explain
-    (`explained_units`)."""
-    vec_size = sizes["vectorized"].to_numpy(np.float64)
-    evt_size = sizes["event"].to_numpy(np.float64)
-    explained = explained_units(sizes, vec, evt, bars, config, single)
-    far = np.flatnonzero(np.abs(sizes["delta"].to_numpy(np.float64)) > explained)
-    return [
-        SizeDifference(
-            str(sizes["time"].iloc[i]), str(sizes["instrument"].iloc[i]), vec_size[i], evt_size[i]
-        )
-        for i in far
-    ]
-
-
-def explained_units(
-    sizes: pd.DataFrame,
-    vec: BacktestResult,
-    evt: BacktestResult,
-    bars: pd.DataFrame,
-    config: BacktestConfig,
-    single: str | None,
-) -> np.ndarray:
-    """Per order of `sizes`, the units by which the engines' orders may differ: one unit of
-    rounding, plus what the equity gap between the engines just before the order buys
-    (|f| · ΔE / p, |f| up to the leverage), plus, with spread or slippage, what the cash
-    reserve's tick-rounded ask moves (a cash buy is sized at the venue's ask: |q| · tick/2 /
-    p). The equity gap itself comes from the Money and tick residuals of earlier fills."""
-    from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
-
-    gap = (evt.equity - vec.equity).abs().to_numpy(np.float64)
-    rows = pd.DatetimeIndex(bars.index).get_indexer(pd.DatetimeIndex(sizes["time"]))
-    before = np.maximum(gap[np.maximum(rows - 1, 0)], gap[rows])
-    opens = {n: _field(bars, single, n, "open") for n in _instruments(bars, single)}
-    price = np.array(
-        [opens[str(n)][r] for n, r in zip(sizes["instrument"], rows, strict=True)], dtype=float
-    )
-    vol_scaled = config.size_mode is SizeMode.VOL_TARGET
-    leverage = max(1.0, config.max_leverage if vol_scaled else 1.0)
-    explained: np.ndarray = 1.0 + leverage * before / price
-    if config.costs.spread or config.costs.slippage:
-        pair = sim_instrument(_instruments(bars, single)[0], bars.attrs.get(DEFINITION_ATTR))
-        vec_size = np.nan_to_num(sizes["vectorized"].to_numpy(np.float64))
-        evt_size = np.nan_to_num(sizes["event"].to_numpy(np.float64))
-        largest = np.maximum(np.abs(vec_size), np.abs(evt_size))
-        explained += largest * 10.0**-pair.price_precision / 2 / price
-    return explained
 
 
 def account_settings(config: BacktestConfig) -> dict[str, Any]:
@@ -235,18 +177,6 @@ def account_settings(config: BacktestConfig) -> dict[str, Any]:
         "rebalance": str(config.rebalance),
         "rebalance_threshold": config.rebalance_threshold,
     }
-
-
-def order_sizes(vectorized: pd.DataFrame, event: pd.DataFrame) -> pd.DataFrame:
-    """Each bar's order per instrument in both engines (an event order's partial fills
-    summed): time, instrument, vectorized, event (NaN: that engine placed none) and delta
-    (event - vectorized, a missing order counting as 0)."""
-    keys = ["time", "instrument"]
-    vec = vectorized.groupby(keys, sort=False)["size"].sum().rename("vectorized")
-    evt = event.groupby(keys, sort=False)["size"].sum().rename("event")
-    both = pd.concat([vec, evt], axis=1).sort_index().reset_index()
-    both["delta"] = both["event"].fillna(0.0) - both["vectorized"].fillna(0.0)
-    return both
 
 
 def _single_instrument(bars: pd.DataFrame, instrument: str | None) -> str | None:
@@ -303,10 +233,10 @@ def equity_bound(
     bars: pd.DataFrame,
     config: BacktestConfig,
     single: str | None,
-    sizes: pd.DataFrame,
+    feedback: float = 0.0,
 ) -> float:
-    """The largest final-equity difference the documented residuals can explain; `sizes`
-    is `order_sizes` of the two runs."""
+    """The largest final-equity difference the documented residuals can explain;
+    `feedback` is what the orders whose sizes differ can change (`size_feedback`)."""
     from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
 
     fills: pd.DataFrame = event.extras["orders"]
@@ -318,37 +248,13 @@ def equity_bound(
     if costs.financing_long or costs.financing_short:
         bound += len(bars) * unit / 2
     if costs.spread or costs.slippage:
-        tick = 10.0**-pair.price_precision
-        bound += float(fills["size"].abs().sum()) * tick / 2
-    bound += size_feedback(sizes, bars, single, config)
-    return float(bound)
+        bound += float(fills["size"].abs().sum()) * _tick(bars, single) / 2
+    return float(bound + feedback)
 
 
-def size_feedback(
-    sizes: pd.DataFrame, bars: pd.DataFrame, single: str | None, config: BacktestConfig
-) -> float:
-    """What the units by which orders differ can change: each one's costs, and its P&L
-    until that instrument's next order (at most its price range over that time)."""
-    costs = config.costs
-    index = pd.DatetimeIndex(bars.index)
-    total = 0.0
-    for name, orders in sizes.groupby("instrument", sort=False):
-        high, low = _field(bars, single, str(name), "high"), _field(bars, single, str(name), "low")
-        rows = index.get_indexer(pd.DatetimeIndex(orders["time"]))
-        ends = np.append(rows[1:], len(index) - 1)
-        for row, end, delta in zip(rows, ends, orders["delta"].to_numpy(), strict=True):
-            if delta == 0.0:
-                continue
-            top = float(np.max(high[row : end + 1]))
-            price_range = top - float(np.min(low[row : end + 1]))
-            per_unit = (
-                costs.commission_per_unit + costs.spread + top * (costs.commission + costs.slippage)
-            )
-            total += abs(float(delta)) * (price_range + per_unit)
-    return total
+def _tick(bars: pd.DataFrame, single: str | None) -> float:
+    """The price tick of the (first) instrument, as the venue lists it."""
+    from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, sim_instrument
 
-
-def _field(bars: pd.DataFrame, single: str | None, name: str, field: str) -> np.ndarray:
-    column = bars[field] if single is not None else bars[(name, field)]
-    out: np.ndarray = column.to_numpy(np.float64)
-    return out
+    pair = sim_instrument(_instruments(bars, single)[0], bars.attrs.get(DEFINITION_ATTR))
+    return float(10.0**-pair.price_precision)

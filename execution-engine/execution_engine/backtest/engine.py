@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from nautilus_trader.backtest.engine import BacktestEngine
 from nautilus_trader.config import BacktestEngineConfig, LoggingConfig, RiskEngineConfig
+from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.enums import AccountType, OmsType
 from nautilus_trader.model.identifiers import TraderId
-from nautilus_trader.model.instruments import CurrencyPair
+from nautilus_trader.model.instruments import CurrencyPair, Instrument
 from nautilus_trader.model.objects import Currency, Money
 
 from execution_engine.adapters.sandbox.providers import DEFINITION_ATTR, SIM_VENUE, sim_instrument
@@ -26,7 +28,7 @@ from execution_engine.backtest.venue import (
     fill_model,
     latency_model,
 )
-from execution_engine.bars import bar_interval_ns, to_feed
+from execution_engine.bars import BarFeed, bar_interval_ns, cost_quotes, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost, HostRecords
 from execution_engine.host.config import bind_instruments
 from execution_engine.venue_limits import check_cash, check_spread, check_units
@@ -55,8 +57,13 @@ def risk_config(venue: VenueConfig, instruments: list[CurrencyPair]) -> RiskEngi
 
 
 def build_engine(
-    instruments: list[CurrencyPair], venue: VenueConfig, log_level: str = "ERROR"
+    instruments: list[CurrencyPair],
+    venue: VenueConfig,
+    log_level: str = "ERROR",
+    bar_execution: bool = True,
 ) -> BacktestEngine:
+    """`bar_execution` False: the venue's market moves only with quotes (the closing quotes
+    that carry a spread or slippage to bar-close fills, see `run_backtest`)."""
     config = BacktestEngineConfig(
         trader_id=TraderId("GAUNTLET-001"),
         logging=LoggingConfig(log_level=log_level, bypass_logging=log_level == "OFF"),
@@ -79,11 +86,17 @@ def build_engine(
         fee_model=NotionalPlusPerUnitFeeModel(venue.commission_per_unit),
         latency_model=latency_model(venue),
         modules=_modules(venue, currency),
-        bar_execution=True,
+        bar_execution=bar_execution,
     )
     for instrument in instruments:
         engine.add_instrument(instrument)
     return engine
+
+
+def _close_quotes(feed: BarFeed, instrument: Instrument, venue: VenueConfig) -> list[QuoteTick]:
+    stamps = np.array([b.ts_event - 1 for b in feed.bars], dtype=np.int64)  # before the bar
+    closes = np.array([b.close.as_double() for b in feed.bars], dtype=np.float64)
+    return cost_quotes(instrument, stamps, closes, venue.spread, venue.slippage)
 
 
 def _modules(venue: VenueConfig, currency: Currency) -> list[FinancingModule]:
@@ -117,7 +130,11 @@ def run_backtest(
         check_units(host.units)
     index = next(iter(frames.values())).index
     interval = bar_interval_ns(index)
-    engine = build_engine(instruments, venue)
+    # Bar-close fills pay the spread and slippage (ADR 0002 §6) through a quote just before
+    # each bar's close that carries them; a bar would reset the book to its mid close, so
+    # then only quotes move the venue's market.
+    close_quotes = host.execute_at == "bar_close" and bool(venue.spread or venue.slippage)
+    engine = build_engine(instruments, venue, bar_execution=not close_quotes)
     bar_types = []
     for frame, instrument in zip(frames.values(), instruments, strict=True):
         feed = to_feed(
@@ -131,6 +148,8 @@ def run_backtest(
         engine.add_data(feed.bars)
         if feed.open_quotes:
             engine.add_data(feed.open_quotes)
+        if close_quotes:
+            engine.add_data(_close_quotes(feed, instrument, venue))
         bar_types.append(str(feed.bar_type))
     overrides = {}
     if venue.max_notional_per_order is not None:

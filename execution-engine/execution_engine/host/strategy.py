@@ -224,12 +224,14 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self._execute(closes, self._close_quotes(bars))
 
     def _close_quotes(self, bars: dict[int, Bar]) -> list[Quote] | None:
-        """The quotes a bar-close order fills at, when the feed sent them at this close (a
-        paper session with a spread: adapters.sandbox.data); None: it fills at the close."""
+        """The quotes a bar-close order fills at, when the feed sent them within this bar (a
+        spread or slippage: the backtest's closing quotes, execution_engine.backtest, and
+        paper's, adapters.sandbox.data); None: it fills at the close."""
         quotes = []
         for col, iid in enumerate(self._ids):
             tick = self.cache.quote_tick(iid)
-            if tick is None or tick.ts_event != bars[col].ts_event:
+            close_ns = bars[col].ts_event
+            if tick is None or not close_ns - self._interval_ns < tick.ts_event <= close_ns:
                 return None
             quotes.append(Quote(tick.bid_price.as_decimal(), tick.ask_price.as_decimal()))
         return quotes

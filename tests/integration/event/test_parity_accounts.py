@@ -13,6 +13,7 @@ from research.engine.config import (
     BacktestConfig,
     Costs,
     Direction,
+    FillAt,
     Rebalance,
 )
 from research.parity import ParityReport, check_parity
@@ -98,14 +99,52 @@ def test_equity_real_data_on_margin_with_every_bar_rebalancing() -> None:
 
 
 def test_an_order_size_the_residuals_cannot_explain_fails_the_check() -> None:
-    from research.parity import order_sizes, size_differences
+    from research.parity_orders import Runs, order_sizes, size_differences
 
-    bars = fx_bars("EUR/USD")
+    bars = fx_bars("EUR/USD").round(5)
     report = check_parity(plugins.create("sma_cross", fast=5, slow=20), bars, CONFIGS["drift"])
     vec, evt = report.results["vectorized"], report.results["event"]
+    runs = Runs(vec, evt, bars, evt.config, ["EUR/USD"], 1e-5)
+    assert size_differences(order_sizes(vec.extras["orders"], evt.extras["orders"]), runs) == []
     orders = evt.extras["orders"].copy()
-    orders.loc[3, "size"] += 5.0  # five units: cents of equity gap explain one
-    sizes = order_sizes(vec.extras["orders"], orders)
+    orders.loc[3, "size"] += 5.0  # five units: the cents of equity gap explain one
 
-    found = size_differences(sizes, vec, evt, bars, evt.config, "EUR/USD")
+    found = size_differences(order_sizes(vec.extras["orders"], orders), runs)
     assert [(d.time, d.event - d.vectorized) for d in found] == [(str(orders["time"][3]), 5.0)]
+
+
+FULL_COSTS = Costs(
+    commission=1e-4,
+    commission_per_unit=1e-6,
+    spread=2e-5,
+    slippage=1e-5,
+    financing_long=0.05,
+    financing_short=0.03,
+)
+
+
+@pytest.mark.parametrize("fill", [FillAt.NEXT_OPEN, FillAt.CLOSE])
+@pytest.mark.parametrize("rebalance", [Rebalance.EVERY_BAR, Rebalance.DRIFT])
+def test_every_cost_with_rebalancing_keeps_parity(fill: FillAt, rebalance: Rebalance) -> None:
+    config = STOP_OUTS.model_copy(
+        update={
+            "costs": FULL_COSTS,
+            "fill": fill,
+            "rebalance": rebalance,
+            "rebalance_threshold": 0.005,
+        }
+    )
+    bars = fx_bars("EUR/USD")
+    for name in ("bollinger_reversion", "rsi_reversion", "vol_target_trend"):
+        report = check_parity(plugins.create(name, **PARAMS[name]), bars, config)
+        assert report.ok, report.to_dict()
+        assert report.equity_bound < 0.001 * 100_000
+    if fill is FillAt.CLOSE:
+        # A close fill pays the half-spread and slippage too (the venue trades on closing
+        # quotes): the first entry is at close · (1 ± slippage) ± spread / 2, on the tick.
+        first = report.results["event"].trades.iloc[0]
+        close = round(bars.loc[first["entry_time"], "close"], 5)
+        side = 1 if first["side"] == "long" else -1
+        assert first["entry_price"] == pytest.approx(
+            round(close * (1 + side * 1e-5) + side * 1e-5, 5), abs=1e-9
+        )
