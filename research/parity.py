@@ -7,7 +7,7 @@ sizes (`round_units=True`: a size step of 1 in both), the same account and rebal
 host keeps the whole bar history, so every causal strategy's targets are identical. Under
 these settings the trades — count, entry and exit bar, side, exit reason (a stop-out is
 one) — must be identical, and every order's size the same up to what the residuals below
-explain (`size_differences`); any other difference fails the check.
+explain (`research.parity_orders`); any other difference fails the check.
 
 The final equity may still differ, by at most `equity_bound(...)`:
 - Money precision: NautilusTrader books realized P&L and every fee as `Money`, rounded to
