@@ -170,3 +170,50 @@ def test_reports_reach_an_asyncio_loop_in_order(simulator: FixSimulator, tmp_pat
         return seen
 
     assert asyncio.run(trade()) == [ExecType.NEW, ExecType.TRADE]
+
+
+def test_a_garbled_execution_report_gets_a_session_reject_and_the_session_stays_up(
+    pair: Pair,
+) -> None:
+    import quickfix as fix
+    import quickfix44 as fix44
+
+    broken = fix44.ExecutionReport()  # no ExecID (17), which FIX44.xml requires
+    for tag, value in ((37, "O-x"), (11, "c-x"), (150, "0"), (39, "0"), (55, SYMBOL), (54, "1"),
+                       (151, "1"), (14, "0"), (6, "0")):  # fmt: skip
+        broken.setField(tag, value)
+    fix.Session.sendToTarget(broken, pair.sim.session_id)
+    deadline = time.monotonic() + 3
+    while "|35=3|" not in _log(pair) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    rejects = [
+        line for line in _log(pair).splitlines() if line.split()[1] == "OUT" and "|35=3|" in line
+    ]
+    assert len(rejects) == 1
+    assert "|371=17|" in rejects[0]  # RefTagID: the missing ExecID
+    assert not [m for m in pair.quiet(0.2) if isinstance(m, ExecutionReport)]  # never delivered
+    assert pair.initiator.is_logged_on
+
+
+def test_a_restarted_initiator_continues_the_sequence_numbers_from_its_store(pair: Pair) -> None:
+    send_order(
+        pair,
+        OrderRequest("restart-1", SYMBOL, Side.BUY, Decimal(1), OrdType.LIMIT, price=Decimal(1)),
+    )
+    report_for(pair, "restart-1", ExecType.NEW)
+    sender_before, target_before = pair.initiator.sequence_numbers()
+    pair.initiator.stop()
+
+    again = FixInitiator(venue_config(pair.sim), pair.node_state, resolver(SECRETS), QueueSink())
+    again.start()
+    try:
+        sender, target = again.sequence_numbers()
+        # Our Logout and the venue's reply were numbered after the "before" reading; then the
+        # new Logon, and the venue's Logon reply: nothing starts again at 1.
+        assert sender >= sender_before + 2
+        assert target >= target_before + 2
+        log = (again.folder / "log" / "messages.log").read_text().splitlines()
+        logons = [line for line in log if line.split()[1] == "OUT" and "|35=A|" in line]
+        assert f"|34={sender_before + 1}|" in logons[-1]  # after the Logout that took sender_before
+    finally:
+        again.stop()
