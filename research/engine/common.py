@@ -66,7 +66,8 @@ def traded_definitions(bars: pd.DataFrame, instruments: list[str]) -> list[Instr
     resolves it (execution_engine.adapters.sandbox.providers.definition_of): the definition
     recorded with the bars when it names that instrument, else the built-in book's
     (marketdata.instruments), else, for a pair of three-letter codes, the FX defaults.
-    The synthetic default name (SINGLE) has none: a unitless asset, fractional, margin 1.
+    The synthetic default name (SINGLE) has none: a unitless asset, fractional, with
+    `kernel.UNDEFINED_MARGINS`.
     A name nothing resolves is refused: trading it as some default would put another
     instrument's size step, margin and calendar under the result."""
     recorded = bars.attrs.get(DEFINITION_ATTR)

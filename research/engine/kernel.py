@@ -509,6 +509,11 @@ def simulate_account(
     )  # fmt: skip
 
 
+# (initial, maintenance) of an instrument nothing defines (the synthetic `asset`): a US
+# margin account's (Regulation T 50 %, FINRA 4210 25 %), as the built-in equities have. At
+# 100 %/100 % a fully invested position sat at the margin call on every bar.
+UNDEFINED_MARGINS = (0.5, 0.25)
+
 _REBALANCE_CODES = {
     "off": REBALANCE_OFF,
     "every_bar": REBALANCE_EVERY_BAR,
@@ -521,12 +526,12 @@ def account_params(
 ) -> AccountParams:
     """ADR 0002 §12-§14 for the instruments traded, in column order: each one's size step
     (round_units forces 1; an undefined instrument has none) and margin rates (the config's
-    override, else the definition's, else 1)."""
+    override, else the definition's, else `UNDEFINED_MARGINS`)."""
 
-    def rate(override: float | None, defined: Decimal | None) -> float:
+    def rate(override: float | None, defined: Decimal | None, undefined: float) -> float:
         if override is not None:
             return float(override)
-        return 1.0 if defined is None else float(defined)
+        return undefined if defined is None else float(defined)
 
     def step(definition: Instrument | None) -> float:
         if config.round_units:
@@ -537,11 +542,18 @@ def account_params(
         cash_account=config.account == "cash",
         step=np.array([step(d) for d in definitions], dtype=np.float64),
         margin_initial=np.array(
-            [rate(config.margin_initial, d.margin_initial if d else None) for d in definitions]
+            [
+                rate(config.margin_initial, d.margin_initial if d else None, UNDEFINED_MARGINS[0])
+                for d in definitions
+            ]
         ),
         margin_maintenance=np.array(
             [
-                rate(config.margin_maintenance, d.margin_maintenance if d else None)
+                rate(
+                    config.margin_maintenance,
+                    d.margin_maintenance if d else None,
+                    UNDEFINED_MARGINS[1],
+                )
                 for d in definitions
             ]
         ),

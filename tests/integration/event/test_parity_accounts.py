@@ -88,7 +88,12 @@ def test_fx_pair_real_data_with_stop_outs_and_drift_rebalancing() -> None:
 
 def test_equity_real_data_on_margin_with_every_bar_rebalancing() -> None:
     bars = load_real_bars(GOOG_D1)
-    config = BacktestConfig(rebalance=Rebalance.EVERY_BAR, costs=Costs(commission=1e-3))
+    config = BacktestConfig(
+        rebalance=Rebalance.EVERY_BAR,
+        costs=Costs(commission=1e-3),
+        margin_initial=1.0,  # fully margined (GOOG's own is Regulation T's 50 % / 25 %)
+        margin_maintenance=1.0,
+    )
     report = check_parity(plugins.create("sma_cross", fast=10, slow=30), bars, config)
 
     _assert_parity(report)

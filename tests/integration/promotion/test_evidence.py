@@ -35,7 +35,9 @@ def test_passing_spec_passes_candidate_and_paper_and_bundles(tmp_path):
     spec = load_spec(PASSING)
     ev = gather(spec, Stage.PAPER, cache_dir=tmp_path / "cache", code_version="test")
     v = ev.values
-    assert v[GateName.OOS_SHARPE] == pytest.approx(0.873, abs=1e-3)
+    # 0.873 until the fx calendar annualised hourly EUR/USD in every engine (6,228 bars a year,
+    # not 6,048): the Sharpe scales by the square root of their ratio.
+    assert v[GateName.OOS_SHARPE] == pytest.approx(0.886, abs=1e-3)
     assert v[GateName.MAX_DRAWDOWN] == pytest.approx(-0.0827, abs=1e-4)
     assert v[GateName.MIN_TRADES] == 166
     assert v[GateName.DEFLATED_SHARPE] == pytest.approx(0.509, abs=1e-3)

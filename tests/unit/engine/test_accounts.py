@@ -67,7 +67,7 @@ def test_a_cash_account_refuses_a_short_target_in_one_line() -> None:
     assert backtest(FixedTarget(values=(0.5, -0.5, 0.0, 0.0)), FLAT, long_only).trades.size
 
 
-# A short of the undefined asset (margin 1) that loses until the stop-out:
+# A short of the undefined asset, margins set to 1 (FULL_MARGIN), that loses until the stop-out:
 #   bar 1 open 10: sell 100 (1 000 / 10) → cash 2 000.
 #   bar 1 close 12: E = 2 000 - 1 200 = 800, M = 1 200, L = 66.7 % < 100 %: margin call.
 #   bar 2 close 14: E = 600, M = 1 400, L = 42.9 % < 50 %: margin call and stop-out.
@@ -76,11 +76,12 @@ def test_a_cash_account_refuses_a_short_target_in_one_line() -> None:
 #   bar 4 open 15: sell 500 / 15 units → cash 1 000; close 14.9: E = 503.3, L = 101.3 %.
 SHORT_OPENS = [10.0, 10.0, 12.0, 15.0, 15.0]
 SHORT_CLOSES = [10.0, 12.0, 14.0, 15.0, 14.9]
+FULL_MARGIN = {"margin_initial": 1.0, "margin_maintenance": 1.0}
 
 
 def test_a_losing_short_is_stopped_out_at_the_next_open() -> None:
     bars = tiny_bars(SHORT_OPENS, SHORT_CLOSES)
-    config = BacktestConfig(cash=1_000.0, periods_per_year=252.0)
+    config = BacktestConfig(cash=1_000.0, periods_per_year=252.0, **FULL_MARGIN)
     result = backtest(FixedTarget(values=(-1.0,) * 5), bars, config)
 
     e4 = 1_000 - 500 / 15 * 14.9
@@ -109,7 +110,7 @@ def test_a_stop_out_with_close_fills_liquidates_at_that_close() -> None:
     #   bar 3 close 15: nothing held; the target (held 0) is due: sell 600 / 15 = 40.
     #   bar 4 close 14.9: E = 1 200 - 40 × 14.9 = 604, L = 101.3 %: no call.
     bars = tiny_bars(SHORT_OPENS, SHORT_CLOSES)
-    config = BacktestConfig(cash=1_000.0, periods_per_year=252.0, fill=FillAt.CLOSE)
+    config = BacktestConfig(cash=1_000.0, periods_per_year=252.0, fill=FillAt.CLOSE, **FULL_MARGIN)
     result = backtest(FixedTarget(values=(-1.0,) * 5), bars, config)
     np.testing.assert_allclose(result.position, [-100, -100, 0, -40, -40], rtol=1e-12)
     assert result.extras["orders"]["reason"].tolist() == ["target", "stop_out", "target"]
@@ -118,13 +119,13 @@ def test_a_stop_out_with_close_fills_liquidates_at_that_close() -> None:
 
 
 def test_initial_margin_cuts_an_order_that_does_not_fit() -> None:
-    # A and B are US equities (margin 1, whole shares). A: 0.8 × 10 000 / 100 = 80 shares,
+    # A and B are US equities (whole shares), with initial margin 1 given. A: 0.8 × 10 000 / 100 = 80 shares,
     # margin 8 000. B would be 0.8 × 10 000 / 50 = 160 shares, but only 2 000 of equity is
     # left for its margin: 2 000 / 50 = 40 shares.
     a, b = tiny_bars([100, 100], [100, 100]), tiny_bars([50, 50], [50, 50])
     panel = pd.concat({"A": a, "B": b}, axis=1)
     strategy = FixedTarget(values=(0.0, 0.0), panel={"A": (0.8, 0.8), "B": (0.8, 0.8)})
-    config = BacktestConfig(fill=FillAt.CLOSE, cash=10_000)
+    config = BacktestConfig(fill=FillAt.CLOSE, cash=10_000, margin_initial=1.0)
     result = backtest(strategy, panel, config)
     assert result.position.iloc[0].tolist() == [80, 40]
     orders = result.extras["orders"]
@@ -138,7 +139,13 @@ def test_initial_margin_cuts_an_order_that_does_not_fit() -> None:
         ({"margin_maintenance": 1.0, "margin_call": 200.0, "stop_out": 150.0}, "stop_out 150%"),
         # 2× leverage needs 2 × 1 of equity in initial margin
         (
-            {"size_mode": "vol_target", "max_leverage": 2.0, "vol_target": 5.0, "vol_window": 2},
+            {
+                "size_mode": "vol_target",
+                "max_leverage": 2.0,
+                "vol_target": 5.0,
+                "vol_window": 2,
+                "margin_initial": 1.0,
+            },
             "initial margin 2 × 1",
         ),
     ],
