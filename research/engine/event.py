@@ -36,9 +36,9 @@ import pandas as pd
 
 from research.engine._vbt import import_vectorbt
 from research.engine.common import (
+    bars_periods_per_year,
     field_matrix,
     panel_instruments,
-    run_periods_per_year,
     target_matrix,
     traded_definitions,
 )
@@ -94,8 +94,9 @@ def run_event(
     if len(bars) < 2:
         raise ResearchInputError("bars: the event engine needs at least 2 bars")
     frames = _frames(bars, instrument)
-    definitions = traded_definitions(bars, list(frames))
-    ppy = run_periods_per_year(bars, config.periods_per_year, definitions)
+    # Annualised on the instruments the vectorized engine sees (the synthetic `asset` stays
+    # undefined there, though the venue trades it as EUR/USD), so both report one Sharpe.
+    ppy = bars_periods_per_year(bars, config.periods_per_year, instrument)
     check_account(strategy, bars, config, list(frames), ppy)
     venue = VenueConfig(
         cash=config.cash,
