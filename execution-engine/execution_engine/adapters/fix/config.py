@@ -8,10 +8,11 @@ TLS paths are read relative to the TOML file's folder.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from nautilus_trader.config import LiveDataClientConfig, LiveExecClientConfig
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 # Resolves a secret name to its value (live.secrets' provider `.get` fits).
@@ -111,3 +112,50 @@ def _first_problem(exc: ValidationError) -> str:
     if error["type"] == "extra_forbidden":
         return f"unknown field {field}"
     return f"field {field}: {error['msg']}"
+
+
+# --- the NautilusTrader clients' configs (serializable; the secret resolver is bound into
+# the factories instead, factories.py) ------------------------------------------------------
+
+# The node's name for both FIX clients (data clients by client id, execution by venue).
+FIX_CLIENT = "FIX"
+
+
+class FixDataClientConfig(LiveDataClientConfig, frozen=True, kw_only=True):
+    """The FIX market-data client: quotes by MarketDataRequest. `venue` is the session's
+    FixVenueConfig as JSON (the config stays serializable); `node_state` holds its store."""
+
+    venue: dict[str, Any]
+    node_state: str
+    instruments: tuple[str, ...]
+
+    def venue_config(self) -> FixVenueConfig:
+        return FixVenueConfig.model_validate(self.venue)
+
+
+class FixExecClientConfig(LiveExecClientConfig, frozen=True, kw_only=True):
+    """The FIX execution client, on the same session as the data client (same `venue`).
+    FIX 4.4 sessions carry no balances (the simulator sends no CollateralReport), so the
+    account starts from `starting_balance`; `request_timeout_seconds` bounds each
+    reconciliation query's wait for the venue."""
+
+    venue: dict[str, Any]
+    node_state: str
+    instruments: tuple[str, ...]
+    starting_balance: str = "100000 USD"
+    request_timeout_seconds: float = 5.0
+
+    def venue_config(self) -> FixVenueConfig:
+        return FixVenueConfig.model_validate(self.venue)
+
+
+def fix_client_configs(
+    venue: FixVenueConfig, node_state: Path, instruments: Sequence[str], **exec_options: Any
+) -> tuple[FixDataClientConfig, FixExecClientConfig]:
+    """The data and execution client configs of one FIX session."""
+    shared: dict[str, Any] = {
+        "venue": venue.model_dump(mode="json"),
+        "node_state": str(node_state),
+        "instruments": tuple(instruments),
+    }
+    return FixDataClientConfig(**shared), FixExecClientConfig(**shared, **exec_options)

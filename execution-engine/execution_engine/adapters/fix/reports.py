@@ -69,6 +69,7 @@ class ExecutionReport:
     mass_status_req_id: str | None
     transact_time: dt.datetime | None
     last_liquidity: int | None  # LastLiquidityInd 851: 1 added (maker), 2 removed (taker)
+    last_report: bool = False  # LastRptRequested 912: the last answer to a mass status request
 
     @property
     def is_fill(self) -> bool:
@@ -238,6 +239,7 @@ def _execution_report(header: Header, f: Fields) -> ExecutionReport:
         mass_status_req_id=f.opt(584),
         transact_time=parse_utc(transact) if transact else None,
         last_liquidity=f.integer(851),
+        last_report=f.flag(912),
     )
 
 

@@ -1,0 +1,193 @@
+"""The FIX data and execution clients in a real NautilusTrader TradingNode, against the FIX
+simulator over TLS: quotes in, a market order filled into a position, a limit order
+accepted then canceled, and a restarted node reconciling what the venue holds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from execution_engine.adapters.fix.config import FIX_CLIENT, fix_client_configs
+from execution_engine.adapters.fix.execution import FixExecutionClient
+from execution_engine.adapters.fix.factories import fix_client_factories
+from execution_engine.adapters.fix.sim.book import BookRules
+from execution_engine.adapters.fix.sim.server import FixSimulator
+from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.enums import OrderSide, OrderStatus, PositionSide, TimeInForce
+from nautilus_trader.model.identifiers import ClientId, InstrumentId, TraderId
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import Order
+from nautilus_trader.trading.strategy import Strategy
+
+from tests.integration.fix.conftest import (
+    SECRETS,
+    quote,
+    resolver,
+    start_simulator,
+    venue_config,
+)
+
+pytestmark = pytest.mark.slow
+
+EURUSD = InstrumentId.from_str("EUR/USD.FIX")
+
+
+class OrderDesk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
+    """A strategy the test drives: it sends what it is told and keeps the quotes it sees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quotes: list[object] = []
+
+    def on_start(self) -> None:
+        self.subscribe_quote_ticks(EURUSD, client_id=ClientId(FIX_CLIENT))
+
+    def on_quote_tick(self, tick: object) -> None:
+        self.quotes.append(tick)
+
+    def market(self, side: OrderSide, quantity: int) -> Order:
+        order = self.order_factory.market(EURUSD, side, Quantity.from_int(quantity))
+        self.submit_order(order)
+        return order
+
+    def limit(self, side: OrderSide, quantity: int, price: str) -> Order:
+        order = self.order_factory.limit(
+            EURUSD, side, Quantity.from_int(quantity), Price.from_str(price), TimeInForce.GTC
+        )
+        self.submit_order(order)
+        return order
+
+
+def _node(sim: FixSimulator, node_state: Path) -> tuple[TradingNode, OrderDesk]:
+    data_config, exec_config = fix_client_configs(
+        venue_config(sim), node_state, ["EURUSD"], request_timeout_seconds=2.0
+    )
+    config = TradingNodeConfig(
+        trader_id=TraderId("FIXTEST-001"),
+        logging=LoggingConfig(log_level="ERROR"),
+        exec_engine=LiveExecEngineConfig(reconciliation=True, open_check_interval_secs=None),
+        data_clients={FIX_CLIENT: data_config},
+        exec_clients={FIX_CLIENT: exec_config},
+        timeout_connection=10.0,
+        timeout_reconciliation=5.0,
+        timeout_portfolio=1.0,
+        timeout_disconnection=3.0,
+        timeout_post_stop=0.2,
+    )
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    node = TradingNode(config=config, loop=loop)
+    data_factory, exec_factory = fix_client_factories(resolver(SECRETS))
+    node.add_data_client_factory(FIX_CLIENT, data_factory)
+    node.add_exec_client_factory(FIX_CLIENT, exec_factory)
+    node.build()
+    desk = OrderDesk()
+    node.trader.add_strategy(desk)
+    return node, desk
+
+
+def _until(node: TradingNode, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Run the node's loop until `condition` holds (AssertionError after `timeout`)."""
+
+    async def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError("the node did not reach the expected state in time")
+            await asyncio.sleep(0.02)
+
+    node.get_event_loop().run_until_complete(wait())  # type: ignore[union-attr]  # built
+
+
+def _start(node: TradingNode) -> None:
+    node.get_event_loop().run_until_complete(node.kernel.start_async())  # type: ignore[union-attr]
+
+
+def _stop(node: TradingNode) -> None:
+    node.get_event_loop().run_until_complete(node.kernel.stop_async())  # type: ignore[union-attr]
+    node.dispose()
+
+
+def _status(node: TradingNode, order: Order) -> OrderStatus:
+    cached = node.cache.order(order.client_order_id)
+    return OrderStatus.INITIALIZED if cached is None else cached.status
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[FixSimulator]:
+    simulator = start_simulator(tmp_path / "sim", BookRules(top_size=Decimal(1_000_000)))
+    simulator.push_quote(quote("1.20000", "1.20010"))
+    yield simulator
+    simulator.stop()
+
+
+def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
+    sim: FixSimulator, tmp_path: Path
+) -> None:
+    node, desk = _node(sim, tmp_path / "node")
+    _start(node)
+    try:
+        # Quotes: the subscription's snapshot, then a refresh the simulator pushes.
+        _until(node, lambda: len(desk.quotes) >= 1)
+        sim.push_quote(quote("1.20002", "1.20012"))
+        _until(node, lambda: node.cache.quote_tick(EURUSD) is not None and
+               str(node.cache.quote_tick(EURUSD).ask_price) == "1.20012")  # fmt: skip
+
+        bought = desk.market(OrderSide.BUY, 1_000)
+        _until(node, lambda: _status(node, bought) is OrderStatus.FILLED)
+        filled = node.cache.order(bought.client_order_id)
+        assert filled is not None
+        assert str(filled.avg_px) == "1.20012"  # bought at the ask of the last quote
+        position = node.cache.positions_open(instrument_id=EURUSD)
+        assert [(p.side, p.quantity.as_decimal()) for p in position] == [
+            (PositionSide.LONG, Decimal(1_000))
+        ]
+
+        resting = desk.limit(OrderSide.SELL, 500, "1.30000")
+        _until(node, lambda: _status(node, resting) is OrderStatus.ACCEPTED)
+        desk.cancel_order(node.cache.order(resting.client_order_id))
+        _until(node, lambda: _status(node, resting) is OrderStatus.CANCELED)
+
+        still_open = desk.limit(OrderSide.BUY, 200, "1.10000")
+        _until(node, lambda: _status(node, still_open) is OrderStatus.ACCEPTED)
+    finally:
+        _stop(node)
+
+    # The venue's ledger: each order once, ClOrdID = the node's ClientOrderId.
+    sent = [e for e in sim.ledger.entries() if e.kind == "order"]
+    assert [e.cl_ord_id for e in sent] == [
+        bought.client_order_id.value,
+        resting.client_order_id.value,
+        still_open.client_order_id.value,
+    ]
+
+    # A new node (empty cache) on the same state folder reconciles from the venue.
+    restarted, _ = _node(sim, tmp_path / "node")
+    _start(restarted)
+    try:
+        clients = restarted.kernel.exec_engine._clients  # no public lookup of one client
+        client = clients[ClientId(FIX_CLIENT)]
+        assert isinstance(client, FixExecutionClient)
+        mass = restarted.get_event_loop().run_until_complete(client.generate_mass_status())  # type: ignore[union-attr]
+        assert mass is not None
+        orders = mass.order_reports
+        assert [str(r.client_order_id) for r in orders.values()] == [
+            still_open.client_order_id.value
+        ]
+        report = next(iter(orders.values()))
+        assert (report.order_status, str(report.price)) == (OrderStatus.ACCEPTED, "1.10000")
+        positions = [p for reports in mass.position_reports.values() for p in reports]
+        assert [(p.position_side, p.quantity.as_decimal()) for p in positions] == [
+            (PositionSide.LONG, Decimal(1_000))
+        ]
+        # The start-up reconciliation put the venue's open order in the new node's cache.
+        reconciled = restarted.cache.order(still_open.client_order_id)
+        assert reconciled is not None
+        assert reconciled.status is OrderStatus.ACCEPTED
+    finally:
+        _stop(restarted)
