@@ -10,16 +10,21 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from execution_engine.adapters.fix.codes import OrdType, Side
 from execution_engine.adapters.fix.config import FIX_CLIENT, fix_client_configs
 from execution_engine.adapters.fix.execution import FixExecutionClient
 from execution_engine.adapters.fix.factories import fix_client_factories
+from execution_engine.adapters.fix.messages import OrderRequest, new_order_single
+from execution_engine.adapters.fix.reports import parse_message
 from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.server import FixSimulator
+from execution_engine.adapters.fix.sinks import Inbound
 from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus, PositionSide, TimeInForce
-from nautilus_trader.model.identifiers import ClientId, InstrumentId, TraderId
+from nautilus_trader.model.identifiers import ClientId, ClientOrderId, InstrumentId, TraderId
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
@@ -35,6 +40,7 @@ from tests.integration.fix.conftest import (
 pytestmark = pytest.mark.slow
 
 EURUSD = InstrumentId.from_str("EUR/USD.FIX")
+ACCEPTED = OrderStatus.ACCEPTED
 
 
 class OrderDesk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
@@ -55,9 +61,39 @@ class OrderDesk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (C
         self.submit_order(order)
         return order
 
-    def limit(self, side: OrderSide, quantity: int, price: str) -> Order:
+    def limit(
+        self,
+        side: OrderSide,
+        quantity: int,
+        price: str,
+        tif: TimeInForce = TimeInForce.GTC,
+        expire_time: pd.Timestamp | None = None,
+    ) -> Order:
         order = self.order_factory.limit(
-            EURUSD, side, Quantity.from_int(quantity), Price.from_str(price), TimeInForce.GTC
+            EURUSD, side, Quantity.from_int(quantity), Price.from_str(price), tif, expire_time
+        )
+        self.submit_order(order)
+        return order
+
+    def stop_market(self, side: OrderSide, quantity: int, trigger: str) -> Order:
+        order = self.order_factory.stop_market(
+            EURUSD,
+            side,
+            Quantity.from_int(quantity),
+            Price.from_str(trigger),
+            time_in_force=TimeInForce.GTC,
+        )
+        self.submit_order(order)
+        return order
+
+    def stop_limit(self, side: OrderSide, quantity: int, trigger: str, price: str) -> Order:
+        order = self.order_factory.stop_limit(
+            EURUSD,
+            side,
+            Quantity.from_int(quantity),
+            Price.from_str(price),
+            Price.from_str(trigger),
+            time_in_force=TimeInForce.DAY,
         )
         self.submit_order(order)
         return order
@@ -189,5 +225,90 @@ def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
         reconciled = restarted.cache.order(still_open.client_order_id)
         assert reconciled is not None
         assert reconciled.status is OrderStatus.ACCEPTED
+        # ...and the venue's position: NautilusTrader books the difference to its (empty)
+        # cache as one synthetic INTERNAL-DIFF fill at the venue's quantity.
+        held = restarted.cache.positions_open(instrument_id=EURUSD)
+        assert [(p.side, p.quantity.as_decimal()) for p in held] == [
+            (PositionSide.LONG, Decimal(1_000))
+        ]
     finally:
         _stop(restarted)
+
+
+def _fix_client(node: TradingNode) -> FixExecutionClient:
+    clients = node.kernel.exec_engine._clients  # no public lookup of one client
+    client = clients[ClientId(FIX_CLIENT)]
+    assert isinstance(client, FixExecutionClient)
+    return client
+
+
+def test_every_order_kind_and_the_venue_reports_that_must_not_be_applied(
+    sim: FixSimulator, tmp_path: Path
+) -> None:
+    node, desk = _node(sim, tmp_path / "node")
+    _start(node)
+    client = _fix_client(node)
+    try:
+        _until(node, lambda: len(desk.quotes) >= 1)  # the market: 1.20000 / 1.20010
+
+        sim.faults.reject_next_orders = 1
+        refused = desk.market(OrderSide.BUY, 100)
+        _until(node, lambda: _status(node, refused) is OrderStatus.REJECTED)
+
+        stop = desk.stop_market(OrderSide.BUY, 100, trigger="1.25000")
+        stop_limit = desk.stop_limit(OrderSide.SELL, 100, trigger="1.15000", price="1.14000")
+        _until(node, lambda: _status(node, stop) is _status(node, stop_limit) is ACCEPTED)
+        sim.push_quote(quote("1.25000", "1.25010"))  # the buy stop triggers at the ask
+        _until(node, lambda: _status(node, stop) is OrderStatus.FILLED)
+        assert node.cache.order(stop.client_order_id).last_event.last_px == Price.from_str(
+            "1.25010"
+        )
+        desk.cancel_order(node.cache.order(stop_limit.client_order_id))
+        _until(node, lambda: _status(node, stop_limit) is OrderStatus.CANCELED)
+
+        ioc = desk.limit(OrderSide.BUY, 100, "1.00000", TimeInForce.IOC)
+        _until(node, lambda: _status(node, ioc) is OrderStatus.CANCELED)  # nothing at 1.0
+
+        expiry = pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=1.5)
+        gtd = desk.limit(OrderSide.BUY, 100, "1.10000", TimeInForce.GTD, expiry)
+        _until(node, lambda: _status(node, gtd) is ACCEPTED)
+        desk.modify_order(node.cache.order(gtd.client_order_id), price=Price.from_str("1.11000"))
+        _until(node, lambda: str(node.cache.order(gtd.client_order_id).price) == "1.11000")
+        _until(node, lambda: _status(node, gtd) is OrderStatus.EXPIRED)  # its GTD kept
+
+        # A fill sent twice (the copy with PossDupFlag=Y) is applied once.
+        sim.faults.duplicate_next_fill = True
+        doubled = desk.market(OrderSide.BUY, 300)
+        _until(node, lambda: _status(node, doubled) is OrderStatus.FILLED)
+        _until(node, lambda: [r.header.poss_dup for r in client.duplicate_fills] == [True])
+        assert len(node.cache.order(doubled.client_order_id).trade_ids) == 1
+        net = sum(p.signed_qty for p in node.cache.positions_open(instrument_id=EURUSD))
+        assert net == 400.0  # the stop's 100 + 300, the copy not counted
+
+        # A report for a ClOrdID the node never sent is logged and kept, not applied.
+        client.fix_session.send(
+            new_order_single(
+                OrderRequest("external-1", "EURUSD", Side.BUY, Decimal(50), OrdType.MARKET)
+            )
+        )
+        _until(node, lambda: {r.cl_ord_id for r in client.unknown_reports} == {"external-1"})
+        assert node.cache.order(ClientOrderId("external-1")) is None
+
+        # A fill larger than what is left of the order is flagged and not applied beyond it.
+        fills_before = len(node.cache.order(doubled.client_order_id).trade_ids)
+        client._on_message(_overfill(doubled, node))
+        assert [r.exec_id for r in client.overfills] == ["overfill-1"]
+        assert len(node.cache.order(doubled.client_order_id).trade_ids) == fills_before
+    finally:
+        _stop(node)
+
+
+def _overfill(order: Order, node: TradingNode) -> Inbound:
+    """An ExecutionReport (as the venue would send it) filling 500 more of a filled order."""
+    venue_order_id = node.cache.order(order.client_order_id).venue_order_id
+    fields = {
+        35: "8", 34: "999", 52: "20261201-12:00:00.000", 37: str(venue_order_id),
+        11: order.client_order_id.value, 17: "overfill-1", 150: "F", 39: "2", 55: "EURUSD",
+        54: "1", 38: "300", 14: "800", 151: "0", 6: "1.2", 32: "500", 31: "1.20010",
+    }  # fmt: skip
+    return parse_message("".join(f"{tag}={value}\x01" for tag, value in fields.items()))

@@ -129,6 +129,7 @@ class FixExecutionClient(LiveExecutionClient):
         self._fills: list[FillReport] = []  # fills seen this session, for reconciliation
         self.unknown_reports: list[ExecutionReport] = []  # for orders we do not know: kept
         self.overfills: list[ExecutionReport] = []  # fills beyond an order's leaves: flagged
+        self.duplicate_fills: list[ExecutionReport] = []  # already applied: ignored
         self._set_account_id(AccountId(f"{FIX_CLIENT}-{self._venue.account or 'MASTER'}"))
 
     @property
@@ -329,6 +330,7 @@ class FixExecutionClient(LiveExecutionClient):
 
     def _on_fill(self, order: Order, report: ExecutionReport) -> None:
         if report.exec_id in self._applied_exec_ids or TradeId(report.exec_id) in order.trade_ids:
+            self.duplicate_fills.append(report)
             dup = "PossDup " if report.header.poss_dup else ""
             self._log.warning(f"{dup}fill {report.exec_id} already applied: ignored")
             return
