@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import pytest
@@ -22,6 +23,8 @@ from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.server import FixSimulator
 from execution_engine.adapters.fix.sinks import Inbound
 from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import GenerateOrderStatusReport
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus, PositionSide, TimeInForce
 from nautilus_trader.model.identifiers import ClientId, ClientOrderId, InstrumentId, TraderId
@@ -41,6 +44,7 @@ pytestmark = pytest.mark.slow
 
 EURUSD = InstrumentId.from_str("EUR/USD.FIX")
 ACCEPTED = OrderStatus.ACCEPTED
+T = TypeVar("T")
 
 
 class OrderDesk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
@@ -140,6 +144,10 @@ def _until(node: TradingNode, condition: Callable[[], bool], timeout: float = 5.
     node.get_event_loop().run_until_complete(wait())  # type: ignore[union-attr]  # built
 
 
+def _run(node: TradingNode, work: Coroutine[Any, Any, T]) -> T:
+    return node.get_event_loop().run_until_complete(work)  # type: ignore[union-attr]  # built
+
+
 def _start(node: TradingNode) -> None:
     node.get_event_loop().run_until_complete(node.kernel.start_async())  # type: ignore[union-attr]
 
@@ -209,7 +217,7 @@ def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
         clients = restarted.kernel.exec_engine._clients  # no public lookup of one client
         client = clients[ClientId(FIX_CLIENT)]
         assert isinstance(client, FixExecutionClient)
-        mass = restarted.get_event_loop().run_until_complete(client.generate_mass_status())  # type: ignore[union-attr]
+        mass = _run(restarted, client.generate_mass_status())
         assert mass is not None
         orders = mass.order_reports
         assert [str(r.client_order_id) for r in orders.values()] == [
@@ -221,6 +229,14 @@ def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
         assert [(p.position_side, p.quantity.as_decimal()) for p in positions] == [
             (PositionSide.LONG, Decimal(1_000))
         ]
+        # One order asked about by its ClientOrderId: the filled market order.
+        asked = GenerateOrderStatusReport(EURUSD, bought.client_order_id, None, UUID4(), 0)
+        status = _run(restarted, client.generate_order_status_report(asked))
+        assert status is not None
+        assert (status.order_status, status.filled_qty.as_decimal()) == (
+            OrderStatus.FILLED,
+            Decimal(1_000),
+        )
         # The start-up reconciliation put the venue's open order in the new node's cache.
         reconciled = restarted.cache.order(still_open.client_order_id)
         assert reconciled is not None

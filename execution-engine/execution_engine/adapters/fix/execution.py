@@ -130,6 +130,9 @@ class FixExecutionClient(LiveExecutionClient):
         self.unknown_reports: list[ExecutionReport] = []  # for orders we do not know: kept
         self.overfills: list[ExecutionReport] = []  # fills beyond an order's leaves: flagged
         self.duplicate_fills: list[ExecutionReport] = []  # already applied: ignored
+        # The ClOrdID the venue knows an order by now (a replace gives it a new one); an
+        # order missing here is known by its ClientOrderId (OrigClOrdID of the next request).
+        self._venue_cl_ord_ids: dict[ClientOrderId, str] = {}
         self._set_account_id(AccountId(f"{FIX_CLIENT}-{self._venue.account or 'MASTER'}"))
 
     @property
@@ -181,7 +184,7 @@ class FixExecutionClient(LiveExecutionClient):
             return
         cancel = CancelRequest(
             cl_ord_id=f"{order.client_order_id}:C{order.event_count}",
-            orig_cl_ord_id=order.client_order_id.value,
+            orig_cl_ord_id=self._current_cl_ord_id(order),
             symbol=fix_symbol(order.instrument_id),
             side=_SIDE[order.side],
             quantity=order.quantity.as_decimal(),
@@ -216,7 +219,7 @@ class FixExecutionClient(LiveExecutionClient):
             )
             venue_id = None if order.venue_order_id is None else order.venue_order_id.value
             self.fix_session.send(
-                order_cancel_replace(request, order.client_order_id.value, venue_id)
+                order_cancel_replace(request, self._current_cl_ord_id(order), venue_id)
             )
         except (FixMessageError, FixSessionError, KeyError) as exc:
             self.generate_order_modify_rejected(
@@ -258,6 +261,9 @@ class FixExecutionClient(LiveExecutionClient):
             expire_time=_utc(expire_ns) if tif is TimeInForce.GTD else None,
             account=self._venue.account,
         )
+
+    def _current_cl_ord_id(self, order: Order) -> str:
+        return str(self._venue_cl_ord_ids.get(order.client_order_id, order.client_order_id.value))
 
     def _reject(self, order: Order, reason: str) -> None:
         self._log.error(f"order {order.client_order_id} rejected: {reason}")
@@ -315,6 +321,7 @@ class FixExecutionClient(LiveExecutionClient):
             self._log.debug(f"ExecutionReport {report.exec_id} ({kind.name}) needs no event")
 
     def _on_replaced(self, order: Order, report: ExecutionReport) -> None:
+        self._venue_cl_ord_ids[order.client_order_id] = report.cl_ord_id
         instrument = self._instrument(order)
         quantity = report.order_qty if report.order_qty is not None else order.quantity.as_decimal()
         self.generate_order_updated(
