@@ -1,9 +1,14 @@
 """What the host owns at the venue: account value at given prices, and the units each
 instrument holds or has on the way. Decimals throughout (Money, Price, Quantity values).
+
+`Holdings` is one read of the venue's account and positions: a bar close marks the previous
+bar and checks the margin at its own closes from the same read (nothing fills between the
+two), and a flat column's positions are not listed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +16,26 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.identifiers import InstrumentId, StrategyId
 from nautilus_trader.model.objects import Currency
 from nautilus_trader.model.orders import Order
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """The account as the venue has it at one moment: `balance` (None before the venue
+    has opened the account), net units per column, and this strategy's open positions as
+    (column, signed units, average open price)."""
+
+    balance: Decimal | None
+    net: list[Decimal]
+    open: list[tuple[int, Decimal, Decimal]]
+
+    def equity(self, prices: list[Decimal]) -> Decimal | None:
+        """Balance plus unrealized P&L at `prices` (ADR 0002 §9); None without an account."""
+        if self.balance is None:
+            return None
+        value = self.balance
+        for col, units, avg_px in self.open:
+            value += units * (prices[col] - avg_px)
+        return value
 
 
 class HostAccount:
@@ -31,26 +56,32 @@ class HostAccount:
         self._currency = currency  # the account's, when it has no base currency
         self._working: list[list[Order]] = [[] for _ in ids]  # orders not yet closed
 
+    def holdings(self) -> Holdings:
+        net = self.net_units()
+        account = self._portfolio.account(self._ids[0].venue)
+        if account is None:
+            return Holdings(None, net, [])
+        balance = account.balance_total(account.base_currency or self._currency)
+        opened = []
+        for col, iid in enumerate(self._ids):
+            # Counting is a fifth of the cost of listing: a flat column is not listed.
+            if not self._cache.positions_open_count(
+                instrument_id=iid, strategy_id=self._strategy_id
+            ):
+                continue
+            for position in self._cache.positions_open(
+                instrument_id=iid, strategy_id=self._strategy_id
+            ):
+                units = position.quantity.as_decimal()
+                # avg_px_open is a float in NautilusTrader; its repr is the price it stands for.
+                avg_px = Decimal(repr(position.avg_px_open))
+                opened.append((col, -units if position.is_short else units, avg_px))
+        return Holdings(Decimal(0) if balance is None else balance.as_decimal(), net, opened)
+
     def equity(self, prices: list[Decimal]) -> Decimal | None:
         """Balance plus unrealized P&L at `prices` (ADR 0002 §9); None before the venue
         has opened the account."""
-        account = self._portfolio.account(self._ids[0].venue)
-        if account is None:
-            return None
-        balance = account.balance_total(account.base_currency or self._currency)
-        value = Decimal(0) if balance is None else balance.as_decimal()
-        for col, iid in enumerate(self._ids):
-            positions = self._cache.positions_open(instrument_id=iid, strategy_id=self._strategy_id)
-            for position in positions:
-                units = position.quantity.as_decimal()
-                signed = -units if position.is_short else units
-                # avg_px_open is a float in NautilusTrader; its repr is the price it stands for.
-                value += signed * (prices[col] - Decimal(repr(position.avg_px_open)))
-        return value
-
-    def positions(self) -> list[float]:
-        """Net units per instrument (for the records)."""
-        return [float(self._portfolio.net_position(iid)) for iid in self._ids]
+        return self.holdings().equity(prices)
 
     def net_units(self) -> list[Decimal]:
         """Net units per instrument, filled only (the margin check and the weights)."""

@@ -27,6 +27,8 @@ from strategies import StrategyOutputError
 from strategies.base import Strategy as GauntletStrategy
 from strategies.incremental import IncrementalTarget, incremental_state, window_for
 
+_NO_CLOSES = np.empty(0)
+
 
 class Decider:
     """`columns` are the names the strategy sees (panel columns, or the one instrument's
@@ -53,6 +55,8 @@ class Decider:
         # With states the window only feeds the target rules: bounded, never a frame.
         shown = keep if self._states is not None else window_for(strategy, window)
         self._window = BarWindow(columns, panel, shown, keep=keep)
+        # With states and no vol scaling nothing reads the window: no bar is kept.
+        self._keeps_bars = self._states is None or rules.vol_scaled
         self._held = [0.0] * len(columns)  # the last processed target per column
         self._preloaded: dict[int, list[float]] | None = None  # bar open ns → raw targets
         # Load the compiled target kernel now, not on the first bar: a live node must not
@@ -83,7 +87,8 @@ class Decider:
     def decide(self, bar_index: int, open_ns: int, rows: dict[int, Row]) -> dict[int, float]:
         """Append the closed bar; return column → new processed target for every column
         whose processed target changed (empty when the strategy failed)."""
-        self._window.append(open_ns, rows)
+        if self._keeps_bars:
+            self._window.append(open_ns, rows)
         preloaded = self._preloaded
         if preloaded is not None:
             raw = preloaded.get(open_ns)
@@ -102,8 +107,7 @@ class Decider:
                     "bad_target", col, f"{reason} at bar {bar_index}; holding position"
                 )
                 continue
-            closes = self._window.closes(col, self.rules.vol_window + 1)
-            target = self.rules.process(value, closes)
+            target = self.rules.process(value, self._closes(col))
             if self._cash_account:
                 if target < 0.0 and not in_warmup:
                     # A live node cannot refuse the run up front as a backtest does: the
@@ -118,6 +122,12 @@ class Decider:
                 self._held[col] = target
                 changed[col] = target
         return changed
+
+    def _closes(self, col: int) -> np.ndarray:
+        """The closes the target rules read (none when they read none)."""
+        if not self._keeps_bars:
+            return _NO_CLOSES
+        return self._window.closes(col, self.rules.vol_window + 1)
 
     def _incremental_states(self, count: int) -> list[IncrementalTarget] | None:
         """One state per column, or None when the strategy declares none."""

@@ -85,6 +85,8 @@ class MarginMonitor:
     ) -> Decimal | None:
         """The margin level at bar `bar`'s close (None: no margin used); reports a margin
         call and flags a stop-out when the level is below their thresholds."""
+        if not any(positions):
+            return None  # flat: no margin used (the common bar, spared the Decimal sum)
         level = margin_level(equity, self.rates.used(positions, closes))
         if level is None:
             return None

@@ -35,7 +35,7 @@ from nautilus_trader.model.events import (
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.trading.strategy import Strategy as NautilusStrategy
 
-from execution_engine.host.account import HostAccount
+from execution_engine.host.account import Holdings, HostAccount
 from execution_engine.host.config import GauntletHostConfig, target_rules
 from execution_engine.host.decider import Decider
 from execution_engine.host.executor import Executor, Fees, PlannedOrder, Quote
@@ -202,7 +202,13 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         self._bars_seen += 1
         if self.halt_check is not None:
             self.halt_check()
-        self._flush_mark()
+        # One read of the account serves the previous bar's mark and this close's check:
+        # nothing fills between them.
+        bar_close = self.config.execute_at == "bar_close"
+        holdings = None
+        if self._account is not None and (bar_close or self._marks.pending):
+            holdings = self._account.holdings()
+        self._flush_mark(holdings)
         # Every column's bar is in `bars`: the host decides only once all have arrived.
         closes = [bars[col].close.as_decimal() for col in range(len(self._ids))]
         if self._changed is not None and self._due_anything() and self._decision_bar >= 0:
@@ -211,16 +217,17 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
                 "not_executed", None, "decision superseded before an opening quote"
             )
         level = None
-        if self.config.execute_at == "bar_close":
+        if bar_close:
             # Executed at this close: the account before its orders is what they see.
-            self._snapshot, level = self._checked(bar_index, closes)
+            self._snapshot, level = self._checked(bar_index, closes, holdings)
         self._marks.hold(bar_index, open_ns, closes, level)
         changed = self.decider.decide(bar_index, open_ns, rows)
         # Nothing can be due without a change when not rebalancing (a stop-out is known
         # only at the mark): the opening quotes are then not even gathered.
         self._changed = changed if changed or self._rebalancer.mode != "off" else None
         self._decision_bar = bar_index
-        if self.config.execute_at == "bar_close":
+        # Nothing changed and no stop-out pending: no order is due, nothing to execute.
+        if bar_close and (self._changed is not None or self._stop_out_due()):
             self._execute(closes, self._close_quotes(bars))
 
     def _close_quotes(self, bars: dict[int, Bar]) -> list[Quote] | None:
@@ -236,9 +243,11 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             quotes.append(Quote(tick.bid_price.as_decimal(), tick.ask_price.as_decimal()))
         return quotes
 
-    def _checked(self, bar: int, closes: list[Decimal]) -> tuple[Snapshot, Decimal | None]:
-        assert self._account is not None  # bars arrive only after on_start
-        snapshot = take_snapshot(self._account, bar, closes)
+    def _checked(
+        self, bar: int, closes: list[Decimal], holdings: Holdings | None
+    ) -> tuple[Snapshot, Decimal | None]:
+        assert holdings is not None  # bars arrive only after on_start built the account
+        snapshot = take_snapshot(holdings, bar, closes)
         if self._margin is None or snapshot.equity is None:
             return snapshot, None
         return snapshot, self._margin.check(bar, snapshot.equity, snapshot.positions, closes)
@@ -296,10 +305,12 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         self._account.track(col, market)
         self.submit_order(market)
 
-    def _flush_mark(self) -> None:
-        if self._account is None:
+    def _flush_mark(self, holdings: Holdings | None = None) -> None:
+        """Mark the held bar, if any; `holdings` is the account read at this event (None:
+        read it here, only when a bar is held)."""
+        if self._account is None or not self._marks.pending:
             return
-        snapshot = self._marks.flush(self._account)
+        snapshot = self._marks.flush(holdings if holdings is not None else self._account.holdings())
         if snapshot is not None and self.config.execute_at == "next_open":
             self._snapshot = snapshot  # the account the pending decision sees
 
