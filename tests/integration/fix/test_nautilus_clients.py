@@ -315,6 +315,14 @@ def test_every_order_kind_and_the_venue_reports_that_must_not_be_applied(
         client._on_message(_overfill(doubled, node))
         assert [r.exec_id for r in client.overfills] == ["overfill-1"]
         assert len(node.cache.order(doubled.client_order_id).trade_ids) == fills_before
+
+        # The venue drops the line: the session logs on again and quotes resume, because
+        # the data client asks for them again (the venue forgot the subscription).
+        sim.disconnect()
+        _until(node, lambda: not client.fix_session.is_logged_on)
+        _until(node, lambda: client.fix_session.is_logged_on, timeout=10.0)
+        sim.push_quote(quote("1.26000", "1.26010"))
+        _until(node, lambda: str(node.cache.quote_tick(EURUSD).ask_price) == "1.26010")
     finally:
         _stop(node)
 

@@ -3,7 +3,9 @@
 A quote subscription is a MarketDataRequest (top of book, snapshot + incremental refresh);
 each snapshot and each refresh becomes a QuoteTick through `_handle_data`. An incremental
 refresh may move one side only, so the last bid and ask of each symbol are kept and a quote
-is published once both sides are known. Instruments come from the configured provider.
+is published once both sides are known. A venue forgets subscriptions when the session
+drops: after the session logs on again, every subscription is requested anew.
+Instruments come from the configured provider.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class FixDataClient(LiveMarketDataClient):
         self._hub = hub
         # Top of book per FIX symbol: (bid, bid size), (ask, ask size); None until seen.
         self._touch: dict[str, dict[MdEntryType, tuple[Decimal, Decimal | None]]] = {}
+        self._subscribed: set[InstrumentId] = set()
+        hub.on_relogon(self._resubscribe)
 
     async def _connect(self) -> None:
         await self._provider.initialize()
@@ -71,11 +75,18 @@ class FixDataClient(LiveMarketDataClient):
         await self._hub.leave(self._on_message)
 
     async def _subscribe_quote_ticks(self, command: SubscribeQuoteTicks) -> None:
+        self._subscribed.add(command.instrument_id)
         self._send_md_request(command.instrument_id, subscribe=True)
 
     async def _unsubscribe_quote_ticks(self, command: UnsubscribeQuoteTicks) -> None:
+        self._subscribed.discard(command.instrument_id)
         self._send_md_request(command.instrument_id, subscribe=False)
         self._touch.pop(fix_symbol(command.instrument_id), None)
+
+    def _resubscribe(self) -> None:
+        self._log.info(f"FIX session back: resubscribing {len(self._subscribed)} instrument(s)")
+        for instrument_id in sorted(self._subscribed, key=str):
+            self._send_md_request(instrument_id, subscribe=True)
 
     def _send_md_request(self, instrument_id: InstrumentId, *, subscribe: bool) -> None:
         symbol = fix_symbol(instrument_id)

@@ -4,7 +4,9 @@ A FIX session is one (SenderCompID, TargetCompID) pair, and QuickFIX keeps one s
 per pair in a process: the data and the execution client cannot each open their own. The
 hub starts the initiator for the first client that connects, hands every incoming message
 to each connected client on the node's event loop (through an AsyncioSink), and stops the
-initiator when the last one disconnects. It holds the secret resolver, so it is bound into
+initiator when the last one disconnects. The initiator reconnects by itself after a drop
+(session.py); the hub watches for the new logon and tells the clients that registered for
+it (`on_relogon`), since a venue forgets subscriptions with the session. It holds the secret resolver, so it is bound into
 the factories (factories.py), never put in a config.
 """
 
@@ -20,6 +22,7 @@ from execution_engine.adapters.fix.session import FixInitiator, FixSessionError
 from execution_engine.adapters.fix.sinks import AsyncioSink, Inbound
 
 Listener = Callable[[Inbound], None]
+_WATCH_SECONDS = 0.1  # how often the session's logged-on state is looked at
 
 
 class FixSessionHub:
@@ -28,6 +31,8 @@ class FixSessionHub:
         self._listeners: list[Listener] = []
         self._initiator: FixInitiator | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._relogon: list[Callable[[], None]] = []
         self._lock = asyncio.Lock()
 
     @property
@@ -52,6 +57,7 @@ class FixSessionHub:
                 await loop.run_in_executor(None, initiator.start)
                 self._initiator = initiator
                 self._pump = loop.create_task(self._deliver(sink))
+                self._watch = loop.create_task(self._watch_logons(initiator))
             self._listeners.append(listener)
             return self._initiator
 
@@ -63,12 +69,27 @@ class FixSessionHub:
             if self._listeners or self._initiator is None:
                 return
             initiator, self._initiator = self._initiator, None
-            if self._pump is not None:
-                self._pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._pump
-                self._pump = None
+            for task in (self._pump, self._watch):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            self._pump = self._watch = None
             await asyncio.get_running_loop().run_in_executor(None, initiator.stop)
+
+    def on_relogon(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the loop each time the session logs on again after a drop."""
+        self._relogon.append(callback)
+
+    async def _watch_logons(self, initiator: FixInitiator) -> None:
+        was_on = True  # join() returned a logged-on session
+        while True:
+            await asyncio.sleep(_WATCH_SECONDS)
+            is_on = initiator.is_logged_on
+            if is_on and not was_on:
+                for callback in list(self._relogon):
+                    callback()
+            was_on = is_on
 
     async def _deliver(self, sink: AsyncioSink) -> None:
         while True:
