@@ -11,6 +11,12 @@ only, an order sent at bar t's close fills at close[t]. The opening quote moves 
 to open[t+1] before the host executes, so a decision at t's close fills at t+1's open
 (ADR 0002 §4). Costs that the contract expresses as price adjustments (spread and
 slippage, §6) are carried in that quote's bid/ask, so fill prices match the contract.
+
+Volume: by default bars carry a volume and quotes a size so large that volume never limits
+a fill. With `volume_limit` (a fraction of the bar's volume) the bars carry their own
+volume and every quote's size is `volume_limit` × its bar's volume, rounded down to the
+size precision: the most one market order can take at that quote (the venue's L1 book
+holds that size; see execution_engine.backtest.engine for how the rest is canceled).
 """
 
 from __future__ import annotations
@@ -88,8 +94,11 @@ def to_feed(
     spread: float = 0.0,
     slippage: float = 0.0,
     with_open_quotes: bool = True,
+    volume_limit: float | None = None,
 ) -> BarFeed:
-    """Convert one instrument's bars; rows with a missing price are skipped (a data gap)."""
+    """Convert one instrument's bars; rows with a missing price are skipped (a data gap).
+    `volume_limit`: the bars keep their volume and the opening quotes offer that fraction
+    of it (None: unlimited)."""
     bar_type = bar_type_for(instrument, interval_ns)
     prec = instrument.price_precision
     data = frame[["open", "high", "low", "close"]].to_numpy(dtype=np.float64)
@@ -99,7 +108,9 @@ def to_feed(
     # Bar prices must be self-consistent after rounding or NautilusTrader rejects them.
     h = np.maximum.reduce([h, o, c])
     low = np.minimum.reduce([low, o, c])
-    volume = Quantity(_BAR_VOLUME, instrument.size_precision)
+    volumes = bar_volumes(frame, keep, volume_limit)
+    unlimited = Quantity(_BAR_VOLUME, instrument.size_precision)
+    size_prec = instrument.size_precision
     bars = [
         Bar(
             bar_type,
@@ -107,15 +118,36 @@ def to_feed(
             Price(h[i], prec),
             Price(low[i], prec),
             Price(c[i], prec),
-            volume,
+            unlimited if volumes is None else Quantity(volumes[i], size_prec),
             int(opens_ns[i]) + interval_ns,
             int(opens_ns[i]) + interval_ns,
         )
         for i in range(len(o))
     ]
     stamps = opens_ns + OPEN_QUOTE_OFFSET_NS
-    quotes = cost_quotes(instrument, stamps, o, spread, slippage) if with_open_quotes else []
+    sizes = None if volumes is None or volume_limit is None else volumes * volume_limit
+    quotes = cost_quotes(instrument, stamps, o, spread, slippage, sizes) if with_open_quotes else []
     return BarFeed(bar_type, bars, quotes)
+
+
+def bar_volumes(
+    frame: pd.DataFrame, keep: np.ndarray, volume_limit: float | None
+) -> np.ndarray | None:
+    """The kept rows' volumes when `volume_limit` is set (None: volume is not used)."""
+    if volume_limit is None:
+        return None
+    if not 0.0 < volume_limit <= 1.0:
+        raise BarConversionError(
+            f"volume_limit must be a fraction of the bar's volume in (0, 1], got {volume_limit!r}"
+        )
+    volumes: np.ndarray = frame["volume"].to_numpy(dtype=np.float64)[keep]
+    bad = ~np.isfinite(volumes) | (volumes < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise BarConversionError(
+            f"volume_limit needs every bar's volume: {volumes[row]!r} at {frame.index[keep][row]}"
+        )
+    return volumes
 
 
 def cost_quotes(
@@ -124,21 +156,26 @@ def cost_quotes(
     prices: np.ndarray,
     spread: float,
     slippage: float,
+    sizes: np.ndarray | None = None,
 ) -> list[QuoteTick]:
     """Quotes around `prices` at `stamps_ns` whose bid and ask carry the costs (ADR 0002 §6:
     ask = p·(1+slippage) + spread/2, bid = p·(1-slippage) - spread/2, on the tick): the
-    opening quotes of a backtest, the closing quotes of a paper session."""
+    opening quotes of a backtest, the closing quotes of a paper session. `sizes`: each
+    quote's bid and ask size, rounded down to the size precision (None: unlimited)."""
     prec = instrument.price_precision
-    size = Quantity(_QUOTE_SIZE, instrument.size_precision)
+    size_prec = instrument.size_precision
+    unlimited = Quantity(_QUOTE_SIZE, size_prec)
     ask = np.round(prices * (1.0 + slippage) + spread / 2.0, prec)
     bid = np.round(prices * (1.0 - slippage) - spread / 2.0, prec)
+    if sizes is not None:
+        sizes = np.floor(sizes * 10.0**size_prec) / 10.0**size_prec  # at most, never more
     return [
         QuoteTick(
             instrument.id,
             Price(bid[i], prec),
             Price(ask[i], prec),
-            size,
-            size,
+            unlimited if sizes is None else Quantity(sizes[i], size_prec),
+            unlimited if sizes is None else Quantity(sizes[i], size_prec),
             int(stamps_ns[i]),
             int(stamps_ns[i]),
         )

@@ -13,6 +13,12 @@ Mapping of `BacktestConfig` onto the venue (execution_engine.backtest):
   signal bar's close. commission → instrument taker fee; commission_per_unit, spread,
   slippage → fee model and opening quotes (ADR 0002 §6-7); financing → a simulation
   module charging the account at each bar close (§8).
+- `volume_limit` (a `run_event` keyword, not a `BacktestConfig` field): one market order
+  may take at most that fraction of its bar's volume; the venue fills what the quote it
+  meets offers and cancels the rest (execution_engine.backtest.engine), so an order can end
+  partly filled. The host trades again at its next due order from the position it holds.
+  None (the default): volume never limits a fill. The vectorized engine has no volume
+  model and cannot mirror it: parity does not cover volume-limited runs.
 - Quantities are rounded toward zero to the instrument's size step (§14: its size
   increment, the definition's lot size; `round_units` forces 1), as the vectorized engine
   rounds them. Prices are rounded to the instrument's precision (5 decimals, 3 for JPY
@@ -75,6 +81,7 @@ def run_event(
     latency_ns: int = 0,
     max_notional_per_order: float | None = None,
     targets: str = "per_bar",
+    volume_limit: float | None = None,
 ) -> BacktestResult:
     """Backtest `strategy` on `bars` through NautilusTrader (engine="event").
 
@@ -84,7 +91,8 @@ def run_event(
     `latency_ns` switch on NautilusTrader's fill and latency models. `targets`:
     "per_bar" calls `target` at every bar close as a live node does; "precomputed" calls it
     once over all bars and reads it bar by bar (same targets for a causal strategy, much
-    faster; see `GauntletStrategyHost.preload_targets`).
+    faster; see `GauntletStrategyHost.preload_targets`). `volume_limit`: the fraction of a
+    bar's volume one order may take, in (0, 1] (None: unlimited; see the module docstring).
     """
     if targets not in ("per_bar", "precomputed"):
         raise ResearchInputError(f"targets must be per_bar or precomputed, got {targets!r}")
@@ -93,6 +101,10 @@ def run_event(
     validate_bars(bars)
     if len(bars) < 2:
         raise ResearchInputError("bars: the event engine needs at least 2 bars")
+    if volume_limit is not None and not 0.0 < volume_limit <= 1.0:
+        raise ResearchInputError(
+            f"volume_limit must be a fraction of the bar's volume in (0, 1], got {volume_limit!r}"
+        )
     frames = _frames(bars, instrument)
     # Annualised on the instruments the vectorized engine sees (the synthetic `asset` stays
     # undefined there, though the venue trades it as EUR/USD), so both report one Sharpe.
@@ -110,6 +122,7 @@ def run_event(
         prob_slippage=prob_slippage,
         latency_ns=latency_ns,
         max_notional_per_order=max_notional_per_order,
+        volume_limit=volume_limit,
     )
     host = host_config(strategy, config, ppy, window, targets=targets)
     run = _run(run_backtest, frames, host, venue, bars)

@@ -33,6 +33,7 @@ def backtest(
     params: dict[str, Any] | None = None,
     engine: Engine = "vectorized",
     instrument: str | None = None,
+    volume_limit: float | None = None,
     **config_overrides: Any,
 ) -> BacktestResult:
     """Backtest a strategy (object, or registered name + `params`) on bars.
@@ -40,6 +41,8 @@ def backtest(
     `config_overrides` replace fields of `config` (or of the default config); cost fields
     (commission, commission_per_unit, spread, slippage, financing_long, financing_short)
     may be given flat. `instrument` names a single-instrument series in trades and results.
+    `volume_limit` (engine="event" only): the fraction of a bar's volume one order may take
+    (research.engine.event).
     """
     built = _build_strategy(strategy, params)
     resolved = resolve_config(config, config_overrides)
@@ -47,11 +50,16 @@ def backtest(
     if problem is not None:
         raise ResearchInputError(problem)
     if engine == "vectorized":
+        if volume_limit is not None:
+            raise ResearchInputError(
+                "volume_limit applies to engine='event' only: the vectorized engine has no "
+                "volume model"
+            )
         from research.engine.vectorized import run_vectorized
 
         return run_vectorized(built, bars, resolved, instrument=instrument)
     if engine == "event":
-        return _run_event(built, bars, resolved, instrument)
+        return _run_event(built, bars, resolved, instrument, volume_limit)
     raise ResearchInputError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
 
 
@@ -101,7 +109,11 @@ def _build_strategy(strategy: Strategy[Any] | str, params: dict[str, Any] | None
 
 
 def _run_event(
-    strategy: Strategy[Any], bars: pd.DataFrame, config: BacktestConfig, instrument: str | None
+    strategy: Strategy[Any],
+    bars: pd.DataFrame,
+    config: BacktestConfig,
+    instrument: str | None,
+    volume_limit: float | None = None,
 ) -> BacktestResult:
     try:
         module = importlib.import_module("research.engine.event")
@@ -109,5 +121,7 @@ def _run_event(
         if err.name != "research.engine.event":
             raise  # the event engine exists but one of its own imports is missing
         raise ResearchInputError("event engine not available") from None
-    result: BacktestResult = module.run_event(strategy, bars, config, instrument=instrument)
+    result: BacktestResult = module.run_event(
+        strategy, bars, config, instrument=instrument, volume_limit=volume_limit
+    )
     return result

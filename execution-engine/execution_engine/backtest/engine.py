@@ -3,12 +3,22 @@
 One run: build the engine (venue SIM, margin account in the first instrument's quote
 currency, NETTING), add the instruments and their bars (plus opening quotes for next-open
 fills), add a `GauntletStrategyHost`, run, and hand back what the host recorded.
+
+Volume-limited fills (`VenueConfig.volume_limit`): NautilusTrader fills a market order on an
+L1 book up to the top level's size and, for the rest, one tick worse (its "exhausted book"
+rule), so the size alone never leaves an order unfilled. An immediate-or-cancel order is
+canceled at that point instead: the host sends IOC orders (`ioc_orders`), the quote it
+fills at offers `volume_limit` × the bar's volume (the opening quote for next-open fills,
+a closing quote just before the bar's close for bar-close fills), and what the quote cannot
+fill is canceled, partly filled. The host trades again at the next due order, from the
+position it really holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,7 +106,11 @@ def build_engine(
 def _close_quotes(feed: BarFeed, instrument: Instrument, venue: VenueConfig) -> list[QuoteTick]:
     stamps = np.array([b.ts_event - 1 for b in feed.bars], dtype=np.int64)  # before the bar
     closes = np.array([b.close.as_double() for b in feed.bars], dtype=np.float64)
-    return cost_quotes(instrument, stamps, closes, venue.spread, venue.slippage)
+    sizes = None
+    if venue.volume_limit is not None:  # the bars carry their own volume then (to_feed)
+        volumes = np.array([b.volume.as_double() for b in feed.bars], dtype=np.float64)
+        sizes = volumes * venue.volume_limit
+    return cost_quotes(instrument, stamps, closes, venue.spread, venue.slippage, sizes)
 
 
 def _modules(venue: VenueConfig, currency: Currency) -> list[FinancingModule]:
@@ -132,8 +146,12 @@ def run_backtest(
     interval = bar_interval_ns(index)
     # Bar-close fills pay the spread and slippage (ADR 0002 §6) through a quote just before
     # each bar's close that carries them; a bar would reset the book to its mid close, so
-    # then only quotes move the venue's market.
-    close_quotes = host.execute_at == "bar_close" and bool(venue.spread or venue.slippage)
+    # then only quotes move the venue's market. A volume limit needs that quote too: it
+    # offers the limited size (a bar's own book level holds a quarter of its volume).
+    limited = venue.volume_limit is not None
+    close_quotes = host.execute_at == "bar_close" and (
+        bool(venue.spread or venue.slippage) or limited
+    )
     engine = build_engine(instruments, venue, bar_execution=not close_quotes)
     bar_types = []
     for frame, instrument in zip(frames.values(), instruments, strict=True):
@@ -144,6 +162,7 @@ def run_backtest(
             spread=venue.spread,
             slippage=venue.slippage,
             with_open_quotes=host.execute_at == "next_open",
+            volume_limit=venue.volume_limit,
         )
         engine.add_data(feed.bars)
         if feed.open_quotes:
@@ -151,9 +170,11 @@ def run_backtest(
         if close_quotes:
             engine.add_data(_close_quotes(feed, instrument, venue))
         bar_types.append(str(feed.bar_type))
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if venue.max_notional_per_order is not None:
         overrides["max_notional_per_order"] = venue.max_notional_per_order
+    if limited:
+        overrides["ioc_orders"] = True
     strategy = GauntletStrategyHost(
         bind_instruments(
             host,

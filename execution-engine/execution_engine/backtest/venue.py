@@ -17,6 +17,11 @@ class VenueConfig(NautilusConfig, frozen=True, kw_only=True):
     `spread` and `slippage` follow ADR 0002 §6 and are applied through the opening
     quotes (see execution_engine.bars); `prob_slippage` is NautilusTrader's own fill model
     (a one-tick adverse move with that probability), off for parity runs.
+
+    `volume_limit`: the fraction of a bar's volume one market order may take (None: volume
+    never limits a fill). The quote an order fills at offers that size
+    (execution_engine.bars) and the host's orders are immediate-or-cancel, so the venue
+    fills what the book holds and cancels the rest (`run_backtest`).
     """
 
     cash: float = 100_000.0
@@ -34,6 +39,7 @@ class VenueConfig(NautilusConfig, frozen=True, kw_only=True):
     random_seed: int = 42
     max_notional_per_order: float | None = None
     max_order_submit_rate: str = "100/00:00:01"
+    volume_limit: float | None = None
 
 
 class NotionalPlusPerUnitFeeModel(FeeModel):  # type: ignore[misc]  # Cython base, untyped

@@ -46,6 +46,10 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     `margin_call` and `stop_out` are margin levels in percent. `rebalance` (§13): "off"
     (trade when the processed target changes), "every_bar", or "drift" (also when the
     weight is more than `rebalance_threshold` from the target).
+
+    `ioc_orders`: market orders are immediate-or-cancel, so what the venue's book cannot
+    fill at once is canceled rather than filled a tick worse (volume-limited backtests,
+    execution_engine.backtest.engine).
     """
 
     strategy_name: str
@@ -75,6 +79,7 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     stop_out: float = 50.0  # percent
     rebalance: str = "off"  # "off" | "every_bar" | "drift"
     rebalance_threshold: float = 0.05  # fraction of equity
+    ioc_orders: bool = False
 
 
 def target_rules(config: GauntletHostConfig) -> TargetRules:

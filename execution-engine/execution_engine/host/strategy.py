@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from nautilus_trader.model.data import Bar, BarType, QuoteTick
+from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.events import (
     OrderCanceled,
     OrderDenied,
@@ -288,6 +289,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self._ids[col],
             planned.side,
             planned.quantity,
+            time_in_force=TimeInForce.IOC if self.config.ioc_orders else TimeInForce.GTC,
             client_order_id=client_id,
             tags=[f"bar={self._decision_bar}"],
         )
