@@ -271,6 +271,12 @@ def test_every_order_kind_and_the_venue_reports_that_must_not_be_applied(
         refused = desk.market(OrderSide.BUY, 100)
         _until(node, lambda: _status(node, refused) is OrderStatus.REJECTED)
 
+        # An order type the FIX adapter does not send: refused here, nothing reaches the venue.
+        unsendable = desk.order_factory.market_to_limit(EURUSD, OrderSide.BUY, Quantity.from_int(1))
+        desk.submit_order(unsendable)
+        _until(node, lambda: _status(node, unsendable) is OrderStatus.REJECTED)
+        assert unsendable.client_order_id.value not in {e.cl_ord_id for e in sim.ledger.entries()}
+
         stop = desk.stop_market(OrderSide.BUY, 100, trigger="1.25000")
         stop_limit = desk.stop_limit(OrderSide.SELL, 100, trigger="1.15000", price="1.14000")
         _until(node, lambda: _status(node, stop) is _status(node, stop_limit) is ACCEPTED)
