@@ -80,9 +80,9 @@ from execution_engine.adapters.fix.wire import FixMessageError
 from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
 
 # NautilusTrader → FIX codes: the inverse of reconcile.py's tables (the one owner of the pairs).
-_SIDE = {nautilus: fix for fix, nautilus in reconcile._SIDE.items()}
-_ORD_TYPE = {nautilus: fix for fix, nautilus in reconcile._TYPE.items()}
-_TIF = {nautilus: fix for fix, nautilus in reconcile._TIF.items()}
+_SIDE = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_SIDE.items()}
+_ORD_TYPE = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_ORDER_TYPE.items()}
+_TIF = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_TIF.items()}
 _REQUEST_SUFFIX = re.compile(r"^(?P<order>.+):[CR]\d+$")
 _NO_ORDER = "NONE"  # the OrderID a venue reports when it has no order to show
 _UNTOLD_SIDE = Side.BUY  # OrderStatusRequest needs a Side; the simulator ignores it
@@ -362,7 +362,7 @@ class FixExecutionClient(LiveExecutionClient):
     def _apply_fill(self, order: Order, report: ExecutionReport, quantity: Decimal) -> None:
         instrument = self._instrument(order)
         assert report.last_px is not None  # _on_fill checked
-        liquidity = reconcile._LIQUIDITY.get(
+        liquidity = reconcile.NAUTILUS_LIQUIDITY.get(
             report.last_liquidity or 0, LiquiditySide.NO_LIQUIDITY_SIDE
         )
         self.generate_order_filled(
@@ -520,7 +520,7 @@ class FixExecutionClient(LiveExecutionClient):
 
     def _ts(self, report: ExecutionReport) -> int:
         moment = report.transact_time or report.header.sending_time
-        return self._now() if moment is None else reconcile._ns(moment)
+        return self._now() if moment is None else reconcile.epoch_ns(moment)
 
 
 def _utc(ns: int) -> dt.datetime:

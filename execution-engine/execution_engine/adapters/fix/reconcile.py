@@ -41,21 +41,21 @@ _STATUS = {
     OrdStatus.PENDING_CANCEL: OrderStatus.PENDING_CANCEL,
     OrdStatus.PENDING_REPLACE: OrderStatus.PENDING_UPDATE,
 }
-_SIDE = {Side.BUY: OrderSide.BUY, Side.SELL: OrderSide.SELL}
-_TYPE = {
+NAUTILUS_SIDE = {Side.BUY: OrderSide.BUY, Side.SELL: OrderSide.SELL}
+NAUTILUS_ORDER_TYPE = {
     OrdType.MARKET: OrderType.MARKET,
     OrdType.LIMIT: OrderType.LIMIT,
     OrdType.STOP: OrderType.STOP_MARKET,
     OrdType.STOP_LIMIT: OrderType.STOP_LIMIT,
 }
-_TIF = {
+NAUTILUS_TIF = {
     TimeInForce.DAY: NautilusTimeInForce.DAY,
     TimeInForce.GTC: NautilusTimeInForce.GTC,
     TimeInForce.IOC: NautilusTimeInForce.IOC,
     TimeInForce.FOK: NautilusTimeInForce.FOK,
     TimeInForce.GTD: NautilusTimeInForce.GTD,
 }
-_LIQUIDITY = {1: LiquiditySide.MAKER, 2: LiquiditySide.TAKER}
+NAUTILUS_LIQUIDITY = {1: LiquiditySide.MAKER, 2: LiquiditySide.TAKER}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NONE = "NONE"  # the id a venue reports for an order it does not know
 
@@ -73,15 +73,15 @@ def order_status_report(
     quantity = (
         report.order_qty if report.order_qty is not None else report.cum_qty + report.leaves_qty
     )
-    ts = _ns(report.transact_time or report.header.sending_time)
+    ts = epoch_ns(report.transact_time or report.header.sending_time)
     return OrderStatusReport(
         account_id=account_id,
         instrument_id=instrument.id,
         venue_order_id=VenueOrderId(report.order_id),
         client_order_id=ClientOrderId(report.cl_ord_id),
-        order_side=_SIDE[report.side],
-        order_type=_TYPE[report.ord_type or OrdType.MARKET],
-        time_in_force=_TIF[report.time_in_force or TimeInForce.DAY],
+        order_side=NAUTILUS_SIDE[report.side],
+        order_type=NAUTILUS_ORDER_TYPE[report.ord_type or OrdType.MARKET],
+        time_in_force=NAUTILUS_TIF[report.time_in_force or TimeInForce.DAY],
         order_status=status,
         quantity=instrument.make_qty(quantity),
         filled_qty=instrument.make_qty(report.cum_qty),
@@ -111,15 +111,17 @@ def fill_report(
         venue_order_id=VenueOrderId(report.order_id),
         client_order_id=ClientOrderId(report.cl_ord_id),
         trade_id=TradeId(report.exec_id),
-        order_side=_SIDE[report.side],
+        order_side=NAUTILUS_SIDE[report.side],
         last_qty=instrument.make_qty(report.last_qty),
         last_px=instrument.make_price(report.last_px),
         commission=Money(
             0, instrument.quote_currency
         ),  # FIX 4.4 Commission (12) is not sent by the simulator
-        liquidity_side=_LIQUIDITY.get(report.last_liquidity or 0, LiquiditySide.NO_LIQUIDITY_SIDE),
+        liquidity_side=NAUTILUS_LIQUIDITY.get(
+            report.last_liquidity or 0, LiquiditySide.NO_LIQUIDITY_SIDE
+        ),
         report_id=UUID4(),
-        ts_event=_ns(report.transact_time or report.header.sending_time),
+        ts_event=epoch_ns(report.transact_time or report.header.sending_time),
         ts_init=ts_init,
     )
 
@@ -135,12 +137,12 @@ def position_status_report(
         position_side=side,
         quantity=instrument.make_qty(abs(net)),
         report_id=UUID4(),
-        ts_last=_ns(report.header.sending_time),
+        ts_last=epoch_ns(report.header.sending_time),
         ts_init=ts_init,
     )
 
 
-def _ns(moment: dt.datetime | None) -> int:
+def epoch_ns(moment: dt.datetime | None) -> int:
     """UNIX nanoseconds, exact (FIX timestamps carry at most microseconds)."""
     if moment is None:
         return 0
