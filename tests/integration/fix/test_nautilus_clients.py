@@ -4,9 +4,7 @@ accepted then canceled, and a restarted node reconciling what the venue holds.""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,20 +12,19 @@ from typing import Any, TypeVar
 import pandas as pd
 import pytest
 from execution_engine.adapters.fix.codes import OrdType, Side
-from execution_engine.adapters.fix.config import FIX_CLIENT, fix_client_configs
+from execution_engine.adapters.fix.config import FIX_CLIENT
 from execution_engine.adapters.fix.execution import FixExecutionClient
-from execution_engine.adapters.fix.factories import fix_client_factories
 from execution_engine.adapters.fix.messages import OrderRequest, new_order_single
 from execution_engine.adapters.fix.reports import parse_message
 from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.server import FixSimulator
 from execution_engine.adapters.fix.sinks import Inbound
-from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
+from execution_engine.live.node import build_fix_node, run_until, start_node, stop_node
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import GenerateOrderStatusReport
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus, PositionSide, TimeInForce
-from nautilus_trader.model.identifiers import ClientId, ClientOrderId, InstrumentId, TraderId
+from nautilus_trader.model.identifiers import ClientId, ClientOrderId, InstrumentId
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
@@ -104,57 +101,20 @@ class OrderDesk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (C
 
 
 def _node(sim: FixSimulator, node_state: Path) -> tuple[TradingNode, OrderDesk]:
-    data_config, exec_config = fix_client_configs(
-        venue_config(sim), node_state, ["EURUSD"], request_timeout_seconds=2.0
-    )
-    config = TradingNodeConfig(
-        trader_id=TraderId("FIXTEST-001"),
-        logging=LoggingConfig(log_level="ERROR"),
-        exec_engine=LiveExecEngineConfig(reconciliation=True, open_check_interval_secs=None),
-        data_clients={FIX_CLIENT: data_config},
-        exec_clients={FIX_CLIENT: exec_config},
-        timeout_connection=10.0,
-        timeout_reconciliation=5.0,
-        timeout_portfolio=1.0,
-        timeout_disconnection=3.0,
-        timeout_post_stop=0.2,
-    )
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    node = TradingNode(config=config, loop=loop)
-    data_factory, exec_factory = fix_client_factories(resolver(SECRETS))
-    node.add_data_client_factory(FIX_CLIENT, data_factory)
-    node.add_exec_client_factory(FIX_CLIENT, exec_factory)
-    node.build()
     desk = OrderDesk()
-    node.trader.add_strategy(desk)
+    node = build_fix_node(
+        venue_config(sim),
+        node_state,
+        resolver(SECRETS),
+        [desk],
+        trader_id="FIXTEST-001",
+        request_timeout_seconds=2.0,
+    )
     return node, desk
-
-
-def _until(node: TradingNode, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Run the node's loop until `condition` holds (AssertionError after `timeout`)."""
-
-    async def wait() -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError("the node did not reach the expected state in time")
-            await asyncio.sleep(0.02)
-
-    node.get_event_loop().run_until_complete(wait())  # type: ignore[union-attr]  # built
 
 
 def _run(node: TradingNode, work: Coroutine[Any, Any, T]) -> T:
     return node.get_event_loop().run_until_complete(work)  # type: ignore[union-attr]  # built
-
-
-def _start(node: TradingNode) -> None:
-    node.get_event_loop().run_until_complete(node.kernel.start_async())  # type: ignore[union-attr]
-
-
-def _stop(node: TradingNode) -> None:
-    node.get_event_loop().run_until_complete(node.kernel.stop_async())  # type: ignore[union-attr]
-    node.dispose()
 
 
 def _status(node: TradingNode, order: Order) -> OrderStatus:
@@ -174,16 +134,16 @@ def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
     sim: FixSimulator, tmp_path: Path
 ) -> None:
     node, desk = _node(sim, tmp_path / "node")
-    _start(node)
+    start_node(node)
     try:
         # Quotes: the subscription's snapshot, then a refresh the simulator pushes.
-        _until(node, lambda: len(desk.quotes) >= 1)
+        run_until(node, lambda: len(desk.quotes) >= 1)
         sim.push_quote(quote("1.20002", "1.20012"))
-        _until(node, lambda: node.cache.quote_tick(EURUSD) is not None and
+        run_until(node, lambda: node.cache.quote_tick(EURUSD) is not None and
                str(node.cache.quote_tick(EURUSD).ask_price) == "1.20012")  # fmt: skip
 
         bought = desk.market(OrderSide.BUY, 1_000)
-        _until(node, lambda: _status(node, bought) is OrderStatus.FILLED)
+        run_until(node, lambda: _status(node, bought) is OrderStatus.FILLED)
         filled = node.cache.order(bought.client_order_id)
         assert filled is not None
         assert str(filled.avg_px) == "1.20012"  # bought at the ask of the last quote
@@ -193,14 +153,14 @@ def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
         ]
 
         resting = desk.limit(OrderSide.SELL, 500, "1.30000")
-        _until(node, lambda: _status(node, resting) is OrderStatus.ACCEPTED)
+        run_until(node, lambda: _status(node, resting) is OrderStatus.ACCEPTED)
         desk.cancel_order(node.cache.order(resting.client_order_id))
-        _until(node, lambda: _status(node, resting) is OrderStatus.CANCELED)
+        run_until(node, lambda: _status(node, resting) is OrderStatus.CANCELED)
 
         still_open = desk.limit(OrderSide.BUY, 200, "1.10000")
-        _until(node, lambda: _status(node, still_open) is OrderStatus.ACCEPTED)
+        run_until(node, lambda: _status(node, still_open) is OrderStatus.ACCEPTED)
     finally:
-        _stop(node)
+        stop_node(node)
 
     # The venue's ledger: each order once, ClOrdID = the node's ClientOrderId.
     sent = [e for e in sim.ledger.entries() if e.kind == "order"]
@@ -212,7 +172,7 @@ def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
 
     # A new node (empty cache) on the same state folder reconciles from the venue.
     restarted, _ = _node(sim, tmp_path / "node")
-    _start(restarted)
+    start_node(restarted)
     try:
         clients = restarted.kernel.exec_engine._clients  # no public lookup of one client
         client = clients[ClientId(FIX_CLIENT)]
@@ -248,7 +208,7 @@ def test_a_node_trades_on_fix_and_a_restarted_node_reconciles(
             (PositionSide.LONG, Decimal(1_000))
         ]
     finally:
-        _stop(restarted)
+        stop_node(restarted)
 
 
 def _fix_client(node: TradingNode) -> FixExecutionClient:
@@ -262,47 +222,47 @@ def test_every_order_kind_and_the_venue_reports_that_must_not_be_applied(
     sim: FixSimulator, tmp_path: Path
 ) -> None:
     node, desk = _node(sim, tmp_path / "node")
-    _start(node)
+    start_node(node)
     client = _fix_client(node)
     try:
-        _until(node, lambda: len(desk.quotes) >= 1)  # the market: 1.20000 / 1.20010
+        run_until(node, lambda: len(desk.quotes) >= 1)  # the market: 1.20000 / 1.20010
 
         sim.faults.reject_next_orders = 1
         refused = desk.market(OrderSide.BUY, 100)
-        _until(node, lambda: _status(node, refused) is OrderStatus.REJECTED)
+        run_until(node, lambda: _status(node, refused) is OrderStatus.REJECTED)
 
         # An order type the FIX adapter does not send: refused here, nothing reaches the venue.
         unsendable = desk.order_factory.market_to_limit(EURUSD, OrderSide.BUY, Quantity.from_int(1))
         desk.submit_order(unsendable)
-        _until(node, lambda: _status(node, unsendable) is OrderStatus.REJECTED)
+        run_until(node, lambda: _status(node, unsendable) is OrderStatus.REJECTED)
         assert unsendable.client_order_id.value not in {e.cl_ord_id for e in sim.ledger.entries()}
 
         stop = desk.stop_market(OrderSide.BUY, 100, trigger="1.25000")
         stop_limit = desk.stop_limit(OrderSide.SELL, 100, trigger="1.15000", price="1.14000")
-        _until(node, lambda: _status(node, stop) is _status(node, stop_limit) is ACCEPTED)
+        run_until(node, lambda: _status(node, stop) is _status(node, stop_limit) is ACCEPTED)
         sim.push_quote(quote("1.25000", "1.25010"))  # the buy stop triggers at the ask
-        _until(node, lambda: _status(node, stop) is OrderStatus.FILLED)
+        run_until(node, lambda: _status(node, stop) is OrderStatus.FILLED)
         assert node.cache.order(stop.client_order_id).last_event.last_px == Price.from_str(
             "1.25010"
         )
         desk.cancel_order(node.cache.order(stop_limit.client_order_id))
-        _until(node, lambda: _status(node, stop_limit) is OrderStatus.CANCELED)
+        run_until(node, lambda: _status(node, stop_limit) is OrderStatus.CANCELED)
 
         ioc = desk.limit(OrderSide.BUY, 100, "1.00000", TimeInForce.IOC)
-        _until(node, lambda: _status(node, ioc) is OrderStatus.CANCELED)  # nothing at 1.0
+        run_until(node, lambda: _status(node, ioc) is OrderStatus.CANCELED)  # nothing at 1.0
 
         expiry = pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=1.5)
         gtd = desk.limit(OrderSide.BUY, 100, "1.10000", TimeInForce.GTD, expiry)
-        _until(node, lambda: _status(node, gtd) is ACCEPTED)
+        run_until(node, lambda: _status(node, gtd) is ACCEPTED)
         desk.modify_order(node.cache.order(gtd.client_order_id), price=Price.from_str("1.11000"))
-        _until(node, lambda: str(node.cache.order(gtd.client_order_id).price) == "1.11000")
-        _until(node, lambda: _status(node, gtd) is OrderStatus.EXPIRED)  # its GTD kept
+        run_until(node, lambda: str(node.cache.order(gtd.client_order_id).price) == "1.11000")
+        run_until(node, lambda: _status(node, gtd) is OrderStatus.EXPIRED)  # its GTD kept
 
         # A fill sent twice (the copy with PossDupFlag=Y) is applied once.
         sim.faults.duplicate_next_fill = True
         doubled = desk.market(OrderSide.BUY, 300)
-        _until(node, lambda: _status(node, doubled) is OrderStatus.FILLED)
-        _until(node, lambda: [r.header.poss_dup for r in client.duplicate_fills] == [True])
+        run_until(node, lambda: _status(node, doubled) is OrderStatus.FILLED)
+        run_until(node, lambda: [r.header.poss_dup for r in client.duplicate_fills] == [True])
         assert len(node.cache.order(doubled.client_order_id).trade_ids) == 1
         net = sum(p.signed_qty for p in node.cache.positions_open(instrument_id=EURUSD))
         assert net == 400.0  # the stop's 100 + 300, the copy not counted
@@ -313,7 +273,7 @@ def test_every_order_kind_and_the_venue_reports_that_must_not_be_applied(
                 OrderRequest("external-1", "EURUSD", Side.BUY, Decimal(50), OrdType.MARKET)
             )
         )
-        _until(node, lambda: {r.cl_ord_id for r in client.unknown_reports} == {"external-1"})
+        run_until(node, lambda: {r.cl_ord_id for r in client.unknown_reports} == {"external-1"})
         assert node.cache.order(ClientOrderId("external-1")) is None
 
         # A fill larger than what is left of the order is flagged and not applied beyond it.
@@ -325,12 +285,12 @@ def test_every_order_kind_and_the_venue_reports_that_must_not_be_applied(
         # The venue drops the line: the session logs on again and quotes resume, because
         # the data client asks for them again (the venue forgot the subscription).
         sim.disconnect()
-        _until(node, lambda: not client.fix_session.is_logged_on)
-        _until(node, lambda: client.fix_session.is_logged_on, timeout=10.0)
+        run_until(node, lambda: not client.fix_session.is_logged_on)
+        run_until(node, lambda: client.fix_session.is_logged_on, timeout=10.0)
         sim.push_quote(quote("1.26000", "1.26010"))
-        _until(node, lambda: str(node.cache.quote_tick(EURUSD).ask_price) == "1.26010")
+        run_until(node, lambda: str(node.cache.quote_tick(EURUSD).ask_price) == "1.26010")
     finally:
-        _stop(node)
+        stop_node(node)
 
 
 def _overfill(order: Order, node: TradingNode) -> Inbound:

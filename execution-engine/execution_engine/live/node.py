@@ -1,0 +1,110 @@
+"""A TradingNode on the FIX venue: `build_fix_node`, and `start_node` / `run_until` /
+`stop_node` to drive it from synchronous code (a CLI chapter, a test).
+
+The node reconciles with the venue when it starts (orders and positions from the venue's
+answers, adapters/fix/reconcile.py), so a node restarted on the same state folder holds
+what the venue holds. It logs to `<state>/logs/` and prints only errors on the terminal.
+NautilusTrader sets its logging up once per process: a node built after another one logs
+as the first one was configured to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.identifiers import TraderId
+from nautilus_trader.trading.strategy import Strategy
+
+from execution_engine.adapters.fix.config import (
+    FIX_CLIENT,
+    FixVenueConfig,
+    SecretResolver,
+    fix_client_configs,
+)
+from execution_engine.adapters.fix.factories import fix_client_factories
+
+LOG_SUBDIR = "logs"  # under the node's state folder
+
+
+def build_fix_node(
+    venue: FixVenueConfig,
+    state_dir: Path,
+    resolve_secret: SecretResolver,
+    strategies: Sequence[Strategy] = (),
+    *,
+    instruments: Sequence[str] = ("EURUSD",),
+    trader_id: str = "GAUNTLET-001",
+    request_timeout_seconds: float = 5.0,
+) -> TradingNode:
+    """A built (not started) node with the FIX data and execution clients of one session
+    to `venue`, its FIX store under `state_dir`, and `strategies` added to its trader.
+    `instruments` are marketdata names ("EURUSD"); `request_timeout_seconds` bounds each
+    reconciliation query's wait for the venue."""
+    data_config, exec_config = fix_client_configs(
+        venue, state_dir, instruments, request_timeout_seconds=request_timeout_seconds
+    )
+    config = TradingNodeConfig(
+        trader_id=TraderId(trader_id),
+        logging=_logging(state_dir / LOG_SUBDIR),
+        exec_engine=LiveExecEngineConfig(reconciliation=True, open_check_interval_secs=None),
+        data_clients={FIX_CLIENT: data_config},
+        exec_clients={FIX_CLIENT: exec_config},
+        timeout_connection=10.0,
+        timeout_reconciliation=5.0,
+        timeout_portfolio=1.0,
+        timeout_disconnection=3.0,
+        timeout_post_stop=0.2,
+    )
+    loop = asyncio.new_event_loop()  # one loop per node: a restarted node gets its own
+    asyncio.set_event_loop(loop)
+    node = TradingNode(config=config, loop=loop)
+    data_factory, exec_factory = fix_client_factories(resolve_secret)
+    node.add_data_client_factory(FIX_CLIENT, data_factory)
+    node.add_exec_client_factory(FIX_CLIENT, exec_factory)
+    node.build()
+    for strategy in strategies:
+        node.trader.add_strategy(strategy)
+    return node
+
+
+def _logging(folder: Path) -> LoggingConfig:
+    folder.mkdir(parents=True, exist_ok=True)
+    return LoggingConfig(
+        log_level="ERROR", log_level_file="INFO", log_directory=str(folder), log_colors=False
+    )
+
+
+def start_node(node: TradingNode) -> None:
+    """Connect the clients, reconcile with the venue and start the strategies."""
+    _loop(node).run_until_complete(node.kernel.start_async())
+
+
+def run_until(node: TradingNode, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Run the node's loop until `condition` holds; TimeoutError after `timeout` seconds."""
+
+    async def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the node did not reach the expected state in {timeout:g} s")
+            await asyncio.sleep(0.02)
+
+    _loop(node).run_until_complete(wait())
+
+
+def stop_node(node: TradingNode) -> None:
+    """Stop the strategies, disconnect the clients (the FIX session logs out) and dispose."""
+    _loop(node).run_until_complete(node.kernel.stop_async())
+    node.dispose()
+
+
+def _loop(node: TradingNode) -> asyncio.AbstractEventLoop:
+    loop = node.get_event_loop()
+    if loop is None:  # build_fix_node always gives the node a loop
+        raise RuntimeError("the node has no event loop")
+    return loop
