@@ -55,12 +55,31 @@ class HostAccount:
         self._ids = ids
         self._currency = currency  # the account's, when it has no base currency
         self._working: list[list[Order]] = [[] for _ in ids]  # orders not yet closed
+        # The last read and what it was read at: the account's newest event and this host's
+        # fill count. Every balance change (fill, commission, financing) is a new account
+        # event and every position change a fill, so an unchanged key is an unchanged read.
+        self._read: Holdings | None = None
+        self._read_event: object = None
+        self._read_fills = -1
+        self._fills = 0
+
+    def filled(self) -> None:
+        """One of this host's orders filled: its positions changed (the next read is fresh)."""
+        self._fills += 1
 
     def holdings(self) -> Holdings:
-        net = self.net_units()
+        """The account as it stands; the previous read while nothing changed since."""
         account = self._portfolio.account(self._ids[0].venue)
         if account is None:
-            return Holdings(None, net, [])
+            return Holdings(None, self.net_units(), [])
+        event = account.last_event
+        if self._read is None or event is not self._read_event or self._fills != self._read_fills:
+            self._read = self._fresh(account)
+            self._read_event, self._read_fills = event, self._fills
+        return self._read
+
+    def _fresh(self, account: Any) -> Holdings:
+        net = self.net_units()
         balance = account.balance_total(account.base_currency or self._currency)
         opened = []
         for col, iid in enumerate(self._ids):

@@ -319,6 +319,8 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
     # -- order events -----------------------------------------------------------------------
 
     def on_order_filled(self, event: OrderFilled) -> None:
+        if self._account is not None:
+            self._account.filled()
         self._reporter.fill(event)
 
     # A rejected, denied or canceled order is closed: `HostAccount.held_units` stops
