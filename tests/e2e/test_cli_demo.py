@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,8 @@ def test_demo_runs_every_chapter(demo_dir: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for chapter in ("vectorized backtests", "parameter sweep and walk-forward",
-                    "event-driven parity", "paper trading", "promotion"):  # fmt: skip
+                    "event-driven parity", "paper trading", "promotion",
+                    "live on the FIX simulator"):  # fmt: skip
         assert chapter in out
     assert "promoted to candidate" in out
     assert "promoted to paper" in out
@@ -62,6 +64,30 @@ def test_demo_runs_every_chapter(demo_dir: Path) -> None:
     assert str(report.resolve()) in out.replace("\n", "")
     journal = (demo_dir / "out" / "paper" / "events.jsonl").read_text().splitlines()
     assert sum('"kind": "fill"' in line for line in journal) > 0
+    _assert_live_fix_chapter(out, demo_dir / "out" / "live-fix")
+    assert "SSL read error" not in proc.stderr, "QuickFIX's console lines stay in the folder"
+
+
+def _assert_live_fix_chapter(out: str, folder: Path) -> None:
+    """The node's market order filled on the simulator at the latest synthetic bar's close
+    less (a sell) or plus (a buy) half the demo's 0.8 pip spread, and a restarted node
+    reconciled the same position from the venue."""
+    from marketdata.synthetic import generate_bars
+
+    row = next(line for line in out.splitlines() if "FILLED" in line)
+    order, status, price, position, venue_orders, venue_fills = (
+        cell.strip() for cell in row.strip().strip("│").split("│")
+    )
+    side, quantity = order.split()
+    assert (status, venue_orders, venue_fills) == ("FILLED", "1", "1")
+    close = Decimal(repr(float(generate_bars(24 * 260 * 3, seed=7, timeframe="1h").close.iloc[-1])))
+    half_spread = Decimal("0.00004")
+    assert Decimal(price) == (close - half_spread if side == "SELL" else close + half_spread)
+    assert position == ("-" if side == "SELL" else "+") + quantity
+    words = " ".join(out.split())
+    assert f"reconciled with the venue at start-up: position {position} EUR/USD.FIX" in words
+    assert (folder / "sim" / "ca" / "ca.pem").is_file(), "the dev CA is under the output folder"
+    assert "Certificate Verification" not in out, "QuickFIX's console lines stay in the folder"
 
 
 def test_demo_rejects_bad_user_data_in_one_line(tmp_path: Path) -> None:
