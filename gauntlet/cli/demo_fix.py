@@ -9,13 +9,7 @@ CLI's import stays light: this module loads NautilusTrader and QuickFIX.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import shutil
-import socket
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +31,9 @@ from nautilus_trader.trading.strategy import Strategy
 from pydantic import SecretStr
 from rich.console import Console
 
+from gauntlet.cli.native_output import native_output_to
 from gauntlet.cli.render import frame_table
+from live.stack._process import free_port
 from strategies import plugins
 
 ORDER_UNITS = 10_000  # a target of 1.0 trades this many units
@@ -100,7 +96,7 @@ def run_live_chapter(
     )
     shutil.rmtree(folder, ignore_errors=True)  # every run starts from an empty venue and store
     folder.mkdir(parents=True)
-    with _native_output_to(folder / "quickfix-console.log"):
+    with native_output_to(folder / "quickfix-console.log"):
         row, reconciled = _trade_and_reconcile(bars, instrument, name, units, spread, folder)
     console.print(frame_table(pd.DataFrame([row]), "the node's order on the FIX venue"))
     console.print(
@@ -141,7 +137,7 @@ def _trade_and_reconcile(
 def _simulator(
     bars: pd.DataFrame, instrument: Instrument, spread: float, state: Path
 ) -> FixSimulator:
-    sim = FixSimulator(SimulatorConfig(port=_free_port(), state_dir=state))
+    sim = FixSimulator(SimulatorConfig(port=free_port(), state_dir=state))
     sim.start()  # writes its development CA under `state`/ca
     symbol = fix_symbol(instrument.id)
     # The latest bar's open, high, low and close: the order fills at the close's ask or bid.
@@ -200,32 +196,3 @@ def _position(node: TradingNode, instrument_id: InstrumentId) -> str:
         Decimal(0),
     )
     return f"{net:+,}" if net else "flat"
-
-
-@contextmanager
-def _native_output_to(path: Path) -> Iterator[None]:
-    """QuickFIX's C++ side prints its TLS certificate checks on stdout and "SSL read error"
-    on every disconnect on stderr: both go to `path` while the sessions run, so the terminal
-    shows only the demo's lines. C's stdio buffers are flushed before the terminal returns."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = (os.dup(1), os.dup(2))
-    with path.open("ab") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        ctypes.CDLL(None).fflush(None)
-        for fd, copy in zip((1, 2), saved, strict=True):
-            os.dup2(copy, fd)
-            os.close(copy)
-
-
-def _free_port() -> int:
-    """An ephemeral port the OS has free right now (QuickFIX needs the number up front)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

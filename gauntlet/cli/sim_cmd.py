@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from gauntlet.cli.app import app, fail, report_interrupted
+from gauntlet.cli.native_output import native_output_to
 
 if TYPE_CHECKING:
     from execution_engine.adapters.fix.sim.server import FixSimulator
@@ -79,7 +78,7 @@ def sim_fix(
         fail(str(exc))
     try:
         _announce(simulator, symbol, len(quotes))
-        with _native_stderr_to(config.state_dir / "log" / "engine.log"):
+        with native_output_to(config.state_dir / "log" / "engine.log", fds=(2,)):
             while True:
                 time.sleep(0.5)
     except KeyboardInterrupt:
@@ -89,23 +88,6 @@ def sim_fix(
             f"FIX simulator stopped ({counts['order']} orders, {counts['fill']} fills; "
             f"ledger {config.ledger_path})"
         )
-
-
-@contextmanager
-def _native_stderr_to(path: Path) -> Iterator[None]:
-    """Send what the C++ engine writes to stderr (OpenSSL and socket notices such as "SSL
-    read error" on every client disconnect) to `path`, so the terminal's stderr keeps the
-    CLI's contract of one line per error; restored before the command reports."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with path.open("ab") as log:
-        os.dup2(log.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _check(port: int, precision: int, interval: float, bars: Path) -> None:

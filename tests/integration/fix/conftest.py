@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,14 +21,10 @@ from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConf
 from execution_engine.adapters.fix.sinks import Inbound, QueueSink
 from pydantic import SecretStr
 
+from live.stack._process import free_port
+
 SECRETS = {"fix_user": "gauntlet", "fix_password": "sim-password"}
 SYMBOL = "EURUSD"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def resolver(secrets: dict[str, str]) -> Callable[[str], SecretStr]:
