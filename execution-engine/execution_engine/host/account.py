@@ -55,9 +55,11 @@ class HostAccount:
         self._ids = ids
         self._currency = currency  # the account's, when it has no base currency
         self._working: list[list[Order]] = [[] for _ in ids]  # orders not yet closed
-        # The last read and what it was read at: the account's newest event and this host's
-        # fill count. Every balance change (fill, commission, financing) is a new account
-        # event and every position change a fill, so an unchanged key is an unchanged read.
+        # The last read and what it was read at: the account's newest event, this host's
+        # fill count and the net units. A balance change (fill, commission, financing) is a
+        # new account event, this strategy's positions change only by its own fills, and the
+        # net units (every strategy's) are compared as they are: an unchanged key is an
+        # unchanged read, whatever order the venue's events arrive in.
         self._read: Holdings | None = None
         self._read_event: object = None
         self._read_fills = -1
@@ -69,17 +71,22 @@ class HostAccount:
 
     def holdings(self) -> Holdings:
         """The account as it stands; the previous read while nothing changed since."""
+        net = self.net_units()
         account = self._portfolio.account(self._ids[0].venue)
         if account is None:
-            return Holdings(None, self.net_units(), [])
-        event = account.last_event
-        if self._read is None or event is not self._read_event or self._fills != self._read_fills:
-            self._read = self._fresh(account)
+            return Holdings(None, net, [])
+        event, read = account.last_event, self._read
+        if (
+            read is None
+            or event is not self._read_event
+            or self._fills != self._read_fills
+            or net != read.net
+        ):
+            read = self._read = self._fresh(account, net)
             self._read_event, self._read_fills = event, self._fills
-        return self._read
+        return read
 
-    def _fresh(self, account: Any) -> Holdings:
-        net = self.net_units()
+    def _fresh(self, account: Any, net: list[Decimal]) -> Holdings:
         balance = account.balance_total(account.base_currency or self._currency)
         opened = []
         for col, iid in enumerate(self._ids):
