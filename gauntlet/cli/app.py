@@ -174,6 +174,21 @@ def _stop_signals_handled() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def reclaim_stop_signals() -> None:
+    """Put the stop-signal handlers back at the C level, after native code replaced them.
+
+    Python's `signal.signal` table still names `_on_stop_signal`, but importing QuickFIX and
+    NautilusTrader's Rust core installs their own SIGINT disposition underneath it (measured:
+    a Rust handler, then SIG_DFL), so Ctrl-C hung or killed a FIX session without its summary.
+    Setting the handler again reinstalls Python's trampoline. Call it after such imports."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in STOP_SIGNALS:
+        handler = signal.getsignal(sig)
+        if callable(handler):
+            signal.signal(sig, handler)
+
+
 def interrupted_exit_code() -> int:
     """128 + the stop signal received (SIGINT if none was: a KeyboardInterrupt is Ctrl-C)."""
     return 128 + (_received[-1] if _received else signal.SIGINT)

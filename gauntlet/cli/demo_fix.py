@@ -31,6 +31,7 @@ from nautilus_trader.trading.strategy import Strategy
 from pydantic import SecretStr
 from rich.console import Console
 
+from gauntlet.cli.app import reclaim_stop_signals
 from gauntlet.cli.native_output import native_output_to
 from gauntlet.cli.render import frame_table
 from live.stack._process import free_port
@@ -139,6 +140,7 @@ def _simulator(
 ) -> FixSimulator:
     sim = FixSimulator(SimulatorConfig(port=free_port(), state_dir=state))
     sim.start()  # writes its development CA under `state`/ca
+    reclaim_stop_signals()  # QuickFIX and NautilusTrader replaced the SIGINT handler
     symbol = fix_symbol(instrument.id)
     # The latest bar's open, high, low and close: the order fills at the close's ask or bid.
     for quote in quotes_from_bars(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from gauntlet.cli.app import app, fail, report_interrupted
+from gauntlet.cli.app import app, fail, reclaim_stop_signals, report_interrupted
 from gauntlet.cli.native_output import native_output_to
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def sim_fix(
         simulator.start()
     except SimulatorError as exc:
         fail(str(exc))
+    reclaim_stop_signals()  # QuickFIX and NautilusTrader replaced the SIGINT handler
     try:
         _announce(simulator, symbol, len(quotes))
         with native_output_to(config.state_dir / "log" / "engine.log", fds=(2,)):

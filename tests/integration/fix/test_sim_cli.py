@@ -15,7 +15,8 @@ from execution_engine.adapters.fix.config import load_venue_config
 from execution_engine.adapters.fix.session import FixInitiator
 from execution_engine.adapters.fix.sinks import QueueSink
 
-from tests.integration.fix.conftest import free_port, resolver
+from live.stack._process import free_port
+from tests.integration.fix.conftest import resolver
 
 GAUNTLET = str(Path(sys.executable).parent / "gauntlet")
 BARS = Path(__file__).resolve().parents[3] / "data" / "sample" / "EURUSD_H1_synthetic.csv"
@@ -34,7 +35,12 @@ def _wait_for_file(proc: subprocess.Popen[str], path: Path, timeout: float) -> N
 
 
 @pytest.mark.slow
-def test_serves_a_tls_session_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+# SIGINT is Ctrl-C: QuickFIX and NautilusTrader replace its handler on import, and it hung the
+# simulator until the command put Python's back (gauntlet.cli.app.reclaim_stop_signals).
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_serves_a_tls_session_and_stops_cleanly_on_a_stop_signal(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     port = free_port()
     state = tmp_path / "sim"
     proc = subprocess.Popen(
@@ -51,11 +57,11 @@ def test_serves_a_tls_session_and_stops_cleanly_on_sigterm(tmp_path: Path) -> No
         assert initiator.is_logged_on
         initiator.stop()
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         shown, err = proc.communicate(timeout=20)
     assert f"listening on 127.0.0.1:{port} (TLS)" in shown
     assert f"dev CA: {state / 'ca' / 'ca.pem'}" in shown
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert proc.returncode == 128 + stop
     assert err.strip().splitlines() == [
         f"gauntlet: interrupted: FIX simulator stopped (0 orders, 0 fills; ledger {state / 'ledger.jsonl'})"
     ]
