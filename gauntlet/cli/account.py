@@ -9,9 +9,10 @@ research.engine.run.resolve_config: one validation for the CLI, specs and the Py
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from gauntlet.cli.costs import CostField, parse_cost, scaled
+from gauntlet.cli.costs import CostField, cost_overrides, parse_cost, scaled
 from gauntlet.cli.options import choice, config_overrides
 
 # The fraction-valued options: a plain number or a percentage (no bps: not a cost).
@@ -58,3 +59,22 @@ def _fraction(text: str | None, field: CostField) -> float | None:
     if text is None:
         return None
     return scaled(*parse_cost(text, field))
+
+
+ACCOUNT_OPTIONS = (
+    "account", "margin_initial", "margin_maintenance", "margin_call", "stop_out", "rebalance",
+    "rebalance_threshold",
+)  # fmt: skip
+
+
+def simulation_overrides(
+    data: Path | None,
+    instrument: str | None,
+    definitions: tuple[Path | None, str | None],
+    **options: Any,
+) -> dict[str, Any]:
+    """The cost and account/rebalance options of a simulating command (backtest, sweep,
+    walkforward, check parity, paper), as BacktestConfig fields: `cost_overrides` for the
+    costs (over the instrument's defaults) and `account_overrides` for the rest."""
+    account = {name: options.pop(name, None) for name in ACCOUNT_OPTIONS}
+    return cost_overrides(data, instrument, definitions, **options) | account_overrides(**account)

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from gauntlet.cli.account import account_overrides
+from gauntlet.cli.account import simulation_overrides
 from gauntlet.cli.app import app
-from gauntlet.cli.costs import cost_overrides, note_costs
+from gauntlet.cli.costs import note_costs
 from gauntlet.cli.options import (
     FILLS,
     AccountOption,
@@ -126,11 +126,10 @@ def backtest_command(
         periods_per_year=periods_per_year,
         round_units=round_units or None,
         direction="long_only" if long_only else None,
-    ) | cost_overrides(
+    ) | simulation_overrides(
         data, instrument, definitions, commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
-    ) | account_overrides(
         account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gauntlet.cli.account import account_overrides
+from gauntlet.cli.account import simulation_overrides
 from gauntlet.cli.app import app, check_app, fail
-from gauntlet.cli.costs import cost_overrides, note_costs
+from gauntlet.cli.costs import note_costs
 from gauntlet.cli.instruments import attach, traded_instrument
 from gauntlet.cli.options import (
     FILLS,
@@ -113,11 +113,10 @@ def parity_command(
     check_instrument(instrument)
     load_plugins(plugin)
     built = plugins.create(strategy, **parse_params(param))
-    simulated = cost_overrides(
+    simulated = simulation_overrides(
         data, instrument, (instruments_file, asset_class), commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
-    ) | account_overrides(
         account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,
@@ -279,11 +278,10 @@ def paper_command(
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         fail(f"--duration must be a positive number of seconds, got {duration}")
     # Cash, costs and the account mean what they mean in a backtest: one validation for both.
-    given = cost_overrides(
+    given = simulation_overrides(
         data, instrument, (instruments_file, asset_class), commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
-    ) | account_overrides(
         account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,

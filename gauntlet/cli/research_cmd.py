@@ -14,9 +14,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from gauntlet.cli.account import account_overrides
+from gauntlet.cli.account import simulation_overrides
 from gauntlet.cli.app import app, check_app, fail, report_interrupted
-from gauntlet.cli.costs import cost_overrides, note_costs
+from gauntlet.cli.costs import note_costs
 from gauntlet.cli.instruments import research_instrument
 from gauntlet.cli.options import (
     METHODS,
@@ -109,8 +109,8 @@ def _check_search(strategy: str, space: dict[str, Any], settings: Any) -> None:
 
 def _config(fill: str | None, settings: dict[str, Any], cash: float | None,
             long_only: bool) -> Any:  # fmt: skip
-    """The BacktestConfig of every simulation of the search (`settings`: cost_overrides' and
-    account_overrides')."""
+    """The BacktestConfig of every simulation of the search (`settings`: what
+    simulation_overrides gave)."""
     from research.engine.run import resolve_config
 
     return resolve_config(None, config_overrides(
@@ -183,11 +183,10 @@ def sweep_command(
     if heatmap is not None and len(space) != 2:
         fail(f"--heatmap needs exactly 2 swept parameters, got {len(space)}")
     scheduler_address(scheduler)
-    simulated = cost_overrides(
+    simulated = simulation_overrides(
         data, instrument, (instruments_file, asset_class), commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
-    ) | account_overrides(
         account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,
@@ -324,11 +323,10 @@ def walkforward_command(
     plugins.get(strategy)
     space = _space(grid)
     scheduler_address(scheduler)
-    simulated = cost_overrides(
+    simulated = simulation_overrides(
         data, instrument, (instruments_file, asset_class), commission=commission,
         commission_per_unit=commission_per_unit, spread=spread, slippage=slippage,
         financing_long=financing_long, financing_short=financing_short,
-    ) | account_overrides(
         account=account, margin_initial=margin_initial, margin_maintenance=margin_maintenance,
         margin_call=margin_call, stop_out=stop_out, rebalance=rebalance,
         rebalance_threshold=rebalance_threshold,
