@@ -15,7 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
+from nautilus_trader.config import (
+    CacheConfig,
+    LiveExecEngineConfig,
+    LiveRiskEngineConfig,
+    LoggingConfig,
+    TradingNodeConfig,
+)
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.trading.strategy import Strategy
@@ -40,11 +46,15 @@ def build_fix_node(
     instruments: Sequence[str] = ("EURUSD",),
     trader_id: str = "GAUNTLET-001",
     request_timeout_seconds: float = 5.0,
+    cache: CacheConfig | None = None,
+    risk_engine: LiveRiskEngineConfig | None = None,
 ) -> TradingNode:
     """A built (not started) node with the FIX data and execution clients of one session
     to `venue`, its FIX store under `state_dir`, and `strategies` added to its trader.
     `instruments` are marketdata names ("EURUSD"); `request_timeout_seconds` bounds each
-    reconciliation query's wait for the venue."""
+    reconciliation query's wait for the venue. `cache` (e.g. NautilusTrader's Redis cache
+    database) and `risk_engine` (execution_engine.risk.RiskLimits.nautilus_config) default
+    to NautilusTrader's in-memory cache and default risk engine."""
     data_config, exec_config = fix_client_configs(
         venue, state_dir, instruments, request_timeout_seconds=request_timeout_seconds
     )
@@ -52,6 +62,8 @@ def build_fix_node(
         trader_id=TraderId(trader_id),
         logging=_logging(state_dir / LOG_SUBDIR),
         exec_engine=LiveExecEngineConfig(reconciliation=True, open_check_interval_secs=None),
+        cache=cache,
+        risk_engine=risk_engine or LiveRiskEngineConfig(),
         data_clients={FIX_CLIENT: data_config},
         exec_clients={FIX_CLIENT: exec_config},
         timeout_connection=10.0,
