@@ -281,6 +281,12 @@ def test_every_order_kind_and_the_venue_reports_that_must_not_be_applied(
         client._on_message(_overfill(doubled, node))
         assert [r.exec_id for r in client.overfills] == ["overfill-1"]
         assert len(node.cache.order(doubled.client_order_id).trade_ids) == fills_before
+        # ... and halts the strategy: its next order is refused before it reaches the venue.
+        sent_before = len(sim.ledger.entries("order"))
+        refused = desk.market(OrderSide.BUY, 100)
+        run_until(node, lambda: _status(node, refused) is OrderStatus.REJECTED)
+        assert "halted" in str(node.cache.order(refused.client_order_id).events[-1].reason)
+        assert len(sim.ledger.entries("order")) == sent_before
 
         # The venue drops the line: the session logs on again and quotes resume, because
         # the data client asks for them again (the venue forgot the subscription).

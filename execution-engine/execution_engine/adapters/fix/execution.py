@@ -43,6 +43,7 @@ from nautilus_trader.model.identifiers import (
     ClientId,
     ClientOrderId,
     InstrumentId,
+    StrategyId,
     TradeId,
     VenueOrderId,
 )
@@ -129,6 +130,9 @@ class FixExecutionClient(LiveExecutionClient):
         self._fills: list[FillReport] = []  # fills seen this session, for reconciliation
         self.unknown_reports: list[ExecutionReport] = []  # for orders we do not know: kept
         self.overfills: list[ExecutionReport] = []  # fills beyond an order's leaves: flagged
+        # Strategies halted by an overfill, with the reason: the venue and the node disagree
+        # about what was traded, so new orders are refused until a person looks.
+        self.halted_strategies: dict[StrategyId, str] = {}
         self.duplicate_fills: list[ExecutionReport] = []  # already applied: ignored
         # The ClOrdID the venue knows an order by now (a replace gives it a new one); an
         # order missing here is known by its ClientOrderId (OrigClOrdID of the next request).
@@ -163,6 +167,9 @@ class FixExecutionClient(LiveExecutionClient):
     # --- commands -------------------------------------------------------------------------
     async def _submit_order(self, command: SubmitOrder) -> None:
         order = command.order
+        if (halted := self.halted_strategies.get(order.strategy_id)) is not None:
+            self._reject(order, f"strategy {order.strategy_id} is halted: {halted}")
+            return
         try:
             request = self._order_request(order, order.client_order_id.value)
         except (FixMessageError, KeyError) as exc:
@@ -349,10 +356,12 @@ class FixExecutionClient(LiveExecutionClient):
         quantity = report.last_qty
         if quantity > leaves:
             self.overfills.append(report)
-            self._log.error(
+            reason = (
                 f"fill {report.exec_id} of {quantity} exceeds the {leaves} left of order "
                 f"{order.client_order_id}: only {leaves} applied"
             )
+            self.halted_strategies.setdefault(order.strategy_id, reason)
+            self._log.error(f"{reason}; strategy {order.strategy_id} halted")
             quantity = leaves
         self._applied_exec_ids.add(report.exec_id)
         if quantity <= 0:
