@@ -144,7 +144,12 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             lambda col: self._client_order_id(col).value,
             self._margin,
         )
-        self._interval_ns = int(self._bar_types[0].spec.timedelta.total_seconds() * 10**9)
+        spec = self._bar_types[0].spec
+        # A tick, volume or value bar (live bars aggregated from quotes) has no fixed length:
+        # it is stamped at its close, and no quote of its own precedes it.
+        self._interval_ns = (
+            int(spec.timedelta.total_seconds() * 10**9) if spec.is_time_aggregated() else 0
+        )
         for bar_type in self._bar_types:
             self.subscribe_bars(bar_type)
         if config.execute_at == "next_open":
