@@ -1,0 +1,22 @@
+"""The live node's PostgreSQL mirror: every order, fill, position change and account snapshot
+copied to the trading tables, and every order action appended to the audit log.
+
+`PostgresMirror` (writer.py) is the event sink to subscribe on the node's message bus
+(`TOPICS`); rows.py maps events to rows, audit.py says who/what/why, sql.py writes them.
+"""
+
+from live.mirror.audit import ACTOR_TAG, RISK_ENGINE, AuditRow, actor_of
+from live.mirror.rows import Lookups, RowMapper
+from live.mirror.writer import TOPICS, MirrorStats, PostgresMirror
+
+__all__ = [
+    "ACTOR_TAG",
+    "RISK_ENGINE",
+    "TOPICS",
+    "AuditRow",
+    "Lookups",
+    "MirrorStats",
+    "PostgresMirror",
+    "RowMapper",
+    "actor_of",
+]

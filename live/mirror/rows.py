@@ -1,0 +1,237 @@
+"""NautilusTrader events → the rows of the trading tables (0001_core.sql), as plain values.
+
+Mapping runs on the node's event loop thread, when the event is published: the order is read
+from the node's cache at that moment, so its status is the one this event produced (the
+execution engine applies an event to the order before it publishes it). The writer thread then
+only sees these frozen rows, never a NautilusTrader object (the cache is not thread-safe).
+
+Money and quantities are Decimal from `Price`/`Quantity`/`Money.as_decimal()`. The one
+exception NautilusTrader forces on us is a position's average open price, which it keeps as a
+float: it is converted with `str()` (the shortest text that reads back as the same float), so
+the column holds exactly what NautilusTrader holds, never a binary expansion of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from nautilus_trader.model.enums import OrderType, PositionSide
+from nautilus_trader.model.events import AccountState, OrderEvent, OrderFilled, PositionEvent
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.orders import Order
+
+from live.mirror.audit import AuditRow, audit_row, is_reconciliation_order
+from live.state.models import Position
+
+# The order types the schema's CHECK admits. Others (market-to-limit, if-touched, trailing)
+# have no honest equivalent there: they are audited but get no orders row (`skipped`).
+ORDER_TYPES = {
+    OrderType.MARKET: "market",
+    OrderType.LIMIT: "limit",
+    OrderType.STOP_MARKET: "stop",
+    OrderType.STOP_LIMIT: "stop_limit",
+}
+
+
+class Lookups(Protocol):
+    """What the mapping reads from the node; NautilusTrader's `Cache` is one."""
+
+    def instrument(self, instrument_id: InstrumentId) -> Instrument | None: ...
+
+    def order(self, client_order_id: ClientOrderId) -> Order | None: ...
+
+
+@dataclass(frozen=True)
+class InstrumentRow:
+    instrument: str
+    venue: str
+    asset_class: str
+    tick_size: Decimal
+    lot_size: Decimal
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    client_order_id: str
+    venue_order_id: str | None
+    strategy: str
+    instrument: str
+    side: str
+    order_type: str
+    quantity: Decimal
+    limit_price: Decimal | None
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime  # the event's ts_init: the node's clock, so later events sort later
+
+
+@dataclass(frozen=True)
+class FillRow:
+    fill_id: str  # the venue's trade id: a replayed fill is a no-op
+    client_order_id: str
+    instrument: str
+    side: str
+    quantity: Decimal
+    price: Decimal
+    commission: Decimal
+    filled_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    account: str
+    taken_at: dt.datetime
+    currency: str
+    balance: Decimal
+    equity: Decimal
+    margin_used: Decimal
+
+
+Row = InstrumentRow | OrderRow | FillRow | Position | AccountRow | AuditRow
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """The rows of one event, in the order they must be written (instruments first)."""
+
+    rows: list[Row]
+    skipped: str | None = None  # why part of the event has no row (counted, logged)
+
+
+def from_nanos(ns: int) -> dt.datetime:
+    """A UNIX-nanosecond timestamp as an aware UTC datetime, exact to the microsecond."""
+    seconds, nanos = divmod(int(ns), 1_000_000_000)
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(microsecond=nanos // 1000)
+
+
+def _lower(enum_value: Any) -> str:
+    return str(enum_value.name).lower()
+
+
+class RowMapper:
+    """Maps events to rows; remembers which instruments it has emitted so each goes out once."""
+
+    def __init__(self, lookups: Lookups, actor: str) -> None:
+        self._lookups = lookups
+        self._actor = actor
+        self._instruments: set[InstrumentId] = set()
+
+    def rows(self, event: object) -> Mapped:
+        if isinstance(event, OrderEvent):
+            return self._order_rows(event)
+        if isinstance(event, PositionEvent):
+            return self._position_rows(event)
+        if isinstance(event, AccountState):
+            return _account_rows(event)
+        return Mapped([], skipped=f"not mirrored: {type(event).__name__}")
+
+    def _instrument_rows(self, instrument_id: InstrumentId) -> tuple[list[Row], str | None]:
+        if instrument_id in self._instruments:
+            return [], None
+        instrument = self._lookups.instrument(instrument_id)
+        if instrument is None:
+            return [], f"instrument {instrument_id} is not in the node's cache"
+        self._instruments.add(instrument_id)
+        row = InstrumentRow(
+            instrument=str(instrument.id),
+            venue=str(instrument.id.venue),
+            asset_class=_lower(instrument.asset_class),
+            tick_size=instrument.price_increment.as_decimal(),
+            lot_size=instrument.size_increment.as_decimal(),
+        )
+        return [row], None
+
+    def _order_rows(self, event: Any) -> Mapped:
+        order = self._lookups.order(event.client_order_id)
+        audit = audit_row(event, order, self._actor)
+        if order is None:
+            return Mapped([audit], skipped=f"order {event.client_order_id} is not in the cache")
+        if is_reconciliation_order(order):
+            # NautilusTrader's own alignment order for a position difference: not a venue
+            # order, and its fill is not a venue fill. Audited only (see audit.py).
+            return Mapped([audit], skipped=f"reconciliation order {order.client_order_id}")
+        order_type = ORDER_TYPES.get(order.order_type)
+        if order_type is None:
+            why = f"order type {_lower(order.order_type)} has no orders row in the schema"
+            return Mapped([audit], skipped=why)
+        rows, missing = self._instrument_rows(order.instrument_id)
+        rows.append(_order_row(order, order_type, event.ts_init))
+        if isinstance(event, OrderFilled):
+            rows.append(_fill_row(event))
+        rows.append(audit)
+        return Mapped(rows, skipped=missing)
+
+    def _position_rows(self, event: Any) -> Mapped:
+        if event.strategy_id.value == "INTERNAL-DIFF":
+            return Mapped([], skipped=f"reconciliation position {event.position_id}")
+        rows, missing = self._instrument_rows(event.instrument_id)
+        quantity = event.quantity.as_decimal()
+        signed = -quantity if event.side == PositionSide.SHORT else quantity
+        position = Position(
+            strategy=event.strategy_id.value,
+            instrument=str(event.instrument_id),
+            quantity=signed,
+            avg_price=Decimal(str(event.avg_px_open)),  # a float in NautilusTrader: see above
+            updated_at=from_nanos(event.ts_init),
+        )
+        rows.append(position)
+        return Mapped(rows, skipped=missing)
+
+
+def _order_row(order: Any, order_type: str, ts_init: int) -> OrderRow:
+    has_price = order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+    return OrderRow(
+        client_order_id=order.client_order_id.value,
+        venue_order_id=None if order.venue_order_id is None else order.venue_order_id.value,
+        strategy=order.strategy_id.value,
+        instrument=str(order.instrument_id),
+        side=_lower(order.side),
+        order_type=order_type,
+        quantity=order.quantity.as_decimal(),
+        limit_price=order.price.as_decimal() if has_price else None,
+        status=_lower(order.status),
+        created_at=from_nanos(order.init_event.ts_init),
+        updated_at=from_nanos(ts_init),
+    )
+
+
+def _fill_row(fill: Any) -> FillRow:
+    return FillRow(
+        fill_id=fill.trade_id.value,
+        client_order_id=fill.client_order_id.value,
+        instrument=str(fill.instrument_id),
+        side=_lower(fill.order_side),
+        quantity=fill.last_qty.as_decimal(),
+        price=fill.last_px.as_decimal(),
+        commission=fill.commission.as_decimal(),
+        filled_at=from_nanos(fill.ts_event),
+    )
+
+
+def _account_rows(state: Any) -> Mapped:
+    """One snapshot per AccountState, in the base currency (or the only one). The table keys a
+    snapshot by (account, taken_at), so a multi-currency account without a base currency
+    keeps its first balance and the others are reported as skipped. NautilusTrader's account
+    state carries no unrealized P&L, so equity is the total balance."""
+    balances = list(state.balances)
+    if not balances:
+        return Mapped([], skipped=f"account {state.account_id} reported no balance")
+    currency = state.base_currency or balances[0].currency
+    balance = next((b for b in balances if b.currency == currency), balances[0])
+    margin = sum(
+        (m.initial.as_decimal() for m in state.margins if m.currency == currency), Decimal(0)
+    )
+    row = AccountRow(
+        account=state.account_id.value,
+        taken_at=from_nanos(state.ts_event),
+        currency=currency.code,
+        balance=balance.total.as_decimal(),
+        equity=balance.total.as_decimal(),
+        margin_used=margin,
+    )
+    others = len({b.currency.code for b in balances} - {currency.code})
+    return Mapped([row], skipped=f"{others} other currencies not kept" if others else None)

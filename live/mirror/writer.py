@@ -1,0 +1,267 @@
+"""`PostgresMirror`: a NautilusTrader event sink that copies orders, fills, positions, account
+snapshots and the order audit trail to PostgreSQL without ever making the node wait on it.
+
+`handle(event)` runs on the node's event loop thread: it maps the event to rows (rows.py,
+reading the node's cache) and appends them to an in-memory queue; nothing there touches the
+network. A dedicated writer thread with its own asyncio loop and one asyncpg connection drains
+the queue in order, in batches of one transaction each.
+
+PostgreSQL down or restarted: the batch stays at the head of the queue and the writer
+reconnects with a bounded exponential backoff (50 ms doubling to `max_backoff`), then writes
+it; new rows queue behind it meanwhile, so nothing is lost or reordered. A batch that
+PostgreSQL refuses for its data (a CHECK or foreign-key violation) is retried one row at a
+time; the refused rows are logged, counted in `failed` and dropped, so one bad row cannot hold
+back the rows behind it.
+
+Process death with rows queued: those rows are lost from the mirror, not from the venue nor
+from NautilusTrader's cache (its Redis database when configured). At the next start the
+node's reconciliation re-emits the events of what changed at the venue, and every statement
+is idempotent (sql.py: orders upserted by client order id, fills keyed by the venue's trade
+id, positions upserted, snapshots keyed by (account, taken_at), audit rows by event id), so
+re-running converges on the venue's state instead of duplicating rows. Which events a
+reconciliation re-emits is NautilusTrader's choice: with an in-memory cache, a filled order
+of the previous run is not re-emitted (the venue reports open orders and positions), so its
+rows must have been written before the process died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import asyncpg
+
+from live.db import connect
+from live.mirror.rows import Lookups, Row, RowMapper
+from live.mirror.sql import write_rows
+
+log = logging.getLogger(__name__)
+
+# The node's message bus topics the mirror is meant for (NautilusTrader's wildcards).
+TOPICS = ("events.order.*", "events.position.*", "events.account.*")
+FIRST_BACKOFF_S = 0.05
+
+
+@dataclass(frozen=True)
+class MirrorStats:
+    """What the live status shows about the mirror."""
+
+    written: int  # rows committed
+    pending: int  # rows queued or being written
+    retries: int  # attempts that failed on the connection and were retried
+    failed: int  # rows PostgreSQL refused for their data: logged and dropped
+    skipped: int  # events (or parts of them) with no row: see rows.py
+    connected: bool
+    last_error: str | None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the connection or the server, worth retrying, not of the rows written."""
+    if isinstance(exc, asyncpg.DataError):  # an argument asyncpg cannot encode: retry is futile
+        return False
+    return isinstance(
+        exc,
+        OSError
+        | TimeoutError
+        | asyncpg.InterfaceError  # connection closed under us
+        | asyncpg.PostgresConnectionError  # class 08
+        | asyncpg.OperatorInterventionError  # class 57: shutting down, starting up
+        | asyncpg.InsufficientResourcesError,  # class 53: too many connections, disk full
+    )
+
+
+class PostgresMirror:
+    """An event sink (`Callable[[Any], None]`) for the node's order, position and account
+    topics. `lookups` is the node's cache (instruments and orders); `actor` names who runs
+    the node in the audit log (audit.py says when it is used)."""
+
+    def __init__(
+        self,
+        dsn: str,
+        schema: str,
+        *,
+        lookups: Lookups,
+        actor: str = "node",
+        batch_size: int = 500,
+        max_backoff: float = 2.0,
+        statement_timeout: float = 10.0,
+    ) -> None:
+        self._dsn, self._schema = dsn, schema
+        self._mapper = RowMapper(lookups, actor)
+        self._batch_size = batch_size
+        self._max_backoff = max_backoff
+        self._statement_timeout = statement_timeout
+        self._cond = threading.Condition()
+        self._queue: deque[Row] = deque()
+        self._inflight: list[Row] = []
+        self._stopping = False
+        self._deadline: float | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._thread: threading.Thread | None = None
+        self._written = self._retries = self._failed = self._skipped = 0
+        self._last_error: str | None = None
+
+    # -- the node's side: never blocks on PostgreSQL ------------------------------------
+
+    def __call__(self, event: object) -> None:
+        self.handle(event)
+
+    def handle(self, event: object) -> None:
+        try:
+            mapped = self._mapper.rows(event)
+        except Exception as exc:  # any: raised here it would unwind into NautilusTrader's bus
+            log.exception("mirror: cannot map %s", type(event).__name__)
+            with self._cond:
+                self._skipped += 1
+                self._last_error = f"mapping {type(event).__name__}: {exc}"
+            return
+        if mapped.skipped is not None:
+            log.debug("mirror: %s", mapped.skipped)
+        with self._cond:
+            self._queue.extend(mapped.rows)
+            self._skipped += mapped.skipped is not None
+            self._cond.notify_all()
+
+    def stats(self) -> MirrorStats:
+        with self._cond:
+            return MirrorStats(
+                written=self._written,
+                pending=len(self._queue) + len(self._inflight),
+                retries=self._retries,
+                failed=self._failed,
+                skipped=self._skipped,
+                connected=self._conn is not None and not self._conn.is_closed(),
+                last_error=self._last_error,
+            )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the mirror is started already")
+        self._thread = threading.Thread(target=self._run, name="postgres-mirror", daemon=True)
+        self._thread.start()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until everything queued so far is written (or refused); False after `timeout`."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._inflight, timeout)
+
+    def stop(self, timeout: float = 10.0) -> MirrorStats:
+        """Write what is queued (giving up after `timeout` seconds), then close."""
+        with self._cond:
+            self._stopping = True
+            self._deadline = time.monotonic() + timeout
+            self._cond.notify_all()
+        if self._thread is not None:
+            # A connection attempt or statement in flight at the deadline finishes first.
+            self._thread.join(timeout + self._statement_timeout + 1)
+        stats = self.stats()
+        if stats.pending:
+            log.warning("mirror: stopped with %d rows not written (%s)", stats.pending,
+                        stats.last_error)  # fmt: skip
+        return stats
+
+    # -- the writer thread --------------------------------------------------------------
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            while batch := self._next_batch():
+                if not loop.run_until_complete(self._write(batch)):
+                    break  # the stop deadline passed with PostgreSQL unreachable
+        finally:
+            loop.run_until_complete(self._disconnect())
+            loop.close()
+
+    def _next_batch(self) -> list[Row]:
+        """The next rows to write, moved to `_inflight`; [] once stopping with nothing left."""
+        with self._cond:
+            self._inflight = []
+            self._cond.notify_all()  # wait_idle: the previous batch is done
+            self._cond.wait_for(lambda: self._queue or self._stopping)
+            count = min(len(self._queue), self._batch_size)
+            self._inflight = [self._queue.popleft() for _ in range(count)]
+            return self._inflight
+
+    async def _write(self, batch: list[Row]) -> bool:
+        """True once `batch` is written (or its refused rows dropped); False when the stop
+        deadline passes first."""
+        delay = FIRST_BACKOFF_S
+        while True:
+            try:
+                conn = await self._connection()
+                try:
+                    await self._commit(conn, batch)
+                except Exception as exc:  # any: sorted below, the connection's fault or the rows'
+                    if is_transient(exc):
+                        raise
+                    await self._write_singly(conn, batch)
+                return True
+            except Exception as exc:  # any: connecting or a transient failure; retried
+                await self._lost(exc)
+                if not await self._backoff(delay):
+                    return False
+                delay = min(delay * 2, self._max_backoff)
+
+    async def _write_singly(self, conn: asyncpg.Connection, batch: list[Row]) -> None:
+        """One transaction per row; rows PostgreSQL refuses are dropped. Transient errors
+        propagate with the rows not yet written still in `batch`."""
+        while batch:
+            try:
+                await self._commit(conn, batch[:1])
+            except Exception as exc:  # any: transient re-raised, else the row is dropped
+                if is_transient(exc):
+                    raise
+                log.error("mirror: PostgreSQL refused %r: %s", batch[0], exc)
+                with self._cond:
+                    self._failed += 1
+                    self._last_error = f"refused {type(batch[0]).__name__}: {exc}"
+            with self._cond:
+                batch.pop(0)
+
+    async def _commit(self, conn: asyncpg.Connection, rows: list[Row]) -> None:
+        await asyncio.wait_for(write_rows(conn, rows), self._statement_timeout)
+        with self._cond:
+            self._written += len(rows)
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = None
+            self._conn = await connect(
+                self._dsn,
+                schema=self._schema,
+                application_name="gauntlet-mirror",
+                timeout=self._statement_timeout,
+            )
+        return self._conn
+
+    async def _lost(self, exc: BaseException) -> None:
+        if not is_transient(exc):  # a bug of ours: not worth hiding behind a retry loop
+            log.exception("mirror: unexpected failure writing a batch")
+        else:
+            log.warning("mirror: PostgreSQL unavailable (%s); retrying", exc)
+        with self._cond:
+            self._retries += 1
+            self._last_error = f"{type(exc).__name__}: {exc}"
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()  # no goodbye round trip to a server that may be gone
+
+    async def _backoff(self, delay: float) -> bool:
+        with self._cond:
+            deadline = self._deadline
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            delay = min(delay, left)
+        await asyncio.sleep(delay)
+        return True
