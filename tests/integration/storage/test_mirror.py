@@ -1,0 +1,159 @@
+"""The mirror's writer against real PostgreSQL: real NautilusTrader events in, rows out;
+a replay changes nothing; a row PostgreSQL refuses is dropped without holding back the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import ClientOrderId, PositionId, TradeId
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import Order
+from nautilus_trader.model.position import Position
+from nautilus_trader.test_kit.providers import TestInstrumentProvider
+from nautilus_trader.test_kit.stubs.events import TestEventStubs
+from nautilus_trader.test_kit.stubs.execution import TestExecStubs
+
+from live.db import connect
+from live.mirror import PostgresMirror
+from tests.fixtures.pg import PgSchema
+
+pytestmark = pytest.mark.services
+
+EURUSD = TestInstrumentProvider.default_fx_ccy("EUR/USD")
+
+
+def trade(cache: Cache, number: int = 1) -> list[object]:
+    """The events of a limit buy of 1 000 filled in two parts into a position, and an account
+    snapshot, each applied to the cached order as the execution engine does."""
+    order: Order = TestExecStubs.limit_order(
+        instrument=EURUSD, order_side=OrderSide.BUY, price=Price.from_str("1.10000"),
+        quantity=Quantity.from_int(1_000), client_order_id=ClientOrderId(f"O-{number}"),
+    )  # fmt: skip
+    cache.add_order(order)
+    events: list[object] = [order.init_event]
+    for event in (TestEventStubs.order_submitted(order), TestEventStubs.order_accepted(order)):
+        order.apply(event)
+        events.append(event)
+    position = None
+    for part, px in (("a", "1.09990"), ("b", "1.10000")):
+        fill = TestEventStubs.order_filled(
+            order, EURUSD, trade_id=TradeId(f"T-{number}{part}"), position_id=PositionId("P-1"),
+            last_qty=Quantity.from_int(500), last_px=Price.from_str(px),
+            ts_event=1_764_590_400_000_000_000,
+        )  # fmt: skip
+        order.apply(fill)
+        events.append(fill)
+        if position is None:
+            position = Position(EURUSD, fill)
+            events.append(TestEventStubs.position_opened(position))
+        else:
+            position.apply(fill)
+            events.append(TestEventStubs.position_changed(position))
+    events.append(TestEventStubs.margin_account_state())
+    return events
+
+
+def cache_with_instrument() -> Cache:
+    cache = Cache()
+    cache.add_instrument(EURUSD)
+    return cache
+
+
+async def tables(dsn: str, schema: str) -> dict[str, list[dict[str, Any]]]:
+    queries = {
+        "instruments": "SELECT instrument, asset_class, tick_size, lot_size FROM instruments",
+        "orders": "SELECT client_order_id, venue_order_id, status, quantity, limit_price FROM orders",
+        "fills": "SELECT fill_id, quantity, price FROM fills ORDER BY fill_id",
+        "positions": "SELECT strategy, instrument, quantity, avg_price FROM positions",
+        "account_snapshots": "SELECT account, currency, balance, margin_used FROM account_snapshots",
+        "audit_log": "SELECT actor, action, subject, details FROM audit_log ORDER BY id",
+    }  # fmt: skip
+    conn = await connect(dsn, schema=schema)
+    try:
+        return {name: [dict(r) for r in await conn.fetch(sql)] for name, sql in queries.items()}
+    finally:
+        await conn.close()
+
+
+def test_events_become_rows_and_a_replay_changes_nothing(pg_schema: PgSchema) -> None:
+    cache = cache_with_instrument()
+    events = trade(cache)
+    mirror = PostgresMirror(pg_schema.dsn, pg_schema.name, lookups=cache, actor="ops")
+    mirror.start()
+    for event in events:
+        mirror(event)
+    assert mirror.wait_idle(10)
+    first = asyncio.run(tables(pg_schema.dsn, pg_schema.name))
+    for event in events:  # as a reconciliation after a crash would re-emit them
+        mirror(event)
+    stats = mirror.stop(10)
+    assert (stats.pending, stats.failed, stats.last_error) == (0, 0, None)
+    assert asyncio.run(tables(pg_schema.dsn, pg_schema.name)) == first
+
+    assert first["instruments"] == [
+        {"instrument": "EUR/USD.SIM", "asset_class": "fx", "tick_size": Decimal("0.00001"),
+         "lot_size": Decimal(1)}
+    ]  # fmt: skip
+    assert first["orders"] == [
+        {"client_order_id": "O-1", "venue_order_id": "1", "status": "filled",
+         "quantity": Decimal(1_000), "limit_price": Decimal("1.10000")}
+    ]  # fmt: skip
+    assert first["fills"] == [
+        {"fill_id": "T-1a", "quantity": Decimal(500), "price": Decimal("1.09990")},
+        {"fill_id": "T-1b", "quantity": Decimal(500), "price": Decimal("1.10000")},
+    ]
+    assert first["positions"] == [
+        {"strategy": "S-001", "instrument": "EUR/USD.SIM", "quantity": Decimal(1_000),
+         "avg_price": Decimal("1.09995")}
+    ]  # fmt: skip
+    assert first["account_snapshots"] == [
+        {"account": "SIM-000", "currency": "USD", "balance": Decimal("1000000.00"),
+         "margin_used": Decimal("10000.00")}
+    ]  # fmt: skip
+    audit = first["audit_log"]
+    assert [(a["actor"], a["action"], a["subject"]) for a in audit] == [
+        ("S-001", action, "O-1")
+        for action in ("initialized", "submitted", "accepted", "filled", "filled")
+    ]
+    assert json.loads(audit[3]["details"])["event"]["last_px"] == "1.09990"
+
+
+def test_a_refused_row_is_dropped_and_counted_and_the_rows_behind_it_are_written(
+    pg_schema: PgSchema,
+) -> None:
+    cache = cache_with_instrument()
+    orphan = TestExecStubs.limit_order(instrument=EURUSD, client_order_id=ClientOrderId("O-9"))
+    cache.add_order(orphan)
+    # Its fill without its order row: the fills foreign key refuses it.
+    fill = TestEventStubs.order_filled(orphan, EURUSD, trade_id=TradeId("T-orphan"))
+    orphan.apply(TestEventStubs.order_submitted(orphan))
+    orphan.apply(TestEventStubs.order_accepted(orphan))
+    orphan.apply(fill)
+    mirror = PostgresMirror(pg_schema.dsn, pg_schema.name, lookups=cache, actor="ops")
+    mirror.start()
+    asyncio.run(_drop_order_rows_on_insert(pg_schema))
+    mirror(fill)
+    for event in trade(cache, 2):
+        mirror(event)
+    stats = mirror.stop(10)
+    assert (stats.pending, stats.failed) == (0, 2)  # O-9's order row, then its fill
+    assert stats.last_error is not None
+    assert "refused" in stats.last_error
+    rows = asyncio.run(tables(pg_schema.dsn, pg_schema.name))
+    assert [f["fill_id"] for f in rows["fills"]] == ["T-2a", "T-2b"]
+    assert [o["client_order_id"] for o in rows["orders"]] == ["O-2"]
+
+
+async def _drop_order_rows_on_insert(schema: PgSchema) -> None:
+    """A CHECK that refuses O-9's order row, so its fill then fails the foreign key."""
+    conn = await connect(schema.dsn, schema=schema.name)
+    try:
+        await conn.execute("ALTER TABLE orders ADD CHECK (client_order_id <> 'O-9')")
+    finally:
+        await conn.close()

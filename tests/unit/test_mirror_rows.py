@@ -1,0 +1,173 @@
+"""Real NautilusTrader events (test_kit stubs, a real Cache) mapped to the mirror's rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.identifiers import ClientOrderId, PositionId, StrategyId, TradeId
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import MarketToLimitOrder, Order
+from nautilus_trader.model.position import Position as NautilusPosition
+from nautilus_trader.test_kit.providers import TestInstrumentProvider
+from nautilus_trader.test_kit.stubs.events import TestEventStubs
+from nautilus_trader.test_kit.stubs.execution import TestExecStubs
+from nautilus_trader.test_kit.stubs.identifiers import TestIdStubs
+
+from live.mirror import RISK_ENGINE, AuditRow, RowMapper
+from live.mirror.audit import action_of
+from live.mirror.rows import AccountRow, FillRow, InstrumentRow, OrderRow, from_nanos
+from live.state.models import Position
+
+EURUSD = TestInstrumentProvider.default_fx_ccy("EUR/USD")
+T0 = 1_764_590_400_123_456_789  # 2025-12-01 12:00:00.123456789 UTC
+
+
+def _cache(instrument: Instrument = EURUSD) -> Cache:
+    cache = Cache()
+    cache.add_instrument(instrument)
+    return cache
+
+
+def _limit(cache: Cache, number: int = 1, tags: list[str] | None = None) -> Order:
+    order = TestExecStubs.limit_order(
+        instrument=EURUSD,
+        order_side=OrderSide.SELL,
+        price=Price.from_str("1.10250"),
+        quantity=Quantity.from_int(2_000),
+        client_order_id=ClientOrderId(f"O-{number}"),
+        tags=tags,
+    )
+    cache.add_order(order)
+    return order
+
+
+def _apply(order: Order, event: object) -> object:
+    order.apply(event)  # as the execution engine does before it publishes the event
+    return event
+
+
+def test_a_limit_order_lifecycle_gives_the_instrument_once_then_order_fill_and_audit_rows() -> None:
+    cache = _cache()
+    mapper = RowMapper(cache, actor="ops")
+    order = _limit(cache)
+
+    initialized = mapper.rows(order.init_event).rows
+    assert initialized[0] == InstrumentRow(
+        "EUR/USD.SIM", "SIM", "fx", Decimal("0.00001"), Decimal(1)
+    )
+    first = initialized[1]
+    assert isinstance(first, OrderRow)
+    assert (first.client_order_id, first.venue_order_id, first.strategy, first.side) == (
+        "O-1", None, "S-001", "sell")  # fmt: skip
+    assert (first.order_type, first.quantity, first.limit_price, first.status) == (
+        "limit", Decimal(2_000), Decimal("1.10250"), "initialized")  # fmt: skip
+
+    _apply(order, TestEventStubs.order_submitted(order))
+    accepted = mapper.rows(_apply(order, TestEventStubs.order_accepted(order))).rows
+    assert [type(r) for r in accepted] == [OrderRow, AuditRow]  # the instrument went out already
+    assert (accepted[0].status, accepted[0].venue_order_id) == ("accepted", "1")  # type: ignore[union-attr]
+
+    fill = TestEventStubs.order_filled(
+        order, EURUSD, trade_id=TradeId("T-9"), last_qty=Quantity.from_int(500),
+        last_px=Price.from_str("1.10260"), ts_event=T0,
+    )  # fmt: skip
+    order_row, fill_row, audit = mapper.rows(_apply(order, fill)).rows
+    assert isinstance(order_row, OrderRow)
+    assert order_row.status == "partially_filled"
+    assert fill_row == FillRow(
+        "T-9", "O-1", "EUR/USD.SIM", "sell", Decimal(500), Decimal("1.10260"),
+        fill.commission.as_decimal(), from_nanos(T0),
+    )  # fmt: skip
+    assert isinstance(audit, AuditRow)
+    assert (audit.actor, audit.action, audit.subject) == ("S-001", "filled", "O-1")
+    assert audit.details["event"]["last_px"] == "1.10260"
+    assert audit.details["order"]["filled_qty"] == "500"
+
+
+def test_who_a_denial_a_tagged_order_and_a_reconciliation_order_are_attributed_to() -> None:
+    cache = _cache()
+    mapper = RowMapper(cache, actor="ops")
+    denied_order = _limit(cache, 1)
+    denial = OrderDenied(
+        denied_order.trader_id, denied_order.strategy_id, EURUSD.id,
+        denied_order.client_order_id, "MAX_NOTIONAL_PER_ORDER exceeded", UUID4(), 0,
+    )  # fmt: skip
+    audit = mapper.rows(_apply(denied_order, denial)).rows[-1]
+    assert isinstance(audit, AuditRow)
+    assert (audit.actor, audit.action) == (RISK_ENGINE, "denied")
+    assert audit.details["event"]["reason"] == "MAX_NOTIONAL_PER_ORDER exceeded"
+
+    closing = _limit(cache, 2, tags=["actor=gauntlet kill"])
+    audit = mapper.rows(closing.init_event).rows[-1]
+    assert isinstance(audit, AuditRow)
+    assert audit.actor == "gauntlet kill"
+
+    aligning = TestExecStubs.market_order(
+        instrument=EURUSD,
+        strategy_id=StrategyId("INTERNAL-DIFF"),
+        client_order_id=ClientOrderId("O-3"),
+    )
+    cache.add_order(aligning)
+    mapped = mapper.rows(aligning.init_event)
+    assert [type(r) for r in mapped.rows] == [AuditRow]  # not a venue order: no orders row
+    assert mapped.skipped is not None
+    only = mapped.rows[0]
+    assert isinstance(only, AuditRow)
+    assert (only.actor, only.details["origin"]) == ("ops", "reconciliation")
+
+
+def test_an_order_type_the_schema_lacks_is_audited_but_has_no_orders_row() -> None:
+    cache = _cache()
+    order = MarketToLimitOrder(
+        TestIdStubs.trader_id(), TestIdStubs.strategy_id(), EURUSD.id, ClientOrderId("O-7"),
+        OrderSide.BUY, Quantity.from_int(1), UUID4(), 0,
+    )  # fmt: skip
+    cache.add_order(order)
+    mapped = RowMapper(cache, actor="ops").rows(order.init_event)
+    assert [type(r) for r in mapped.rows] == [AuditRow]
+    assert mapped.skipped == "order type market_to_limit has no orders row in the schema"
+
+
+def test_positions_are_signed_and_keep_the_average_price_exactly() -> None:
+    cache = _cache()
+    mapper = RowMapper(cache, actor="ops")
+    order = TestExecStubs.make_accepted_order(
+        instrument=EURUSD, order_side=OrderSide.SELL, quantity=Quantity.from_int(3_000)
+    )
+    fill = TestEventStubs.order_filled(
+        order, EURUSD, position_id=PositionId("P-1"), last_px=Price.from_str("1.10013")
+    )
+    position = NautilusPosition(EURUSD, fill)
+    opened = mapper.rows(TestEventStubs.position_opened(position)).rows
+    assert [type(r) for r in opened] == [InstrumentRow, Position]
+    row = opened[1]
+    assert isinstance(row, Position)
+    assert (row.strategy, row.instrument, row.quantity, row.avg_price) == (
+        "S-001", "EUR/USD.SIM", Decimal(-3_000), Decimal("1.10013"))  # fmt: skip
+
+
+def test_an_account_state_is_one_snapshot_with_its_margin() -> None:
+    state = TestEventStubs.margin_account_state()
+    (row,) = RowMapper(_cache(), actor="ops").rows(state).rows
+    assert row == AccountRow(
+        "SIM-000", dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "USD", Decimal("1000000.00"),
+        Decimal("1000000.00"), Decimal("10000.00"),
+    )  # fmt: skip
+
+
+def test_actions_are_the_event_names_in_snake_case() -> None:
+    order = TestExecStubs.make_accepted_order(instrument=EURUSD)
+    assert action_of(TestEventStubs.order_pending_cancel(order)) == "pending_cancel"
+    assert action_of(TestEventStubs.order_canceled(order)) == "canceled"
+    assert action_of(TestEventStubs.order_updated(order)) == "updated"
+    assert action_of(TestEventStubs.order_expired(order)) == "expired"
+
+
+def test_from_nanos_keeps_microseconds() -> None:
+    assert from_nanos(T0) == dt.datetime(2025, 12, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
