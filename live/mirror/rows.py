@@ -19,10 +19,17 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from nautilus_trader.model.enums import OrderType, PositionSide
-from nautilus_trader.model.events import AccountState, OrderEvent, OrderFilled, PositionEvent
+from nautilus_trader.model.events import (
+    AccountState,
+    OrderEvent,
+    OrderFilled,
+    OrderInitialized,
+    PositionEvent,
+)
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order
+from nautilus_trader.model.orders.unpacker import OrderUnpacker
 
 from live.mirror.audit import AuditRow, audit_row, is_reconciliation_order
 from live.state.models import Position
@@ -145,8 +152,16 @@ class RowMapper:
         )
         return [row], None
 
-    def _order_rows(self, event: Any) -> Mapped:
+    def _order(self, event: Any) -> Any:
+        """The order as this event left it. A strategy publishes OrderInitialized before the
+        order reaches the cache, so that one is rebuilt from the event itself."""
         order = self._lookups.order(event.client_order_id)
+        if order is None and isinstance(event, OrderInitialized):
+            order = OrderUnpacker.from_init(event)
+        return order
+
+    def _order_rows(self, event: Any) -> Mapped:
+        order = self._order(event)
         audit = audit_row(event, order, self._actor)
         if order is None:
             return Mapped([audit], skipped=f"order {event.client_order_id} is not in the cache")

@@ -171,3 +171,12 @@ def test_actions_are_the_event_names_in_snake_case() -> None:
 
 def test_from_nanos_keeps_microseconds() -> None:
     assert from_nanos(T0) == dt.datetime(2025, 12, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
+
+
+def test_an_order_initialized_before_it_is_cached_is_rebuilt_from_its_event() -> None:
+    order = TestExecStubs.limit_order(instrument=EURUSD, client_order_id=ClientOrderId("O-8"))
+    mapped = RowMapper(_cache(), actor="ops").rows(order.init_event)  # not added to the cache
+    assert mapped.skipped is None
+    row = mapped.rows[1]
+    assert isinstance(row, OrderRow)
+    assert (row.client_order_id, row.status, row.limit_price) == ("O-8", "initialized", Decimal(55))

@@ -1,0 +1,169 @@
+"""The mirror subscribed on a real NautilusTrader node trading on the FIX simulator over TLS:
+the PostgreSQL rows match the simulator's ledger (same fills, quantities and prices, the
+position they add up to) and every order action is in the audit log. Then a restarted node
+(empty cache) reconciling into the same tables changes no fill and no position."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from execution_engine.adapters.fix.config import FIX_CLIENT
+from execution_engine.adapters.fix.sim.book import BookRules
+from execution_engine.adapters.fix.sim.server import FixSimulator
+from execution_engine.live.node import build_fix_node, run_until, start_node, stop_node
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.enums import OrderSide, OrderStatus
+from nautilus_trader.model.identifiers import ClientId, InstrumentId
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import Order
+from nautilus_trader.trading.strategy import Strategy
+
+from live.mirror import RISK_ENGINE, TOPICS, PostgresMirror
+from tests.fixtures.pg import PgSchema
+from tests.integration.fix.conftest import SECRETS, quote, resolver, start_simulator, venue_config
+from tests.integration.storage.test_mirror import tables
+
+pytestmark = [pytest.mark.slow, pytest.mark.services]
+
+EURUSD = InstrumentId.from_str("EUR/USD.FIX")
+
+
+class Desk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
+    """Sends what the test tells it to."""
+
+    def on_start(self) -> None:
+        self.subscribe_quote_ticks(EURUSD, client_id=ClientId(FIX_CLIENT))
+
+    def market(self, side: OrderSide, quantity: str) -> Order:
+        order = self.order_factory.market(EURUSD, side, Quantity.from_str(quantity))
+        self.submit_order(order)
+        return order
+
+    def limit(self, side: OrderSide, quantity: str, price: str) -> Order:
+        order = self.order_factory.limit(
+            EURUSD, side, Quantity.from_str(quantity), Price.from_str(price)
+        )
+        self.submit_order(order)
+        return order
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[FixSimulator]:
+    simulator = start_simulator(tmp_path / "sim", BookRules(top_size=Decimal(1_000_000)))
+    simulator.push_quote(quote("1.20000", "1.20010"))
+    yield simulator
+    simulator.stop()
+
+
+def _mirrored_node(
+    sim: FixSimulator, state: Path, pg: PgSchema
+) -> tuple[TradingNode, Desk, PostgresMirror]:
+    desk = Desk()
+    node = build_fix_node(
+        venue_config(sim), state, resolver(SECRETS), [desk], trader_id="MIRROR-001",
+        request_timeout_seconds=2.0,
+    )  # fmt: skip
+    mirror = PostgresMirror(pg.dsn, pg.name, lookups=node.kernel.cache, actor="ops")
+    for topic in TOPICS:  # before the start, so reconciliation's events are mirrored too
+        node.kernel.msgbus.subscribe(topic=topic, handler=mirror)
+    mirror.start()
+    return node, desk, mirror
+
+
+def _status(node: TradingNode, order: Order) -> OrderStatus:
+    cached = node.cache.order(order.client_order_id)
+    return OrderStatus.INITIALIZED if cached is None else cached.status
+
+
+def _actions(audit: list[dict[str, Any]], subject: str) -> list[tuple[str, str]]:
+    return [(a["actor"], a["action"]) for a in audit if a["subject"] == subject]
+
+
+def test_a_trading_node_is_mirrored_and_a_reconciling_restart_converges(
+    sim: FixSimulator, tmp_path: Path, pg_schema: PgSchema
+) -> None:
+    node, desk, mirror = _mirrored_node(sim, tmp_path / "node", pg_schema)
+    start_node(node)
+    try:
+        run_until(node, lambda: node.cache.quote_tick(EURUSD) is not None)
+        bought = desk.market(OrderSide.BUY, "1000")
+        run_until(node, lambda: _status(node, bought) is OrderStatus.FILLED)
+        sold = desk.market(OrderSide.SELL, "400")
+        run_until(node, lambda: _status(node, sold) is OrderStatus.FILLED)
+        resting = desk.limit(OrderSide.SELL, "500", "1.30000")
+        run_until(node, lambda: _status(node, resting) is OrderStatus.ACCEPTED)
+        desk.cancel_order(node.cache.order(resting.client_order_id))
+        run_until(node, lambda: _status(node, resting) is OrderStatus.CANCELED)
+        sim.faults.reject_next_orders = 1
+        refused = desk.market(OrderSide.BUY, "100")
+        run_until(node, lambda: _status(node, refused) is OrderStatus.REJECTED)
+        denied = desk.market(OrderSide.BUY, "1.5")  # EUR/USD trades whole units: risk denies
+        run_until(node, lambda: _status(node, denied) is OrderStatus.DENIED)
+        still_open = desk.limit(OrderSide.BUY, "200", "1.10000")
+        run_until(node, lambda: _status(node, still_open) is OrderStatus.ACCEPTED)
+    finally:
+        stop_node(node)
+    stats = mirror.stop(10)
+    assert (stats.pending, stats.failed, stats.skipped, stats.last_error) == (0, 0, 0, None)
+    rows = asyncio.run(tables(pg_schema.dsn, pg_schema.name))
+
+    # Fills: the venue's, one row each, same ids, quantities and prices.
+    venue_fills = [e for e in sim.ledger.entries() if e.kind == "fill"]
+    assert [(f["fill_id"], f["quantity"], f["price"]) for f in rows["fills"]] == sorted(
+        (e.exec_id, Decimal(e.quantity or "0"), Decimal(e.price or "0")) for e in venue_fills
+    )
+    assert len(venue_fills) == 2
+    # The position is what the venue's fills add up to.
+    signed = sum(Decimal(e.quantity or 0) * (1 if e.side == "BUY" else -1) for e in venue_fills)
+    assert [(p["instrument"], p["quantity"]) for p in rows["positions"]] == [
+        ("EUR/USD.FIX", signed)
+    ]
+    assert signed == Decimal(600)
+    # Orders: each with its final status; the denied one never reached the venue.
+    statuses = {o["client_order_id"]: o["status"] for o in rows["orders"]}
+    assert statuses == {
+        bought.client_order_id.value: "filled",
+        sold.client_order_id.value: "filled",
+        resting.client_order_id.value: "canceled",
+        refused.client_order_id.value: "rejected",
+        denied.client_order_id.value: "denied",
+        still_open.client_order_id.value: "accepted",
+    }
+    assert rows["instruments"] == [
+        {"instrument": "EUR/USD.FIX", "asset_class": "fx", "tick_size": Decimal("0.00001"),
+         "lot_size": Decimal(1)}
+    ]  # fmt: skip
+    assert rows["account_snapshots"], "the execution client's account state is mirrored"
+
+    # Audit: who and what for every action.
+    audit = rows["audit_log"]
+    strategy = desk.id.value
+    assert _actions(audit, resting.client_order_id.value) == [
+        (strategy, a)
+        for a in ("initialized", "submitted", "accepted", "pending_cancel", "canceled")
+    ]
+    assert _actions(audit, denied.client_order_id.value) == [
+        (strategy, "initialized"), (RISK_ENGINE, "denied")]  # fmt: skip
+    rejection = next(a for a in audit if a["action"] == "rejected")
+    assert json.loads(rejection["details"])["event"]["reason"]  # the venue's text: the why
+
+    # A restarted node with an empty cache reconciles with the venue into the same tables.
+    restarted, _, second = _mirrored_node(sim, tmp_path / "node", pg_schema)
+    start_node(restarted)
+    try:
+        run_until(restarted, lambda: restarted.cache.order(still_open.client_order_id) is not None)
+    finally:
+        stop_node(restarted)
+    assert second.stop(10).pending == 0
+    after = asyncio.run(tables(pg_schema.dsn, pg_schema.name))
+    assert (
+        after["fills"] == rows["fills"]
+    )  # the alignment fill is NautilusTrader's, not the venue's
+    assert after["positions"] == rows["positions"]
+    assert {o["client_order_id"]: o["status"] for o in after["orders"]} == statuses
