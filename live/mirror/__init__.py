@@ -6,7 +6,7 @@ copied to the trading tables, and every order action appended to the audit log.
 """
 
 from live.mirror.audit import ACTOR_TAG, RISK_ENGINE, AuditRow, actor_of
-from live.mirror.rows import Lookups, RowMapper
+from live.mirror.rows import CacheContents, Lookups, RowMapper
 from live.mirror.writer import TOPICS, MirrorStats, PostgresMirror
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "RISK_ENGINE",
     "TOPICS",
     "AuditRow",
+    "CacheContents",
     "Lookups",
     "MirrorStats",
     "PostgresMirror",

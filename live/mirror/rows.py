@@ -31,7 +31,7 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order
 from nautilus_trader.model.orders.unpacker import OrderUnpacker
 
-from live.mirror.audit import AuditRow, audit_row, is_reconciliation_order
+from live.mirror.audit import INTERNAL_DIFF, AuditRow, audit_row, is_reconciliation_order
 from live.state.models import Position
 
 # The order types the schema's CHECK admits. Others (market-to-limit, if-touched, trailing)
@@ -50,6 +50,16 @@ class Lookups(Protocol):
     def instrument(self, instrument_id: InstrumentId) -> Instrument | None: ...
 
     def order(self, client_order_id: ClientOrderId) -> Order | None: ...
+
+
+class CacheContents(Lookups, Protocol):
+    """What a resync walks; NautilusTrader's `Cache` is one."""
+
+    def orders(self) -> list[Order]: ...
+
+    def positions(self) -> list[Any]: ...
+
+    def accounts(self) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -131,10 +141,21 @@ class RowMapper:
         if isinstance(event, OrderEvent):
             return self._order_rows(event)
         if isinstance(event, PositionEvent):
-            return self._position_rows(event)
+            return self._position_rows(event, event.ts_init)
         if isinstance(event, AccountState):
             return _account_rows(event)
         return Mapped([], skipped=f"not mirrored: {type(event).__name__}")
+
+    def cache_rows(self, cache: CacheContents, now_ns: int) -> list[Mapped]:
+        """Everything the node's cache holds, as rows: every event of every order (so each
+        order row ends at its current state, each fill and audit row is there once), each
+        position as of `now_ns`, and each account's states. Written over the tables, it
+        restores what a dead process had queued and not written; what was written already
+        is left as it is (sql.py: every statement is idempotent)."""
+        mapped = [self.rows(event) for order in cache.orders() for event in order.events]
+        mapped += [self._position_rows(p, now_ns) for p in cache.positions()]
+        mapped += [self.rows(state) for account in cache.accounts() for state in account.events]
+        return mapped
 
     def _instrument_rows(self, instrument_id: InstrumentId) -> tuple[list[Row], str | None]:
         if instrument_id in self._instruments:
@@ -180,20 +201,21 @@ class RowMapper:
         rows.append(audit)
         return Mapped(rows, skipped=missing)
 
-    def _position_rows(self, event: Any) -> Mapped:
-        if event.strategy_id.value == "INTERNAL-DIFF":
-            return Mapped([], skipped=f"reconciliation position {event.position_id}")
-        rows, missing = self._instrument_rows(event.instrument_id)
-        quantity = event.quantity.as_decimal()
-        signed = -quantity if event.side == PositionSide.SHORT else quantity
-        position = Position(
-            strategy=event.strategy_id.value,
-            instrument=str(event.instrument_id),
+    def _position_rows(self, position: Any, ts_ns: int) -> Mapped:
+        """A PositionEvent or a NautilusTrader Position (same attribute names) as of `ts_ns`."""
+        if position.strategy_id.value == INTERNAL_DIFF:
+            return Mapped([], skipped=f"reconciliation position on {position.instrument_id}")
+        rows, missing = self._instrument_rows(position.instrument_id)
+        quantity = position.quantity.as_decimal()
+        signed = -quantity if position.side == PositionSide.SHORT else quantity
+        row = Position(
+            strategy=position.strategy_id.value,
+            instrument=str(position.instrument_id),
             quantity=signed,
-            avg_price=Decimal(str(event.avg_px_open)),  # a float in NautilusTrader: see above
-            updated_at=from_nanos(event.ts_init),
+            avg_price=Decimal(str(position.avg_px_open)),  # a float in NautilusTrader: see above
+            updated_at=from_nanos(ts_ns),
         )
-        rows.append(position)
+        rows.append(row)
         return Mapped(rows, skipped=missing)
 
 

@@ -14,14 +14,16 @@ time; the refused rows are logged, counted in `failed` and dropped, so one bad r
 back the rows behind it.
 
 Process death with rows queued: those rows are lost from the mirror, not from the venue nor
-from NautilusTrader's cache (its Redis database when configured). At the next start the
-node's reconciliation re-emits the events of what changed at the venue, and every statement
-is idempotent (sql.py: orders upserted by client order id, fills keyed by the venue's trade
-id, positions upserted, snapshots keyed by (account, taken_at), audit rows by event id), so
-re-running converges on the venue's state instead of duplicating rows. Which events a
-reconciliation re-emits is NautilusTrader's choice: with an in-memory cache, a filled order
-of the previous run is not re-emitted (the venue reports open orders and positions), so its
-rows must have been written before the process died.
+from NautilusTrader's cache (its Redis database when configured). Every statement is
+idempotent (sql.py: orders upserted by client order id, fills keyed by the venue's trade id,
+positions upserted, snapshots keyed by (account, taken_at), audit rows by event id), so
+writing the same events again converges instead of duplicating. Reconciliation at the next
+start re-emits only what changed at the venue while the node was down (NautilusTrader's
+choice): an order the persisted cache already holds as filled is not re-emitted, so its lost
+rows would stay lost. `resync(cache)` after the start closes that gap: it queues the rows of
+every order event, position and account state in the cache, and the idempotent keys make
+what was written already a no-op. With an in-memory cache the previous run's orders are gone
+from the node too; then only the venue's reconciliation (open orders, positions) is replayed.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from live.db import connect
-from live.mirror.rows import Lookups, Row, RowMapper
+from live.mirror.rows import CacheContents, Lookups, Row, RowMapper
 from live.mirror.sql import write_rows
 
 log = logging.getLogger(__name__)
@@ -76,22 +78,24 @@ def is_transient(exc: BaseException) -> bool:
 
 class PostgresMirror:
     """An event sink (`Callable[[Any], None]`) for the node's order, position and account
-    topics. `lookups` is the node's cache (instruments and orders); `actor` names who runs
-    the node in the audit log (audit.py says when it is used)."""
+    topics. `lookups` is the node's cache (instruments and orders), given here or, when the
+    mirror is made before the node, with `bind`; `actor` names who runs the node in the audit
+    log (audit.py says when it is used)."""
 
     def __init__(
         self,
         dsn: str,
         schema: str,
         *,
-        lookups: Lookups,
+        lookups: Lookups | None = None,
         actor: str = "node",
         batch_size: int = 500,
         max_backoff: float = 2.0,
         statement_timeout: float = 10.0,
     ) -> None:
         self._dsn, self._schema = dsn, schema
-        self._mapper = RowMapper(lookups, actor)
+        self._actor = actor
+        self._mapper = None if lookups is None else RowMapper(lookups, actor)
         self._batch_size = batch_size
         self._max_backoff = max_backoff
         self._statement_timeout = statement_timeout
@@ -110,9 +114,19 @@ class PostgresMirror:
     def __call__(self, event: object) -> None:
         self.handle(event)
 
+    def bind(self, lookups: Lookups) -> None:
+        """Read instruments and orders from `lookups` (the node's cache) from now on."""
+        self._mapper = RowMapper(lookups, self._actor)
+
     def handle(self, event: object) -> None:
+        mapper = self._mapper
+        if mapper is None:
+            with self._cond:
+                self._skipped += 1
+                self._last_error = "not bound to a node's cache: call bind(node.kernel.cache)"
+            return
         try:
-            mapped = self._mapper.rows(event)
+            mapped = mapper.rows(event)
         except Exception as exc:  # any: raised here it would unwind into NautilusTrader's bus
             log.exception("mirror: cannot map %s", type(event).__name__)
             with self._cond:
@@ -125,6 +139,21 @@ class PostgresMirror:
             self._queue.extend(mapped.rows)
             self._skipped += mapped.skipped is not None
             self._cond.notify_all()
+
+    def resync(self, cache: CacheContents) -> int:
+        """Queue the rows of everything in the node's cache (rows.py `cache_rows`); call it
+        once the node has started (its cache loaded and reconciled), on the node's thread.
+        Returns the number of rows queued. Costs the mapping of every cached event (tens of
+        microseconds each) on that thread, once."""
+        mapper = self._mapper
+        if mapper is None:  # not bound yet: the cache being walked is the node's
+            mapper = self._mapper = RowMapper(cache, self._actor)
+        mapped = mapper.cache_rows(cache, time.time_ns())
+        with self._cond:
+            for one in mapped:
+                self._queue.extend(one.rows)
+            self._cond.notify_all()
+        return sum(len(one.rows) for one in mapped)
 
     def stats(self) -> MirrorStats:
         with self._cond:

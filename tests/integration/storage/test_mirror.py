@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from nautilus_trader.cache.cache import Cache
-from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OmsType, OrderSide
 from nautilus_trader.model.identifiers import ClientOrderId, PositionId, TradeId
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import Order
@@ -26,11 +26,13 @@ from tests.fixtures.pg import PgSchema
 pytestmark = pytest.mark.services
 
 EURUSD = TestInstrumentProvider.default_fx_ccy("EUR/USD")
+POSITION = PositionId("P-1")
 
 
 def trade(cache: Cache, number: int = 1) -> list[object]:
-    """The events of a limit buy of 1 000 filled in two parts into a position, and an account
-    snapshot, each applied to the cached order as the execution engine does."""
+    """The events of a limit buy of 1 000 filled in two parts, each fill adding to the one
+    cached position P-1, and an account snapshot; applied to the cached order and position as
+    the execution engine does before publishing."""
     order: Order = TestExecStubs.limit_order(
         instrument=EURUSD, order_side=OrderSide.BUY, price=Price.from_str("1.10000"),
         quantity=Quantity.from_int(1_000), client_order_id=ClientOrderId(f"O-{number}"),
@@ -40,17 +42,18 @@ def trade(cache: Cache, number: int = 1) -> list[object]:
     for event in (TestEventStubs.order_submitted(order), TestEventStubs.order_accepted(order)):
         order.apply(event)
         events.append(event)
-    position = None
     for part, px in (("a", "1.09990"), ("b", "1.10000")):
         fill = TestEventStubs.order_filled(
-            order, EURUSD, trade_id=TradeId(f"T-{number}{part}"), position_id=PositionId("P-1"),
+            order, EURUSD, trade_id=TradeId(f"T-{number}{part}"), position_id=POSITION,
             last_qty=Quantity.from_int(500), last_px=Price.from_str(px),
             ts_event=1_764_590_400_000_000_000,
         )  # fmt: skip
         order.apply(fill)
         events.append(fill)
+        position = cache.position(POSITION)
         if position is None:
             position = Position(EURUSD, fill)
+            cache.add_position(position, OmsType.NETTING)
             events.append(TestEventStubs.position_opened(position))
         else:
             position.apply(fill)
@@ -157,3 +160,11 @@ async def _drop_order_rows_on_insert(schema: PgSchema) -> None:
         await conn.execute("ALTER TABLE orders ADD CHECK (client_order_id <> 'O-9')")
     finally:
         await conn.close()
+
+
+def test_a_mirror_not_bound_to_a_cache_says_so_instead_of_failing_the_node() -> None:
+    mirror = PostgresMirror("postgresql://127.0.0.1:1/none", "unused")
+    mirror(TestEventStubs.margin_account_state())  # no exception into the message bus
+    stats = mirror.stats()
+    assert (stats.skipped, stats.pending) == (1, 0)
+    assert stats.last_error == "not bound to a node's cache: call bind(node.kernel.cache)"
