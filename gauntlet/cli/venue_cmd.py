@@ -1,1 +1,160 @@
-"""`gauntlet venue certify`: the venue conformance kit from the command line (issue 12)."""
+"""`gauntlet venue certify`: the venue conformance kit from the command line (issue 12).
+
+`--sim` starts the bundled simulator on a free port in a temporary state folder (quotes it
+pushes itself), runs the cards against it and stops it; `--config FILE` runs them against
+any endpoint that venue config names, credentials from the secrets provider. A rich table,
+or with `--json` one object (execution_engine.conformance.results); exit 0 when no card
+fails, 1 when one does, 2 for bad input. QuickFIX and NautilusTrader are imported inside
+the command (`gauntlet --help` stays fast), and their native console output goes to
+`engine.log` in the state folder.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from gauntlet.cli.app import app, fail, reclaim_stop_signals
+from gauntlet.cli.native_output import native_output_to
+
+if TYPE_CHECKING:
+    from execution_engine.conformance.card import Card
+    from execution_engine.conformance.results import KitReport
+    from execution_engine.conformance.venue import VenueUnderTest
+    from pydantic import SecretStr
+
+venue_app = typer.Typer(help="Venue adapters: the conformance kit.", no_args_is_help=True)
+app.add_typer(venue_app, name="venue")
+
+VENUES = ("fix",)  # MT5 and OANDA join with their adapters
+_MAX_TIMEOUT_SECONDS = 600.0
+_STATUS_STYLE = {"pass": "green", "fail": "bold red", "not_applicable": "yellow"}
+
+
+@venue_app.command("certify")
+def certify(
+    venue: str = typer.Option(..., "--venue", help=f"The adapter: {', '.join(VENUES)}."),
+    sim: bool = typer.Option(False, "--sim", help="Start the bundled simulator and certify it."),
+    config: Path | None = typer.Option(None, "--config", help="Venue config of the endpoint."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    cards: str = typer.Option("", "--cards", help="Comma-separated card ids (default: all)."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds each card may wait."),
+    instrument: str = typer.Option("EURUSD", "--instrument", help="What the cards trade."),
+    state: Path | None = typer.Option(
+        None, "--state", help="Keep the node's state and logs here (default: a temp folder)."
+    ),
+) -> None:
+    """Run the conformance cards against a venue; exit 1 when a card fails."""
+    _check(venue, sim, config, timeout)
+    from execution_engine.conformance.catalog import UnknownCardError, select
+
+    try:
+        chosen = select(cards.split(",") if cards else ())
+    except UnknownCardError as exc:
+        fail(str(exc))
+    with _state_folder(state) as folder:
+        target = _sim_venue(folder) if sim else _config_venue(config, instrument)
+        report = _run(target, folder, chosen, timeout, as_json)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_table(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _check(venue: str, sim: bool, config: Path | None, timeout: float) -> None:
+    if venue not in VENUES:
+        fail(f"unknown venue {venue!r}; the kit knows {', '.join(VENUES)}")
+    if sim == (config is not None):
+        fail("give exactly one of --sim (the bundled simulator) or --config FILE (an endpoint)")
+    if config is not None and not config.is_file():
+        fail(f"venue config {config} does not exist")
+    if not 0 < timeout <= _MAX_TIMEOUT_SECONDS:
+        fail(f"--timeout {timeout:g} is not between 0 and {_MAX_TIMEOUT_SECONDS:g} seconds")
+
+
+@contextmanager
+def _state_folder(state: Path | None) -> Iterator[Path]:
+    if state is not None:
+        state.mkdir(parents=True, exist_ok=True)
+        yield state.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="gauntlet-certify-") as folder:
+        yield Path(folder)
+
+
+def _sim_venue(folder: Path) -> VenueUnderTest:
+    from execution_engine.conformance.fix_venue import FixSimVenue
+
+    from live.stack._process import free_port
+
+    return FixSimVenue(folder / "sim", free_port())
+
+
+def _config_venue(config: Path | None, instrument: str) -> VenueUnderTest:
+    from execution_engine.adapters.fix.config import VenueConfigError, load_venue_config
+    from execution_engine.adapters.fix.providers import fix_instrument
+    from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
+    from execution_engine.conformance.fix_venue import FixVenue
+
+    assert config is not None  # _check: --config unless --sim
+    try:
+        venue_config = load_venue_config(config)
+        fix_instrument(instrument)
+    except (VenueConfigError, UnknownInstrumentError) as exc:
+        fail(str(exc))
+    secrets = _credentials(venue_config.username_secret, venue_config.password_secret)
+    return FixVenue(venue_config, lambda name: secrets[name], instrument=instrument)
+
+
+def _credentials(*names: str) -> dict[str, SecretStr]:
+    """The logon secrets, read now: a missing one is bad input, not a failed card."""
+    from live.secrets.base import SecretsError
+    from live.secrets.factory import provider_from_settings
+    from live.settings import load_settings
+
+    try:
+        provider = provider_from_settings(load_settings())
+        return {name: provider.get(name) for name in names}
+    except SecretsError as exc:
+        fail(f"venue credentials: {exc}")
+
+
+def _run(
+    target: VenueUnderTest, folder: Path, chosen: list[Card], timeout: float, as_json: bool
+) -> KitReport:
+    from execution_engine.adapters.fix.sim.server import SimulatorError
+    from execution_engine.conformance.runner import run_kit
+
+    reclaim_stop_signals()  # QuickFIX and NautilusTrader replaced the SIGINT handler
+    if not as_json:
+        typer.echo(f"certifying {target.name} at {target.endpoint}: {len(chosen)} cards", err=True)
+    try:
+        with native_output_to(folder / "engine.log"):
+            return run_kit(target, folder / "node", chosen, timeout)
+    except SimulatorError as exc:
+        fail(str(exc))
+
+
+def _print_table(report: KitReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{report.venue} at {report.endpoint}, {report.instrument}")
+    for column in ("card", "name", "status", "reason", "s"):
+        table.add_column(column, justify="right" if column == "s" else "left")
+    for card in report.cards:
+        style = _STATUS_STYLE[card.status.value]
+        status = f"[{style}]{card.status.value}[/{style}]"
+        table.add_row(card.id, card.name, status, card.reason, f"{card.seconds:.1f}")
+    console = Console()
+    console.print(table)
+    console.print(
+        f"{report.passed} passed, {report.failed} failed, {report.not_applicable} not applicable"
+    )
