@@ -8,7 +8,7 @@ two), and a flat column's positions are not listed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,11 @@ class Holdings:
     balance: Decimal | None
     net: list[Decimal]
     open: list[tuple[int, Decimal, Decimal]]
+    # The net units as the marks record them, converted once per read, not once per bar.
+    net_floats: list[float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "net_floats", [float(units) for units in self.net])
 
     def equity(self, prices: list[Decimal]) -> Decimal | None:
         """Balance plus unrealized P&L at `prices` (ADR 0002 §9); None without an account."""
@@ -53,6 +58,7 @@ class HostAccount:
         self._cache = cache
         self._strategy_id = strategy_id
         self._ids = ids
+        self._venue = ids[0].venue  # a new Venue object at each `.venue` read
         self._currency = currency  # the account's, when it has no base currency
         self._working: list[list[Order]] = [[] for _ in ids]  # orders not yet closed
         # The last read and what it was read at: the account's newest event, this host's
@@ -72,7 +78,7 @@ class HostAccount:
     def holdings(self) -> Holdings:
         """The account as it stands; the previous read while nothing changed since."""
         net = self.net_units()
-        account = self._portfolio.account(self._ids[0].venue)
+        account = self._portfolio.account(self._venue)
         if account is None:
             return Holdings(None, net, [])
         event, read = account.last_event, self._read
@@ -111,7 +117,9 @@ class HostAccount:
 
     def net_units(self) -> list[Decimal]:
         """Net units per instrument, filled only (the margin check and the weights)."""
-        return [Decimal(self._portfolio.net_position(iid)) for iid in self._ids]
+        # Portfolio.net_position is a Decimal already (NautilusTrader's documented return).
+        net_position = self._portfolio.net_position
+        return [net_position(iid) for iid in self._ids]
 
     def track(self, col: int, order: Order) -> None:
         """Count `order` as on the way until it is closed (filled, canceled, rejected, ...)."""

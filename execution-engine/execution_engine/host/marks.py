@@ -21,21 +21,33 @@ from execution_engine.host.reporter import HostReporter
 
 class BarMarks:
     """`monitor` (a margin account with next-open execution) checks each mark; `record`
-    False keeps the snapshots but writes no marks (benchmarks)."""
+    False keeps the snapshots but writes no marks (benchmarks); `snapshots` False (bar-close
+    execution: the decision saw the account at its close already) builds none."""
 
     def __init__(
-        self, reporter: HostReporter, monitor: MarginMonitor | None, record: bool = True
+        self,
+        reporter: HostReporter,
+        monitor: MarginMonitor | None,
+        record: bool = True,
+        snapshots: bool = True,
     ) -> None:
         self._reporter = reporter
         self._monitor = monitor
         self._record = record
-        # bar, open ns, closes, margin level already checked (bar-close execution)
-        self._unmarked: tuple[int, int, list[Decimal], Decimal | None] | None = None
+        self._snapshots = snapshots
+        # bar, open ns, closes, margin level already checked (bar-close execution), and the
+        # account read the close's check valued with its equity (None: none was)
+        self._unmarked: _Held | None = None
 
     def hold(
-        self, bar: int, open_ns: int, closes: list[Decimal], level: Decimal | None = None
+        self,
+        bar: int,
+        open_ns: int,
+        closes: list[Decimal],
+        level: Decimal | None = None,
+        checked: tuple[Holdings, Decimal | None] | None = None,
     ) -> None:
-        self._unmarked = (bar, open_ns, list(closes), level)
+        self._unmarked = (bar, open_ns, closes, level, checked)
 
     @property
     def pending(self) -> bool:
@@ -44,19 +56,25 @@ class BarMarks:
 
     def flush(self, holdings: Holdings) -> Snapshot | None:
         """Mark the held bar, if any, at its closes with the account as `holdings` has it;
-        its snapshot (None: nothing held)."""
+        its snapshot (None: nothing held, or no snapshots built)."""
         if self._unmarked is None:
             return None
-        bar, open_ns, closes, level = self._unmarked
+        bar, open_ns, closes, level, checked = self._unmarked
         self._unmarked = None
-        snapshot = take_snapshot(holdings, bar, closes)
-        if self._monitor is not None and snapshot.equity is not None:
-            level = self._monitor.check(bar, snapshot.equity, snapshot.positions, closes)
+        if checked is not None and checked[0] is holdings:
+            # Nothing changed the account since the close's check: the same read at the
+            # same closes is the same equity (the common bar, spared the Decimal sum).
+            equity = checked[1]
+        else:
+            equity = holdings.equity(closes)
+        snapshot = None
+        if self._snapshots:
+            snapshot = Snapshot(bar, equity, list(holdings.net), list(closes))
+        if self._monitor is not None and equity is not None:
+            level = self._monitor.check(bar, equity, holdings.net, closes)
         if self._record:
-            positions = [float(units) for units in holdings.net]
-            self._reporter.mark(open_ns, snapshot.equity, positions, level)
+            self._reporter.mark(open_ns, equity, list(holdings.net_floats), level)
         return snapshot
 
 
-def take_snapshot(holdings: Holdings, bar: int, closes: list[Decimal]) -> Snapshot:
-    return Snapshot(bar, holdings.equity(closes), list(holdings.net), list(closes))
+_Held = tuple[int, int, list[Decimal], Decimal | None, tuple[Holdings, Decimal | None] | None]

@@ -42,7 +42,7 @@ from execution_engine.host.decider import Decider
 from execution_engine.host.executor import Executor, Fees, PlannedOrder, Quote
 from execution_engine.host.gather import Gather
 from execution_engine.host.margin import MarginMonitor, MarginRates
-from execution_engine.host.marks import BarMarks, take_snapshot
+from execution_engine.host.marks import BarMarks
 from execution_engine.host.notional import NotionalCap
 from execution_engine.host.rebalance import REBALANCE_MODES, Rebalancer, Snapshot
 from execution_engine.host.records import HostRecords
@@ -95,6 +95,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         self._account: HostAccount | None = None  # built in on_start, with the venue's state
         self._executor: Executor | None = None
         self._interval_ns = 0
+        self._bar_close = config.execute_at == "bar_close"
         self._bars_seen = 0
         # The last decision awaiting its execution point: column → processed target that
         # changed (None: nothing awaits); the account it sees is the bar's snapshot.
@@ -126,8 +127,13 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             )
             self._margin = MarginMonitor(rates, config.margin_call, config.stop_out, self._reporter)
         next_open = config.execute_at == "next_open"
+        # Bar-close execution checks the margin and takes the decision's snapshot at the
+        # close itself: its marks need neither.
         self._marks = BarMarks(
-            self._reporter, self._margin if next_open else None, config.record_equity
+            self._reporter,
+            self._margin if next_open else None,
+            config.record_equity,
+            snapshots=next_open,
         )
         self._executor = Executor(
             self._account,
@@ -210,7 +216,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self.halt_check()
         # One read of the account serves the previous bar's mark and this close's check:
         # nothing fills between them.
-        bar_close = self.config.execute_at == "bar_close"
+        bar_close = self._bar_close
         holdings = None
         if self._account is not None and (bar_close or self._marks.pending):
             holdings = self._account.holdings()
@@ -222,11 +228,12 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self._reporter.problem(
                 "not_executed", None, "decision superseded before an opening quote"
             )
-        level = None
         if bar_close:
             # Executed at this close: the account before its orders is what they see.
-            self._snapshot, level = self._checked(bar_index, closes, holdings)
-        self._marks.hold(bar_index, open_ns, closes, level)
+            assert holdings is not None  # bars arrive only after on_start built the account
+            self._checked(bar_index, open_ns, closes, holdings)
+        else:
+            self._marks.hold(bar_index, open_ns, closes)
         changed = self.decider.decide(bar_index, open_ns, rows)
         # Nothing can be due without a change when not rebalancing (a stop-out is known
         # only at the mark): the opening quotes are then not even gathered.
@@ -249,14 +256,16 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             quotes.append(Quote(tick.bid_price.as_decimal(), tick.ask_price.as_decimal()))
         return quotes
 
-    def _checked(
-        self, bar: int, closes: list[Decimal], holdings: Holdings | None
-    ) -> tuple[Snapshot, Decimal | None]:
-        assert holdings is not None  # bars arrive only after on_start built the account
-        snapshot = take_snapshot(holdings, bar, closes)
-        if self._margin is None or snapshot.equity is None:
-            return snapshot, None
-        return snapshot, self._margin.check(bar, snapshot.equity, snapshot.positions, closes)
+    def _checked(self, bar: int, open_ns: int, closes: list[Decimal], holdings: Holdings) -> None:
+        """Bar-close execution: the margin check at this close, and the bar held for its
+        mark with the equity the check valued (the mark reuses it if nothing filled)."""
+        equity = holdings.equity(closes)
+        if self._rebalancer.mode != "off":  # only a rebalance reads the decision's snapshot
+            self._snapshot = Snapshot(bar, equity, list(holdings.net), list(closes))
+        level = None
+        if self._margin is not None and equity is not None:
+            level = self._margin.check(bar, equity, holdings.net, closes)
+        self._marks.hold(bar, open_ns, closes, level, (holdings, equity))
 
     # -- executing --------------------------------------------------------------------------
 
@@ -318,8 +327,8 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         if self._account is None or not self._marks.pending:
             return
         snapshot = self._marks.flush(holdings if holdings is not None else self._account.holdings())
-        if snapshot is not None and self.config.execute_at == "next_open":
-            self._snapshot = snapshot  # the account the pending decision sees
+        if snapshot is not None:  # next-open execution: the account the decision sees
+            self._snapshot = snapshot
 
     # -- order events -----------------------------------------------------------------------
 
