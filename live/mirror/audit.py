@@ -3,7 +3,8 @@ why with the numbers (details).
 
 Who, first rule that applies:
   1. an order tagged `actor=<who>` is attributed to <who>: the person or tool that made the
-     strategy send it, e.g. `actor=gauntlet kill` on the closing orders of a kill --flatten;
+     strategy send it (e.g. `actor=alice`); an order tagged `flatten` (the closing orders
+     execution_engine.live.flatten sends for `gauntlet kill --flatten`) to `gauntlet kill`;
   2. a denial (OrderDenied) is the risk engine's: actor `risk_engine`;
   3. an order no strategy of this node sent (NautilusTrader's EXTERNAL orders found at the
      venue, and its INTERNAL-DIFF orders that align a reconciled position) is the node's: the
@@ -25,6 +26,8 @@ from typing import Any
 from nautilus_trader.model.events import OrderDenied
 
 ACTOR_TAG = "actor="
+FLATTEN_TAG = "flatten"  # the tag of execution_engine.live.flatten's closing orders
+KILL = "gauntlet kill"
 RISK_ENGINE = "risk_engine"
 # NautilusTrader's strategy ids for orders it generates during reconciliation.
 EXTERNAL = "EXTERNAL"
@@ -52,10 +55,11 @@ def is_reconciliation_order(order: Any) -> bool:
 
 
 def _tagged_actor(order: Any) -> str | None:
-    for tag in order.tags or ():
+    tags = list(order.tags or ())
+    for tag in tags:
         if tag.startswith(ACTOR_TAG) and len(tag) > len(ACTOR_TAG):
             return str(tag[len(ACTOR_TAG) :])
-    return None
+    return KILL if FLATTEN_TAG in tags else None
 
 
 def actor_of(event: Any, order: Any, node_actor: str) -> str:

@@ -8,10 +8,11 @@ the queue in order, in batches of one transaction each.
 
 PostgreSQL down or restarted: the batch stays at the head of the queue and the writer
 reconnects with a bounded exponential backoff (50 ms doubling to `max_backoff`), then writes
-it; new rows queue behind it meanwhile, so nothing is lost or reordered. A batch that
-PostgreSQL refuses for its data (a CHECK or foreign-key violation) is retried one row at a
-time; the refused rows are logged, counted in `failed` and dropped, so one bad row cannot hold
-back the rows behind it.
+it; new rows queue behind it meanwhile, so nothing is lost or reordered. The same holds for a
+schema not migrated yet or a missing grant: the rows wait until it is fixed. A batch that
+PostgreSQL refuses for its data (a CHECK or foreign-key violation: `is_row_fault`) is retried
+one row at a time; the refused rows are logged, counted in `failed` and dropped, so one bad
+row cannot hold back the rows behind it.
 
 Process death with rows queued: those rows are lost from the mirror, not from the venue nor
 from NautilusTrader's cache (its Redis database when configured). Every statement is
@@ -54,25 +55,22 @@ class MirrorStats:
 
     written: int  # rows committed
     pending: int  # rows queued or being written
-    retries: int  # attempts that failed on the connection and were retried
+    retries: int  # attempts that failed, not for the rows' data, and were retried
     failed: int  # rows PostgreSQL refused for their data: logged and dropped
     skipped: int  # events (or parts of them) with no row: see rows.py
     connected: bool
     last_error: str | None
 
 
-def is_transient(exc: BaseException) -> bool:
-    """A failure of the connection or the server, worth retrying, not of the rows written."""
-    if isinstance(exc, asyncpg.DataError):  # an argument asyncpg cannot encode: retry is futile
-        return False
+def is_row_fault(exc: BaseException) -> bool:
+    """PostgreSQL refused the rows' values (data exception, class 22; integrity constraint,
+    class 23), or asyncpg could not encode them (ValueError/TypeError): writing the same rows
+    again cannot help. Anything else (the connection, a server shutting down or starting, a
+    schema not migrated yet, a missing grant) is the deployment's fault, not the rows': the
+    rows are kept and retried."""
     return isinstance(
         exc,
-        OSError
-        | TimeoutError
-        | asyncpg.InterfaceError  # connection closed under us
-        | asyncpg.PostgresConnectionError  # class 08
-        | asyncpg.OperatorInterventionError  # class 57: shutting down, starting up
-        | asyncpg.InsufficientResourcesError,  # class 53: too many connections, disk full
+        asyncpg.DataError | asyncpg.IntegrityConstraintViolationError | ValueError | TypeError,
     )
 
 
@@ -226,25 +224,25 @@ class PostgresMirror:
                 conn = await self._connection()
                 try:
                     await self._commit(conn, batch)
-                except Exception as exc:  # any: sorted below, the connection's fault or the rows'
-                    if is_transient(exc):
+                except Exception as exc:  # any: sorted below, the rows' fault or not
+                    if not is_row_fault(exc):
                         raise
                     await self._write_singly(conn, batch)
                 return True
-            except Exception as exc:  # any: connecting or a transient failure; retried
+            except Exception as exc:  # any: not the rows' fault, so retried with them kept
                 await self._lost(exc)
                 if not await self._backoff(delay):
                     return False
                 delay = min(delay * 2, self._max_backoff)
 
     async def _write_singly(self, conn: asyncpg.Connection, batch: list[Row]) -> None:
-        """One transaction per row; rows PostgreSQL refuses are dropped. Transient errors
+        """One transaction per row; rows PostgreSQL refuses are dropped. Other errors
         propagate with the rows not yet written still in `batch`."""
         while batch:
             try:
                 await self._commit(conn, batch[:1])
-            except Exception as exc:  # any: transient re-raised, else the row is dropped
-                if is_transient(exc):
+            except Exception as exc:  # any: the row's fault drops it, others are re-raised
+                if not is_row_fault(exc):
                     raise
                 log.error("mirror: PostgreSQL refused %r: %s", batch[0], exc)
                 with self._cond:
@@ -270,10 +268,9 @@ class PostgresMirror:
         return self._conn
 
     async def _lost(self, exc: BaseException) -> None:
-        if not is_transient(exc):  # a bug of ours: not worth hiding behind a retry loop
-            log.exception("mirror: unexpected failure writing a batch")
-        else:
-            log.warning("mirror: PostgreSQL unavailable (%s); retrying", exc)
+        log.warning(
+            "mirror: cannot write to PostgreSQL (%s: %s); retrying", type(exc).__name__, exc
+        )
         with self._cond:
             self._retries += 1
             self._last_error = f"{type(exc).__name__}: {exc}"

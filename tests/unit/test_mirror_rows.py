@@ -103,15 +103,16 @@ def test_who_a_denial_a_tagged_order_and_a_reconciliation_order_are_attributed_t
     assert (audit.actor, audit.action) == (RISK_ENGINE, "denied")
     assert audit.details["event"]["reason"] == "MAX_NOTIONAL_PER_ORDER exceeded"
 
-    closing = _limit(cache, 2, tags=["actor=gauntlet kill"])
-    audit = mapper.rows(closing.init_event).rows[-1]
-    assert isinstance(audit, AuditRow)
-    assert audit.actor == "gauntlet kill"
+    for number, tags, who in ((2, ["actor=alice"], "alice"), (3, ["flatten"], "gauntlet kill")):
+        tagged = _limit(cache, number, tags=tags)
+        audit = mapper.rows(tagged.init_event).rows[-1]
+        assert isinstance(audit, AuditRow)
+        assert audit.actor == who
 
     aligning = TestExecStubs.market_order(
         instrument=EURUSD,
         strategy_id=StrategyId("INTERNAL-DIFF"),
-        client_order_id=ClientOrderId("O-3"),
+        client_order_id=ClientOrderId("O-4"),
     )
     cache.add_order(aligning)
     mapped = mapper.rows(aligning.init_event)

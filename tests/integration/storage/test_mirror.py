@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +20,9 @@ from nautilus_trader.test_kit.providers import TestInstrumentProvider
 from nautilus_trader.test_kit.stubs.events import TestEventStubs
 from nautilus_trader.test_kit.stubs.execution import TestExecStubs
 
-from live.db import connect
+from live.db import apply_migrations, connect, drop_schema
 from live.mirror import PostgresMirror
-from tests.fixtures.pg import PgSchema
+from tests.fixtures.pg import PgSchema, unique_schema
 
 pytestmark = pytest.mark.services
 
@@ -168,3 +169,30 @@ def test_a_mirror_not_bound_to_a_cache_says_so_instead_of_failing_the_node() -> 
     stats = mirror.stats()
     assert (stats.skipped, stats.pending) == (1, 0)
     assert stats.last_error == "not bound to a node's cache: call bind(node.kernel.cache)"
+
+
+def test_rows_wait_for_a_schema_that_is_not_migrated_yet(pg_dsn: str) -> None:
+    schema = unique_schema()  # no tables yet: the deployment's fault, not the rows'
+    cache = cache_with_instrument()
+    mirror = PostgresMirror(pg_dsn, schema, lookups=cache, max_backoff=0.1)
+    mirror.start()
+    try:
+        for event in trade(cache):
+            mirror(event)
+        deadline = time.monotonic() + 10
+        while mirror.stats().retries < 2:
+            assert time.monotonic() < deadline, "the writer did not retry"
+            time.sleep(0.02)
+        waiting = mirror.stats()
+        assert (waiting.failed, waiting.written) == (0, 0)
+        # 8 events: 1 instrument, 5 order upserts, 2 fills, 2 positions, 1 snapshot, 5 audits.
+        assert waiting.pending == 16
+        asyncio.run(apply_migrations(pg_dsn, schema=schema))
+        assert mirror.wait_idle(10)
+        stats = mirror.stop(10)
+        assert (stats.written, stats.failed) == (waiting.pending, 0)
+        rows = asyncio.run(tables(pg_dsn, schema))
+        assert [f["fill_id"] for f in rows["fills"]] == ["T-1a", "T-1b"]
+    finally:
+        mirror.stop(1)
+        asyncio.run(drop_schema(pg_dsn, schema))
