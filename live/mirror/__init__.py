@@ -3,6 +3,18 @@ copied to the trading tables, and every order action appended to the audit log.
 
 `PostgresMirror` (writer.py) is the event sink to subscribe on the node's message bus
 (`TOPICS`); rows.py maps events to rows, audit.py says who/what/why, sql.py writes them.
+
+    mirror = PostgresMirror(dsn, schema, actor="alice")   # before or after the node
+    node = build_fix_node(...)
+    mirror.bind(node.kernel.cache)
+    for topic in TOPICS:
+        node.kernel.msgbus.subscribe(topic=topic, handler=mirror)
+    mirror.start()
+    start_node(node)
+    mirror.resync(node.kernel.cache)   # what a dead predecessor had queued and not written
+    ...
+    stop_node(node)
+    mirror.stop(10)                    # MirrorStats: written, pending, retries, failed, ...
 """
 
 from live.mirror.audit import ACTOR_TAG, RISK_ENGINE, AuditRow, actor_of

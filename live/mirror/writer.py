@@ -53,7 +53,7 @@ FIRST_BACKOFF_S = 0.05
 class MirrorStats:
     """What the live status shows about the mirror."""
 
-    written: int  # rows committed
+    written: int  # rows committed (a replayed row counts, though it changed nothing)
     pending: int  # rows queued or being written
     retries: int  # attempts that failed, not for the rows' data, and were retried
     failed: int  # rows PostgreSQL refused for their data: logged and dropped
