@@ -437,34 +437,76 @@ class EventPrinter:
 
 # -- kill ---------------------------------------------------------------------------------
 
+LIVE_ROOT_ENV = "GAUNTLET_LIVE_DIR"
+
+
+def live_root() -> Path:
+    """Where `gauntlet live start` keeps each spec's state folder (one per spec name)."""
+    return Path(os.environ.get(LIVE_ROOT_ENV, str(Path(".gauntlet") / "live")))
+
 
 @app.command("kill")
 def kill_command(
     run: Annotated[
-        Path | None, typer.Option(help="Run folder of the paper node (default: the newest).")
+        Path | None,
+        typer.Option(
+            help="Paper run folder or live state folder (default: the newest running node)."
+        ),
     ] = None,
     state: Annotated[str, typer.Option(help="HALTED (default), REDUCING or ACTIVE.")] = "HALTED",
+    flatten: Annotated[
+        bool,
+        typer.Option("--flatten", help="Close every position (reduce-only orders), then HALTED."),
+    ] = False,
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the node to acknowledge.")
     ] = 5.0,
 ) -> None:
-    """Move a running paper node to HALTED (or another trading state): applied before the
-    strategy's next decision, and between bars within a fraction of a second.
+    """Move a running node (paper or live) to HALTED (or another trading state): applied
+    before the strategy's next decision, and between bars within a fraction of a second.
+    With --flatten the node first closes every position through the risk engine (REDUCING),
+    then halts, and the command lists what was closed.
 
-    Exit 0 only once the node itself acknowledged the request; a folder that is not a paper
-    run, a finished or crashed run, or no acknowledgement in time is exit 2, saying which."""
+    Exit 0 only once the node itself acknowledged the request (and, with --flatten, is
+    flat); a folder that is not a node's, a finished or crashed run, no acknowledgement in
+    time, or positions left open is exit 2, saying which."""
+    from execution_engine.live.flatten import FLATTEN_TIMEOUT
     from execution_engine.paper.control import KillError, newest_running, request_state
     from execution_engine.risk import STATES
 
-    if state.upper() not in STATES:
+    wanted = state.upper()
+    if wanted not in STATES:
         fail(f"--state must be one of {', '.join(STATES)}, got {state!r}")
+    if flatten and wanted != "HALTED":
+        fail(f"--flatten ends HALTED; it does not go with --state {wanted}")
     if not (math.isfinite(timeout) and timeout > 0):
         fail(f"--timeout must be a positive number of seconds, got {timeout}")
+    wait = timeout + FLATTEN_TIMEOUT if flatten else timeout  # the closing orders must fill
     try:
-        ack = request_state(run or newest_running(runs_root()), state.upper(), timeout)
+        target = run or newest_running(runs_root(), live_root())
+        ack = request_state(target, wanted, wait, flatten=flatten)
     except KillError as exc:
         fail(str(exc))
     typer.echo(
         f"kill: {ack.run_dir} → {ack.state}, acknowledged by node {ack.node.trader_id} "
         f"(pid {ack.node.pid}) in {ack.waited:.2f} s"
     )
+    if flatten:
+        report_flatten(ack.control.get("flatten"))
+
+
+def report_flatten(report: Any) -> None:
+    """What the node's flatten closed; exit 2 when it could not close everything."""
+    if not isinstance(report, dict):
+        fail("the node halted but cannot flatten (a paper node without a flattener): "
+             "its positions are still open")  # fmt: skip
+    for row in report.get("closed", []):
+        typer.echo(f"  closed: {row['side']} {row['quantity']} {row['instrument']}")
+    if not report.get("closed"):
+        typer.echo("  nothing to close: the node was already flat")
+    left = report.get("left_open") or []
+    if report.get("problem") or left:
+        still = ", ".join(f"{r['instrument']} {r['quantity']}" for r in left) or "none"
+        fail(
+            f"flatten incomplete: {report.get('problem') or 'positions left'}; still open: {still}"
+        )

@@ -1,1 +1,432 @@
-"""`gauntlet live start | status | stop`: a promoted strategy on a live venue (issue 12)."""
+"""`gauntlet live start | status | stop | resume`: a promoted strategy on a live venue (issue 12).
+
+`start` runs the node in the foreground (execution_engine.live.session.run_live) after every
+check that can fail without a venue or a node: the venue, its config and the secrets it
+names, the spec and the registry (stage `live` for this exact spec hash; `--mode paper`
+also accepts `paper`), the policy's risk limits, the bar spec. Each failure is one line,
+exit 2. The state folder is one per spec (default `.gauntlet/live/<spec name>/`), so a
+restart finds the same FIX store, control file and status.json.
+
+`status` reads status.json (a running node whose process is gone or whose heartbeat is
+stale shows as crashed); `stop` is a verified SIGTERM (execution_engine.paper.control);
+`resume` moves a halted node back to ACTIVE, as `gauntlet kill --state ACTIVE` does.
+NautilusTrader and QuickFIX are imported inside the commands so `gauntlet --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+
+from gauntlet.cli.app import app, fail, reclaim_stop_signals
+from gauntlet.cli.event_cmd import STOP_EXIT_CODES, live_root
+from gauntlet.cli.options import JsonOption, TrackingUriOption, choice
+
+if TYPE_CHECKING:
+    from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
+    from execution_engine.host import GauntletHostConfig
+    from execution_engine.risk import RiskLimits
+
+    from research.promotion import StrategySpec
+
+live_app = typer.Typer(help="Live trading: start, status, stop, resume.", no_args_is_help=True)
+app.add_typer(live_app, name="live")
+
+VENUES = ("fix",)
+MODES = ("live", "paper")
+ALLOWED_STAGES = {"live": ("live",), "paper": ("paper", "live")}
+StateOption = Annotated[
+    Path | None,
+    typer.Option("--state", help="The node's state folder (default .gauntlet/live/<spec>)."),
+]
+TargetArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="[SPEC]", help="Spec file or name (or give --state)."),
+]
+
+
+# -- start ----------------------------------------------------------------------------------
+
+
+@live_app.command("start")
+def start_command(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Strategy spec (YAML).")],
+    venue: Annotated[str, typer.Option("--venue", help="Venue adapter: fix.")],
+    config: Annotated[Path, typer.Option("--config", help="Venue config (TOML).")],
+    state: StateOption = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until stopped).")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="live, or paper (a spec at stage paper).")] = "live",
+    bar: Annotated[
+        str, typer.Option(help="Bars aggregated from the quotes: 4-TICK-MID, 1-MINUTE-MID, ...")
+    ] = "4-TICK-MID",
+    redis: Annotated[
+        str | None, typer.Option(help="redis://HOST:PORT: NautilusTrader's cache database.")
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Promotion policy with the risk limits (default: repo's).")
+    ] = None,
+    dsn: Annotated[str | None, typer.Option("--dsn", help="PostgreSQL of the registry.")] = None,
+    schema: Annotated[str, typer.Option("--schema", help="Registry schema.")] = "gauntlet",
+    tracking_uri: TrackingUriOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
+) -> None:
+    """Trade SPEC on the venue until Ctrl-C/SIGTERM or --duration: refused unless the
+    registry holds SPEC at stage live (paper with --mode paper) for this exact spec hash."""
+    choice(venue, VENUES, "--venue")
+    choice(mode, MODES, "--mode")
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        fail(f"--duration must be a positive number of seconds, got {duration}")
+    venue_config = _venue_config(config)
+    cache = _redis(redis)
+    spec = _spec(spec_path)
+    risk = _risk(policy)
+    spec_hash = _registered_hash(spec, spec_path, mode, (dsn, schema, tracking_uri))
+    resolve = _secrets(venue_config)
+    state_dir = state or live_root() / spec.name
+    _check_state_dir(state_dir)
+    live = _live_config(spec, venue_config, state_dir, risk, cache, bar, duration, mode, spec_hash)
+    _run(live, resolve, spec, quiet)
+
+
+def _run(live: Any, resolve: SecretResolver, spec: StrategySpec, quiet: bool) -> None:
+    from execution_engine.live.session import LiveSetupError, run_live
+    from rich.console import Console
+
+    from gauntlet.cli.event_cmd import EventPrinter
+    from gauntlet.cli.native_output import native_output_to
+
+    # QuickFIX prints certificate checks and TLS read errors on the process's own stdout and
+    # stderr: those go to a file, the console writes to a copy of the terminal's stdout.
+    console = Console(file=os.fdopen(os.dup(1), "w", buffering=1), soft_wrap=True)
+    console.print(
+        f"live ({live.mode}): {spec.name} ({spec.strategy}) on {live.instrument} "
+        f"{live.bar} bars via {live.venue.host}:{live.venue.port} → {live.state_dir}"
+    )
+    console.print(f"stop it with: gauntlet live stop --state {live.state_dir}")
+    live.state_dir.mkdir(parents=True, exist_ok=True)
+    reclaim_stop_signals()  # importing QuickFIX and NautilusTrader replaced SIGINT's handler
+    try:
+        with native_output_to(live.state_dir / "native-output.log"):
+            result = run_live(live, resolve, echo=None if quiet else EventPrinter(console))
+    except LiveSetupError as exc:
+        fail(str(exc))
+    console.print(
+        f"stopped: {result.orders} orders, {result.fills} fills, {result.denied} denied, "
+        f"{result.rejected} rejected by the venue, trading state {result.trading_state}, "
+        f"net position {_net_line(result.net_positions)}"
+    )
+    if result.stopped_by is not None:
+        typer.echo("gauntlet: interrupted", err=True)
+        raise typer.Exit(STOP_EXIT_CODES.get(result.stopped_by, 1))
+
+
+def _venue_config(path: Path) -> FixVenueConfig:
+    from execution_engine.adapters.fix.config import VenueConfigError, load_venue_config
+
+    try:
+        return load_venue_config(path)
+    except VenueConfigError as exc:
+        fail(f"--config: {exc}")
+
+
+def _redis(url: str | None) -> tuple[str, int] | None:
+    """redis://HOST[:PORT][/DB] → (host, port); NautilusTrader's cache uses database 0."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or 6379
+    except ValueError:
+        fail(f"--redis {url!r} is not a redis://HOST:PORT URL (bad port)")
+    if parts.scheme != "redis" or not parts.hostname:
+        fail(f"--redis {url!r} is not a redis://HOST:PORT URL")
+    if parts.path not in ("", "/", "/0"):
+        fail(f"--redis: NautilusTrader's cache uses database 0, got {parts.path.lstrip('/')}")
+    return parts.hostname, port
+
+
+def _spec(path: Path) -> StrategySpec:
+    from research.promotion import load_spec
+    from research.promotion.errors import PromotionInputError
+
+    try:
+        return load_spec(path)
+    except PromotionInputError as exc:
+        fail(str(exc))
+
+
+def _risk(policy: Path | None) -> RiskLimits:
+    from execution_engine.risk import RiskLimits, RiskLimitsError
+
+    from research.promotion import load_policy
+    from research.promotion.errors import PromotionInputError
+
+    try:
+        limits = load_policy(policy).risk
+        return RiskLimits(
+            max_order_submit_rate=limits.max_order_submit_rate,
+            max_notional_per_order=limits.max_notional_per_order,
+        )
+    except (PromotionInputError, RiskLimitsError) as exc:
+        fail(f"policy risk: {exc}")
+
+
+def _secrets(venue: FixVenueConfig) -> SecretResolver:
+    """The venue's two secrets, read now (a missing one fails before anything connects);
+    the resolver hands out only these."""
+    from live.secrets.base import SecretsError
+    from live.secrets.factory import provider_from_settings
+    from live.settings import SettingsError, load_settings
+
+    names = (venue.username_secret, venue.password_secret)
+    try:
+        provider = provider_from_settings(load_settings())
+        values = {name: provider.get(name) for name in names}
+    except (SecretsError, SettingsError) as exc:
+        fail(f"venue secrets: {' '.join(str(exc).split())}")
+
+    def resolve(name: str) -> Any:
+        return values[name]
+
+    return resolve
+
+
+def spec_hash_now(spec: StrategySpec) -> str:
+    """The spec's hash as promotion computes it (research.promotion.evidence.gather): the
+    spec's identity, its data's fingerprint and the code version."""
+    from research.engine.vectorized import data_fingerprint
+    from research.tracking import code_version
+
+    return spec.spec_hash(data_fingerprint(spec.load_bars()), code_version())
+
+
+def _registered_hash(
+    spec: StrategySpec, path: Path, mode: str, registry: tuple[str | None, str, str | None]
+) -> str:
+    """This spec's hash, once the registry (dsn, schema, tracking URI) says it may trade in
+    `mode`; exit 2 otherwise, saying what the registry holds and the command that fixes it."""
+    from gauntlet.cli.promote_cmd import registry_for
+
+    spec_hash = spec_hash_now(spec)
+    record = asyncio.run(registry_for(*registry).current(spec.name))
+    allowed = ALLOWED_STAGES[mode]
+    promote = f"gauntlet promote {path} --to {allowed[0]}"
+    if record is None:
+        fail(f"{spec.name} is not in the registry: {mode} needs stage {allowed[0]}; run {promote}")
+    if record.stage not in allowed:
+        fail(
+            f"{spec.name} is at stage {record.stage}, {mode} needs "
+            f"{' or '.join(allowed)}; run {promote}"
+        )
+    if record.spec_hash != spec_hash:
+        fail(
+            f"{spec.name} is at stage {record.stage} for spec hash {str(record.spec_hash)[:12]}, "
+            f"but this spec (its parameters, data or code) hashes to {spec_hash[:12]}: "
+            f"promote this version ({promote})"
+        )
+    return spec_hash
+
+
+def _check_state_dir(state_dir: Path) -> None:
+    """A folder (made when missing), and no node running there already (two nodes on one
+    FIX store would both claim its sequence numbers)."""
+    from execution_engine.paper.control import KillError, running_node
+
+    if state_dir.exists() and not state_dir.is_dir():
+        fail(f"--state {state_dir} is a file, not a folder")
+    if (state_dir / "status.json").exists():
+        try:
+            node = running_node(state_dir)
+        except KillError:
+            return
+        fail(f"a node (pid {node.pid}) is already running on {state_dir}: stop it first")
+
+
+def _live_config(
+    spec: StrategySpec, venue: FixVenueConfig, state_dir: Path, risk: RiskLimits,
+    redis: tuple[str, int] | None, bar: str, duration: float | None, mode: str, spec_hash: str,
+) -> Any:  # fmt: skip
+    from execution_engine.live.session import (
+        LiveConfig,
+        LiveSetupError,
+        live_bar_type,
+        live_instrument,
+    )
+
+    try:
+        instrument = live_instrument(spec.instruments[0])
+    except LiveSetupError as exc:
+        fail(f"spec {spec.name}: {exc}")
+    try:
+        live_bar_type(instrument, bar)  # checked before anything connects
+    except LiveSetupError as exc:
+        fail(f"--bar: {exc}")
+    return LiveConfig(
+        host=host_config(spec), instrument=spec.instruments[0], venue=venue,
+        state_dir=state_dir, bar=bar, duration=duration, risk=risk, redis=redis, mode=mode,
+        spec=spec.name, spec_hash=spec_hash,
+    )  # fmt: skip
+
+
+def host_config(spec: StrategySpec) -> GauntletHostConfig:
+    """The hosted strategy of `spec`: its parameters, account and rebalancing, as the
+    backtest that earned the promotion ran them."""
+    import pandas as pd
+    from execution_engine.host import GauntletHostConfig
+    from execution_engine.live.session import LIVE_WINDOW
+
+    from research.metrics import calendar_of, periods_per_year
+    from research.promotion.spec import ACCOUNT_SETTINGS
+
+    bars = spec.load_bars()
+    settings = spec.backtest_config()
+    account = {name: getattr(settings, name) for name in ACCOUNT_SETTINGS}
+    return GauntletHostConfig(
+        strategy_name=spec.strategy, strategy_params=spec.full_params, window=LIVE_WINDOW,
+        execute_at="bar_close",
+        periods_per_year=periods_per_year(pd.DatetimeIndex(bars.index), calendar_of(bars)),
+        **{**account, "account": str(account["account"]), "rebalance": str(account["rebalance"])},
+    )  # fmt: skip
+
+
+def _net_line(net: dict[str, str]) -> str:
+    held = {iid: units for iid, units in net.items() if units.strip("-0.") != ""}
+    return ", ".join(f"{units} {iid}" for iid, units in held.items()) or "flat"
+
+
+def _positions_line(positions: list[dict[str, Any]]) -> str:
+    if not positions:
+        return "flat"
+    return ", ".join(f"{p['side']} {p['quantity']} {p['instrument']}" for p in positions)
+
+
+# -- status / stop / resume ----------------------------------------------------------------
+
+
+def state_folder(target: str | None, state: Path | None) -> Path:
+    """--state, or the state folder of SPEC (a spec file or a spec name)."""
+    if state is not None:
+        return state
+    if target is None:
+        fail("give SPEC (a spec file or name) or --state DIR")
+    if target.endswith((".yaml", ".yml")):
+        return live_root() / _spec(Path(target)).name
+    return live_root() / target
+
+
+def read_status(folder: Path) -> dict[str, Any]:
+    path = folder / "status.json"
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"no live node has run in {folder}: {path} does not exist")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"{path} is unreadable: {exc}")
+    if not isinstance(status, dict) or status.get("kind") != "gauntlet.live":
+        fail(f"{path} was not written by a live node")
+    return status
+
+
+@live_app.command("status")
+def status_command(
+    target: TargetArgument = None, state: StateOption = None, as_json: JsonOption = False
+) -> None:
+    """The node's state, positions, open orders, P&L and FIX session from status.json."""
+    from execution_engine.live.status import shown_state
+
+    folder = state_folder(target, state)
+    status = read_status(folder)
+    shown, why = shown_state(status)
+    if shown == "running" and status.get("trading_state") == "HALTED":
+        shown = "halted"
+    if as_json:
+        typer.echo(json.dumps({**status, "shown_state": shown, "shown_reason": why}))
+        return
+    from rich.console import Console
+
+    Console().print(status_table(folder, status, shown, why))
+
+
+def status_table(folder: Path, status: dict[str, Any], shown: str, why: str | None) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"live node: {status.get('spec') or folder.name}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    node = status.get("node") or {}
+    beat = status.get("heartbeat")
+    age = f"{time.time() - beat:.1f} s ago" if isinstance(beat, int | float) else "never"
+    fix = status.get("fix") or {}
+    pnl = status.get("pnl") or {}
+    rows = [
+        ("state", shown + (f" ({why})" if why else "")),
+        ("trading state", str(status.get("trading_state"))),
+        ("mode", str(status.get("mode"))),
+        ("node", f"{node.get('trader_id')} pid {node.get('pid')} run {status.get('run')}"),
+        ("heartbeat", age),
+        ("strategy", f"{status.get('strategy')} {status.get('params')} on {status.get('bar_type')}"),
+        ("FIX session", f"{fix.get('session')} {'logged on' if fix.get('logged_on') else 'down'}"),
+        ("next MsgSeqNum", f"sender {fix.get('next_sender_seq')}, target {fix.get('next_target_seq')}"),
+        ("positions", _positions_line(status.get("positions") or [])),
+        ("net position", _net_line({i: str(p.get("net_position")) for i, p in pnl.items()})),
+    ]  # fmt: skip
+    for order in status.get("open_orders") or []:
+        rows.append(("open order", " ".join(str(order[k]) for k in ("client_order_id", "side",
+                     "quantity", "instrument", "status"))))  # fmt: skip
+    for instrument, money in pnl.items():
+        rows.append((f"P&L {instrument}", f"realized {money.get('realized')}, "
+                     f"unrealized {money.get('unrealized')}"))  # fmt: skip
+    for field, value in rows:
+        table.add_row(field, value)
+    table.caption = str(folder)
+    return table
+
+
+@live_app.command("stop")
+def stop_command(
+    target: TargetArgument = None,
+    state: StateOption = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the clean stop.")] = 20.0,
+) -> None:
+    """SIGTERM the node after checking it is the one that wrote status.json; exit 0 once
+    status.json says stopped and the process is gone, 2 with what was found otherwise."""
+    from execution_engine.paper.control import KillError, request_stop
+
+    if not (math.isfinite(timeout) and timeout > 0):
+        fail(f"--timeout must be a positive number of seconds, got {timeout}")
+    folder = state_folder(target, state)
+    try:
+        node = request_stop(folder, timeout)
+    except KillError as exc:
+        fail(str(exc))
+    typer.echo(f"stopped: node {node.trader_id} (pid {node.pid}) in {folder}")
+
+
+@live_app.command("resume")
+def resume_command(
+    target: TargetArgument = None,
+    state: StateOption = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the acknowledgement.")] = 5.0,
+) -> None:
+    """Move a halted (or reducing) node back to ACTIVE; the same as `gauntlet kill --state
+    ACTIVE --run DIR`."""
+    from execution_engine.paper.control import KillError, request_state
+
+    if not (math.isfinite(timeout) and timeout > 0):
+        fail(f"--timeout must be a positive number of seconds, got {timeout}")
+    folder = state_folder(target, state)
+    try:
+        ack = request_state(folder, "ACTIVE", timeout)
+    except KillError as exc:
+        fail(str(exc))
+    typer.echo(f"resumed: {folder} → {ack.state}, acknowledged in {ack.waited:.2f} s")

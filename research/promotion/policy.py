@@ -2,7 +2,8 @@
 
 The policy is a versioned YAML file in the repository (policy/promotion.yaml): `defaults` give
 every threshold, `strategies` override some of them per registered strategy. A threshold set
-to null switches its gate off; the gate is then reported as "off", never as passed.
+to null switches its gate off; the gate is then reported as "off", never as passed. `risk`
+holds the pre-trade limits a promoted strategy's live node runs with (`gauntlet live start`).
 """
 
 from __future__ import annotations
@@ -119,12 +120,34 @@ class ThresholdOverrides(_Gates):
     slippage: float | None = Field(None, ge=0, le=100)
 
 
+class RiskPolicy(BaseModel):
+    """The live node's risk engine limits (execution_engine.risk.RiskLimits' fields): orders
+    above the notional cap or the submit rate are denied before they reach the venue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_notional_per_order: float | None = Field(1_000_000.0, ge=1)  # quote currency; null: no cap
+    max_order_submit_rate: str = "100/00:00:01"  # N/HH:MM:SS, NautilusTrader's syntax
+
+    @field_validator("max_order_submit_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from execution_engine.risk import RiskLimitsError, submit_rate_limit
+
+        try:
+            submit_rate_limit(value)
+        except RiskLimitsError as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: int
     defaults: Thresholds
     strategies: dict[str, ThresholdOverrides] = Field(default_factory=dict)
+    risk: RiskPolicy = Field(default_factory=RiskPolicy)
 
     @field_validator("version")
     @classmethod

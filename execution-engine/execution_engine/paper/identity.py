@@ -1,4 +1,4 @@
-"""Who a paper node is: what it writes into status.json at start, so that `gauntlet kill` can
+"""Who a node is (paper or live): what it writes into status.json at start, so that `gauntlet kill` can
 tell the node it means from a folder that merely exists, a run that ended, or a pid that the
 operating system has since given to another process.
 
@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-# Written into status.json as `kind`: a folder whose status.json lacks it is no paper run.
-PAPER_RUN_KIND = "gauntlet.paper"
+# Written into status.json as `kind`: a folder whose status.json has neither is no node's.
+PAPER_RUN_KIND = "gauntlet.paper"  # a paper run folder (execution_engine.paper.session)
+LIVE_RUN_KIND = "gauntlet.live"  # a live state folder (execution_engine.live.session)
+RUN_KINDS: dict[str, str] = {PAPER_RUN_KIND: "paper", LIVE_RUN_KIND: "live"}
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,19 @@ def process_started(pid: int) -> int | None:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists and has not exited (a zombie, exited and waiting for its
+    parent to reap it, is not alive: its node is gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True  # it exists; it belongs to someone else
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc to ask: kill(0) is all there is
+    return stat.rpartition(")")[2].split()[0] != "Z"  # field 3, after the command name
 
 
 def is_running(identity: NodeIdentity) -> str | None:

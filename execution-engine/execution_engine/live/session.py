@@ -1,0 +1,374 @@
+"""A live session: the hosted strategy on a TradingNode trading the FIX venue, in the
+foreground, until its duration runs out or SIGTERM/SIGINT stops it.
+
+Lifecycle (the paper session's, on a real venue):
+
+1. Checks before anything connects (`LiveSetupError`, one line): the instrument, the bar
+   spec, the venue's certificate and a logon with the configured credentials (a refused
+   logon gives up after the venue config's bounded attempts; a wrong password never turns
+   into a retry storm inside a running node).
+2. The node (execution_engine.live.node.build_fix_node): FIX data and execution clients,
+   the risk engine with the policy's limits, NautilusTrader's Redis cache database when
+   given (orders, positions and the account survive a restart with it), the hosted
+   strategy on bars NautilusTrader aggregates itself from the venue's quotes
+   (`<instrument>-<bar>-INTERNAL`, e.g. 4-TICK-MID: the simulator's four quotes per bar).
+3. The state folder is fixed per spec, so a restart finds the same FIX store (sequence
+   numbers), control file and status.json. The trading state in the control file is
+   applied BEFORE the node starts: a node killed to HALTED stays HALTED after a restart
+   until a person resumes it (`gauntlet kill --state ACTIVE`, `gauntlet live resume`).
+4. While running, the heartbeat (execution_engine.paper.heartbeat) polls the kill switch
+   five times a second and rewrites status.json every second: identity, trading state,
+   positions, open orders, P&L and the FIX session with its sequence numbers
+   (execution_engine.live.status). `gauntlet kill --flatten` closes every position
+   through the risk engine (execution_engine.live.flatten).
+5. SIGTERM/SIGINT: the strategy stops, the FIX session logs out, the summary is written
+   and status.json says "stopped"; an exception leaves "crashed", never "running".
+
+`event_sinks` are subscribed on the node's message bus to every order, position and
+account event (`events.order.*`, `events.position.*`, `events.account.*`): the PostgreSQL
+mirror plugs in there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from nautilus_trader.config import CacheConfig, DatabaseConfig
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.instruments import Instrument
+from pydantic import BaseModel, ConfigDict, Field
+
+from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
+from execution_engine.adapters.fix.providers import fix_instrument
+from execution_engine.adapters.fix.session import FixInitiator, FixSessionError
+from execution_engine.adapters.fix.sinks import QueueSink
+from execution_engine.adapters.fix.tls import TlsVerificationError, VenueUnreachableError
+from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
+from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
+from execution_engine.host.config import bind_instruments
+from execution_engine.host.strategy import HostSetupError, check_account
+from execution_engine.live.flatten import Flattener, FlattenReport
+from execution_engine.live.host import LiveStrategyHost
+from execution_engine.live.node import build_fix_node
+from execution_engine.live.status import fix_snapshot, trading_snapshot
+from execution_engine.paper.heartbeat import heartbeat
+from execution_engine.paper.identity import LIVE_RUN_KIND, this_node
+from execution_engine.paper.journal import RunJournal, write_json
+from execution_engine.paper.signals import StopSignals
+from execution_engine.risk import STATES, KillSwitch, RiskLimits
+
+LIVE_WINDOW = 1_000  # bars the host keeps: bounded cost per bar in a session of months
+EVENT_TOPICS = ("events.order.*", "events.position.*", "events.account.*")
+RUN_COUNTER = "runs"  # file in the state folder: how many sessions started there
+TRADER_ID_FILE = "trader_id"  # file in the state folder: its node's trader id
+_TRADER_ID = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z0-9]+$")
+_BAR_SPEC = re.compile(r"^\d+-[A-Z]+-(MID|BID|ASK|LAST)$")
+
+EventSink = Callable[[Any], None]
+
+
+class LiveSetupError(ValueError):
+    """The session cannot start: the message is one line saying what and how to fix it."""
+
+
+class LiveConfig(BaseModel):
+    """One live session of one hosted strategy on one instrument of a FIX venue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    host: GauntletHostConfig  # unbound (no instruments yet): bind_instruments does that
+    instrument: str  # marketdata name, e.g. "EUR/USD"
+    venue: FixVenueConfig
+    state_dir: Path
+    bar: str = "4-TICK-MID"  # aggregated by NautilusTrader from the venue's quotes
+    duration: float | None = Field(None, gt=0)  # seconds; None = until a stop signal
+    risk: RiskLimits = Field(default_factory=RiskLimits)
+    redis: tuple[str, int] | None = None  # (host, port) of NautilusTrader's cache database
+    mode: str = "live"  # "live" | "paper": what the registry allowed; recorded in status
+    spec: str = ""  # the spec's name (and hash) this session trades, for status.json
+    spec_hash: str = ""
+    # The Redis cache's key prefix: fixed per state folder (None: the folder's own, made on
+    # its first start), so a restart reloads its orders and nobody else's.
+    trader_id: str | None = None
+    starting_balance: str = "100000 USD"
+    log_level: str = "ERROR"
+
+
+@dataclass
+class LiveResult:
+    state_dir: Path
+    orders: int
+    fills: int
+    denied: int
+    rejected: int
+    trading_state: str
+    positions: list[dict[str, Any]]  # per (instrument, strategy): NETTING per strategy
+    net_positions: dict[str, str]  # instrument → signed net units of every strategy
+    stopped_by: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "orders": self.orders,
+            "fills": self.fills,
+            "denied": self.denied,
+            "rejected": self.rejected,
+            "trading_state": self.trading_state,
+            "positions": self.positions,
+            "net_positions": self.net_positions,
+            "stopped_by": self.stopped_by,
+        }
+
+
+def run_live(
+    config: LiveConfig,
+    resolve_secret: SecretResolver,
+    echo: Callable[[dict[str, Any]], None] | None = None,
+    event_sinks: Sequence[EventSink] = (),
+) -> LiveResult:
+    """Run one session until its duration ends or a stop signal comes; everything is also
+    written to `config.state_dir` (events.jsonl, status.json, summary.json)."""
+    instrument = live_instrument(config.instrument)
+    bar_type = live_bar_type(instrument, config.bar)
+    preflight(config.venue, config.state_dir, resolve_secret)
+    run_no = _next_run(config.state_dir)
+    trader_id = config.trader_id or folder_trader_id(config.state_dir)
+    host_config = _host_config(config, instrument, bar_type, run_no)
+    journal = RunJournal(config.state_dir, echo)
+    stop = StopSignals()  # before the kernel replaces the caller's SIGINT handler
+    host = LiveStrategyHost(host_config)
+    host.records.listeners.append(journal)
+    node = build_fix_node(
+        config.venue, config.state_dir, resolve_secret, [host],
+        instruments=[config.instrument], trader_id=trader_id,
+        cache=_cache(config.redis), risk_engine=config.risk.nautilus_config([instrument.id.value]),
+    )  # fmt: skip
+    for sink in event_sinks:
+        for topic in EVENT_TOPICS:
+            node.kernel.msgbus.subscribe(topic=topic, handler=sink)
+    session = _Session(config, node, host, journal, run_no)
+    done = asyncio.Event()
+    loop = node.get_event_loop()
+    assert loop is not None  # build_fix_node gives every node its loop
+    stop.install(loop, done.set)
+    try:
+        try:
+            loop.run_until_complete(session.drive(done))
+        except BaseException:
+            with contextlib.suppress(OSError):  # the node's own error is the one to report
+                journal.status(state="crashed", heartbeat=time.time())  # never left "running"
+                journal.close()
+            raise
+        finally:
+            stop.hold()
+            node.dispose()
+        result = session.result(stop.received.name if stop.received is not None else None)
+        session.finish(result)
+    finally:
+        stop.restore()
+    return result
+
+
+def live_instrument(name: str) -> Instrument:
+    try:
+        return fix_instrument(name)
+    except UnknownInstrumentError as exc:
+        raise LiveSetupError(f"unknown instrument {name!r}: {exc}") from None
+
+
+def live_bar_type(instrument: Instrument, bar: str) -> BarType:
+    """`<instrument>-<bar>-INTERNAL`: bars NautilusTrader aggregates from the quotes."""
+    spec = bar.strip().upper()
+    if not _BAR_SPEC.match(spec):
+        raise LiveSetupError(
+            f"bar {bar!r} is not a bar spec: write STEP-AGGREGATION-PRICE, e.g. 4-TICK-MID "
+            "(4 quotes per bar, the simulator's) or 1-MINUTE-MID"
+        )
+    try:
+        return BarType.from_str(f"{instrument.id}-{spec}-INTERNAL")
+    except ValueError as exc:
+        raise LiveSetupError(f"bar {bar!r} is not a bar spec NautilusTrader knows: {exc}") from None
+
+
+def preflight(venue: FixVenueConfig, state_dir: Path, resolve: SecretResolver) -> None:
+    """One logon and logout with the configured certificate and credentials, before the
+    node: inside a node a refused logon only shows in its log and the node idles."""
+    initiator = FixInitiator(venue, state_dir, resolve, QueueSink())
+    try:
+        initiator.start()
+    except (FixSessionError, TlsVerificationError, VenueUnreachableError) as exc:
+        raise LiveSetupError(f"venue {venue.host}:{venue.port}: {exc}") from None
+    finally:
+        initiator.stop()
+
+
+def _next_run(state_dir: Path) -> int:
+    """The number of this session in the state folder (1, 2, ...), kept in a file."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / RUN_COUNTER
+    try:
+        previous = int(path.read_text().strip() or 0)
+    except (OSError, ValueError):
+        previous = 0
+    path.write_text(f"{previous + 1}\n")
+    return previous + 1
+
+
+def folder_trader_id(state_dir: Path) -> str:
+    """The state folder's trader id (`GAUNTLET-<6 hex>`), kept in a file: two folders on one
+    Redis never read each other's orders."""
+    path = state_dir / TRADER_ID_FILE
+    with contextlib.suppress(OSError):
+        if _TRADER_ID.match(found := path.read_text().strip()):
+            return found
+    made = f"GAUNTLET-{secrets.token_hex(3).upper()}"
+    path.write_text(made + "\n")
+    return made
+
+
+def _host_config(
+    config: LiveConfig, instrument: Instrument, bar_type: BarType, run_no: int
+) -> GauntletHostConfig:
+    """The host on the live bars. Its strategy id carries the session's number: the host's
+    order ids are `<strategy id>-<bar index>-<symbol>` and the bar index starts at 0 in
+    every session, so a restarted node must not reuse the previous session's ids (the
+    venue refuses a ClOrdID it has seen)."""
+    named = msgspec.structs.replace(config.host, strategy_id=f"GAUNTLET-{run_no:03d}")
+    bound = bind_instruments(
+        named, [instrument.id.value], [str(bar_type)], None,
+        max_notional_per_order=config.risk.max_notional_per_order,
+        execute_at="bar_close", window=config.host.window or LIVE_WINDOW,
+    )  # fmt: skip
+    try:
+        check_account(bound)
+    except HostSetupError as exc:
+        raise LiveSetupError(str(exc)) from None
+    return bound
+
+
+def _cache(redis: tuple[str, int] | None) -> CacheConfig | None:
+    if redis is None:
+        return None
+    host, port = redis
+    return CacheConfig(
+        database=DatabaseConfig(type="redis", host=host, port=port),
+        persist_account_events=True,
+    )
+
+
+class _Session:
+    """The running session's wiring: kill switch, flattener, heartbeat, status.json."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        node: TradingNode,
+        host: GauntletStrategyHost,
+        journal: RunJournal,
+        run_no: int,
+    ) -> None:
+        self.config, self.node, self.host, self.journal = config, node, host, journal
+        self.switch = KillSwitch(config.state_dir, node.kernel.risk_engine, self._state_changed)
+        self.flattener = Flattener(host, self.switch, self._flattened)
+        self.switch.flattener = self.flattener
+        host.halt_check = self.switch
+        self._flatten: dict[str, Any] | None = None
+        self._run_no = run_no
+        self._last_fix: dict[str, Any] = {}
+        self._positions: list[dict[str, Any]] = []
+        self._net: dict[str, str] = {}
+
+    async def drive(self, done: asyncio.Event) -> None:
+        """Start the kernel (reconciliation, strategy), run until `done` or the duration,
+        stop the kernel. A failing heartbeat ends the session with its error."""
+        # Before the kernel starts: no order passes before the persisted state is applied.
+        # A pending flatten is REDUCING until the positions are reconciled (after start).
+        self.switch.resume_persisted(flatten=False)
+        self._write_start()
+        beating = asyncio.ensure_future(heartbeat(self.switch, self._beat))
+        ending = asyncio.ensure_future(done.wait())
+        try:
+            await self.node.kernel.start_async()
+            self.switch.resume_persisted()  # a flatten pending from before a restart: now
+            await asyncio.wait(
+                {beating, ending},
+                timeout=self.config.duration,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            ending.cancel()
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+        self._last_fix = fix_snapshot(self.config.venue)  # gone with the session's engine
+        await self.node.kernel.stop_async()  # the strategy stops, the FIX session logs out
+        final = trading_snapshot(self.node)
+        self._positions = final["positions"]
+        self._net = {iid: str(pnl["net_position"]) for iid, pnl in final["pnl"].items()}
+        failure = None if beating.cancelled() else beating.exception()
+        if failure is not None:
+            raise failure
+
+    def _write_start(self) -> None:
+        config, node = self.config, self.node
+        identity = this_node(str(node.trader_id), str(node.kernel.instance_id))
+        self.journal.status(
+            kind=LIVE_RUN_KIND, state="running", mode=config.mode, node=identity.to_dict(),
+            started_at=time.time(), heartbeat=time.time(), run=self._run_no,
+            trading_state=self.switch.state, control=None, spec=config.spec,
+            spec_hash=config.spec_hash, strategy=config.host.strategy_name,
+            params=config.host.strategy_params, instrument=config.instrument,
+            bar_type=self.host.config.bar_types[0], strategy_id=self.host.id.value,
+            venue=f"{config.venue.host}:{config.venue.port}",
+            redis=None if config.redis is None else f"{config.redis[0]}:{config.redis[1]}",
+        )  # fmt: skip
+
+    def _beat(self, now: float) -> None:
+        self.journal.status(
+            heartbeat=now, trading_state=self.switch.state, fix=fix_snapshot(self.config.venue),
+            **trading_snapshot(self.node),
+        )  # fmt: skip
+
+    def _state_changed(self, state: str) -> None:
+        self.journal({"kind": "trading_state", "state": state, "ts": time.time_ns()})
+        if state in STATES:  # applied, not an ignored control file: acknowledge the request
+            control: dict[str, Any] = {"state": state, "token": self.switch.token}
+            if self._flatten is not None and self._flatten.get("token") == self.switch.token:
+                control["flatten"] = self._flatten
+            self.journal.status(trading_state=state, control=control, heartbeat=time.time())
+
+    def _flattened(self, report: FlattenReport) -> None:
+        self._flatten = report.to_dict()
+        self.journal(
+            {"kind": "flatten", **self._flatten, "message": report.message(), "ts": time.time_ns()}
+        )
+
+    def result(self, stopped_by: str | None) -> LiveResult:
+        records = self.host.records
+        return LiveResult(
+            state_dir=self.config.state_dir,
+            orders=len(records.of_kind("order")),
+            fills=len(records.of_kind("fill")),
+            denied=len(records.of_kind("denied")),
+            rejected=len(records.of_kind("rejected")),
+            trading_state=self.switch.state,
+            positions=self._positions,
+            net_positions=self._net,
+            stopped_by=stopped_by,
+        )
+
+    def finish(self, result: LiveResult) -> None:
+        write_json(self.config.state_dir / "summary.json", result.summary())
+        self.journal.status(
+            state="stopped", trading_state=result.trading_state, heartbeat=time.time(),
+            fix={**self._last_fix, "logged_on": False}, positions=result.positions,
+        )  # fmt: skip
+        self.journal.close()
