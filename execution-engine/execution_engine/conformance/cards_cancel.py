@@ -1,6 +1,7 @@
 """Group 5 of the spec, cancellation: TC-E40 (one order), TC-E41 (all of the strategy's
 open orders at once, as on stop), TC-E44 (a canceled order canceled again: the venue's cancel
-reject reaches the strategy with a reason), and GC-X1 (the same for a filled order).
+reject reaches the strategy with a reason), GC-X1 (the same for a filled order) and GC-X2
+(for an order the venue never received: refused before it was sent).
 """
 
 from __future__ import annotations
@@ -69,9 +70,20 @@ def _x1(ctx: CardContext) -> str:
     return f"cancel of a filled order rejected: {reason}"
 
 
+def _x2(ctx: CardContext) -> str:
+    never_sent = ctx.desk.order_factory.market_to_limit(
+        ctx.venue.instrument_id, OrderSide.BUY, ctx.qty
+    )  # FIX has no such order type: refused by the adapter, unknown to the venue
+    ctx.desk.submit(never_sent)
+    ctx.expect_status(never_sent, OrderStatus.DENIED, OrderStatus.REJECTED)
+    reason = _cancel_rejected(ctx, never_sent)
+    return f"cancel of an order the venue never received rejected: {reason}"
+
+
 CARDS = (
     Card("TC-E40", "Cancel single limit order", GROUP, _e40),
     Card("TC-E41", "Cancel all open orders", GROUP, _e41),
     Card("TC-E44", "Cancel already-canceled order", GROUP, _e44),
     Card("GC-X1", "Cancel a filled order", GROUP, _x1),
+    Card("GC-X2", "Cancel an order unknown to the venue", GROUP, _x2),
 )

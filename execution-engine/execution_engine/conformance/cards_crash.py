@@ -7,6 +7,7 @@ node, which any venue allows.
 - GC-C2: a fill sent twice (the copy with PossDupFlag) is applied once.
 - GC-C3: the venue skips sequence numbers; the gap is resent/gap-filled and trading goes on.
 - TC-E84: a node restarted with an open order (empty cache) finds it by reconciliation.
+- TC-E86: a node restarted holding a long position finds it by reconciliation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from execution_engine.conformance.cards_limit import cancel, rest
 from execution_engine.conformance.context import CardContext, describe
 
 GROUP = "crash and reconnect"
+RESTART_GROUP = "9 lifecycle (restart)"
 _GAP = 5  # sequence numbers the venue leaves out in GC-C3
 
 
@@ -83,10 +85,28 @@ def _e84(ctx: CardContext) -> str:
     return f"{order.client_order_id} reconciled ACCEPTED at {found.price} after a restart"
 
 
+def _e86(ctx: CardContext) -> str:
+    if ctx.desk.net_position() <= 0:
+        order = ctx.desk.market(OrderSide.BUY, ctx.qty)
+        ctx.expect_status(order, OrderStatus.FILLED)
+    held = ctx.desk.net_position()
+    if ctx.venue.faults is not None:  # the venue's ledger is the truth to compare against
+        held_at_venue = ctx.venue.faults.net_position()
+        ctx.require(held == held_at_venue, f"the node holds {held}, the venue {held_at_venue}")
+    ctx.restart_node()
+    ctx.wait(
+        lambda: ctx.desk.net_position() == held,
+        f"the restarted node to hold {held}",
+        lambda: f"it holds {ctx.desk.net_position()}",
+    )
+    return f"a long position of {held} reconciled after a restart"
+
+
 CARDS = (
     Card("GC-C1", "Connection dropped mid-order - no duplicate", GROUP, _c1, simulator_only=True),
     Card("GC-C2", "Duplicate fill with PossDupFlag - counted once", GROUP, _c2,
          simulator_only=True),
     Card("GC-C3", "Sequence gap - resend handled", GROUP, _c3, simulator_only=True),
-    Card("TC-E84", "Reconcile open orders after a node restart", GROUP, _e84),
+    Card("TC-E84", "Reconcile open orders after a node restart", RESTART_GROUP, _e84),
+    Card("TC-E86", "Reconcile open long position after a node restart", RESTART_GROUP, _e86),
 )  # fmt: skip

@@ -213,3 +213,10 @@ class SimFaults:
         return [
             e.poss_dup for e in self.sim.ledger.entries("fill") if e.cl_ord_id == client_order_id
         ]
+
+    def net_position(self) -> Decimal:
+        broker = self.sim.app
+        if broker is None:
+            raise RuntimeError("the FIX simulator is not started")
+        with broker.lock:  # the book is the broker's, read under its lock
+            return self.sim.book.positions().get(DEFAULT_INSTRUMENT, Decimal(0))

@@ -63,6 +63,9 @@ class FaultControl(Protocol):
     def fills_sent(self, client_order_id: str) -> list[bool]:
         """The fills the venue sent for this id: False an original, True a flagged copy."""
 
+    def net_position(self) -> Decimal:
+        """The net quantity the venue's ledger holds in the cards' instrument."""
+
 
 class VenueUnderTest(Protocol):
     """A venue adapter and an endpoint, as the kit drives them."""

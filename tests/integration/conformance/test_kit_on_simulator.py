@@ -8,6 +8,8 @@ the entry goes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from execution_engine.conformance.catalog import CARDS
 from execution_engine.conformance.fix_venue import FixSimVenue
@@ -74,3 +76,9 @@ def test_card_reports_the_adapter_gap_it_found(report: KitReport, card_id: str) 
     card = _card(report, card_id)
     assert card.status is CardStatus.FAIL, f"{card_id} passes now: drop it from ADAPTER_GAPS"
     assert ADAPTER_GAPS[card_id] in card.reason, card.reason
+
+
+def test_the_docs_list_every_card() -> None:
+    page = (Path(__file__).resolve().parents[3] / "docs" / "conformance.md").read_text()
+    missing = [c.id for c in CARDS if f"| {c.id} | {c.name} |" not in page]
+    assert missing == []
