@@ -65,6 +65,8 @@ def certify(
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_table(report)
+    if not report.ok and state is None:
+        typer.echo("the node's logs were in a temporary folder: --state DIR keeps them", err=True)
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -83,11 +83,6 @@ class CardContext:
                 f"expected {expected} within {self.timeout:g} s; {why_not()}"
             ) from None
 
-    def settle(self, seconds: float) -> None:
-        """Let the node run `seconds` (never past the deadline) with nothing to wait for."""
-        end = time.monotonic() + min(seconds, self.left())
-        run_until(self.node, lambda: time.monotonic() >= end, timeout=seconds + 1)
-
     # --- orders -----------------------------------------------------------------------------
     def cached(self, order: Order) -> Order | None:
         found: Order | None = self.node.cache.order(order.client_order_id)
@@ -98,16 +93,20 @@ class CardContext:
         return OrderStatus.INITIALIZED if cached is None else cached.status
 
     def expect_status(self, order: Order, *statuses: OrderStatus) -> Order:
-        """Wait until the order is in one of `statuses`; the cached order. A venue reason
-        (rejection, denial) is put in the failure when the order ends elsewhere."""
+        """Wait until the order is in one of `statuses`; the cached order. An order that
+        closes in another status fails the card at once, with the venue's reason
+        (rejection, denial) when there is one."""
         names = " or ".join(s.name for s in statuses)
-        self.wait(
-            lambda: self.status(order) in statuses,
-            f"{order.client_order_id} {names}",
-            lambda: self._why(order),
-        )
+
+        def settled() -> bool:
+            cached = self.cached(order)
+            return cached is not None and (cached.status in statuses or cached.is_closed)
+
+        self.wait(settled, f"{order.client_order_id} {names}", lambda: self._why(order))
         cached = self.cached(order)
-        assert cached is not None  # it has a status other than INITIALIZED
+        assert cached is not None  # settled() held
+        if cached.status not in statuses:
+            raise CardFailedError(f"expected {names}; {self._why(order)}")
         return cached
 
     def _why(self, order: Order) -> str:

@@ -25,7 +25,7 @@ from execution_engine.conformance.context import (
 from execution_engine.conformance.desk import CardDesk
 from execution_engine.conformance.results import CardResult, CardStatus, KitReport
 from execution_engine.conformance.venue import VenueUnderTest
-from execution_engine.live.node import start_node, stop_node
+from execution_engine.live.node import LOG_SUBDIR, start_node, stop_node
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 _TIDY_SECONDS = 5.0  # the wait for leftovers to cancel and the position to close
@@ -61,16 +61,28 @@ def _run_cards(
     on_result: Callable[[CardResult], None] | None,
 ) -> None:
     start_node(ctx.node)
-    try:
-        first_quote(ctx)
-    except CardFailedError as exc:
+    problem = _not_ready(ctx)
+    if problem is not None:
         for card in cards:
-            _record(report, _result(card, CardStatus.FAIL, f"no market: {exc}", 0.0), on_result)
+            _record(report, _result(card, CardStatus.FAIL, problem, 0.0), on_result)
         return
     for card in cards:
         _record(report, run_card(ctx, card), on_result)
         _cancel_leftovers(ctx)
     _close_position(ctx)
+
+
+def _not_ready(ctx: CardContext) -> str | None:
+    """Why no card can run (the clients did not connect, no quote came), or None."""
+    kernel = ctx.node.kernel
+    if not (kernel.exec_engine.check_connected() and kernel.data_engine.check_connected()):
+        logs = ctx.state_dir / LOG_SUBDIR
+        return f"the node did not connect to {ctx.venue.endpoint} (its log says why: {logs})"
+    try:
+        first_quote(ctx)
+    except CardFailedError as exc:
+        return f"no market: {exc}"
+    return None
 
 
 def _record(
