@@ -4,7 +4,8 @@ copied to the trading tables, and every order action appended to the audit log.
 `PostgresMirror` (writer.py) is the event sink to subscribe on the node's message bus
 (`TOPICS`); rows.py maps events to rows, audit.py says who/what/why, sql.py writes them.
 
-    mirror = PostgresMirror(dsn, schema, actor="alice")   # before or after the node
+    mirror = PostgresMirror(dsn, schema, actor="alice")   # before or after the node (migrated
+                                                          # to 0006_live_mirror.sql or later)
     node = build_fix_node(...)
     mirror.bind(node.kernel.cache)
     for topic in TOPICS:
@@ -13,8 +14,9 @@ copied to the trading tables, and every order action appended to the audit log.
     start_node(node)
     mirror.resync(node.kernel.cache)   # what a dead predecessor had queued and not written
     ...
+    ...                                # an idle node: mirror.catch_up() on a timer (writer.py)
     stop_node(node)
-    mirror.stop(10)                    # MirrorStats: written, pending, retries, failed, ...
+    mirror.stop(10)                    # MirrorStats: written, pending, overflowed, behind, ...
 """
 
 from live.mirror.audit import ACTOR_TAG, RISK_ENGINE, AuditRow, actor_of

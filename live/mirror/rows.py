@@ -9,6 +9,11 @@ Money and quantities are Decimal from `Price`/`Quantity`/`Money.as_decimal()`. T
 exception NautilusTrader forces on us is a position's average open price, which it keeps as a
 float: it is converted with `str()` (the shortest text that reads back as the same float), so
 the column holds exactly what NautilusTrader holds, never a binary expansion of it.
+
+Every order type gets an orders row with its limit and trigger prices (where the type has
+them) and its time in force. What the columns do not hold, the audit row of each event does
+(audit.py, the order's terms and NautilusTrader's serialised event): a trailing stop's offsets,
+a GTD order's expiry time, the display quantity and other order options.
 """
 
 from __future__ import annotations
@@ -34,13 +39,19 @@ from nautilus_trader.model.orders.unpacker import OrderUnpacker
 from live.mirror.audit import INTERNAL_DIFF, AuditRow, audit_row, is_reconciliation_order
 from live.state.models import Position
 
-# The order types the schema's CHECK admits. Others (market-to-limit, if-touched, trailing)
-# have no honest equivalent there: they are audited but get no orders row (`skipped`).
+# Every NautilusTrader order type, as the orders table's CHECK (0006_live_mirror.sql) names it.
+# A type NautilusTrader adds later is audited but gets no orders row (`skipped`) until the
+# schema admits it.
 ORDER_TYPES = {
     OrderType.MARKET: "market",
     OrderType.LIMIT: "limit",
     OrderType.STOP_MARKET: "stop",
     OrderType.STOP_LIMIT: "stop_limit",
+    OrderType.MARKET_TO_LIMIT: "market_to_limit",
+    OrderType.LIMIT_IF_TOUCHED: "limit_if_touched",
+    OrderType.MARKET_IF_TOUCHED: "market_if_touched",
+    OrderType.TRAILING_STOP_MARKET: "trailing_stop_market",
+    OrderType.TRAILING_STOP_LIMIT: "trailing_stop_limit",
 }
 
 
@@ -80,7 +91,9 @@ class OrderRow:
     side: str
     order_type: str
     quantity: Decimal
-    limit_price: Decimal | None
+    limit_price: Decimal | None  # None: no limit price (yet: a market-to-limit before its fill)
+    trigger_price: Decimal | None  # None: no trigger (yet: a trailing stop before activation)
+    time_in_force: str
     status: str
     created_at: dt.datetime
     updated_at: dt.datetime  # the event's ts_init: the node's clock, so later events sort later
@@ -219,8 +232,13 @@ class RowMapper:
         return Mapped(rows, skipped=missing)
 
 
+def _price(order: Any, name: str) -> Decimal | None:
+    """`order.price` or `order.trigger_price` where the order type has it and it is set."""
+    price = getattr(order, name, None)  # only the priced (triggered) types have the attribute
+    return None if price is None else price.as_decimal()
+
+
 def _order_row(order: Any, order_type: str, ts_init: int) -> OrderRow:
-    has_price = order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
     return OrderRow(
         client_order_id=order.client_order_id.value,
         venue_order_id=None if order.venue_order_id is None else order.venue_order_id.value,
@@ -229,7 +247,9 @@ def _order_row(order: Any, order_type: str, ts_init: int) -> OrderRow:
         side=_lower(order.side),
         order_type=order_type,
         quantity=order.quantity.as_decimal(),
-        limit_price=order.price.as_decimal() if has_price else None,
+        limit_price=_price(order, "price"),
+        trigger_price=_price(order, "trigger_price"),
+        time_in_force=_lower(order.time_in_force),
         status=_lower(order.status),
         created_at=from_nanos(order.init_event.ts_init),
         updated_at=from_nanos(ts_init),
@@ -250,25 +270,27 @@ def _fill_row(fill: Any) -> FillRow:
 
 
 def _account_rows(state: Any) -> Mapped:
-    """One snapshot per AccountState, in the base currency (or the only one). The table keys a
-    snapshot by (account, taken_at), so a multi-currency account without a base currency
-    keeps its first balance and the others are reported as skipped. NautilusTrader's account
-    state carries no unrealized P&L, so equity is the total balance."""
+    """One snapshot row per currency the state has a balance in, with the initial margin held
+    in that currency (a margin in a currency the state has no balance in has no row: reported
+    as skipped). NautilusTrader's account state carries no unrealized P&L, so equity is the
+    total balance."""
     balances = list(state.balances)
     if not balances:
         return Mapped([], skipped=f"account {state.account_id} reported no balance")
-    currency = state.base_currency or balances[0].currency
-    balance = next((b for b in balances if b.currency == currency), balances[0])
-    margin = sum(
-        (m.initial.as_decimal() for m in state.margins if m.currency == currency), Decimal(0)
-    )
-    row = AccountRow(
-        account=state.account_id.value,
-        taken_at=from_nanos(state.ts_event),
-        currency=currency.code,
-        balance=balance.total.as_decimal(),
-        equity=balance.total.as_decimal(),
-        margin_used=margin,
-    )
-    others = len({b.currency.code for b in balances} - {currency.code})
-    return Mapped([row], skipped=f"{others} other currencies not kept" if others else None)
+    taken_at = from_nanos(state.ts_event)
+    rows: list[Row] = [
+        AccountRow(
+            account=state.account_id.value,
+            taken_at=taken_at,
+            currency=balance.currency.code,
+            balance=balance.total.as_decimal(),
+            equity=balance.total.as_decimal(),
+            margin_used=sum(
+                (m.initial.as_decimal() for m in state.margins if m.currency == balance.currency),
+                Decimal(0),
+            ),
+        )
+        for balance in balances
+    ]
+    unheld = {m.currency.code for m in state.margins} - {b.currency.code for b in balances}
+    return Mapped(rows, skipped=f"margin in {sorted(unheld)} without a balance" if unheld else None)

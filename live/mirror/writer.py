@@ -8,17 +8,29 @@ the queue in order, in batches of one transaction each.
 
 PostgreSQL down or restarted: the batch stays at the head of the queue and the writer
 reconnects with a bounded exponential backoff (50 ms doubling to `max_backoff`), then writes
-it; new rows queue behind it meanwhile, so nothing is lost or reordered. The same holds for a
-schema not migrated yet or a missing grant: the rows wait until it is fixed. A batch that
-PostgreSQL refuses for its data (a CHECK or foreign-key violation: `is_row_fault`) is retried
-one row at a time; the refused rows are logged, counted in `failed` and dropped, so one bad
-row cannot hold back the rows behind it.
+it; new rows queue behind it meanwhile, so nothing is lost or reordered (up to `max_pending`
+rows queued and in flight: below). The same holds for a schema not migrated yet or a missing
+grant: the rows wait until it is fixed. A batch that PostgreSQL refuses for its data (a CHECK
+or foreign-key violation: `is_row_fault`) is retried one row at a time; the refused rows are
+logged, counted in `failed` and dropped, so one bad row cannot hold back the rows behind it.
+
+Past `max_pending` (PostgreSQL down for long on a busy node) the queue stops growing: an event
+whose rows would not fit is not queued, and neither is any event after it; each is counted in
+`overflowed`, and `behind` says the tables now miss changes the node's cache holds. Nothing
+queued before is dropped, so the tables stay a consistent past state (no fill without its
+order row, no order missing its first statuses). Once PostgreSQL is back and the queue is
+written, the next event (or `catch_up()`) runs `resync` on the node's thread: the rows of the
+whole cache are queued, which writes every change the overflow left out (the statements are
+idempotent), and events are queued again. That resync is the one burst past the bound (as
+large as the cache, which is in memory anyway) and costs the node's thread the mapping of
+every cached event once, tens of microseconds each. Audit rows rebuilt this way carry the
+order's terms at the resync, not right after their event (the event itself is exact).
 
 Process death with rows queued: those rows are lost from the mirror, not from the venue nor
 from NautilusTrader's cache (its Redis database when configured). Every statement is
 idempotent (sql.py: orders upserted by client order id, fills keyed by the venue's trade id,
-positions upserted, snapshots keyed by (account, taken_at), audit rows by event id), so
-writing the same events again converges instead of duplicating. Reconciliation at the next
+positions upserted, snapshots keyed by (account, taken_at, currency), audit rows by event
+id), so writing the same events again converges instead of duplicating. Reconciliation at the next
 start re-emits only what changed at the venue while the node was down (NautilusTrader's
 choice): an order the persisted cache already holds as filled is not re-emitted, so its lost
 rows would stay lost. `resync(cache)` after the start closes that gap: it queues the rows of
@@ -39,7 +51,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from live.db import connect
-from live.mirror.rows import CacheContents, Lookups, Row, RowMapper
+from live.mirror.rows import CacheContents, Row, RowMapper
 from live.mirror.sql import write_rows
 
 log = logging.getLogger(__name__)
@@ -58,6 +70,8 @@ class MirrorStats:
     retries: int  # attempts that failed, not for the rows' data, and were retried
     failed: int  # rows PostgreSQL refused for their data: logged and dropped
     skipped: int  # events (or parts of them) with no row: see rows.py
+    overflowed: int  # events not queued because `max_pending` rows were pending
+    behind: bool  # the tables miss what overflowed, until the catch-up resync queues it
     connected: bool
     last_error: str | None
 
@@ -76,25 +90,29 @@ def is_row_fault(exc: BaseException) -> bool:
 
 class PostgresMirror:
     """An event sink (`Callable[[Any], None]`) for the node's order, position and account
-    topics. `lookups` is the node's cache (instruments and orders), given here or, when the
-    mirror is made before the node, with `bind`; `actor` names who runs the node in the audit
-    log (audit.py says when it is used)."""
+    topics. `lookups` is the node's cache (instruments and orders read while mapping, the
+    whole of it at a catch-up), given here or, when the mirror is made before the node, with
+    `bind`; `actor` names who runs the node in the audit log (audit.py says when it is used);
+    `max_pending` bounds the rows held while PostgreSQL cannot take them (module docstring)."""
 
     def __init__(
         self,
         dsn: str,
         schema: str,
         *,
-        lookups: Lookups | None = None,
+        lookups: CacheContents | None = None,
         actor: str = "node",
         batch_size: int = 500,
+        max_pending: int = 100_000,
         max_backoff: float = 2.0,
         statement_timeout: float = 10.0,
     ) -> None:
         self._dsn, self._schema = dsn, schema
         self._actor = actor
+        self._cache = lookups
         self._mapper = None if lookups is None else RowMapper(lookups, actor)
         self._batch_size = batch_size
+        self._max_pending = max_pending
         self._max_backoff = max_backoff
         self._statement_timeout = statement_timeout
         self._cond = threading.Condition()
@@ -104,7 +122,8 @@ class PostgresMirror:
         self._deadline: float | None = None
         self._conn: asyncpg.Connection | None = None
         self._thread: threading.Thread | None = None
-        self._written = self._retries = self._failed = self._skipped = 0
+        self._written = self._retries = self._failed = self._skipped = self._overflowed = 0
+        self._behind = False
         self._last_error: str | None = None
 
     # -- the node's side: never blocks on PostgreSQL ------------------------------------
@@ -112,17 +131,23 @@ class PostgresMirror:
     def __call__(self, event: object) -> None:
         self.handle(event)
 
-    def bind(self, lookups: Lookups) -> None:
-        """Read instruments and orders from `lookups` (the node's cache) from now on."""
+    def bind(self, lookups: CacheContents) -> None:
+        """Read from `lookups` (the node's cache) from now on."""
+        self._cache = lookups
         self._mapper = RowMapper(lookups, self._actor)
 
     def handle(self, event: object) -> None:
+        self.catch_up()  # before mapping: the catch-up's fresh mapper re-emits lost instruments
         mapper = self._mapper
         if mapper is None:
             with self._cond:
                 self._skipped += 1
                 self._last_error = "not bound to a node's cache: call bind(node.kernel.cache)"
             return
+        with self._cond:
+            if self._behind:  # nothing queued until the catch-up: see the module docstring
+                self._overflowed += 1
+                return
         try:
             mapped = mapper.rows(event)
         except Exception as exc:  # any: raised here it would unwind into NautilusTrader's bus
@@ -134,33 +159,76 @@ class PostgresMirror:
         if mapped.skipped is not None:
             log.debug("mirror: %s", mapped.skipped)
         with self._cond:
-            self._queue.extend(mapped.rows)
             self._skipped += mapped.skipped is not None
+            pending = self._pending()
+            # An empty queue takes any event: so an overflow always leaves rows for the writer,
+            # and the queue running empty afterwards means PostgreSQL took them (catch_up).
+            if pending and pending + len(mapped.rows) > self._max_pending:
+                self._overflow()
+                return
+            self._queue.extend(mapped.rows)
             self._cond.notify_all()
+
+    def catch_up(self) -> int:
+        """Once an overflow's queue is written, `resync` from the bound cache, on the node's
+        thread (handle does it at the next event; a node that may stay idle can call it on a
+        timer). Returns the rows queued; 0 when there is nothing to catch up yet."""
+        with self._cond:  # the queue empty again after an overflow: PostgreSQL is back
+            due = self._behind and not self._pending()
+        if not due or self._cache is None:
+            return 0
+        began = time.perf_counter()
+        try:
+            queued = self.resync(self._cache)
+        except Exception as exc:  # any: raised here it would unwind into NautilusTrader's bus
+            log.exception("mirror: catch-up resync failed; retried at the next event")
+            with self._cond:
+                self._last_error = f"catch-up resync: {exc}"
+            return 0
+        log.warning("mirror: caught up after an overflow: %d rows queued from the cache in "
+                    "%.3f s", queued, time.perf_counter() - began)  # fmt: skip
+        return queued
 
     def resync(self, cache: CacheContents) -> int:
         """Queue the rows of everything in the node's cache (rows.py `cache_rows`); call it
         once the node has started (its cache loaded and reconciled), on the node's thread.
         Returns the number of rows queued. Costs the mapping of every cached event (tens of
-        microseconds each) on that thread, once."""
-        mapper = self._mapper
-        if mapper is None:  # not bound yet: the cache being walked is the node's
-            mapper = self._mapper = RowMapper(cache, self._actor)
+        microseconds each) on that thread, once. Not bounded by `max_pending` (the cache is),
+        and it ends an overflow: events are queued again from here on."""
+        # A fresh mapper: the old one may remember instruments whose rows an overflow dropped.
+        mapper = RowMapper(cache, self._actor)
+        self._cache, self._mapper = cache, mapper
         mapped = mapper.cache_rows(cache, time.time_ns())
         with self._cond:
+            self._behind = False
             for one in mapped:
                 self._queue.extend(one.rows)
             self._cond.notify_all()
         return sum(len(one.rows) for one in mapped)
 
+    def _pending(self) -> int:
+        return len(self._queue) + len(self._inflight)
+
+    def _overflow(self) -> None:
+        """Under the lock: the event being handled does not fit in `max_pending`."""
+        self._overflowed += 1
+        if not self._behind:
+            self._behind = True
+            self._last_error = f"overflow: {self._max_pending} rows pending; behind the cache"
+            log.error("mirror: %d rows pending (PostgreSQL: %s); events are no longer queued "
+                      "until it is back and a resync catches up", self._max_pending,
+                      self._last_error)  # fmt: skip
+
     def stats(self) -> MirrorStats:
         with self._cond:
             return MirrorStats(
                 written=self._written,
-                pending=len(self._queue) + len(self._inflight),
+                pending=self._pending(),
                 retries=self._retries,
                 failed=self._failed,
                 skipped=self._skipped,
+                overflowed=self._overflowed,
+                behind=self._behind,
                 connected=self._conn is not None and not self._conn.is_closed(),
                 last_error=self._last_error,
             )
@@ -191,6 +259,9 @@ class PostgresMirror:
         if stats.pending:
             log.warning("mirror: stopped with %d rows not written (%s)", stats.pending,
                         stats.last_error)  # fmt: skip
+        if stats.behind:
+            log.warning("mirror: stopped behind the cache (%d events not queued): the next "
+                        "run's resync rebuilds them", stats.overflowed)  # fmt: skip
         return stats
 
     # -- the writer thread --------------------------------------------------------------

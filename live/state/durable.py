@@ -7,6 +7,7 @@ flushed, `rebuild_from_postgres` restores it from what was committed).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -21,15 +22,38 @@ class RebuildReport:
     statuses: int
 
 
+# The one statement that writes a position, for save_position and the live mirror
+# (live/mirror/sql.py). Positions only move forward by their own clock: a row older than the one
+# stored changes nothing, so a replayed or late write cannot roll a position back.
+UPSERT_POSITION = """
+INSERT INTO positions (strategy, instrument, quantity, avg_price, updated_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (strategy, instrument) DO UPDATE
+SET quantity = EXCLUDED.quantity, avg_price = EXCLUDED.avg_price, updated_at = EXCLUDED.updated_at
+WHERE positions.updated_at <= EXCLUDED.updated_at"""
+
+
+def _position_args(position: Position) -> tuple[object, ...]:
+    return (position.strategy, position.instrument, position.quantity, position.avg_price,
+            position.updated_at)  # fmt: skip
+
+
+async def upsert_position(conn: asyncpg.Connection, position: Position) -> bool:
+    """PostgreSQL only. False when the stored row is newer and was kept."""
+    status: str = await conn.execute(UPSERT_POSITION, *_position_args(position))
+    return status != "INSERT 0 0"
+
+
+async def upsert_positions(conn: asyncpg.Connection, positions: Sequence[Position]) -> None:
+    """`upsert_position` for many in one round trip (the mirror's batches)."""
+    await conn.executemany(UPSERT_POSITION, [_position_args(p) for p in positions])
+
+
 async def save_position(conn: asyncpg.Connection, state: RealtimeState, position: Position) -> None:
-    await conn.execute(
-        """INSERT INTO positions (strategy, instrument, quantity, avg_price, updated_at)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (strategy, instrument) DO UPDATE
-           SET quantity = EXCLUDED.quantity, avg_price = EXCLUDED.avg_price, updated_at = EXCLUDED.updated_at""",
-        position.strategy, position.instrument, position.quantity, position.avg_price, position.updated_at,
-    )  # fmt: skip
-    await state.set_position(position)
+    """PostgreSQL, then Redis. A position older than the stored one changes neither store: the
+    newer one went to both when it was saved."""
+    if await upsert_position(conn, position):
+        await state.set_position(position)
 
 
 async def save_status(

@@ -4,15 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from nautilus_trader.cache.cache import Cache
+from nautilus_trader.common.component import TestClock
+from nautilus_trader.common.factories import OrderFactory
 from nautilus_trader.core.uuid import UUID4
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.events import OrderDenied
-from nautilus_trader.model.identifiers import ClientOrderId, PositionId, StrategyId, TradeId
+from nautilus_trader.model.currencies import EUR, JPY, USD
+from nautilus_trader.model.enums import (
+    AccountType,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+    TrailingOffsetType,
+)
+from nautilus_trader.model.events import AccountState, OrderDenied
+from nautilus_trader.model.identifiers import (
+    AccountId,
+    ClientOrderId,
+    PositionId,
+    StrategyId,
+    TradeId,
+)
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.model.objects import Price, Quantity
-from nautilus_trader.model.orders import MarketToLimitOrder, Order
+from nautilus_trader.model.objects import (
+    AccountBalance,
+    Currency,
+    MarginBalance,
+    Money,
+    Price,
+    Quantity,
+)
+from nautilus_trader.model.orders import Order
 from nautilus_trader.model.position import Position as NautilusPosition
 from nautilus_trader.test_kit.providers import TestInstrumentProvider
 from nautilus_trader.test_kit.stubs.events import TestEventStubs
@@ -21,7 +44,7 @@ from nautilus_trader.test_kit.stubs.identifiers import TestIdStubs
 
 from live.mirror import RISK_ENGINE, AuditRow, RowMapper
 from live.mirror.audit import action_of
-from live.mirror.rows import AccountRow, FillRow, InstrumentRow, OrderRow, from_nanos
+from live.mirror.rows import ORDER_TYPES, AccountRow, FillRow, InstrumentRow, OrderRow, from_nanos
 from live.state.models import Position
 
 EURUSD = TestInstrumentProvider.default_fx_ccy("EUR/USD")
@@ -123,16 +146,56 @@ def test_who_a_denial_a_tagged_order_and_a_reconciliation_order_are_attributed_t
     assert (only.actor, only.details["origin"]) == ("ops", "reconciliation")
 
 
-def test_an_order_type_the_schema_lacks_is_audited_but_has_no_orders_row() -> None:
+def every_order_type(cache: Cache) -> list[Order]:
+    """One order of each NautilusTrader type (two trailing stops: before and after their
+    trigger is set), added to `cache`, numbered T-0, T-1, ..."""
+    make = OrderFactory(TestIdStubs.trader_id(), TestIdStubs.strategy_id(), TestClock())
+    q, limit, trigger = (
+        Quantity.from_int(1_000),
+        Price.from_str("1.10000"),
+        Price.from_str("1.09000"),
+    )
+    offsets: dict[str, Any] = {
+        "trailing_offset": Decimal("0.001"), "trailing_offset_type": TrailingOffsetType.PRICE,
+    }  # fmt: skip
+    buy, eur = OrderSide.BUY, EURUSD.id
+    orders = [
+        make.market(eur, buy, q, time_in_force=TimeInForce.IOC),
+        make.limit(eur, buy, q, limit, time_in_force=TimeInForce.DAY),
+        make.stop_market(eur, buy, q, trigger),
+        make.stop_limit(eur, buy, q, limit, trigger),
+        make.market_to_limit(eur, buy, q),
+        make.market_if_touched(eur, buy, q, trigger),
+        make.limit_if_touched(eur, buy, q, limit, trigger),
+        make.trailing_stop_market(eur, buy, q, **offsets),
+        make.trailing_stop_market(eur, buy, q, trigger_price=trigger, **offsets),
+        make.trailing_stop_limit(eur, buy, q, limit_offset=Decimal("0.001"), **offsets),
+    ]
+    for order in orders:
+        cache.add_order(order)
+    return orders
+
+
+def test_every_order_type_gets_an_orders_row_with_its_prices_and_time_in_force() -> None:
+    assert set(ORDER_TYPES) == set(OrderType)  # a type NautilusTrader adds fails here first
     cache = _cache()
-    order = MarketToLimitOrder(
-        TestIdStubs.trader_id(), TestIdStubs.strategy_id(), EURUSD.id, ClientOrderId("O-7"),
-        OrderSide.BUY, Quantity.from_int(1), UUID4(), 0,
-    )  # fmt: skip
-    cache.add_order(order)
-    mapped = RowMapper(cache, actor="ops").rows(order.init_event)
-    assert [type(r) for r in mapped.rows] == [AuditRow]
-    assert mapped.skipped == "order type market_to_limit has no orders row in the schema"
+    mapper = RowMapper(cache, actor="ops")
+    rows = [mapper.rows(order.init_event) for order in every_order_type(cache)]
+    assert all(one.skipped is None for one in rows)
+    orders = [row for one in rows for row in one.rows if isinstance(row, OrderRow)]
+    limit, trigger = Decimal("1.10000"), Decimal("1.09000")
+    assert [(o.order_type, o.limit_price, o.trigger_price, o.time_in_force) for o in orders] == [
+        ("market", None, None, "ioc"),
+        ("limit", limit, None, "day"),
+        ("stop", None, trigger, "gtc"),
+        ("stop_limit", limit, trigger, "gtc"),
+        ("market_to_limit", None, None, "gtc"),  # its limit price comes with its first fill
+        ("market_if_touched", None, trigger, "gtc"),
+        ("limit_if_touched", limit, trigger, "gtc"),
+        ("trailing_stop_market", None, None, "gtc"),  # no trigger until the trail sets one
+        ("trailing_stop_market", None, trigger, "gtc"),
+        ("trailing_stop_limit", None, None, "gtc"),
+    ]
 
 
 def test_positions_are_signed_and_keep_the_average_price_exactly() -> None:
@@ -160,6 +223,34 @@ def test_an_account_state_is_one_snapshot_with_its_margin() -> None:
         "SIM-000", dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "USD", Decimal("1000000.00"),
         Decimal("1000000.00"), Decimal("10000.00"),
     )  # fmt: skip
+
+
+def multi_currency_state(ts_event: int = T0) -> AccountState:
+    """A cash account without a base currency holding USD and EUR, margin held in each, and
+    one margin in JPY, a currency it has no balance in."""
+
+    def balance(total: str, currency: Currency) -> AccountBalance:
+        return AccountBalance(Money(total, currency), Money(0, currency), Money(total, currency))
+
+    def margin(initial: str, currency: Currency) -> MarginBalance:
+        return MarginBalance(Money(initial, currency), Money(0, currency), EURUSD.id)
+
+    return AccountState(
+        AccountId("FIX-001"), AccountType.MARGIN, None, True,
+        [balance("1500.25", USD), balance("320.50", EUR)],
+        [margin("10.00", USD), margin("2.00", USD), margin("4.50", EUR), margin("7", JPY)],
+        {}, UUID4(), ts_event, ts_event,
+    )  # fmt: skip
+
+
+def test_every_currency_of_an_account_state_is_a_snapshot_row() -> None:
+    mapped = RowMapper(_cache(), actor="ops").rows(multi_currency_state())
+    at = from_nanos(T0)
+    assert mapped.rows == [
+        AccountRow("FIX-001", at, "USD", Decimal("1500.25"), Decimal("1500.25"), Decimal("12.00")),
+        AccountRow("FIX-001", at, "EUR", Decimal("320.50"), Decimal("320.50"), Decimal("4.50")),
+    ]
+    assert mapped.skipped == "margin in ['JPY'] without a balance"
 
 
 def test_actions_are_the_event_names_in_snake_case() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -134,3 +135,92 @@ def test_concurrent_runners_apply_each_migration_once(pg_dsn: str) -> None:
         assert [v for v, _ in asyncio.run(_ledger(pg_dsn, schema))] == versions
     finally:
         asyncio.run(drop_schema(pg_dsn, schema))
+
+
+# Every order type the live path can send, in the names the mirror writes (live/mirror/rows.py).
+ORDER_TYPES = ("market", "limit", "stop", "stop_limit", "market_to_limit", "limit_if_touched",
+               "market_if_touched", "trailing_stop_market", "trailing_stop_limit")  # fmt: skip
+_ORDER = """INSERT INTO orders (client_order_id, strategy, instrument, side, order_type, quantity,
+                               limit_price, trigger_price, time_in_force, status)
+            VALUES ($1, 's', 'EURUSD', 'buy', $2, 1, 1.1, $3, $4, 'accepted')"""
+_SNAPSHOT = """INSERT INTO account_snapshots (account, taken_at, currency, balance, equity)
+               VALUES ('A-1', '2025-12-01T12:00:00Z', $1, $2, $2)"""
+
+
+def test_0006_orders_take_every_order_type_a_trigger_and_a_time_in_force(
+    pg_schema: PgSchema,
+) -> None:
+    async def scenario() -> list[tuple[str, object, str]]:
+        conn = await connect(pg_schema.dsn, schema=pg_schema.name)
+        try:
+            # As the application role: the columns 0006 adds are covered by 0002's table grants.
+            await conn.execute(f'SET ROLE "{pg_schema.name}_app"')
+            await conn.execute("INSERT INTO instruments VALUES ('EURUSD', 'sim', 'fx', 0.00001, 1)")
+            for number, order_type in enumerate(ORDER_TYPES):
+                await conn.execute(_ORDER, f"O-{number}", order_type, Decimal("1.09"), "gtd")
+            with pytest.raises(asyncpg.CheckViolationError, match="orders_order_type_check"):
+                await conn.execute(_ORDER, "O-bad", "iceberg", None, "gtc")
+            with pytest.raises(asyncpg.CheckViolationError, match="time_in_force"):
+                await conn.execute(_ORDER, "O-bad", "limit", None, "good_till_lunch")
+            rows = await conn.fetch(
+                "SELECT order_type, trigger_price, time_in_force FROM orders ORDER BY client_order_id"
+            )
+        finally:
+            await conn.close()
+        return [(r["order_type"], r["trigger_price"], r["time_in_force"]) for r in rows]
+
+    assert asyncio.run(scenario()) == [(t, Decimal("1.09"), "gtd") for t in ORDER_TYPES]
+
+
+def test_0006_keeps_one_account_snapshot_per_currency(pg_schema: PgSchema) -> None:
+    async def scenario() -> list[tuple[str, Decimal]]:
+        conn = await connect(pg_schema.dsn, schema=pg_schema.name)
+        try:
+            await conn.execute(_SNAPSHOT, "USD", Decimal(100))
+            await conn.execute(_SNAPSHOT, "EUR", Decimal(50))  # same account and moment
+            with pytest.raises(asyncpg.UniqueViolationError):
+                await conn.execute(_SNAPSHOT, "USD", Decimal(101))
+            rows = await conn.fetch("SELECT currency, balance FROM account_snapshots ORDER BY 1")
+        finally:
+            await conn.close()
+        return [(r["currency"], r["balance"]) for r in rows]
+
+    assert asyncio.run(scenario()) == [("EUR", Decimal(50)), ("USD", Decimal(100))]
+
+
+def test_0006_upgrades_a_schema_holding_rows_written_before_it(tmp_path: Path, pg_dsn: str) -> None:
+    before = tmp_path / "before"
+    before.mkdir()
+    for migration in load_migrations()[:5]:
+        shutil.copy(migration.path, before)
+    schema = unique_schema()
+
+    async def scenario() -> tuple[list[int], list[tuple[object, ...]], list[tuple[object, ...]]]:
+        await apply_migrations(pg_dsn, schema=schema, folder=before)
+        conn = await connect(pg_dsn, schema=schema)
+        try:
+            await conn.execute("INSERT INTO instruments VALUES ('EURUSD', 'sim', 'fx', 0.00001, 1)")
+            await conn.execute(
+                "INSERT INTO orders (client_order_id, strategy, instrument, side, order_type, "
+                "quantity, status) VALUES ('O-1', 's', 'EURUSD', 'sell', 'stop', 5, 'filled')"
+            )
+            await conn.execute(_SNAPSHOT, "USD", Decimal(100))
+            applied = await apply_migrations(pg_dsn, schema=schema)
+            await conn.execute(_SNAPSHOT, "EUR", Decimal(50))  # 0001 keyed on (account, taken_at)
+            orders = await conn.fetch(
+                "SELECT client_order_id, order_type, trigger_price, time_in_force FROM orders"
+            )
+            snapshots = await conn.fetch(
+                "SELECT currency, balance FROM account_snapshots ORDER BY 1"
+            )
+        finally:
+            await conn.close()
+        return applied, [tuple(r) for r in orders], [tuple(r) for r in snapshots]
+
+    try:
+        applied, orders, snapshots = asyncio.run(scenario())
+    finally:
+        asyncio.run(drop_schema(pg_dsn, schema))
+    assert applied == [6]
+    assert orders == [("O-1", "stop", None, None)]  # kept; what 0001 did not record is NULL
+    assert snapshots == [("EUR", Decimal(50)), ("USD", Decimal(100))]
