@@ -492,12 +492,13 @@ def kill_command(
         f"(pid {ack.node.pid}) in {ack.waited:.2f} s"
     )
     if flatten:
-        report_flatten(ack.control.get("flatten"))
+        report_flatten(ack.status.get("flatten"), ack.control.get("token"))
 
 
-def report_flatten(report: Any) -> None:
-    """What the node's flatten closed; exit 2 when it could not close everything."""
-    if not isinstance(report, dict):
+def report_flatten(report: Any, token: Any) -> None:
+    """What the node's flatten (status.json's `flatten`, written before the node
+    acknowledged the request `token`) closed; exit 2 when it could not close everything."""
+    if not isinstance(report, dict) or report.get("token") != token:
         fail("the node halted but cannot flatten (a paper node without a flattener): "
              "its positions are still open")  # fmt: skip
     for row in report.get("closed", []):

@@ -347,8 +347,6 @@ def status_command(
     folder = state_folder(target, state)
     status = read_status(folder)
     shown, why = shown_state(status)
-    if shown == "running" and status.get("trading_state") == "HALTED":
-        shown = "halted"
     if as_json:
         typer.echo(json.dumps({**status, "shown_state": shown, "shown_reason": why}))
         return

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from research.bundled import project_file
 from research.promotion.errors import PromotionInputError
@@ -136,8 +137,8 @@ class RiskPolicy(BaseModel):
 
         try:
             submit_rate_limit(value)
-        except RiskLimitsError as exc:
-            raise ValueError(exc.message) from None
+        except RiskLimitsError as exc:  # the message as it is, without pydantic's prefix
+            raise PydanticCustomError("submit_rate", exc.message) from None
         return value
 
 
@@ -169,7 +170,8 @@ def _describe(err: ValidationError) -> str:
     parts = []
     for e in err.errors():
         where = ".".join(str(x) for x in e["loc"])
-        msg = "unknown gate" if e["type"] == "extra_forbidden" else e["msg"]
+        unknown = "unknown limit" if e["loc"][:1] == ("risk",) else "unknown gate"
+        msg = unknown if e["type"] == "extra_forbidden" else e["msg"]
         parts.append(f"{where}: {msg} (got {e.get('input')!r})")
     return "; ".join(parts)
 

@@ -23,6 +23,8 @@ Lifecycle (the paper session's, on a real venue):
    through the risk engine (execution_engine.live.flatten).
 5. SIGTERM/SIGINT: the strategy stops, the FIX session logs out, the summary is written
    and status.json says "stopped"; an exception leaves "crashed", never "running".
+   While up, status.json's state is "running", or "halted" while the trading state is
+   HALTED (`gauntlet kill` and `live stop` accept both).
 
 `event_sinks` are subscribed on the node's message bus to every order, position and
 account event (`events.order.*`, `events.position.*`, `events.account.*`): the PostgreSQL
@@ -281,7 +283,6 @@ class _Session:
         self.flattener = Flattener(host, self.switch, self._flattened)
         self.switch.flattener = self.flattener
         host.halt_check = self.switch
-        self._flatten: dict[str, Any] | None = None
         self._run_no = run_no
         self._last_fix: dict[str, Any] = {}
         self._positions: list[dict[str, Any]] = []
@@ -321,7 +322,7 @@ class _Session:
         config, node = self.config, self.node
         identity = this_node(str(node.trader_id), str(node.kernel.instance_id))
         self.journal.status(
-            kind=LIVE_RUN_KIND, state="running", mode=config.mode, node=identity.to_dict(),
+            kind=LIVE_RUN_KIND, state=self._node_state(), mode=config.mode, node=identity.to_dict(),
             started_at=time.time(), heartbeat=time.time(), run=self._run_no,
             trading_state=self.switch.state, control=None, spec=config.spec,
             spec_hash=config.spec_hash, strategy=config.host.strategy_name,
@@ -340,15 +341,20 @@ class _Session:
     def _state_changed(self, state: str) -> None:
         self.journal({"kind": "trading_state", "state": state, "ts": time.time_ns()})
         if state in STATES:  # applied, not an ignored control file: acknowledge the request
-            control: dict[str, Any] = {"state": state, "token": self.switch.token}
-            if self._flatten is not None and self._flatten.get("token") == self.switch.token:
-                control["flatten"] = self._flatten
-            self.journal.status(trading_state=state, control=control, heartbeat=time.time())
+            control = {"state": state, "token": self.switch.token}
+            self.journal.status(
+                state=self._node_state(), trading_state=state, control=control,
+                heartbeat=time.time(),
+            )  # fmt: skip
+
+    def _node_state(self) -> str:
+        return "halted" if self.switch.state == "HALTED" else "running"
 
     def _flattened(self, report: FlattenReport) -> None:
-        self._flatten = report.to_dict()
+        flatten = report.to_dict()
+        self.journal.status(flatten=flatten)  # before the acknowledgement (HALTED)
         self.journal(
-            {"kind": "flatten", **self._flatten, "message": report.message(), "ts": time.time_ns()}
+            {"kind": "flatten", **flatten, "message": report.message(), "ts": time.time_ns()}
         )
 
     def result(self, stopped_by: str | None) -> LiveResult:

@@ -20,7 +20,7 @@ from execution_engine.adapters.fix.settings import session_id
 from execution_engine.paper.identity import NodeIdentity, is_running
 
 # A running node refreshes its heartbeat every second: fifteen missed beats is a
-# node that hangs or died with status.json still saying "running".
+# node that hangs or died with status.json still saying "running" (or "halted").
 STALE_SECONDS = 15.0
 
 
@@ -76,10 +76,10 @@ def fix_snapshot(venue: FixVenueConfig) -> dict[str, Any]:
 
 
 def shown_state(status: dict[str, Any], now: float | None = None) -> tuple[str, str | None]:
-    """(state to show, why it differs from status.json's, if it does): a "running" node whose
-    process is gone or whose heartbeat is stale is shown as crashed."""
+    """(state to show, why it differs from status.json's, if it does): a running (or halted)
+    node whose process is gone or whose heartbeat is stale is shown as crashed."""
     state = str(status.get("state", "unknown"))
-    if state != "running":
+    if state not in ("running", "halted"):
         return state, None
     node = NodeIdentity.from_dict(status.get("node"))
     if node is not None and (reason := is_running(node)) is not None:

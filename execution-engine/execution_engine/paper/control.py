@@ -26,6 +26,8 @@ from execution_engine.paper.identity import RUN_KINDS, NodeIdentity, is_running,
 from execution_engine.paper.journal import STATUS_FILE
 from execution_engine.risk import CONTROL_FILE, write_state
 
+# The states of a node that is up: a live node whose trading state is HALTED says "halted".
+UP_STATES = ("running", "halted")
 DEFAULT_TIMEOUT = 5.0  # seconds; the node polls the control file about five times a second
 POLL_INTERVAL = 0.05
 NOT_A_RUN = "not a paper run or live state folder"
@@ -42,6 +44,7 @@ class Acknowledged:
     node: NodeIdentity
     waited: float  # seconds from the request to the acknowledgement
     control: dict[str, Any] = field(default_factory=dict)  # the node's acknowledgement
+    status: dict[str, Any] = field(default_factory=dict)  # status.json when acknowledged
 
 
 def request_state(
@@ -58,7 +61,8 @@ def request_state(
         control = status.get("control")
         if isinstance(control, dict) and control.get("token") == token:
             waited = time.monotonic() - asked
-            return Acknowledged(run_dir, str(control.get("state")), node, waited, control)
+            state = str(control.get("state"))
+            return Acknowledged(run_dir, state, node, waited, control, status)
         if time.monotonic() - asked >= timeout:
             raise KillError(_no_acknowledgement(run_dir, node, status, timeout))
         if (reason := is_running(node)) is not None:
@@ -111,7 +115,7 @@ def running_node(run_dir: Path) -> NodeIdentity:
         raise KillError(f"{NOT_A_RUN}: {run_dir / STATUS_FILE} was not written by a node")
     label = "paper run" if kind == "paper" else "live node in"
     state = status.get("state")
-    if state != "running":
+    if state not in UP_STATES:
         raise KillError(f"{label} {run_dir} is {state}: no node is running there")
     if (reason := is_running(node)) is not None:
         raise KillError(f"{label} {run_dir}: status.json says running, but {reason}")

@@ -85,7 +85,7 @@ class Node:
             status = status_of(state)
             fix = status.get("fix") or {}
             return bool(
-                status.get("state") == "running"
+                status.get("state") in ("running", "halted")
                 and status.get("node", {}).get("pid") != before
                 and fix.get("logged_on")
             )
