@@ -25,10 +25,12 @@ _GAP = 5  # sequence numbers the venue leaves out in GC-C3
 
 def _c1(ctx: CardContext) -> str:
     faults = ctx.fault_control()
-    before = ctx.desk.net_position()
+    before, logons = ctx.desk.net_position(), faults.logons()
     faults.drop_on_next_order()
     order = ctx.desk.market(OrderSide.BUY, ctx.qty)
     filled = ctx.expect_status(order, OrderStatus.FILLED)
+    again = faults.logons() - logons
+    ctx.require(again == 1, f"the session logged on {again} times after the drop, not once")
     received = faults.orders_received(order.client_order_id.value)
     ctx.require(received == 1, f"the venue received the order {received} times, not once")
     after = ctx.desk.net_position()
@@ -63,9 +65,13 @@ def _c2(ctx: CardContext) -> str:
 
 
 def _c3(ctx: CardContext) -> str:
-    ctx.fault_control().skip_sequence(_GAP)
+    faults = ctx.fault_control()
+    resends = faults.resend_requests()
+    faults.skip_sequence(_GAP)
     order = ctx.desk.market(OrderSide.BUY, ctx.qty)
     filled = ctx.expect_status(order, OrderStatus.FILLED)
+    asked = faults.resend_requests() - resends
+    ctx.require(asked >= 1, "the gap was never asked for (no ResendRequest reached the venue)")
     ctx.require(len(filled.trade_ids) == 1, f"{len(filled.trade_ids)} fills applied, not one")
     after = rest(ctx, OrderSide.BUY)  # the session still trades after the gap
     cancel(ctx, after)

@@ -23,6 +23,9 @@ def fill_market(ctx: CardContext, side: OrderSide, tif: TimeInForce = TimeInForc
     low, high = ctx.touch_range(since)
     avg = ctx.avg_px(filled)
     ctx.require(low <= avg <= high, f"filled at {avg}, outside the market's {low}..{high}")
+    if tif is not TimeInForce.GTC:  # the TIF under test must have reached the venue
+        held = ctx.venue_report(filled).time_in_force
+        ctx.require(held is tif, f"the venue holds the order as {held.name}, sent {tif.name}")
     signed = ctx.qty.as_decimal() if side is OrderSide.BUY else -ctx.qty.as_decimal()
     expected, after = before + signed, ctx.desk.net_position()
     ctx.require(after == expected, f"net position {after} after the fill, expected {expected}")

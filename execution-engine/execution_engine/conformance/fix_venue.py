@@ -24,6 +24,7 @@ from execution_engine.adapters.fix.config import (
 )
 from execution_engine.adapters.fix.providers import fix_instrument, fix_symbol
 from execution_engine.adapters.fix.sim.book import BookRules
+from execution_engine.adapters.fix.sim.broker import BrokerApplication
 from execution_engine.adapters.fix.sim.quotes import Quote
 from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
 from execution_engine.conformance.venue import Capabilities, FaultControl, MarketControl
@@ -215,8 +216,16 @@ class SimFaults:
         ]
 
     def net_position(self) -> Decimal:
-        broker = self.sim.app
-        if broker is None:
-            raise RuntimeError("the FIX simulator is not started")
-        with broker.lock:  # the book is the broker's, read under its lock
+        with self._broker().lock:  # the book is the broker's, read under its lock
             return self.sim.book.positions().get(DEFAULT_INSTRUMENT, Decimal(0))
+
+    def logons(self) -> int:
+        return self._broker().logons
+
+    def resend_requests(self) -> int:
+        return self._broker().resend_requests
+
+    def _broker(self) -> BrokerApplication:
+        if self.sim.app is None:
+            raise RuntimeError("the FIX simulator is not started")
+        return self.sim.app

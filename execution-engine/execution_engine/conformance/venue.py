@@ -66,6 +66,12 @@ class FaultControl(Protocol):
     def net_position(self) -> Decimal:
         """The net quantity the venue's ledger holds in the cards' instrument."""
 
+    def logons(self) -> int:
+        """Logons the venue has accepted so far (a dropped session that comes back adds one)."""
+
+    def resend_requests(self) -> int:
+        """ResendRequests the venue has received so far."""
+
 
 class VenueUnderTest(Protocol):
     """A venue adapter and an endpoint, as the kit drives them."""

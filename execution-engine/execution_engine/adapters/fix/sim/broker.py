@@ -61,6 +61,10 @@ class BrokerApplication(LoggingApplication):
         self.lock = threading.RLock()  # the book, and the order reports leave in
         self.logged_on = threading.Event()
         self.rejected_logons = 0
+        # Accepted logons and ResendRequests received: how a test (or the conformance kit)
+        # sees that a dropped session came back and that a sequence gap was asked for.
+        self.logons = 0
+        self.resend_requests = 0
         self._refusing = False  # the Logon being answered had wrong credentials
         self._subscriptions: dict[str, tuple[str, ...]] = {}  # MDReqID → symbols
         self._handlers: dict[str, Callable[[Fields, list[tuple[int, str]]], None]] = {
@@ -79,6 +83,7 @@ class BrokerApplication(LoggingApplication):
     # --- session ----------------------------------------------------------------------------
     def on_logon(self, session_id: fix.SessionID) -> None:
         if not self._refusing:
+            self.logons += 1
             self.logged_on.set()
 
     def on_logout(self, session_id: fix.SessionID) -> None:
@@ -88,6 +93,8 @@ class BrokerApplication(LoggingApplication):
             self._subscriptions.clear()
 
     def on_admin_in(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        if msg_type(message) == MsgType.RESEND_REQUEST:
+            self.resend_requests += 1
         if msg_type(message) != MsgType.LOGON:
             return
         username = message.getField(553) if message.isSetField(553) else ""
