@@ -82,22 +82,27 @@ def test_config_endpoint_that_never_fills_fails_the_fill_cards(
         "GAUNTLET_SECRET_FIX_SIM_USERNAME": "gauntlet",
         "GAUNTLET_SECRET_FIX_SIM_PASSWORD": "sim-password",
     }
-    cards = "TC-E01,TC-E13,TC-E10,GC-C1"
+    cards = "TC-E01,TC-E13,TC-E10,GC-S1,GC-R1,GC-R3,GC-C1"
     args = ("--venue", "fix", "--config", str(toml), "--json", "--cards", cards, "--timeout", "2")
     done = _certify(*args, env=secrets)
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     by_id = _by_id(report)
-    assert (report["passed"], report["failed"], report["not_applicable"]) == (1, 2, 1)
+    assert (report["passed"], report["failed"], report["not_applicable"]) == (1, 2, 4)
     assert by_id["TC-E01"]["status"] == "fail"
     assert "FILLED within 2 s" in by_id["TC-E01"]["reason"]
     assert "is ACCEPTED (filled 0 of 1000)" in by_id["TC-E01"]["reason"]
     assert by_id["TC-E13"]["status"] == "fail"  # an IOC that cannot fill ends CANCELED
     assert "is CANCELED" in by_id["TC-E13"]["reason"]
     assert by_id["TC-E10"]["status"] == "pass"  # accepting and canceling still work
-    # An endpoint from a config has no fault controls: the crash cards do not apply.
-    assert by_id["GC-C1"]["status"] == "not_applicable"
-    assert "fault controls" in by_id["GC-C1"]["reason"]
+    # An endpoint from a config has no simulator controls and names no limits: those cards
+    # do not apply, each with its reason.
+    not_applicable = {i: c["reason"] for i, c in by_id.items() if c["status"] == "not_applicable"}
+    assert set(not_applicable) == {"GC-S1", "GC-R1", "GC-R3", "GC-C1"}
+    assert "prices the kit sets" in not_applicable["GC-S1"]
+    assert "oversize_qty" in not_applicable["GC-R1"]
+    assert "fault controls" in not_applicable["GC-R3"]
+    assert "fault controls" in not_applicable["GC-C1"]
 
 
 @pytest.mark.parametrize(
