@@ -12,11 +12,12 @@ the command (`gauntlet --help` stays fast), and their native console output goes
 from __future__ import annotations
 
 import json
+import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
@@ -25,7 +26,7 @@ from gauntlet.cli.native_output import native_output_to
 
 if TYPE_CHECKING:
     from execution_engine.conformance.card import Card
-    from execution_engine.conformance.results import KitReport
+    from execution_engine.conformance.results import CardResult, KitReport
     from execution_engine.conformance.venue import VenueUnderTest
     from pydantic import SecretStr
 
@@ -137,11 +138,23 @@ def _run(
     reclaim_stop_signals()  # QuickFIX and NautilusTrader replaced the SIGINT handler
     if not as_json:
         typer.echo(f"certifying {target.name} at {target.endpoint}: {len(chosen)} cards", err=True)
-    try:
-        with native_output_to(folder / "engine.log"):
-            return run_kit(target, folder / "node", chosen, timeout)
-    except SimulatorError as exc:
-        fail(str(exc))
+    # The terminal's stderr, kept before the native output is sent to the log: each card's
+    # outcome is shown as it comes (a broker's UAT run takes minutes), unless --json.
+    with os.fdopen(os.dup(2), "w", encoding="utf-8") as terminal:
+        progress = None if as_json else _progress(terminal)
+        try:
+            with native_output_to(folder / "engine.log"):
+                return run_kit(target, folder / "node", chosen, timeout, on_result=progress)
+        except SimulatorError as exc:
+            fail(str(exc))
+
+
+def _progress(terminal: TextIO) -> Callable[[CardResult], None]:
+    def show(card: CardResult) -> None:
+        terminal.write(f"  {card.id:<7} {card.status.value:<14} {card.seconds:5.1f} s\n")
+        terminal.flush()
+
+    return show
 
 
 def _print_table(report: KitReport) -> None:
