@@ -21,9 +21,10 @@ queued before is dropped, so the tables stay a consistent past state (no fill wi
 order row, no order missing its first statuses). Once PostgreSQL is back and the queue is
 written, the next event (or `catch_up()`) runs `resync` on the node's thread: the rows of the
 whole cache are queued, which writes every change the overflow left out (the statements are
-idempotent), and events are queued again. That resync is the one burst past the bound (as
-large as the cache, which is in memory anyway) and costs the node's thread the mapping of
-every cached event once, tens of microseconds each. Audit rows rebuilt this way carry the
+idempotent), and events are queued again. That resync is the one burst past the bound: its
+rows and those queued before it are not counted (as many as the cache holds, which is in
+memory anyway), and it costs the node's thread the mapping of every cached event once, tens
+of microseconds each. Audit rows rebuilt this way carry the
 order's terms at the resync, not right after their event (the event itself is exact).
 
 Process death with rows queued: those rows are lost from the mirror, not from the venue nor
@@ -124,6 +125,7 @@ class PostgresMirror:
         self._thread: threading.Thread | None = None
         self._written = self._retries = self._failed = self._skipped = self._overflowed = 0
         self._behind = False
+        self._exempt = 0  # the first pending rows, which max_pending does not count: resync
         self._last_error: str | None = None
 
     # -- the node's side: never blocks on PostgreSQL ------------------------------------
@@ -160,10 +162,10 @@ class PostgresMirror:
             log.debug("mirror: %s", mapped.skipped)
         with self._cond:
             self._skipped += mapped.skipped is not None
-            pending = self._pending()
-            # An empty queue takes any event: so an overflow always leaves rows for the writer,
+            held = self._pending() - self._exempt
+            # No rows held takes any event: so an overflow always leaves rows for the writer,
             # and the queue running empty afterwards means PostgreSQL took them (catch_up).
-            if pending and pending + len(mapped.rows) > self._max_pending:
+            if held and held + len(mapped.rows) > self._max_pending:
                 self._overflow()
                 return
             self._queue.extend(mapped.rows)
@@ -193,8 +195,9 @@ class PostgresMirror:
         """Queue the rows of everything in the node's cache (rows.py `cache_rows`); call it
         once the node has started (its cache loaded and reconciled), on the node's thread.
         Returns the number of rows queued. Costs the mapping of every cached event (tens of
-        microseconds each) on that thread, once. Not bounded by `max_pending` (the cache is),
-        and it ends an overflow: events are queued again from here on."""
+        microseconds each) on that thread, once. Its rows, and those queued before it, do not
+        count towards `max_pending` (the cache bounds them), and it ends an overflow: events
+        are queued again from here on, up to `max_pending` rows of their own."""
         # A fresh mapper: the old one may remember instruments whose rows an overflow dropped.
         mapper = RowMapper(cache, self._actor)
         self._cache, self._mapper = cache, mapper
@@ -203,6 +206,7 @@ class PostgresMirror:
             self._behind = False
             for one in mapped:
                 self._queue.extend(one.rows)
+            self._exempt = self._pending()  # the rows in flight and queued, up to here
             self._cond.notify_all()
         return sum(len(one.rows) for one in mapped)
 
@@ -214,10 +218,10 @@ class PostgresMirror:
         self._overflowed += 1
         if not self._behind:
             self._behind = True
-            self._last_error = f"overflow: {self._max_pending} rows pending; behind the cache"
             log.error("mirror: %d rows pending (PostgreSQL: %s); events are no longer queued "
                       "until it is back and a resync catches up", self._max_pending,
                       self._last_error)  # fmt: skip
+            self._last_error = f"overflow: {self._max_pending} rows pending; behind the cache"
 
     def stats(self) -> MirrorStats:
         with self._cond:
@@ -279,12 +283,17 @@ class PostgresMirror:
     def _next_batch(self) -> list[Row]:
         """The next rows to write, moved to `_inflight`; [] once stopping with nothing left."""
         with self._cond:
+            self._release(len(self._inflight))
             self._inflight = []
             self._cond.notify_all()  # wait_idle: the previous batch is done
             self._cond.wait_for(lambda: self._queue or self._stopping)
             count = min(len(self._queue), self._batch_size)
             self._inflight = [self._queue.popleft() for _ in range(count)]
             return self._inflight
+
+    def _release(self, count: int) -> None:
+        """Under the lock: `count` rows at the head of the pending ones are done."""
+        self._exempt = max(0, self._exempt - count)
 
     async def _write(self, batch: list[Row]) -> bool:
         """True once `batch` is written (or its refused rows dropped); False when the stop
@@ -321,6 +330,7 @@ class PostgresMirror:
                     self._last_error = f"refused {type(batch[0]).__name__}: {exc}"
             with self._cond:
                 batch.pop(0)
+                self._release(1)
 
     async def _commit(self, conn: asyncpg.Connection, rows: list[Row]) -> None:
         await asyncio.wait_for(write_rows(conn, rows), self._statement_timeout)

@@ -23,10 +23,12 @@ from nautilus_trader.test_kit.stubs.execution import TestExecStubs
 from live.db import apply_migrations, connect, drop_schema
 from live.mirror import PostgresMirror
 from tests.fixtures.pg import PgSchema, unique_schema
+from tests.unit.test_mirror_rows import every_order_type, multi_currency_state
 
 pytestmark = pytest.mark.services
 
 EURUSD = TestInstrumentProvider.default_fx_ccy("EUR/USD")
+GBPUSD = TestInstrumentProvider.default_fx_ccy("GBP/USD")
 POSITION = PositionId("P-1")
 
 
@@ -193,6 +195,109 @@ def test_rows_wait_for_a_schema_that_is_not_migrated_yet(pg_dsn: str) -> None:
         assert (stats.written, stats.failed) == (waiting.pending, 0)
         rows = asyncio.run(tables(pg_dsn, schema))
         assert [f["fill_id"] for f in rows["fills"]] == ["T-1a", "T-1b"]
+    finally:
+        mirror.stop(1)
+        asyncio.run(drop_schema(pg_dsn, schema))
+
+
+def test_every_order_type_and_every_currency_of_an_account_is_written(pg_schema: PgSchema) -> None:
+    cache = cache_with_instrument()
+    orders = every_order_type(cache)
+    trailing = orders[7]  # its trigger is set later, by an update: the row follows it
+    mirror = PostgresMirror(pg_schema.dsn, pg_schema.name, lookups=cache, actor="ops")
+    mirror.start()
+    for order in orders:
+        mirror(order.init_event)
+    for event in (
+        TestEventStubs.order_submitted(trailing),
+        TestEventStubs.order_accepted(trailing),
+        TestEventStubs.order_updated(trailing, trigger_price=Price.from_str("1.09500")),
+    ):
+        trailing.apply(event)  # as the execution engine does before publishing
+        mirror(event)
+    mirror(multi_currency_state())
+    stats = mirror.stop(10)
+    assert (stats.pending, stats.failed, stats.last_error) == (0, 0, None)
+    assert stats.skipped == 1  # the JPY margin the state holds no balance in
+
+    async def read() -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+        conn = await connect(pg_schema.dsn, schema=pg_schema.name)
+        try:
+            orders = await conn.fetch(
+                "SELECT client_order_id, order_type, limit_price, trigger_price, time_in_force "
+                "FROM orders"
+            )
+            snapshots = await conn.fetch(
+                "SELECT currency, balance, margin_used FROM account_snapshots ORDER BY currency"
+            )
+        finally:
+            await conn.close()
+        return {r[0]: tuple(r[1:]) for r in orders}, [tuple(r) for r in snapshots]
+
+    rows, snapshots = asyncio.run(read())
+    limit, trigger = Decimal("1.10000"), Decimal("1.09000")
+    assert rows == {
+        order.client_order_id.value: terms
+        for order, terms in zip(orders, [
+            ("market", None, None, "ioc"),
+            ("limit", limit, None, "day"),
+            ("stop", None, trigger, "gtc"),
+            ("stop_limit", limit, trigger, "gtc"),
+            ("market_to_limit", None, None, "gtc"),
+            ("market_if_touched", None, trigger, "gtc"),
+            ("limit_if_touched", limit, trigger, "gtc"),
+            ("trailing_stop_market", None, Decimal("1.09500"), "gtc"),  # set by the update
+            ("trailing_stop_market", None, trigger, "gtc"),
+            ("trailing_stop_limit", None, None, "gtc"),
+        ], strict=True)
+    }  # fmt: skip
+    assert snapshots == [
+        ("EUR", Decimal("320.50"), Decimal("4.50")),
+        ("USD", Decimal("1500.25"), Decimal("12.00")),
+    ]
+
+
+def test_past_max_pending_events_are_counted_and_a_catch_up_from_the_cache_writes_them(
+    pg_dsn: str,
+) -> None:
+    """PostgreSQL cannot take rows (a schema not migrated yet: the writer retries as it does
+    for a server that is down) while more events come than `max_pending` rows can hold."""
+    schema = unique_schema()
+    cache = cache_with_instrument()
+    cache.add_instrument(GBPUSD)
+    mirror = PostgresMirror(pg_dsn, schema, lookups=cache, max_backoff=0.1, max_pending=4)
+    mirror.start()
+    try:
+        events = trade(cache)  # O-1: its first event is 3 rows, its second 2: past the bound
+        cable = TestExecStubs.limit_order(instrument=GBPUSD, client_order_id=ClientOrderId("O-G"))
+        cache.add_order(cable)  # an instrument first seen while overflowing
+        for event in [*events, cable.init_event]:
+            mirror(event)
+        down = mirror.stats()
+        assert (down.pending, down.overflowed, down.behind) == (3, 8, True)
+        assert down.last_error == "overflow: 4 rows pending; behind the cache"
+
+        asyncio.run(apply_migrations(pg_dsn, schema=schema))  # PostgreSQL takes rows again
+        assert mirror.wait_idle(10)
+        back = mirror.stats()
+        assert (back.written, back.behind) == (3, True)  # the queue written; the rest is not
+        mirror(TestEventStubs.margin_account_state())  # the node's next event: the catch-up
+        assert mirror.wait_idle(10)
+        stats = mirror.stop(10)
+        assert (stats.pending, stats.failed, stats.overflowed, stats.behind) == (0, 0, 8, False)
+
+        rows = asyncio.run(tables(pg_dsn, schema))
+        assert sorted(i["instrument"] for i in rows["instruments"]) == [
+            "EUR/USD.SIM", "GBP/USD.SIM"]  # fmt: skip
+        assert sorted((o["client_order_id"], o["status"]) for o in rows["orders"]) == [
+            ("O-1", "filled"), ("O-G", "initialized")]  # fmt: skip
+        assert [f["fill_id"] for f in rows["fills"]] == ["T-1a", "T-1b"]
+        assert [p["quantity"] for p in rows["positions"]] == [Decimal(1_000)]
+        assert len(rows["account_snapshots"]) == 1
+        assert sorted((a["subject"], a["action"]) for a in rows["audit_log"]) == sorted(
+            [("O-1", a) for a in ("initialized", "submitted", "accepted", "filled", "filled")]
+            + [("O-G", "initialized")]
+        )
     finally:
         mirror.stop(1)
         asyncio.run(drop_schema(pg_dsn, schema))

@@ -98,3 +98,42 @@ def test_rows_queued_while_postgres_is_down_are_written_when_it_is_back(pg_dir: 
         assert after["account_snapshots"] == rows["account_snapshots"]  # same state, same key
     finally:
         server.stop(pg_dir)
+
+
+def test_past_max_pending_with_postgres_down_a_catch_up_writes_what_overflowed(
+    pg_dir: Path,
+) -> None:
+    server = EmbeddedPostgres()
+    try:
+        dsn = server.start(pg_dir).url
+        asyncio.run(apply_migrations(dsn, schema=SCHEMA))
+        cache = cache_with_instrument()
+        mirror = PostgresMirror(dsn, SCHEMA, lookups=cache, max_backoff=0.2, max_pending=6)
+        mirror.start()
+        for event in trade(cache, 1):
+            mirror(event)
+            assert mirror.wait_idle(10)  # written before the next: never more than 6 pending
+
+        server.stop(pg_dir)
+        for event in trade(cache, 2):
+            mirror(event)
+        down = mirror.stats()
+        # O-2's first three events (2 rows each) are held; its first fill (3 rows) does not
+        # fit, and neither does anything after it.
+        assert (down.pending, down.overflowed, down.behind) == (6, 5, True)
+
+        server.start(pg_dir)
+        assert mirror.wait_idle(30)
+        assert mirror.stats().behind  # the held rows are written; the overflowed ones are not
+        assert mirror.catch_up() > 0  # an idle node's timer (or the node's next event)
+        assert mirror.catch_up() == 0  # caught up: nothing more to do
+        stats = mirror.stop(10)
+        assert (stats.pending, stats.failed, stats.overflowed, stats.behind) == (0, 0, 5, False)
+        rows = asyncio.run(tables(dsn, SCHEMA))
+        assert [f["fill_id"] for f in rows["fills"]] == ["T-1a", "T-1b", "T-2a", "T-2b"]
+        assert [(o["client_order_id"], o["status"]) for o in rows["orders"]] == [
+            ("O-1", "filled"), ("O-2", "filled")]  # fmt: skip
+        assert len(rows["audit_log"]) == 10  # five actions per order, each once
+        assert [p["quantity"] for p in rows["positions"]] == [Decimal(2_000)]
+    finally:
+        server.stop(pg_dir)
