@@ -285,8 +285,7 @@ class _Session:
         host.halt_check = self.switch
         self._run_no = run_no
         self._last_fix: dict[str, Any] = {}
-        self._positions: list[dict[str, Any]] = []
-        self._net: dict[str, str] = {}
+        self._final: dict[str, Any] = {"positions": [], "open_orders": [], "pnl": {}}
 
     async def drive(self, done: asyncio.Event) -> None:
         """Start the kernel (reconciliation, strategy), run until `done` or the duration,
@@ -311,9 +310,7 @@ class _Session:
             await asyncio.gather(beating, return_exceptions=True)
         self._last_fix = fix_snapshot(self.config.venue)  # gone with the session's engine
         await self.node.kernel.stop_async()  # the strategy stops, the FIX session logs out
-        final = trading_snapshot(self.node)
-        self._positions = final["positions"]
-        self._net = {iid: str(pnl["net_position"]) for iid, pnl in final["pnl"].items()}
+        self._final = trading_snapshot(self.node)
         failure = None if beating.cancelled() else beating.exception()
         if failure is not None:
             raise failure
@@ -366,8 +363,8 @@ class _Session:
             denied=len(records.of_kind("denied")),
             rejected=len(records.of_kind("rejected")),
             trading_state=self.switch.state,
-            positions=self._positions,
-            net_positions=self._net,
+            positions=self._final["positions"],
+            net_positions={i: str(p["net_position"]) for i, p in self._final["pnl"].items()},
             stopped_by=stopped_by,
         )
 
@@ -375,6 +372,6 @@ class _Session:
         write_json(self.config.state_dir / "summary.json", result.summary())
         self.journal.status(
             state="stopped", trading_state=result.trading_state, heartbeat=time.time(),
-            fix={**self._last_fix, "logged_on": False}, positions=result.positions,
+            fix={**self._last_fix, "logged_on": False}, **self._final,
         )  # fmt: skip
         self.journal.close()
