@@ -9,7 +9,9 @@ Lifecycle (the paper session's, on a real venue):
    into a retry storm inside a running node).
 2. The node (execution_engine.live.node.build_fix_node): FIX data and execution clients,
    the risk engine with the policy's limits, NautilusTrader's Redis cache database when
-   given (orders, positions and the account survive a restart with it), the hosted
+   given (keys `trader-<trader id>:...`; a restarted node loads its orders, positions and
+   account from there before reconciling them with the venue; without it the positions
+   come back from the venue's reports alone and earlier sessions' orders are gone), the hosted
    strategy on bars NautilusTrader aggregates itself from the venue's quotes
    (`<instrument>-<bar>-INTERNAL`, e.g. 4-TICK-MID: the simulator's four quotes per bar).
 3. The state folder is fixed per spec, so a restart finds the same FIX store (sequence
