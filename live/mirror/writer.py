@@ -17,27 +17,28 @@ logged, counted in `failed` and dropped, so one bad row cannot hold back the row
 Past `max_pending` (PostgreSQL down for long on a busy node) the queue stops growing: an event
 whose rows would not fit is not queued, and neither is any event after it; each is counted in
 `overflowed`, and `behind` says the tables now miss changes the node's cache holds. Nothing
-queued before is dropped, so the tables stay a consistent past state (no fill without its
-order row, no order missing its first statuses). Once PostgreSQL is back and the queue is
+queued before is dropped, so the tables stay a consistent past state (a prefix of the
+events: no fill without its order row). Once PostgreSQL is back and the queue is
 written, the next event (or `catch_up()`) runs `resync` on the node's thread: the rows of the
 whole cache are queued, which writes every change the overflow left out (the statements are
 idempotent), and events are queued again. That resync is the one burst past the bound: its
 rows and those queued before it are not counted (as many as the cache holds, which is in
-memory anyway), and it costs the node's thread the mapping of every cached event once, tens
-of microseconds each. Audit rows rebuilt this way carry the
-order's terms at the resync, not right after their event (the event itself is exact).
+memory anyway), and it costs the node's thread the mapping of every cached event once (about
+50 us each). Audit rows rebuilt this way carry the order's terms at the resync, not right
+after their event (the event itself is exact).
 
 Process death with rows queued: those rows are lost from the mirror, not from the venue nor
 from NautilusTrader's cache (its Redis database when configured). Every statement is
 idempotent (sql.py: orders upserted by client order id, fills keyed by the venue's trade id,
 positions upserted, snapshots keyed by (account, taken_at, currency), audit rows by event
-id), so writing the same events again converges instead of duplicating. Reconciliation at the next
-start re-emits only what changed at the venue while the node was down (NautilusTrader's
-choice): an order the persisted cache already holds as filled is not re-emitted, so its lost
-rows would stay lost. `resync(cache)` after the start closes that gap: it queues the rows of
-every order event, position and account state in the cache, and the idempotent keys make
-what was written already a no-op. With an in-memory cache the previous run's orders are gone
-from the node too; then only the venue's reconciliation (open orders, positions) is replayed.
+id), so writing the same events again converges instead of duplicating. Reconciliation at
+the next start re-emits only what changed at the venue while the node was down
+(NautilusTrader's choice): an order the persisted cache already holds as filled is not
+re-emitted, so its lost rows would stay lost. `resync(cache)` after the start closes that
+gap: it queues the rows of every order event, position and account state in the cache, and
+the idempotent keys make what was written already a no-op. With an in-memory cache the
+previous run's orders are gone from the node too; then only the venue's reconciliation (open
+orders, positions) is replayed.
 """
 
 from __future__ import annotations
