@@ -45,10 +45,21 @@ ADAPTER_GAPS = {
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> KitReport:
-    folder = tmp_path_factory.mktemp("kit")
-    venue = FixSimVenue(folder / "sim", free_port())
-    return run_kit(venue, folder / "node", CARDS, timeout=TIMEOUT_SECONDS)
+def venue(tmp_path_factory: pytest.TempPathFactory) -> FixSimVenue:
+    return FixSimVenue(tmp_path_factory.mktemp("sim"), free_port())
+
+
+@pytest.fixture(scope="module")
+def report(venue: FixSimVenue, tmp_path_factory: pytest.TempPathFactory) -> KitReport:
+    return run_kit(venue, tmp_path_factory.mktemp("node"), CARDS, timeout=TIMEOUT_SECONDS)
+
+
+def test_the_kit_leaves_the_account_as_it_found_it(venue: FixSimVenue, report: KitReport) -> None:
+    book = venue.sim.book  # the simulator has stopped; its book stays readable
+    assert book.positions().get("EURUSD") == 0
+    assert [answer.text for answer in book.mass_status("after")] == ["no open orders"]
+    # Every order reached the venue once: no card's order was sent twice.
+    assert venue.sim.ledger.counts()["duplicate_order"] == 0
 
 
 def _card(report: KitReport, card_id: str) -> CardResult:
