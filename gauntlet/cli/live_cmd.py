@@ -80,8 +80,10 @@ def start_command(
     tracking_uri: TrackingUriOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
 ) -> None:
-    """Trade SPEC on the venue until Ctrl-C/SIGTERM or --duration: refused unless the
-    registry holds SPEC at stage live (paper with --mode paper) for this exact spec hash."""
+    """Trade SPEC on the venue until Ctrl-C, SIGTERM or --duration.
+
+    Refused unless the registry holds SPEC at stage live (paper with --mode paper) for
+    this exact spec hash."""
     choice(venue, VENUES, "--venue")
     choice(mode, MODES, "--mode")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
@@ -321,7 +323,13 @@ def state_folder(target: str | None, state: Path | None) -> Path:
         fail("give SPEC (a spec file or name) or --state DIR")
     if target.endswith((".yaml", ".yml")):
         return live_root() / _spec(Path(target)).name
-    return live_root() / target
+    from live.registry.errors import RegistryInputError
+    from live.registry.stages import check_name
+
+    try:
+        return live_root() / check_name(target)  # a name, never a path out of the root
+    except RegistryInputError as exc:
+        fail(f"SPEC {exc}")
 
 
 def read_status(folder: Path) -> dict[str, Any]:
@@ -396,8 +404,10 @@ def stop_command(
     state: StateOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the clean stop.")] = 20.0,
 ) -> None:
-    """SIGTERM the node after checking it is the one that wrote status.json; exit 0 once
-    status.json says stopped and the process is gone, 2 with what was found otherwise."""
+    """Stop the node cleanly: a verified SIGTERM.
+
+    Checks the node is the one that wrote status.json; exit 0 once status.json says
+    stopped and the process is gone, 2 with what was found otherwise."""
     from execution_engine.paper.control import KillError, request_stop
 
     if not (math.isfinite(timeout) and timeout > 0):
@@ -416,8 +426,9 @@ def resume_command(
     state: StateOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the acknowledgement.")] = 5.0,
 ) -> None:
-    """Move a halted (or reducing) node back to ACTIVE; the same as `gauntlet kill --state
-    ACTIVE --run DIR`."""
+    """Move a halted (or reducing) node back to ACTIVE.
+
+    The same as `gauntlet kill --state ACTIVE --run DIR`."""
     from execution_engine.paper.control import KillError, request_state
 
     if not (math.isfinite(timeout) and timeout > 0):

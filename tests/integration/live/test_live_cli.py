@@ -200,6 +200,7 @@ def test_status_shows_a_running_node_whose_process_died_as_crashed(world: LiveWo
     assert json.loads(shown.stdout)["shown_state"] == "crashed"
     assert_bad_input(run("live", "stop", "--state", state), r"not running")
     assert_bad_input(run("live", "status", "--state", world.root / "never"), r"no live node")
+    assert_bad_input(run("live", "status", "../../etc"), r"SPEC strategy name '\.\./\.\./etc'")
 
 
 # -- the lifecycle ----------------------------------------------------------------------------
