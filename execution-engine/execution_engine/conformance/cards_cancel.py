@@ -1,7 +1,8 @@
 """Group 5 of the spec, cancellation: TC-E40 (one order), TC-E41 (all of the strategy's
-open orders at once, as on stop), TC-E44 (a canceled order canceled again: the venue's cancel
-reject reaches the strategy with a reason), GC-X1 (the same for a filled order) and GC-X2
-(for an order the venue never received: refused before it was sent).
+open orders at once, as on stop), TC-E42 (the same, one cancel request each), TC-E44 (a
+canceled order canceled again: the venue's cancel reject reaches the strategy with a
+reason), GC-X1 (the same for a filled order) and GC-X2 (for an order the venue never
+received: refused before it was sent).
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ def _e41(ctx: CardContext) -> str:
     still = ctx.node.cache.orders_open(instrument_id=ctx.venue.instrument_id)
     ctx.require(not still, f"{len(still)} orders still open after cancel-all")
     return "a buy and a sell limit canceled by one cancel-all"
+
+
+def _e42(ctx: CardContext) -> str:
+    orders = [rest(ctx, OrderSide.BUY), rest(ctx, OrderSide.SELL)]
+    ctx.desk.cancel_each(orders)
+    for order in orders:
+        ctx.expect_status(order, OrderStatus.CANCELED)
+    return "a buy and a sell limit canceled by one cancel request each"
 
 
 def _cancel_rejected(ctx: CardContext, order: Order) -> str:
@@ -83,6 +92,7 @@ def _x2(ctx: CardContext) -> str:
 CARDS = (
     Card("TC-E40", "Cancel single limit order", GROUP, _e40),
     Card("TC-E41", "Cancel all open orders", GROUP, _e41),
+    Card("TC-E42", "Individual cancels", GROUP, _e42),
     Card("TC-E44", "Cancel already-canceled order", GROUP, _e44),
     Card("GC-X1", "Cancel a filled order", GROUP, _x1),
     Card("GC-X2", "Cancel an order unknown to the venue", GROUP, _x2),

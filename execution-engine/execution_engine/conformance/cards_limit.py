@@ -1,4 +1,4 @@
-"""Group 2 of the spec, limit orders and their time in force: TC-E10, E11, E13..E19.
+"""Group 2 of the spec, limit orders and their time in force: TC-E10..E19.
 
 A passive limit (2 % away from the touch) must be accepted and rest with the venue's order
 id, price, side and TIF; a marketable one fills; IOC/FOK that cannot fill end CANCELED (an
@@ -70,6 +70,13 @@ def _e19(ctx: CardContext) -> str:
     return _accept_then_cancel(ctx, OrderSide.BUY, TimeInForce.DAY)
 
 
+def _e12(ctx: CardContext) -> str:
+    buy, sell = rest(ctx, OrderSide.BUY), rest(ctx, OrderSide.SELL)
+    for order in (buy, sell):
+        cancel(ctx, order)
+    return f"a buy at {buy.price} and a sell at {sell.price} rested together, then canceled"
+
+
 def _marketable(ctx: CardContext, side: OrderSide, tif: TimeInForce) -> str:
     price = ctx.through(side)
     order = ctx.desk.limit(side, ctx.qty, price, tif)
@@ -123,6 +130,7 @@ def _e18(ctx: CardContext) -> str:
 CARDS = (
     Card("TC-E10", "Limit BUY GTC", GROUP, _e10),
     Card("TC-E11", "Limit SELL GTC", GROUP, _e11),
+    Card("TC-E12", "Limit BUY and SELL pair", GROUP, _e12),
     Card("TC-E13", "Limit IOC aggressive fill", GROUP, _e13),
     Card("TC-E14", "Limit IOC passive no fill", GROUP, _e14),
     Card("TC-E15", "Limit FOK fill", GROUP, _e15),
