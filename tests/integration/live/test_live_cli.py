@@ -146,6 +146,11 @@ def test_bad_inputs_are_one_line_each(world: LiveWorld, promoted: tuple[str, Pat
     assert_bad_input(start(world, spec, "--config", partial, *state), r"missing field host")
     assert_bad_input(start(world, spec, *ok, "--bar", "4-FORTNIGHT"), r"--bar: .*not a bar spec")
     assert_bad_input(start(world, spec, *ok, "--redis", "http://x"), r"--redis .*redis://")
+    closed = world.root / "closed-port.toml"
+    closed.write_text(world.config.read_text().replace(f"port = {world.sim.config.port}",
+                                                       f"port = {free_port()}"))  # fmt: skip
+    outcome = start(world, spec, "--config", closed, *state)
+    assert_bad_input(outcome, r"failed after 2 attempt\(s\): cannot connect")
 
 
 def test_unknown_instrument_is_bad_input(world: LiveWorld) -> None:
