@@ -1,0 +1,521 @@
+"""The SIGKILL soak: kill the node child (churn.py) at random moments, restart it, and check
+the venue's ledger against the node's final view.
+
+`run_soak(sim, venue_file, state, config)` drives one in-process FixSimulator (the caller
+starts it and keeps its ledger) and a series of `python -m execution_engine.live.churn`
+children on one state folder and one trader id. Each child but the last is killed with
+SIGKILL, the moment drawn per kill:
+
+- `order`: right after a NewOrderSingle reaches the venue (a new `order` line in the
+  simulator's ledger, which is written before the book executes it), plus 0-3 ms: the node
+  dies with the order's ExecutionReports on the way or half applied;
+- `random`: a random delay after the child is READY (trading);
+- `startup`: a random delay after the child's FIX logon, before or around READY: during
+  start-up reconciliation (mass status, positions, the decision queries).
+
+The last child runs to the end (flattens, writes its report, exits 0), and `compare` checks
+the ledger against that report: no decision with two venue orders, no ClOrdID sent twice as a
+new order, every venue fill known to the node, positions equal. Every restart is timed from
+spawn to the child's READY line (both on CLOCK_MONOTONIC, which the processes share).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import redis
+
+from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
+from execution_engine.adapters.fix.execution import client_order_id_of
+from execution_engine.adapters.fix.sim.ledger import LedgerEntry
+from execution_engine.adapters.fix.sim.quotes import Quote
+from execution_engine.adapters.fix.sim.server import FixSimulator
+from execution_engine.live.churn import READY, SECRET_PREFIX, parse_decision_id
+
+KILL_MODES = ("order", "random", "startup")
+SYMBOL = "EURUSD"
+_MODE_WEIGHTS = (0.4, 0.4, 0.2)
+_ORDER_KILL_JITTER_S = 0.003
+_STARTUP_KILL_WINDOW_S = 0.25  # after the logon: the reconciliation's queries
+_WAIT_S = 30.0  # for the venue to see a killed child's session go
+_MAX_CRASHES = 3  # children that die by themselves before the soak gives up
+_POLL_S = 0.0005
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    kills: int
+    seed: int = 0
+    orders: int | None = None  # churn decisions in total; None: enough for every kill
+    interval_ms: float = 20.0
+    max_delay_s: float = 0.6  # the longest random kill delay after READY
+    redis_url: str | None = None
+    trader_id: str = field(default_factory=lambda: f"SOAK-{uuid.uuid4().hex[:8]}")
+    final_timeout_s: float = 180.0
+    stall_s: float = 15.0  # no READY, no logon, no new order for this long: the child hangs
+
+    @property
+    def decisions(self) -> int:
+        # About one decision per interval while a child trades; twice the expected need.
+        per_kill = self.max_delay_s / 2 / (self.interval_ms / 1000) + 2
+        return self.orders if self.orders is not None else int(self.kills * per_kill) + 20
+
+
+@dataclass
+class Child:
+    """One churn process, its stdout read on a thread (the READY line's timestamp)."""
+
+    process: subprocess.Popen[str]
+    spawned: float  # time.monotonic() just before the spawn
+    echo: IO[str]  # where its other stdout lines go (NautilusTrader's errors)
+    ready_at: float | None = None
+    ready_line: str = ""
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    def read(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None  # spawned with stdout=PIPE
+        for line in stream:
+            if line.startswith(READY + " "):
+                self.ready_at, self.ready_line = float(line.split()[1]), line.strip()
+                self.ready.set()
+            self.echo.write(f"[{self.process.pid}] {line}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    @property
+    def startup_s(self) -> float | None:
+        return None if self.ready_at is None else self.ready_at - self.spawned
+
+
+@dataclass
+class Verdict:
+    venue_orders: int = 0
+    duplicate_decisions: int = 0  # a decision with two venue orders
+    skipped_decisions: int = 0  # a decision before the last one that never reached the venue
+    resent_cl_ord_ids: int = 0  # a ClOrdID the venue got twice as a NewOrderSingle
+    venue_fills: int = 0
+    fills_by_exec_id: int = 0  # the node holds the venue's ExecID as the trade id
+    fills_inferred: int = 0  # the node's order has the quantity, under another trade id
+    lost_fills: int = 0  # the venue filled it, the node's order does not show it
+    reconciliation_diffs: int = 0  # orders NautilusTrader made up at start-up (position diff)
+    lost_orders: list[str] = field(default_factory=list)  # whose fills the node does not have
+    venue_position: Decimal = Decimal(0)
+    node_position: Decimal = Decimal(0)
+    compared: bool = False  # the node's report was there to compare with
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def position_diff(self) -> Decimal:
+        return self.venue_position - self.node_position
+
+    @property
+    def violations(self) -> int:
+        return (
+            self.duplicate_decisions
+            + self.skipped_decisions
+            + self.resent_cl_ord_ids
+            + self.lost_fills
+            + (self.compared and self.position_diff != 0)
+            + len(self.problems)
+        )
+
+
+@dataclass
+class SoakResult:
+    config: SoakConfig
+    kills: Counter[str] = field(default_factory=Counter)
+    restarts_s: list[float] = field(default_factory=list)  # spawn → READY, after a kill
+    verdict: Verdict = field(default_factory=Verdict)
+    wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.violations == 0 and sum(self.kills.values()) >= self.config.kills
+
+
+# --- the quotes the venue fills against -----------------------------------------------------
+class QuotePump:
+    """Quotes to the simulator every `interval` s (a few ticks apart), so orders larger than
+    the book's top size fill over several quotes: several fills per order."""
+
+    def __init__(self, sim: FixSimulator, interval: float = 0.02) -> None:
+        self._sim, self._interval = sim, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> QuotePump:
+        self._sim.push_quote(_quote(0))
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        tick = 0
+        while not self._stop.wait(self._interval):
+            tick += 1
+            self._sim.push_quote(_quote(tick))
+
+
+def _quote(tick: int) -> Quote:
+    bid = Decimal("1.20000") + Decimal(tick % 7) / 100_000
+    return Quote(SYMBOL, bid, bid + Decimal("0.00010"), dt.datetime.now(dt.UTC))
+
+
+# --- the venue as the children see it ------------------------------------------------------
+def write_venue_file(sim: FixSimulator, path: Path) -> dict[str, str]:
+    """The simulator's session as a venue config (JSON) at `path`; returns the secrets
+    (name → value) the children need in their environment."""
+    assert sim.ca is not None  # started
+    config = FixVenueConfig(
+        host="127.0.0.1", port=sim.config.port, sender_comp_id=sim.config.target_comp_id,
+        target_comp_id=sim.config.sender_comp_id, username_secret="fix_user",
+        password_secret="fix_password", tls=TlsConfig(ca_file=sim.ca.ca_file),
+        max_logon_attempts=5, logon_backoff_seconds=0.1, logon_timeout_seconds=5.0,
+        account=sim.config.account,
+    )  # fmt: skip
+    path.write_text(config.model_dump_json(), encoding="utf-8")
+    return {"fix_user": sim.config.username, "fix_password": sim.config.password}
+
+
+def drop_redis_keys(url: str, trader_id: str) -> int:
+    """Delete the trader's keys (NautilusTrader's `trader-<id>:` prefix): each soak has its
+    own trader id, so nothing else's keys are touched."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"trader-{trader_id}:*", count=1000))
+        if keys:
+            client.unlink(*keys)
+        return len(keys)
+    finally:
+        client.close()
+
+
+# --- the children ----------------------------------------------------------------------------
+def child_command(
+    venue_file: Path, state: Path, config: SoakConfig, report: Path, *extra: str
+) -> list[str]:
+    command = [
+        sys.executable, "-m", "execution_engine.live.churn", "--config", str(venue_file),
+        "--state", str(state), "--trader-id", config.trader_id,
+        "--orders", str(config.decisions), "--seed", str(config.seed),
+        "--interval-ms", str(config.interval_ms), "--report", str(report), *extra,
+    ]  # fmt: skip
+    return command + (["--redis", config.redis_url] if config.redis_url else [])
+
+
+def spawn(command: list[str], secrets: dict[str, str], stderr: IO[str]) -> Child:
+    env = os.environ | {SECRET_PREFIX + k.upper(): v for k, v in secrets.items()}
+    spawned = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+    child = Child(process, spawned, stderr)
+    threading.Thread(target=child.read, daemon=True).start()
+    return child
+
+
+class LedgerTail:
+    """The new lines of the simulator's ledger file (it flushes each entry as it records)."""
+
+    def __init__(self, path: Path) -> None:
+        self._stream = path.open(encoding="utf-8")
+        self._stream.seek(0, os.SEEK_END)
+
+    def skip_to_end(self) -> None:
+        self._stream.seek(0, os.SEEK_END)
+
+    def wait_for(self, kind: str, timeout: float, alive: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + timeout
+        buffered = ""
+        while time.monotonic() < deadline and alive():
+            chunk = self._stream.readline()
+            if not chunk:
+                time.sleep(_POLL_S)
+                continue
+            buffered += chunk
+            if buffered.endswith("\n"):
+                if json.loads(buffered)["kind"] == kind:
+                    return True
+                buffered = ""
+        return False
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class SoakAborted(RuntimeError):
+    """The child stopped making progress (or kept dying): the soak cannot go on; one line."""
+
+
+def _kill_one(
+    child: Child, mode: str, sim: FixSimulator, tail: LedgerTail, rng: random.Random,
+    config: SoakConfig,
+) -> bool:  # fmt: skip
+    """Kill `child` the `mode` way; False when it ended by itself first."""
+
+    def alive() -> bool:
+        return child.process.poll() is None
+
+    if mode == "startup":
+        if not sim.wait_logged_on(config.stall_s) and alive():
+            raise SoakAborted(f"the child did not log on within {config.stall_s:g} s")
+        time.sleep(rng.uniform(0, _STARTUP_KILL_WINDOW_S))
+    else:
+        if not _wait_ready(child, config.stall_s):
+            return False
+        if mode == "order":
+            tail.skip_to_end()
+            if not tail.wait_for("order", config.stall_s, alive) and alive():
+                raise SoakAborted(
+                    f"no new order reached the venue for {config.stall_s:g} s "
+                    f"after READY ({child.ready_line})"
+                )
+            time.sleep(rng.uniform(0, _ORDER_KILL_JITTER_S))
+        else:
+            time.sleep(rng.uniform(0, config.max_delay_s))
+    if not alive():
+        return False
+    child.kill()
+    return True
+
+
+def _wait_ready(child: Child, timeout: float) -> bool:
+    """True once READY; False when the child ended first; SoakAborted when it hangs."""
+    deadline = time.monotonic() + timeout
+    while not child.ready.wait(0.05):
+        if child.process.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            raise SoakAborted(f"the child was not READY within {timeout:g} s")
+    return True
+
+
+def _wait_logged_off(sim: FixSimulator) -> None:
+    """The killed child's session must be gone at the venue before the next one logs on
+    (an acceptor refuses a second logon of a session it thinks is up)."""
+    app = sim.app
+    deadline = time.monotonic() + _WAIT_S
+    while app is not None and app.logged_on.is_set() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def run_soak(
+    sim: FixSimulator,
+    venue_file: Path,
+    secrets: dict[str, str],
+    state: Path,
+    config: SoakConfig,
+    log: Log = print,
+) -> SoakResult:
+    """Kill and restart the child `config.kills` times, let the last one finish, compare."""
+    result = SoakResult(config)
+    report = state / "report.json"
+    started = time.monotonic()
+    command = child_command(venue_file, state / "node", config, report)
+    tail = LedgerTail(sim.config.ledger_path)
+    children_log = state / "children.log"
+    try:
+        with QuotePump(sim), children_log.open("a", encoding="utf-8") as stderr:
+            _kill_cycles(result, sim, command, secrets, stderr, tail, log)
+            code = _final_run(result, sim, command, secrets, stderr)
+    except SoakAborted as exc:
+        result.verdict.problems.append(str(exc))
+        code = None
+    finally:
+        tail.close()
+        result.wall_s = time.monotonic() - started
+    problems = result.verdict.problems
+    if code is not None and (code != 0 or not report.exists()):
+        problems.append(f"the last child exited {code} ({children_log})")
+    finished = code == 0 and report.exists()
+    node = json.loads(report.read_text(encoding="utf-8")) if finished else None
+    result.verdict = compare(sim.ledger.entries(), node, config.trader_id, config.decisions)
+    result.verdict.problems = problems
+    if node is None:
+        return result
+    with sim.app.lock if sim.app is not None else contextlib.nullcontext():
+        book = sim.book.positions().get(SYMBOL, Decimal(0))
+    if book != result.verdict.venue_position:
+        problems.append(f"the venue's book holds {book}, its ledger sums to "
+                        f"{result.verdict.venue_position}")  # fmt: skip
+    return result
+
+
+def _kill_cycles(
+    result: SoakResult, sim: FixSimulator, command: list[str], secrets: dict[str, str],
+    stderr: IO[str], tail: LedgerTail, log: Log,
+) -> None:  # fmt: skip
+    config = result.config
+    rng = random.Random(config.seed)
+    first, crashes = True, 0
+    while sum(result.kills.values()) < config.kills:
+        _wait_logged_off(sim)
+        child = spawn(command, secrets, stderr)
+        mode = rng.choices(KILL_MODES, _MODE_WEIGHTS)[0]
+        try:
+            killed = _kill_one(child, mode, sim, tail, rng, config)
+        finally:
+            child.kill()  # whatever happened, no child outlives its cycle
+        _record_start(result, child, first)
+        first = False
+        if killed:
+            result.kills[mode] += 1
+            log(f"  kill {sum(result.kills.values()):>3} ({mode:<7}) {child.ready_line}")
+            continue
+        code = child.process.returncode
+        if code == 0:
+            log(f"  the child finished before kill {sum(result.kills.values()) + 1}")
+            return
+        crashes += 1
+        result.verdict.problems.append(f"a child exited {code} by itself (see children.log)")
+        if crashes >= _MAX_CRASHES:
+            raise SoakAborted(f"the child exited by itself {crashes} times")
+
+
+def _final_run(
+    result: SoakResult, sim: FixSimulator, command: list[str], secrets: dict[str, str],
+    stderr: IO[str],
+) -> int:  # fmt: skip
+    """The last child, left to finish; its exit code."""
+    _wait_logged_off(sim)
+    child = spawn(command, secrets, stderr)
+    try:
+        code = child.process.wait(timeout=result.config.final_timeout_s)
+    except subprocess.TimeoutExpired:
+        raise SoakAborted(
+            f"the last child did not finish within {result.config.final_timeout_s:g} s "
+            f"({child.ready_line or 'never READY'})"
+        ) from None
+    finally:
+        child.kill()
+    _record_start(result, child, False)
+    return code
+
+
+def _record_start(result: SoakResult, child: Child, first: bool) -> None:
+    if child.startup_s is not None and not first:
+        result.restarts_s.append(child.startup_s)
+
+
+# --- the comparison --------------------------------------------------------------------------
+def compare(
+    entries: list[LedgerEntry], node: dict[str, Any] | None, trader_id: str, flatten_index: int
+) -> Verdict:
+    """The venue's ledger against the node's report (churn.node_view). Every decision
+    below `flatten_index` has an order (the flattening one has none when already flat).
+    Without a report (the soak was aborted) only the ledger's own checks are made."""
+    verdict = Verdict()
+    ours = [e for e in entries if e.cl_ord_id.startswith(trader_id + "-")]
+    orders = [e for e in ours if e.kind == "order"]
+    verdict.venue_orders = len(orders)
+    decisions = Counter(_decision(e.cl_ord_id) for e in orders)
+    verdict.duplicate_decisions = sum(n - 1 for n in decisions.values() if n > 1)
+    upto = flatten_index if node is not None else max(decisions, default=-1)
+    verdict.skipped_decisions = len(set(range(upto)) - set(decisions))
+    verdict.resent_cl_ord_ids = sum(1 for e in ours if e.kind == "duplicate_order")
+    fills = [e for e in ours if e.kind == "fill" and not e.poss_dup]
+    verdict.venue_fills = len(fills)
+    for fill in fills:
+        quantity = Decimal(fill.quantity or 0)
+        verdict.venue_position += quantity if fill.side == "BUY" else -quantity
+    if node is not None:
+        _compare_fills(verdict, fills, node)
+        verdict.node_position = Decimal(node["net_position"])
+        verdict.compared = True
+    return verdict
+
+
+def _compare_fills(verdict: Verdict, fills: list[LedgerEntry], node: dict[str, Any]) -> None:
+    """Each venue fill: its ExecID among the node's trade ids, else its order's filled
+    quantity at the node covering the venue's (an inferred fill), else lost."""
+    node_orders = {o["client_order_id"]: o for o in node["orders"]}
+    trade_ids = {f["trade_id"] for f in node["fills"]}
+    # Orders that are not decisions: what NautilusTrader's reconciliation made up to match
+    # the venue's position (synthetic orders, claimed by the strategy, or INTERNAL-DIFF).
+    verdict.reconciliation_diffs = sum(
+        1 for o in node["orders"] if parse_decision_id(o["client_order_id"]) is None
+    )
+    filled_at_venue: dict[str, Decimal] = defaultdict(Decimal)
+    unmatched: dict[str, int] = defaultdict(int)
+    for fill in fills:
+        order_id = client_order_id_of(fill.cl_ord_id).value
+        filled_at_venue[order_id] += Decimal(fill.quantity or 0)
+        if fill.exec_id in trade_ids:
+            verdict.fills_by_exec_id += 1
+        else:
+            unmatched[order_id] += 1
+    for order_id, count in unmatched.items():
+        held = node_orders.get(order_id)
+        if held is not None and Decimal(held["filled_qty"]) >= filled_at_venue[order_id]:
+            verdict.fills_inferred += count
+        else:
+            verdict.lost_fills += count
+            verdict.lost_orders.append(
+                f"{order_id} ({'not in the node' if held is None else held['status']})"
+            )
+
+
+def _decision(cl_ord_id: str) -> int:
+    parsed = parse_decision_id(cl_ord_id)
+    return -1 if parsed is None else parsed[0]
+
+
+# --- the table -------------------------------------------------------------------------------
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def table(result: SoakResult) -> Iterator[str]:
+    v, times = result.verdict, result.restarts_s
+    modes = ", ".join(f"{m} {result.kills[m]}" for m in KILL_MODES)
+    yield f"  kills                 {sum(result.kills.values())} ({modes})"
+    yield f"  venue orders          {v.venue_orders} for {result.config.decisions + 1} decisions"
+    yield f"  duplicate orders      {v.duplicate_decisions} (+ {v.resent_cl_ord_ids} ClOrdIDs resent)"
+    yield f"  skipped decisions     {v.skipped_decisions}"
+    yield (
+        f"  lost fills            {v.lost_fills} of {v.venue_fills} "
+        f"({v.fills_by_exec_id} by ExecID, {v.fills_inferred} inferred by reconciliation)"
+    )
+    if v.lost_orders:
+        yield f"    of orders           {', '.join(v.lost_orders)}"
+    yield f"  reconciliation orders {v.reconciliation_diffs} (made up to match the venue's position)"
+    if v.compared:
+        yield (
+            f"  position diff         {v.position_diff} "
+            f"(venue {v.venue_position}, node {v.node_position})"
+        )
+    else:
+        yield f"  position diff         not compared: no report from the node"
+    if times:
+        yield (
+            f"  restart→ACTIVE        p50 {statistics.median(times):.2f} s  "
+            f"p99 {percentile(times, 0.99):.2f} s  max {max(times):.2f} s  ({len(times)} restarts)"
+        )
+    for problem in v.problems:
+        yield f"  PROBLEM               {problem}"
+    yield f"  wall                  {result.wall_s:.0f} s"
+    yield f"  verdict               {'PASS' if result.ok else 'FAIL'}"

@@ -1,0 +1,252 @@
+"""Crash safety on the FIX venue: the SIGKILL soak (execution_engine.live.soak) with 10 kills
+against the simulator over TLS and NautilusTrader's Redis cache, and the defects it found,
+each reproduced on its own (xfail until fixed: they flip to XPASS, strict, once they are)."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from execution_engine.adapters.fix.config import FIX_CLIENT
+from execution_engine.adapters.fix.execution import FixExecutionClient
+from execution_engine.adapters.fix.sim.book import BookRules
+from execution_engine.adapters.fix.sim.server import FixSimulator
+from execution_engine.live.churn import INSTRUMENT, redis_cache
+from execution_engine.live.node import build_fix_node, run_until, start_node, stop_node
+from execution_engine.live.soak import (
+    QuotePump,
+    SoakConfig,
+    SoakResult,
+    drop_redis_keys,
+    run_soak,
+    table,
+    write_venue_file,
+)
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import (
+    GenerateOrderStatusReport,
+    GenerateOrderStatusReports,
+)
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.enums import OrderSide, OrderStatus
+from nautilus_trader.model.identifiers import ClientId
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import Order
+from nautilus_trader.trading.strategy import Strategy
+
+from tests.integration.fix.conftest import SECRETS, quote, resolver, start_simulator, venue_config
+
+pytestmark = pytest.mark.slow
+
+KILLS = 10
+
+
+@pytest.fixture(scope="module")
+def soak(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[SoakResult]:
+    """One soak for the module's checks: 10 kills, then the last child runs to the end."""
+    folder = tmp_path_factory.mktemp("soak")
+    sim = start_simulator(folder / "sim", BookRules(top_size=Decimal(2_000)))
+    config = SoakConfig(kills=KILLS, seed=12, max_delay_s=0.4, redis_url=redis_url)
+    try:
+        secrets = write_venue_file(sim, folder / "venue.json")
+        result = run_soak(sim, folder / "venue.json", secrets, folder, config, log=print)
+        print("\n".join(table(result)))
+        yield result
+    finally:
+        sim.stop()
+        drop_redis_keys(redis_url, config.trader_id)
+
+
+def test_killed_nodes_never_duplicate_skip_or_resend_an_order(soak: SoakResult) -> None:
+    verdict = soak.verdict
+    assert sum(soak.kills.values()) == KILLS
+    assert verdict.venue_orders > KILLS  # it traded between the kills
+    assert (verdict.duplicate_decisions, verdict.skipped_decisions) == (0, 0)
+    assert verdict.resent_cl_ord_ids == 0
+    if verdict.compared:  # the last child finished (see the xfail below when it does not)
+        assert verdict.position_diff == 0
+        assert verdict.venue_position == 0  # it flattened
+
+
+def test_restart_to_active_is_within_five_seconds(soak: SoakResult) -> None:
+    assert len(soak.restarts_s) >= KILLS - 3  # a start-up kill may come before READY
+    assert statistics.median(soak.restarts_s) <= 5.0
+
+
+@pytest.mark.xfail(
+    reason="the node misses venue fills across a SIGKILL: the session hub drops the "
+    "venue's resent reports (test_the_reports_the_venue_resends_at_logon_are_applied), "
+    "start-up reconciliation skips in-flight orders (test_..._in_flight_...), and an order "
+    "whose Redis write the kill beat is unknown to the node",
+    strict=False,  # the kills land at random: some runs lose nothing
+)
+def test_every_venue_fill_is_known_to_the_node(soak: SoakResult) -> None:
+    assert soak.verdict.problems == []
+    assert (soak.verdict.lost_fills, soak.verdict.fills_inferred) == (0, 0)
+
+
+# --- the defects, one at a time -------------------------------------------------------------
+class Desk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
+    def market(self, side: OrderSide, quantity: int) -> Order:
+        order = self.order_factory.market(INSTRUMENT, side, Quantity.from_int(quantity))
+        self.submit_order(order)
+        return order
+
+    def limit(self, side: OrderSide, quantity: int, price: str) -> Order:
+        order = self.order_factory.limit(
+            INSTRUMENT, side, Quantity.from_int(quantity), Price.from_str(price)
+        )
+        self.submit_order(order)
+        return order
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[FixSimulator]:
+    simulator = start_simulator(tmp_path / "sim", BookRules(top_size=Decimal(2_000)))
+    simulator.push_quote(quote("1.20000", "1.20010"))
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def trader_id(redis_url: str) -> Iterator[str]:
+    """A trader of its own: NautilusTrader keys its Redis cache by the trader id."""
+    name = f"SOAKT-{uuid.uuid4().hex[:8]}"
+    yield name
+    drop_redis_keys(redis_url, name)
+
+
+def _node(
+    sim: FixSimulator, state: Path, trader_id: str, url: str | None
+) -> tuple[TradingNode, Desk]:
+    desk = Desk()
+    node = build_fix_node(
+        venue_config(sim), state, resolver(SECRETS), [desk], trader_id=trader_id,
+        request_timeout_seconds=1.0, cache=redis_cache(url) if url else None,
+    )  # fmt: skip
+    return node, desk
+
+
+def _status(node: TradingNode, order: Order) -> OrderStatus | None:
+    cached = node.cache.order(order.client_order_id)
+    return None if cached is None else cached.status
+
+
+def _client(node: TradingNode) -> FixExecutionClient:
+    client = node.kernel.exec_engine._clients[ClientId(FIX_CLIENT)]  # no public lookup
+    assert isinstance(client, FixExecutionClient)
+    return client
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hub.py: the data client joins the session first and the pump delivers the "
+    "venue's resent ExecutionReports before the execution client has joined: they are "
+    "lost to it, and reconciliation books an inferred fill under a made-up trade id",
+)
+def test_the_reports_the_venue_resends_at_logon_are_applied(
+    sim: FixSimulator, tmp_path: Path, trader_id: str, redis_url: str
+) -> None:
+    node, desk = _node(sim, tmp_path / "node", trader_id, redis_url)
+    start_node(node)
+    resting = desk.limit(OrderSide.BUY, 1_000, "1.19000")
+    run_until(node, lambda: _status(node, resting) is OrderStatus.ACCEPTED)
+    stop_node(node)
+    sim.push_quote(quote("1.18990", "1.19000"))  # fills it while the node is away
+    (fill,) = [
+        e for e in sim.ledger.entries("fill") if e.cl_ord_id == resting.client_order_id.value
+    ]
+
+    restarted, _ = _node(sim, tmp_path / "node", trader_id, redis_url)
+    start_node(restarted)
+    try:
+        run_until(restarted, lambda: _status(restarted, resting) is OrderStatus.FILLED)
+        held = restarted.cache.order(resting.client_order_id)
+        assert [t.value for t in held.trade_ids] == [fill.exec_id]
+    finally:
+        stop_node(restarted)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="answers.py keys an OrderStatusRequest's answer by the ClOrdID asked about; the "
+    "venue answers for a canceled (or replaced) order under the cancel's ClOrdID "
+    "(<id>:C<n>, OrigClOrdID <id>), so the query times out and says the venue has no such "
+    "order: reconciliation cannot close it, and a node asking before resending would resend",
+)
+def test_the_status_of_a_canceled_order_is_answered(sim: FixSimulator, tmp_path: Path) -> None:
+    node, desk = _node(sim, tmp_path / "node", "SOAKT-001", None)
+    start_node(node)
+    try:
+        resting = desk.limit(OrderSide.BUY, 1_000, "1.10000")
+        run_until(node, lambda: _status(node, resting) is OrderStatus.ACCEPTED)
+        desk.cancel_order(node.cache.order(resting.client_order_id))
+        run_until(node, lambda: _status(node, resting) is OrderStatus.CANCELED)
+        asked = GenerateOrderStatusReport(INSTRUMENT, resting.client_order_id, None, UUID4(), 0)
+        loop = node.get_event_loop()
+        assert loop is not None
+        report = loop.run_until_complete(_client(node).generate_order_status_report(asked))
+        assert report is not None
+        assert report.order_status is OrderStatus.CANCELED
+    finally:
+        stop_node(node)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="execution.py generate_order_status_reports asks the venue about the cache's "
+    "open orders only (orders_open); an order still SUBMITTED when the node died is in "
+    "flight (orders_inflight), so start-up reconciliation never asks about it",
+)
+def test_start_up_reconciliation_asks_about_in_flight_orders(
+    sim: FixSimulator, tmp_path: Path
+) -> None:
+    node, desk = _node(sim, tmp_path / "node", "SOAKT-002", None)
+    start_node(node)
+    try:
+        sim.faults.delay_reports_seconds = 3.0  # the venue fills it; the node hears late
+        in_flight = desk.market(OrderSide.BUY, 1_000)
+        run_until(node, lambda: _status(node, in_flight) is OrderStatus.SUBMITTED)
+        run_until(node, lambda: bool(sim.ledger.entries("fill")))
+        sim.faults.delay_reports_seconds = 0.0  # the query's answer comes at once
+        asked = GenerateOrderStatusReports(INSTRUMENT, None, None, False, UUID4(), 0)
+        loop = node.get_event_loop()
+        assert loop is not None
+        reports = loop.run_until_complete(_client(node).generate_order_status_reports(asked))
+        assert [r.client_order_id for r in reports] == [in_flight.client_order_id]
+    finally:
+        sim.faults.delay_reports_seconds = 0.0
+        # The held reports come (QuickFIX aborts the process if they fire on a stopped one).
+        run_until(node, lambda: _status(node, in_flight) is OrderStatus.FILLED)
+        stop_node(node)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=KeyError,
+    reason="NautilusTrader 1.221: a NETTING position reversed by one fill is stored in "
+    "Redis with both halves of that fill under its trade id; once the order fills further "
+    "the next start fails to load it (KeyError: Duplicate TradeId). The churn child never "
+    "reverses a position with one order for this reason",
+)
+def test_a_reversed_position_loads_back_from_the_redis_cache(
+    sim: FixSimulator, tmp_path: Path, trader_id: str, redis_url: str
+) -> None:
+    node, desk = _node(sim, tmp_path / "node", trader_id, redis_url)
+    start_node(node)
+    with QuotePump(sim):  # the 3,000 sell fills 2,000 (reversing the long), then 1,000
+        bought = desk.market(OrderSide.BUY, 1_000)
+        run_until(node, lambda: _status(node, bought) is OrderStatus.FILLED)
+        sold = desk.market(OrderSide.SELL, 3_000)
+        run_until(node, lambda: _status(node, sold) is OrderStatus.FILLED)
+    stop_node(node)
+    restarted, _ = _node(sim, tmp_path / "node", trader_id, redis_url)  # KeyError here
+    try:
+        (position,) = restarted.cache.positions_open(instrument_id=INSTRUMENT)
+        assert position.quantity.as_decimal() == Decimal(2_000)
+    finally:
+        restarted.dispose()
