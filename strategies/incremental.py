@@ -74,6 +74,8 @@ class WarmupMasked:
         if self._left > 0:
             self._left -= 1
             return math.nan
+        # Warmed up: later bars go straight to the state (one call per bar, not two).
+        self.update = self._state.update  # type: ignore[method-assign]  # the instance's own, by design
         return value
 
 

@@ -45,6 +45,7 @@ class Decider:
         cash_account: bool = False,
     ) -> None:
         self.strategy = strategy
+        self._warmup = strategy.warmup  # a property computed from the parameters: read once
         self._cash_account = cash_account
         self.rules = rules
         self._columns = columns
@@ -99,7 +100,7 @@ class Decider:
         self._reporter.records.raw_targets.append(raw or [math.nan] * len(self._columns))
         if raw is None:
             return {}
-        in_warmup = bar_index < self.strategy.warmup
+        in_warmup = bar_index < self._warmup
         changed: dict[int, float] = {}
         for col, value in enumerate(raw):
             if not in_warmup and (reason := bad_target_reason(value)) is not None:

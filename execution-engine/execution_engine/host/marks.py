@@ -73,7 +73,8 @@ class BarMarks:
         if self._monitor is not None and equity is not None:
             level = self._monitor.check(bar, equity, holdings.net, closes)
         if self._record:
-            self._reporter.mark(open_ns, equity, list(holdings.net_floats), level)
+            # One list per account read, shared by the marks it serves (they only read it).
+            self._reporter.mark(open_ns, equity, holdings.net_floats, level)
         return snapshot
 
 

@@ -202,14 +202,19 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
 
     def _on_bar_close(self, open_ns: int, bars: dict[int, Bar]) -> None:
         rows: dict[int, Row] = {}
-        for col, bar in bars.items():
+        closes = []
+        for col in range(len(self._ids)):
+            # Every column's bar is in `bars`: the host decides only once all have arrived.
+            bar = bars[col]
+            close = bar.close  # a new Price at each read of the field: read once
             rows[col] = (
                 bar.open.as_double(),
                 bar.high.as_double(),
                 bar.low.as_double(),
-                bar.close.as_double(),
+                close.as_double(),
                 bar.volume.as_double(),
             )
+            closes.append(close.as_decimal())
         bar_index = self._bars_seen
         self._bars_seen += 1
         if self.halt_check is not None:
@@ -221,8 +226,6 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         if self._account is not None and (bar_close or self._marks.pending):
             holdings = self._account.holdings()
         self._flush_mark(holdings)
-        # Every column's bar is in `bars`: the host decides only once all have arrived.
-        closes = [bars[col].close.as_decimal() for col in range(len(self._ids))]
         if self._changed is not None and self._due_anything() and self._decision_bar >= 0:
             # The previous decision never found an opening quote (e.g. a gap): it is stale now.
             self._reporter.problem(
