@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -56,7 +57,7 @@ from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import GenerateOrderStatusReport
 from nautilus_trader.execution.reports import OrderStatusReport
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.enums import OrderSide, OrderStatus, OrderType
+from nautilus_trader.model.enums import OrderSide, OrderStatus
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import ClientId, ClientOrderId, InstrumentId
 from nautilus_trader.model.orders import Order
@@ -149,6 +150,7 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
         self._inflight: tuple[Decision, ClientOrderId] | None = None
         self._cancels_sent: set[ClientOrderId] = set()
         self.done = False
+        self.idle = False  # --hold: every decision but the flattening one is made
 
     def on_start(self) -> None:
         self.subscribe_quote_ticks(INSTRUMENT, client_id=ClientId(FIX_CLIENT))
@@ -175,7 +177,7 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
         if self._next > self.plan.flatten_index or (
             self.hold and self._next == self.plan.flatten_index
         ):
-            self.done = not self.hold
+            self.done, self.idle = not self.hold, self.hold
             return
         decision = self.plan.decision(self._next)
         if decision.kind is Kind.FLATTEN and not self._ready_to_flatten():
@@ -430,10 +432,13 @@ def run(args: argparse.Namespace) -> int:
         f"net={net_position(strategy)} open={len(node.cache.orders_open())}",
         flush=True,
     )
-    run_until(node, lambda: strategy.done, timeout=args.timeout)
+    run_until(node, lambda: strategy.done or strategy.idle, timeout=args.timeout)
     _write_json(args.report, node_view(strategy))
+    print("IDLE" if strategy.idle else "DONE", flush=True)
+    if strategy.idle:  # held open for whoever kills it (the restart benchmark)
+        with contextlib.suppress(TimeoutError):
+            run_until(node, lambda: False, timeout=args.timeout)
     stop_node(node)
-    print("DONE", flush=True)
     return 0
 
 

@@ -166,7 +166,7 @@ class QuotePump:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> QuotePump:
-        self._sim.push_quote(_quote(0))
+        self._sim.push_quote(sim_quote(0))
         self._thread.start()
         return self
 
@@ -178,10 +178,10 @@ class QuotePump:
         tick = 0
         while not self._stop.wait(self._interval):
             tick += 1
-            self._sim.push_quote(_quote(tick))
+            self._sim.push_quote(sim_quote(tick))
 
 
-def _quote(tick: int) -> Quote:
+def sim_quote(tick: int) -> Quote:
     bid = Decimal("1.20000") + Decimal(tick % 7) / 100_000
     return Quote(SYMBOL, bid, bid + Decimal("0.00010"), dt.datetime.now(dt.UTC))
 
@@ -266,7 +266,7 @@ class LedgerTail:
         self._stream.close()
 
 
-class SoakAborted(RuntimeError):
+class SoakAbortedError(RuntimeError):
     """The child stopped making progress (or kept dying): the soak cannot go on; one line."""
 
 
@@ -281,7 +281,7 @@ def _kill_one(
 
     if mode == "startup":
         if not sim.wait_logged_on(config.stall_s) and alive():
-            raise SoakAborted(f"the child did not log on within {config.stall_s:g} s")
+            raise SoakAbortedError(f"the child did not log on within {config.stall_s:g} s")
         time.sleep(rng.uniform(0, _STARTUP_KILL_WINDOW_S))
     else:
         if not _wait_ready(child, config.stall_s):
@@ -289,7 +289,7 @@ def _kill_one(
         if mode == "order":
             tail.skip_to_end()
             if not tail.wait_for("order", config.stall_s, alive) and alive():
-                raise SoakAborted(
+                raise SoakAbortedError(
                     f"no new order reached the venue for {config.stall_s:g} s "
                     f"after READY ({child.ready_line})"
                 )
@@ -303,17 +303,17 @@ def _kill_one(
 
 
 def _wait_ready(child: Child, timeout: float) -> bool:
-    """True once READY; False when the child ended first; SoakAborted when it hangs."""
+    """True once READY; False when the child ended first; SoakAbortedError when it hangs."""
     deadline = time.monotonic() + timeout
     while not child.ready.wait(0.05):
         if child.process.poll() is not None:
             return False
         if time.monotonic() > deadline:
-            raise SoakAborted(f"the child was not READY within {timeout:g} s")
+            raise SoakAbortedError(f"the child was not READY within {timeout:g} s")
     return True
 
 
-def _wait_logged_off(sim: FixSimulator) -> None:
+def wait_logged_off(sim: FixSimulator) -> None:
     """The killed child's session must be gone at the venue before the next one logs on
     (an acceptor refuses a second logon of a session it thinks is up)."""
     app = sim.app
@@ -341,7 +341,7 @@ def run_soak(
         with QuotePump(sim), children_log.open("a", encoding="utf-8") as stderr:
             _kill_cycles(result, sim, command, secrets, stderr, tail, log)
             code = _final_run(result, sim, command, secrets, stderr)
-    except SoakAborted as exc:
+    except SoakAbortedError as exc:
         result.verdict.problems.append(str(exc))
         code = None
     finally:
@@ -372,7 +372,7 @@ def _kill_cycles(
     rng = random.Random(config.seed)
     first, crashes = True, 0
     while sum(result.kills.values()) < config.kills:
-        _wait_logged_off(sim)
+        wait_logged_off(sim)
         child = spawn(command, secrets, stderr)
         mode = rng.choices(KILL_MODES, _MODE_WEIGHTS)[0]
         try:
@@ -392,7 +392,7 @@ def _kill_cycles(
         crashes += 1
         result.verdict.problems.append(f"a child exited {code} by itself (see children.log)")
         if crashes >= _MAX_CRASHES:
-            raise SoakAborted(f"the child exited by itself {crashes} times")
+            raise SoakAbortedError(f"the child exited by itself {crashes} times")
 
 
 def _final_run(
@@ -400,12 +400,12 @@ def _final_run(
     stderr: IO[str],
 ) -> int:  # fmt: skip
     """The last child, left to finish; its exit code."""
-    _wait_logged_off(sim)
+    wait_logged_off(sim)
     child = spawn(command, secrets, stderr)
     try:
         code = child.process.wait(timeout=result.config.final_timeout_s)
     except subprocess.TimeoutExpired:
-        raise SoakAborted(
+        raise SoakAbortedError(
             f"the last child did not finish within {result.config.final_timeout_s:g} s "
             f"({child.ready_line or 'never READY'})"
         ) from None
@@ -509,7 +509,7 @@ def table(result: SoakResult) -> Iterator[str]:
             f"(venue {v.venue_position}, node {v.node_position})"
         )
     else:
-        yield f"  position diff         not compared: no report from the node"
+        yield "  position diff         not compared: no report from the node"
     if times:
         yield (
             f"  restart→ACTIVE        p50 {statistics.median(times):.2f} s  "

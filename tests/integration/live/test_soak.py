@@ -171,14 +171,10 @@ def test_the_reports_the_venue_resends_at_logon_are_applied(
         stop_node(restarted)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers.py keys an OrderStatusRequest's answer by the ClOrdID asked about; the "
-    "venue answers for a canceled (or replaced) order under the cancel's ClOrdID "
-    "(<id>:C<n>, OrigClOrdID <id>), so the query times out and says the venue has no such "
-    "order: reconciliation cannot close it, and a node asking before resending would resend",
-)
 def test_the_status_of_a_canceled_order_is_answered(sim: FixSimulator, tmp_path: Path) -> None:
+    """The venue answers for a canceled order under the cancel's ClOrdID (`<id>:C<n>`):
+    the query about `<id>` must still take that answer (else the order cannot be closed by
+    reconciliation, and a node asking before resending would resend it)."""
     node, desk = _node(sim, tmp_path / "node", "SOAKT-001", None)
     start_node(node)
     try:
