@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from execution_engine.adapters.fix.clordid import order_cl_ord_id
 from execution_engine.adapters.fix.codes import ExecType
 from execution_engine.adapters.fix.reports import ExecutionReport, PositionReport, PositionsAck
 from execution_engine.adapters.fix.sinks import Inbound
@@ -86,7 +87,8 @@ class VenueAnswers:
             if report.last_report:
                 collected.done.set()
             return True
-        future = self._status.get(report.cl_ord_id)
+        # keyed by the order's ClOrdID: after a replace the venue answers under the new one
+        future = self._status.get(order_cl_ord_id(report.cl_ord_id))
         if future is None or future.done():
             return False
         future.set_result(report)

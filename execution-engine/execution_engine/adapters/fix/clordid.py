@@ -17,6 +17,8 @@ _DIGEST_CHARS = (
     10  # 40 bits of the strategy id: distinct strategies never share a prefix in practice
 )
 _PATTERN = re.compile(r"^G([0-9a-f]{10})-(\d+)-(\d+)-(\d+)$")
+# A cancel or replace request's own ClOrdID: `<the order's ClOrdID>:C<n>` / `:R<n>`.
+_REQUEST_SUFFIX = re.compile(r"^(?P<order>.+):[CR]\d+$")
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,18 @@ def parse_cl_ord_id(value: str) -> ClOrdIdParts | None:
         return None
     digest, sequence, column, attempt = match.groups()
     return ClOrdIdParts(digest, int(sequence), int(column), int(attempt))
+
+
+def request_cl_ord_id(order_cl_ord_id: str, kind: str, count: int) -> str:
+    """The ClOrdID of a cancel ("C") or replace ("R") request of an order; `count` (the
+    order's event count) keeps two requests of one order apart."""
+    if kind not in ("C", "R"):
+        raise FixMessageError(f"a request ClOrdID is a cancel (C) or a replace (R), not {kind!r}")
+    return f"{order_cl_ord_id}:{kind}{count}"
+
+
+def order_cl_ord_id(cl_ord_id: str) -> str:
+    """The ClOrdID of the order a ClOrdID belongs to: a cancel/replace request's id maps
+    back to its order's (after a replace the venue reports the order under the new one)."""
+    match = _REQUEST_SUFFIX.match(cl_ord_id)
+    return match["order"] if match else cl_ord_id

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +26,8 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import (
+    BatchCancelOrders,
+    CancelAllOrders,
     CancelOrder,
     GenerateFillReports,
     GenerateOrderStatusReport,
@@ -53,6 +54,7 @@ from nautilus_trader.model.orders import Order
 
 from execution_engine.adapters.fix import reconcile
 from execution_engine.adapters.fix.answers import VenueAnswers
+from execution_engine.adapters.fix.clordid import order_cl_ord_id, request_cl_ord_id
 from execution_engine.adapters.fix.codes import ExecType, OrdType, Side, TimeInForce
 from execution_engine.adapters.fix.config import FIX_CLIENT, FixExecClientConfig
 from execution_engine.adapters.fix.hub import FixSessionHub
@@ -84,15 +86,13 @@ from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
 _SIDE = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_SIDE.items()}
 _ORD_TYPE = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_ORDER_TYPE.items()}
 _TIF = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_TIF.items()}
-_REQUEST_SUFFIX = re.compile(r"^(?P<order>.+):[CR]\d+$")
 _NO_ORDER = "NONE"  # the OrderID a venue reports when it has no order to show
 _UNTOLD_SIDE = Side.BUY  # OrderStatusRequest needs a Side; the simulator ignores it
 
 
 def client_order_id_of(cl_ord_id: str) -> ClientOrderId:
     """The NautilusTrader order a ClOrdID belongs to (a cancel/replace id maps back)."""
-    match = _REQUEST_SUFFIX.match(cl_ord_id)
-    return ClientOrderId(match["order"] if match else cl_ord_id)
+    return ClientOrderId(order_cl_ord_id(cl_ord_id))
 
 
 class FixExecutionClient(LiveExecutionClient):
@@ -189,8 +189,26 @@ class FixExecutionClient(LiveExecutionClient):
         if order is None:
             self._log.error(f"cancel of unknown order {command.client_order_id}")
             return
+        self._send_cancel(order)
+
+    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
+        """One OrderCancelRequest per open order of the strategy on the instrument (and side):
+        OrderMassCancelRequest is optional in FIX 4.4 and many venues do not take it."""
+        for order in self._cache.orders_open(
+            venue=FIX_VENUE,
+            instrument_id=command.instrument_id,
+            strategy_id=command.strategy_id,
+            side=command.order_side,  # NO_ORDER_SIDE: both sides
+        ):
+            self._send_cancel(order)
+
+    async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
+        for cancel in command.cancels:
+            await self._cancel_order(cancel)
+
+    def _send_cancel(self, order: Order) -> None:
         cancel = CancelRequest(
-            cl_ord_id=f"{order.client_order_id}:C{order.event_count}",
+            cl_ord_id=request_cl_ord_id(order.client_order_id.value, "C", order.event_count),
             orig_cl_ord_id=self._current_cl_ord_id(order),
             symbol=fix_symbol(order.instrument_id),
             side=_SIDE[order.side],
@@ -217,7 +235,7 @@ class FixExecutionClient(LiveExecutionClient):
         try:
             request = self._order_request(
                 order,
-                f"{order.client_order_id}:R{order.event_count}",
+                request_cl_ord_id(order.client_order_id.value, "R", order.event_count),
                 quantity=None if command.quantity is None else command.quantity.as_decimal(),
                 price=None if command.price is None else command.price.as_decimal(),
                 trigger=None
@@ -504,9 +522,7 @@ class FixExecutionClient(LiveExecutionClient):
         instrument = self._by_symbol(answer.symbol)
         if instrument is None:
             raise UnknownInstrumentError(f"FIX symbol {answer.symbol!r} is not configured")
-        report = reconcile.order_status_report(answer, instrument, self.account_id, self._now())
-        report.client_order_id = client_order_id_of(answer.cl_ord_id)  # a cancel id maps back
-        return report
+        return reconcile.order_status_report(answer, instrument, self.account_id, self._now())
 
     # --- helpers --------------------------------------------------------------------------
     def _by_symbol(self, symbol: str) -> Instrument | None:

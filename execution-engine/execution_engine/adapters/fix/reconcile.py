@@ -20,12 +20,14 @@ from nautilus_trader.model.enums import (
     OrderStatus,
     OrderType,
     PositionSide,
+    TriggerType,
 )
 from nautilus_trader.model.enums import TimeInForce as NautilusTimeInForce
 from nautilus_trader.model.identifiers import AccountId, ClientOrderId, TradeId, VenueOrderId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Money
 
+from execution_engine.adapters.fix.clordid import order_cl_ord_id
 from execution_engine.adapters.fix.codes import OrdStatus, OrdType, Side, TimeInForce
 from execution_engine.adapters.fix.reports import ExecutionReport, PositionReport
 from execution_engine.adapters.fix.wire import FixMessageError
@@ -78,7 +80,7 @@ def order_status_report(
         account_id=account_id,
         instrument_id=instrument.id,
         venue_order_id=VenueOrderId(report.order_id),
-        client_order_id=ClientOrderId(report.cl_ord_id),
+        client_order_id=ClientOrderId(order_cl_ord_id(report.cl_ord_id)),
         order_side=NAUTILUS_SIDE[report.side],
         order_type=NAUTILUS_ORDER_TYPE[report.ord_type or OrdType.MARKET],
         time_in_force=NAUTILUS_TIF[report.time_in_force or TimeInForce.DAY],
@@ -87,6 +89,8 @@ def order_status_report(
         filled_qty=instrument.make_qty(report.cum_qty),
         price=None if report.price is None else instrument.make_price(report.price),
         trigger_price=None if report.stop_px is None else instrument.make_price(report.stop_px),
+        # FIX 4.4 stop orders trigger on the venue's own rule (no TriggerPriceType sent)
+        trigger_type=TriggerType.NO_TRIGGER if report.stop_px is None else TriggerType.DEFAULT,
         expire_time=report.expire_time,
         avg_px=report.avg_px if report.cum_qty else None,
         report_id=UUID4(),
@@ -109,7 +113,7 @@ def fill_report(
         account_id=account_id,
         instrument_id=instrument.id,
         venue_order_id=VenueOrderId(report.order_id),
-        client_order_id=ClientOrderId(report.cl_ord_id),
+        client_order_id=ClientOrderId(order_cl_ord_id(report.cl_ord_id)),
         trade_id=TradeId(report.exec_id),
         order_side=NAUTILUS_SIDE[report.side],
         last_qty=instrument.make_qty(report.last_qty),
