@@ -16,6 +16,8 @@ position it really holds.
 
 from __future__ import annotations
 
+import functools
+import gc
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -66,6 +68,20 @@ def risk_config(venue: VenueConfig, instruments: list[CurrencyPair]) -> RiskEngi
     )
 
 
+@functools.cache
+def freeze_startup_heap() -> None:
+    """Move everything alive before the first engine (modules, classes, NautilusTrader's
+    and pandas' tables: ~2·10^5 objects) out of the garbage collector's reach, once per
+    process.
+
+    Otherwise every full collection walks them: one costs ~0.1 s, and a backtest's own
+    survivors (orders, events, the host's records) trigger one every few thousand bars, ~20
+    µs per bar of a 5,000-bar run. They live as long as the process anyway, so nothing
+    collectable is lost; later objects are collected as before (CPython's gc.freeze).
+    """
+    gc.freeze()
+
+
 def build_engine(
     instruments: list[CurrencyPair],
     venue: VenueConfig,
@@ -74,6 +90,7 @@ def build_engine(
 ) -> BacktestEngine:
     """`bar_execution` False: the venue's market moves only with quotes (the closing quotes
     that carry a spread or slippage to bar-close fills, see `run_backtest`)."""
+    freeze_startup_heap()
     config = BacktestEngineConfig(
         trader_id=TraderId("GAUNTLET-001"),
         logging=LoggingConfig(log_level=log_level, bypass_logging=log_level == "OFF"),

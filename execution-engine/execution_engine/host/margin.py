@@ -90,7 +90,7 @@ class MarginMonitor:
         call and flags a stop-out when the level is below their thresholds."""
         if not any(positions):
             return None  # flat: no margin used (the common bar, spared the Decimal sum)
-        level = margin_level(equity, self.rates.used(positions, closes))
+        level = margin_level(equity, _margin(self.rates.maintenance, positions, closes))
         if level is None:
             return None
         if level < self._margin_call:
