@@ -21,6 +21,7 @@ Run: python -m bench.bench_event [--sizes 5000 200000] [--repeats 3] [--strategi
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -162,6 +163,8 @@ def main() -> None:
         f"\nper-bar goal {GOAL}x native: "
         + ("met by all" if not misses else "missed by " + ", ".join(misses))
     )
+    # The CPU is shared: the load at the end says whether it changed during the run.
+    print("load average at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Decimals throughout: prices, quantities and money never pass through a float.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -117,8 +116,7 @@ class Executor:
             if (denial := self._cap.denial(order, prices[col])) is not None:
                 self._reporter.denied(self._client_order_id(col), col, denial)
                 continue
-            booked = self._booked(col, order, book, prices, quotes, due[col].reason)
-            planned.append(dataclasses.replace(booked, limited=limited))
+            planned.append(self._booked(col, order, book, prices, quotes, due[col].reason, limited))
         return planned
 
     def liquidate(self, prices: list[Decimal], quotes: list[Quote] | None) -> list[PlannedOrder]:
@@ -197,6 +195,7 @@ class Executor:
         prices: list[Decimal],
         quotes: list[Quote] | None,
         reason: str,
+        limited: bool = False,
     ) -> PlannedOrder:
         """Take `order`'s fill costs off the book (the next order is sized after them)."""
         price = prices[col]
@@ -207,4 +206,4 @@ class Executor:
         book.positions[col] += order
         side = OrderSide.BUY if order > 0 else OrderSide.SELL
         quantity = Quantity(abs(order), self._sizer.precision(col))
-        return PlannedOrder(col, side, quantity, price, reason)
+        return PlannedOrder(col, side, quantity, price, reason, limited)
