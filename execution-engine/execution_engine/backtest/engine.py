@@ -76,8 +76,9 @@ def freeze_startup_heap() -> None:
 
     Otherwise every full collection walks them: one costs ~0.1 s, and a backtest's own
     survivors (orders, events, the host's records) trigger one every few thousand bars, ~20
-    µs per bar of a 5,000-bar run. They live as long as the process anyway, so nothing
-    collectable is lost; later objects are collected as before (CPython's gc.freeze).
+    µs per bar of a 5,000-bar run. They live as long as the process anyway (only a cycle
+    already garbage at that moment would never be freed); later objects are collected as
+    before (CPython's gc.freeze).
     """
     gc.freeze()
 
