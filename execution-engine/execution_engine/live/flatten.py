@@ -3,12 +3,14 @@
 The kill switch (execution_engine.risk.KillSwitch) moves the risk engine to REDUCING and
 calls `Flattener.begin`: one reduce-only market order per instrument with a net position,
 sent by the hosted strategy, so the orders pass the same pre-trade checks as the strategy's
-own and REDUCING lets exactly these through. The switch polls `Flattener.poll` on every
-heartbeat and bar close; once nothing is open and no closing order is still working, the
-node moves to HALTED, rewrites the control file as a plain HALTED (KillSwitch.settle) (a restart stays halted
-rather than flattening again) and acknowledges the request with what it closed. A closing
-order the venue rejects or that does not fill within `timeout` seconds halts the node with
-the position left open, and the acknowledgement says so: a kill never hangs in REDUCING.
+own. The switch polls `Flattener.poll` on every heartbeat and bar close. REDUCING also lets
+the strategy's own reducing orders through, and one of them can flip the position while the
+closing order fills: what is still open once no closing order works (that, or a closing
+order the venue rejected) gets another round, up to MAX_ROUNDS. Once flat the node moves to
+HALTED, rewrites the control file as a plain HALTED (KillSwitch.settle: a restart stays
+halted rather than flattening again) and acknowledges the request with what it closed.
+Still open after the rounds or after `timeout` seconds: HALTED with the position left open,
+and the acknowledgement says so. A kill never hangs in REDUCING.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from nautilus_trader.trading.strategy import Strategy
 from execution_engine.risk import KillSwitch
 
 FLATTEN_TIMEOUT = 10.0  # seconds for the closing orders to fill before the node gives up
+MAX_ROUNDS = 3  # rounds of closing orders (a rejected one, a position flipped meanwhile)
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Flattener:
         self._on_report = on_report
         self._timeout = timeout
         self._orders: list[Order] = []
+        self._rounds = 0
         self._deadline = 0.0
         self.report: FlattenReport | None = None
 
@@ -79,7 +83,13 @@ class Flattener:
         """One reduce-only market order per instrument holding a net position."""
         self.report = FlattenReport(token)
         self._orders = []
+        self._rounds = 0
         self._deadline = time.monotonic() + self._timeout
+        self._send_round(self.report)
+        self.poll()  # nothing to close: halted at once
+
+    def _send_round(self, report: FlattenReport) -> None:
+        self._rounds += 1
         for instrument_id, net in net_positions(self._strategy.cache).items():
             side = OrderSide.SELL if net > 0 else OrderSide.BUY
             order = self._strategy.order_factory.market(
@@ -91,24 +101,26 @@ class Flattener:
                 tags=["flatten"],
             )
             self._orders.append(order)
-            self.report.closed.append(_row(instrument_id, side, abs(net)))
+            report.closed.append(_row(instrument_id, side, abs(net)))
             self._strategy.submit_order(order)
-        self.poll()  # nothing to close: halted at once
 
     def poll(self) -> None:
+        """Halt once flat. REDUCING lets the hosted strategy's own reducing orders through
+        too, and one of them can flip the position while the closing order fills: what is
+        still open when no closing order works gets another round, up to `MAX_ROUNDS`."""
         report = self.report
         if report is None or report.done:
             return
         cache = self._strategy.cache
-        orders = [cache.order(o.client_order_id) or o for o in self._orders]
-        failed = [o for o in orders if o.is_closed and o.filled_qty < o.quantity]
-        working = [o for o in orders if not o.is_closed]
-        if not failed and not working and not net_positions(cache):
+        working = [o for o in self._orders if not (cache.order(o.client_order_id) or o).is_closed]
+        if not working and not net_positions(cache):
             self._finish(report, None)
-        elif failed:
-            self._finish(report, f"closing order {failed[0].client_order_id} ended unfilled")
         elif time.monotonic() > self._deadline:
             self._finish(report, f"closing orders not filled within {self._timeout:g} s")
+        elif not working and self._rounds >= MAX_ROUNDS:
+            self._finish(report, f"still not flat after {MAX_ROUNDS} rounds of closing orders")
+        elif not working:
+            self._send_round(report)
 
     def _finish(self, report: FlattenReport, problem: str | None) -> None:
         report.done, report.problem = True, problem
