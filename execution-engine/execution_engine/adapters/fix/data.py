@@ -69,7 +69,9 @@ class FixDataClient(LiveMarketDataClient):
         await self._provider.initialize()
         for instrument in self._provider.list_all():
             self._handle_data(instrument)
-        await self._hub.join(self._loop, self._venue, self._node_state, self._on_message)
+        await self._hub.join(
+            self._loop, self._venue, self._node_state, self._on_message, role="data"
+        )
 
     async def _disconnect(self) -> None:
         await self._hub.leave(self._on_message)

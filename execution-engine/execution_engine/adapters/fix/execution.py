@@ -151,7 +151,9 @@ class FixExecutionClient(LiveExecutionClient):
         for instrument in provider.list_all():
             if self._cache.instrument(instrument.id) is None:
                 self._cache.add_instrument(instrument)
-        await self._hub.join(self._loop, self._venue, self._node_state, self._on_message)
+        await self._hub.join(
+            self._loop, self._venue, self._node_state, self._on_message, role="execution"
+        )
         self._report_account()
         await self._await_account_registered()
 
@@ -453,8 +455,9 @@ class FixExecutionClient(LiveExecutionClient):
     async def generate_order_status_reports(
         self, command: GenerateOrderStatusReports
     ) -> list[OrderStatusReport]:
-        """The venue's open orders (mass status), then each order the cache holds open that
-        the venue no longer lists, asked one by one (filled or canceled while we were away)."""
+        """The venue's open orders (mass status), then each order the cache holds open or in
+        flight that the venue does not list, asked one by one (filled, canceled or never
+        received while we were away)."""
         request_id = f"MS-{next(self._request_ids)}-{UUID4()}"
         self._answers.expect_collection(request_id, positions=False)
         self.fix_session.send(order_mass_status_request(request_id))
@@ -469,7 +472,12 @@ class FixExecutionClient(LiveExecutionClient):
             if isinstance(a, ExecutionReport) and a.order_id != _NO_ORDER
         ]
         listed = {r.client_order_id for r in reports}
-        for order in self._cache.orders_open(venue=FIX_VENUE):
+        # Open orders, and those in flight (SUBMITTED, PENDING_*): an order the node sent
+        # just before it died is known to the venue but was never acknowledged.
+        held = self._cache.orders_open(venue=FIX_VENUE) + self._cache.orders_inflight(
+            venue=FIX_VENUE
+        )
+        for order in held:
             if order.client_order_id not in listed:
                 report = await self._order_status(
                     order.client_order_id.value, _SIDE[order.side], order.instrument_id

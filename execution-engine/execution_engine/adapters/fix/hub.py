@@ -6,8 +6,13 @@ hub starts the initiator for the first client that connects, hands every incomin
 to each connected client on the node's event loop (through an AsyncioSink), and stops the
 initiator when the last one disconnects. The initiator reconnects by itself after a drop
 (session.py); the hub watches for the new logon and tells the clients that registered for
-it (`on_relogon`), since a venue forgets subscriptions with the session. It holds the secret resolver, so it is bound into
-the factories (factories.py), never put in a config.
+it (`on_relogon`), since a venue forgets subscriptions with the session. It holds the
+secret resolver, so it is bound into the factories (factories.py), never put in a config.
+
+Nothing is delivered until every client the node has (`roles`) has joined: right after the
+logon the venue resends what the node missed while it was down (ExecutionReports among
+them), and the data client, which usually joins first, must not be the only one to hear
+them. Until then the messages wait in the sink's queue.
 """
 
 from __future__ import annotations
@@ -26,8 +31,13 @@ _WATCH_SECONDS = 0.1  # how often the session's logged-on state is looked at
 
 
 class FixSessionHub:
-    def __init__(self, resolve: SecretResolver) -> None:
+    def __init__(
+        self, resolve: SecretResolver, roles: tuple[str, ...] = ("data", "execution")
+    ) -> None:
         self._resolve = resolve
+        self._roles = frozenset(roles)
+        self._joined: set[str] = set()
+        self._all_joined = asyncio.Event()
         self._listeners: list[Listener] = []
         self._initiator: FixInitiator | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -47,9 +57,14 @@ class FixSessionHub:
         venue: FixVenueConfig,
         node_state: Path,
         listener: Listener,
+        *,
+        role: str,
     ) -> FixInitiator:
-        """Register `listener` and return the logged-on initiator (started on first use;
-        its logon blocks, so it runs off the loop). FixLogonError etc. pass through."""
+        """Register `listener` for `role` (one of the hub's roles) and return the logged-on
+        initiator (started on first use; its logon blocks, so it runs off the loop).
+        FixLogonError etc. pass through."""
+        if role not in self._roles:
+            raise FixSessionError(f"the FIX session hub has no client role {role!r}")
         async with self._lock:
             if self._initiator is None:
                 sink = AsyncioSink(loop)
@@ -59,6 +74,9 @@ class FixSessionHub:
                 self._pump = loop.create_task(self._deliver(sink))
                 self._watch = loop.create_task(self._watch_logons(initiator))
             self._listeners.append(listener)
+            self._joined.add(role)
+            if self._joined >= self._roles:
+                self._all_joined.set()
             return self._initiator
 
     async def leave(self, listener: Listener) -> None:
@@ -92,6 +110,7 @@ class FixSessionHub:
             was_on = is_on
 
     async def _deliver(self, sink: AsyncioSink) -> None:
+        await self._all_joined.wait()  # what came meanwhile waits in the queue
         while True:
             message = await sink.queue.get()
             for listener in list(self._listeners):
