@@ -30,7 +30,8 @@ Lifecycle (the paper session's, on a real venue):
 
 `event_sinks` are subscribed on the node's message bus to every order, position and
 account event (`events.order.*`, `events.position.*`, `events.account.*`): the PostgreSQL
-mirror plugs in there.
+mirror plugs in there. A sink that raises never breaks the node: the failure is journaled
+(events.jsonl `sink_error`) and counted in status.json's `sink_errors`.
 """
 
 from __future__ import annotations
@@ -156,10 +157,11 @@ def run_live(
         instruments=[config.instrument], trader_id=trader_id,
         cache=_cache(config.redis), risk_engine=config.risk.nautilus_config([instrument.id.value]),
     )  # fmt: skip
-    for sink in event_sinks:
-        for topic in EVENT_TOPICS:
-            node.kernel.msgbus.subscribe(topic=topic, handler=sink)
     session = _Session(config, node, host, journal, run_no)
+    for sink in event_sinks:
+        guarded = session.guarded(sink)
+        for topic in EVENT_TOPICS:
+            node.kernel.msgbus.subscribe(topic=topic, handler=guarded)
     done = asyncio.Event()
     loop = node.get_event_loop()
     assert loop is not None  # build_fix_node gives every node its loop
@@ -287,6 +289,7 @@ class _Session:
         host.halt_check = self.switch
         self._run_no = run_no
         self._last_fix: dict[str, Any] = {}
+        self._sink_errors = 0
         self._final: dict[str, Any] = {"positions": [], "open_orders": [], "pnl": {}}
 
     async def drive(self, done: asyncio.Event) -> None:
@@ -316,6 +319,23 @@ class _Session:
         failure = None if beating.cancelled() else beating.exception()
         if failure is not None:
             raise failure
+
+    def guarded(self, sink: EventSink) -> EventSink:
+        """`sink` as a message-bus handler that cannot break the node: NautilusTrader calls
+        handlers inside the publisher (an order event inside the execution client), so an
+        exception there would stop what published it (seen: a clean stop left the FIX
+        session running). A failure is journaled and counted in status.json instead."""
+
+        def handler(event: Any) -> None:
+            try:
+                sink(event)
+            except Exception as exc:  # any sink failure: journaled, not raised
+                self._sink_errors += 1
+                self.journal({"kind": "sink_error", "message": f"{type(exc).__name__}: {exc}",
+                              "event": type(event).__name__, "ts": time.time_ns()})  # fmt: skip
+                self.journal.status(sink_errors=self._sink_errors)
+
+        return handler
 
     def _write_start(self) -> None:
         config, node = self.config, self.node

@@ -1,11 +1,13 @@
 """`run_live` called from Python (what the demo and the benchmarks use) on a real FIX simulator
-over TLS: the event sinks hear every order, position and account event; a flatten request
+over TLS: the event sinks hear every order, position and account event (one that raises
+cannot break the node); a flatten request
 left in the control file is carried out by the next node once it has reconciled the
 position from the venue, and that node ends HALTED with the venue flat.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -77,11 +79,20 @@ def test_sinks_hear_the_node_and_a_pending_flatten_runs_after_a_restart(
     sim: FixSimulator, tmp_path: Path
 ) -> None:
     heard: list[Any] = []
+
+    def broken(event: Any) -> None:
+        raise RuntimeError("the mirror's database is down")
+
     state = tmp_path / "node"
-    first = run_live(live_config(sim, state, 4.0), resolve, event_sinks=[heard.append])
+    sinks = [broken, heard.append]
+    first = run_live(live_config(sim, state, 4.0), resolve, event_sinks=sinks)
 
     assert first.fills >= 1
     assert {OrderFilled, PositionOpened, AccountState} <= {type(e) for e in heard}
+    # A sink that raises is journaled and counted; the node traded and stopped cleanly.
+    status = json.loads((state / "status.json").read_text())
+    assert status["state"] == "stopped"
+    assert status["sink_errors"] >= len(heard)
     assert venue_net(sim) != 0  # the session ended holding a position
     assert first.net_positions["EUR/USD.FIX"] == str(venue_net(sim))
 
