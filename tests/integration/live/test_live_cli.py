@@ -122,6 +122,9 @@ def test_start_refuses_a_spec_the_registry_does_not_hold_at_live(world: LiveWorl
 
     world.promote(name, "paper", spec_hash_now(load_spec(spec)))
     assert_bad_input(start(world, spec, *config), rf"{name} is at stage paper, live needs live")
+    # --mode paper takes a paper-stage spec: the registry lets it by, the next check speaks.
+    paper = start(world, spec, *config, "--mode", "paper", "--bar", "4-FORTNIGHT")
+    assert_bad_input(paper, r"--bar: ")
 
     other, changed = world.spec()
     world.promote(other, "live", "0" * 64)  # another version of the spec earned the stage
