@@ -186,6 +186,27 @@ def test_kill_halts_a_running_node_and_no_order_follows(
     assert orders == {e["client_order_id"] for e in after if e["kind"] == "denied"}
 
 
+def test_kill_flatten_closes_the_position_then_halts(
+    node: tuple[subprocess.Popen[str], Path],
+) -> None:
+    proc, run_dir = node
+
+    killed = run("kill", "--run", run_dir, "--flatten")
+
+    assert killed.code == 0, killed.stderr
+    assert "closed" in killed.stdout
+    status = _status(run_dir)
+    assert status["trading_state"] == "HALTED"
+    flatten = status["flatten"]
+    assert isinstance(flatten, dict)
+    assert flatten["done"]
+    assert not flatten["left_open"]
+    time.sleep(1)  # ten more bars: still flat, still halted
+    assert proc.poll() is None
+    marks = [e for e in _events(run_dir) if e["kind"] == "mark"]
+    assert marks[-1]["positions"] == [0.0]
+
+
 def test_kill_reaches_a_real_time_node_between_bars(csv: Path, tmp_path: Path) -> None:
     """At real-time speed the next hourly bar is an hour away: the heartbeat applies the kill."""
     run_dir = tmp_path / "runs" / "paper" / "real-time"

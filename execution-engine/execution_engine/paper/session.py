@@ -48,6 +48,7 @@ from execution_engine.bars import BarFeed, bar_interval_ns, cost_quotes, to_feed
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
 from execution_engine.host.strategy import check_account
+from execution_engine.live.flatten import Flattener
 from execution_engine.paper.heartbeat import heartbeat
 from execution_engine.paper.identity import PAPER_RUN_KIND, this_node
 from execution_engine.paper.journal import RunJournal
@@ -162,6 +163,8 @@ def run_paper(
             )
 
     switch = KillSwitch(paper.run_dir, node.kernel.risk_engine, trading_state_changed)
+    # `gauntlet kill --flatten`: close every position through the risk engine, then HALTED.
+    switch.flattener = Flattener(host, switch, lambda done: journal.status(flatten=done.to_dict()))
     host.halt_check = switch
     _write_status(journal, paper, instruments, "running")
     _write_identity(journal, node, switch)
