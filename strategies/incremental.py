@@ -11,6 +11,11 @@ may declare, by optional members this module looks for:
 - `lookback` (int): `target` at bar t depends only on the last `lookback` bars (t included),
   so the host may evaluate it on that trailing window (`window_for`).
 
+A state whose `update` reads only `close` may say so (`closes_only = True`, a class
+attribute): a host may then pass NaN for open, high, low and volume instead of reading them
+from each bar (`reads_closes_only`; reading a bar's five fields is a measurable part of a
+per-bar host's cost).
+
 A strategy declaring neither is evaluated on the whole history, as before. A subclass that
 overrides how targets are computed (`compute`, `average`, `warmup`, ...) loses what its
 parent declared: its parent's state would no longer be its definition.
@@ -31,6 +36,7 @@ __all__ = [
     "WarmupMasked",
     "declared_lookback",
     "incremental_state",
+    "reads_closes_only",
     "replay",
     "window_for",
 ]
@@ -68,6 +74,7 @@ class WarmupMasked:
     def __init__(self, state: IncrementalTarget, warmup: int) -> None:
         self._state = state
         self._left = warmup
+        self.closes_only = reads_closes_only(state)
 
     def update(self, open: float, high: float, low: float, close: float, volume: float) -> float:
         value = self._state.update(open, high, low, close, volume)
@@ -77,6 +84,11 @@ class WarmupMasked:
         # Warmed up: later bars go straight to the state (one call per bar, not two).
         self.update = self._state.update  # type: ignore[method-assign]  # the instance's own, by design
         return value
+
+
+def reads_closes_only(state: IncrementalTarget) -> bool:
+    """The state declares that its `update` reads only `close` (see the module docstring)."""
+    return getattr(state, "closes_only", False) is True
 
 
 def incremental_state(strategy: Strategy[Any]) -> IncrementalTarget | None:

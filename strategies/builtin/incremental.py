@@ -24,6 +24,8 @@ class CrossState:
     """`_cross_target`: +1 when fast > slow, else -1 (or 0); NaN until both are defined.
     entry="cross": 0 until `fast > slow` first flips between two defined bars."""
 
+    closes_only = True  # update reads only `close` (strategies.incremental)
+
     def __init__(
         self, fast: Average, slow: Average, allow_short: bool, entry: CrossEntry = "state"
     ) -> None:
@@ -80,6 +82,8 @@ class Reversion:
 class RsiState:
     """`RsiReversion.compute`: Wilder's RSI (`indicators.rsi`) into the reversion rule."""
 
+    closes_only = True  # update reads only `close` (strategies.incremental)
+
     def __init__(
         self, window: int, lower: float, upper: float, exit_level: float, allow_short: bool
     ) -> None:
@@ -107,6 +111,8 @@ class RsiState:
 
 class BollingerState:
     """`BollingerReversion.compute`: SMA and sample std of the close over `window` bars."""
+
+    closes_only = True  # update reads only `close` (strategies.incremental)
 
     def __init__(self, window: int, k: float, allow_short: bool) -> None:
         self._mid = RollingMean(window)
@@ -158,6 +164,8 @@ def _log(x: float) -> float:
 class VolTargetState:
     """`VolTargetTrend.compute`: sign of the `lookback`-bar change times the capped
     volatility scale (std of `vol_window` log returns, annualized)."""
+
+    closes_only = True  # update reads only `close` (strategies.incremental)
 
     def __init__(
         self,

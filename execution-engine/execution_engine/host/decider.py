@@ -25,7 +25,12 @@ from execution_engine.host.window import BarWindow, Row
 from execution_engine.targets import TargetRules, bad_target_reason
 from strategies import StrategyOutputError
 from strategies.base import Strategy as GauntletStrategy
-from strategies.incremental import IncrementalTarget, incremental_state, window_for
+from strategies.incremental import (
+    IncrementalTarget,
+    incremental_state,
+    reads_closes_only,
+    window_for,
+)
 
 _NO_CLOSES = np.empty(0)
 
@@ -58,6 +63,11 @@ class Decider:
         self._window = BarWindow(columns, panel, shown, keep=keep)
         # With states and no vol scaling nothing reads the window: no bar is kept.
         self._keeps_bars = self._states is None or rules.vol_scaled
+        # Every state reads only the close (and the window, if kept, only feeds the target
+        # rules' closes): the host need not read the bars' other fields.
+        self.closes_only = self._states is not None and all(
+            reads_closes_only(state) for state in self._states
+        )
         self._held = [0.0] * len(columns)  # the last processed target per column
         self._preloaded: dict[int, list[float]] | None = None  # bar open ns → raw targets
         # Load the compiled target kernel now, not on the first bar: a live node must not

@@ -51,6 +51,8 @@ from execution_engine.host.sizing import Sizer, SizeRules
 from execution_engine.host.window import Row
 from strategies import plugins
 
+_NAN = float("nan")
+
 
 class HostSetupError(ValueError):
     """The host cannot start: unknown instrument or bar type, bad configuration."""
@@ -87,6 +89,7 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self._reporter,
             cash_account=config.account == "cash",
         )
+        self._closes_only = self.decider.closes_only
         self._rebalancer = Rebalancer(config.rebalance, config.rebalance_threshold)
         self._margin: MarginMonitor | None = None  # a margin account's, built in on_start
         self._marks = BarMarks(self._reporter, None)
@@ -206,14 +209,17 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
         for col in range(len(self._ids)):
             # Every column's bar is in `bars`: the host decides only once all have arrived.
             bar = bars[col]
-            close = bar.close  # a new Price at each read of the field: read once
-            rows[col] = (
-                bar.open.as_double(),
-                bar.high.as_double(),
-                bar.low.as_double(),
-                close.as_double(),
-                bar.volume.as_double(),
-            )
+            close = bar.close  # a new Price at each read of a field: each read once
+            if self._closes_only:  # nothing reads the other fields (Decider.closes_only)
+                rows[col] = (_NAN, _NAN, _NAN, close.as_double(), _NAN)
+            else:
+                rows[col] = (
+                    bar.open.as_double(),
+                    bar.high.as_double(),
+                    bar.low.as_double(),
+                    close.as_double(),
+                    bar.volume.as_double(),
+                )
             closes.append(close.as_decimal())
         bar_index = self._bars_seen
         self._bars_seen += 1
