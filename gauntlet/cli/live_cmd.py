@@ -78,6 +78,14 @@ def start_command(
     dsn: Annotated[str | None, typer.Option("--dsn", help="PostgreSQL of the registry.")] = None,
     schema: Annotated[str, typer.Option("--schema", help="Registry schema.")] = "gauntlet",
     tracking_uri: TrackingUriOption = None,
+    mirror: Annotated[
+        bool,
+        typer.Option(
+            "--mirror/--no-mirror",
+            help="Copy orders, fills, positions, account snapshots and the audit log to the "
+            "registry's PostgreSQL.",
+        ),
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
 ) -> None:
     """Trade SPEC on the venue until Ctrl-C, SIGTERM or --duration.
@@ -97,10 +105,23 @@ def start_command(
     state_dir = state or live_root() / spec.name
     _check_state_dir(state_dir)
     live = _live_config(spec, venue_config, state_dir, risk, cache, bar, duration, mode, spec_hash)
-    _run(live, resolve, spec, quiet)
+    _run(live, resolve, spec, quiet, _mirror(dsn, schema) if mirror else None)
 
 
-def _run(live: Any, resolve: SecretResolver, spec: StrategySpec, quiet: bool) -> None:
+def _mirror(dsn: str | None, schema: str) -> Any:
+    """The PostgreSQL mirror on the registry's database and schema (migrated by the registry
+    check), its audit rows signed by the OS user who started the node."""
+    import getpass
+
+    from gauntlet.cli.db_cmd import stack_dsn
+    from live.mirror import PostgresMirror
+
+    return PostgresMirror(stack_dsn(dsn), schema, actor=getpass.getuser())
+
+
+def _run(
+    live: Any, resolve: SecretResolver, spec: StrategySpec, quiet: bool, mirror: Any = None
+) -> None:
     from execution_engine.live.session import LiveSetupError, run_live
     from rich.console import Console
 
@@ -119,7 +140,9 @@ def _run(live: Any, resolve: SecretResolver, spec: StrategySpec, quiet: bool) ->
     reclaim_stop_signals()  # importing QuickFIX and NautilusTrader replaced SIGINT's handler
     try:
         with native_output_to(live.state_dir / "native-output.log"):
-            result = run_live(live, resolve, echo=None if quiet else EventPrinter(console))
+            result = run_live(
+                live, resolve, echo=None if quiet else EventPrinter(console), mirror=mirror
+            )
     except LiveSetupError as exc:
         fail(str(exc))
     console.print(
@@ -127,6 +150,13 @@ def _run(live: Any, resolve: SecretResolver, spec: StrategySpec, quiet: bool) ->
         f"{result.rejected} rejected by the venue, trading state {result.trading_state}, "
         f"net position {_net_line(result.net_positions)}"
     )
+    if mirror is not None:
+        stats = mirror.status()
+        console.print(
+            f"PostgreSQL mirror: {stats['written']} rows written, {stats['pending']} pending, "
+            f"{stats['failed']} refused"
+            + (" (behind: resync at the next start)" if stats["behind"] else "")
+        )
     if result.stopped_by is not None:
         typer.echo("gauntlet: interrupted", err=True)
         raise typer.Exit(STOP_EXIT_CODES.get(result.stopped_by, 1))

@@ -23,10 +23,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from execution_engine.live.flatten import FLATTEN_TAG
 from nautilus_trader.model.events import OrderDenied
 
 ACTOR_TAG = "actor="
-FLATTEN_TAG = "flatten"  # the tag of execution_engine.live.flatten's closing orders
 KILL = "gauntlet kill"
 RISK_ENGINE = "risk_engine"
 # NautilusTrader's strategy ids for orders it generates during reconciliation.

@@ -48,7 +48,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import asyncpg
 
@@ -237,6 +237,10 @@ class PostgresMirror:
                 connected=self._conn is not None and not self._conn.is_closed(),
                 last_error=self._last_error,
             )
+
+    def status(self) -> dict[str, object]:
+        """`stats()` as JSON-ready fields (the live session's status.json)."""
+        return asdict(self.stats())
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from execution_engine.risk import KillSwitch
 
+FLATTEN_TAG = "flatten"  # the closing orders' tag (the audit log attributes them to the kill)
 FLATTEN_TIMEOUT = 10.0  # seconds for the closing orders to fill before the node gives up
 MAX_ROUNDS = 3  # rounds of closing orders (a rejected one, a position flipped meanwhile)
 
@@ -98,7 +99,7 @@ class Flattener:
                 self._strategy.cache.instrument(instrument_id).make_qty(abs(net)),
                 time_in_force=TimeInForce.GTC,
                 reduce_only=True,
-                tags=["flatten"],
+                tags=[FLATTEN_TAG],
             )
             self._orders.append(order)
             report.closed.append(_row(instrument_id, side, abs(net)))

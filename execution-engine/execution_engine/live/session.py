@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from nautilus_trader.config import CacheConfig, DatabaseConfig
@@ -80,6 +80,20 @@ _TRADER_ID = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z0-9]+$")
 _BAR_SPEC = re.compile(r"^\d+-[A-Z]+-(MID|BID|ASK|LAST)$")
 
 EventSink = Callable[[Any], None]
+MIRROR_FLUSH_SECONDS = 10.0  # at stop, how long the mirror may take to write what is queued
+
+
+class MirrorPort(Protocol):
+    """A durable copy of the node's events (implemented by live.mirror.PostgresMirror; the
+    live layer sits above this one, so the session knows it by this shape only)."""
+
+    def __call__(self, event: Any) -> None: ...
+    def bind(self, cache: Any) -> None: ...
+    def start(self) -> None: ...
+    def resync(self, cache: Any) -> int: ...
+    def catch_up(self) -> int: ...
+    def status(self) -> dict[str, Any]: ...
+    def stop(self, timeout: float = MIRROR_FLUSH_SECONDS) -> Any: ...
 
 
 class LiveSetupError(ValueError):
@@ -139,6 +153,7 @@ def run_live(
     resolve_secret: SecretResolver,
     echo: Callable[[dict[str, Any]], None] | None = None,
     event_sinks: Sequence[EventSink] = (),
+    mirror: MirrorPort | None = None,
 ) -> LiveResult:
     """Run one session until its duration ends or a stop signal comes; everything is also
     written to `config.state_dir` (events.jsonl, status.json, summary.json)."""
@@ -157,8 +172,12 @@ def run_live(
         instruments=[config.instrument], trader_id=trader_id,
         cache=_cache(config.redis), risk_engine=config.risk.nautilus_config([instrument.id.value]),
     )  # fmt: skip
-    session = _Session(config, node, host, journal, run_no)
-    for sink in event_sinks:
+    session = _Session(config, node, host, journal, run_no, mirror)
+    if mirror is not None:
+        mirror.bind(node.kernel.cache)
+        mirror.start()
+    sinks: list[EventSink] = [*event_sinks, *([] if mirror is None else [mirror])]
+    for sink in sinks:
         guarded = session.guarded(sink)
         for topic in EVENT_TOPICS:
             node.kernel.msgbus.subscribe(topic=topic, handler=guarded)
@@ -281,8 +300,10 @@ class _Session:
         host: GauntletStrategyHost,
         journal: RunJournal,
         run_no: int,
+        mirror: MirrorPort | None = None,
     ) -> None:
         self.config, self.node, self.host, self.journal = config, node, host, journal
+        self.mirror = mirror
         self.switch = KillSwitch(config.state_dir, node.kernel.risk_engine, self._state_changed)
         self.flattener = Flattener(host, self.switch, self._flattened)
         self.switch.flattener = self.flattener
@@ -304,6 +325,8 @@ class _Session:
         try:
             await self.node.kernel.start_async()
             self.switch.resume_persisted()  # a flatten pending from before a restart: now
+            if self.mirror is not None:  # what a killed predecessor queued and never wrote
+                self.mirror.resync(self.node.kernel.cache)
             await asyncio.wait(
                 {beating, ending},
                 timeout=self.config.duration,
@@ -316,6 +339,9 @@ class _Session:
         self._last_fix = fix_snapshot(self.config.venue)  # gone with the session's engine
         await self.node.kernel.stop_async()  # the strategy stops, the FIX session logs out
         self._final = trading_snapshot(self.node)
+        if self.mirror is not None:  # after the node: its last events are queued by now
+            self.mirror.stop(MIRROR_FLUSH_SECONDS)
+            self._final["mirror"] = self.mirror.status()
         failure = None if beating.cancelled() else beating.exception()
         if failure is not None:
             raise failure
@@ -352,9 +378,13 @@ class _Session:
         )  # fmt: skip
 
     def _beat(self, now: float) -> None:
+        mirrored: dict[str, Any] = {}
+        if self.mirror is not None:
+            self.mirror.catch_up()  # after an overflow, once PostgreSQL has taken the queue
+            mirrored = {"mirror": self.mirror.status()}
         self.journal.status(
             heartbeat=now, trading_state=self.switch.state, fix=fix_snapshot(self.config.venue),
-            **trading_snapshot(self.node),
+            **trading_snapshot(self.node), **mirrored,
         )  # fmt: skip
 
     def _state_changed(self, state: str) -> None:

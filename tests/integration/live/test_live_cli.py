@@ -7,6 +7,7 @@ across a restart until resumed, and `kill --flatten` leaves the venue flat.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import redis
 from execution_engine.adapters.fix.devca import generate_dev_ca
@@ -278,3 +280,29 @@ def test_trade_status_kill_restart_halted_resume_flatten_stop(
     keys = list(client.scan_iter(match=f"trader-{trader}:*", count=1000))
     if keys:
         client.unlink(*keys)
+
+    # The PostgreSQL mirror (on by default, the registry's schema): every venue fill, once,
+    # and every order action in the audit log, kill's closing orders signed by gauntlet kill.
+    venue_fills = {e.exec_id for e in ledger.entries("fill")}
+    rows = asyncio.run(_mirrored(world))
+    assert rows["fills"] == venue_fills
+    assert rows["submitted"] >= len(ledger.entries("order"))
+    assert "gauntlet kill" in rows["actors"]
+
+
+async def _mirrored(world: LiveWorld) -> dict[str, Any]:
+    conn = await asyncpg.connect(world.registry.dsn)
+    schema = world.registry.schema
+    try:
+        fills = await conn.fetch(f'SELECT fill_id FROM "{schema}".fills')
+        submitted = await conn.fetchval(
+            f'SELECT count(*) FROM "{schema}".audit_log WHERE action = $1', "submitted"
+        )
+        actors = await conn.fetch(f'SELECT DISTINCT actor FROM "{schema}".audit_log')
+    finally:
+        await conn.close()
+    return {
+        "fills": {r["fill_id"] for r in fills},
+        "submitted": submitted,
+        "actors": {r["actor"] for r in actors},
+    }
