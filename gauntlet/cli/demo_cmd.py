@@ -17,8 +17,8 @@ import asyncio
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ FEATURED = ("sma_cross", {"fast": 20, "slow": 100})
 SWEEP_GRID = {"fast": range(5, 55, 5), "slow": range(50, 275, 25)}  # 90 sets, 1 invalid
 EVENT_BARS = 2_000  # the event-driven chapters use the most recent bars: a quick look
 PAPER_BARS = 500
+PAPER_DAYS = 90  # the promoted spec's paper run: the live gates want >= 20 days, 30 fills
 
 DEMO_STRATEGIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("sma_cross", {"fast": 20, "slow": 100}),
@@ -54,8 +55,12 @@ class DemoContext:
     data_label: str = ""
     results: dict[str, Any] = field(default_factory=dict)  # strategy name -> BacktestResult
     artifacts: dict[str, Path] = field(default_factory=dict)
-    # The strategy and parameters the promotion chapter promoted to paper (None until then).
-    promoted: tuple[str, dict[str, Any]] | None = None
+    # The registry the promotion chapter opened (the live chapter's node checks it) and
+    # whether the promoted spec reached stage live there.
+    registry: Any = None
+    registry_args: list[str] = field(default_factory=list)  # --dsn/--schema/--tracking-uri
+    promoted_live: bool = False
+    resources: ExitStack = field(default_factory=ExitStack)  # servers the chapters started
 
 
 def _chapter_data(ctx: DemoContext) -> None:
@@ -180,34 +185,64 @@ def _chapter_promotion(ctx: DemoContext) -> None:
         "[bold]Promotion[/]: every stage needs evidence; the registry lives in PostgreSQL "
         "(started embedded under the output folder unless configured) and MLflow's model registry"
     )
-    with _demo_registry(ctx) as registry:
-        rules = load_policy()
-        common = {"registry": registry, "bundles": ctx.out_dir / "promotion",
-                  "cache": ctx.out_dir / "evidence", "decided_by": "demo"}  # fmt: skip
-        promoted = load_spec(PROMOTED_SPEC)
-        for stage in (Stage.CANDIDATE, Stage.PAPER):
-            outcome = promote(promoted, stage, rules, **common)
-            ctx.console.print(gates_table(outcome.results, f"{promoted.name} → {stage}"))
-            if outcome.record is not None:
-                ctx.promoted = (promoted.strategy, dict(promoted.params))
-                record = outcome.record.to_dict()
-                ctx.console.print(
-                    f"[green]promoted[/] to {record['stage']}: MLflow model {record['model_name']} "
-                    f"version {record['model_version']}, alias '{record['stage']}'"
-                )
-        refused = load_spec(REFUSED_SPEC)
-        outcome = promote(refused, Stage.CANDIDATE, rules, **common)
-        ctx.console.print(gates_table(outcome.results, f"{refused.name} → candidate"))
-        reasons = "; ".join(r.detail for r in outcome.failed())
-        ctx.console.print(f"[red]refused[/]: {reasons} — it stays in research")
-        ctx.console.print(registry_table(asyncio.run(registry.list())))
+    registry = _demo_registry(ctx)
+    rules = load_policy()
+    common = {"registry": registry, "bundles": ctx.out_dir / "promotion",
+              "cache": ctx.out_dir / "evidence", "decided_by": "demo"}  # fmt: skip
+    promoted = load_spec(PROMOTED_SPEC)
+    for stage in (Stage.CANDIDATE, Stage.PAPER, Stage.LIVE):
+        paper_run = _paper_run_of(ctx, promoted) if stage is Stage.LIVE else None
+        outcome = promote(promoted, stage, rules, paper_run=paper_run, **common)
+        ctx.console.print(gates_table(outcome.results, f"{promoted.name} → {stage}"))
+        if outcome.record is None:
+            ctx.console.print(f"[red]refused[/] at {stage}: it stays where it was")
+            break
+        record = outcome.record.to_dict()
+        ctx.promoted_live = stage is Stage.LIVE
+        ctx.console.print(
+            f"[green]promoted[/] to {record['stage']}: MLflow model {record['model_name']} "
+            f"version {record['model_version']}, alias '{record['stage']}'"
+        )
+    refused = load_spec(REFUSED_SPEC)
+    outcome = promote(refused, Stage.CANDIDATE, rules, **common)
+    ctx.console.print(gates_table(outcome.results, f"{refused.name} → candidate"))
+    reasons = "; ".join(r.detail for r in outcome.failed())
+    ctx.console.print(f"[red]refused[/]: {reasons} — it stays in research")
+    ctx.console.print(registry_table(asyncio.run(registry.list())))
     ctx.artifacts["evidence bundles (content-hashed)"] = ctx.out_dir / "promotion"
 
 
-@contextmanager
-def _demo_registry(ctx: DemoContext) -> Iterator[Any]:
+def _paper_run_of(ctx: DemoContext, spec: Any) -> Path:
+    """The live gates' evidence: a paper session of exactly the spec (its strategy,
+    parameters, account and costs) on its last PAPER_DAYS of bars."""
+    import pandas as pd
+    from execution_engine.paper import PaperConfig, run_paper
+
+    from gauntlet.cli.live_cmd import host_config
+
+    bars = spec.load_bars()
+    recent = bars[bars.index > bars.index[-1] - pd.Timedelta(days=PAPER_DAYS)]
+    run_dir = ctx.out_dir / "paper-promoted"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    name = spec.instruments[0]
+    costs = spec.backtest_config().costs
+    result = run_paper(PaperConfig(
+        host=host_config(spec), frames={name: recent}, instrument_names={name: name},
+        panel=False, run_dir=run_dir, commission=costs.commission, spread=costs.spread,
+    ))  # fmt: skip
+    ctx.console.print(
+        f"paper run of {spec.name} on its last {PAPER_DAYS} days ({len(recent):,} bars): "
+        f"{result.fills} fills, final equity {result.final_equity:,.2f} → the live gates"
+    )
+    return run_dir
+
+
+def _demo_registry(ctx: DemoContext) -> Any:
     """A registry on the configured PostgreSQL, else on an embedded one under the output
-    folder (started for the chapter, stopped after it), with an MLflow store beside it."""
+    folder (up until the demo ends: the live chapter's node checks it and mirrors into it),
+    with an MLflow store beside it; made once per demo."""
+    if ctx.registry is not None:
+        return ctx.registry
     from gauntlet.cli.promote_cmd import registry_for
     from live.db import drop_schema
     from live.settings import load_settings
@@ -215,35 +250,42 @@ def _demo_registry(ctx: DemoContext) -> Iterator[Any]:
 
     settings = load_settings(data_dir=(ctx.out_dir / ".gauntlet").resolve())
     stack = Stack(settings)
-    started = stack.endpoint("postgres") is None
-    if started:
+    if stack.endpoint("postgres") is None:
         stack.up(["postgres"])
-    dsn = stack.endpoint("postgres")
+        ctx.resources.callback(stack.down)
+    dsn = str(stack.endpoint("postgres"))
     # The demo starts from an empty registry every run: its own schema and MLflow store.
-    asyncio.run(drop_schema(str(dsn), DEMO_SCHEMA))
-    shutil.rmtree(ctx.out_dir / "mlruns", ignore_errors=True)
-    try:
-        yield registry_for(dsn, DEMO_SCHEMA, str(ctx.out_dir / "mlruns"))
-    finally:
-        if started:
-            stack.down()
+    asyncio.run(drop_schema(dsn, DEMO_SCHEMA))
+    mlruns = ctx.out_dir / "mlruns"
+    shutil.rmtree(mlruns, ignore_errors=True)
+    ctx.registry = registry_for(dsn, DEMO_SCHEMA, str(mlruns))
+    ctx.registry_args = ["--dsn", dsn, "--schema", DEMO_SCHEMA, "--tracking-uri", str(mlruns)]
+    return ctx.registry
 
 
 def _chapter_live_fix(ctx: DemoContext) -> None:
-    from gauntlet.cli.demo_fix import run_live_chapter
+    from gauntlet.cli.demo_fix import LiveTarget, run_live_chapter
+    from research.promotion import load_spec
 
-    strategy = ctx.promoted or FEATURED
+    if not ctx.promoted_live:
+        ctx.console.print("the promoted spec did not reach stage live: `gauntlet live start` "
+                          "would refuse it, so this chapter is skipped")  # fmt: skip
+        return
+    spec = load_spec(PROMOTED_SPEC)
     ctx.console.print(
-        "[bold]Live on the FIX simulator[/]: the local FIX 4.4 broker simulator over TLS (dev CA "
-        "under the output folder), a NautilusTrader TradingNode on the FIX data and execution "
-        "clients. The promoted strategy decides on the demo's bars and the node sends the order "
-        "that reaches its target; the strategy host on FIX bars arrives with the live node "
-        "(issue 12): this shows orders from the strategy's decision, not a strategy running on "
-        "live bars."
+        "[bold]Live on the FIX simulator[/]: the local FIX 4.4 broker simulator over TLS (dev "
+        "CA under the output folder) replays the spec's latest bars as quotes; `gauntlet live "
+        f"start` runs {spec.name} ({spec.strategy}) on a NautilusTrader TradingNode with the FIX "
+        "clients, on bars NautilusTrader aggregates from those quotes. The node is killed with "
+        "SIGKILL mid-run and restarted: it reconciles with the venue and trades on."
     )
     folder = ctx.out_dir / "live-fix"
-    run_live_chapter(ctx.console, ctx.bars, strategy, ctx.config.costs.spread, folder)
-    ctx.artifacts["FIX simulator and nodes (dev CA, ledger, FIX logs)"] = folder
+    target = LiveTarget(
+        spec=PROMOTED_SPEC, name=spec.name, instrument=spec.instruments[0],
+        bars=spec.load_bars(), registry_args=ctx.registry_args,
+    )  # fmt: skip
+    run_live_chapter(ctx.console, target, folder)
+    ctx.artifacts["FIX simulator and live node (dev CA, ledger, FIX logs, status)"] = folder
 
 
 CHAPTERS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
@@ -268,9 +310,10 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(console=console, out_dir=out)
     console.rule("[bold]Gauntlet demo")
-    for title, chapter in CHAPTERS:
-        console.rule(title, style="dim")
-        chapter(ctx)
+    with ctx.resources:  # the embedded PostgreSQL, if a chapter started one
+        for title, chapter in CHAPTERS:
+            console.rule(title, style="dim")
+            chapter(ctx)
     console.rule("[bold]Done")
     for label, path in ctx.artifacts.items():
         console.print(f"{label}: [link=file://{path.resolve()}]{path.resolve()}[/]")

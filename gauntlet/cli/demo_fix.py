@@ -1,200 +1,205 @@
-"""The demo's live chapter: the promoted strategy's decision, traded on the FIX broker
-simulator over TLS by a NautilusTrader TradingNode, then reconciled by a restarted node.
+"""The demo's live chapter: the promoted strategy trading live on the FIX broker simulator
+over TLS, killed with SIGKILL mid-run, restarted on the same state folder, reconciled.
 
-The strategy decides on the demo's bars (its target on the latest bar, research side); a
-small NautilusTrader strategy sends the market order that reaches that target. The strategy
-host on FIX bars arrives with the live node (issue 12). Kept out of demo_cmd.py so the
-CLI's import stays light: this module loads NautilusTrader and QuickFIX.
+The simulator runs in this process and replays the spec's latest bars as quotes (four per
+bar). The node is `gauntlet live start` in a process of its own, as a trader starts it in a
+second terminal: the registry must hold the spec at stage live for its exact hash (the
+promotion chapter put it there), the secrets come from the environment provider, and the
+PostgreSQL mirror writes the registry's database. Kept out of demo_cmd.py so the CLI's
+import stays light: this module loads QuickFIX.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from execution_engine.adapters.fix.config import FIX_CLIENT, FixVenueConfig, TlsConfig
 from execution_engine.adapters.fix.providers import fix_instrument, fix_symbol
 from execution_engine.adapters.fix.sim.quotes import quotes_from_bars
 from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
-from execution_engine.live.node import build_fix_node, run_until, start_node, stop_node
-from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.data import QuoteTick
-from nautilus_trader.model.enums import OrderSide, OrderStatus
-from nautilus_trader.model.identifiers import ClientId, InstrumentId
-from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.model.orders import Order
-from nautilus_trader.trading.strategy import Strategy
-from pydantic import SecretStr
 from rich.console import Console
 
 from gauntlet.cli.app import reclaim_stop_signals
 from gauntlet.cli.native_output import native_output_to
 from gauntlet.cli.render import frame_table
+from gauntlet.cli.sim_cmd import DEFAULT_PASSWORD, write_client_config
 from live.stack._process import free_port
-from strategies import plugins
 
-ORDER_UNITS = 10_000  # a target of 1.0 trades this many units
-FILL_TIMEOUT_SECONDS = 10.0
-# The simulator's development credentials, under the secret names its client config uses.
-SIM_SECRETS = {"fix_sim_username": "gauntlet", "fix_sim_password": "sim-password"}
-
-
-class TargetOrder(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
-    """Sends one market order for `quantity` (signed) on the first quote it sees."""
-
-    def __init__(self, instrument: Instrument, quantity: Decimal) -> None:
-        super().__init__()
-        self.instrument = instrument
-        self.quantity = quantity
-        self.order: Order | None = None
-
-    def on_start(self) -> None:
-        self.subscribe_quote_ticks(self.instrument.id, client_id=ClientId(FIX_CLIENT))
-
-    def on_quote_tick(self, tick: QuoteTick) -> None:
-        if self.order is not None or self.quantity == 0:
-            return
-        side = OrderSide.BUY if self.quantity > 0 else OrderSide.SELL
-        size = self.instrument.make_qty(abs(self.quantity))
-        self.order = self.order_factory.market(self.instrument.id, side, size)
-        self.submit_order(self.order)
+REPLAY_BARS = 1_500  # the spec's latest bars, replayed as quotes (the strategy warms up first)
+QUOTE_SECONDS = 0.005  # between quotes: four quotes a bar, fifty bars a second
+FILLS_BEFORE_KILL = 3  # venue fills before the node is killed
+FILLS_AFTER_RESTART = 2  # more fills once the restarted node trades again
+WAIT_SECONDS = 90.0  # for a node to start, trade or stop (two busy cores)
+# The simulator's development credentials, as the env secrets provider reads them.
+SECRETS_ENV = {
+    "GAUNTLET_SECRETS__BACKEND": "env",
+    "GAUNTLET_SECRET_FIX_SIM_USERNAME": "gauntlet",
+    "GAUNTLET_SECRET_FIX_SIM_PASSWORD": DEFAULT_PASSWORD,
+}
 
 
 @dataclass(frozen=True)
-class Decision:
-    strategy: str
-    target: float
-    bar: pd.Timestamp
+class LiveTarget:
+    """What the chapter trades: the promoted spec and the registry that holds it."""
+
+    spec: Path
+    name: str
+    instrument: str  # marketdata name, e.g. EUR/USD
+    bars: pd.DataFrame  # the spec's bars
+    registry_args: list[str]  # --dsn, --schema, --tracking-uri of the demo's registry
 
 
-def decide(bars: pd.DataFrame, name: str, params: dict[str, Any]) -> Decision:
-    """The strategy's target on the latest bar (0 while it has no opinion yet)."""
-    target = plugins.create(name, **params).target(bars)
-    # The demo's bars are one instrument: a Series (a panel would give a DataFrame).
-    series = target if isinstance(target, pd.Series) else target.iloc[:, 0]
-    last = float(series.iloc[-1])
-    label = f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
-    return Decision(label, 0.0 if pd.isna(last) else last, pd.Timestamp(bars.index[-1]))
-
-
-def run_live_chapter(
-    console: Console, bars: pd.DataFrame, strategy: tuple[str, dict[str, Any]], spread: float,
-    folder: Path,
-) -> None:  # fmt: skip
-    """Simulator up on the latest bar's quotes, one node trades the decision, a second node on
-    the same state folder reconciles, everything stopped; then the results are printed."""
-    decision = decide(bars, *strategy)
-    name = str(bars.attrs.get("instrument", "EURUSD"))
-    instrument = fix_instrument(name)
-    units = (Decimal(repr(decision.target)) * ORDER_UNITS).quantize(Decimal(1))
-    console.print(
-        f"{decision.strategy} on the bar of {decision.bar:%Y-%m-%d %H:%M}: target "
-        f"{decision.target:+.2f} → a market order for {units:+,} units of {instrument.id}"
-    )
+def run_live_chapter(console: Console, target: LiveTarget, folder: Path) -> None:
+    """Simulator up, node started, killed, restarted and stopped; then the reconciliation
+    and the venue's ledger side by side."""
     shutil.rmtree(folder, ignore_errors=True)  # every run starts from an empty venue and store
     folder.mkdir(parents=True)
-    with native_output_to(folder / "quickfix-console.log"):
-        row, reconciled = _trade_and_reconcile(bars, instrument, name, units, spread, folder)
-    console.print(frame_table(pd.DataFrame([row]), "the node's order on the FIX venue"))
+    # QuickFIX's threads print TLS notices on stderr while the simulator runs: to a file.
+    with native_output_to(folder / "quickfix-console.log", fds=(2,)):
+        sim = _simulator(target, folder / "sim")
+        try:
+            rows = _kill_and_restart(console, target, sim, folder)
+        finally:
+            sim.stop()
+    console.print(frame_table(pd.DataFrame(rows), "the venue's ledger and the node, after the run"))
+
+
+def _kill_and_restart(
+    console: Console, target: LiveTarget, sim: FixSimulator, folder: Path
+) -> list[dict[str, str]]:
+    command = _start_command(target, write_client_config(sim), folder / "node")
+    log = (folder / "node-output.log").open("a", encoding="utf-8")
+    console.print(f"$ gauntlet {' '.join(command[3:])}")
+    node = _launch(command, log)
+    _wait(lambda: _fills(sim) >= FILLS_BEFORE_KILL, "the node's first fills", node)
+    os.kill(node.pid, signal.SIGKILL)  # mid-run: no logout, no summary, status.json stale
+    node.wait(timeout=10)
+    before = sim.ledger.counts()
+    status = _status(folder / "node")
     console.print(
-        f"a new node on the same state folder (empty cache) reconciled with the venue at start-up:"
-        f" position {reconciled} {instrument.id}"
+        f"[red]SIGKILL[/] to the node (pid {node.pid}) after {before['fill']} venue fills; "
+        f"status.json still says '{status.get('state')}' and `gauntlet live status` shows: "
+        f"{_shown(folder / 'node')}"
     )
+    node = _launch(command, log)  # the same command on the same state folder
+    _wait(lambda: _ready(folder / "node", run=2), "the restarted node to reconcile", node)
+    reconciled = _status(folder / "node")
+    console.print(
+        f"restarted (pid {node.pid}): reconciled with the venue at start-up, net position "
+        f"{_node_net(reconciled, target)} where the venue holds {_venue_net(sim, target)}"
+    )
+    _wait(lambda: _fills(sim) >= before["fill"] + FILLS_AFTER_RESTART, "more fills", node)
+    _stop(target, folder / "node", node)
+    log.close()
+    final = _status(folder / "node")
+    counts = sim.ledger.counts()
+    mirror = final.get("mirror") or {}
+    return [
+        {"": "orders at the venue", "value": str(counts["order"])},
+        {"": "orders sent twice (the venue's count)", "value": str(counts["duplicate_order"])},
+        {"": "fills at the venue", "value": str(counts["fill"])},
+        {"": "venue's net position", "value": _venue_net(sim, target)},
+        {"": "node's net position", "value": _node_net(final, target)},
+        {"": "rows the node mirrored to PostgreSQL", "value": str(mirror.get("written", "-"))},
+        {"": "node state", "value": str(final.get("state"))},
+    ]
 
 
-def _trade_and_reconcile(
-    bars: pd.DataFrame, instrument: Instrument, name: str, units: Decimal, spread: float,
-    folder: Path,
-) -> tuple[dict[str, str], str]:  # fmt: skip
-    """(the order's table row, the position a restarted node reconciled)."""
-    sim = _simulator(bars, instrument, spread, folder / "sim")
-    try:
-        venue = _venue(sim)
-        trader = TargetOrder(instrument, units)
-        node = build_fix_node(venue, folder / "node", _resolve, [trader], instruments=[name])
-        try:
-            start_node(node)
-            run_until(node, lambda: _filled(node, trader), FILL_TIMEOUT_SECONDS)
-            row = _order_row(node, trader)
-        finally:
-            stop_node(node)
-        counts = sim.ledger.counts()
-        row |= {"venue orders": str(counts["order"]), "venue fills": str(counts["fill"])}
-        restarted = build_fix_node(venue, folder / "node", _resolve, instruments=[name])
-        try:
-            start_node(restarted)  # reconciliation runs here, from the venue's answers
-            reconciled = _position(restarted, instrument.id)
-        finally:
-            stop_node(restarted)
-        return row, reconciled
-    finally:
-        sim.stop()
-
-
-def _simulator(
-    bars: pd.DataFrame, instrument: Instrument, spread: float, state: Path
-) -> FixSimulator:
-    sim = FixSimulator(SimulatorConfig(port=free_port(), state_dir=state))
-    sim.start()  # writes its development CA under `state`/ca
-    reclaim_stop_signals()  # QuickFIX and NautilusTrader replaced the SIGINT handler
-    symbol = fix_symbol(instrument.id)
-    # The latest bar's open, high, low and close: the order fills at the close's ask or bid.
-    for quote in quotes_from_bars(
-        bars.iloc[-1:], symbol, Decimal(repr(spread)), instrument.price_precision
-    ):
-        sim.push_quote(quote)
+def _simulator(target: LiveTarget, state: Path) -> FixSimulator:
+    instrument = fix_instrument(target.instrument)
+    quotes = quotes_from_bars(
+        target.bars.iloc[-REPLAY_BARS:], fix_symbol(instrument.id), Decimal(0),
+        instrument.price_precision,
+    )  # fmt: skip
+    config = SimulatorConfig(
+        port=free_port(), state_dir=state, quote_interval_seconds=QUOTE_SECONDS
+    )
+    sim = FixSimulator(config, list(quotes))
+    sim.start()  # writes its development CA under `state`/ca; the replay starts now
+    reclaim_stop_signals()  # QuickFIX replaced the SIGINT handler
     return sim
 
 
-def _venue(sim: FixSimulator) -> FixVenueConfig:
-    """The client side of the simulator's session (what `gauntlet sim fix` writes to
-    fix-sim.toml), TLS verified against its CA."""
-    assert sim.ca is not None  # set by start()
-    config = sim.config
-    return FixVenueConfig(
-        host="127.0.0.1", port=config.port, sender_comp_id=config.target_comp_id,
-        target_comp_id=config.sender_comp_id, username_secret="fix_sim_username",
-        password_secret="fix_sim_password", tls=TlsConfig(ca_file=sim.ca.ca_file),
-        account=config.account, max_logon_attempts=2, logon_backoff_seconds=0.2,
-        logon_timeout_seconds=3.0,
+def _start_command(target: LiveTarget, venue_config: Path, state: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "gauntlet", "live", "start", str(target.spec), "--venue", "fix",
+        "--config", str(venue_config), "--state", str(state), *target.registry_args, "--quiet",
+    ]  # fmt: skip
+
+
+def _launch(command: list[str], log: Any) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **SECRETS_ENV}
+    return subprocess.Popen(command, stdout=log, stderr=log, env=env)
+
+
+def _stop(target: LiveTarget, state: Path, node: subprocess.Popen[bytes]) -> None:
+    """`gauntlet live stop`: SIGTERM after checking the node, then wait for "stopped"."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gauntlet", "live", "stop", "--state", str(state)],
+        capture_output=True, text=True, timeout=WAIT_SECONDS, check=False,
     )  # fmt: skip
+    node.wait(timeout=WAIT_SECONDS)
+    if done.returncode != 0:
+        raise RuntimeError(f"gauntlet live stop failed: {done.stderr.strip()}")
 
 
-def _resolve(name: str) -> SecretStr:
-    return SecretStr(SIM_SECRETS[name])
+def _wait(condition: Callable[[], bool], what: str, node: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        if node.poll() is not None:
+            raise RuntimeError(f"the live node exited ({node.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            node.kill()
+            raise RuntimeError(f"no {what} within {WAIT_SECONDS:g} s")
+        time.sleep(0.1)
 
 
-def _filled(node: TradingNode, trader: TargetOrder) -> bool:
-    if trader.quantity == 0:
-        return True  # nothing to send
-    if trader.order is None:
-        return False
-    cached = node.cache.order(trader.order.client_order_id)
-    return cached is not None and cached.status is OrderStatus.FILLED
+def _fills(sim: FixSimulator) -> int:
+    return sim.ledger.counts()["fill"]
 
 
-def _order_row(node: TradingNode, trader: TargetOrder) -> dict[str, str]:
-    order = None if trader.order is None else node.cache.order(trader.order.client_order_id)
-    if order is None:
-        return {
-            "market order": "none (the target is flat)",
-            "position": _position(node, trader.instrument.id),
-        }
-    return {
-        "market order": f"{order.side_string()} {order.quantity.as_decimal():,}",
-        "status": order.status_string(),
-        "fill price": str(order.avg_px),
-        "position": _position(node, trader.instrument.id),
-    }
+def _status(state: Path) -> dict[str, Any]:
+    try:
+        status = json.loads((state / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return status if isinstance(status, dict) else {}
 
 
-def _position(node: TradingNode, instrument_id: InstrumentId) -> str:
-    net = sum(
-        (p.signed_decimal_qty() for p in node.cache.positions_open(instrument_id=instrument_id)),
-        Decimal(0),
-    )
-    return f"{net:+,}" if net else "flat"
+def _ready(state: Path, run: int) -> bool:
+    """The node of session `run` has started: connected, reconciled, its strategy running."""
+    status = _status(state)
+    return status.get("run") == run and status.get("ready_at") is not None
+
+
+def _shown(state: Path) -> str:
+    from execution_engine.live.status import shown_state
+
+    shown, why = shown_state(_status(state))
+    return shown if why is None else f"{shown} ({why})"
+
+
+def _venue_net(sim: FixSimulator, target: LiveTarget) -> str:
+    symbol = fix_symbol(fix_instrument(target.instrument).id)
+    return _signed(Decimal(sim.book.positions().get(symbol, 0)))
+
+
+def _node_net(status: dict[str, Any], target: LiveTarget) -> str:
+    instrument = fix_instrument(target.instrument).id.value
+    pnl = (status.get("pnl") or {}).get(instrument) or {}
+    return _signed(Decimal(str(pnl.get("net_position", "0"))))
+
+
+def _signed(units: Decimal) -> str:
+    return f"{units:+,}" if units else "flat"

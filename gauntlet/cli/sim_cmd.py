@@ -115,7 +115,7 @@ def _decimal(option: str, text: str) -> Decimal:
 def _announce(simulator: FixSimulator, symbol: str, quotes: int) -> None:
     config, ca = simulator.config, simulator.ca
     assert ca is not None  # set by start()
-    client = _write_client_config(simulator)
+    client = write_client_config(simulator)
     typer.echo(f"FIX 4.4 simulator listening on {simulator.endpoint} (TLS)")
     typer.echo(f"  SenderCompID {config.sender_comp_id}, clients log on as {config.target_comp_id}")
     typer.echo(f"  dev CA: {ca.ca_file}")
@@ -128,7 +128,7 @@ def _announce(simulator: FixSimulator, symbol: str, quotes: int) -> None:
     sys.stdout.flush()  # a pipe would hold the banner back while the simulator runs
 
 
-def _write_client_config(simulator: FixSimulator) -> Path:
+def write_client_config(simulator: FixSimulator) -> Path:
     """A venue config for `gauntlet live --venue fix`, pointing at this simulator and CA."""
     config, ca = simulator.config, simulator.ca
     assert ca is not None  # set by start()

@@ -18,6 +18,7 @@ Lifecycle (the paper session's, on a real venue):
    numbers), control file and status.json. The trading state in the control file is
    applied BEFORE the node starts: a node killed to HALTED stays HALTED after a restart
    until a person resumes it (`gauntlet kill --state ACTIVE`, `gauntlet live resume`).
+   Once connected, reconciled and trading, status.json gets `ready_at`.
 4. While running, the heartbeat (execution_engine.paper.heartbeat) polls the kill switch
    five times a second and rewrites status.json every second: identity, trading state,
    positions, open orders, P&L and the FIX session with its sequence numbers
@@ -325,6 +326,9 @@ class _Session:
         try:
             await self.node.kernel.start_async()
             self.switch.resume_persisted()  # a flatten pending from before a restart: now
+            # Connected, reconciled with the venue, the strategy started: what a supervisor
+            # (or the demo) waits for after a restart.
+            self.journal.status(ready_at=time.time(), **trading_snapshot(self.node))
             if self.mirror is not None:  # what a killed predecessor queued and never wrote
                 self.mirror.resync(self.node.kernel.cache)
             await asyncio.wait(
@@ -368,7 +372,7 @@ class _Session:
         identity = this_node(str(node.trader_id), str(node.kernel.instance_id))
         self.journal.status(
             kind=LIVE_RUN_KIND, state=self._node_state(), mode=config.mode, node=identity.to_dict(),
-            started_at=time.time(), heartbeat=time.time(), run=self._run_no,
+            started_at=time.time(), heartbeat=time.time(), run=self._run_no, ready_at=None,
             trading_state=self.switch.state, control=None, spec=config.spec,
             spec_hash=config.spec_hash, strategy=config.host.strategy_name,
             params=config.host.strategy_params, instrument=config.instrument,
