@@ -1,7 +1,8 @@
-"""The live node: a NautilusTrader TradingNode on a real venue's clients (issue 12).
+"""The live node: a NautilusTrader TradingNode on a real venue's clients (issue 12, ADR 0007).
 
-Built so far: `node.build_fix_node`, a node on the FIX venue's data and execution clients
-with reconciliation at start-up, and the helpers that start, wait on and stop it. The
-supervisor, crash-safe state and the strategy host on live bars come with the rest of
-issue 12.
+`node.build_fix_node` (the node on the FIX venue's data and execution clients, reconciliation
+at start-up), `session.run_live` (the hosted strategy on live bars, the state folder, the
+trading state that survives restarts, status.json, clean stops on signals), `status` (what
+status.json says and how a dead node is told from a running one), `flatten` (`gauntlet kill
+--flatten` inside the node), and the SIGKILL soak's node child (`churn`) and verdict (`soak`).
 """
