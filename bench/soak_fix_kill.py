@@ -6,11 +6,15 @@ the end the venue's ledger is checked against the node's view: 0 duplicate order
 fills, positions equal. Restart → ACTIVE (spawn → READY, reconciled and trading) is timed
 at every restart. Exit 1 on any violation.
 
-One in-process FixSimulator over TLS (its book fills at most 2,000 per quote, so orders
-fill over several quotes: several ExecutionReports per order). Redis: the system server at
---redis when it answers, else an embedded one (live.stack.redis).
+One in-process FixSimulator over TLS. By default it is quoted once and fills every order on
+arrival (a NEW and a fill report per order). With --quote-ms it is quoted that often and fills
+at most 2,000 per quote, so orders fill over several quotes (several fills per order) — but
+the simulator can then deadlock (a pushed quote takes the broker's lock, then QuickFIX's
+session lock; an incoming order the other way round), which ends the soak with "not READY".
+Redis: the system server at --redis when it answers, else an embedded one (live.stack.redis).
 
-Run: python -m bench.soak_fix_kill [--kills 50] [--seed 1] [--redis redis://127.0.0.1:6379/0]
+Run: python -m bench.soak_fix_kill [--kills 50] [--seed 1] [--quote-ms 20]
+         [--redis redis://127.0.0.1:6379/0]
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from execution_engine.live.soak import (
     SoakConfig,
     drop_redis_keys,
     run_soak,
+    sim_quote,
     table,
     write_venue_file,
 )
@@ -61,6 +66,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--max-delay", type=float, default=0.6, help="s, random kill delay")
+    parser.add_argument("--quote-ms", type=float, default=0.0, help="0: one quote only")
     parser.add_argument("--keep", action="store_true", help="keep the state folder")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
@@ -68,18 +74,21 @@ def main(argv: list[str]) -> int:
         if not args.keep:
             stack.callback(_remove, folder)
         url = redis_url(stack, args.redis, folder / "redis")
-        sim = FixSimulator(
-            SimulatorConfig(port=free_port(), state_dir=folder / "sim", rules=BookRules(TOP_SIZE))
-        )
+        streaming = args.quote_ms > 0
+        rules = BookRules(TOP_SIZE if streaming else None)
+        sim = FixSimulator(SimulatorConfig(port=free_port(), state_dir=folder / "sim", rules=rules))
         sim.start()
         stack.callback(sim.stop)
+        sim.push_quote(sim_quote(0))
         secrets = write_venue_file(sim, folder / "venue.json")
         config = SoakConfig(
-            kills=args.kills, seed=args.seed, redis_url=url, max_delay_s=args.max_delay
-        )
+            kills=args.kills, seed=args.seed, redis_url=url, max_delay_s=args.max_delay,
+            quote_interval_s=args.quote_ms / 1000 if streaming else None,
+        )  # fmt: skip
         stack.callback(drop_redis_keys, url, config.trader_id)
+        quotes = f"a quote every {args.quote_ms:g} ms" if streaming else "one quote"
         print(f"SIGKILL soak: {args.kills} kills, seed {args.seed}, trader {config.trader_id}, "
-              f"{config.decisions} decisions, Redis cache at {url}, state {folder}")  # fmt: skip
+              f"{config.decisions} decisions, {quotes}, Redis cache at {url}, state {folder}")  # fmt: skip
         result = run_soak(sim, folder / "venue.json", secrets, folder, config)
         print("\n".join(table(result)))
         print(f"  {machine()}")
