@@ -46,7 +46,7 @@ KILLS = 10
 
 
 @pytest.fixture(scope="module")
-def soak(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[SoakResult]:
+def soak(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> SoakResult:
     """One soak for the module's checks: 10 kills, then the last child runs to the end.
     No quote stream (the simulator's lock order can deadlock under one): orders fill on
     arrival, so each order's reports are its NEW and its one fill."""
@@ -65,7 +65,7 @@ def soak(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[S
         sim.stop()
         drop_redis_keys(redis_url, config.trader_id)
     print("\n".join(table(result)))
-    yield result
+    return result
 
 
 def test_killed_nodes_never_duplicate_skip_or_resend_an_order(soak: SoakResult) -> None:
