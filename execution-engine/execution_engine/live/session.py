@@ -70,6 +70,7 @@ from execution_engine.live.status import fix_snapshot, trading_snapshot
 from execution_engine.paper.heartbeat import heartbeat
 from execution_engine.paper.identity import LIVE_RUN_KIND, this_node
 from execution_engine.paper.journal import RunJournal, write_json
+from execution_engine.paper.lifecycle import run_to_end
 from execution_engine.paper.signals import StopSignals
 from execution_engine.risk import STATES, KillSwitch, RiskLimits
 
@@ -187,16 +188,7 @@ def run_live(
     assert loop is not None  # build_fix_node gives every node its loop
     stop.install(loop, done.set)
     try:
-        try:
-            loop.run_until_complete(session.drive(done))
-        except BaseException:
-            with contextlib.suppress(OSError):  # the node's own error is the one to report
-                journal.status(state="crashed", heartbeat=time.time())  # never left "running"
-                journal.close()
-            raise
-        finally:
-            stop.hold()
-            node.dispose()
+        run_to_end(node, session.drive(done), journal, stop)
         result = session.result(stop.received.name if stop.received is not None else None)
         session.finish(result)
     finally:

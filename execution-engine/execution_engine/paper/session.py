@@ -10,7 +10,6 @@ asking (execution_engine.paper.control).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import time
 from collections.abc import Callable, Coroutine
@@ -52,6 +51,7 @@ from execution_engine.live.flatten import Flattener
 from execution_engine.paper.heartbeat import heartbeat
 from execution_engine.paper.identity import PAPER_RUN_KIND, this_node
 from execution_engine.paper.journal import RunJournal
+from execution_engine.paper.lifecycle import run_to_end
 from execution_engine.paper.signals import StopSignals
 from execution_engine.risk import STATES, KillSwitch, RiskLimits
 from execution_engine.venue_limits import check_cash, check_spread
@@ -170,17 +170,8 @@ def run_paper(
     _write_identity(journal, node, switch)
     beat = heartbeat(switch, lambda now: journal.status(heartbeat=now))
     try:
-        try:
-            loop.run_until_complete(_drive(node, done, paper.duration, beat))
-        except BaseException:
-            with contextlib.suppress(OSError):  # the node's own error is the one to report
-                journal.status(state="crashed", heartbeat=time.time())  # never left "running"
-                journal.close()
-            raise
-        finally:
-            stop.hold()
-            node.dispose()
-            gc.unfreeze()  # the node is garbage now; let the collector have it
+        # gc.unfreeze: the node is garbage once disposed; let the collector have it
+        run_to_end(node, _drive(node, done, paper.duration, beat), journal, stop, gc.unfreeze)
         result = _result(paper, host, probe, feed, node)
         result.stopped_by = stop.received.name if stop.received is not None else None
         _finish(journal, result)
