@@ -5,6 +5,7 @@ each reproduced on its own (the one still open upstream is a strict xfail)."""
 from __future__ import annotations
 
 import statistics
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from execution_engine.adapters.fix.config import FIX_CLIENT
+from execution_engine.adapters.fix.delivered import SETTLE_SECONDS
 from execution_engine.adapters.fix.execution import FixExecutionClient
 from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.server import FixSimulator
@@ -171,6 +173,49 @@ def test_the_reports_the_venue_resends_at_logon_are_applied(
         run_until(restarted, lambda: _status(restarted, resting) is OrderStatus.FILLED)
         held = restarted.cache.order(resting.client_order_id)
         assert [t.value for t in held.trade_ids] == [fill.exec_id]
+    finally:
+        stop_node(restarted)
+
+
+def test_a_report_quickfix_took_but_the_node_never_applied_is_resent(
+    sim: FixSimulator, tmp_path: Path, trader_id: str, redis_url: str
+) -> None:
+    """QuickFIX counts a message as received when fromApp returns; the node applies it on a
+    later turn of its loop. Killed in between, the node must get it again at its next start
+    (the delivered mark rewinds the store), with its real trade id, not an inferred fill.
+    Here the loop simply does not run while the fill comes, then the session is torn down
+    under the node, as a SIGKILL would leave it."""
+    node, desk = _node(sim, tmp_path / "node", trader_id, redis_url)
+    start_node(node)
+    resting = desk.limit(OrderSide.BUY, 1_000, "1.19000")
+    run_until(node, lambda: _status(node, resting) is OrderStatus.ACCEPTED)
+    session = _client(node).fix_session
+    mark = session.delivered
+    settled = time.monotonic() + SETTLE_SECONDS + 0.3
+    run_until(node, lambda: time.monotonic() > settled)  # the NEW report's mark is written
+    applied = mark.read()
+    assert applied is not None
+
+    sim.push_quote(quote("1.18990", "1.19000"))  # the fill: QuickFIX takes it, the loop sleeps
+    (fill,) = [
+        e for e in sim.ledger.entries("fill") if e.cl_ord_id == resting.client_order_id.value
+    ]
+    deadline = time.monotonic() + 5
+    while session.sequence_numbers()[1] <= applied + 1 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until QuickFIX has taken the fill (its expected number moved on)
+    assert session.sequence_numbers()[1] > applied + 1
+    session.stop()  # the node never ran the pump: the fill is on its dead loop only
+    assert mark.read() == applied
+    resends = sim.app.resend_requests if sim.app else 0
+
+    restarted, _ = _node(sim, tmp_path / "node", trader_id, redis_url)
+    start_node(restarted)
+    try:
+        run_until(restarted, lambda: _status(restarted, resting) is OrderStatus.FILLED)
+        held = restarted.cache.order(resting.client_order_id)
+        assert [t.value for t in held.trade_ids] == [fill.exec_id]
+        assert sim.app is not None
+        assert sim.app.resend_requests > resends
     finally:
         stop_node(restarted)
 

@@ -38,7 +38,7 @@ from nautilus_trader.execution.messages import (
 )
 from nautilus_trader.execution.reports import FillReport, OrderStatusReport, PositionStatusReport
 from nautilus_trader.live.execution_client import LiveExecutionClient
-from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType
+from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType, OrderStatus
 from nautilus_trader.model.identifiers import (
     AccountId,
     ClientId,
@@ -88,6 +88,7 @@ _ORD_TYPE = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_ORDER_TYPE.it
 _TIF = {nautilus: fix for fix, nautilus in reconcile.NAUTILUS_TIF.items()}
 _NO_ORDER = "NONE"  # the OrderID a venue reports when it has no order to show
 _UNTOLD_SIDE = Side.BUY  # OrderStatusRequest needs a Side; the simulator ignores it
+_UNSENT = (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED)  # no NEW applied yet
 
 
 def client_order_id_of(cl_ord_id: str) -> ClientOrderId:
@@ -328,6 +329,9 @@ class FixExecutionClient(LiveExecutionClient):
                 f"(ExecType {report.exec_type.name}): kept, not applied"
             )
             return
+        if report.header.poss_dup and _already_applied(order, report.exec_type):
+            self._log.info(f"PossDup ExecutionReport {report.exec_id} already applied: ignored")
+            return
         venue_id = VenueOrderId(report.order_id)
         ts = self._ts(report)
         ids = (order.strategy_id, order.instrument_id, order.client_order_id)
@@ -455,9 +459,9 @@ class FixExecutionClient(LiveExecutionClient):
     async def generate_order_status_reports(
         self, command: GenerateOrderStatusReports
     ) -> list[OrderStatusReport]:
-        """The venue's open orders (mass status), then each order the cache holds open or in
-        flight that the venue does not list, asked one by one (filled, canceled or never
-        received while we were away)."""
+        """The venue's open orders (mass status), then each order the cache holds open, in
+        flight or INITIALIZED that the venue does not list, asked one by one (filled,
+        canceled or never received while we were away)."""
         request_id = f"MS-{next(self._request_ids)}-{UUID4()}"
         self._answers.expect_collection(request_id, positions=False)
         self.fix_session.send(order_mass_status_request(request_id))
@@ -472,12 +476,7 @@ class FixExecutionClient(LiveExecutionClient):
             if isinstance(a, ExecutionReport) and a.order_id != _NO_ORDER
         ]
         listed = {r.client_order_id for r in reports}
-        # Open orders, and those in flight (SUBMITTED, PENDING_*): an order the node sent
-        # just before it died is known to the venue but was never acknowledged.
-        held = self._cache.orders_open(venue=FIX_VENUE) + self._cache.orders_inflight(
-            venue=FIX_VENUE
-        )
-        for order in held:
+        for order in self._held_orders():
             if order.client_order_id not in listed:
                 report = await self._order_status(
                     order.client_order_id.value, _SIDE[order.side], order.instrument_id
@@ -485,6 +484,28 @@ class FixExecutionClient(LiveExecutionClient):
                 reports += [] if report is None else [report]
         wanted = command.instrument_id
         return [r for r in reports if wanted is None or r.instrument_id == wanted]
+
+    def _held_orders(self) -> list[Order]:
+        """The cache's orders whose venue state start-up must learn: open ones; those in
+        flight (SUBMITTED, PENDING_*: sent just before the node died, never acknowledged);
+        and INITIALIZED ones: the Redis cache is written behind, so an order the node
+        submitted (and the venue filled) may have been stored before its SUBMITTED event.
+        One the venue does not know stays INITIALIZED: NautilusTrader's reconciliation
+        leaves an INITIALIZED order alone (it resolves only open and in-flight ones) and
+        never submits an order by itself; what to do with it is the strategy's (the churn
+        child asks the venue, then decides again under a new ClOrdID)."""
+        held: dict[ClientOrderId, Order] = {}
+        for order in (
+            self._cache.orders_open(venue=FIX_VENUE)
+            + self._cache.orders_inflight(venue=FIX_VENUE)
+            + [
+                o
+                for o in self._cache.orders(venue=FIX_VENUE)
+                if o.status is OrderStatus.INITIALIZED
+            ]
+        ):
+            held.setdefault(order.client_order_id, order)
+        return list(held.values())
 
     async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
         """The fills seen on this session (FIX 4.4 has no fill query the simulator answers:
@@ -554,6 +575,16 @@ class FixExecutionClient(LiveExecutionClient):
     def _ts(self, report: ExecutionReport) -> int:
         moment = report.transact_time or report.header.sending_time
         return self._now() if moment is None else reconcile.epoch_ns(moment)
+
+
+def _already_applied(order: Order, kind: ExecType) -> bool:
+    """Whether the order's state already shows a report of this kind (a PossDup resend of
+    one the node applied before a restart: the venue resends from the delivered mark)."""
+    if kind is ExecType.NEW:
+        return order.status not in _UNSENT
+    if kind in (ExecType.CANCELED, ExecType.EXPIRED, ExecType.REJECTED):
+        return bool(order.is_closed)
+    return False  # fills have their trade id check; a replace is applied again harmlessly
 
 
 def _utc(ns: int) -> dt.datetime:

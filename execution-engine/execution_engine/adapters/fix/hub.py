@@ -13,16 +13,22 @@ Nothing is delivered until every client the node has (`roles`) has joined: right
 logon the venue resends what the node missed while it was down (ExecutionReports among
 them), and the data client, which usually joins first, must not be the only one to hear
 them. Until then the messages wait in the sink's queue.
+
+Once every listener has handled a message, its MsgSeqNum is recorded as delivered
+(delivered.py; the mark trails by its settle time): a node killed with messages still
+queued, or not yet applied, gets them resent at its next start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
+from execution_engine.adapters.fix.delivered import DeliveredMark, seq_num_of
 from execution_engine.adapters.fix.session import FixInitiator, FixSessionError
 from execution_engine.adapters.fix.sinks import AsyncioSink, Inbound
 
@@ -71,7 +77,7 @@ class FixSessionHub:
                 initiator = FixInitiator(venue, node_state, self._resolve, sink)
                 await loop.run_in_executor(None, initiator.start)
                 self._initiator = initiator
-                self._pump = loop.create_task(self._deliver(sink))
+                self._pump = loop.create_task(self._deliver(sink, initiator.delivered))
                 self._watch = loop.create_task(self._watch_logons(initiator))
             self._listeners.append(listener)
             self._joined.add(role)
@@ -103,15 +109,18 @@ class FixSessionHub:
         was_on = True  # join() returned a logged-on session
         while True:
             await asyncio.sleep(_WATCH_SECONDS)
+            initiator.delivered.settle(time.monotonic())  # when no message comes to do it
             is_on = initiator.is_logged_on
             if is_on and not was_on:
                 for callback in list(self._relogon):
                     callback()
             was_on = is_on
 
-    async def _deliver(self, sink: AsyncioSink) -> None:
+    async def _deliver(self, sink: AsyncioSink, delivered: DeliveredMark) -> None:
         await self._all_joined.wait()  # what came meanwhile waits in the queue
         while True:
             message = await sink.queue.get()
             for listener in list(self._listeners):
                 listener(message)
+            if (numbered := seq_num_of(message)) is not None:
+                delivered.record(numbered[0], poss_dup=numbered[1], now=time.monotonic())

@@ -11,6 +11,13 @@ every attempt the certificate is checked again (the pinned wheel hangs on one th
 tls.py says how), waits back off exponentially, and a refused logon (the venue's Logout,
 or ours for a MsgSeqNum too low) is retried at most `max_logon_attempts` times: a wrong
 password never becomes a retry storm. An unreachable venue is retried until `stop()`.
+
+At start, before the first Logon, the store's expected incoming MsgSeqNum is rewound to the
+one after the last message the node applied (delivered.py says why): the store is loaded
+when the engine is built and the socket opens at `engine.start()`, so the rewind goes in
+between, on our thread (QuickFIX's `onCreate` would run it inside the engine's constructor,
+on a SWIG director callback, for no gain). Reconnects within one process do not rewind:
+what QuickFIX took then is on the node's queue still and will be delivered.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pydantic import SecretStr
 from execution_engine.adapters.fix.application import LoggingApplication, msg_type
 from execution_engine.adapters.fix.codes import MsgType
 from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
+from execution_engine.adapters.fix.delivered import DeliveredMark
 from execution_engine.adapters.fix.fixlog import FixLog
 from execution_engine.adapters.fix.reports import UnreadableMessage, parse_message
 from execution_engine.adapters.fix.settings import initiator_settings, session_id
@@ -130,6 +138,7 @@ class FixInitiator:
         self.log = FixLog(self.folder / "log")
         username, password = config.credentials(resolve)
         self.app = InitiatorApplication(self.log, username, password, sink)
+        self.delivered = DeliveredMark(self.folder / "delivered")  # the hub records in it
         self.failure: str | None = None  # why the session gave up reconnecting, if it did
         self._check_certificate = check_certificate and config.tls.verify
         self._engine: fix.SSLSocketInitiator | None = None
@@ -159,6 +168,7 @@ class FixInitiator:
         if self._supervisor is not None:
             self._supervisor.join(timeout=5)
         self._discard_engine()
+        self.delivered.close()
         self.log.close()
 
     def _supervise(self) -> None:
@@ -188,7 +198,7 @@ class FixInitiator:
                 delay = self.config.logon_backoff_seconds * 2 ** (refusals + failures - 1)
                 if self._stopping.wait(min(delay, _MAX_BACKOFF_SECONDS)):
                     break
-            reason, refused = self._attempt()
+            reason, refused = self._attempt(rewind=not persistent)
             if reason is None:
                 return
             refusals, failures = refusals + refused, failures + (not refused)
@@ -200,8 +210,9 @@ class FixInitiator:
                 )
         raise FixSessionError("FIX session stopped while connecting")
 
-    def _attempt(self) -> tuple[str | None, bool]:
-        """(None, _) once logged on, else (why not, whether the logon was refused)."""
+    def _attempt(self, *, rewind: bool) -> tuple[str | None, bool]:
+        """(None, _) once logged on, else (why not, whether the logon was refused).
+        `rewind`: first rewind the store to the delivered mark (the start's attempts)."""
         if self._check_certificate:
             try:
                 check_venue_certificate(self.config)  # TlsVerificationError: permanent
@@ -210,6 +221,8 @@ class FixInitiator:
         outcome = self.app.new_attempt()
         self.app.logged_off.clear()
         self._engine = self._new_engine()
+        if rewind:
+            self._rewind_to_delivered()
         self._engine.start()
         if outcome.done.wait(self.config.logon_timeout_seconds) and outcome.logged_on:
             return None, False
@@ -223,6 +236,21 @@ class FixInitiator:
         settings = initiator_settings(self.config, store, _NEVER_SECONDS)
         # No log factory: QuickFIX's logs would hold the password (fixlog.py says why).
         return fix.SSLSocketInitiator(self.app, fix.FileStoreFactory(settings), settings)
+
+    def _rewind_to_delivered(self) -> None:
+        """Expect the message after the last one delivered, when QuickFIX took more."""
+        session = fix.Session.lookupSession(self.session_id)  # built with the engine
+        expected = int(session.getExpectedTargetNum())
+        mark = self.delivered.read()
+        if mark is not None and mark + 1 < expected:
+            session.setNextTargetMsgSeqNum(mark + 1)  # written to the store at once
+            self.log.event(
+                f"rewound the expected MsgSeqNum from {expected} to {mark + 1}: the node "
+                f"had applied up to {mark}; the venue resends the rest"
+            )
+            self.delivered.start_from(mark)
+        else:  # nothing recorded yet, or a sequence reset since the mark
+            self.delivered.start_from(expected - 1)
 
     def _discard_engine(self) -> None:
         if self._engine is not None:

@@ -3,6 +3,10 @@
 Checks logon credentials (a wrong pair gets a Logout with Text), turns client requests
 into book operations, sends every report back, records orders and fills in the ledger
 (PossDup/PossResend flags included) and applies the armed faults.
+
+Lock order: QuickFIX holds its session lock while it calls us, and we then take `lock`;
+so nothing here calls into QuickFIX while holding `lock`. Messages are queued on the
+outbox (outbox.py), whose thread sends them, in order, holding none of our locks.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from execution_engine.adapters.fix.sim.book import Book, CancelRejected, Executi
 from execution_engine.adapters.fix.sim.decode import order_terms
 from execution_engine.adapters.fix.sim.faults import Faults
 from execution_engine.adapters.fix.sim.ledger import Ledger, LedgerEntry
+from execution_engine.adapters.fix.sim.outbox import Outbox, Outgoing
 from execution_engine.adapters.fix.sim.quotes import Quote
 from execution_engine.adapters.fix.wire import Fields, FixMessageError, first_values, split_fields
 
@@ -79,6 +84,7 @@ class BrokerApplication(LoggingApplication):
         self.session_id = session_id
         self._pending_dups: set[str] = set()  # ExecIDs whose next send is the PossDup copy
         self._dup_lock = threading.Lock()
+        self.outbox = Outbox(self._send_now)
 
     # --- session ----------------------------------------------------------------------------
     def on_logon(self, session_id: fix.SessionID) -> None:
@@ -243,9 +249,12 @@ class BrokerApplication(LoggingApplication):
         # Session::send strips PossDupFlag from what it is given, so the copy is marked in
         # toApp (on_app_out), after QuickFIX has filled in its header.
         self._record(report, poss_dup=True)
-        with self._dup_lock:
-            self._pending_dups.add(report.exec_id)
-        self._send(fix.Message(original))
+
+        def mark_next_as_copy() -> None:  # the original is on the wire by now
+            with self._dup_lock:
+                self._pending_dups.add(report.exec_id)
+
+        self.outbox.put(Outgoing(fix.Message(original), mark_next_as_copy))
 
     def on_app_out(self, message: fix.Message, session_id: fix.SessionID) -> None:
         if not message.isSetField(17):
@@ -281,11 +290,12 @@ class BrokerApplication(LoggingApplication):
         )
 
     def _send(self, message: fix.Message) -> None:
+        """Queue `message` (callers may hold `lock`: the outbox's thread sends it)."""
         delay = self.faults.delay_reports_seconds
         if delay > 0:
-            threading.Timer(delay, self._send_now, args=(message,)).start()
+            threading.Timer(delay, self.outbox.put, args=(Outgoing(message),)).start()
         else:
-            self._send_now(message)
+            self.outbox.put(Outgoing(message))
 
     def _send_now(self, message: fix.Message) -> None:
         # Sent while the line is down, a message is stored under its sequence number and goes

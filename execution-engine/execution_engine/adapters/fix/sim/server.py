@@ -116,6 +116,8 @@ class FixSimulator:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+        if self.app is not None:
+            self.app.outbox.close()  # its last sends before QuickFIX stops
         if self._acceptor is not None:
             self._acceptor.stop(True)  # at once: the simulator owes no client a graceful logout
             self._acceptor = None
@@ -130,13 +132,20 @@ class FixSimulator:
     def wait_logged_on(self, timeout: float) -> bool:
         return self._broker().logged_on.wait(timeout)
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every message queued so far is handed to QuickFIX (sent, or stored
+        for resend while the line is down)."""
+        return self._broker().outbox.flush(timeout)
+
     def skip_sequence(self, count: int) -> None:
         """The next message leaves `count` numbers out: the client sees a gap and resends."""
+        self.flush()
         session = self._session()
         session.setNextSenderMsgSeqNum(session.getExpectedSenderNum() + count)
 
     def lower_sequence(self, count: int) -> None:
         """The next message reuses an old number (no PossDupFlag): the client must log out."""
+        self.flush()
         session = self._session()
         session.setNextSenderMsgSeqNum(max(1, session.getExpectedSenderNum() - count))
 
