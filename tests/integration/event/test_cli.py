@@ -43,8 +43,9 @@ class Peek(Strategy[_P]):
 
 def _run(*args: str, runs: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "GAUNTLET_DEBUG"}
-    if runs is not None:
+    if runs is not None:  # paper runs and live state folders both under `runs`
         env["GAUNTLET_RUNS_DIR"] = str(runs)
+        env["GAUNTLET_LIVE_DIR"] = str(runs / "live")
     return subprocess.run([GAUNTLET, *args], capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -128,7 +129,9 @@ def test_paper_writes_a_run_folder_that_kill_can_target(csv: Path, tmp_path: Pat
 def test_kill_and_paper_reject_bad_input(csv: Path, tmp_path: Path) -> None:
     _one_line_error(_run("kill", "--run", str(tmp_path / "nope")), "run folder not found")
     _one_line_error(_run("kill", "--run", str(tmp_path), "--state", "PAUSED"), "--state")
-    _one_line_error(_run("kill", runs=tmp_path / "empty"), "no paper run found")
+    _one_line_error(
+        _run("kill", runs=tmp_path / "empty"), "no paper run or live state folder found"
+    )
     _one_line_error(
         _run("paper", "--strategy", "sma_cross", "--data", str(csv), "--speed", "fast"),
         "--speed",
