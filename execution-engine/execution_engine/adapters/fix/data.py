@@ -103,7 +103,9 @@ class FixDataClient(LiveMarketDataClient):
     # --- what the venue sends -------------------------------------------------------------
     def _on_message(self, message: Inbound) -> None:
         try:
-            if isinstance(message, MarketData):
+            if isinstance(message, MarketData) and not message.header.poss_dup:
+                # A PossDup refresh is a resent old price (session.py rewinds the sequence
+                # at start-up): applied, it would take the book back in time.
                 self._on_market_data(message)
             elif isinstance(message, OtherMessage) and message.header.msg_type == _MD_REJECT:
                 self._log.error(f"the venue refused a market data request: {message.raw!r}")

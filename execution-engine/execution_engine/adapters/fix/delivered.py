@@ -34,7 +34,7 @@ from execution_engine.adapters.fix.sinks import Inbound
 _WIDTH = 20  # digits: any MsgSeqNum fits
 # How long after its delivery a message counts as applied: the event queue's turn plus the
 # Redis writer's, with room for a loaded machine (the soak kills mid-burst on 2 cores).
-SETTLE_SECONDS = 0.5
+SETTLE_SECONDS = 0.1
 _SEQ_NUM = re.compile(r"\x0134=(\d+)\x01")
 
 
@@ -89,8 +89,11 @@ class DeliveredMark:
         os.pwrite(self._fd, f"{seq_num:0{_WIDTH}d}\n".encode("ascii"), 0)
 
     def start_from(self, seq_num: int) -> None:
-        """The mark as the session starts (what was read, capped by the store's count)."""
+        """The mark as the session starts (what was read, or the store's count when there
+        was none to read), written at once: a node killed before anything settles must
+        still find a mark at its next start (none would mean: nothing to rewind)."""
         self._highest = seq_num
+        self._write(seq_num)
 
     def close(self) -> None:
         if self._fd is not None:

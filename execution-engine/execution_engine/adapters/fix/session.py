@@ -250,6 +250,7 @@ class FixInitiator:
             )
             self.delivered.start_from(mark)
         else:  # nothing recorded yet, or a sequence reset since the mark
+            self.log.event(f"expecting MsgSeqNum {expected} (delivered mark: {mark})")
             self.delivered.start_from(expected - 1)
 
     def _discard_engine(self) -> None:
