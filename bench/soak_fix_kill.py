@@ -3,17 +3,15 @@
 NewOrderSingle reaches the venue, at a random delay while trading, during start-up
 reconciliation — and restarted on the same state folder and NautilusTrader Redis cache; at
 the end the venue's ledger is checked against the node's view: 0 duplicate orders, 0 lost
-fills, positions equal. Restart → ACTIVE (spawn → READY, reconciled and trading) is timed
-at every restart. Exit 1 on any violation.
+fills (none inferred by reconciliation either), positions equal. Restart → ACTIVE (spawn →
+READY, reconciled and trading) is timed at every restart. Exit 1 on any violation.
 
-One in-process FixSimulator over TLS. By default it is quoted once and fills every order on
-arrival (a NEW and a fill report per order). With --quote-ms it is quoted that often and fills
-at most 2,000 per quote, so orders fill over several quotes (several fills per order) — but
-the simulator can then deadlock (a pushed quote takes the broker's lock, then QuickFIX's
-session lock; an incoming order the other way round), which ends the soak with "not READY".
+One in-process FixSimulator over TLS, quoted every --quote-ms (20 by default) and filling at
+most 2,000 per quote, so orders fill over several quotes (several fills per order); with
+--quote-ms 0 it is quoted once and fills every order on arrival (a NEW and a fill each).
 Redis: the system server at --redis when it answers, else an embedded one (live.stack.redis).
 
-Run: python -m bench.soak_fix_kill [--kills 50] [--seed 1] [--quote-ms 20]
+Run: python -m bench.soak_fix_kill [--kills 50] [--seed 1] [--quote-ms 20|0]
          [--redis redis://127.0.0.1:6379/0]
 """
 
@@ -66,7 +64,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--max-delay", type=float, default=0.6, help="s, random kill delay")
-    parser.add_argument("--quote-ms", type=float, default=0.0, help="0: one quote only")
+    parser.add_argument("--quote-ms", type=float, default=20.0, help="0: one quote only")
     parser.add_argument("--keep", action="store_true", help="keep the state folder")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
