@@ -80,6 +80,10 @@ class GauntletHostConfig(StrategyConfig, frozen=True, kw_only=True):
     rebalance: str = "off"  # "off" | "every_bar" | "drift"
     rebalance_threshold: float = 0.05  # fraction of equity
     ioc_orders: bool = False
+    # Live: the node's session number in its state folder (0 in backtests and paper). Order
+    # ids count decision bars from 0 in every session, so they carry it: a restarted node
+    # never reuses an id the venue has seen, and its strategy id stays the same.
+    session: int = 0
 
 
 def target_rules(config: GauntletHostConfig) -> TargetRules:

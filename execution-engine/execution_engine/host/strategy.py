@@ -300,9 +300,11 @@ class GauntletStrategyHost(NautilusStrategy):  # type: ignore[misc]  # NautilusT
             self._submit(order)
 
     def _client_order_id(self, col: int) -> ClientOrderId:
-        """Deterministic: strategy id, decision bar index, instrument."""
+        """Deterministic: strategy id, live session (if any), decision bar index, instrument."""
         symbol = self._ids[col].symbol.value.replace("/", "")
-        return ClientOrderId(f"{self.id.value}-{self._decision_bar}-{symbol}")
+        session = self.config.session
+        prefix = f"{self.id.value}-S{session}" if session else self.id.value
+        return ClientOrderId(f"{prefix}-{self._decision_bar}-{symbol}")
 
     def _submit(self, planned: PlannedOrder) -> None:
         assert self._account is not None  # built in on_start, with the executor

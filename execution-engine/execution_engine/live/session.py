@@ -64,7 +64,6 @@ from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
 from execution_engine.host.strategy import HostSetupError, check_account
 from execution_engine.live.flatten import Flattener, FlattenReport
-from execution_engine.live.host import LiveStrategyHost
 from execution_engine.live.node import build_fix_node
 from execution_engine.live.status import fix_snapshot, trading_snapshot
 from execution_engine.paper.heartbeat import heartbeat
@@ -167,7 +166,7 @@ def run_live(
     host_config = _host_config(config, instrument, bar_type, run_no)
     journal = RunJournal(config.state_dir, echo)
     stop = StopSignals()  # before the kernel replaces the caller's SIGINT handler
-    host = LiveStrategyHost(host_config)
+    host = GauntletStrategyHost(host_config)
     host.records.listeners.append(journal)
     node = build_fix_node(
         config.venue, config.state_dir, resolve_secret, [host],
@@ -256,11 +255,11 @@ def folder_trader_id(state_dir: Path) -> str:
 def _host_config(
     config: LiveConfig, instrument: Instrument, bar_type: BarType, run_no: int
 ) -> GauntletHostConfig:
-    """The host on the live bars. Its strategy id carries the session's number: the host's
-    order ids are `<strategy id>-<bar index>-<symbol>` and the bar index starts at 0 in
-    every session, so a restarted node must not reuse the previous session's ids (the
-    venue refuses a ClOrdID it has seen)."""
-    named = msgspec.structs.replace(config.host, strategy_id=f"GAUNTLET-{run_no:03d}")
+    """The host on the live bars. Its order ids carry the session's number
+    (`<strategy id>-S<session>-<bar index>-<symbol>`): the bar index starts at 0 in every
+    session, and a restarted node must not reuse an id the venue has seen. The strategy id
+    stays the same across sessions, so the host owns its earlier orders and positions."""
+    named = msgspec.structs.replace(config.host, session=run_no)
     bound = bind_instruments(
         named, [instrument.id.value], [str(bar_type)], None,
         max_notional_per_order=config.risk.max_notional_per_order,
