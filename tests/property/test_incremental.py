@@ -26,7 +26,13 @@ from hypothesis import strategies as st
 
 from strategies import Strategy, StrategyParams, plugins
 from strategies.builtin import SmaCross
-from strategies.incremental import declared_lookback, incremental_state, replay, window_for
+from strategies.incremental import (
+    declared_lookback,
+    incremental_state,
+    reads_closes_only,
+    replay,
+    window_for,
+)
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TICK = 1e-4
@@ -165,6 +171,33 @@ test_incremental_rsi_reversion_equals_target = _property("rsi_reversion")
 test_incremental_bollinger_reversion_equals_target = _property("bollinger_reversion")
 test_incremental_donchian_breakout_equals_target = _property("donchian_breakout")
 test_incremental_vol_target_trend_equals_target = _property("vol_target_trend")
+
+
+@SETTINGS
+@given(data=st.data(), bars=tick_bars())
+def test_a_closes_only_state_reads_nothing_but_the_close(
+    data: st.DataObject, bars: pd.DataFrame
+) -> None:
+    """A state that declares `closes_only` (the host then hands it only each bar's close) gives
+    the same targets when open, high, low and volume are NaN: it really reads only the close."""
+    name = data.draw(st.sampled_from(sorted(BUILTINS)))
+    strategy = data.draw(builtin_strategies(name))
+    state = incremental_state(strategy)
+    assert state is not None
+    if not reads_closes_only(state):
+        return  # Donchian reads high and low: nothing to prove for it here
+    blind = bars.assign(open=np.nan, high=np.nan, low=np.nan, volume=np.nan)
+    np.testing.assert_array_equal(
+        replay(strategy, blind).to_numpy(), replay(strategy, bars).to_numpy()
+    )
+
+
+def test_donchian_is_the_only_builtin_reading_more_than_the_close() -> None:
+    states = {name: incremental_state(plugins.create(name)) for name in BUILTINS}
+    reading_more = {
+        n for n, state in states.items() if state is None or not reads_closes_only(state)
+    }
+    assert reading_more == {"donchian_breakout"}
 
 
 def test_every_builtin_has_a_state() -> None:
