@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 from decimal import Decimal
 
 from execution_engine.adapters.fix.codes import ExecType, OrdStatus, OrdType, Side, TimeInForce
@@ -243,3 +244,31 @@ def test_unsolicited_cancel_reaches_the_initiator(orders: Pair) -> None:
     canceled = report_for(orders, cl_ord_id, ExecType.CANCELED)
     assert canceled.text == "risk limit at the broker"
     assert canceled.cum_qty == 0
+
+
+def test_quotes_pushed_while_orders_arrive_never_deadlock_the_simulator(orders: Pair) -> None:
+    """A pushed quote (broker lock, then a send) meeting an incoming order (QuickFIX's
+    session lock, then the broker lock) deadlocked the simulator when it sent under its
+    lock; now its outbox thread sends. Quotes and orders race here; every order's NEW must
+    come, in the order the orders were sent."""
+    stop = threading.Event()
+
+    def push() -> None:
+        tick = 0
+        while not stop.is_set():
+            tick += 1
+            orders.sim.push_quote(quote(f"1.1{tick % 90:04d}", f"1.1{tick % 90 + 2:04d}"))
+
+    pusher = threading.Thread(target=push, daemon=True)
+    pusher.start()
+    try:
+        sent = [_id("race") for _ in range(40)]
+        for cl_ord_id in sent:
+            send_order(orders, OrderRequest(cl_ord_id, SYMBOL, Side.BUY, Decimal(150_000),
+                                            OrdType.MARKET))  # fmt: skip
+        for cl_ord_id in sent:
+            assert report_for(orders, cl_ord_id, ExecType.NEW).cum_qty == 0
+    finally:
+        stop.set()
+        pusher.join(5)
+    assert not pusher.is_alive()  # a deadlocked push never returns
