@@ -31,6 +31,7 @@ from pathlib import Path
 from execution_engine.adapters.fix.reports import UnreadableMessage
 from execution_engine.adapters.fix.sinks import Inbound
 
+DELIVERED_FILE = "delivered"  # in the session's folder, beside QuickFIX's store
 _WIDTH = 20  # digits: any MsgSeqNum fits
 # How long after its delivery a message counts as applied: the event queue's turn plus the
 # Redis writer's, with room for a loaded machine (the soak kills mid-burst on 2 cores).

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
-from execution_engine.adapters.fix.delivered import DeliveredMark, seq_num_of
+from execution_engine.adapters.fix.delivered import DELIVERED_FILE, DeliveredMark, seq_num_of
 from execution_engine.adapters.fix.session import FixInitiator, FixSessionError
 from execution_engine.adapters.fix.sinks import AsyncioSink, Inbound
 
@@ -74,11 +74,12 @@ class FixSessionHub:
         async with self._lock:
             if self._initiator is None:
                 sink = AsyncioSink(loop)
-                initiator = FixInitiator(venue, node_state, self._resolve, sink)
+                mark = DeliveredMark(venue.state_dir(node_state) / DELIVERED_FILE)
+                initiator = FixInitiator(venue, node_state, self._resolve, sink, delivered=mark)
                 await loop.run_in_executor(None, initiator.start)
                 self._initiator = initiator
-                self._pump = loop.create_task(self._deliver(sink, initiator.delivered))
-                self._watch = loop.create_task(self._watch_logons(initiator))
+                self._pump = loop.create_task(self._deliver(sink, mark))
+                self._watch = loop.create_task(self._watch_logons(initiator, mark))
             self._listeners.append(listener)
             self._joined.add(role)
             if self._joined >= self._roles:
@@ -105,11 +106,11 @@ class FixSessionHub:
         """Call `callback` on the loop each time the session logs on again after a drop."""
         self._relogon.append(callback)
 
-    async def _watch_logons(self, initiator: FixInitiator) -> None:
+    async def _watch_logons(self, initiator: FixInitiator, mark: DeliveredMark) -> None:
         was_on = True  # join() returned a logged-on session
         while True:
             await asyncio.sleep(_WATCH_SECONDS)
-            initiator.delivered.settle(time.monotonic())  # when no message comes to do it
+            mark.settle(time.monotonic())  # when no message comes to do it
             is_on = initiator.is_logged_on
             if is_on and not was_on:
                 for callback in list(self._relogon):

@@ -13,10 +13,11 @@ or ours for a MsgSeqNum too low) is retried at most `max_logon_attempts` times: 
 password never becomes a retry storm. An unreachable venue is retried until `stop()`.
 
 At start, before the first Logon, the store's expected incoming MsgSeqNum is rewound to the
-one after the last message the node applied (delivered.py says why): the store is loaded
-when the engine is built and the socket opens at `engine.start()`, so the rewind goes in
-between, on our thread (QuickFIX's `onCreate` would run it inside the engine's constructor,
-on a SWIG director callback, for no gain). Reconnects within one process do not rewind:
+one after the last message the node applied, when the initiator has a delivered mark (the
+hub gives it one; delivered.py says why): the store is loaded when the engine is built and
+the socket opens at `engine.start()`, so the rewind goes in between, on our thread
+(QuickFIX's `onCreate` would run it inside the engine's constructor, on a SWIG director
+callback, for no gain). Reconnects within one process do not rewind:
 what QuickFIX took then is on the node's queue still and will be delivered.
 """
 
@@ -131,6 +132,7 @@ class FixInitiator:
         sink: Sink,
         *,
         check_certificate: bool = True,
+        delivered: DeliveredMark | None = None,
     ) -> None:
         self.config = config
         self.folder = config.state_dir(node_state)
@@ -138,7 +140,9 @@ class FixInitiator:
         self.log = FixLog(self.folder / "log")
         username, password = config.credentials(resolve)
         self.app = InitiatorApplication(self.log, username, password, sink)
-        self.delivered = DeliveredMark(self.folder / "delivered")  # the hub records in it
+        # What the consumer has applied (the hub records it); None: the sink's consumer keeps
+        # no such count (a test's queue, the conformance kit) and nothing is rewound.
+        self.delivered = delivered
         self.failure: str | None = None  # why the session gave up reconnecting, if it did
         self._check_certificate = check_certificate and config.tls.verify
         self._engine: fix.SSLSocketInitiator | None = None
@@ -168,7 +172,8 @@ class FixInitiator:
         if self._supervisor is not None:
             self._supervisor.join(timeout=5)
         self._discard_engine()
-        self.delivered.close()
+        if self.delivered is not None:
+            self.delivered.close()
         self.log.close()
 
     def _supervise(self) -> None:
@@ -221,8 +226,8 @@ class FixInitiator:
         outcome = self.app.new_attempt()
         self.app.logged_off.clear()
         self._engine = self._new_engine()
-        if rewind:
-            self._rewind_to_delivered()
+        if rewind and self.delivered is not None:
+            self._rewind_to_delivered(self.delivered)
         self._engine.start()
         if outcome.done.wait(self.config.logon_timeout_seconds) and outcome.logged_on:
             return None, False
@@ -237,21 +242,21 @@ class FixInitiator:
         # No log factory: QuickFIX's logs would hold the password (fixlog.py says why).
         return fix.SSLSocketInitiator(self.app, fix.FileStoreFactory(settings), settings)
 
-    def _rewind_to_delivered(self) -> None:
+    def _rewind_to_delivered(self, delivered: DeliveredMark) -> None:
         """Expect the message after the last one delivered, when QuickFIX took more."""
         session = fix.Session.lookupSession(self.session_id)  # built with the engine
         expected = int(session.getExpectedTargetNum())
-        mark = self.delivered.read()
+        mark = delivered.read()
         if mark is not None and mark + 1 < expected:
             session.setNextTargetMsgSeqNum(mark + 1)  # written to the store at once
             self.log.event(
                 f"rewound the expected MsgSeqNum from {expected} to {mark + 1}: the node "
                 f"had applied up to {mark}; the venue resends the rest"
             )
-            self.delivered.start_from(mark)
+            delivered.start_from(mark)
         else:  # nothing recorded yet, or a sequence reset since the mark
             self.log.event(f"expecting MsgSeqNum {expected} (delivered mark: {mark})")
-            self.delivered.start_from(expected - 1)
+            delivered.start_from(expected - 1)
 
     def _discard_engine(self) -> None:
         if self._engine is not None:
