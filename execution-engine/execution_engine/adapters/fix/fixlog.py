@@ -21,10 +21,17 @@ SOH = "\x01"
 REDACTED_TAGS: frozenset[int] = frozenset({95, 96, 553, 554, 925})
 MASK = "***"
 _FIELD = re.compile(r"(?:(?<=\x01)|^)(\d+)=([^\x01]*)")
+# How a redacted field can begin: the regex pass runs only on a message that has one (a Logon,
+# a RawData), not on every quote and order (a few substring scans instead of a regex
+# callback per field, on QuickFIX's thread, inside the quote-to-order path).
+_REDACTED_STARTS: tuple[str, ...] = tuple(f"{SOH}{tag}=" for tag in sorted(REDACTED_TAGS))
+_REDACTED_FIRST: tuple[str, ...] = tuple(f"{tag}=" for tag in sorted(REDACTED_TAGS))
 
 
 def redact(raw: str) -> str:
     """`raw` (SOH-separated tag=value) with credential values replaced by ***."""
+    if not raw.startswith(_REDACTED_FIRST) and not any(s in raw for s in _REDACTED_STARTS):
+        return raw
     return _FIELD.sub(_mask_field, raw)
 
 

@@ -41,3 +41,20 @@ class AsyncioSink:
     def __call__(self, message: Inbound) -> None:
         if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.queue.put_nowait, message)
+
+
+class LoopSink:
+    """For an event loop's own consumer: `consume(message)` runs on the loop (through
+    call_soon_threadsafe), in the order QuickFIX delivered the messages.
+
+    No queue and no task in between: AsyncioSink's consumer is a task awaiting its queue, so
+    every message costs a loop turn to wake it; here the message is handled in the very turn
+    that takes it off the loop's thread-safe queue (one hop fewer on the quote-to-order path)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, consume: Callable[[Inbound], None]) -> None:
+        self.loop = loop
+        self.consume = consume
+
+    def __call__(self, message: Inbound) -> None:
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.consume, message)
