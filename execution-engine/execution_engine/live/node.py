@@ -11,7 +11,6 @@ as the first one was configured to.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -93,15 +92,8 @@ def _logging(folder: Path) -> LoggingConfig:
 
 
 def start_node(node: TradingNode) -> None:
-    """Connect the clients, reconcile with the venue and start the strategies, then freeze
-    the heap built so far (the node, its clients, the instruments, the strategies' state).
-
-    It lives as long as the node; left to the cyclic collector, every full collection walks
-    it again (tens of ms on a running node, landing at random on the quote-to-order path).
-    stop_node unfreezes it."""
+    """Connect the clients, reconcile with the venue and start the strategies."""
     _loop(node).run_until_complete(node.kernel.start_async())
-    gc.collect()
-    gc.freeze()
 
 
 def run_until(node: TradingNode, condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -121,7 +113,6 @@ def stop_node(node: TradingNode) -> None:
     """Stop the strategies, disconnect the clients (the FIX session logs out) and dispose."""
     _loop(node).run_until_complete(node.kernel.stop_async())
     node.dispose()
-    gc.unfreeze()  # the disposed node is garbage: let the collector have it
 
 
 def _loop(node: TradingNode) -> asyncio.AbstractEventLoop:
