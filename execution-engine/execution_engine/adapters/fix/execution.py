@@ -179,22 +179,13 @@ class FixExecutionClient(LiveExecutionClient):
             reason = f"cannot be sent on FIX: {exc}"
             self._reject(order, reason)
             return
-        # The wire first, the OrderSubmitted event (the cache, the portfolio and the strategy
-        # handle it, ~0.1 ms) right after, in the same loop turn: no ExecutionReport can be
-        # applied in between, and the order leaves that much sooner after its signal.
-        submitted_ns = self._now()
+        self.generate_order_submitted(
+            order.strategy_id, order.instrument_id, order.client_order_id, self._now()
+        )
         try:
             self.fix_session.send(new_order_single(request))
         except FixSessionError as exc:
-            self._submitted(order, submitted_ns)
             self._reject(order, str(exc))
-            return
-        self._submitted(order, submitted_ns)
-
-    def _submitted(self, order: Order, ts_event: int) -> None:
-        self.generate_order_submitted(
-            order.strategy_id, order.instrument_id, order.client_order_id, ts_event
-        )
 
     async def _cancel_order(self, command: CancelOrder) -> None:
         order = self._cache.order(command.client_order_id)
