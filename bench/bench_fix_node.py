@@ -10,13 +10,13 @@ a NautilusTrader `TradingNode` with the FIX data and execution clients (executio
   buys and sells against a standing quote. Goal p99 ≤ 5 ms.
 - **signal to wire**: the quote that closes a bar arrives (QuickFIX hands it over) → the
   NewOrderSingle the hosted strategy sends on that bar's close leaves through QuickFIX. The
-  strategy is the built-in `sma_cross` (fast 2, slow 3, shorts allowed: it trades every few
-  bars) in `GauntletStrategyHost`, on NautilusTrader's own aggregation of 4 quotes into a bar
-  (the simulator quotes each bar's open, high, low and close). Both moments are read from the
+  strategy is each built-in in turn (`STRATEGIES`: windows short enough to trade every few
+  bars), hosted in `GauntletStrategyHost` on a node of its own, on NautilusTrader's own
+  aggregation of 4 quotes into a bar (the simulator quotes each bar's open, high, low, close). Both moments are read from the
   session's FIX message log (adapters/fix/fixlog.py stamps every message in and out, in
   microseconds, on the same clock). Goal p99 ≤ 2 ms.
 
-Run: python -m bench.bench_fix_node [--orders 500] [--bars 1500] [--quote-ms 4]
+Run: python -m bench.bench_fix_node [--orders 500] [--bars 600] [--quote-ms 4] [--strategies ...]
 """
 
 from __future__ import annotations
@@ -29,48 +29,26 @@ import socket
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench._common import machine, random_walk_bars
+from bench._common import machine
+from bench._fix import SECRETS, serve_simulator
 
 GOAL_ROUND_TRIP_P99_MS = 5.0
 GOAL_SIGNAL_P99_MS = 2.0
-SYMBOL = "EURUSD"
-PASSWORD = "bench-password"
 QUOTES_PER_BAR = 4
-SECRETS = {"user": "gauntlet", "password": PASSWORD}
-
-
-def _serve(
-    port: int, state: str, ready: Any, go: Any, done: Any, bars: int, quote_ms: float
-) -> None:
-    """The simulator process: one standing quote, then (on `go`) `bars` bars as quotes."""
-    from execution_engine.adapters.fix.sim.quotes import Quote, quotes_from_bars
-    from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
-
-    simulator = FixSimulator(SimulatorConfig(port=port, state_dir=Path(state), password=PASSWORD))
-    simulator.start()
-    simulator.push_quote(
-        Quote(SYMBOL, Decimal("1.10000"), Decimal("1.10002"), dt.datetime.now(dt.UTC))
-    )
-    assert simulator.ca is not None
-    ready.put(str(simulator.ca.ca_file))
-    frame = random_walk_bars(
-        bars, freq="1min", start="2026-01-05", sigma=4e-4, open_sigma=5e-5, wick_sigma=1e-4, seed=7
-    )
-    quotes = list(quotes_from_bars(frame, SYMBOL, Decimal("0.00002"), 5))
-    go.wait()
-    pause = quote_ms / 1000
-    for quote in quotes:
-        started = time.perf_counter()
-        simulator.push_quote(quote)
-        time.sleep(max(0.0, pause - (time.perf_counter() - started)))
-    done.wait()
-    simulator.stop()
+# Every built-in, with windows short enough to trade every few bars (a sample per order).
+STRATEGIES: dict[str, dict[str, Any]] = {
+    "sma_cross": {"fast": 2, "slow": 3},
+    "ema_cross": {"fast": 2, "slow": 3},
+    "rsi_reversion": {"window": 2},
+    "bollinger_reversion": {"window": 5, "k": 1.0},
+    "donchian_breakout": {"window": 3},
+    "vol_target_trend": {"lookback": 3, "vol_window": 3},
+}
 
 
 def _round_trip_desk() -> Any:
@@ -110,15 +88,15 @@ def _round_trip_desk() -> Any:
     return RoundTripDesk()
 
 
-def _host() -> Any:
+def _host(name: str, params: dict[str, Any]) -> Any:
     """The hosted built-in on NautilusTrader's 4-quote bars, deciding at each bar's close."""
     from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
     from execution_engine.host.config import bind_instruments
 
     bar_type = f"EUR/USD.FIX-{QUOTES_PER_BAR}-TICK-MID-INTERNAL"
     config = GauntletHostConfig(
-        strategy_name="sma_cross",
-        strategy_params={"fast": 2, "slow": 3, "allow_short": True},
+        strategy_name=name,
+        strategy_params=params,
         execute_at="bar_close",
         window=1_000,
         round_units=True,
@@ -152,9 +130,34 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--bars", type=int, default=1_500)
+    parser.add_argument("--bars", type=int, default=600, help="bars replayed per strategy")
     parser.add_argument("--quote-ms", type=float, default=4.0)
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     args = parser.parse_args(argv)
+    print("live node on the FIX simulator (TLS, loopback, simulator in its own process)")
+    trips, _, _ = _node_session(args, None, args.warmup + args.orders)
+    _report("order round trip (submit → OrderFilled)", np.array(trips[args.warmup :]),
+            GOAL_ROUND_TRIP_P99_MS)  # fmt: skip
+    print("  signal to wire (bar-closing quote in → NewOrderSingle out), per built-in:")
+    missed = []
+    for name in args.strategies:
+        _, waits, late = _node_session(args, name, 0)
+        signal = np.array(waits)
+        _report(f"{name} {STRATEGIES[name]}", signal, GOAL_SIGNAL_P99_MS)
+        print(f"    orders sent after the next quote had arrived: {late} of {signal.size}")
+        if signal.size == 0 or np.percentile(signal, 99) > GOAL_SIGNAL_P99_MS:
+            missed.append(name)
+    print(f"  signal-to-wire goal p99 <= {GOAL_SIGNAL_P99_MS:g} ms missed by: "
+          f"{', '.join(missed) or 'none'}")  # fmt: skip
+    print(f"  {machine()}")
+    return 0
+
+
+def _node_session(
+    args: argparse.Namespace, strategy: str | None, orders: int
+) -> tuple[list[float], list[float], int]:
+    """One simulator process and one node: `orders` round trips first, then, with a hosted
+    `strategy`, the replay of `args.bars` bars. (round trips ms, signal-to-wire ms, late)."""
     from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
     from execution_engine.live.node import build_fix_node, run_until, start_node, stop_node
     from nautilus_trader.config import LiveRiskEngineConfig
@@ -162,16 +165,16 @@ def main(argv: list[str]) -> int:
     from pydantic import SecretStr
 
     eurusd = InstrumentId.from_str("EUR/USD.FIX")
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     context = mp.get_context("spawn")
     ready, go, done = context.Queue(), context.Event(), context.Event()
+    bars = args.bars if strategy is not None else 0
     with tempfile.TemporaryDirectory() as folder:
         server = context.Process(
-            target=_serve,
-            args=(port, f"{folder}/sim", ready, go, done, args.bars, args.quote_ms),
+            target=serve_simulator,
+            args=(port, f"{folder}/sim", ready, done, go, bars, args.quote_ms),
             daemon=True,
         )
         server.start()
@@ -180,38 +183,29 @@ def main(argv: list[str]) -> int:
             username_secret="user", password_secret="password",
             tls=TlsConfig(ca_file=Path(ready.get(timeout=60))), account="SIM-1",
         )  # fmt: skip
-        desk, host = _round_trip_desk(), _host()
+        desk = _round_trip_desk()
+        hosted = [] if strategy is None else [_host(strategy, STRATEGIES[strategy])]
         state = Path(folder) / "node"
-        # The default risk engine allows 100 orders a second; one order every ~3 ms is more.
+        # The default risk engine allows 100 orders a second; one order every ~2 ms is more.
         risk = LiveRiskEngineConfig(max_order_submit_rate="1000/00:00:01")
         node = build_fix_node(
-            venue, state, lambda n: SecretStr(SECRETS[n]), [desk, host], risk_engine=risk
+            venue, state, lambda n: SecretStr(SECRETS[n]), [desk, *hosted], risk_engine=risk
         )
         try:
             start_node(node)
             run_until(node, lambda: node.cache.quote_tick(eurusd) is not None, 10)
-            wanted = args.warmup + args.orders
-            desk.begin(wanted)
-            run_until(node, lambda: len(desk.times_ms) >= wanted, 120)
-            go.set()
-            seconds = args.bars * QUOTES_PER_BAR * args.quote_ms / 1000 + 5
-            _run_for(node, run_until, seconds)  # the replay: the host trades on its bars
+            if orders:
+                desk.begin(orders)
+                run_until(node, lambda: len(desk.times_ms) >= orders, 120)
+            if hosted:
+                go.set()
+                _run_for(node, run_until, bars * QUOTES_PER_BAR * args.quote_ms / 1000 + 5)
         finally:
             stop_node(node)
             done.set()
             server.join(timeout=10)
-        log = next(state.rglob("messages.log"))
-        waits, late = _signal_to_wire_ms(log)
-        signal = np.array(waits)
-    trips = np.array(desk.times_ms[args.warmup :])
-    print("live node on the FIX simulator (TLS, loopback, simulator in its own process)")
-    _report("order round trip (submit → OrderFilled)", trips, GOAL_ROUND_TRIP_P99_MS)
-    _report(
-        "signal to wire (bar-closing quote in → NewOrderSingle out)", signal, GOAL_SIGNAL_P99_MS
-    )
-    print(f"    orders sent after the next quote had arrived: {late} of {signal.size}")
-    print(f"  {machine()}")
-    return 0
+        waits, late = _signal_to_wire_ms(next(state.rglob("messages.log"))) if hosted else ([], 0)
+    return desk.times_ms, waits, late
 
 
 def _never() -> bool:

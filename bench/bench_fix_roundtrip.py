@@ -12,7 +12,6 @@ Run: python -m bench.bench_fix_roundtrip [--orders 1000] [--warmup 50]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import multiprocessing as mp
 import socket
 import sys
@@ -32,26 +31,9 @@ from execution_engine.adapters.fix.sinks import Inbound
 from pydantic import SecretStr
 
 from bench._common import machine
+from bench._fix import SECRETS, SYMBOL, serve_simulator
 
 GOAL_P99_MS = 5.0
-SYMBOL = "EURUSD"
-PASSWORD = "bench-password"
-
-
-def _serve(port: int, state: str, ready: mp.Queue[str], stop: threading.Event) -> None:
-    """The simulator process: one standing quote, until `stop`."""
-    from execution_engine.adapters.fix.sim.quotes import Quote
-    from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
-
-    simulator = FixSimulator(SimulatorConfig(port=port, state_dir=Path(state), password=PASSWORD))
-    simulator.start()
-    simulator.push_quote(
-        Quote(SYMBOL, Decimal("1.10000"), Decimal("1.10002"), dt.datetime.now(dt.UTC))
-    )
-    assert simulator.ca is not None
-    ready.put(str(simulator.ca.ca_file))
-    stop.wait()
-    simulator.stop()
 
 
 class FillClock:
@@ -102,7 +84,7 @@ def main(argv: list[str]) -> int:
     stop = context.Event()
     with tempfile.TemporaryDirectory() as folder:
         server = context.Process(
-            target=_serve, args=(port, f"{folder}/sim", ready, stop), daemon=True
+            target=serve_simulator, args=(port, f"{folder}/sim", ready, stop), daemon=True
         )
         server.start()
         ca_file = Path(ready.get(timeout=60))
@@ -110,10 +92,9 @@ def main(argv: list[str]) -> int:
             host="127.0.0.1", port=port, sender_comp_id="GAUNTLET", target_comp_id="SIMBROKER",
             username_secret="user", password_secret="password", tls=TlsConfig(ca_file=ca_file),
         )  # fmt: skip
-        secrets = {"user": "gauntlet", "password": PASSWORD}
         clock = FillClock()
         initiator = FixInitiator(
-            config, Path(folder) / "node", lambda n: SecretStr(secrets[n]), clock
+            config, Path(folder) / "node", lambda n: SecretStr(SECRETS[n]), clock
         )
         initiator.start()
         try:
