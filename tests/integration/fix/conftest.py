@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from execution_engine.adapters.fix.codes import ExecType
-from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
+from execution_engine.adapters.fix.config import FIX_CLIENT, FixVenueConfig, TlsConfig
 from execution_engine.adapters.fix.messages import OrderRequest, new_order_single
 from execution_engine.adapters.fix.reports import ExecutionReport
 from execution_engine.adapters.fix.session import FixInitiator
@@ -19,12 +19,43 @@ from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.quotes import Quote
 from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
 from execution_engine.adapters.fix.sinks import Inbound, QueueSink
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import ClientId, InstrumentId
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import Order
+from nautilus_trader.trading.strategy import Strategy
 from pydantic import SecretStr
 
 from live.stack._process import free_port
 
 SECRETS = {"fix_user": "gauntlet", "fix_password": "sim-password"}
 SYMBOL = "EURUSD"
+EURUSD_FIX = InstrumentId.from_str("EUR/USD.FIX")
+
+
+class Desk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
+    """A strategy the test drives: it sends what it is told, on EUR/USD.FIX (and, with
+    `quotes`, subscribes to the venue's quotes when it starts)."""
+
+    def __init__(self, quotes: bool = False) -> None:
+        super().__init__()
+        self._quotes = quotes
+
+    def on_start(self) -> None:
+        if self._quotes:
+            self.subscribe_quote_ticks(EURUSD_FIX, client_id=ClientId(FIX_CLIENT))
+
+    def market(self, side: OrderSide, quantity: int | str) -> Order:
+        order = self.order_factory.market(EURUSD_FIX, side, Quantity.from_str(str(quantity)))
+        self.submit_order(order)
+        return order
+
+    def limit(self, side: OrderSide, quantity: int | str, price: str) -> Order:
+        order = self.order_factory.limit(
+            EURUSD_FIX, side, Quantity.from_str(str(quantity)), Price.from_str(price)
+        )
+        self.submit_order(order)
+        return order
 
 
 def resolver(secrets: dict[str, str]) -> Callable[[str], SecretStr]:

@@ -39,11 +39,17 @@ from nautilus_trader.execution.messages import (
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus
 from nautilus_trader.model.identifiers import ClientId
-from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.objects import Quantity
 from nautilus_trader.model.orders import Order
-from nautilus_trader.trading.strategy import Strategy
 
-from tests.integration.fix.conftest import SECRETS, quote, resolver, start_simulator, venue_config
+from tests.integration.fix.conftest import (
+    SECRETS,
+    Desk,
+    quote,
+    resolver,
+    start_simulator,
+    venue_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -97,20 +103,6 @@ def test_every_venue_fill_is_known_to_the_node(soak: SoakResult) -> None:
 
 
 # --- the defects, one at a time -------------------------------------------------------------
-class Desk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
-    def market(self, side: OrderSide, quantity: int) -> Order:
-        order = self.order_factory.market(INSTRUMENT, side, Quantity.from_int(quantity))
-        self.submit_order(order)
-        return order
-
-    def limit(self, side: OrderSide, quantity: int, price: str) -> Order:
-        order = self.order_factory.limit(
-            INSTRUMENT, side, Quantity.from_int(quantity), Price.from_str(price)
-        )
-        self.submit_order(order)
-        return order
-
-
 @pytest.fixture
 def sim(tmp_path: Path) -> Iterator[FixSimulator]:
     simulator = start_simulator(tmp_path / "sim", BookRules(top_size=Decimal(2_000)))

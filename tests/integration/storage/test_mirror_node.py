@@ -17,46 +17,31 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
-from execution_engine.adapters.fix.config import FIX_CLIENT
 from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.server import FixSimulator
 from execution_engine.live.node import build_fix_node, run_until, start_node, stop_node
 from nautilus_trader.config import CacheConfig, DatabaseConfig
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus
-from nautilus_trader.model.identifiers import ClientId, InstrumentId
-from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.orders import Order
-from nautilus_trader.trading.strategy import Strategy
 
 from live.mirror import RISK_ENGINE, TOPICS, PostgresMirror
 from tests.fixtures.pg import PgSchema
-from tests.integration.fix.conftest import SECRETS, quote, resolver, start_simulator, venue_config
+from tests.integration.fix.conftest import (
+    SECRETS,
+    Desk,
+    quote,
+    resolver,
+    start_simulator,
+    venue_config,
+)
 from tests.integration.storage.test_mirror import tables
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 EURUSD = InstrumentId.from_str("EUR/USD.FIX")
 ACCEPTED = OrderStatus.ACCEPTED
-
-
-class Desk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
-    """Sends what the test tells it to."""
-
-    def on_start(self) -> None:
-        self.subscribe_quote_ticks(EURUSD, client_id=ClientId(FIX_CLIENT))
-
-    def market(self, side: OrderSide, quantity: str) -> Order:
-        order = self.order_factory.market(EURUSD, side, Quantity.from_str(quantity))
-        self.submit_order(order)
-        return order
-
-    def limit(self, side: OrderSide, quantity: str, price: str) -> Order:
-        order = self.order_factory.limit(
-            EURUSD, side, Quantity.from_str(quantity), Price.from_str(price)
-        )
-        self.submit_order(order)
-        return order
 
 
 @pytest.fixture
@@ -79,7 +64,7 @@ def _mirrored_node(
     """A node with a mirror made before it, as the live session makes its event sinks.
     `writing=False`: the mirror's writer never starts, as if the process died before it
     wrote anything."""
-    desk = Desk()
+    desk = Desk(quotes=True)
     mirror = PostgresMirror(pg.dsn, pg.name, actor="ops")
     node = build_fix_node(
         venue_config(sim), state, resolver(SECRETS), [desk], trader_id=trader_id,
