@@ -8,15 +8,15 @@ TLS paths are read relative to the TOML file's folder.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from nautilus_trader.config import LiveDataClientConfig, LiveExecClientConfig
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-# Resolves a secret name to its value (live.secrets' provider `.get` fits).
-SecretResolver = Callable[[str], SecretStr]
+# Re-exported (`as` form): the FIX modules and the live node import it from here.
+from execution_engine.adapters.secrets import SecretResolver as SecretResolver
 
 # Folder under the node's state folder that holds the FIX store and message logs.
 FIX_STATE_SUBDIR = "fix"
