@@ -33,6 +33,7 @@ from gauntlet.cli.options import JsonOption, TrackingUriOption, choice
 if TYPE_CHECKING:
     from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
     from execution_engine.host import GauntletHostConfig
+    from execution_engine.live.venues import LiveVenue
     from execution_engine.risk import RiskLimits
 
     from research.promotion import StrategySpec
@@ -104,7 +105,10 @@ def start_command(
     resolve = _secrets(venue_config)
     state_dir = state or live_root() / spec.name
     _check_state_dir(state_dir)
-    live = _live_config(spec, venue_config, state_dir, risk, cache, bar, duration, mode, spec_hash)
+    live = _live_config(
+        spec, live_venue_of(venue_config, resolve), state_dir, risk, cache, bar, duration, mode,
+        spec_hash,
+    )  # fmt: skip
     _run(live, resolve, spec, quiet, _mirror(dsn, schema) if mirror else None)
 
 
@@ -133,7 +137,7 @@ def _run(
     console = Console(file=os.fdopen(os.dup(1), "w", buffering=1), soft_wrap=True)
     console.print(
         f"live ({live.mode}): {spec.name} ({spec.strategy}) on {live.instrument} "
-        f"{live.bar} bars via {live.venue.host}:{live.venue.port} → {live.state_dir}"
+        f"{live.bar} bars via {live_venue_of(live.venue, resolve).endpoint} → {live.state_dir}"
     )
     console.print(f"stop it with: gauntlet live stop --state {live.state_dir}")
     live.state_dir.mkdir(parents=True, exist_ok=True)
@@ -284,27 +288,28 @@ def _check_state_dir(state_dir: Path) -> None:
         fail(f"a node (pid {node.pid}) is already running on {state_dir}: stop it first")
 
 
+def live_venue_of(config: Any, resolve: SecretResolver) -> LiveVenue:
+    from execution_engine.live.venues import live_venue
+
+    return live_venue(config, resolve)
+
+
 def _live_config(
-    spec: StrategySpec, venue: FixVenueConfig, state_dir: Path, risk: RiskLimits,
+    spec: StrategySpec, venue: LiveVenue, state_dir: Path, risk: RiskLimits,
     redis: tuple[str, int] | None, bar: str, duration: float | None, mode: str, spec_hash: str,
 ) -> Any:  # fmt: skip
-    from execution_engine.live.session import (
-        LiveConfig,
-        LiveSetupError,
-        live_bar_type,
-        live_instrument,
-    )
+    from execution_engine.live.session import LiveConfig, LiveSetupError, live_bar_type
 
     try:
-        instrument = live_instrument(spec.instruments[0])
+        instrument_id = venue.instrument_id(spec.instruments[0])
     except LiveSetupError as exc:
         fail(f"spec {spec.name}: {exc}")
     try:
-        live_bar_type(instrument, bar)  # checked before anything connects
+        live_bar_type(instrument_id, bar)  # checked before anything connects
     except LiveSetupError as exc:
         fail(f"--bar: {exc}")
     return LiveConfig(
-        host=host_config(spec), instrument=spec.instruments[0], venue=venue,
+        host=host_config(spec), instrument=spec.instruments[0], venue=venue.config,
         state_dir=state_dir, bar=bar, duration=duration, risk=risk, redis=redis, mode=mode,
         spec=spec.name, spec_hash=spec_hash,
     )  # fmt: skip

@@ -95,6 +95,9 @@ def _record(
 
 def run_card(ctx: CardContext, card: Card) -> CardResult:
     """One card, its failure or inapplicability caught with the reason."""
+    unsupported = ctx.venue.capabilities.not_applicable.get(card.id)
+    if unsupported is not None:
+        return _result(card, CardStatus.NOT_APPLICABLE, unsupported, 0.0)
     ctx.begin()
     started = time.monotonic()
     try:

@@ -10,7 +10,8 @@ real endpoint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -27,12 +28,16 @@ class Capabilities:
     `order_qty`: the small quantity every card trades. `gtd_expiry_seconds`: the shortest
     GTD expiry the venue accepts (TC-E18 waits this long). `oversize_qty`: a quantity the
     venue is known to refuse (above its maximum), or None. `unlisted_instrument`: an
-    instrument the node can trade but the venue does not list, or None."""
+    instrument the node can trade but the venue does not list, or None.
+    `not_applicable`: card id → why this venue cannot be asked what the card asks (a
+    feature its protocol does not have); the card is reported not_applicable with that
+    reason and not run."""
 
     order_qty: Decimal
     gtd_expiry_seconds: float = 2.0
     oversize_qty: Decimal | None = None
     unlisted_instrument: InstrumentId | None = None
+    not_applicable: Mapping[str, str] = field(default_factory=dict)
 
 
 class MarketControl(Protocol):

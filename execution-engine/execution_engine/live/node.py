@@ -1,4 +1,5 @@
-"""A TradingNode on the FIX venue: `build_fix_node`, and `start_node` / `run_until` /
+"""A TradingNode on one venue: `assemble_node` from a venue's clients (`build_fix_node` for
+FIX, `build_mt5_node` for MetaTrader), and `start_node` / `run_until` /
 `stop_node` to drive it from synchronous code (a CLI chapter, a test).
 
 The node reconciles with the venue when it starts (orders and positions from the venue's
@@ -13,15 +14,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from nautilus_trader.config import (
     CacheConfig,
+    LiveDataClientConfig,
+    LiveExecClientConfig,
     LiveExecEngineConfig,
     LiveRiskEngineConfig,
     LoggingConfig,
     TradingNodeConfig,
 )
+from nautilus_trader.live.factories import LiveDataClientFactory, LiveExecClientFactory
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.trading.strategy import Strategy
@@ -35,6 +40,19 @@ from execution_engine.adapters.fix.config import (
 from execution_engine.adapters.fix.factories import fix_client_factories
 
 LOG_SUBDIR = "logs"  # under the node's state folder
+
+
+@dataclass(frozen=True)
+class VenueClients:
+    """One venue's data and execution clients as a node registers them: their configs, their
+    factories, and how long the node waits for them to connect."""
+
+    name: str
+    data_config: LiveDataClientConfig
+    exec_config: LiveExecClientConfig
+    data_factory: type[LiveDataClientFactory]
+    exec_factory: type[LiveExecClientFactory]
+    connect_seconds: float = 10.0
 
 
 def build_fix_node(
@@ -58,15 +76,33 @@ def build_fix_node(
     data_config, exec_config = fix_client_configs(
         venue, state_dir, instruments, request_timeout_seconds=request_timeout_seconds
     )
+    data_factory, exec_factory = fix_client_factories(resolve_secret)
+    clients = VenueClients(FIX_CLIENT, data_config, exec_config, data_factory, exec_factory)
+    return assemble_node(
+        clients, state_dir, strategies, trader_id=trader_id, cache=cache, risk_engine=risk_engine
+    )
+
+
+def assemble_node(
+    clients: VenueClients,
+    state_dir: Path,
+    strategies: Sequence[Strategy] = (),
+    *,
+    trader_id: str = "GAUNTLET-001",
+    cache: CacheConfig | None = None,
+    risk_engine: LiveRiskEngineConfig | None = None,
+) -> TradingNode:
+    """A built (not started) node on one venue's `clients`, reconciling with the venue when
+    it starts, logging under `state_dir`, with `strategies` added; on a loop of its own."""
     config = TradingNodeConfig(
         trader_id=TraderId(trader_id),
         logging=_logging(state_dir / LOG_SUBDIR),
         exec_engine=LiveExecEngineConfig(reconciliation=True, open_check_interval_secs=None),
         cache=cache,
         risk_engine=risk_engine or LiveRiskEngineConfig(),
-        data_clients={FIX_CLIENT: data_config},
-        exec_clients={FIX_CLIENT: exec_config},
-        timeout_connection=10.0,
+        data_clients={clients.name: clients.data_config},
+        exec_clients={clients.name: clients.exec_config},
+        timeout_connection=clients.connect_seconds,
         timeout_reconciliation=5.0,
         timeout_portfolio=1.0,
         timeout_disconnection=3.0,
@@ -75,9 +111,8 @@ def build_fix_node(
     loop = asyncio.new_event_loop()  # one loop per node: a restarted node gets its own
     asyncio.set_event_loop(loop)
     node = TradingNode(config=config, loop=loop)
-    data_factory, exec_factory = fix_client_factories(resolve_secret)
-    node.add_data_client_factory(FIX_CLIENT, data_factory)
-    node.add_exec_client_factory(FIX_CLIENT, exec_factory)
+    node.add_data_client_factory(clients.name, clients.data_factory)
+    node.add_exec_client_factory(clients.name, clients.exec_factory)
     node.build()
     for strategy in strategies:
         node.trader.add_strategy(strategy)
@@ -117,6 +152,6 @@ def stop_node(node: TradingNode) -> None:
 
 def _loop(node: TradingNode) -> asyncio.AbstractEventLoop:
     loop = node.get_event_loop()
-    if loop is None:  # build_fix_node always gives the node a loop
+    if loop is None:  # assemble_node always gives the node a loop
         raise RuntimeError("the node has no event loop")
     return loop

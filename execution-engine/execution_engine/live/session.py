@@ -51,21 +51,18 @@ import msgspec
 from nautilus_trader.config import CacheConfig, DatabaseConfig
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.data import BarType
-from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.identifiers import InstrumentId
 from pydantic import BaseModel, ConfigDict, Field
 
-from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
-from execution_engine.adapters.fix.providers import fix_instrument
-from execution_engine.adapters.fix.session import FixInitiator, FixSessionError
-from execution_engine.adapters.fix.sinks import QueueSink
-from execution_engine.adapters.fix.tls import TlsVerificationError, VenueUnreachableError
-from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
+from execution_engine.adapters.fix.config import FixVenueConfig
+from execution_engine.adapters.secrets import SecretResolver
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
 from execution_engine.host.strategy import HostSetupError, check_account
 from execution_engine.live.flatten import Flattener, FlattenReport
-from execution_engine.live.node import build_fix_node
-from execution_engine.live.status import fix_snapshot, trading_snapshot
+from execution_engine.live.status import trading_snapshot
+from execution_engine.live.venues import LiveSetupError as LiveSetupError  # the CLI's import
+from execution_engine.live.venues import LiveVenue, live_venue
 from execution_engine.paper.heartbeat import heartbeat
 from execution_engine.paper.identity import LIVE_RUN_KIND, this_node
 from execution_engine.paper.journal import RunJournal, write_json
@@ -95,10 +92,6 @@ class MirrorPort(Protocol):
     def catch_up(self) -> int: ...
     def status(self) -> dict[str, Any]: ...
     def stop(self, timeout: float = MIRROR_FLUSH_SECONDS) -> Any: ...
-
-
-class LiveSetupError(ValueError):
-    """The session cannot start: the message is one line saying what and how to fix it."""
 
 
 class LiveConfig(BaseModel):
@@ -158,22 +151,22 @@ def run_live(
 ) -> LiveResult:
     """Run one session until its duration ends or a stop signal comes; everything is also
     written to `config.state_dir` (events.jsonl, status.json, summary.json)."""
-    instrument = live_instrument(config.instrument)
-    bar_type = live_bar_type(instrument, config.bar)
-    preflight(config.venue, config.state_dir, resolve_secret)
+    venue = live_venue(config.venue, resolve_secret)
+    instrument_id = venue.instrument_id(config.instrument)
+    bar_type = live_bar_type(instrument_id, config.bar)
+    venue.preflight(config.state_dir)
     run_no = _next_run(config.state_dir)
     trader_id = config.trader_id or folder_trader_id(config.state_dir)
-    host_config = _host_config(config, instrument, bar_type, run_no)
+    host_config = _host_config(config, instrument_id, bar_type, run_no)
     journal = RunJournal(config.state_dir, echo)
     stop = StopSignals()  # before the kernel replaces the caller's SIGINT handler
     host = GauntletStrategyHost(host_config)
     host.records.listeners.append(journal)
-    node = build_fix_node(
-        config.venue, config.state_dir, resolve_secret, [host],
-        instruments=[config.instrument], trader_id=trader_id,
-        cache=_cache(config.redis), risk_engine=config.risk.nautilus_config([instrument.id.value]),
+    node = venue.build_node(
+        config.state_dir, [host], instruments=[config.instrument], trader_id=trader_id,
+        cache=_cache(config.redis), risk_engine=config.risk.nautilus_config([instrument_id.value]),
     )  # fmt: skip
-    session = _Session(config, node, host, journal, run_no, mirror)
+    session = _Session(config, venue, node, host, journal, run_no, mirror)
     if mirror is not None:
         mirror.bind(node.kernel.cache)
         mirror.start()
@@ -184,7 +177,7 @@ def run_live(
             node.kernel.msgbus.subscribe(topic=topic, handler=guarded)
     done = asyncio.Event()
     loop = node.get_event_loop()
-    assert loop is not None  # build_fix_node gives every node its loop
+    assert loop is not None  # assemble_node gives every node its loop
     stop.install(loop, done.set)
     try:
         run_to_end(node, session.drive(done), journal, stop)
@@ -195,14 +188,7 @@ def run_live(
     return result
 
 
-def live_instrument(name: str) -> Instrument:
-    try:
-        return fix_instrument(name)
-    except UnknownInstrumentError as exc:
-        raise LiveSetupError(f"unknown instrument {name!r}: {exc}") from None
-
-
-def live_bar_type(instrument: Instrument, bar: str) -> BarType:
+def live_bar_type(instrument_id: InstrumentId, bar: str) -> BarType:
     """`<instrument>-<bar>-INTERNAL`: bars NautilusTrader aggregates from the quotes."""
     spec = bar.strip().upper()
     if not _BAR_SPEC.match(spec):
@@ -211,21 +197,9 @@ def live_bar_type(instrument: Instrument, bar: str) -> BarType:
             "(4 quotes per bar, the simulator's) or 1-MINUTE-MID"
         )
     try:
-        return BarType.from_str(f"{instrument.id}-{spec}-INTERNAL")
+        return BarType.from_str(f"{instrument_id}-{spec}-INTERNAL")
     except ValueError as exc:
         raise LiveSetupError(f"bar {bar!r} is not a bar spec NautilusTrader knows: {exc}") from None
-
-
-def preflight(venue: FixVenueConfig, state_dir: Path, resolve: SecretResolver) -> None:
-    """One logon and logout with the configured certificate and credentials, before the
-    node: inside a node a refused logon only shows in its log and the node idles."""
-    initiator = FixInitiator(venue, state_dir, resolve, QueueSink())
-    try:
-        initiator.start()
-    except (FixSessionError, TlsVerificationError, VenueUnreachableError) as exc:
-        raise LiveSetupError(f"venue {venue.host}:{venue.port}: {exc}") from None
-    finally:
-        initiator.stop()
 
 
 def _next_run(state_dir: Path) -> int:
@@ -253,7 +227,7 @@ def folder_trader_id(state_dir: Path) -> str:
 
 
 def _host_config(
-    config: LiveConfig, instrument: Instrument, bar_type: BarType, run_no: int
+    config: LiveConfig, instrument_id: InstrumentId, bar_type: BarType, run_no: int
 ) -> GauntletHostConfig:
     """The host on the live bars. Its order ids carry the session's number
     (`<strategy id>-S<session>-<bar index>-<symbol>`): the bar index starts at 0 in every
@@ -261,7 +235,7 @@ def _host_config(
     stays the same across sessions, so the host owns its earlier orders and positions."""
     named = msgspec.structs.replace(config.host, session=run_no)
     bound = bind_instruments(
-        named, [instrument.id.value], [str(bar_type)], None,
+        named, [instrument_id.value], [str(bar_type)], None,
         max_notional_per_order=config.risk.max_notional_per_order,
         execute_at="bar_close", window=config.host.window or LIVE_WINDOW,
     )  # fmt: skip
@@ -288,6 +262,7 @@ class _Session:
     def __init__(
         self,
         config: LiveConfig,
+        venue: LiveVenue,
         node: TradingNode,
         host: GauntletStrategyHost,
         journal: RunJournal,
@@ -295,13 +270,14 @@ class _Session:
         mirror: MirrorPort | None = None,
     ) -> None:
         self.config, self.node, self.host, self.journal = config, node, host, journal
+        self.venue = venue
         self.mirror = mirror
         self.switch = KillSwitch(config.state_dir, node.kernel.risk_engine, self._state_changed)
         self.flattener = Flattener(host, self.switch, self._flattened)
         self.switch.flattener = self.flattener
         host.halt_check = self.switch
         self._run_no = run_no
-        self._last_fix: dict[str, Any] = {}
+        self._last_session: dict[str, Any] = {}  # the venue's, as the session ended
         self._sink_errors = 0
         self._final: dict[str, Any] = {"positions": [], "open_orders": [], "pnl": {}}
 
@@ -331,8 +307,8 @@ class _Session:
             ending.cancel()
             beating.cancel()
             await asyncio.gather(beating, return_exceptions=True)
-        self._last_fix = fix_snapshot(self.config.venue)  # gone with the session's engine
-        await self.node.kernel.stop_async()  # the strategy stops, the FIX session logs out
+        self._last_session = self.venue.snapshot(self.node)  # gone with the clients
+        await self.node.kernel.stop_async()  # the strategy stops, the venue session ends
         self._final = trading_snapshot(self.node)
         if self.mirror is not None:  # after the node: its last events are queued by now
             self.mirror.stop(MIRROR_FLUSH_SECONDS)
@@ -368,7 +344,7 @@ class _Session:
             spec_hash=config.spec_hash, strategy=config.host.strategy_name,
             params=config.host.strategy_params, instrument=config.instrument,
             bar_type=self.host.config.bar_types[0], strategy_id=self.host.id.value,
-            venue=f"{config.venue.host}:{config.venue.port}",
+            venue=self.venue.endpoint, venue_kind=self.venue.kind,
             redis=None if config.redis is None else f"{config.redis[0]}:{config.redis[1]}",
         )  # fmt: skip
 
@@ -378,7 +354,8 @@ class _Session:
             self.mirror.catch_up()  # after an overflow, once PostgreSQL has taken the queue
             mirrored = {"mirror": self.mirror.status()}
         self.journal.status(
-            heartbeat=now, trading_state=self.switch.state, fix=fix_snapshot(self.config.venue),
+            heartbeat=now, trading_state=self.switch.state,
+            **{self.venue.kind: self.venue.snapshot(self.node)},
             **trading_snapshot(self.node), **mirrored,
         )  # fmt: skip
 
@@ -419,6 +396,6 @@ class _Session:
         write_json(self.config.state_dir / "summary.json", result.summary())
         self.journal.status(
             state="stopped", trading_state=result.trading_state, heartbeat=time.time(),
-            fix={**self._last_fix, "logged_on": False}, **self._final,
+            **{self.venue.kind: self.venue.closed(self._last_session)}, **self._final,
         )  # fmt: skip
         self.journal.close()
