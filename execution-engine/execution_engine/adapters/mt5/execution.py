@@ -1,0 +1,805 @@
+"""`Mt5ExecutionClient`: NautilusTrader's live execution client on a MetaTrader terminal.
+
+Orders go out as `order_send` requests (translate.py) through the node's bridge (hub.py);
+the terminal's answer (`MqlTradeResult`) and its `transaction` events come back on the node's
+loop and become order events. Every DEAL/PENDING request carries the order's comment key and
+the node's magic, and its intent is journaled (intents.py, fsynced) before it is sent.
+
+Outcomes:
+- 10009 done: accepted, then filled by its deal; 10008 placed: accepted (the venue order id
+  is the order ticket); 10010: accepted and partly filled. A deal's fill is applied once per
+  deal ticket, from the `DEAL_ADD` event's full record (commission, position) when it comes,
+  else from the result after `request_timeout_seconds`.
+- 10004 requote executed nothing: the request goes again at the requote's price, at most
+  `max_requotes` times, then the order is rejected "requoted N times".
+- Any other retcode rejects the order with its number and MetaTrader's text (10027 tells the
+  user to switch AutoTrading on, and is logged as an error).
+- A dropped connection or a timeout after the request left: the order is IN DOUBT and is
+  never sent again. Once the terminal is connected (at once after a timeout), its key is
+  looked up: an active order is accepted; a history order and its deals give filled,
+  canceled, expired or rejected; nothing means it never reached the terminal (rejected).
+  The EA answers one request at a time, so the lookup sees the end of anything sent before.
+
+Reconciliation reads `orders`, `history_orders`, `history_deals` and `positions`; client order
+ids come back from the intent journal by key, so a node restarted with an empty cache knows
+its orders. Orders of other magic numbers are external (no client order id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.common.component import LiveClock, MessageBus
+from nautilus_trader.execution.messages import (
+    BatchCancelOrders,
+    CancelAllOrders,
+    CancelOrder,
+    GenerateFillReports,
+    GenerateOrderStatusReport,
+    GenerateOrderStatusReports,
+    GeneratePositionStatusReports,
+    ModifyOrder,
+    SubmitOrder,
+)
+from nautilus_trader.execution.reports import FillReport, OrderStatusReport, PositionStatusReport
+from nautilus_trader.live.execution_client import LiveExecutionClient
+from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType
+from nautilus_trader.model.identifiers import (
+    AccountId,
+    ClientId,
+    ClientOrderId,
+    TradeId,
+    Venue,
+    VenueOrderId,
+)
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import AccountBalance, Currency, Money
+from nautilus_trader.model.orders import Order
+
+from execution_engine.adapters.mt5 import keys, reconcile
+from execution_engine.adapters.mt5.bridge import (
+    BridgeDisconnectedError,
+    BridgeError,
+    BridgeNotConnectedError,
+    BridgeRequestError,
+    BridgeTimeoutError,
+)
+from execution_engine.adapters.mt5.codes import (
+    Event,
+    Filling,
+    MarginMode,
+    Op,
+    OrderState,
+    Retcode,
+    Transaction,
+)
+from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5ExecClientConfig
+from execution_engine.adapters.mt5.hub import EXECUTION, Mt5BridgeHub, Mt5ConnectError
+from execution_engine.adapters.mt5.intents import Intent, IntentJournal
+from execution_engine.adapters.mt5.providers import (
+    Spec,
+    UnknownSymbolError,
+    mt5_symbol,
+    units,
+)
+from execution_engine.adapters.mt5.translate import (
+    OrderRefusedError,
+    SendTerms,
+    modify_request,
+    remove_request,
+    trade_request,
+)
+
+Row = Mapping[str, Any]
+_NS_PER_MS = 1_000_000
+_LOOKBACK_MS = 7 * 86_400_000  # history asked for when a command gives no start
+_SLACK_MS = 60_000  # around an intent's time: the terminal's clock may differ a little
+_VOLUME_CHANGE = "MetaTrader cannot change a pending order's volume"
+_MARGIN_MODES = {"hedging": MarginMode.HEDGING.value, "netting": MarginMode.NETTING.value}
+
+
+def retcode_text(retcode: int) -> str:
+    """ "<retcode> <MetaTrader's text>" for a rejection's reason."""
+    try:
+        return f"{retcode} {Retcode(retcode).text}"
+    except ValueError:
+        return f"{retcode} unknown trade server return code"
+
+
+class Mt5ExecutionClient(LiveExecutionClient):
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        msgbus: MessageBus,
+        cache: Cache,
+        clock: LiveClock,
+        config: Mt5ExecClientConfig,
+        hub: Mt5BridgeHub,
+    ) -> None:
+        venue_config = config.venue_config()
+        venue = Venue(venue_config.venue)
+        self._hedging = venue_config.margin_mode == "hedging"
+        self._provider = hub.provider(config.instruments, venue)
+        super().__init__(
+            loop=loop,
+            client_id=ClientId(MT5_CLIENT),
+            venue=venue,
+            oms_type=OmsType.HEDGING if self._hedging else OmsType.NETTING,
+            account_type=AccountType.MARGIN,
+            base_currency=None,  # the account's currency is known once the terminal answers
+            instrument_provider=self._provider,
+            msgbus=msgbus,
+            cache=cache,
+            clock=clock,
+            config=config,
+        )
+        self._venue = venue_config
+        self._hub = hub
+        self._terms = SendTerms(
+            magic=config.magic,
+            deviation_points=venue_config.deviation_points,
+            platform=venue_config.platform,
+        )
+        self._timeout = venue_config.request_timeout_seconds
+        self._journal = IntentJournal(Path(config.intents_path))
+        self._currency: Currency | None = None
+        self._applied_deals: set[int] = set()
+        self._tickets: dict[int, ClientOrderId] = {}  # order ticket → the order it is
+        self._in_doubt: dict[ClientOrderId, str] = {}  # orders whose outcome is unknown
+        self._resolving: asyncio.Task[None] | None = None
+        self._modifying: set[ClientOrderId] = set()
+        self._set_account_id(AccountId(f"{venue_config.venue}-{venue_config.bridge.terminal}"))
+
+    @property
+    def in_doubt(self) -> dict[ClientOrderId, str]:
+        """Orders sent whose outcome is not known yet (client order id → key)."""
+        return dict(self._in_doubt)
+
+    # --- connection -----------------------------------------------------------------------
+    async def _connect(self) -> None:
+        await self._hub.join(self._venue, EXECUTION, self._on_event, self._on_connection)
+        await self._provider.initialize()
+        for instrument in self._provider.list_all():
+            if self._cache.instrument(instrument.id) is None:
+                self._cache.add_instrument(instrument)
+        account = await self._hub.request(Op.ACCOUNT_INFO.value, {})
+        self._check_margin_mode(account)
+        self._currency = Currency.from_str(str(account["currency"]))
+        if not account.get("trade_allowed", True):
+            self._log.warning(
+                f"the terminal does not allow trading now: {Retcode.CLIENT_DISABLES_AT.text}"
+            )
+        self._report_account(account)
+        await self._await_account_registered()
+
+    async def _disconnect(self) -> None:
+        await self._hub.leave(EXECUTION)
+        self._journal.close()
+
+    def _check_margin_mode(self, account: Row) -> None:
+        expected = _MARGIN_MODES[self._venue.margin_mode]
+        mode = account.get("margin_mode")
+        if mode != expected:
+            raise Mt5ConnectError(
+                f"the MetaTrader account's margin mode is {mode}, the venue config says "
+                f"margin_mode = {self._venue.margin_mode!r}: set it to match the account"
+            )
+
+    def _on_connection(self, connected: bool) -> None:
+        if connected and self._in_doubt:
+            self._resolve_soon()
+        elif not connected:
+            self._log.warning("the MetaTrader terminal disconnected")
+
+    def _report_account(self, fields: Row) -> None:
+        """Balance as NautilusTrader's total, margin as locked (free is what is left)."""
+        currency = self._currency
+        if currency is None:
+            return
+        balance = Decimal(str(fields["balance"]))
+        # NautilusTrader needs total = locked + free with neither negative.
+        margin = min(
+            max(Decimal(str(fields.get("margin", "0"))), Decimal(0)), max(balance, Decimal(0))
+        )
+        total = Money(balance, currency)
+        locked = Money(margin, currency)
+        free = Money(balance - margin, currency)
+        self.generate_account_state(
+            balances=[AccountBalance(total=total, locked=locked, free=free)],
+            margins=[],
+            reported=True,
+            ts_event=self._now(),
+        )
+
+    # --- submit ---------------------------------------------------------------------------
+    async def _submit_order(self, command: SubmitOrder) -> None:
+        order = command.order
+        try:
+            spec = self._provider.spec(mt5_symbol(order.instrument_id))
+        except UnknownSymbolError:
+            self._reject(
+                order, f"unknown symbol {order.instrument_id}: not loaded from the terminal"
+            )
+            return
+        if self._journal.by_client_order_id(order.client_order_id.value) is not None:
+            self._reject(order, f"duplicate client order id {order.client_order_id}")
+            return
+        try:
+            request = trade_request(
+                order, spec, self._terms, quote=self._quote(order), position=self._position(command)
+            )
+        except OrderRefusedError as exc:
+            self._reject(order, str(exc))
+            return
+        self._journal.record(self._intent(order, request["comment"]))
+        self.generate_order_submitted(
+            order.strategy_id, order.instrument_id, order.client_order_id, self._now()
+        )
+        await self._send(order, request, spec, requotes=0)
+
+    def _intent(self, order: Order, key: str) -> Intent:
+        return Intent(
+            key=key,
+            client_order_id=order.client_order_id.value,
+            strategy_id=order.strategy_id.value,
+            instrument_id=order.instrument_id.value,
+            side=order.side_string(),
+            quantity=str(order.quantity),
+            ts_ns=self._now(),
+        )
+
+    def _quote(self, order: Order) -> tuple[Decimal, Decimal] | None:
+        quote = self._cache.quote_tick(order.instrument_id)
+        if quote is None:
+            return None
+        return quote.bid_price.as_decimal(), quote.ask_price.as_decimal()
+
+    def _position(self, command: SubmitOrder) -> int | None:
+        """The hedging position ticket an order closes (its position id is the ticket)."""
+        position_id = command.position_id
+        if not self._hedging or position_id is None or not position_id.value.isdigit():
+            return None
+        return int(position_id.value)
+
+    async def _send(self, order: Order, request: dict[str, Any], spec: Spec, requotes: int) -> None:
+        try:
+            result = await self._hub.request(
+                Op.ORDER_SEND.value, {"request": request}, self._timeout
+            )
+        except BridgeNotConnectedError:
+            self._reject(order, "the MetaTrader terminal is not connected: nothing was sent")
+            return
+        except (BridgeDisconnectedError, BridgeTimeoutError) as exc:
+            self._doubt(order, request["comment"], exc)
+            return
+        except BridgeRequestError as exc:
+            self._reject(order, f"the terminal refused the request: {exc.code} {exc.message}")
+            return
+        await self._on_result(order, request, spec, result, requotes)
+
+    async def _on_result(
+        self, order: Order, request: dict[str, Any], spec: Spec, result: Row, requotes: int
+    ) -> None:
+        retcode = int(result.get("retcode", 0))
+        ticket = int(result.get("order") or 0)
+        if retcode == Retcode.REQUOTE:
+            if requotes >= self._venue.max_requotes:
+                self._reject(order, f"requoted {requotes + 1} times")
+                return
+            await self._send(order, _requoted(request, result, spec), spec, requotes + 1)
+            return
+        if retcode not in (Retcode.DONE, Retcode.PLACED, Retcode.DONE_PARTIAL):
+            if retcode == Retcode.CLIENT_DISABLES_AT:
+                self._log.error(f"order {order.client_order_id}: {Retcode.CLIENT_DISABLES_AT.text}")
+            self._reject(order, retcode_text(retcode))
+            return
+        self._know_ticket(order, ticket)
+        self._ensure_accepted(order, ticket)
+        deal = int(result.get("deal") or 0)
+        if deal and deal not in self._applied_deals:
+            # The DEAL_ADD event carries the full record; the result stands in if it does not come.
+            position = request.get("position") or ticket
+            self._loop.call_later(
+                self._timeout, self._fill_from_result, order, result, spec, position
+            )
+        if retcode == Retcode.DONE_PARTIAL and request.get("type_filling") == Filling.IOC.value:
+            self._rest_canceled(order, result, spec, request.get("position") or ticket)
+
+    def _rest_canceled(self, order: Order, result: Row, spec: Spec, position: int) -> None:
+        """An IOC deal done partly: the server canceled the rest (after its deal applied)."""
+        self._fill_from_result(order, result, spec, position)
+        if not order.is_closed:
+            self.generate_order_canceled(
+                order.strategy_id, order.instrument_id, order.client_order_id,
+                order.venue_order_id, self._now(),
+            )  # fmt: skip
+
+    def _fill_from_result(self, order: Order, result: Row, spec: Spec, position: int) -> None:
+        """The fill as the result tells it, when no DEAL_ADD brought the deal's record. A
+        hedging deal's position: the one closed, else the opening order's ticket (MetaTrader
+        identifies a position by the ticket of the order that opened it)."""
+        deal = int(result.get("deal") or 0)
+        if not deal or deal in self._applied_deals:
+            return
+        record = {
+            "ticket": deal,
+            "order": int(result.get("order") or 0),
+            "position_id": position,
+            "type": "DEAL_TYPE_BUY" if order.side_string() == "BUY" else "DEAL_TYPE_SELL",
+            "volume": result["volume"],
+            "price": result["price"],
+            "time_ms": self._now() // _NS_PER_MS,
+        }
+        self._apply_deal(order, record, spec)
+
+    def _doubt(self, order: Order, key: str, exc: BridgeError) -> None:
+        self._in_doubt[order.client_order_id] = key
+        self._log.warning(
+            f"order {order.client_order_id} is in doubt ({exc}): it is not sent again; "
+            "it will be looked up by its key"
+        )
+        if self._hub.connected:
+            self._resolve_soon()
+
+    def _reject(self, order: Order, reason: str) -> None:
+        self._log.error(f"order {order.client_order_id} rejected: {reason}")
+        self.generate_order_rejected(
+            order.strategy_id, order.instrument_id, order.client_order_id, reason, self._now()
+        )
+
+    # --- in-doubt orders ------------------------------------------------------------------
+    def _resolve_soon(self) -> None:
+        if self._resolving is None or self._resolving.done():
+            self._resolving = self.create_task(self._resolve_in_doubt())
+
+    async def _resolve_in_doubt(self) -> None:
+        for client_order_id, key in list(self._in_doubt.items()):
+            order = self._cache.order(client_order_id)
+            if order is None:
+                self._in_doubt.pop(client_order_id, None)
+                continue
+            try:
+                await self._look_up(order, key)
+            except BridgeError as exc:
+                self._log.warning(f"order {client_order_id} still in doubt: {exc}")
+                return  # the next connection tries again
+            self._in_doubt.pop(client_order_id, None)
+
+    async def _look_up(self, order: Order, key: str) -> None:
+        spec = self._provider.spec(mt5_symbol(order.instrument_id))
+        active = (await self._hub.request(Op.ORDERS.value, {"comment": key})).get("orders", [])
+        window = self._window(key)
+        deals = (await self._hub.request(Op.HISTORY_DEALS.value, {"comment": key, **window})).get(
+            "deals", []
+        )
+        history: list[Row] = []
+        if not active:
+            history = (
+                await self._hub.request(Op.HISTORY_ORDERS.value, {"comment": key, **window})
+            ).get("orders", [])
+        rows = active or history
+        if not rows and not deals:
+            self._reject(order, "never reached the terminal (looked up by its key after reconnect)")
+            return
+        ticket = int((rows[0] if rows else deals[0]).get("ticket" if rows else "order", 0))
+        self._know_ticket(order, ticket)
+        self._ensure_accepted(order, ticket)
+        for deal in deals:
+            if reconcile.is_trade(deal):
+                self._apply_deal(order, deal, spec)
+        if history:
+            self._apply_final_state(order, history[0])
+        self._log.info(
+            f"order {order.client_order_id} resolved by its key: {order.status_string()}"
+        )
+
+    def _window(self, key: str) -> dict[str, int]:
+        intent = self._journal.by_key(key)
+        now_ms = self._now() // _NS_PER_MS
+        start = intent.ts_ns // _NS_PER_MS if intent is not None else now_ms - _LOOKBACK_MS
+        return {"from_ms": start - _SLACK_MS, "to_ms": now_ms + _SLACK_MS}
+
+    # --- what the terminal sends ----------------------------------------------------------
+    def _on_event(self, event: str, data: dict[str, Any]) -> None:
+        try:
+            if event == Event.TRANSACTION.value:
+                self._on_transaction(data)
+            elif event == Event.ACCOUNT.value:
+                self._report_account(data)
+            elif event == Event.TERMINAL.value:
+                self._on_terminal(data)
+            elif event == Event.STOP_OUT.value:
+                self._log.error(
+                    f"stop-out at margin level {data.get('margin_level')}: the broker closed "
+                    f"positions {data.get('positions')}; reconciliation will show them"
+                )
+        except Exception as exc:  # one bad event must not stop the bridge's delivery
+            self._log.exception(f"MetaTrader event not applied: {event} {data!r}", exc)
+
+    def _on_terminal(self, data: Row) -> None:
+        if data.get("trade_allowed") is False:
+            self._log.error(f"the terminal stopped trading: {Retcode.CLIENT_DISABLES_AT.text}")
+        if data.get("connected") is False:
+            self._log.error("the terminal lost its connection to the broker's trade server")
+
+    def _on_transaction(self, data: Row) -> None:
+        kind = data.get("type")
+        if kind == Transaction.DEAL_ADD.value:
+            self._on_deal(data.get("deal_record") or {})
+        elif kind in (Transaction.ORDER_DELETE.value, Transaction.HISTORY_ADD.value):
+            record = data.get("order_record") or {}
+            order = self._order_of(record, int(data.get("order") or 0))
+            if order is not None:
+                self._apply_final_state(order, {**record, "state": data.get("order_state")})
+        elif kind == Transaction.ORDER_UPDATE.value:
+            record = data.get("order_record") or {}
+            order = self._order_of(record, int(data.get("order") or 0))
+            if order is not None and order.client_order_id in self._modifying:
+                self._updated_from_row(order, record)
+
+    def _on_deal(self, deal: Row) -> None:
+        if not reconcile.is_trade(deal):
+            return
+        order = self._order_of(deal, int(deal.get("order") or 0))
+        if order is None:
+            self._log.warning(
+                f"deal {deal.get('ticket')} of order {deal.get('order')} ({deal.get('reason')}) "
+                "is not of an order this node knows: left to reconciliation"
+            )
+            return
+        spec = self._provider.spec(mt5_symbol(order.instrument_id))
+        self._know_ticket(order, int(deal.get("order") or 0))
+        self._ensure_accepted(order, int(deal.get("order") or 0))
+        self._apply_deal(order, deal, spec)
+
+    def _order_of(self, row: Row, ticket: int) -> Order | None:
+        """The cache's order a row belongs to: by its ticket, else by its comment key."""
+        client_order_id = self._tickets.get(ticket)
+        if client_order_id is None:
+            key = keys.key_of(str(row.get("comment") or ""))
+            intent = None if key is None else self._journal.by_key(key)
+            if intent is None:
+                return None
+            client_order_id = ClientOrderId(intent.client_order_id)
+        order: Order | None = self._cache.order(client_order_id)
+        return order
+
+    def _apply_deal(self, order: Order, deal: Row, spec: Spec) -> None:
+        """One deal as one fill, once per deal ticket (also across a duplicate event)."""
+        ticket = int(deal["ticket"])
+        if ticket in self._applied_deals or TradeId(str(ticket)) in order.trade_ids:
+            return
+        self._applied_deals.add(ticket)
+        if order.is_closed:
+            self._log.error(f"deal {ticket} for closed order {order.client_order_id}: not applied")
+            return
+        instrument = self._instrument(order)
+        quantity = units(str(deal["volume"]), spec)
+        self.generate_order_filled(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=VenueOrderId(str(deal["order"])),
+            venue_position_id=reconcile.position_id(deal.get("position_id"))
+            if self._hedging
+            else None,
+            trade_id=TradeId(str(ticket)),
+            order_side=order.side,
+            order_type=order.order_type,
+            last_qty=instrument.make_qty(min(quantity.as_decimal(), order.leaves_qty.as_decimal())),
+            last_px=instrument.make_price(Decimal(str(deal["price"]))),
+            quote_currency=instrument.quote_currency,
+            commission=reconcile.deal_commission(deal, self._currency or instrument.quote_currency),
+            liquidity_side=LiquiditySide.TAKER,
+            ts_event=reconcile.ms_to_ns(deal.get("time_ms")) or self._now(),
+        )
+
+    def _apply_final_state(self, order: Order, row: Row) -> None:
+        if order.is_closed:
+            return
+        state = row.get("state")
+        venue_id = order.venue_order_id
+        ids = (order.strategy_id, order.instrument_id, order.client_order_id)
+        if state == OrderState.CANCELED.value:
+            self.generate_order_canceled(*ids, venue_id, self._now())
+        elif state == OrderState.EXPIRED.value:
+            self.generate_order_expired(*ids, venue_id, self._now())
+        elif state == OrderState.REJECTED.value:
+            self.generate_order_rejected(*ids, "rejected by the trade server", self._now())
+
+    def _know_ticket(self, order: Order, ticket: int) -> None:
+        if ticket:
+            self._tickets[ticket] = order.client_order_id
+
+    def _ensure_accepted(self, order: Order, ticket: int) -> None:
+        if order.is_open or order.is_closed or not ticket:
+            return  # accepted already (or done)
+        self.generate_order_accepted(
+            order.strategy_id, order.instrument_id, order.client_order_id,
+            VenueOrderId(str(ticket)), self._now(),
+        )  # fmt: skip
+
+    # --- modify and cancel ----------------------------------------------------------------
+    async def _modify_order(self, command: ModifyOrder) -> None:
+        order = self._cache.order(command.client_order_id)
+        if order is None:
+            self._log.error(f"modify of unknown order {command.client_order_id}")
+            return
+        if command.quantity is not None and command.quantity != order.quantity:
+            self._modify_rejected(order, _VOLUME_CHANGE)
+            return
+        ticket = _ticket_of(order)
+        if ticket is None:
+            self._modify_rejected(order, "the order has no ticket on the terminal yet")
+            return
+        try:
+            spec = self._provider.spec(mt5_symbol(order.instrument_id))
+            request = modify_request(
+                order, spec, ticket,
+                price=None if command.price is None else command.price.as_decimal(),
+                trigger=None if command.trigger_price is None else command.trigger_price.as_decimal(),
+                expire_ns=None,
+            )  # fmt: skip
+        except (OrderRefusedError, UnknownSymbolError) as exc:
+            self._modify_rejected(order, str(exc))
+            return
+        self._modifying.add(order.client_order_id)
+        try:
+            result = await self._hub.request(Op.ORDER_SEND.value, {"request": request})
+        except BridgeError as exc:
+            self._modifying.discard(order.client_order_id)
+            self._modify_rejected(order, f"modify not confirmed: {exc}")
+            return
+        retcode = int(result.get("retcode", 0))
+        if retcode not in (Retcode.DONE, Retcode.PLACED, Retcode.NO_CHANGES):
+            self._modifying.discard(order.client_order_id)
+            self._modify_rejected(order, retcode_text(retcode))
+            return
+        if order.client_order_id in self._modifying:  # no ORDER_UPDATE came first
+            self._modifying.discard(order.client_order_id)
+            self.generate_order_updated(
+                order.strategy_id, order.instrument_id, order.client_order_id,
+                order.venue_order_id, order.quantity,
+                command.price if command.price is not None else (
+                    order.price if order.has_price else None),
+                command.trigger_price if command.trigger_price is not None else (
+                    order.trigger_price if order.has_trigger_price else None),
+                self._now(),
+            )  # fmt: skip
+
+    def _updated_from_row(self, order: Order, row: Row) -> None:
+        """An ORDER_UPDATE after our modify: the order's terms as the terminal has them."""
+        self._modifying.discard(order.client_order_id)
+        instrument = self._instrument(order)
+        price_open = Decimal(str(row.get("price_open", "0")))
+        stop_limit = Decimal(str(row.get("price_stoplimit", "0")))
+        price = trigger = None
+        if order.has_price and order.has_trigger_price:  # stop-limit: trigger, then limit
+            trigger, price = instrument.make_price(price_open), instrument.make_price(stop_limit)
+        elif order.has_price:
+            price = instrument.make_price(price_open)
+        elif order.has_trigger_price:
+            trigger = instrument.make_price(price_open)
+        self.generate_order_updated(
+            order.strategy_id, order.instrument_id, order.client_order_id,
+            order.venue_order_id, order.quantity, price, trigger, self._now(),
+        )  # fmt: skip
+
+    def _modify_rejected(self, order: Order, reason: str) -> None:
+        self.generate_order_modify_rejected(
+            order.strategy_id, order.instrument_id, order.client_order_id,
+            order.venue_order_id, reason, self._now(),
+        )  # fmt: skip
+
+    async def _cancel_order(self, command: CancelOrder) -> None:
+        order = self._cache.order(command.client_order_id)
+        if order is None:
+            self._log.error(f"cancel of unknown order {command.client_order_id}")
+            return
+        await self._cancel(order)
+
+    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
+        for order in self._cache.orders_open(
+            venue=self.venue,
+            instrument_id=command.instrument_id,
+            strategy_id=command.strategy_id,
+            side=command.order_side,
+        ):
+            await self._cancel(order)
+
+    async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
+        for cancel in command.cancels:
+            await self._cancel_order(cancel)
+
+    async def _cancel(self, order: Order) -> None:
+        if order.is_closed:
+            self._cancel_rejected(order, f"the order is already {order.status_string()}")
+            return
+        ticket = _ticket_of(order)
+        if ticket is None:
+            self._cancel_rejected(order, "the order has no ticket on the terminal yet")
+            return
+        try:
+            result = await self._hub.request(
+                Op.ORDER_SEND.value, {"request": remove_request(ticket)}
+            )
+        except BridgeError as exc:
+            self._cancel_rejected(order, f"cancel not confirmed: {exc}")
+            return
+        retcode = int(result.get("retcode", 0))
+        if retcode not in (Retcode.DONE, Retcode.PLACED):
+            self._cancel_rejected(order, retcode_text(retcode))
+        elif not order.is_closed:  # the ORDER_DELETE event may have come first
+            self.generate_order_canceled(
+                order.strategy_id, order.instrument_id, order.client_order_id,
+                order.venue_order_id, self._now(),
+            )  # fmt: skip
+
+    def _cancel_rejected(self, order: Order, reason: str) -> None:
+        self.generate_order_cancel_rejected(
+            order.strategy_id, order.instrument_id, order.client_order_id,
+            order.venue_order_id, reason, self._now(),
+        )  # fmt: skip
+
+    # --- reconciliation -------------------------------------------------------------------
+    async def generate_order_status_report(
+        self, command: GenerateOrderStatusReport
+    ) -> OrderStatusReport | None:
+        if command.client_order_id is not None:
+            key = keys.comment_key(command.client_order_id.value)
+            active = await self._rows(Op.ORDERS, "orders", {"comment": key})
+            rows = active or await self._rows(
+                Op.HISTORY_ORDERS, "orders", {"comment": key, **self._window(key)}
+            )
+        elif command.venue_order_id is not None and command.venue_order_id.value.isdigit():
+            ticket = int(command.venue_order_id.value)
+            rows = [
+                r for r in await self._rows(Op.ORDERS, "orders", {}) if r.get("ticket") == ticket
+            ]
+            rows = rows or await self._rows(Op.HISTORY_ORDERS, "orders", {"ticket": ticket})
+        else:
+            return None
+        reports = await self._order_reports(rows)
+        return reports[0] if reports else None
+
+    async def generate_order_status_reports(
+        self, command: GenerateOrderStatusReports
+    ) -> list[OrderStatusReport]:
+        """Every active order (any magic: others are external), and this node's history
+        orders (keys in its journal) since the command's start or 7 days."""
+        rows = await self._rows(Op.ORDERS, "orders", {})
+        if not command.open_only:
+            history = await self._rows(Op.HISTORY_ORDERS, "orders", self._since(command.start))
+            rows += [r for r in history if self._client_order_id(r) is not None]
+        reports = await self._order_reports(rows)
+        wanted = command.instrument_id
+        return [r for r in reports if wanted is None or r.instrument_id == wanted]
+
+    async def _order_reports(self, rows: list[Row]) -> list[OrderStatusReport]:
+        reports = []
+        for row in rows:
+            listed = self._listed(row)
+            if listed is None:
+                continue
+            instrument, spec = listed
+            avg = None
+            volume_done = Decimal(str(row.get("volume_initial", "0"))) - Decimal(
+                str(row.get("volume_current", "0"))
+            )
+            if volume_done > 0:
+                deals = await self._rows(Op.HISTORY_DEALS, "deals", {"order": row["ticket"]})
+                avg = reconcile.average_price(deals)
+            reports.append(
+                reconcile.order_status_report(
+                    row,
+                    instrument,
+                    spec,
+                    self.account_id,
+                    self._now(),
+                    client_order_id=self._client_order_id(row),
+                    avg_px=avg,
+                )
+            )
+        return reports
+
+    async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
+        args: dict[str, Any] = self._since(command.start)
+        if command.venue_order_id is not None and command.venue_order_id.value.isdigit():
+            args["order"] = int(command.venue_order_id.value)
+        reports = []
+        for deal in await self._rows(Op.HISTORY_DEALS, "deals", args):
+            listed = self._listed(deal)
+            if listed is None or not reconcile.is_trade(deal):
+                continue
+            instrument, spec = listed
+            if command.instrument_id is not None and instrument.id != command.instrument_id:
+                continue
+            reports.append(
+                reconcile.fill_report(
+                    deal,
+                    instrument,
+                    spec,
+                    self.account_id,
+                    self._currency or instrument.quote_currency,
+                    self._now(),
+                    client_order_id=self._client_order_id(deal),
+                    hedging=self._hedging,
+                )
+            )
+        return reports
+
+    async def generate_position_status_reports(
+        self, command: GeneratePositionStatusReports
+    ) -> list[PositionStatusReport]:
+        rows = await self._rows(Op.POSITIONS, "positions", {})
+        listed = {
+            symbol: (self._provider.by_mt5_symbol(symbol), self._provider.spec(symbol))
+            for symbol in self._provider.symbols()
+        }
+        reports = reconcile.position_status_reports(
+            rows, listed, self.account_id, self._now(), hedging=self._hedging
+        )
+        wanted = command.instrument_id
+        return [r for r in reports if wanted is None or r.instrument_id == wanted]
+
+    async def _rows(self, op: Op, field: str, args: dict[str, Any]) -> list[Row]:
+        try:
+            data = await self._hub.request(op.value, args)
+        except BridgeError as exc:
+            self._log.error(f"{op.value} for reconciliation: {exc}")
+            return []
+        rows = data.get(field, [])
+        return list(rows) if isinstance(rows, list) else []
+
+    def _since(self, start: dt.datetime | None) -> dict[str, int]:
+        now_ms = self._now() // _NS_PER_MS
+        if start is None:
+            return {"from_ms": now_ms - _LOOKBACK_MS, "to_ms": now_ms + _SLACK_MS}
+        start_ms = (start - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+        return {"from_ms": start_ms, "to_ms": now_ms + _SLACK_MS}
+
+    def _client_order_id(self, row: Row) -> ClientOrderId | None:
+        """This node's client order id of a row: its magic and a key in the journal."""
+        if row.get("magic") != self._terms.magic:
+            return None
+        key = keys.key_of(str(row.get("comment") or ""))
+        intent = None if key is None else self._journal.by_key(key)
+        return None if intent is None else ClientOrderId(intent.client_order_id)
+
+    def _listed(self, row: Row) -> tuple[Instrument, Spec] | None:
+        symbol = str(row.get("symbol"))
+        try:
+            return self._provider.by_mt5_symbol(symbol), self._provider.spec(symbol)
+        except UnknownSymbolError:
+            return None  # not one of this node's instruments
+
+    # --- helpers --------------------------------------------------------------------------
+    def _instrument(self, order: Order) -> Instrument:
+        instrument = self._cache.instrument(order.instrument_id)
+        if instrument is None:
+            raise UnknownSymbolError(f"instrument {order.instrument_id} is not in the cache")
+        return instrument
+
+    def _now(self) -> int:
+        return int(self._clock.timestamp_ns())
+
+
+def _ticket_of(order: Order) -> int | None:
+    venue_id = order.venue_order_id
+    if venue_id is None or not venue_id.value.isdigit():
+        return None
+    return int(venue_id.value)
+
+
+def _requoted(request: dict[str, Any], result: Row, spec: Spec) -> dict[str, Any]:
+    """The same request at the requote's price (the ask to buy, the bid to sell)."""
+    side_price = result.get("ask") if str(request["type"]).endswith("_BUY") else result.get("bid")
+    if side_price in (None, "", "0"):
+        return request
+    return {**request, "price": f"{Decimal(str(side_price)):.{int(spec['digits'])}f}"}
