@@ -175,3 +175,22 @@ def test_checks_come_in_metatraders_order(sim: Sim) -> None:
     assert sim.buy("0.015", sl="1.20000")["retcode"] == Retcode.INVALID_VOLUME
     sim.engine.faults.market_closed.add("EURUSD")
     assert sim.buy("0.015")["retcode"] == Retcode.MARKET_CLOSED
+
+
+def test_a_pending_order_keeps_its_filling_outside_exchange_execution() -> None:
+    spec = DEFAULT_SYMBOLS[0].model_copy(update={"filling_mode": 1})
+    sim = Sim(EngineConfig(symbols=(spec,)))
+    sim.tick("1.10000", "1.10010")
+    placed = sim.pending("ORDER_TYPE_BUY_LIMIT", "1.09000", type_filling="ORDER_FILLING_RETURN")
+    assert placed["retcode"] == Retcode.PLACED
+    assert sim.orders()[0]["type_filling"] == "ORDER_FILLING_RETURN"
+
+
+def test_a_pending_order_on_exchange_execution_needs_an_allowed_filling() -> None:
+    spec = DEFAULT_SYMBOLS[0].model_copy(
+        update={"filling_mode": 1, "execution_mode": "SYMBOL_TRADE_EXECUTION_EXCHANGE"}
+    )
+    sim = Sim(EngineConfig(symbols=(spec,)))
+    sim.tick("1.10000", "1.10010")
+    refused = sim.pending("ORDER_TYPE_BUY_LIMIT", "1.09000", type_filling="ORDER_FILLING_IOC")
+    assert refused["retcode"] == Retcode.INVALID_FILL

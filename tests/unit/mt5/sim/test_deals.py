@@ -44,8 +44,12 @@ def test_within_the_deviation_it_fills_at_the_current_price(sim: Sim) -> None:
     assert result["price"] == "1.10010"
 
 
-def test_instant_execution_needs_a_price(sim: Sim) -> None:
-    assert sim.buy(price="0")["retcode"] == Retcode.INVALID_PRICE
+def test_a_deal_without_a_price_is_priced_by_the_ea_at_the_current_quote(sim: Sim) -> None:
+    request = {"action": "TRADE_ACTION_DEAL", "symbol": "EURUSD", "volume": "0.10"}
+    bought = sim.send(**request, type="ORDER_TYPE_BUY")
+    sold = sim.send(**request, type="ORDER_TYPE_SELL")
+    assert (bought["retcode"], bought["price"]) == (Retcode.DONE, "1.10010")
+    assert (sold["retcode"], sold["price"]) == (Retcode.DONE, "1.10000")
 
 
 def test_market_execution_ignores_the_price() -> None:

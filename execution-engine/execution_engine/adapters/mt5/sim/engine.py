@@ -10,11 +10,14 @@ The EA's duplicate guard runs before `OrderSend`: a DEAL or PENDING request whos
 key and magic match an active order, a position or a history order of the last 7 days is
 answered with that order's first result and `duplicate: true`, and nothing is sent. A
 request that passes the guard and AutoTrading (10027, checked in the terminal) is counted
-as sent to the trade server (`requests_with_key`).
+as sent to the trade server (`requests_with_key`). A market request without a price is
+priced by the EA at the current ask (buy) or bid (sell) before it is sent, so the adapter
+may leave the price to the terminal.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -28,6 +31,7 @@ from execution_engine.adapters.mt5.codes import (
     Event,
     Op,
     OpError,
+    OrderType,
     Retcode,
 )
 from execution_engine.adapters.mt5.keys import key_of
@@ -166,9 +170,18 @@ class TerminalEngine:
         key = key_of(request.comment)
         if key is not None:
             self._notifier.sent_keys[key] += 1
-        answer = self._desk.send(request)
+        answer = self._desk.send(self._priced(request))
         self._account_changed(from_tick=False)
         return answer
+
+    def _priced(self, request: TradeRequest) -> TradeRequest:
+        """A market request sent without a price gets the current ask (buy) or bid (sell),
+        as the EA reads them with SymbolInfoTick before OrderSend."""
+        tick = self._server.market.ticks.get(request.symbol)
+        if request.action != Action.DEAL.value or request.price > 0 or tick is None:
+            return request
+        buying = request.type == OrderType.BUY.value
+        return dataclasses.replace(request, price=tick.ask if buying else tick.bid)
 
     def _duplicate_of(self, request: TradeRequest) -> dict[str, Any] | None:
         key = key_of(request.comment)

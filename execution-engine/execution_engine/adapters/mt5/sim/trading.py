@@ -9,7 +9,8 @@ its own for an unfillable FOK, and the server answers it as a rejected request, 
 order), IOC fills what there is (10010, the order goes to history as ORDER_STATE_PARTIAL),
 and RETURN fills what there is and keeps the rest active, filled on later ticks.
 
-Pending orders: a stop-limit becomes a limit at `stoplimit` when its stop is reached (the
+Pending orders: the filling type is checked against the symbol's flags on exchange
+execution only (a Forex dealer's server keeps a pending order's filling as given). A stop-limit becomes a limit at `stoplimit` when its stop is reached (the
 simulator keeps the ticket and changes the order's type, ORDER_UPDATE). MT4 has no
 stop-limit orders (10013) and ignores the filling type. MODIFY keeps the price or stop-limit
 price given as 0 and sets SL, TP and lifetime as given (0 removes a stop). REMOVE or MODIFY
@@ -181,6 +182,13 @@ class TradeDesk:
         check_filling(spec, filling)
         return filling
 
+    def _pending_filling(self, spec: SymbolSpec, request: TradeRequest) -> Filling:
+        """A pending order's filling matters on exchange execution only; elsewhere the
+        server keeps it as given (RETURN is what MT5's own order dialog sends)."""
+        if spec.execution_mode == ExecutionMode.EXCHANGE:
+            return self._filling(spec, request)
+        return Filling.FOK if self.server.config.platform == "mt4" else request.filling
+
     def _check_requote(self, spec: SymbolSpec, request: TradeRequest, market: Decimal) -> None:
         instant = spec.execution_mode in (ExecutionMode.INSTANT, ExecutionMode.REQUEST)
         if instant and request.price <= 0:
@@ -267,7 +275,7 @@ class TradeDesk:
         check_pending_price(kind, tick, request.price, request.stoplimit)
         opens_at = request.stoplimit if kind in STOP_LIMITS else request.price
         check_stops(spec, kind.is_buy, opens_at, request.sl, request.tp)
-        filling = self._filling(spec, request)
+        filling = self._pending_filling(spec, request)
         order_time = request.order_time
         check_expiration(spec, order_time, request.expiration_ms, now)
         order = server.open_order(
