@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from execution_engine.adapters.mt5.codes import Retcode
-from execution_engine.adapters.mt5.sim.config import EngineConfig
+from execution_engine.adapters.mt5.sim.config import DEFAULT_SYMBOLS, EngineConfig
 
 from .conftest import T0, Sim
 
@@ -172,3 +172,28 @@ def test_a_closed_market_triggers_nothing(sim: Sim) -> None:
         sim.send(action="TRADE_ACTION_REMOVE", order=sim.orders()[0]["ticket"])["retcode"]
         == Retcode.MARKET_CLOSED
     )
+
+
+def _levels(stops: int = 0, freeze: int = 0) -> Sim:
+    spec = DEFAULT_SYMBOLS[0].model_copy(update={"stops_level": stops, "freeze_level": freeze})
+    sim = Sim(EngineConfig(symbols=(spec,)))
+    sim.tick("1.10000", "1.10010")
+    return sim
+
+
+def test_a_pending_price_inside_the_stops_level_is_10015() -> None:
+    sim = _levels(stops=20)
+    assert sim.pending("ORDER_TYPE_BUY_LIMIT", "1.09995")["retcode"] == Retcode.INVALID_PRICE
+    assert sim.pending("ORDER_TYPE_BUY_LIMIT", "1.09990")["retcode"] == Retcode.PLACED
+
+
+def test_an_order_within_the_freeze_level_cannot_be_modified_or_removed() -> None:
+    sim = _levels(freeze=30)
+    placed = sim.pending("ORDER_TYPE_BUY_LIMIT", "1.09900")
+    sim.tick("1.09920", "1.09930")  # the limit is now 30 points from the ask
+    remove = {"action": "TRADE_ACTION_REMOVE", "order": placed["order"]}
+    assert sim.send(**remove)["retcode"] == Retcode.FROZEN
+    modify = {"action": "TRADE_ACTION_MODIFY", "order": placed["order"], "price": "1.09800"}
+    assert sim.send(**modify)["retcode"] == Retcode.FROZEN
+    sim.tick("1.10000", "1.10010")
+    assert sim.send(**remove)["retcode"] == Retcode.DONE

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from execution_engine.adapters.mt5.codes import Retcode
-from execution_engine.adapters.mt5.sim.config import EngineConfig
+from execution_engine.adapters.mt5.sim.config import DEFAULT_SYMBOLS, EngineConfig
 
 from .conftest import Sim
 
@@ -177,3 +177,13 @@ def test_mt4_accounts_are_hedging() -> None:
     config = EngineConfig(platform="mt4")
     assert config.hedging
     assert Sim(config).account()["margin_mode"] == "ACCOUNT_MARGIN_MODE_RETAIL_HEDGING"
+
+
+def test_a_stop_within_the_freeze_level_cannot_be_moved() -> None:
+    spec = DEFAULT_SYMBOLS[0].model_copy(update={"freeze_level": 20})
+    sim = Sim(EngineConfig(symbols=(spec,)))
+    sim.tick("1.10000", "1.10010")
+    sim.buy(sl="1.09900")
+    sim.tick("1.09915", "1.09925")  # the SL is 15 points from the bid
+    sltp = {"action": "TRADE_ACTION_SLTP", "symbol": "EURUSD", "sl": "1.09800"}
+    assert sim.send(**sltp)["retcode"] == Retcode.FROZEN

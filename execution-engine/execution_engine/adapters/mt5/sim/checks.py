@@ -7,6 +7,10 @@ What the MQL5 reference leaves open, and what the simulator answers:
 - A request the EA cannot even build (a price that is not a decimal string, a field of the
   wrong type) is not a trade request at all: `OpError BAD_ARGS`, nothing is sent.
 - An unknown `action`, `type`, `type_filling` or `type_time` name: 10013.
+- A pending order's price closer to the market than `stops_level`: 10015, as its wrong side
+  is (MQL4 reports both as error 130; MQL5's reference names no retcode of its own).
+- `freeze_level`: a pending order whose price, or a position whose SL or TP, is within it of
+  the market cannot be modified or removed: 10029 (frozen).
 - Stops on MT5 are checked against the price that closes the position (bid for a buy,
   ask for a sell) for market requests and against the order's price for pending ones; with
   `stops_level` 0 a stop must still be strictly on its side of that price.
@@ -217,3 +221,30 @@ def check_pending_price(kind: OrderType, tick: Tick, price: Decimal, stoplimit: 
             Retcode.INVALID_PRICE,
             f"{kind.value} at {price} is on the wrong side of bid {tick.bid} / ask {tick.ask}",
         )
+
+
+def market_side(kind: OrderType, tick: Tick) -> Decimal:
+    """The price a pending order of `kind` is compared with: the ask for buys, else the bid."""
+    return tick.ask if kind.is_buy else tick.bid
+
+
+def check_pending_distance(spec: SymbolSpec, kind: OrderType, tick: Tick, price: Decimal) -> None:
+    """A pending price at least `stops_level` points from the market."""
+    gap = spec.stops_level * spec.point
+    if gap and abs(market_side(kind, tick) - price) < gap:
+        raise RefusedError(
+            Retcode.INVALID_PRICE,
+            f"{kind.value} at {price} is within {spec.stops_level} points of the market",
+        )
+
+
+def check_not_frozen(spec: SymbolSpec, market: Decimal, *prices: Decimal) -> None:
+    """Nothing within `freeze_level` points of the market may change."""
+    gap = spec.freeze_level * spec.point
+    for price in prices:
+        if gap and price and abs(market - price) <= gap:
+            raise RefusedError(
+                Retcode.FROZEN,
+                f"{fixed(price, spec.digits)} is within the freeze level "
+                f"({spec.freeze_level} points) of the market",
+            )

@@ -41,9 +41,12 @@ from execution_engine.adapters.mt5.sim.checks import (
     check_expiration,
     check_filling,
     check_normalized,
+    check_not_frozen,
+    check_pending_distance,
     check_pending_price,
     check_stops,
     check_volume,
+    market_side,
 )
 from execution_engine.adapters.mt5.sim.config import SymbolSpec
 from execution_engine.adapters.mt5.sim.formats import fixed
@@ -273,6 +276,7 @@ class TradeDesk:
         )
         tick = server.market.tick(spec.name)
         check_pending_price(kind, tick, request.price, request.stoplimit)
+        check_pending_distance(spec, kind, tick, request.price)
         opens_at = request.stoplimit if kind in STOP_LIMITS else request.price
         check_stops(spec, kind.is_buy, opens_at, request.sl, request.tp)
         filling = self._pending_filling(spec, request)
@@ -339,7 +343,9 @@ class TradeDesk:
                 Retcode.NO_CHANGES, f"order #{order.ticket} already has these values"
             )
         tick = self.server.market.tick(spec.name)
+        check_not_frozen(spec, market_side(order.type, tick), order.price_open)
         check_pending_price(order.type, tick, price, stoplimit)
+        check_pending_distance(spec, order.type, tick, price)
         opens_at = stoplimit if order.type in STOP_LIMITS else price
         check_stops(spec, order.type.is_buy, opens_at, request.sl, request.tp)
         check_expiration(spec, order_time, request.expiration_ms, now)
@@ -352,6 +358,9 @@ class TradeDesk:
         order = self._active_order(request.order)
         spec = self.server.spec(order.symbol)
         self._market_open(spec)
+        tick = self.server.market.ticks.get(spec.name)
+        if tick is not None and order.type.is_pending:
+            check_not_frozen(spec, market_side(order.type, tick), order.price_open)
         self.server.finish(order, OrderState.CANCELED, now)
         return self.answer(Retcode.DONE, spec.name, order=order.ticket)
 
@@ -372,9 +381,9 @@ class TradeDesk:
             raise RefusedError(
                 Retcode.NO_CHANGES, f"position #{position.ticket} already has these stops"
             )
-        check_stops(
-            spec, position.is_buy, close_price(position, self.server.market), request.sl, request.tp
-        )
+        closing = close_price(position, self.server.market)
+        check_not_frozen(spec, closing, position.sl, position.tp)
+        check_stops(spec, position.is_buy, closing, request.sl, request.tp)
         position.sl, position.tp, position.time_update_ms = request.sl, request.tp, now
         self.server.notifier.position(position.ticket, position.symbol)
         return self.answer(Retcode.DONE, spec.name)
