@@ -23,8 +23,11 @@ from execution_engine.adapters.mt5.protocol import (
     ResError,
     Welcome,
     decode_line,
+    decode_object,
     encode,
     encode_evt,
+    evt_fields,
+    message_from,
 )
 
 NONCE = "0123456789abcdef" * 2
@@ -127,3 +130,11 @@ def test_a_line_of_exactly_max_line_bytes_is_accepted() -> None:
     line = encode_evt(1, "x", {"p": "y" * (MAX_LINE - len(head))})
     assert len(line) == MAX_LINE + 1
     assert isinstance(decode_line(line), Evt)
+
+
+def test_the_tick_path_reads_an_evt_without_a_model() -> None:
+    line = encode_evt(9, "ticks", {"ticks": [["X", 1, "1", "2", "0", 3]]})
+    obj = decode_object(line)
+    assert obj["type"] == "evt"
+    assert evt_fields(obj) == (9, "ticks", {"ticks": [["X", 1, "1", "2", "0", 3]]})
+    assert message_from(decode_object(encode(Ping(t_ms=4)))) == Ping(t_ms=4)

@@ -45,7 +45,10 @@ from execution_engine.adapters.mt5.protocol import (
     Res,
     Welcome,
     decode_line,
+    decode_object,
     encode,
+    evt_fields,
+    message_from,
 )
 
 log = logging.getLogger(__name__)
@@ -439,13 +442,24 @@ class BridgeServer:
     def _receive(self, session: _Session, line: bytes) -> None:
         session.last_received = time.monotonic()
         try:
-            message = decode_line(line)
+            obj = decode_object(line)
+            if obj.get("type") == "evt":  # the tick path: no model built
+                self._event(*evt_fields(obj))
+                return
+            message = message_from(obj)
         except ProtocolError as exc:
             self._protocol_error(session.channel, exc)
             if exc.code is ErrorCode.TOO_LARGE:
                 self._close_session(session, "an oversized line")
             return
         self._dispatch(session, message)
+
+    def _event(self, seq: int, event: str, data: dict[str, Any]) -> None:
+        self._stats["events"] += 1
+        try:
+            self._on_event(event, data, seq)
+        except Exception:
+            log.exception("MT bridge: the handler of a %r event raised", event)
 
     def _protocol_error(self, channel: _Channel, exc: ProtocolError) -> None:
         self._stats["malformed" if exc.code is ErrorCode.MALFORMED else "too_large"] += 1
@@ -454,11 +468,7 @@ class BridgeServer:
 
     def _dispatch(self, session: _Session, message: Message) -> None:
         if isinstance(message, Evt):
-            self._stats["events"] += 1
-            try:
-                self._on_event(message.event, message.data, message.seq)
-            except Exception:
-                log.exception("MT bridge: the handler of a %r event raised", message.event)
+            self._event(message.seq, message.event, message.data)
         elif isinstance(message, Res):
             future = session.pending.get(message.id)
             if future is None or future.done():

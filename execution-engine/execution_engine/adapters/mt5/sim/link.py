@@ -139,6 +139,9 @@ class TerminalLink:
         self._conn: _Conn | None = None
         self._seq = 0
         self._held: list[tuple[str, dict[str, Any]]] | None = None
+        self._lock = threading.Lock()  # _pending and _flush_scheduled, shared with emit()
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+        self._flush_scheduled = False
         self._give_up = False
         self._connected = threading.Event()
         self._thread: threading.Thread | None = None
@@ -188,10 +191,20 @@ class TerminalLink:
         if self._thread is not None and threading.get_ident() == self._thread.ident:
             self._emit_in_loop(event, data, from_handler=True)
             return
+        # One wake-up of the loop per batch, not per event: at tens of thousands of ticks
+        # a second, waking the loop for each costs more than encoding them.
+        with self._lock:
+            self._pending.append((event, data))
+            if self._flush_scheduled:
+                return
+            self._flush_scheduled = True
         try:
-            loop.call_soon_threadsafe(self._emit_in_loop, event, data, False)
+            loop.call_soon_threadsafe(self._flush)
         except RuntimeError:  # the link's loop has ended
-            self.dropped_events += 1
+            with self._lock:
+                self.dropped_events += len(self._pending)
+                self._pending.clear()
+                self._flush_scheduled = False
 
     # -- the link's thread ---------------------------------------------------------------
 
@@ -199,12 +212,26 @@ class TerminalLink:
         if from_handler and self._held is not None:
             self._held.append((event, data))
             return
+        self._write_events([(event, data)])
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._flush_scheduled = False
+        self._write_events(batch)
+
+    def _write_events(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
         conn = self._conn
         if conn is None:
-            self.dropped_events += 1
+            self.dropped_events += len(batch)
             return
-        self._seq += 1
-        conn.write(encode_evt(self._seq, event, data))
+        if not batch:
+            return
+        lines = []
+        for event, data in batch:
+            self._seq += 1
+            lines.append(encode_evt(self._seq, event, data))
+        conn.write(b"".join(lines))
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -380,8 +407,7 @@ class TerminalLink:
             self.dropped_events += len(held)
             return False
         conn.write(encode(res))
-        for event, data in held:
-            self._emit_in_loop(event, data, from_handler=False)
+        self._write_events(held)
         return True
 
     async def _heartbeat(self, conn: _Conn) -> None:
