@@ -63,3 +63,19 @@ def test_set_trade_allowed_emits_terminal_only_on_a_change(sim: Sim) -> None:
     sim.engine.set_trade_allowed(False)
     sim.engine.set_trade_allowed(True)
     assert [d["trade_allowed"] for d in sim.of("terminal")] == [False, True]
+
+
+def test_an_hours_first_tick_closes_the_bar_of_every_timeframe_it_ends(sim: Sim) -> None:
+    sim.engine.handle("subscribe", {"symbols": ["EURUSD"]})
+    sim.now = T0 + 10 * 3_600_000 + 59 * 60_000  # 10:59
+    sim.tick("1.10500", "1.10510", advance_ms=0)
+    sim.events.clear()
+    sim.now = T0 + 11 * 3_600_000  # 11:00: not a four-hour or a day boundary
+    sim.tick("1.10600", "1.10610", advance_ms=0)
+    bars = {d["timeframe"]: d["rate"] for d in sim.of("bar")}
+    assert list(bars) == ["M1", "M5", "M15", "M30", "H1"]
+    assert bars["M1"][0] == T0 + 10 * 3_600_000 + 59 * 60_000
+    hour = bars["H1"]
+    assert hour[0] == T0 + 10 * 3_600_000
+    assert (hour[1], hour[2], hour[4]) == ("1.10000", "1.10500", "1.10500")
+    assert hour[5] == 2  # the fixture's 10:00 tick and the 10:59 one

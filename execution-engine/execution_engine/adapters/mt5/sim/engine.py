@@ -251,8 +251,8 @@ class TerminalEngine:
     def push_tick(
         self, symbol: str, bid: Decimal, ask: Decimal, time_ms: int | None = None
     ) -> None:
-        """A quote from the broker: `ticks` (and a closed `bar`) when subscribed, then what
-        it triggers on the trade server."""
+        """A quote from the broker: `ticks` (and a `bar` for each timeframe whose bar it
+        closed) when subscribed, then what it triggers on the trade server."""
         with self.lock:
             spec = self._spec(symbol)
             if not (0 < bid <= ask):
@@ -263,9 +263,11 @@ class TerminalEngine:
             closed = self._server.market.record(tick)
             if symbol in self._server.market.subscribed:
                 self._notifier.emit(Event.TICKS, {"ticks": [tick_row(spec, tick)]})
-                if closed is not None:
-                    bar = {"symbol": symbol, "timeframe": "M1", "rate": rate_row(spec, closed)}
-                    self._notifier.emit(Event.BAR, bar)
+                for timeframe, bar in closed:
+                    rate = rate_row(spec, bar)
+                    self._notifier.emit(
+                        Event.BAR, {"symbol": symbol, "timeframe": timeframe, "rate": rate}
+                    )
             deals_before = len(self._server.ledger.deals)
             triggers.on_tick(self._server, tick)
             traded = len(self._server.ledger.deals) != deals_before

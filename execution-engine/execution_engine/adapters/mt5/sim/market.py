@@ -69,8 +69,8 @@ class Market:
             raise NoQuoteError(symbol)
         return tick
 
-    def record(self, tick: Tick) -> Bar | None:
-        """Take a tick in; the one-minute bar it closed, if it opened a new minute."""
+    def record(self, tick: Tick) -> list[tuple[str, Bar]]:
+        """Take a tick in; the bars it closed (by timeframe) when it opened a new minute."""
         self.ticks[tick.symbol] = tick
         spec = self.specs[tick.symbol]
         spread = int((tick.ask - tick.bid) / spec.point)
@@ -78,30 +78,41 @@ class Market:
         start = tick.time_ms - tick.time_ms % MINUTE_MS
         if bars and bars[-1].time_ms >= start:
             bars[-1].add(tick, spread)
-            return None
-        closed = bars[-1] if bars else None
+            return []
+        closed = self._closed_by(bars, start)
         bars.append(Bar(start, tick.bid, tick.bid, tick.bid, tick.bid, 1, spread))
         if len(bars) > _MAX_BARS:
             del bars[0]
         return closed
 
+    def _closed_by(self, bars: list[Bar], start: int) -> list[tuple[str, Bar]]:
+        """The bar of each timeframe that a new minute at `start` ends."""
+        if not bars:
+            return []
+        last = bars[-1].time_ms
+        closed = []
+        for name, length in TIMEFRAME_MS.items():
+            bucket = last - last % length
+            if start - start % length != bucket:
+                closed.append((name, _merge(_tail(bars, bucket), bucket)))
+        return closed
+
     def rates(self, symbol: str, timeframe_ms: int, count: int, to_ms: int | None) -> list[Bar]:
         """The last `count` bars of `timeframe_ms` opened at or before `to_ms`, oldest first."""
+        bars = self.bars[symbol]
+        end = len(bars)
+        while end and to_ms is not None and bars[end - 1].time_ms > to_ms:
+            end -= 1
         merged: list[Bar] = []
-        for bar in self.bars[symbol]:
-            if to_ms is not None and bar.time_ms > to_ms:
-                break
-            start = bar.time_ms - bar.time_ms % timeframe_ms
-            if merged and merged[-1].time_ms == start:
-                last = merged[-1]
-                last.high, last.low = max(last.high, bar.high), min(last.low, bar.low)
-                last.close, last.spread = bar.close, bar.spread
-                last.tick_volume += bar.tick_volume
-            else:
-                merged.append(
-                    Bar(start, bar.open, bar.high, bar.low, bar.close, bar.tick_volume, bar.spread)
-                )
-        return merged[-count:] if count > 0 else []
+        while end and len(merged) < count:
+            last = bars[end - 1].time_ms
+            bucket = last - last % timeframe_ms
+            first = end
+            while first and bars[first - 1].time_ms >= bucket:
+                first -= 1
+            merged.append(_merge(bars[first:end], bucket))
+            end = first
+        return merged[::-1]
 
     def convert(self, amount: Decimal, source: str, target: str) -> Decimal:
         """`amount` of `source` currency in `target`, at the mid of a symbol joining them."""
@@ -113,3 +124,24 @@ class Market:
             if spec.currency_base == target and spec.currency_profit == source:
                 return amount / self.tick(spec.name).mid
         raise NoQuoteError(f"{source}{target}")
+
+
+def _tail(bars: list[Bar], since: int) -> list[Bar]:
+    """The bars opened at or after `since`, found from the end of `bars`."""
+    first = len(bars)
+    while first and bars[first - 1].time_ms >= since:
+        first -= 1
+    return bars[first:]
+
+
+def _merge(minutes: list[Bar], start: int) -> Bar:
+    """One bar of a longer timeframe from its one-minute bars (oldest first)."""
+    return Bar(
+        start,
+        minutes[0].open,
+        max(bar.high for bar in minutes),
+        min(bar.low for bar in minutes),
+        minutes[-1].close,
+        sum(bar.tick_volume for bar in minutes),
+        minutes[-1].spread,
+    )
