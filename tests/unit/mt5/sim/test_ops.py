@@ -112,3 +112,18 @@ def test_push_tick_refuses_an_unknown_symbol_and_a_crossed_quote(sim: Sim) -> No
         sim.tick("1.00000", "1.00010", symbol="XXXYYY")
     with pytest.raises(OpError):
         sim.tick("1.10010", "1.10000")
+
+
+@pytest.mark.parametrize(
+    ("op", "args"),
+    [
+        ("positions", {"magic": "7"}),
+        ("orders", {"comment": 5}),
+        ("history_orders", {"from_ms": "yesterday"}),
+        ("history_deals", {"position": 1.5}),
+    ],
+)
+def test_a_filter_of_the_wrong_type_is_bad_args(sim: Sim, op: str, args: dict[str, object]) -> None:
+    with pytest.raises(OpError) as raised:
+        sim.engine.handle(op, args)
+    assert raised.value.code == ErrorCode.BAD_ARGS

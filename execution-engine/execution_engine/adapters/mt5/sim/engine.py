@@ -209,7 +209,7 @@ class TerminalEngine:
         return {**earlier, "duplicate": True}
 
     def _positions(self, args: dict[str, Any]) -> dict[str, Any]:
-        symbol, magic = args.get("symbol"), args.get("magic")
+        symbol, magic = _text(args, "symbol"), _number(args, "magic")
         account = self._server.account
         rows = [
             account.position_row(p)
@@ -220,26 +220,28 @@ class TerminalEngine:
 
     def _orders(self, args: dict[str, Any]) -> dict[str, Any]:
         found = self._server.ledger.find_active(
-            symbol=args.get("symbol"), magic=args.get("magic"), comment=args.get("comment")
+            symbol=_text(args, "symbol"),
+            magic=_number(args, "magic"),
+            comment=_text(args, "comment"),
         )
         return {"orders": [self._order_row(order) for order in found]}
 
     def _history_orders(self, args: dict[str, Any]) -> dict[str, Any]:
         found = self._server.ledger.find_history(
-            from_ms=args.get("from_ms"),
-            to_ms=args.get("to_ms"),
-            comment=args.get("comment"),
-            ticket=args.get("ticket"),
+            from_ms=_number(args, "from_ms"),
+            to_ms=_number(args, "to_ms"),
+            comment=_text(args, "comment"),
+            ticket=_number(args, "ticket"),
         )
         return {"orders": [self._order_row(order) for order in found]}
 
     def _history_deals(self, args: dict[str, Any]) -> dict[str, Any]:
         found = self._server.ledger.find_deals(
-            from_ms=args.get("from_ms"),
-            to_ms=args.get("to_ms"),
-            comment=args.get("comment"),
-            order=args.get("order"),
-            position=args.get("position"),
+            from_ms=_number(args, "from_ms"),
+            to_ms=_number(args, "to_ms"),
+            comment=_text(args, "comment"),
+            order=_number(args, "order"),
+            position=_number(args, "position"),
         )
         return {"deals": [deal.row(self._spec(deal.symbol)) for deal in found]}
 
@@ -315,6 +317,15 @@ class TerminalEngine:
     def deal_events_with_key(self, key: str) -> list[bool]:
         with self.lock:
             return list(self._notifier.deal_events.get(key, []))
+
+
+def _number(args: dict[str, Any], name: str) -> int | None:
+    """An optional integer filter (a wrong type is BAD_ARGS)."""
+    return None if args.get(name) is None else int_arg(args, name)
+
+
+def _text(args: dict[str, Any], name: str) -> str | None:
+    return None if args.get(name) is None else str_arg(args, name)
 
 
 def symbol_row(spec: SymbolSpec) -> dict[str, Any]:
