@@ -80,6 +80,8 @@ class Handler:
             raise OpError(ErrorCode.UNKNOWN_SYMBOL, "no symbol NOPE")
         if op == Op.RATES:
             raise RuntimeError("boom")
+        if op == Op.HISTORY_DEALS:
+            return {"deals": "x" * MAX_LINE}  # more than one line carries
         if op == Op.ORDER_SEND and self.link is not None:
             self.link.emit("transaction", {"type": "TRADE_TRANSACTION_DEAL_ADD", "deal": 7})
         return {"op": op, "args": args}
@@ -302,6 +304,28 @@ async def test_a_slow_answer_times_out_and_arrives_late(dev_ca: DevCa) -> None:
                 "op": "account_info",
                 "args": {},
             }
+
+
+@aio
+async def test_nothing_too_large_for_a_line_is_sent(dev_ca: DevCa) -> None:
+    async with running_bridge(dev_ca) as (bridge, heard):
+        handler = Handler()
+        with linked(bridge, dev_ca, handler) as link:
+            await both_up(bridge, link)
+            with pytest.raises(BridgeRequestError, match="nothing was sent") as request:
+                await bridge.request(Op.SYMBOLS, {"names": ["X" * MAX_LINE]}, WAIT)
+            assert request.value.code == ErrorCode.TOO_LARGE
+            assert handler.calls == []
+            with pytest.raises(BridgeRequestError, match="ask for less") as answer:
+                await bridge.request(Op.HISTORY_DEALS, {}, WAIT)
+            assert answer.value.code == ErrorCode.TOO_LARGE
+            link.emit("account", {"pad": "x" * MAX_LINE})
+            link.emit("account", {"balance": "1"})
+            await until(lambda: len(heard.events) == 1)
+            assert heard.events == [("account", {"balance": "1"}, 1)]
+            assert link.dropped_events == 1
+            assert link.connects == 1
+            assert bridge.stats()["too_large"] == 0
 
 
 # -- events ------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from execution_engine.adapters.mt5.protocol import (
     encode,
     evt_fields,
     message_from,
+    too_large,
 )
 
 log = logging.getLogger(__name__)
@@ -296,12 +297,18 @@ class BridgeServer:
         session = self._session
         if session is None:
             raise BridgeNotConnectedError(f"{op}: no terminal is connected; nothing was sent")
+        line = encode(Req(id=session.next_id, op=str(op), args=args))
+        if too_large(line):
+            raise BridgeRequestError(
+                ErrorCode.TOO_LARGE.value,
+                f"{op}: a request of {len(line)} bytes, at most {MAX_LINE}; nothing was sent",
+            )
         req_id = session.next_id
         session.next_id += 1
         future: asyncio.Future[Res] = asyncio.get_running_loop().create_future()
         session.pending[req_id] = future
         self._stats["requests"] += 1
-        session.channel.send(encode(Req(id=req_id, op=str(op), args=args)), req_id)
+        session.channel.send(line, req_id)
         try:
             res = await asyncio.wait_for(future, timeout)
         except TimeoutError:

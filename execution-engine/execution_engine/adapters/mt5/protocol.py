@@ -212,6 +212,11 @@ def encode(msg: Message) -> bytes:
     return _encoder.encode(msg.model_dump(exclude_none=True)) + b"\n"
 
 
+def too_large(line: bytes) -> bool:
+    """A line the peer would refuse (and close the connection for): never send it."""
+    return len(line) > MAX_LINE + 1
+
+
 def encode_evt(seq: int, event: str, data: dict[str, Any]) -> bytes:
     """An evt line without building a model: the EA side's tick path."""
     return _encoder.encode({"type": "evt", "seq": seq, "event": event, "data": data}) + b"\n"

@@ -43,6 +43,7 @@ from execution_engine.adapters.mt5.protocol import (
     decode_line,
     encode,
     encode_evt,
+    too_large,
 )
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,29 @@ def answer_request(handler: RequestHandler, req: Req) -> Res:
         message = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return Res(id=req.id, ok=False, error=ResError(code=HANDLER_FAILED, message=message))
     return Res.model_construct(id=req.id, ok=True, data=data, error=None)
+
+
+def answer_line(res: Res) -> bytes:
+    """The answer's line; one the bridge would refuse for its size becomes a refusal, so
+    the connection survives and the adapter can ask for less (a shorter history range)."""
+    line = encode(res)
+    if not too_large(line):
+        return line
+    message = f"an answer of {len(line)} bytes, at most {MAX_LINE}: ask for less"
+    return encode(
+        Res(id=res.id, ok=False, error=ResError(code=ErrorCode.TOO_LARGE.value, message=message))
+    )
+
+
+def event_line(seq: int, event: str, data: dict[str, Any]) -> bytes | None:
+    """An event's line, or None (logged) when it is too large to send."""
+    line = encode_evt(seq, event, data)
+    if too_large(line):
+        log.error(
+            "MT link: a %r event of %d bytes is dropped (at most %d)", event, len(line), MAX_LINE
+        )
+        return None
+    return line
 
 
 class TerminalLink:
@@ -229,8 +253,12 @@ class TerminalLink:
             return
         lines = []
         for event, data in batch:
+            line = event_line(self._seq + 1, event, data)
+            if line is None:
+                self.dropped_events += 1
+                continue
             self._seq += 1
-            lines.append(encode_evt(self._seq, event, data))
+            lines.append(line)
         conn.write(b"".join(lines))
 
     def _drop(self) -> None:
@@ -406,7 +434,7 @@ class TerminalLink:
             conn.drop()
             self.dropped_events += len(held)
             return False
-        conn.write(encode(res))
+        conn.write(answer_line(res))
         self._write_events(held)
         return True
 

@@ -34,13 +34,14 @@ from execution_engine.adapters.mt5.protocol import (
     Welcome,
     decode_line,
     encode,
-    encode_evt,
 )
 from execution_engine.adapters.mt5.sim.link import (
     DEFAULT_BACKOFF,
     LinkFaults,
     RequestHandler,
+    answer_line,
     answer_request,
+    event_line,
 )
 
 log = logging.getLogger(__name__)
@@ -141,8 +142,12 @@ class PollLink:
         if self._session is None:
             self.dropped_events += 1
             return
+        line = event_line(self._seq + 1, event, data)
+        if line is None:
+            self.dropped_events += 1
+            return
         self._seq += 1
-        self._outbox.append(encode_evt(self._seq, event, data))
+        self._outbox.append(line)
 
     def _run(self) -> None:
         attempt = 0
@@ -291,7 +296,7 @@ class PollLink:
             self.dropped_events += len(held)
             return False
         with self._lock:
-            self._outbox.append(encode(res))
+            self._outbox.append(answer_line(res))
             for event, data in held:
                 self._queue_event(event, data)
         return True
