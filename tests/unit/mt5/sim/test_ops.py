@@ -127,3 +127,10 @@ def test_a_filter_of_the_wrong_type_is_bad_args(sim: Sim, op: str, args: dict[st
     with pytest.raises(OpError) as raised:
         sim.engine.handle(op, args)
     assert raised.value.code == ErrorCode.BAD_ARGS
+
+
+def test_contract_size_and_net_volume_give_the_units_held(sim: Sim) -> None:
+    sim.buy("0.30")
+    assert sim.engine.contract_size("EURUSD") * sim.engine.net_volume("EURUSD") == 30_000
+    with pytest.raises(OpError):
+        sim.engine.contract_size("NOPE")

@@ -37,7 +37,10 @@ from execution_engine.adapters.mt5.codes import (
 from execution_engine.adapters.mt5.keys import key_of
 from execution_engine.adapters.mt5.sim import swaps, triggers
 from execution_engine.adapters.mt5.sim.checks import TradeRequest
-from execution_engine.adapters.mt5.sim.config import EngineConfig, SymbolSpec
+
+# Re-exported (`as` form): callers build an engine from this module alone.
+from execution_engine.adapters.mt5.sim.config import EngineConfig as EngineConfig
+from execution_engine.adapters.mt5.sim.config import SymbolSpec as SymbolSpec
 from execution_engine.adapters.mt5.sim.events import Emit, Notifier
 from execution_engine.adapters.mt5.sim.faults import EngineFaults
 from execution_engine.adapters.mt5.sim.formats import fixed, int_arg, money, str_arg
@@ -309,6 +312,10 @@ class TerminalEngine:
                 ),
                 start=Decimal(0),
             )
+
+    def contract_size(self, symbol: str) -> Decimal:
+        """Units per lot of `symbol` (UNKNOWN_SYMBOL when the terminal has none)."""
+        return self._spec(symbol).contract_size
 
     def requests_with_key(self, key: str) -> int:
         with self.lock:
