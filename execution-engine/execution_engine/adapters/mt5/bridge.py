@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import ipaddress
 import logging
 import secrets
@@ -366,7 +367,7 @@ class BridgeServer:
             auth.login,
             auth.broker,
             auth.version,
-            secrets.token_hex(8),
+            secrets.token_hex(16),
         )
         session = _Session(info, channel)
         self._session = session
@@ -599,7 +600,10 @@ class BridgeServer:
 
     def poll_exchange(self, session_id: str, body: bytes) -> bytes | None:
         session = self._session
-        if session is None or session.info.session != session_id:
+        # The session id is the poller's bearer credential: compared in constant time.
+        if session is None or not hmac.compare_digest(
+            session.info.session.encode(), session_id.encode()
+        ):
             return None
         channel = session.channel
         if not isinstance(channel, PollChannel):

@@ -189,7 +189,7 @@ class TerminalLink:
             target=self._run, name=f"mt-link-{self._terminal}", daemon=True
         )
         self._thread.start()
-        self._ready.wait()
+        self._ready.wait(_HANDSHAKE_TIMEOUT)  # its loop exists: restart() and emit() reach it
 
     def stop(self, timeout: float = 10.0) -> None:
         loop, main = self._loop, self._main
