@@ -226,3 +226,31 @@ def test_the_config_refuses_an_engine_of_another_platform() -> None:
             port=1, token=SecretStr(TOKEN), terminal=TERMINAL, platform="mt4",
             engine={"platform": "mt5"},
         )  # fmt: skip
+
+
+@aio
+async def test_quotes_replayed_while_orders_arrive_never_deadlock(
+    dev_ca: DevCa, tmp_path: Path
+) -> None:
+    rows = [
+        f"2024-01-02 {minute // 60:02d}:{minute % 60:02d}:00,1.10000,1.10050,1.09950,1.10020,10"
+        for minute in range(300)
+    ]
+    bars = tmp_path / "EURUSD_M1.csv"
+    bars.write_text("Date,Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n")
+    async with bridge_for(dev_ca) as (bridge, heard):
+        with simulator(bridge.port, dev_ca, bars=bars, interval=0.0005) as sim:
+            await bridge.wait_connected(WAIT)
+            await bridge.request("subscribe", {"symbols": ["EURUSD"]}, WAIT)
+            await until(lambda: sim.engine.handle("tick", {"symbol": "EURUSD"})["tick"] is not None)
+            results = []
+            for n in range(20):
+                request = buy(comment_key(f"C-{n}"))
+                del request["request"]["price"]  # the EA prices it at the moving quote
+                results.append(await bridge.request("order_send", request, WAIT))
+            assert [r["retcode"] for r in results] == [Retcode.DONE] * 20
+            assert sim.replay is not None
+            await until(sim.replay.finished.is_set, timeout=60)
+            assert sim.replay.pushed == 1200
+            assert sim.engine.net_volume("EURUSD") == Decimal("2.00")
+            assert heard.of("ticks")
