@@ -513,6 +513,8 @@ class BridgeServer:
                 await self._tcp_serve(reader, session)
         except (OSError, ssl.SSLError) as exc:
             log.info("MT bridge: connection error: %s", exc)
+        except Exception:  # a bug here must end this connection, never the bridge
+            log.exception("MT bridge: the connection's handler failed")
         finally:
             self._handshakes.discard(channel)
             if session is not None:
@@ -550,6 +552,8 @@ class BridgeServer:
     ) -> bytes | None:
         """The next line, or None when the connection ends (an oversized line ends it)."""
         try:
+            if timeout is None:  # the tick path: no wait_for wrapper per line
+                return await reader.readuntil(b"\n")
             return await asyncio.wait_for(reader.readuntil(b"\n"), timeout)
         except asyncio.LimitOverrunError:
             error = ProtocolError(ErrorCode.TOO_LARGE, f"a line longer than {MAX_LINE} bytes")
