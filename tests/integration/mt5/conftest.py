@@ -181,7 +181,8 @@ def exec_client(node: TradingNode) -> Mt5ExecutionClient:
 
 @pytest.fixture
 def stop_later() -> Iterator[Callable[[TradingNode | Sim], None]]:
-    """Register what to stop when the test ends, nodes before terminals."""
+    """Register what to stop when the test ends (nodes before terminals); a test that
+    stops a node itself does not register it."""
     nodes: list[TradingNode] = []
     sims: list[Sim] = []
 
@@ -192,8 +193,7 @@ def stop_later() -> Iterator[Callable[[TradingNode | Sim], None]]:
             nodes.append(thing)
 
     yield register
-    for node in nodes:
-        if node.is_running():
-            stop_node(node)
+    for node in nodes:  # also one whose start failed: its bridge may still listen
+        stop_node(node)
     for sim in sims:
         sim.stop()

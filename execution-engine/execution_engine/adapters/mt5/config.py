@@ -152,9 +152,9 @@ class Mt5ExecClientConfig(LiveExecClientConfig, frozen=True, kw_only=True):
 def mt5_client_configs(
     venue: Mt5VenueConfig, state_dir: Path, instruments: Sequence[str], *, trader_id: str
 ) -> tuple[Mt5DataClientConfig, Mt5ExecClientConfig]:
-    """The data and execution client configs of one terminal; `instruments` empty: the
-    venue's `symbols`."""
-    names = tuple(instruments) or venue.symbols
+    """The data and execution client configs of one terminal. `instruments` are terminal
+    symbols ("EURUSD"; "EUR/USD" is read as "EURUSD"); none: the venue's `symbols`."""
+    names = tuple(name.replace("/", "") for name in instruments) or venue.symbols
     shared: dict[str, Any] = {"venue": venue.model_dump(mode="json"), "instruments": names}
     journal = venue.state_dir(state_dir) / INTENTS_FILE
     return (

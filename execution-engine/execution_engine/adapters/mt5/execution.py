@@ -164,6 +164,14 @@ class Mt5ExecutionClient(LiveExecutionClient):
     # --- connection -----------------------------------------------------------------------
     async def _connect(self) -> None:
         await self._hub.join(self._venue, EXECUTION, self._on_event, self._on_connection)
+        try:
+            await self._start_trading()
+        except BaseException:
+            await self._hub.leave(EXECUTION)
+            raise
+        await self._await_account_registered()
+
+    async def _start_trading(self) -> None:
         await self._provider.initialize()
         for instrument in self._provider.list_all():
             if self._cache.instrument(instrument.id) is None:
@@ -176,7 +184,6 @@ class Mt5ExecutionClient(LiveExecutionClient):
                 f"the terminal does not allow trading now: {Retcode.CLIENT_DISABLES_AT.text}"
             )
         self._report_account(account)
-        await self._await_account_registered()
 
     async def _disconnect(self) -> None:
         await self._hub.leave(EXECUTION)
@@ -368,7 +375,9 @@ class Mt5ExecutionClient(LiveExecutionClient):
                 await self._look_up(order, key)
             except BridgeError as exc:
                 self._log.warning(f"order {client_order_id} still in doubt: {exc}")
-                return  # the next connection tries again
+                if self._hub.connected:  # else the next connection tries again
+                    self._loop.call_later(self._timeout, self._resolve_soon)
+                return
             self._in_doubt.pop(client_order_id, None)
 
     async def _look_up(self, order: Order, key: str) -> None:

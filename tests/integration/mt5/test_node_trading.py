@@ -1,0 +1,136 @@
+"""More of the execution client on the simulated terminal: requotes, a modify, a volume
+change refused, a stop order triggered by a tick, an answer that comes too late (timeout:
+the order is looked up, not resent), and an account whose margin mode the config misstates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from execution_engine.adapters.mt5 import keys
+from execution_engine.adapters.mt5.codes import MarginMode
+from execution_engine.live.node import run_until, start_node
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.enums import OrderSide, OrderStatus
+from nautilus_trader.model.events import OrderModifyRejected, OrderRejected, OrderUpdated
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import Order
+
+from tests.integration.mt5.conftest import (
+    EURUSD,
+    Desk,
+    Sim,
+    Venue,
+    build_node,
+    exec_client,
+    first_quote,
+)
+
+pytestmark = pytest.mark.slow
+Stop = Callable[[TradingNode | Sim], None]
+
+
+def running(
+    venue: Venue, tmp_path: Path, stop_later: Stop, **engine: Any
+) -> tuple[Sim, TradingNode, Desk]:
+    sim = venue.terminal(**engine)
+    stop_later(sim)
+    desk = Desk()
+    node = build_node(venue, tmp_path / "node", [desk])
+    stop_later(node)
+    start_node(node)
+    first_quote(node, sim, desk)
+    return sim, node, desk
+
+
+def key(order: Order) -> str:
+    return keys.comment_key(order.client_order_id.value)
+
+
+def events_of(desk: Desk, kind: type, order: Order) -> list[Any]:
+    mine = [e for e in desk.events if e.client_order_id == order.client_order_id]
+    return [e for e in mine if isinstance(e, kind)]
+
+
+def test_requotes_are_sent_again_then_fill(venue: Venue, tmp_path: Path, stop_later: Stop) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.engine.faults.requotes = 2
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.status == OrderStatus.FILLED)
+    assert len(desk.fills(order)) == 1
+    assert sim.engine.requests_with_key(key(order)) == 3  # two requotes executed nothing
+
+
+def test_a_requote_storm_rejects_after_max_requotes(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.engine.faults.requotes = 10
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.status == OrderStatus.REJECTED)
+    (rejected,) = events_of(desk, OrderRejected, order)
+    assert rejected.reason == "requoted 4 times"
+    assert sim.engine.net_volume("EURUSD") == 0
+
+
+def test_modify_a_limit_and_refuse_a_volume_change(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    order = desk.limit(OrderSide.BUY, 10_000, "1.09000")
+    run_until(node, lambda: order.status == OrderStatus.ACCEPTED)
+    desk.modify_order(order, price=Price.from_str("1.09100"))
+    run_until(node, lambda: len(events_of(desk, OrderUpdated, order)) == 1)
+    assert order.price == Price.from_str("1.09100")
+    (row,) = sim.engine.handle("orders", {"comment": key(order)})["orders"]
+    assert row["price_open"] == "1.09100"
+    desk.modify_order(order, quantity=Quantity.from_int(20_000))
+    run_until(node, lambda: len(events_of(desk, OrderModifyRejected, order)) == 1)
+    (refused,) = events_of(desk, OrderModifyRejected, order)
+    assert refused.reason == "MetaTrader cannot change a pending order's volume"
+    run_until(node, lambda: len(events_of(desk, OrderUpdated, order)) == 1, timeout=0.3)
+
+
+def test_a_stop_order_fills_when_a_tick_triggers_it(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    order = desk.order_factory.stop_market(
+        EURUSD, OrderSide.BUY, Quantity.from_int(10_000), Price.from_str("1.10100")
+    )
+    desk.submit_order(order)
+    run_until(node, lambda: order.status == OrderStatus.ACCEPTED)
+    sim.push_tick(Decimal("1.10105"), Decimal("1.10107"))
+    run_until(node, lambda: order.status == OrderStatus.FILLED)
+    (fill,) = desk.fills(order)
+    assert fill.venue_order_id == order.venue_order_id
+
+
+def test_an_answer_too_late_is_looked_up_not_resent(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.link.faults.delay_seconds = 4.0  # beyond the config's 3 s request timeout
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.client_order_id in exec_client(node).in_doubt, timeout=5)
+    sim.link.faults.delay_seconds = 0.0
+    run_until(node, lambda: order.status == OrderStatus.FILLED, timeout=10)
+    assert sim.engine.requests_with_key(key(order)) == 1
+    assert len(desk.fills(order)) == 1
+
+
+def test_a_misstated_margin_mode_stops_the_connection_with_the_fix(
+    venue: Venue, tmp_path: Path, stop_later: Stop, capfd: pytest.CaptureFixture[str]
+) -> None:
+    sim = venue.terminal(margin_mode=MarginMode.NETTING)
+    stop_later(sim)
+    node = build_node(venue, tmp_path / "node", [], connect_timeout_seconds=3.0)
+    stop_later(node)
+    start_node(node)
+    assert not exec_client(node).is_connected
+    logs = capfd.readouterr().err  # NautilusTrader prints errors on stderr
+    assert "margin mode is ACCOUNT_MARGIN_MODE_RETAIL_NETTING" in logs
+    assert "margin_mode = 'hedging': set it to match the account" in logs
