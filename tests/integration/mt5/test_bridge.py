@@ -106,14 +106,19 @@ class Heard:
 
 @asynccontextmanager
 async def running_bridge(
-    ca: DevCa, *, token: str = TOKEN, heartbeat: float = 5.0, http: bool = False
+    ca: DevCa,
+    *,
+    token: str = TOKEN,
+    heartbeat: float = 5.0,
+    http: bool = False,
+    tls: bool = True,
 ) -> AsyncIterator[tuple[BridgeServer, Heard]]:
     heard = Heard()
     config = BridgeConfig(
         port=0,
         terminal=TERMINAL,
-        tls_cert=ca.server_cert,
-        tls_key=ca.server_key,
+        tls_cert=ca.server_cert if tls else None,
+        tls_key=ca.server_key if tls else None,
         heartbeat_seconds=heartbeat,
         http_port=0 if http else None,
     )
@@ -231,6 +236,14 @@ async def test_a_request_gets_its_answer_and_the_session_is_known(dev_ca: DevCa)
             assert handler.calls == [("positions", {"symbol": "EURUSD"})]
             assert heard.connections == [True]
             assert bridge.stats()["requests"] == 1
+
+
+@aio
+async def test_plain_tcp_on_loopback(dev_ca: DevCa) -> None:
+    async with running_bridge(dev_ca, tls=False) as (bridge, _):
+        with linked(bridge, dev_ca, Handler(), tls=False) as link:
+            await both_up(bridge, link)
+            assert await bridge.request(Op.TICK, {}, WAIT) == {"op": "tick", "args": {}}
 
 
 @aio

@@ -134,6 +134,14 @@ async def test_requests_refusals_and_events_over_polling(dev_ca: DevCa) -> None:
 
 
 @aio
+async def test_plain_http_on_loopback(dev_ca: DevCa) -> None:
+    async with running_bridge(dev_ca, http=True, tls=False) as (bridge, _):
+        with polling(bridge, dev_ca, Handler(), tls=False) as link:
+            await both_up(bridge, link)
+            assert await bridge.request(Op.TICK, {}, WAIT) == {"op": "tick", "args": {}}
+
+
+@aio
 async def test_a_poll_on_an_unknown_session_is_401(dev_ca: DevCa) -> None:
     async with running_bridge(dev_ca, http=True) as (bridge, _):
         port = bridge.http_port
