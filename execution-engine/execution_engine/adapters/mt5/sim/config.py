@@ -8,6 +8,7 @@ The defaults are a plain retail FX account: EURUSD (profit in the account's USD)
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -47,11 +48,11 @@ class SymbolSpec(_Frozen):
     swap_long: Decimal = Decimal(0)  # points per lot per night
     swap_short: Decimal = Decimal(0)
 
-    @property
+    @cached_property
     def point(self) -> Decimal:
         return Decimal(1).scaleb(-self.digits)
 
-    @property
+    @cached_property
     def volume_digits(self) -> int:
         exponent = self.volume_step.normalize().as_tuple().exponent
         return max(0, -exponent) if isinstance(exponent, int) else 0

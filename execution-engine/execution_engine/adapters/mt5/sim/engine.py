@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -296,8 +297,9 @@ class TerminalEngine:
             self._account_changed(from_tick=False)
 
     def _account_changed(self, *, from_tick: bool) -> None:
-        snapshot = self._server.account.snapshot()
-        self._notifier.account(snapshot, self._clock_ms(), from_tick=from_tick)
+        now = self._clock_ms()
+        if self._notifier.account_due(now, from_tick=from_tick):
+            self._notifier.account(self._server.account.snapshot(), now)
 
     # -- inspection (tests, the conformance kit)
 
@@ -364,15 +366,21 @@ def symbol_row(spec: SymbolSpec) -> dict[str, Any]:
 
 def tick_row(spec: SymbolSpec, tick: Tick) -> list[Any]:
     """[symbol, time_ms, bid, ask, last, volume]: FX has no last price and no volume."""
-    zero_price, zero_volume = fixed(Decimal(0), spec.digits), fixed(Decimal(0), spec.volume_digits)
+    digits = spec.digits
+    no_last, no_volume = _zeros(digits, spec.volume_digits)
     return [
         spec.name,
         tick.time_ms,
-        fixed(tick.bid, spec.digits),
-        fixed(tick.ask, spec.digits),
-        zero_price,
-        zero_volume,
+        fixed(tick.bid, digits),
+        fixed(tick.ask, digits),
+        no_last,
+        no_volume,
     ]
+
+
+@functools.cache
+def _zeros(digits: int, volume_digits: int) -> tuple[str, str]:
+    return fixed(Decimal(0), digits), fixed(Decimal(0), volume_digits)
 
 
 def rate_row(spec: SymbolSpec, bar: Bar) -> list[Any]:

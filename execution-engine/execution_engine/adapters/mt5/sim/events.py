@@ -73,13 +73,16 @@ class Notifier:
                 self.deal_events[key].append(copy)
             self.emit(Event.TRANSACTION, data)
 
-    def account(self, snapshot: Snapshot, now_ms: int, *, from_tick: bool) -> None:
-        """An `account` event when balance, equity or margin moved; a tick's only once a second."""
+    def account_due(self, now_ms: int, *, from_tick: bool) -> bool:
+        """Whether an `account` event may go now: after a trade always, after a tick only a
+        second after the last one (so a tick stream does not compute the account each time)."""
+        recent = self._account_ms is not None and now_ms - self._account_ms < EQUITY_EVERY_MS
+        return not (from_tick and recent)
+
+    def account(self, snapshot: Snapshot, now_ms: int) -> None:
+        """An `account` event when balance, equity or margin moved since the last one."""
         row = snapshot.row()
         if row == self._account:
-            return
-        recent = self._account_ms is not None and now_ms - self._account_ms < EQUITY_EVERY_MS
-        if from_tick and recent:
             return
         self._account, self._account_ms = row, now_ms
         self.emit(Event.ACCOUNT, row)

@@ -13,9 +13,12 @@ MONEY_DIGITS = 2
 _CENT = Decimal(1).scaleb(-MONEY_DIGITS)
 
 
+_QUANTA = [Decimal(1).scaleb(-digits) for digits in range(16)]
+
+
 def fixed(value: Decimal, digits: int) -> str:
     """`DoubleToString(value, digits)` on a Decimal: rounded half up, never exponent form."""
-    return f"{value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP):f}"
+    return f"{value.quantize(_QUANTA[digits], rounding=ROUND_HALF_UP):f}"
 
 
 def money(value: Decimal) -> str:

@@ -130,6 +130,7 @@ def _within(time_ms: int, from_ms: int | None, to_ms: int | None) -> bool:
 class Ledger:
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}  # every order ever accepted, by ticket
+        self._active: dict[int, Order] = {}  # those not yet in the history (ticks walk these)
         self.deals: list[Deal] = []
         self._next_order = FIRST_ORDER_TICKET
         self._next_deal = FIRST_DEAL_TICKET
@@ -144,10 +145,15 @@ class Ledger:
 
     def add_order(self, order: Order) -> Order:
         self.orders[order.ticket] = order
+        self._active[order.ticket] = order
         return order
 
+    def retire(self, order: Order) -> None:
+        """The order is done: it stays in `orders`, as history."""
+        self._active.pop(order.ticket, None)
+
     def active(self) -> Iterator[Order]:
-        return (order for order in self.orders.values() if order.active)
+        return iter(list(self._active.values()))
 
     def finished(self) -> Iterator[Order]:
         return (order for order in self.orders.values() if not order.active)

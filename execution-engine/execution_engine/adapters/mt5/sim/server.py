@@ -77,6 +77,7 @@ class TradeServer:
     def finish(self, order: Order, state: OrderState, now: int) -> None:
         """The order leaves the active list for the history."""
         order.state, order.time_done_ms, order.done = state, now, True
+        self.ledger.retire(order)
         spec = self.spec(order.symbol)
         self.notifier.order(Transaction.ORDER_DELETE, order, spec)
         self.notifier.order(Transaction.HISTORY_ADD, order, spec)
