@@ -48,13 +48,13 @@ PLATFORMS = sorted(TREES)
 
 
 def _without_comments(text: str) -> str:
-    """The source with // and /* */ comments blanked; string literals kept as they are."""
+    """The source with // and /* */ comments blanked; string and character literals kept."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
-        if text[i] == '"':
+        if text[i] in "\"'":  # a string or a character literal ('"', '{')
             end = i + 1
-            while end < n and text[end] != '"':
+            while end < n and text[end] != text[i]:
                 end += 2 if text[end] == "\\" else 1
             out.append(text[i : end + 1])
             i = end + 1
@@ -335,6 +335,26 @@ def test_no_dll_anywhere() -> None:
         text = path.read_text(encoding="utf-8")
         assert "#import" not in text, path
         assert ".dll" not in text.lower(), path
+
+
+def _strings_blanked(source: str) -> str:
+    """Every string and character literal emptied, in one left-to-right pass."""
+    return re.sub(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""", "''", source)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_brackets_balance_in_every_file(platform: str) -> None:
+    # No compiler here: at least every file must close what it opens, in order.
+    tree = TREES[platform]
+    for path in [tree / EXPERTS[platform], *(tree / "Include" / "Gauntlet").glob("*.mqh")]:
+        stack: list[str] = []
+        for char in _strings_blanked(_read(path)):
+            if char in "([{":
+                stack.append(char)
+            elif char in ")]}":
+                assert stack, f"{path.name}: {char} closes nothing"
+                assert "([{"[")]}".index(char)] == stack.pop(), f"{path.name}: {char} mismatched"
+        assert not stack, f"{path.name}: {stack[-1]} never closed"
 
 
 def test_the_shared_includes_are_identical_on_both_platforms() -> None:

@@ -12,7 +12,7 @@
 #property strict
 
 input string InpHost        = "127.0.0.1"; // Bridge host
-input ushort InpPort        = 7441;        // Bridge port
+input ushort InpPort        = 7580;        // Bridge port ([bridge] http_port)
 input bool   InpTls         = true;        // HTTPS (plain HTTP only to a bridge on 127.0.0.1)
 input string InpTerminalId  = "";          // Terminal id, as in Gauntlet's venue config
 input string InpToken       = "";          // Token: gt1.<terminal>.<expires>.<secret>

@@ -11,7 +11,7 @@
 #property description "Gauntlet bridge, protocol version 1 (TLS socket transport)"
 
 input string InpHost        = "127.0.0.1"; // Bridge host (on the WebRequest allow-list)
-input ushort InpPort        = 7441;        // Bridge port
+input ushort InpPort        = 7580;        // Bridge port ([bridge] port)
 input bool   InpTls         = true;        // TLS (required unless the bridge is on 127.0.0.1)
 input string InpTerminalId  = "";          // Terminal id, as in Gauntlet's venue config
 input string InpToken       = "";          // Token: gt1.<terminal>.<expires>.<secret>

@@ -24,7 +24,12 @@ public:
             delete items[i];
      }
    int               Size(void) const { return ArraySize(items); }
-   GtJson           *At(int i) { return (i >= 0 && i < ArraySize(items)) ? items[i] : NULL; }
+   GtJson           *At(int i)
+     {
+      if(i < 0 || i >= ArraySize(items))
+         return NULL;
+      return items[i];
+     }
    GtJson           *Get(const string key)
      {
       for(int i = 0; i < ArraySize(keys); i++)
@@ -170,6 +175,25 @@ private:
       return v;
      }
 
+   // The value of `count` hex digits at `at`, -1 if they are not all hex.
+   int               HexDigits(const int at, const int count)
+     {
+      if(at + count > m_len)
+         return -1;
+      int value = 0;
+      for(int i = at; i < at + count; i++)
+        {
+         ushort c = StringGetCharacter(m_s, i);
+         int digit = (c >= '0' && c <= '9') ? c - '0' :
+                     (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
+                     (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+         if(digit < 0)
+            return -1;
+         value = value * 16 + digit;
+        }
+      return value;
+     }
+
    bool              String(string &out)
      {
       out = "";
@@ -194,9 +218,10 @@ private:
          else if(e == 'f') out += ShortToString(12);
          else if(e == 'u')
            {
-            if(m_pos + 4 > m_len)
+            int code = HexDigits(m_pos, 4);
+            if(code < 0)
                break;
-            out += ShortToString((ushort)StringToInteger("0x" + StringSubstr(m_s, m_pos, 4)));
+            out += ShortToString((ushort)code);
             m_pos += 4;
            }
          else out += ShortToString(e);  // \" \\ \/

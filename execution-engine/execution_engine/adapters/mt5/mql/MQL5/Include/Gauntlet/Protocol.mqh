@@ -130,10 +130,13 @@ public:
       if(len > 0 && m_bytes[len - 1] == '\r')
          len--;
       line = len > 0 ? CharArrayToString(m_bytes, 0, len, CP_UTF8) : "";
-      int rest = n - end - 1;
-      if(rest > 0)
-         ArrayCopy(m_bytes, m_bytes, 0, end + 1, rest);
-      ArrayResize(m_bytes, rest);
+      uchar rest[];
+      int left = n - end - 1;
+      if(left > 0)
+         ArrayCopy(rest, m_bytes, 0, end + 1, left);
+      ArrayFree(m_bytes);
+      if(left > 0)
+         ArrayCopy(m_bytes, rest);
       return true;
      }
   };

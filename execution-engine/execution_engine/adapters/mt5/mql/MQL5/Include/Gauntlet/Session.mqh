@@ -32,7 +32,7 @@ public:
                      GtSession(void)
      {
       state = GT_WAIT_HELLO;
-      heartbeat_s = GT_DEFAULT_HEARTBEAT_S;
+      heartbeat_ms = GT_DEFAULT_HEARTBEAT_S * 1000;
       closing = false;
       give_up = false;
       welcomed = false;
@@ -40,7 +40,7 @@ public:
      }
    GtState           state;
    string            session_id;
-   int               heartbeat_s;
+   ulong             heartbeat_ms;  // welcome's heartbeat_s (a JSON number, maybe fractional)
    bool              closing;     // the EA must close this connection now
    bool              give_up;     // no common version: stop reconnecting until the EA is updated
    bool              welcomed;    // set once on welcome; the EA clears it after its first events
@@ -58,7 +58,7 @@ public:
       ArrayResize(m_outbox, 0);
       state = GT_WAIT_HELLO;
       session_id = "";
-      heartbeat_s = GT_DEFAULT_HEARTBEAT_S;
+      heartbeat_ms = GT_DEFAULT_HEARTBEAT_S * 1000;
       closing = false;
       welcomed = false;
       answered = false;
@@ -112,10 +112,10 @@ public:
    bool              Alive(void)
      {
       ulong now = GtNowMs();
-      ulong period = (ulong)heartbeat_s * 1000;
+      ulong period = heartbeat_ms;
       if(now - m_last_recv_ms > 3 * period)
         {
-         Print("Gauntlet: nothing from the bridge for ", 3 * heartbeat_s, " s: reconnecting");
+         Print("Gauntlet: nothing from the bridge for ", 3 * period, " ms: reconnecting");
          return false;
         }
       if(state == GT_READY && now - m_last_sent_ms >= period)
@@ -184,9 +184,8 @@ private:
          return;
         }
       session_id = msg.Str("session");
-      heartbeat_s = (int)msg.Int("heartbeat_s", GT_DEFAULT_HEARTBEAT_S);
-      if(heartbeat_s <= 0)
-         heartbeat_s = GT_DEFAULT_HEARTBEAT_S;
+      double heartbeat_s = msg.Dbl("heartbeat_s", GT_DEFAULT_HEARTBEAT_S);
+      heartbeat_ms = heartbeat_s > 0 ? (ulong)(heartbeat_s * 1000) : GT_DEFAULT_HEARTBEAT_S * 1000;
       state = GT_READY;
       welcomed = true;
       Print("Gauntlet: connected, protocol ", GT_PROTOCOL_VERSION, ", session ", session_id);
