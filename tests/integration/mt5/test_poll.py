@@ -245,7 +245,7 @@ async def test_an_mt4_terminal_is_busy_while_the_mt5_link_is_on(dev_ca: DevCa) -
 
 @aio
 async def test_the_poll_link_comes_back_after_its_session_died(dev_ca: DevCa) -> None:
-    async with running_bridge(dev_ca, heartbeat=0.1, http=True) as (bridge, heard):
+    async with running_bridge(dev_ca, heartbeat=0.25, http=True) as (bridge, heard):
         handler = Handler()
         with polling(bridge, dev_ca, handler) as link:
             await both_up(bridge, link)
