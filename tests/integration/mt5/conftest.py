@@ -121,12 +121,14 @@ class Venue:
         assert name == "mt5_sim_token"
         return SecretStr(self.token)
 
-    def terminal(self, **engine: Any) -> Sim:
-        """A terminal with a hedging account (unless told otherwise), dialing in."""
+    def terminal(self, clock_ms: Callable[[], int] | None = None, **engine: Any) -> Sim:
+        """A terminal with a hedging account (unless told otherwise), dialing in; on the
+        wall clock unless given one."""
         settings: dict[str, Any] = {"margin_mode": MarginMode.HEDGING} | engine
         holder: list[TerminalLink] = []
+        clock: dict[str, Any] = {} if clock_ms is None else {"clock_ms": clock_ms}
         core = TerminalEngine(
-            EngineConfig(**settings), emit=lambda event, data: holder[0].emit(event, data)
+            EngineConfig(**settings), emit=lambda event, data: holder[0].emit(event, data), **clock
         )
         link = TerminalLink(
             "127.0.0.1", self.port, self.token, TERMINAL, core,
