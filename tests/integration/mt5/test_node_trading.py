@@ -134,3 +134,49 @@ def test_a_misstated_margin_mode_stops_the_connection_with_the_fix(
     logs = capfd.readouterr().err  # NautilusTrader prints errors on stderr
     assert "margin mode is ACCOUNT_MARGIN_MODE_RETAIL_NETTING" in logs
     assert "margin_mode = 'hedging': set it to match the account" in logs
+
+
+def test_a_dropped_answer_of_a_limit_finds_it_accepted(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.link.faults.drop_after_next = "order_send"
+    order = desk.limit(OrderSide.SELL, 10_000, "1.11000")
+    run_until(node, lambda: order.status == OrderStatus.ACCEPTED, timeout=10)
+    (row,) = sim.engine.handle("orders", {"comment": key(order)})["orders"]
+    assert order.venue_order_id is not None
+    assert order.venue_order_id.value == str(row["ticket"])
+    assert sim.engine.requests_with_key(key(order)) == 1
+
+
+def test_a_hedging_close_names_the_position_ticket(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    first = desk.market(OrderSide.BUY, 10_000)
+    second = desk.market(OrderSide.BUY, 20_000)
+    run_until(node, lambda: first.is_closed and second.is_closed)
+    positions = node.cache.positions_open(instrument_id=EURUSD)
+    assert len(positions) == 2  # hedging: one per ticket
+    (small,) = [p for p in positions if p.quantity == Quantity.from_int(10_000)]
+    desk.close_position(small)
+    run_until(node, lambda: small.is_closed)
+    assert sim.engine.net_volume("EURUSD") == Decimal("0.20")
+    (left,) = sim.engine.handle("positions", {})["positions"]
+    assert left["volume"] == "0.20"
+
+
+def test_a_netting_account(venue: Venue, tmp_path: Path, stop_later: Stop) -> None:
+    sim = venue.terminal(margin_mode=MarginMode.NETTING)
+    stop_later(sim)
+    desk = Desk()
+    node = build_node(venue, tmp_path / "node", [desk], margin_mode="netting")
+    stop_later(node)
+    start_node(node)
+    first_quote(node, sim, desk)
+    buy = desk.market(OrderSide.BUY, 30_000)
+    sell = desk.market(OrderSide.SELL, 10_000)
+    run_until(node, lambda: buy.is_closed and sell.is_closed)
+    (position,) = node.cache.positions_open(instrument_id=EURUSD)
+    assert position.quantity == Quantity.from_int(20_000)
+    assert sim.engine.net_volume("EURUSD") == Decimal("0.20")

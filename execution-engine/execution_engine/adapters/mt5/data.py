@@ -63,6 +63,7 @@ _UNIT_MS = {
     BarAggregation.DAY: 86_400_000,
 }
 _RATES_COUNT = 1_000  # bars asked for when a request gives no limit
+_TICKS, _BAR = Event.TICKS.value, Event.BAR.value  # an enum member's .value costs per tick
 
 
 class BarTypeError(ValueError):
@@ -92,6 +93,7 @@ class _Symbol:
     """What a tick of one symbol needs, looked up once."""
 
     instrument: Instrument
+    instrument_id: InstrumentId
     digits: int
     size_precision: int
 
@@ -133,7 +135,9 @@ class Mt5DataClient(LiveMarketDataClient):
             self._handle_data(instrument)
             symbol = mt5_symbol(instrument.id)
             raw = str(instrument.raw_symbol.value)
-            entry = _Symbol(instrument, instrument.price_precision, instrument.size_precision)
+            entry = _Symbol(
+                instrument, instrument.id, instrument.price_precision, instrument.size_precision
+            )
             self._symbols[raw] = entry
             self._symbols.setdefault(symbol, entry)
 
@@ -225,9 +229,9 @@ class Mt5DataClient(LiveMarketDataClient):
 
     # --- what the terminal sends ----------------------------------------------------------
     def _on_event(self, event: str, data: dict[str, Any]) -> None:
-        if event == Event.TICKS.value:
+        if event == _TICKS:
             self._on_ticks(data["ticks"])
-        elif event == Event.BAR.value:
+        elif event == _BAR:
             self._on_bar(data)
 
     def _on_ticks(self, rows: list[list[Any]]) -> None:
@@ -248,23 +252,31 @@ class Mt5DataClient(LiveMarketDataClient):
 
     def _quote(self, entry: _Symbol, row: list[Any], now: int) -> QuoteTick:
         digits = entry.digits
-        bid, ask = _raw(row[2], digits), _raw(row[3], digits)
-        if bid is None or ask is None:  # more decimals than the symbol's: rounded, slowly
-            instrument = entry.instrument
-            return QuoteTick(
-                instrument_id=instrument.id,
-                bid_price=instrument.make_price(Decimal(row[2])),
-                ask_price=instrument.make_price(Decimal(row[3])),
-                bid_size=instrument.make_qty(0),
-                ask_size=instrument.make_qty(0),
-                ts_event=row[1] * _NS_PER_MS,
-                ts_init=now,
-            )
+        # _raw, inlined: this runs once per tick
+        whole, _, bid_decimals = row[2].partition(".")
+        ask_whole, _, ask_decimals = row[3].partition(".")
+        if len(bid_decimals) > digits or len(ask_decimals) > digits:
+            return self._rounded_quote(entry, row, now)
+        bid = int(whole + bid_decimals) * _RAW_FACTOR[len(bid_decimals)]
+        ask = int(ask_whole + ask_decimals) * _RAW_FACTOR[len(ask_decimals)]
         size = entry.size_precision
         return QuoteTick.from_raw(
-            entry.instrument.id, bid, ask, digits, digits, 0, 0, size, size,
+            entry.instrument_id, bid, ask, digits, digits, 0, 0, size, size,
             row[1] * _NS_PER_MS, now,
         )  # fmt: skip
+
+    def _rounded_quote(self, entry: _Symbol, row: list[Any], now: int) -> QuoteTick:
+        """A price with more decimals than the symbol's digits: rounded to them, slowly."""
+        instrument = entry.instrument
+        return QuoteTick(
+            instrument_id=instrument.id,
+            bid_price=instrument.make_price(Decimal(row[2])),
+            ask_price=instrument.make_price(Decimal(row[3])),
+            bid_size=instrument.make_qty(0),
+            ask_size=instrument.make_qty(0),
+            ts_event=row[1] * _NS_PER_MS,
+            ts_init=now,
+        )
 
     def _on_bar(self, data: dict[str, Any]) -> None:
         symbol, timeframe = data.get("symbol"), data.get("timeframe")
@@ -292,17 +304,6 @@ class Mt5DataClient(LiveMarketDataClient):
             ts_event=close_ms * _NS_PER_MS,
             ts_init=self._clock.timestamp_ns(),
         )
-
-
-def _raw(text: str, digits: int) -> int | None:
-    """A decimal string → NautilusTrader's raw fixed-point value, exactly; None when it has
-    more decimals than `digits` (the caller rounds it)."""
-    whole, _, fraction = text.partition(".")
-    decimals = len(fraction)
-    if decimals > digits:
-        return None
-    raw: int = int(whole + fraction) * _RAW_FACTOR[decimals]
-    return raw
 
 
 def _ns(moment: dt.datetime) -> int:
