@@ -502,11 +502,13 @@ def test_the_mt5_ea_dials_out_over_tls() -> None:
 
 
 def test_the_mt4_ea_posts_to_the_bridges_paths() -> None:
-    from execution_engine.adapters.mt5 import poll
+    from execution_engine.adapters.mt5 import poll, protocol
 
     ea = _ea("mt4")
     for path in (poll.HELLO_PATH, poll.AUTH_PATH, poll.POLL_PATH):
         assert f'"{path}"' in ea
         assert f"`POST {path}`" in DOC
     assert f'"{poll.SESSION_HEADER}: "' in ea
+    per_body = int(_define(ea, "GT_LINES_PER_BODY").split()[0])
+    assert per_body * (protocol.MAX_LINE + 1) <= poll._MAX_BODY  # what the bridge accepts
     assert "status == 401" in _body(ea, "Poll")  # a dead session: authenticate again

@@ -31,6 +31,7 @@ input long   InpMagicFilter = 0;           // Report transactions of this magic 
 #define GT_HTTP_TIMEOUT_MS 5000
 #define GT_ACCOUNT_EVERY_MS 1000
 #define GT_POLLS_AFTER_ANSWER 8     // polls in a row while requests keep coming
+#define GT_LINES_PER_BODY 64        // the bridge refuses a body over 64 full lines
 #define GT_ERR_URL_NOT_ALLOWED 4060 // WebRequest: the URL is not on the allow-list
 
 // The protocol's `req.op` table: these and nothing else.
@@ -90,8 +91,8 @@ void OnTimer()
          Drop();
          return;
         }
-      if(!g_session.answered)
-         break;  // poll again at once only right after answering a request
+      if(!g_session.answered && g_session.Queued() == 0)
+         break;  // poll again at once only after answering a request, or with lines left
      }
   }
 
@@ -152,7 +153,7 @@ bool Deliver()
 string Outgoing()
   {
    string lines[];
-   int count = g_session.TakeOutbox(lines);
+   int count = g_session.TakeOutbox(lines, GT_LINES_PER_BODY);
    string body = "";
    for(int i = 0; i < count; i++)
       body += lines[i] + "\n";
@@ -162,7 +163,8 @@ string Outgoing()
 //--- session -----------------------------------------------------------------
 void ScheduleReconnect()
   {
-   int i = MathMin(g_attempt, ArraySize(g_backoff_s) - 1);
+   int last = ArraySize(g_backoff_s) - 1;
+   int i = g_attempt < last ? g_attempt : last;
    g_next_connect_ms = GtNowMs() + (ulong)g_backoff_s[i] * 1000;
    g_attempt++;
   }

@@ -97,7 +97,8 @@ void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest 
 //--- connection ------------------------------------------------------------
 void ScheduleReconnect()
   {
-   int i = MathMin(g_attempt, ArraySize(g_backoff_s) - 1);
+   int last = ArraySize(g_backoff_s) - 1;
+   int i = g_attempt < last ? g_attempt : last;
    g_next_connect_ms = GtNowMs() + (ulong)g_backoff_s[i] * 1000;
    g_attempt++;
   }
@@ -199,7 +200,7 @@ bool Receive()
       else
         {
          uint ready = SocketIsReadable(g_socket);
-         n = ready == 0 ? 0 : SocketRead(g_socket, chunk, (uint)MathMin(ready, GT_MAX_LINE), 10);
+         n = ready == 0 ? 0 : SocketRead(g_socket, chunk, (ready < (uint)GT_MAX_LINE ? ready : (uint)GT_MAX_LINE), 10);
         }
       if(n < 0)
         {

@@ -85,7 +85,9 @@ bool GtOpSymbols(GtJson *args, string &data, string &code, string &message)
   {
    GtArr specs;
    GtJson *names = args.Get("names");
-   if(names != NULL && names.kind == GT_ARR)
+   if(args.Has("names") && names.kind != GT_ARR)
+      return GtFail(code, message, "BAD_ARGS", "names must be a list of symbol names");
+   if(args.Has("names"))
      {
       for(int i = 0; i < names.Size(); i++)
         {
@@ -325,8 +327,6 @@ bool GtOpOrderSend(GtJson *args, string &data, string &code, string &message)
    int op = GtOrderTypeOp(r.Str("type"));
    int position = (int)r.Int("position");
    int ticket = (int)r.Int("order");
-   if(symbol != "" && !GtKnownSymbol(symbol))
-      return GtFail(code, message, "UNKNOWN_SYMBOL", "the terminal has no symbol " + symbol);
 
    string key = GtKeyOf(comment);
    bool guarded = (action == "TRADE_ACTION_DEAL" || action == "TRADE_ACTION_PENDING") && key != "";
@@ -337,6 +337,11 @@ bool GtOpOrderSend(GtJson *args, string &data, string &code, string &message)
       Print("Gauntlet: order refused, AutoTrading is disabled (10027)");
       data = GtResultJson(10027, 0, 0, 0.0, 0.0, symbol, "AutoTrading disabled by client terminal", 4109, false);
       return true;
+     }
+   if(symbol != "" && !GtKnownSymbol(symbol))
+     {
+      data = GtResultJson(10013, 0, 0, 0.0, 0.0, "", "the terminal has no symbol " + symbol, 0, false);
+      return true;  // TRADE_RETCODE_INVALID, as MT5's OrderSend answers it
      }
    ResetLastError();
    if(action == "TRADE_ACTION_DEAL" && position > 0)
@@ -393,6 +398,7 @@ bool GtOpOrderSend(GtJson *args, string &data, string &code, string &message)
                       (long)position + GT_MT4_OUT_DEAL, symbol);
       return true;
      }
-   return GtFail(code, message, "BAD_ARGS", "unknown action " + action);
+   data = GtResultJson(10013, 0, 0, 0.0, 0.0, symbol, "unknown action " + action, 0, false);
+   return true;
   }
 //+------------------------------------------------------------------+

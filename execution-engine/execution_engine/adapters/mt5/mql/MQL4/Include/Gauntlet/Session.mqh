@@ -145,15 +145,21 @@ public:
       return true;
      }
 
-   int               TakeOutbox(string &lines[])
+   // The oldest queued lines, at most `most` of them (an HTTP body has a size limit).
+   int               TakeOutbox(string &lines[], const int most = 2147483647)
      {
-      int n = ArraySize(m_outbox);
+      int queued = ArraySize(m_outbox);
+      int n = queued < most ? queued : most;
       ArrayResize(lines, n);
       for(int i = 0; i < n; i++)
          lines[i] = m_outbox[i];
-      ArrayResize(m_outbox, 0);
+      for(int i = n; i < queued; i++)
+         m_outbox[i - n] = m_outbox[i];
+      ArrayResize(m_outbox, queued - n);
       return n;
      }
+
+   int               Queued(void) const { return ArraySize(m_outbox); }
 
 private:
    void              OnHello(GtJson *msg)
@@ -230,11 +236,13 @@ private:
       GtJson empty;
       empty.kind = GT_OBJ;
       GtJson *args = msg.Get("args");
-      if(args == NULL || args.kind != GT_OBJ)
+      if(args == NULL || args.kind == GT_NULL)
          args = GetPointer(empty);
       string data = "{}", code = "", message = "";
       string line;
-      if(Dispatch(op, args, data, code, message))
+      if(args.kind != GT_OBJ)
+         line = GtMsgResError(id, "BAD_ARGS", "args of " + op + " must be an object");
+      else if(Dispatch(op, args, data, code, message))
          line = GtMsgResOk(id, data);
       else
          line = GtMsgResError(id, code, message);

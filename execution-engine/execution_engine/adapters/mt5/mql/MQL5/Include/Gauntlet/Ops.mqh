@@ -64,7 +64,9 @@ bool GtOpSymbols(GtJson *args, string &data, string &code, string &message)
   {
    GtArr specs;
    GtJson *names = args.Get("names");
-   if(names != NULL && names.kind == GT_ARR)
+   if(args.Has("names") && names.kind != GT_ARR)
+      return GtFail(code, message, "BAD_ARGS", "names must be a list of symbol names");
+   if(args.Has("names"))
      {
       for(int i = 0; i < names.Size(); i++)
         {
@@ -322,18 +324,12 @@ bool GtFindKey(const string key, const ulong magic, MqlTradeResult &res, string 
    return false;
   }
 
-// The JSON `request` -> MqlTradeRequest; false with a BAD_ARGS message.
-bool GtParseRequest(GtJson *r, MqlTradeRequest &req, string &message)
+// The JSON `request` -> MqlTradeRequest. Every field is read; `invalid` names the first
+// enum name that is not MQL5's ("" if none): such a request is answered 10013, as
+// OrderSend would, after the duplicate guard has seen its comment.
+void GtParseRequest(GtJson *r, MqlTradeRequest &req, string &invalid)
   {
    ZeroMemory(req);
-   if(!GtParseEnum(r.Str("action"), req.action, 10))
-     { message = "unknown action " + r.Str("action"); return false; }
-   if(r.Has("type") && !GtParseEnum(r.Str("type"), req.type, 8))
-     { message = "unknown type " + r.Str("type"); return false; }
-   if(r.Has("type_filling") && !GtParseEnum(r.Str("type_filling"), req.type_filling, 3))
-     { message = "unknown type_filling " + r.Str("type_filling"); return false; }
-   if(r.Has("type_time") && !GtParseEnum(r.Str("type_time"), req.type_time, 3))
-     { message = "unknown type_time " + r.Str("type_time"); return false; }
    req.magic = (ulong)r.Int("magic");
    req.order = (ulong)r.Int("order");
    req.symbol = r.Str("symbol");
@@ -348,7 +344,17 @@ bool GtParseRequest(GtJson *r, MqlTradeRequest &req, string &message)
    req.comment = r.Str("comment");
    req.position = (ulong)r.Int("position");
    req.position_by = (ulong)r.Int("position_by");
-   return true;
+   invalid = "";
+   if(!GtParseEnum(r.Str("action"), req.action, 10))
+      invalid = "unknown action " + r.Str("action");
+   else if(r.Has("type") && !GtParseEnum(r.Str("type"), req.type, 8))
+      invalid = "unknown type " + r.Str("type");
+   else if(r.Has("type_filling") && !GtParseEnum(r.Str("type_filling"), req.type_filling, 3))
+      invalid = "unknown type_filling " + r.Str("type_filling");
+   else if(r.Has("type_time") && !GtParseEnum(r.Str("type_time"), req.type_time, 3))
+      invalid = "unknown type_time " + r.Str("type_time");
+   else if(req.symbol != "" && !GtKnownSymbol(req.symbol))
+      invalid = "the terminal has no symbol " + req.symbol;
   }
 
 bool GtOpOrderSend(GtJson *args, string &data, string &code, string &message)
@@ -357,15 +363,12 @@ bool GtOpOrderSend(GtJson *args, string &data, string &code, string &message)
    if(r == NULL || r.kind != GT_OBJ)
       return GtFail(code, message, "BAD_ARGS", "order_send needs a request object");
    MqlTradeRequest req;
-   string why = "";
-   if(!GtParseRequest(r, req, why))
-      return GtFail(code, message, "BAD_ARGS", why);
-   if(req.symbol != "" && !GtKnownSymbol(req.symbol))
-      return GtFail(code, message, "UNKNOWN_SYMBOL", "the terminal has no symbol " + req.symbol);
+   string invalid;
+   GtParseRequest(r, req, invalid);
 
    MqlTradeResult res;
    string key = GtKeyOf(req.comment);
-   bool guarded = (req.action == TRADE_ACTION_DEAL || req.action == TRADE_ACTION_PENDING) && key != "";
+   bool guarded = invalid == "" && (req.action == TRADE_ACTION_DEAL || req.action == TRADE_ACTION_PENDING) && key != "";
    string found_symbol = req.symbol;
    if(guarded && GtFindKey(key, req.magic, res, found_symbol))
      {
@@ -380,13 +383,18 @@ bool GtOpOrderSend(GtJson *args, string &data, string &code, string &message)
       res.retcode = TRADE_RETCODE_CLIENT_DISABLES_AT;
       res.comment = "AutoTrading disabled by client terminal";
      }
+   else if(invalid != "")
+     {
+      res.retcode = TRADE_RETCODE_INVALID;
+      res.comment = invalid;
+     }
    else if(!OrderSend(req, res) && res.retcode == 0)
      {
       // the terminal's own checks refused it before the server saw it
       res.retcode = TRADE_RETCODE_INVALID;
       res.comment = "terminal check failed, error " + IntegerToString(GetLastError());
      }
-   data = GtResultJson(res, req.symbol, false);
+   data = GtResultJson(res, GtKnownSymbol(req.symbol) ? req.symbol : "", false);
    return true;
   }
 //+------------------------------------------------------------------+
