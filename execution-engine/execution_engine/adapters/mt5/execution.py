@@ -28,7 +28,6 @@ its orders. Orders of other magic numbers are external (no client order id).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -88,6 +87,7 @@ from execution_engine.adapters.mt5.providers import (
     mt5_symbol,
     units,
 )
+from execution_engine.adapters.mt5.queries import NS_PER_MS, TerminalQueries
 from execution_engine.adapters.mt5.translate import (
     OrderRefusedError,
     SendTerms,
@@ -97,9 +97,6 @@ from execution_engine.adapters.mt5.translate import (
 )
 
 Row = Mapping[str, Any]
-_NS_PER_MS = 1_000_000
-_LOOKBACK_MS = 7 * 86_400_000  # history asked for when a command gives no start
-_SLACK_MS = 60_000  # around an intent's time: the terminal's clock may differ a little
 _VOLUME_CHANGE = "MetaTrader cannot change a pending order's volume"
 _MARGIN_MODES = {"hedging": MarginMode.HEDGING.value, "netting": MarginMode.NETTING.value}
 
@@ -155,6 +152,11 @@ class Mt5ExecutionClient(LiveExecutionClient):
         self._resolving: asyncio.Task[None] | None = None
         self._modifying: set[ClientOrderId] = set()
         self._set_account_id(AccountId(f"{venue_config.venue}-{venue_config.bridge.terminal}"))
+        self._queries = TerminalQueries(
+            hub, self._provider, self._journal, magic=config.magic, hedging=self._hedging,
+            now_ns=self._now, log_error=self._log.error,
+        )  # fmt: skip
+        self._queries.account_id = self.account_id
 
     @property
     def in_doubt(self) -> dict[ClientOrderId, str]:
@@ -179,6 +181,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         account = await self._hub.request(Op.ACCOUNT_INFO.value, {})
         self._check_margin_mode(account)
         self._currency = Currency.from_str(str(account["currency"]))
+        self._queries.currency = self._currency
         if not account.get("trade_allowed", True):
             self._log.warning(
                 f"the terminal does not allow trading now: {Retcode.CLIENT_DISABLES_AT.text}"
@@ -341,7 +344,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
             "type": "DEAL_TYPE_BUY" if order.side_string() == "BUY" else "DEAL_TYPE_SELL",
             "volume": result["volume"],
             "price": result["price"],
-            "time_ms": self._now() // _NS_PER_MS,
+            "time_ms": self._now() // NS_PER_MS,
         }
         self._apply_deal(order, record, spec)
 
@@ -381,38 +384,21 @@ class Mt5ExecutionClient(LiveExecutionClient):
             self._in_doubt.pop(client_order_id, None)
 
     async def _look_up(self, order: Order, key: str) -> None:
-        spec = self._provider.spec(mt5_symbol(order.instrument_id))
-        active = (await self._hub.request(Op.ORDERS.value, {"comment": key})).get("orders", [])
-        window = self._window(key)
-        deals = (await self._hub.request(Op.HISTORY_DEALS.value, {"comment": key, **window})).get(
-            "deals", []
-        )
-        history: list[Row] = []
-        if not active:
-            history = (
-                await self._hub.request(Op.HISTORY_ORDERS.value, {"comment": key, **window})
-            ).get("orders", [])
-        rows = active or history
-        if not rows and not deals:
+        found = await self._queries.by_key(key)
+        if not found.found:
             self._reject(order, "never reached the terminal (looked up by its key after reconnect)")
             return
-        ticket = int((rows[0] if rows else deals[0]).get("ticket" if rows else "order", 0))
-        self._know_ticket(order, ticket)
-        self._ensure_accepted(order, ticket)
-        for deal in deals:
+        spec = self._provider.spec(mt5_symbol(order.instrument_id))
+        self._know_ticket(order, found.ticket)
+        self._ensure_accepted(order, found.ticket)
+        for deal in found.deals:
             if reconcile.is_trade(deal):
                 self._apply_deal(order, deal, spec)
-        if history:
-            self._apply_final_state(order, history[0])
+        if found.history:
+            self._apply_final_state(order, found.history[0])
         self._log.info(
             f"order {order.client_order_id} resolved by its key: {order.status_string()}"
         )
-
-    def _window(self, key: str) -> dict[str, int]:
-        intent = self._journal.by_key(key)
-        now_ms = self._now() // _NS_PER_MS
-        start = intent.ts_ns // _NS_PER_MS if intent is not None else now_ms - _LOOKBACK_MS
-        return {"from_ms": start - _SLACK_MS, "to_ms": now_ms + _SLACK_MS}
 
     # --- what the terminal sends ----------------------------------------------------------
     def _on_event(self, event: str, data: dict[str, Any]) -> None:
@@ -656,137 +642,30 @@ class Mt5ExecutionClient(LiveExecutionClient):
             order.venue_order_id, reason, self._now(),
         )  # fmt: skip
 
-    # --- reconciliation -------------------------------------------------------------------
+    # --- reconciliation (queries.py) -----------------------------------------------------
     async def generate_order_status_report(
         self, command: GenerateOrderStatusReport
     ) -> OrderStatusReport | None:
-        if command.client_order_id is not None:
-            key = keys.comment_key(command.client_order_id.value)
-            active = await self._rows(Op.ORDERS, "orders", {"comment": key})
-            rows = active or await self._rows(
-                Op.HISTORY_ORDERS, "orders", {"comment": key, **self._window(key)}
-            )
-        elif command.venue_order_id is not None and command.venue_order_id.value.isdigit():
-            ticket = int(command.venue_order_id.value)
-            rows = [
-                r for r in await self._rows(Op.ORDERS, "orders", {}) if r.get("ticket") == ticket
-            ]
-            rows = rows or await self._rows(Op.HISTORY_ORDERS, "orders", {"ticket": ticket})
-        else:
-            return None
-        reports = await self._order_reports(rows)
-        return reports[0] if reports else None
+        return await self._queries.order_status_report(
+            command.client_order_id, command.venue_order_id
+        )
 
     async def generate_order_status_reports(
         self, command: GenerateOrderStatusReports
     ) -> list[OrderStatusReport]:
-        """Every active order (any magic: others are external), and this node's history
-        orders (keys in its journal) since the command's start or 7 days."""
-        rows = await self._rows(Op.ORDERS, "orders", {})
-        if not command.open_only:
-            history = await self._rows(Op.HISTORY_ORDERS, "orders", self._since(command.start))
-            rows += [r for r in history if self._client_order_id(r) is not None]
-        reports = await self._order_reports(rows)
-        wanted = command.instrument_id
-        return [r for r in reports if wanted is None or r.instrument_id == wanted]
-
-    async def _order_reports(self, rows: list[Row]) -> list[OrderStatusReport]:
-        reports = []
-        for row in rows:
-            listed = self._listed(row)
-            if listed is None:
-                continue
-            instrument, spec = listed
-            avg = None
-            volume_done = Decimal(str(row.get("volume_initial", "0"))) - Decimal(
-                str(row.get("volume_current", "0"))
-            )
-            if volume_done > 0:
-                deals = await self._rows(Op.HISTORY_DEALS, "deals", {"order": row["ticket"]})
-                avg = reconcile.average_price(deals)
-            reports.append(
-                reconcile.order_status_report(
-                    row,
-                    instrument,
-                    spec,
-                    self.account_id,
-                    self._now(),
-                    client_order_id=self._client_order_id(row),
-                    avg_px=avg,
-                )
-            )
-        return reports
+        return await self._queries.order_status_reports(
+            command.instrument_id, command.start, open_only=command.open_only
+        )
 
     async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
-        args: dict[str, Any] = self._since(command.start)
-        if command.venue_order_id is not None and command.venue_order_id.value.isdigit():
-            args["order"] = int(command.venue_order_id.value)
-        reports = []
-        for deal in await self._rows(Op.HISTORY_DEALS, "deals", args):
-            listed = self._listed(deal)
-            if listed is None or not reconcile.is_trade(deal):
-                continue
-            instrument, spec = listed
-            if command.instrument_id is not None and instrument.id != command.instrument_id:
-                continue
-            reports.append(
-                reconcile.fill_report(
-                    deal,
-                    instrument,
-                    spec,
-                    self.account_id,
-                    self._currency or instrument.quote_currency,
-                    self._now(),
-                    client_order_id=self._client_order_id(deal),
-                    hedging=self._hedging,
-                )
-            )
-        return reports
+        return await self._queries.fill_reports(
+            command.instrument_id, command.venue_order_id, command.start
+        )
 
     async def generate_position_status_reports(
         self, command: GeneratePositionStatusReports
     ) -> list[PositionStatusReport]:
-        rows = await self._rows(Op.POSITIONS, "positions", {})
-        listed = {
-            symbol: (self._provider.by_mt5_symbol(symbol), self._provider.spec(symbol))
-            for symbol in self._provider.symbols()
-        }
-        reports = reconcile.position_status_reports(
-            rows, listed, self.account_id, self._now(), hedging=self._hedging
-        )
-        wanted = command.instrument_id
-        return [r for r in reports if wanted is None or r.instrument_id == wanted]
-
-    async def _rows(self, op: Op, field: str, args: dict[str, Any]) -> list[Row]:
-        try:
-            data = await self._hub.request(op.value, args)
-        except BridgeError as exc:
-            self._log.error(f"{op.value} for reconciliation: {exc}")
-            return []
-        rows = data.get(field, [])
-        return list(rows) if isinstance(rows, list) else []
-
-    def _since(self, start: dt.datetime | None) -> dict[str, int]:
-        now_ms = self._now() // _NS_PER_MS
-        if start is None:
-            return {"from_ms": now_ms - _LOOKBACK_MS, "to_ms": now_ms + _SLACK_MS}
-        start_ms = (start - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
-        return {"from_ms": start_ms, "to_ms": now_ms + _SLACK_MS}
-
-    def _client_order_id(self, row: Row) -> ClientOrderId | None:
-        """This node's client order id of a row: its magic and a key in the journal."""
-        if row.get("magic") != self._terms.magic:
-            return None
-        key = keys.key_of(str(row.get("comment") or ""))
-        intent = None if key is None else self._journal.by_key(key)
-        return None if intent is None else ClientOrderId(intent.client_order_id)
-
-    def _listed(self, row: Row) -> tuple[Instrument, Spec] | None:
-        symbol = str(row.get("symbol"))
-        try:
-            return self._provider.by_mt5_symbol(symbol), self._provider.spec(symbol)
-        except UnknownSymbolError:
-            return None  # not one of this node's instruments
+        return await self._queries.position_reports(command.instrument_id)
 
     # --- helpers --------------------------------------------------------------------------
     def _instrument(self, order: Order) -> Instrument:
