@@ -47,6 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gauntlet.cli.db_cmd",
     "gauntlet.cli.promote_cmd",
     "gauntlet.cli.sim_cmd",
+    "gauntlet.cli.sim_mt5_cmd",
     "gauntlet.cli.live_cmd",
     "gauntlet.cli.venue_cmd",
 )

@@ -29,9 +29,10 @@ import typer
 from gauntlet.cli.app import app, fail, reclaim_stop_signals
 from gauntlet.cli.event_cmd import STOP_EXIT_CODES, live_root
 from gauntlet.cli.options import JsonOption, TrackingUriOption, choice
+from gauntlet.cli.venues import VENUES, load_venue, venue_resolver
 
 if TYPE_CHECKING:
-    from execution_engine.adapters.fix.config import FixVenueConfig, SecretResolver
+    from execution_engine.adapters.secrets import SecretResolver
     from execution_engine.host import GauntletHostConfig
     from execution_engine.live.venues import LiveVenue
     from execution_engine.risk import RiskLimits
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 live_app = typer.Typer(help="Live trading: start, status, stop, resume.", no_args_is_help=True)
 app.add_typer(live_app, name="live")
 
-VENUES = ("fix",)
 MODES = ("live", "paper")
 ALLOWED_STAGES = {"live": ("live",), "paper": ("paper", "live")}
 StateOption = Annotated[
@@ -60,7 +60,7 @@ TargetArgument = Annotated[
 @live_app.command("start")
 def start_command(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Strategy spec (YAML).")],
-    venue: Annotated[str, typer.Option("--venue", help="Venue adapter: fix.")],
+    venue: Annotated[str, typer.Option("--venue", help="Venue adapter: fix, mt5 or mt4.")],
     config: Annotated[Path, typer.Option("--config", help="Venue config (TOML).")],
     state: StateOption = None,
     duration: Annotated[
@@ -97,12 +97,12 @@ def start_command(
     choice(mode, MODES, "--mode")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         fail(f"--duration must be a positive number of seconds, got {duration}")
-    venue_config = _venue_config(config)
+    venue_config = load_venue(venue, config)
     cache = _redis(redis)
     spec = _spec(spec_path)
     risk = _risk(policy)
     spec_hash = _registered_hash(spec, spec_path, mode, (dsn, schema, tracking_uri))
-    resolve = _secrets(venue_config)
+    resolve = venue_resolver(venue_config)
     state_dir = state or live_root() / spec.name
     _check_state_dir(state_dir)
     live = _live_config(
@@ -166,15 +166,6 @@ def _run(
         raise typer.Exit(STOP_EXIT_CODES.get(result.stopped_by, 1))
 
 
-def _venue_config(path: Path) -> FixVenueConfig:
-    from execution_engine.adapters.fix.config import VenueConfigError, load_venue_config
-
-    try:
-        return load_venue_config(path)
-    except VenueConfigError as exc:
-        fail(f"--config: {exc}")
-
-
 def _redis(url: str | None) -> tuple[str, int] | None:
     """redis://HOST[:PORT][/DB] → (host, port); NautilusTrader's cache uses database 0."""
     if url is None:
@@ -215,26 +206,6 @@ def _risk(policy: Path | None) -> RiskLimits:
         )
     except (PromotionInputError, RiskLimitsError) as exc:
         fail(f"policy risk: {exc}")
-
-
-def _secrets(venue: FixVenueConfig) -> SecretResolver:
-    """The venue's two secrets, read now (a missing one fails before anything connects);
-    the resolver hands out only these."""
-    from live.secrets.base import SecretsError
-    from live.secrets.factory import provider_from_settings
-    from live.settings import SettingsError, load_settings
-
-    names = (venue.username_secret, venue.password_secret)
-    try:
-        provider = provider_from_settings(load_settings())
-        values = {name: provider.get(name) for name in names}
-    except (SecretsError, SettingsError) as exc:
-        fail(f"venue secrets: {' '.join(str(exc).split())}")
-
-    def resolve(name: str) -> Any:
-        return values[name]
-
-    return resolve
 
 
 def spec_hash_now(spec: StrategySpec) -> str:

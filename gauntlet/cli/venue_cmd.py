@@ -23,6 +23,7 @@ import typer
 
 from gauntlet.cli.app import app, fail, reclaim_stop_signals
 from gauntlet.cli.native_output import native_output_to
+from gauntlet.cli.venues import METATRADER, VENUES, load_venue, venue_resolver
 
 if TYPE_CHECKING:
     from execution_engine.conformance.card import Card
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 venue_app = typer.Typer(help="Venue adapters: the conformance kit.", no_args_is_help=True)
 app.add_typer(venue_app, name="venue")
 
-VENUES = ("fix",)  # MT5 and OANDA join with their adapters
 _MAX_TIMEOUT_SECONDS = 600.0
 _STATUS_STYLE = {"pass": "green", "fail": "bold red", "not_applicable": "yellow"}
 
@@ -60,7 +60,7 @@ def certify(
     except UnknownCardError as exc:
         fail(str(exc))
     with _state_folder(state) as folder:
-        target = _sim_venue(folder) if sim else _config_venue(config, instrument)
+        target = _sim_venue(venue, folder) if sim else _config_venue(venue, config, instrument)
         report = _run(target, folder, chosen, timeout, as_json)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
@@ -92,41 +92,34 @@ def _state_folder(state: Path | None) -> Iterator[Path]:
         yield Path(folder)
 
 
-def _sim_venue(folder: Path) -> VenueUnderTest:
-    from execution_engine.conformance.fix_venue import FixSimVenue
-
+def _sim_venue(venue: str, folder: Path) -> VenueUnderTest:
     from live.stack._process import free_port
+
+    if venue in METATRADER:
+        from execution_engine.conformance.mt5_venue import Mt5SimVenue
+
+        return Mt5SimVenue(folder / "sim", platform=venue)
+    from execution_engine.conformance.fix_venue import FixSimVenue
 
     return FixSimVenue(folder / "sim", free_port())
 
 
-def _config_venue(config: Path | None, instrument: str) -> VenueUnderTest:
-    from execution_engine.adapters.fix.config import VenueConfigError, load_venue_config
+def _config_venue(venue: str, config: Path | None, instrument: str) -> VenueUnderTest:
+    assert config is not None  # _check: --config unless --sim
+    venue_config = load_venue(venue, config)
+    if venue in METATRADER:
+        from execution_engine.conformance.mt5_venue import Mt5Venue
+
+        return Mt5Venue(venue_config, venue_resolver(venue_config), symbol=instrument)
     from execution_engine.adapters.fix.providers import fix_instrument
     from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
     from execution_engine.conformance.fix_venue import FixVenue
 
-    assert config is not None  # _check: --config unless --sim
     try:
-        venue_config = load_venue_config(config)
         fix_instrument(instrument)
-    except (VenueConfigError, UnknownInstrumentError) as exc:
+    except UnknownInstrumentError as exc:
         fail(str(exc))
-    secrets = _credentials(venue_config.username_secret, venue_config.password_secret)
-    return FixVenue(venue_config, lambda name: secrets[name], instrument=instrument)
-
-
-def _credentials(*names: str) -> dict[str, SecretStr]:
-    """The logon secrets, read now: a missing one is bad input, not a failed card."""
-    from live.secrets.base import SecretsError
-    from live.secrets.factory import provider_from_settings
-    from live.settings import load_settings
-
-    try:
-        provider = provider_from_settings(load_settings())
-        return {name: provider.get(name) for name in names}
-    except SecretsError as exc:
-        fail(f"venue credentials: {exc}")
+    return FixVenue(venue_config, venue_resolver(venue_config), instrument=instrument)
 
 
 def _run(
@@ -173,3 +166,47 @@ def _print_table(report: KitReport) -> None:
     console.print(
         f"{report.passed} passed, {report.failed} failed, {report.not_applicable} not applicable"
     )
+
+
+@venue_app.command("token")
+def token(
+    terminal: str = typer.Option(
+        ..., "--terminal", help="The terminal's id (the EA's InpTerminalId)."
+    ),
+    days: int = typer.Option(90, "--days", help="Days until the token expires."),
+    secret: str | None = typer.Option(
+        None,
+        "--secret",
+        help="Store it in the secrets provider under this name (the venue config's token_secret).",
+    ),
+) -> None:
+    """Make a MetaTrader terminal's bridge token and print it (type it into the EA's InpToken).
+
+    With --secret it is also stored in the configured secrets provider, where the node reads
+    it; without, export it to the provider yourself (env: GAUNTLET_SECRET_<NAME>)."""
+    import datetime as dt
+
+    from execution_engine.adapters.mt5.auth import TokenError, new_token
+    from pydantic import SecretStr
+
+    if not 1 <= days <= 3_650:
+        fail(f"--days {days} is not between 1 and 3650")
+    try:
+        made = new_token(terminal, dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
+    except TokenError as exc:
+        fail(f"--terminal: {exc}")
+    if secret is not None:
+        _store(secret, SecretStr(made))
+    typer.echo(made)
+
+
+def _store(name: str, value: SecretStr) -> None:
+    from live.secrets.base import SecretsError
+    from live.secrets.factory import provider_from_settings
+    from live.settings import SettingsError, load_settings
+
+    try:
+        version = provider_from_settings(load_settings()).put(name, value)
+    except (SecretsError, SettingsError) as exc:
+        fail(f"--secret: {' '.join(str(exc).split())}")
+    typer.echo(f"stored as secret {name!r} (version {version})", err=True)

@@ -38,8 +38,13 @@ from execution_engine.adapters.fix.config import (
     fix_client_configs,
 )
 from execution_engine.adapters.fix.factories import fix_client_factories
+from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig, mt5_client_configs
+from execution_engine.adapters.mt5.factories import mt5_client_factories
 
 LOG_SUBDIR = "logs"  # under the node's state folder
+# The node's own connect timeout exceeds the bridge's wait for the terminal, so the bridge
+# is the one that reports a terminal that never dialed in.
+_CONNECT_MARGIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,38 @@ def build_fix_node(
     )
     data_factory, exec_factory = fix_client_factories(resolve_secret)
     clients = VenueClients(FIX_CLIENT, data_config, exec_config, data_factory, exec_factory)
+    return assemble_node(
+        clients, state_dir, strategies, trader_id=trader_id, cache=cache, risk_engine=risk_engine
+    )
+
+
+def build_mt5_node(
+    venue: Mt5VenueConfig,
+    state_dir: Path,
+    resolve_secret: SecretResolver,
+    strategies: Sequence[Strategy] = (),
+    *,
+    instruments: Sequence[str] = ("EURUSD",),
+    trader_id: str = "GAUNTLET-001",
+    request_timeout_seconds: float | None = None,
+    cache: CacheConfig | None = None,
+    risk_engine: LiveRiskEngineConfig | None = None,
+) -> TradingNode:
+    """A built (not started) node with the MetaTrader data and execution clients on one
+    bridge (the terminal's EA dials in when the node starts; the node waits the venue's
+    `connect_timeout_seconds` for it), its intent journal under `state_dir`.
+    `instruments` are the terminal's symbols ("EURUSD"); `request_timeout_seconds`, when
+    given, replaces the venue's bound on each request's wait for the terminal."""
+    if request_timeout_seconds is not None:
+        venue = venue.model_copy(update={"request_timeout_seconds": request_timeout_seconds})
+    data_config, exec_config = mt5_client_configs(
+        venue, state_dir, tuple(instruments), trader_id=trader_id
+    )
+    data_factory, exec_factory = mt5_client_factories(resolve_secret)
+    clients = VenueClients(
+        MT5_CLIENT, data_config, exec_config, data_factory, exec_factory,
+        connect_seconds=venue.connect_timeout_seconds + _CONNECT_MARGIN_SECONDS,
+    )  # fmt: skip
     return assemble_node(
         clients, state_dir, strategies, trader_id=trader_id, cache=cache, risk_engine=risk_engine
     )

@@ -45,6 +45,9 @@ class Retcode(IntEnum):
     INVALID_CLOSE_VOLUME = 10038
     CLOSE_ORDER_EXIST = 10039
     LIMIT_POSITIONS = 10040
+    LONG_ONLY = 10042
+    SHORT_ONLY = 10043
+    CLOSE_ONLY = 10044
 
     @property
     def succeeded(self) -> bool:
@@ -93,8 +96,10 @@ MT4_ERRORS: dict[int, Retcode] = {
     134: Retcode.NO_MONEY,
     136: Retcode.PRICE_OFF,
     138: Retcode.REQUOTE,
-    4109: Retcode.CLIENT_DISABLES_AT,
-    4111: Retcode.CLIENT_DISABLES_AT,
+    140: Retcode.LONG_ONLY,  # ERR_LONG_POSITIONS_ONLY_ALLOWED
+    4109: Retcode.CLIENT_DISABLES_AT,  # ERR_TRADE_NOT_ALLOWED: the EA may not trade
+    4110: Retcode.SHORT_ONLY,  # ERR_LONGS_NOT_ALLOWED
+    4111: Retcode.LONG_ONLY,  # ERR_SHORTS_NOT_ALLOWED
 }
 
 
@@ -260,6 +265,7 @@ class ErrorCode(StrEnum):
     VERSION_MISMATCH = "VERSION_MISMATCH"
     UNKNOWN_TERMINAL = "UNKNOWN_TERMINAL"
     BUSY = "BUSY"
+    INTERNAL = "INTERNAL"  # the EA failed executing an operation (its log says why)
 
 
 class OpError(Exception):

@@ -49,7 +49,7 @@ from execution_engine.adapters.mt5.protocol import (
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF: tuple[float, ...] = (1, 2, 4, 8, 16, 30)
-HANDLER_FAILED = "INTERNAL"  # res error code when the handler raised something not an OpError
+HANDLER_FAILED = ErrorCode.INTERNAL.value  # the handler raised something not an OpError
 OPS = frozenset(op.value for op in Op)
 _HANDSHAKE_TIMEOUT = 10.0
 _DEAD_AFTER = 3

@@ -23,7 +23,9 @@ uint GtMt4Retcode(const int mt4_error)
       case 136:  return 10021;  // ERR_OFF_QUOTES -> TRADE_RETCODE_PRICE_OFF
       case 138:  return 10004;  // ERR_REQUOTE -> TRADE_RETCODE_REQUOTE
       case 4109: return 10027;  // ERR_TRADE_NOT_ALLOWED -> TRADE_RETCODE_CLIENT_DISABLES_AT
-      case 4111: return 10027;  // as the protocol document maps it (stderror.mqh: ERR_SHORTS_NOT_ALLOWED)
+      case 140:  return 10042;  // ERR_LONG_POSITIONS_ONLY_ALLOWED -> TRADE_RETCODE_LONG_ONLY
+      case 4110: return 10043;  // ERR_LONGS_NOT_ALLOWED -> TRADE_RETCODE_SHORT_ONLY
+      case 4111: return 10042;  // ERR_SHORTS_NOT_ALLOWED -> TRADE_RETCODE_LONG_ONLY
      }
    return 10011;                // TRADE_RETCODE_ERROR
   }
