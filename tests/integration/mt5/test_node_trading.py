@@ -4,17 +4,19 @@ the order is looked up, not resent), and an account whose margin mode the config
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from execution_engine.adapters.mt5 import keys
 from execution_engine.adapters.mt5.codes import MarginMode
 from execution_engine.live.node import run_until, start_node
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.enums import OrderSide, OrderStatus
+from nautilus_trader.model.enums import OrderSide, OrderStatus, TimeInForce
 from nautilus_trader.model.events import OrderModifyRejected, OrderRejected, OrderUpdated
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import Order
@@ -180,3 +182,73 @@ def test_a_netting_account(venue: Venue, tmp_path: Path, stop_later: Stop) -> No
     (position,) = node.cache.positions_open(instrument_id=EURUSD)
     assert position.quantity == Quantity.from_int(20_000)
     assert sim.engine.net_volume("EURUSD") == Decimal("0.20")
+
+
+def test_a_partial_ioc_fill_cancels_the_rest(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.engine.faults.liquidity_lots = Decimal("0.05")
+    order = desk.order_factory.market(
+        EURUSD, OrderSide.BUY, Quantity.from_int(10_000), time_in_force=TimeInForce.IOC
+    )
+    desk.submit_order(order)
+    run_until(node, lambda: order.status == OrderStatus.CANCELED)
+    assert order.filled_qty == Quantity.from_int(5_000)
+    assert len(desk.fills(order)) == 1
+
+
+def test_a_trade_server_rejection_names_the_retcode(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.engine.faults.reject_next = "dealer says no"
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.status == OrderStatus.REJECTED)
+    (rejected,) = events_of(desk, OrderRejected, order)
+    assert rejected.reason == "10006 request rejected"
+
+
+def test_no_terminal_connected_rejects_and_sends_nothing(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.link.stop()
+    run_until(node, lambda: not _bridge_connected(node))
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.status == OrderStatus.REJECTED)
+    (rejected,) = events_of(desk, OrderRejected, order)
+    assert rejected.reason == "the MetaTrader terminal is not connected: nothing was sent"
+    assert sim.engine.requests_with_key(key(order)) == 0
+
+
+def test_a_gtd_limit_expires_on_the_terminal(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    expire = pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=1)
+    order = desk.order_factory.limit(
+        EURUSD, OrderSide.BUY, Quantity.from_int(10_000), Price.from_str("1.09000"),
+        time_in_force=TimeInForce.GTD, expire_time=expire,
+    )  # fmt: skip
+    desk.submit_order(order)
+    run_until(node, lambda: order.status == OrderStatus.ACCEPTED)
+    time.sleep(1.2)
+    sim.push_tick()
+    run_until(node, lambda: order.status == OrderStatus.EXPIRED)
+
+
+def test_cancel_all_cancels_every_open_order(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    low = desk.limit(OrderSide.BUY, 10_000, "1.09000")
+    high = desk.limit(OrderSide.SELL, 10_000, "1.11000")
+    run_until(node, lambda: low.status == high.status == OrderStatus.ACCEPTED)
+    desk.cancel_all_orders(EURUSD)
+    run_until(node, lambda: low.status == high.status == OrderStatus.CANCELED)
+    assert sim.engine.handle("orders", {})["orders"] == []
+
+
+def _bridge_connected(node: TradingNode) -> bool:
+    return bool(exec_client(node)._hub.connected)  # the hub the client shares
