@@ -252,3 +252,38 @@ def test_cancel_all_cancels_every_open_order(
 
 def _bridge_connected(node: TradingNode) -> bool:
     return bool(exec_client(node)._hub.connected)  # the hub the client shares
+
+
+def test_a_fill_while_disconnected_is_read_back_after_the_reconnect(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    order = desk.limit(OrderSide.BUY, 10_000, "1.10000")
+    run_until(node, lambda: order.status == OrderStatus.ACCEPTED)
+    sim.link.faults.delay_seconds = 0.5  # the first requests after the reconnect wait a bit
+    sim.link.restart()  # the connection drops...
+    sim.push_tick(Decimal("1.09990"), Decimal("1.09992"))  # ...and the fill's event is lost
+    run_until(node, lambda: order.status == OrderStatus.FILLED, timeout=10)
+    assert sim.link.connects == 2
+    (fill,) = desk.fills(order)
+    assert fill.last_px == Price.from_str("1.09992")  # the deal's price: the ask reached
+
+
+class QuietDesk(Desk):
+    def on_start(self) -> None:
+        """No quote subscription: a market order has no cached price."""
+
+
+def test_a_market_order_without_quotes_is_priced_by_the_terminal(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim = venue.terminal()
+    stop_later(sim)
+    sim.push_tick()
+    desk = QuietDesk()
+    node = build_node(venue, tmp_path / "node", [desk])
+    stop_later(node)
+    start_node(node)
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.status == OrderStatus.FILLED)
+    assert desk.quotes == []

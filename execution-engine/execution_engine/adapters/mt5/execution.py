@@ -48,7 +48,7 @@ from nautilus_trader.execution.messages import (
 )
 from nautilus_trader.execution.reports import FillReport, OrderStatusReport, PositionStatusReport
 from nautilus_trader.live.execution_client import LiveExecutionClient
-from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType
+from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType, OrderType
 from nautilus_trader.model.identifiers import (
     AccountId,
     ClientId,
@@ -149,6 +149,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         self._applied_deals: set[int] = set()
         self._tickets: dict[int, ClientOrderId] = {}  # order ticket → the order it is
         self._in_doubt: dict[ClientOrderId, str] = {}  # orders whose outcome is unknown
+        self._stale: dict[ClientOrderId, str] = {}  # open orders to read again (a reconnect)
         self._resolving: asyncio.Task[None] | None = None
         self._modifying: set[ClientOrderId] = set()
         self._set_account_id(AccountId(f"{venue_config.venue}-{venue_config.bridge.terminal}"))
@@ -202,10 +203,17 @@ class Mt5ExecutionClient(LiveExecutionClient):
             )
 
     def _on_connection(self, connected: bool) -> None:
-        if connected and self._in_doubt:
-            self._resolve_soon()
-        elif not connected:
+        """Back: what the open orders did meanwhile (their events were lost with the
+        connection) is read by key, with the in-doubt orders."""
+        if not connected:
             self._log.warning("the MetaTrader terminal disconnected")
+            return
+        for order in self._cache.orders_open(venue=self.venue):
+            key = keys.comment_key(order.client_order_id.value)
+            if self._journal.by_key(key) is not None:
+                self._stale.setdefault(order.client_order_id, key)
+        if self._in_doubt or self._stale:
+            self._resolve_soon()
 
     def _report_account(self, fields: Row) -> None:
         """Balance as NautilusTrader's total, margin as locked (free is what is left)."""
@@ -240,9 +248,12 @@ class Mt5ExecutionClient(LiveExecutionClient):
         if self._journal.by_client_order_id(order.client_order_id.value) is not None:
             self._reject(order, f"duplicate client order id {order.client_order_id}")
             return
+        quote = self._quote(order)
+        if quote is None and order.order_type == OrderType.MARKET:
+            quote = await self._terminal_quote(spec)
         try:
             request = trade_request(
-                order, spec, self._terms, quote=self._quote(order), position=self._position(command)
+                order, spec, self._terms, quote=quote, position=self._position(command)
             )
         except OrderRefusedError as exc:
             self._reject(order, str(exc))
@@ -269,6 +280,16 @@ class Mt5ExecutionClient(LiveExecutionClient):
         if quote is None:
             return None
         return quote.bid_price.as_decimal(), quote.ask_price.as_decimal()
+
+    async def _terminal_quote(self, spec: Spec) -> tuple[Decimal, Decimal] | None:
+        """The terminal's last tick, for a market order on a symbol nobody subscribed to."""
+        try:
+            tick = (await self._hub.request(Op.TICK.value, {"symbol": spec["name"]})).get("tick")
+        except BridgeError:
+            return None  # the order goes without a price; the send reports what is wrong
+        if not isinstance(tick, list) or len(tick) < 4:
+            return None
+        return Decimal(str(tick[2])), Decimal(str(tick[3]))
 
     def _position(self, command: SubmitOrder) -> int | None:
         """The hedging position ticket an order closes (its position id is the ticket)."""
@@ -308,6 +329,9 @@ class Mt5ExecutionClient(LiveExecutionClient):
             if retcode == Retcode.CLIENT_DISABLES_AT:
                 self._log.error(f"order {order.client_order_id}: {Retcode.CLIENT_DISABLES_AT.text}")
             self._reject(order, retcode_text(retcode))
+            return
+        if result.get("duplicate"):  # an earlier order with this key: its records tell all
+            await self._look_up(order, request["comment"], in_doubt=False)
             return
         self._know_ticket(order, ticket)
         self._ensure_accepted(order, ticket)
@@ -369,24 +393,30 @@ class Mt5ExecutionClient(LiveExecutionClient):
             self._resolving = self.create_task(self._resolve_in_doubt())
 
     async def _resolve_in_doubt(self) -> None:
-        for client_order_id, key in list(self._in_doubt.items()):
-            order = self._cache.order(client_order_id)
-            if order is None:
-                self._in_doubt.pop(client_order_id, None)
-                continue
-            try:
-                await self._look_up(order, key)
-            except BridgeError as exc:
-                self._log.warning(f"order {client_order_id} still in doubt: {exc}")
-                if self._hub.connected:  # else the next connection tries again
-                    self._loop.call_later(self._timeout, self._resolve_soon)
-                return
-            self._in_doubt.pop(client_order_id, None)
+        """Look up the in-doubt orders (nothing found: never sent), then the open ones
+        after a reconnect (nothing found: left as they are, reconciliation will tell)."""
+        for pending, in_doubt in ((self._in_doubt, True), (self._stale, False)):
+            for client_order_id, key in list(pending.items()):
+                order = self._cache.order(client_order_id)
+                try:
+                    if order is not None:
+                        await self._look_up(order, key, in_doubt=in_doubt)
+                except BridgeError as exc:
+                    self._log.warning(f"order {client_order_id} not looked up yet: {exc}")
+                    if self._hub.connected:  # else the next connection tries again
+                        self._loop.call_later(self._timeout, self._resolve_soon)
+                    return
+                pending.pop(client_order_id, None)
 
-    async def _look_up(self, order: Order, key: str) -> None:
+    async def _look_up(self, order: Order, key: str, *, in_doubt: bool) -> None:
         found = await self._queries.by_key(key)
         if not found.found:
-            self._reject(order, "never reached the terminal (looked up by its key after reconnect)")
+            if in_doubt:
+                self._reject(
+                    order, "never reached the terminal (looked up by its key after reconnect)"
+                )
+            else:
+                self._log.warning(f"open order {order.client_order_id} is not on the terminal")
             return
         spec = self._provider.spec(mt5_symbol(order.instrument_id))
         self._know_ticket(order, found.ticket)

@@ -52,6 +52,8 @@ class IntentJournal:
 
     def record(self, intent: Intent) -> None:
         """Append `intent` and fsync; it is durable when this returns."""
+        if self._file.closed:  # a client connecting again after a disconnect
+            self._file = self.path.open("a", encoding="utf-8")
         self._file.write(json.dumps(asdict(intent), separators=(",", ":")) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
