@@ -43,11 +43,12 @@ import random
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -139,9 +140,25 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
     (a market order closed, a churn limit canceled, a resting limit accepted). It waits
     for `resume` (the child's main knows where to start only after asking the venue)."""
 
-    def __init__(self, plan: Plan, trader_id: str, interval: pd.Timedelta, hold: bool) -> None:
-        super().__init__(StrategyConfig(external_order_claims=[INSTRUMENT]))
+    def __init__(
+        self,
+        plan: Plan,
+        trader_id: str,
+        interval: pd.Timedelta,
+        hold: bool,
+        *,
+        instrument_id: InstrumentId = INSTRUMENT,
+        client_id: str = FIX_CLIENT,
+        retry_rejected: bool = False,
+    ) -> None:
+        super().__init__(StrategyConfig(external_order_claims=[instrument_id]))
         self.plan = plan
+        self.instrument_id = instrument_id
+        self.client_id = ClientId(client_id)
+        # MetaTrader: an order rejected by the adapter never reached the trade server (not
+        # connected, or looked up by its key and not found): the decision is made again
+        # under the next attempt number. FIX: a rejection ends the decision.
+        self.retry_rejected = retry_rejected
         self.trader_id_text = trader_id
         self.hold = hold
         self._interval = interval
@@ -153,7 +170,7 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
         self.idle = False  # --hold: every decision but the flattening one is made
 
     def on_start(self) -> None:
-        self.subscribe_quote_ticks(INSTRUMENT, client_id=ClientId(FIX_CLIENT))
+        self.subscribe_quote_ticks(self.instrument_id, client_id=self.client_id)
 
     def resume(self, at: Resume) -> None:
         """Start (again) at decision `at.index`; the previous decision's order, if still not
@@ -194,6 +211,10 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
         order = self.cache.order(order_id)
         if order is None:
             return False
+        if self.retry_rejected and order.status is OrderStatus.REJECTED:
+            if self._next is not None and self._next <= decision.index:
+                self._next, self._attempt = decision.index, _attempt_of(order) + 1
+            return True
         complete = order.is_closed or (decision.kind is Kind.REST and order.status not in _UNACKED)
         if complete:
             if self._next is not None and self._next <= decision.index:  # else resumed past it
@@ -213,14 +234,16 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
         # An order the venue never acknowledged (sent by a killed node, or never sent) is
         # not waited for: the decisions before this one are complete, so it is not in flight.
         opened = [
-            o for o in self.cache.orders_open(instrument_id=INSTRUMENT) if o.status not in _UNACKED
+            o
+            for o in self.cache.orders_open(instrument_id=self.instrument_id)
+            if o.status not in _UNACKED
         ]
         for order in opened:
             self._cancel_once(order)
         return not opened
 
     def _order_for(self, decision: Decision) -> Order | None:
-        instrument = self.cache.instrument(INSTRUMENT)
+        instrument = self.cache.instrument(self.instrument_id)
         order_id = decision_id(self.trader_id_text, decision.index, self._attempt)
         if decision.kind is Kind.FLATTEN:
             net = net_position(self)
@@ -228,15 +251,17 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
                 return None
             side = OrderSide.SELL if net > 0 else OrderSide.BUY
             quantity = instrument.make_qty(abs(net))
-            return self.order_factory.market(INSTRUMENT, side, quantity, client_order_id=order_id)
+            return self.order_factory.market(
+                self.instrument_id, side, quantity, client_order_id=order_id
+            )
         quantity = instrument.make_qty(self._no_flip(decision))
         if decision.kind is Kind.MARKET:
             return self.order_factory.market(
-                INSTRUMENT, decision.side, quantity, client_order_id=order_id
+                self.instrument_id, decision.side, quantity, client_order_id=order_id
             )
         price = instrument.make_price(self._far_price(decision.side))
         return self.order_factory.limit(
-            INSTRUMENT, decision.side, quantity, price, client_order_id=order_id
+            self.instrument_id, decision.side, quantity, price, client_order_id=order_id
         )
 
     def _no_flip(self, decision: Decision) -> Decimal:
@@ -254,7 +279,7 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
         return min(size, abs(net)) if against else size
 
     def _far_price(self, side: OrderSide) -> Decimal:
-        tick = self.cache.quote_tick(INSTRUMENT)
+        tick = self.cache.quote_tick(self.instrument_id)
         bid, ask = (
             (Decimal("1.2"), Decimal("1.2"))
             if tick is None
@@ -265,18 +290,26 @@ class Churner(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cyt
     def _latest_order(self, index: int) -> Order | None:
         ours = [
             o
-            for o in self.cache.orders(instrument_id=INSTRUMENT)
+            for o in self.cache.orders(instrument_id=self.instrument_id)
             if (parsed := parse_decision_id(o.client_order_id.value)) and parsed[0] == index
         ]
-        acked = [o for o in ours if o.status not in _UNACKED]
+        acked = [o for o in ours if acknowledged(o, self.retry_rejected)]
         return (acked or ours or [None])[-1]
 
 
-def net_position(strategy: Strategy) -> Decimal:
+def acknowledged(order: Order, retry_rejected: bool) -> bool:
+    """Whether the venue took `order` for its decision (a rejection is not, when the
+    decision is made again after one)."""
+    if retry_rejected and order.status is OrderStatus.REJECTED:
+        return False
+    return order.status not in _UNACKED
+
+
+def net_position(strategy: Churner) -> Decimal:
     """The node's net position in the instrument, every strategy's (and the
     reconciliation's INTERNAL-DIFF) positions summed."""
     net = Decimal(0)
-    for position in strategy.cache.positions_open(instrument_id=INSTRUMENT):
+    for position in strategy.cache.positions_open(instrument_id=strategy.instrument_id):
         quantity = position.quantity.as_decimal()
         net += quantity if position.is_long else -quantity
     return net
@@ -295,25 +328,42 @@ class Resume:
     previous_closed: bool | None
 
 
-async def next_decision(client: FixExecutionClient, strategy: Churner) -> Resume:
+class StatusSource(Protocol):
+    """What answers "does the venue know this order?": a venue's execution client."""
+
+    async def generate_order_status_report(
+        self, command: GenerateOrderStatusReport
+    ) -> OrderStatusReport | None: ...
+
+
+async def next_decision(
+    client: StatusSource, strategy: Churner, journaled: Iterable[str] = ()
+) -> Resume:
+    """`journaled`: client order ids the node wrote down before sending (MetaTrader's
+    intent journal): attempts the cache may not hold, which the venue is asked about too."""
     attempts: dict[int, list[Order]] = {}
     for order in strategy.cache.orders():
         parsed = parse_decision_id(order.client_order_id.value)
         if parsed is not None:
             attempts.setdefault(parsed[0], []).append(order)
-    index = max(attempts, default=0)
+    tops: dict[int, int] = {}
+    for client_order_id in journaled:
+        parsed = parse_decision_id(client_order_id)
+        if parsed is not None:
+            tops[parsed[0]] = max(tops.get(parsed[0], -1), parsed[1])
+    index = max([*attempts, *tops], default=0)
     queries, previous_closed = 0, None
     while True:
         cached = attempts.get(index, [])
-        if any(o.status not in _UNACKED for o in cached):
+        if any(acknowledged(o, strategy.retry_rejected) for o in cached):
             index, previous_closed = index + 1, None  # acknowledged: known without asking
             continue
-        top = max((_attempt_of(o) for o in cached), default=-1)
+        top = max([tops.get(index, -1), *(_attempt_of(o) for o in cached)])
         report = None
         for attempt in range(top + 2):  # an attempt after the cached ones may have gone out
             queries += 1
             report = await _venue_status(
-                client, decision_id(strategy.trader_id_text, index, attempt)
+                client, strategy.instrument_id, decision_id(strategy.trader_id_text, index, attempt)
             )
             if report is not None:
                 break
@@ -328,9 +378,9 @@ def _attempt_of(order: Order) -> int:
 
 
 async def _venue_status(
-    client: FixExecutionClient, order_id: ClientOrderId
+    client: StatusSource, instrument_id: InstrumentId, order_id: ClientOrderId
 ) -> OrderStatusReport | None:
-    command = GenerateOrderStatusReport(INSTRUMENT, order_id, None, UUID4(), time.time_ns())
+    command = GenerateOrderStatusReport(instrument_id, order_id, None, UUID4(), time.time_ns())
     report: OrderStatusReport | None = await client.generate_order_status_report(command)
     return report
 
@@ -339,7 +389,7 @@ async def _venue_status(
 def node_view(strategy: Churner) -> dict[str, object]:
     """The node's state after reconciliation: orders, fills (trade ids), net position."""
     orders, fills = [], []
-    for order in strategy.cache.orders(instrument_id=INSTRUMENT):
+    for order in strategy.cache.orders(instrument_id=strategy.instrument_id):
         orders.append(
             {
                 "client_order_id": order.client_order_id.value,
@@ -368,7 +418,7 @@ def node_view(strategy: Churner) -> dict[str, object]:
     }
 
 
-def _write_json(path: Path, payload: dict[str, object]) -> None:
+def write_report(path: Path, payload: dict[str, object]) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(json.dumps(payload, indent=1), encoding="utf-8")
     os.replace(temporary, path)  # the soak never reads half a report
@@ -433,7 +483,7 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     run_until(node, lambda: strategy.done or strategy.idle, timeout=args.timeout)
-    _write_json(args.report, node_view(strategy))
+    write_report(args.report, node_view(strategy))
     print("IDLE" if strategy.idle else "DONE", flush=True)
     if strategy.idle:  # held open for whoever kills it (the restart benchmark)
         with contextlib.suppress(TimeoutError):

@@ -26,8 +26,6 @@ import datetime as dt
 import json
 import os
 import random
-import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -40,22 +38,29 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-import redis
-
 from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
 from execution_engine.adapters.fix.execution import client_order_id_of
 from execution_engine.adapters.fix.sim.ledger import LedgerEntry
 from execution_engine.adapters.fix.sim.quotes import Quote
 from execution_engine.adapters.fix.sim.server import FixSimulator
-from execution_engine.live.churn import READY, SECRET_PREFIX, parse_decision_id
+from execution_engine.live.churn import parse_decision_id
 
-KILL_MODES = ("order", "random", "startup")
+# Re-exported (`as` form): the FIX benchmarks import them from here.
+from execution_engine.live.soak_common import KILL_MODES as KILL_MODES
+from execution_engine.live.soak_common import MAX_CRASHES as _MAX_CRASHES
+from execution_engine.live.soak_common import MODE_WEIGHTS as _MODE_WEIGHTS
+from execution_engine.live.soak_common import ORDER_KILL_JITTER_S as _ORDER_KILL_JITTER_S
+from execution_engine.live.soak_common import STARTUP_KILL_WINDOW_S as _STARTUP_KILL_WINDOW_S
+from execution_engine.live.soak_common import Child as Child
+from execution_engine.live.soak_common import SoakAbortedError as SoakAbortedError
+from execution_engine.live.soak_common import drop_redis_keys as drop_redis_keys
+from execution_engine.live.soak_common import percentile as percentile
+from execution_engine.live.soak_common import restart_line
+from execution_engine.live.soak_common import spawn as spawn
+from execution_engine.live.soak_common import wait_ready as _wait_ready
+
 SYMBOL = "EURUSD"
-_MODE_WEIGHTS = (0.4, 0.4, 0.2)
-_ORDER_KILL_JITTER_S = 0.003
-_STARTUP_KILL_WINDOW_S = 0.25  # after the logon: the reconciliation's queries
 _WAIT_S = 30.0  # for the venue to see a killed child's session go
-_MAX_CRASHES = 3  # children that die by themselves before the soak gives up
 _POLL_S = 0.0005
 Log = Callable[[str], None]
 
@@ -80,36 +85,6 @@ class SoakConfig:
         # About one decision per interval while a child trades; twice the expected need.
         per_kill = self.max_delay_s / 2 / (self.interval_ms / 1000) + 2
         return self.orders if self.orders is not None else int(self.kills * per_kill) + 20
-
-
-@dataclass
-class Child:
-    """One churn process, its stdout read on a thread (the READY line's timestamp)."""
-
-    process: subprocess.Popen[str]
-    spawned: float  # time.monotonic() just before the spawn
-    echo: IO[str]  # where its other stdout lines go (NautilusTrader's errors)
-    ready_at: float | None = None
-    ready_line: str = ""
-    ready: threading.Event = field(default_factory=threading.Event)
-
-    def read(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None  # spawned with stdout=PIPE
-        for line in stream:
-            if line.startswith(READY + " "):
-                self.ready_at, self.ready_line = float(line.split()[1]), line.strip()
-                self.ready.set()
-            self.echo.write(f"[{self.process.pid}] {line}")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    @property
-    def startup_s(self) -> float | None:
-        return None if self.ready_at is None else self.ready_at - self.spawned
 
 
 @dataclass
@@ -208,19 +183,6 @@ def write_venue_file(sim: FixSimulator, path: Path) -> dict[str, str]:
     return {"fix_user": sim.config.username, "fix_password": sim.config.password}
 
 
-def drop_redis_keys(url: str, trader_id: str) -> int:
-    """Delete the trader's keys (NautilusTrader's `trader-<id>:` prefix): each soak has its
-    own trader id, so nothing else's keys are touched."""
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"trader-{trader_id}:*", count=1000))
-        if keys:
-            client.unlink(*keys)
-        return len(keys)
-    finally:
-        client.close()
-
-
 # --- the children ----------------------------------------------------------------------------
 def child_command(
     venue_file: Path, state: Path, config: SoakConfig, report: Path, *extra: str
@@ -232,15 +194,6 @@ def child_command(
         "--interval-ms", str(config.interval_ms), "--report", str(report), *extra,
     ]  # fmt: skip
     return command + (["--redis", config.redis_url] if config.redis_url else [])
-
-
-def spawn(command: list[str], secrets: dict[str, str], stderr: IO[str]) -> Child:
-    env = os.environ | {SECRET_PREFIX + k.upper(): v for k, v in secrets.items()}
-    spawned = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
-    child = Child(process, spawned, stderr)
-    threading.Thread(target=child.read, daemon=True).start()
-    return child
 
 
 class LedgerTail:
@@ -272,10 +225,6 @@ class LedgerTail:
         self._stream.close()
 
 
-class SoakAbortedError(RuntimeError):
-    """The child stopped making progress (or kept dying): the soak cannot go on; one line."""
-
-
 def _kill_one(
     child: Child, mode: str, sim: FixSimulator, tail: LedgerTail, rng: random.Random,
     config: SoakConfig,
@@ -305,17 +254,6 @@ def _kill_one(
     if not alive():
         return False
     child.kill()
-    return True
-
-
-def _wait_ready(child: Child, timeout: float) -> bool:
-    """True once READY; False when the child ended first; SoakAbortedError when it hangs."""
-    deadline = time.monotonic() + timeout
-    while not child.ready.wait(0.05):
-        if child.process.poll() is not None:
-            return False
-        if time.monotonic() > deadline:
-            raise SoakAbortedError(f"the child was not READY within {timeout:g} s")
     return True
 
 
@@ -495,11 +433,6 @@ def _decision(cl_ord_id: str) -> int:
 
 
 # --- the table -------------------------------------------------------------------------------
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def table(result: SoakResult) -> Iterator[str]:
     v, times = result.verdict, result.restarts_s
     modes = ", ".join(f"{m} {result.kills[m]}" for m in KILL_MODES)
@@ -522,10 +455,7 @@ def table(result: SoakResult) -> Iterator[str]:
     else:
         yield "  position diff         not compared: no report from the node"
     if times:
-        yield (
-            f"  restart→ACTIVE        p50 {statistics.median(times):.2f} s  "
-            f"p99 {percentile(times, 0.99):.2f} s  max {max(times):.2f} s  ({len(times)} restarts)"
-        )
+        yield f"  restart→ACTIVE        {restart_line(times)}"
     for problem in v.problems:
         yield f"  PROBLEM               {problem}"
     yield f"  wall                  {result.wall_s:.0f} s"
