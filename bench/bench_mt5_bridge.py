@@ -1,0 +1,530 @@
+"""The MetaTrader bridge through NautilusTrader: order round trip and ticks per second.
+
+The terminal simulator runs in its own process (bench/_mt5.py), as a real terminal does, and
+dials the bridge the node hosts on loopback, over TLS; the node is a NautilusTrader
+`TradingNode` with the MetaTrader data and execution clients (execution_engine.live.node
+`build_mt5_node`). Figures, each against the issue's goal and a reference in the same run:
+
+- **order round trip**: a strategy's `submit_order` → the `order_send` request over the
+  bridge → the simulator's trade server → its answer and `DEAL_ADD` transaction → the
+  `OrderFilled` event back in the strategy. One market order in flight at a time,
+  alternating buys and sells of 0.01 lots. Goal p99 ≤ 5 ms. Reference: the FIX node's same
+  round trip (bench_fix_node: QuickFIX over TLS to the FIX simulator in its own process).
+- **ticks per second into NautilusTrader**: the simulator sends `--ticks` tick rows as
+  `ticks` events of 1, 10 and 100 rows (an EA on a timer batches what it saw) as fast as its
+  link takes them; a strategy subscribed to the quotes counts `on_quote_tick`: rate = ticks /
+  (last seen − first seen). Also the simulator's send rate (encoded and written to TLS), to
+  tell which end limits, and the end-to-end rate (first sent → last seen). Median of
+  `--repeats` runs. Goal ≥ 50,000/s. References in the same node, without the bridge:
+  (a) NautilusTrader alone: the same quotes as ready QuoteTicks into its live data engine
+  (`DataEngine.process`, as a data client hands them over), and (b) the adapter without the
+  wire: the same decoded rows into the data client's tick handler (parsing + NautilusTrader).
+
+Run: python -m bench.bench_mt5_bridge [--orders 500] [--ticks 200000] [--batches 1 10 100]
+     [--repeats 3] [--profile] [--json PATH|-] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import multiprocessing as mp
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from nautilus_trader.config import LiveRiskEngineConfig
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import ClientId, InstrumentId
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.trading.strategy import Strategy
+from pydantic import SecretStr
+
+from bench._common import machine
+from bench._mt5 import TERMINAL, SendTimes, serve_terminal, tick_rows, top_functions
+
+GOAL_ROUND_TRIP_P99_MS = 5.0
+GOAL_TICKS_PER_SECOND = 50_000.0
+EURUSD = InstrumentId.from_str("EUR/USD.MT5")
+TOKEN_SECRET = "bench_mt5_token"
+_COMMAND_SECONDS = 60.0
+
+
+class BridgeDesk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
+    """A strategy that keeps one market order in flight (the next sent on the previous
+    fill) and counts the quotes it hears, stamping the first and the last."""
+
+    def __init__(self, instrument_id: InstrumentId, client_id: ClientId) -> None:
+        super().__init__()
+        self.instrument_id = instrument_id
+        self.client_id = client_id
+        self.wanted = 0
+        self.times_ms: list[float] = []
+        self._sent_ns = 0
+        self.quotes = 0
+        self.first_quote_ns = 0
+        self.last_quote_ns = 0
+
+    def on_start(self) -> None:
+        self.subscribe_quote_ticks(self.instrument_id, client_id=self.client_id)
+
+    def on_quote_tick(self, tick: QuoteTick) -> None:
+        now = time.monotonic_ns()
+        if self.quotes == 0:
+            self.first_quote_ns = now
+        self.last_quote_ns = now
+        self.quotes += 1
+
+    def reset_quotes(self) -> None:
+        self.quotes = self.first_quote_ns = self.last_quote_ns = 0
+
+    def begin(self, count: int) -> None:
+        self.wanted = count
+        self._send()
+
+    def _send(self) -> None:
+        side = OrderSide.BUY if len(self.times_ms) % 2 == 0 else OrderSide.SELL
+        order = self.order_factory.market(self.instrument_id, side, Quantity.from_int(1_000))
+        self._sent_ns = time.perf_counter_ns()
+        self.submit_order(order)
+
+    def on_order_filled(self, event: object) -> None:
+        self.times_ms.append((time.perf_counter_ns() - self._sent_ns) / 1e6)
+        if len(self.times_ms) < self.wanted:
+            self._send()
+
+
+@dataclass(frozen=True)
+class Latency:
+    samples: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @classmethod
+    def of(cls, times_ms: list[float]) -> Latency:
+        values = np.array(times_ms)
+        if values.size == 0:
+            return cls(0, float("nan"), float("nan"), float("nan"))
+        p50, p99 = np.percentile(values, [50, 99])
+        return cls(int(values.size), float(p50), float(p99), float(values.max()))
+
+
+@dataclass(frozen=True)
+class TickRun:
+    """One burst: what the strategy saw, on the node's clock, and the terminal's send."""
+
+    batch: int
+    sent: int
+    seen: int
+    seen_per_second: float
+    sent_per_second: float
+    end_to_end_per_second: float
+
+
+@dataclass
+class TickFigures:
+    batch: int
+    bridge: list[TickRun] = field(default_factory=list)
+    nautilus_alone: list[float] = field(default_factory=list)  # ticks/s
+    adapter_no_wire: list[float] = field(default_factory=list)  # ticks/s
+
+    def medians(self) -> dict[str, float]:
+        def median(values: list[float]) -> float:
+            return statistics.median(values) if values else float("nan")
+
+        return {
+            "bridge": median([r.seen_per_second for r in self.bridge]),
+            "terminal_send": median([r.sent_per_second for r in self.bridge]),
+            "end_to_end": median([r.end_to_end_per_second for r in self.bridge]),
+            "nautilus_alone": median(self.nautilus_alone),
+            "adapter_no_wire": median(self.adapter_no_wire),
+        }
+
+
+@dataclass
+class Mt5Figures:
+    round_trips_ms: list[float]
+    ticks: list[TickFigures]
+    profiles: dict[str, str]
+
+
+# --- the MetaTrader node ---------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class _Terminal:
+    """The simulator's process and its two queues."""
+
+    def __init__(self, port: int, ca_file: Path, token: str, ticks: int) -> None:
+        context = mp.get_context("spawn")
+        self.commands, self.answers = context.Queue(), context.Queue()
+        self.process = context.Process(
+            target=serve_terminal,
+            args=(port, str(ca_file), token, ticks, self.commands, self.answers),
+            daemon=True,
+        )
+        self.process.start()
+
+    def ask(self, *command: object) -> Any:
+        self.commands.put(command)
+        return self.answer(str(command[0]))
+
+    def answer(self, kind: str) -> Any:
+        got, value = self.answers.get(timeout=_COMMAND_SECONDS)
+        if got != kind:
+            raise RuntimeError(f"the terminal answered {got!r} to {kind!r}")
+        return value
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.commands.put(("stop",))
+            self.process.join(timeout=15)
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+def _venue_config(port: int, folder: Path) -> tuple[Any, Path]:
+    """The bridge on `port` with a dev CA's server certificate; (venue config, CA file)."""
+    from execution_engine.adapters.fix.devca import generate_dev_ca
+    from execution_engine.adapters.mt5.bridge import BridgeConfig
+    from execution_engine.adapters.mt5.config import Mt5VenueConfig
+
+    ca = generate_dev_ca(folder / "tls")
+    # A netting account (the simulator's default): alternating buys and sells stay flat.
+    # Heartbeats of 5 s: a burst keeps the node's loop busy; no false "dead link" mid-run.
+    bridge = BridgeConfig(
+        port=port, tls_cert=ca.server_cert, tls_key=ca.server_key, terminal=TERMINAL,
+        heartbeat_seconds=5.0,
+    )  # fmt: skip
+    venue = Mt5VenueConfig(
+        platform="mt5", bridge=bridge, token_secret=TOKEN_SECRET, margin_mode="netting",
+        connect_timeout_seconds=30.0, request_timeout_seconds=5.0,
+    )  # fmt: skip
+    return venue, ca.ca_file
+
+
+def mt5_session(args: argparse.Namespace, folder: Path) -> Mt5Figures:
+    """One terminal process and one node: the round trips, then the tick bursts and their
+    references."""
+    from execution_engine.adapters.mt5.auth import new_token
+    from execution_engine.adapters.mt5.config import MT5_CLIENT
+    from execution_engine.live.node import build_mt5_node, start_node, stop_node
+
+    port = _free_port()
+    venue, ca_file = _venue_config(port, folder)
+    token = new_token(TERMINAL, dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    terminal = _Terminal(port, ca_file, token, args.ticks)
+    desk = BridgeDesk(EURUSD, ClientId(MT5_CLIENT))
+    # The default risk engine allows 100 orders a second; one order every ~2 ms is more.
+    risk = LiveRiskEngineConfig(max_order_submit_rate="1000/00:00:01")
+    node = build_mt5_node(
+        venue, folder / "mt5-node", lambda _: SecretStr(token), [desk],
+        trader_id="BENCH-001", risk_engine=risk,
+    )  # fmt: skip
+    try:
+        start_node(node)
+        if not terminal.answer("started"):
+            raise RuntimeError("the terminal simulator did not connect to the bridge")
+        _first_quote(node, terminal)
+        trips = _round_trips(node, desk, args.warmup + args.orders)[args.warmup :]
+        rows = tick_rows(args.ticks)  # the terminal's rows, decoded, for the references
+        quotes = _quote_ticks(node, rows)
+        ticks = [
+            _tick_figures(node, desk, terminal, args, batch, (rows, quotes))
+            for batch in args.batches
+        ]
+        profiles = _profiles(node, desk, terminal, args) if args.profile else {}
+    finally:
+        stop_node(node)
+        terminal.stop()
+    return Mt5Figures(trips, ticks, profiles)
+
+
+def _run_until(node: TradingNode, condition: Callable[[], bool], timeout: float) -> None:
+    from execution_engine.live.node import run_until
+
+    run_until(node, condition, timeout)
+
+
+def _first_quote(node: TradingNode, terminal: _Terminal) -> None:
+    """Quote until the node's cache has one (the subscription reaches the terminal after the
+    node starts, and a tick before it is not sent)."""
+    for _ in range(100):
+        terminal.ask("tick")
+        try:
+            _run_until(node, lambda: node.cache.quote_tick(EURUSD) is not None, 0.1)
+            return
+        except TimeoutError:
+            continue
+    raise RuntimeError("no quote reached the node from the terminal simulator")
+
+
+def _round_trips(node: TradingNode, desk: BridgeDesk, orders: int) -> list[float]:
+    if orders <= 0:
+        return []
+    desk.begin(orders)
+    _run_until(node, lambda: len(desk.times_ms) >= orders, 120 + orders * 0.05)
+    return list(desk.times_ms)
+
+
+def _tick_figures(
+    node: TradingNode, desk: BridgeDesk, terminal: _Terminal, args: argparse.Namespace,
+    batch: int, references: tuple[list[list[Any]], list[QuoteTick]],
+) -> TickFigures:  # fmt: skip
+    """`args.repeats` rounds of: the bridge's burst, NautilusTrader alone, the adapter
+    without the wire; each `batch` ticks at a time."""
+    figures = TickFigures(batch)
+    rows, quotes = references
+    for _ in range(args.repeats):
+        figures.bridge.append(_bridge_burst(node, desk, terminal, args.ticks, batch)[0])
+        figures.nautilus_alone.append(_fed(node, desk, _engine_feed(node, quotes, batch)))
+        figures.adapter_no_wire.append(_fed(node, desk, _client_feed(node, rows, batch)))
+    return figures
+
+
+def _bridge_burst(
+    node: TradingNode, desk: BridgeDesk, terminal: _Terminal, count: int, batch: int,
+    profiler: Any = None,
+) -> tuple[TickRun, SendTimes]:  # fmt: skip
+    """The terminal's burst of `count` ticks, `batch` a `ticks` event, until the strategy has
+    seen them all (or timed out: the figures say how many it saw); `profiler` on the node's
+    side (and the terminal's) during it when given."""
+    desk.reset_quotes()
+    terminal.commands.put(("burst", batch, profiler is not None))
+    if profiler is not None:
+        profiler.enable()
+    try:
+        _run_until(node, lambda: desk.quotes >= count, 30 + count / 2_000)
+    except TimeoutError:
+        pass  # reported: fewer seen than sent
+    finally:
+        if profiler is not None:
+            profiler.disable()
+    sent: SendTimes = terminal.answer("burst")
+    seen_seconds = max(1e-9, (desk.last_quote_ns - desk.first_quote_ns) / 1e9)
+    end_to_end = max(1e-9, (desk.last_quote_ns - sent.first_emit_ns) / 1e9)
+    run = TickRun(
+        batch, sent.rows, desk.quotes, desk.quotes / seen_seconds, sent.rows_per_second,
+        desk.quotes / end_to_end,
+    )  # fmt: skip
+    return run, sent
+
+
+def _quote_ticks(node: TradingNode, rows: list[list[Any]]) -> list[QuoteTick]:
+    """The rows as the QuoteTicks the data client makes of them (prices exact, sizes 0)."""
+    instrument = node.cache.instrument(EURUSD)
+    if instrument is None:
+        raise RuntimeError(f"{EURUSD} is not in the node's cache")
+    size = instrument.size_precision
+    now = time.time_ns()
+    return [
+        QuoteTick(
+            EURUSD,
+            Price.from_str(r[2]),
+            Price.from_str(r[3]),
+            Quantity(0, size),
+            Quantity(0, size),
+            r[1] * 1_000_000,
+            now,
+        )
+        for r in rows
+    ]
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+async def _engine_feed(node: TradingNode, quotes: list[QuoteTick], batch: int) -> None:
+    """NautilusTrader alone: the quotes into its live data engine, as a data client hands
+    them over, `batch` at a time between yields to the loop (as the bridge's events come)."""
+    engine = node.kernel.data_engine
+    for chunk in _chunks(quotes, batch):
+        for quote in chunk:
+            engine.process(quote)
+        await asyncio.sleep(0)
+
+
+async def _client_feed(node: TradingNode, rows: list[list[Any]], batch: int) -> None:
+    """The adapter without the wire: decoded rows into the data client's tick handler."""
+    from execution_engine.adapters.mt5.config import MT5_CLIENT
+
+    client = node.kernel.data_engine._clients[ClientId(MT5_CLIENT)]  # the node's own client
+    for chunk in _chunks(rows, batch):
+        client._on_ticks(chunk)  # the handler of a `ticks` event, without the bridge
+        await asyncio.sleep(0)
+
+
+def _fed(node: TradingNode, desk: BridgeDesk, feed: Any) -> float:
+    """Ticks per second the strategy saw while `feed` ran to its end on the node's loop."""
+    desk.reset_quotes()
+    loop = node.get_event_loop()
+    assert loop is not None  # assemble_node always gives the node a loop
+    loop.run_until_complete(feed)
+    count = desk.quotes
+    _run_until(node, lambda: desk.quotes >= count, 5)
+    return desk.quotes / max(1e-9, (desk.last_quote_ns - desk.first_quote_ns) / 1e9)
+
+
+def _profiles(
+    node: TradingNode, desk: BridgeDesk, terminal: _Terminal, args: argparse.Namespace
+) -> dict[str, str]:
+    """One more burst per batch size, profiled on both sides (slower: not in the figures)."""
+    import cProfile
+
+    found: dict[str, str] = {}
+    for batch in args.batches:
+        profiler = cProfile.Profile()
+        _, sent = _bridge_burst(node, desk, terminal, args.ticks, batch, profiler)
+        found[f"node, batch {batch}"] = top_functions(profiler)
+        found[f"terminal, batch {batch}"] = sent.profile
+    return found
+
+
+# --- the FIX reference -----------------------------------------------------------------------
+
+
+def fix_round_trips(args: argparse.Namespace) -> list[float]:
+    """The FIX node's round trips (bench_fix_node's session: its simulator in its own
+    process, QuickFIX over TLS), warm-up dropped."""
+    from bench.bench_fix_node import _node_session
+
+    session = argparse.Namespace(bars=0, quote_ms=0.0)
+    trips, _, _ = _node_session(session, None, args.warmup + args.orders)
+    return trips[args.warmup :]
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def figures_document(
+    args: argparse.Namespace, command: str, mt5: Mt5Figures, fix: list[float]
+) -> dict[str, Any]:
+    ours, theirs = Latency.of(mt5.round_trips_ms), Latency.of(fix)
+    ticks = []
+    for figures in mt5.ticks:
+        medians = figures.medians()
+        ticks.append(
+            {
+                "batch": figures.batch,
+                "ticks": args.ticks,
+                "medians_per_second": medians,
+                "bridge_vs_nautilus_alone": _ratio(medians["bridge"], medians["nautilus_alone"]),
+                "bridge_vs_adapter_no_wire": _ratio(medians["bridge"], medians["adapter_no_wire"]),
+                "goal_met": medians["bridge"] >= GOAL_TICKS_PER_SECOND,
+                "runs": [asdict(run) for run in figures.bridge],
+                "lost": [run.sent - run.seen for run in figures.bridge],
+            }
+        )
+    return {
+        "machine": machine(),
+        "command": command,
+        "round_trip": {
+            "mt5": asdict(ours),
+            "fix": asdict(theirs),
+            "mt5_vs_fix_p50": _ratio(ours.p50_ms, theirs.p50_ms),
+            "mt5_vs_fix_p99": _ratio(ours.p99_ms, theirs.p99_ms),
+            "goal_p99_ms": GOAL_ROUND_TRIP_P99_MS,
+            "goal_met": ours.p99_ms <= GOAL_ROUND_TRIP_P99_MS,
+        },
+        "ticks": ticks,
+        "goal_ticks_per_second": GOAL_TICKS_PER_SECOND,
+    }
+
+
+def print_report(document: dict[str, Any], profiles: dict[str, str], out: TextIO) -> None:
+    trip = document["round_trip"]
+    mt5, fix = trip["mt5"], trip["fix"]
+    verdict = "met" if trip["goal_met"] else "NOT met"
+    print("MetaTrader bridge through NautilusTrader (TLS, loopback, terminal in its own process)",
+          file=out)  # fmt: skip
+    print(f"  order round trip (submit → OrderFilled), {mt5['samples']} orders, one in flight",
+          file=out)  # fmt: skip
+    for name, row in (("MT5 bridge", mt5), ("FIX node (reference)", fix)):
+        print(f"    {name:<21} p50 {row['p50_ms']:7.3f} ms   p99 {row['p99_ms']:7.3f} ms   "
+              f"max {row['max_ms']:7.3f} ms", file=out)  # fmt: skip
+    print(f"    MT5/FIX: p50 ×{trip['mt5_vs_fix_p50']:.2f}, p99 ×{trip['mt5_vs_fix_p99']:.2f}; "
+          f"goal p99 ≤ {trip['goal_p99_ms']:g} ms: {verdict}", file=out)  # fmt: skip
+    print("  ticks into NautilusTrader (on_quote_tick), ticks/s, median of the runs:", file=out)
+    print(f"    {'batch':>5} {'bridge':>9} {'terminal send':>13} {'end to end':>10} "
+          f"{'NT alone':>9} {'adapter, no wire':>16} {'bridge/NT':>9} {'goal':>7}",
+          file=out)  # fmt: skip
+    for row in document["ticks"]:
+        m = row["medians_per_second"]
+        goal = "met" if row["goal_met"] else "NOT met"
+        print(f"    {row['batch']:>5} {m['bridge']:>9,.0f} {m['terminal_send']:>13,.0f} "
+              f"{m['end_to_end']:>10,.0f} {m['nautilus_alone']:>9,.0f} "
+              f"{m['adapter_no_wire']:>16,.0f} {row['bridge_vs_nautilus_alone']:>9.2f} "
+              f"{goal:>7}", file=out)  # fmt: skip
+        if any(row["lost"]):
+            print(f"          ticks not seen per run: {row['lost']}", file=out)
+    print(f"    goal ≥ {document['goal_ticks_per_second']:,.0f} ticks/s through the bridge; "
+          "NT alone = ready QuoteTicks into the live DataEngine; adapter, no wire = decoded "
+          "rows into Mt5DataClient._on_ticks", file=out)  # fmt: skip
+    for title, text in profiles.items():
+        print(f"  profile, {title}:\n{text}", file=out)
+    print(f"  command: {document['command']}", file=out)
+    print(f"  {document['machine']}", file=out)
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    doc = __doc__ or "bench_mt5_bridge"
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500, help="round trips measured")
+    parser.add_argument("--warmup", type=int, default=50, help="round trips not measured")
+    parser.add_argument("--ticks", type=int, default=200_000, help="ticks per burst")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--repeats", type=int, default=3, help="bursts per batch size")
+    parser.add_argument("--profile", action="store_true", help="one profiled burst per batch")
+    parser.add_argument("--json", metavar="PATH", help="the figures as JSON ('-': stdout)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few orders, ticks")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.orders, args.warmup, args.ticks, args.repeats = 50, 10, 20_000, 1
+    if min(args.orders, args.ticks, args.repeats, *args.batches) < 1 or args.warmup < 0:
+        parser.error("--orders, --ticks, --repeats and --batches must be at least 1")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
+    command = " ".join(["python -m bench.bench_mt5_bridge", *argv])
+    with tempfile.TemporaryDirectory() as folder:  # NautilusTrader logs here for the run
+        mt5 = mt5_session(args, Path(folder))
+        fix = fix_round_trips(args)
+    document = figures_document(args, command, mt5, fix)
+    text_out = sys.stderr if args.json == "-" else sys.stdout
+    print_report(document, mt5.profiles, text_out)
+    if args.json == "-":
+        json.dump(document, sys.stdout, indent=2)
+        print()
+    elif args.json:
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
