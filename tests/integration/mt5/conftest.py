@@ -1,5 +1,5 @@
 """A TradingNode on the MetaTrader adapter, its bridge on loopback TLS (a dev CA per test),
-and a simulated terminal (the engine behind the EA's link) dialing in on a free port."""
+and the terminal simulator dialing in on a free port."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from execution_engine.adapters.mt5.execution import Mt5ExecutionClient
 from execution_engine.adapters.mt5.factories import mt5_client_factories
 from execution_engine.adapters.mt5.sim.config import EngineConfig
 from execution_engine.adapters.mt5.sim.engine import TerminalEngine
-from execution_engine.adapters.mt5.sim.link import TerminalLink
+from execution_engine.adapters.mt5.sim.terminal import EaLink, SimTerminalConfig, TerminalSimulator
 from execution_engine.live.node import VenueClients, assemble_node, run_until, stop_node
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide
@@ -79,16 +79,25 @@ class Desk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython
 
 @dataclass
 class Sim:
-    """The terminal: the engine (trade server and EA operations) behind the EA's link."""
+    """The simulated terminal (gauntlet sim mt5's TerminalSimulator) dialing the bridge."""
 
-    engine: TerminalEngine
-    link: TerminalLink
+    terminal: TerminalSimulator
 
-    def push_tick(self, bid: Decimal = BID, ask: Decimal = ASK) -> None:
-        self.engine.push_tick("EURUSD", bid, ask)
+    @property
+    def engine(self) -> TerminalEngine:
+        return self.terminal.engine
+
+    @property
+    def link(self) -> EaLink:
+        return self.terminal.link
+
+    def push_tick(self, bid: Decimal = BID, ask: Decimal = ASK, time_ms: int | None = None) -> None:
+        for spec in self.engine.config.symbols:  # EURUSD, or a broker's name for it
+            if spec.currency_base == "EUR" and spec.currency_profit == "USD":
+                self.terminal.push_tick(spec.name, bid, ask, time_ms)
 
     def stop(self) -> None:
-        self.link.stop()
+        self.terminal.stop()
 
 
 @dataclass
@@ -97,6 +106,7 @@ class Venue:
 
     folder: Path
     port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)  # MT4's polling transport
     token: str = field(
         default_factory=lambda: new_token(TERMINAL, dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     )
@@ -108,7 +118,9 @@ class Venue:
     def config(self, **overrides: Any) -> Mt5VenueConfig:
         values: dict[str, Any] = {
             "platform": "mt5",
-            "bridge": BridgeConfig(port=self.port, terminal=TERMINAL, heartbeat_seconds=2.0),
+            "bridge": BridgeConfig(
+                port=self.port, http_port=self.http_port, terminal=TERMINAL, heartbeat_seconds=2.0
+            ),
             "token_secret": "mt5_sim_token",
             "dev_tls_dir": self.tls,
             "connect_timeout_seconds": 8.0,
@@ -121,22 +133,19 @@ class Venue:
         assert name == "mt5_sim_token"
         return SecretStr(self.token)
 
-    def terminal(self, clock_ms: Callable[[], int] | None = None, **engine: Any) -> Sim:
-        """A terminal with a hedging account (unless told otherwise), dialing in; on the
-        wall clock unless given one."""
-        settings: dict[str, Any] = {"margin_mode": MarginMode.HEDGING} | engine
-        holder: list[TerminalLink] = []
-        clock: dict[str, Any] = {} if clock_ms is None else {"clock_ms": clock_ms}
-        core = TerminalEngine(
-            EngineConfig(**settings), emit=lambda event, data: holder[0].emit(event, data), **clock
-        )
-        link = TerminalLink(
-            "127.0.0.1", self.port, self.token, TERMINAL, core,
-            ca_file=self.tls / "ca.pem", backoff=(0.1,),
+    def terminal(self, platform: str = "mt5", **engine: Any) -> Sim:
+        """A terminal with a hedging account (unless told otherwise), dialing in: over TLS
+        (MT5) or by HTTPS polling (MT4)."""
+        settings: dict[str, Any] = {"margin_mode": MarginMode.HEDGING, "platform": platform}
+        terminal = TerminalSimulator(
+            SimTerminalConfig(
+                port=self.http_port if platform == "mt4" else self.port,
+                token=SecretStr(self.token), terminal=TERMINAL, ca_file=self.tls / "ca.pem",
+                platform=platform, engine=EngineConfig(**(settings | engine)), backoff=(0.1,),
+            )
         )  # fmt: skip
-        holder.append(link)
-        link.start()
-        return Sim(core, link)
+        terminal.start()
+        return Sim(terminal)
 
 
 @pytest.fixture
@@ -147,11 +156,15 @@ def venue(tmp_path: Path) -> Venue:
 
 
 def build_node(
-    venue: Venue, state: Path, strategies: list[Strategy], **overrides: Any
+    venue: Venue,
+    state: Path,
+    strategies: list[Strategy],
+    symbols: tuple[str, ...] = ("EURUSD",),
+    **overrides: Any,
 ) -> TradingNode:
-    """What live/node.py's build_mt5_node is to do: the two clients on one bridge."""
+    """What live/node.py's build_mt5_node does: the two clients on one bridge."""
     config = venue.config(**overrides)
-    data_config, exec_config = mt5_client_configs(config, state, ("EURUSD",), trader_id=TRADER)
+    data_config, exec_config = mt5_client_configs(config, state, symbols, trader_id=TRADER)
     data_factory, exec_factory = mt5_client_factories(venue.resolve)
     clients = VenueClients(
         MT5_CLIENT, data_config, exec_config, data_factory, exec_factory,
@@ -160,11 +173,11 @@ def build_node(
     return assemble_node(clients, state, strategies, trader_id=TRADER)
 
 
-def first_quote(node: TradingNode, sim: Sim, desk: Desk) -> None:
+def first_quote(node: TradingNode, sim: Sim, desk: Desk, time_ms: int | None = None) -> None:
     """Quote until the desk has seen one (its subscription reaches the terminal after the
-    node starts, and a tick before it is not sent)."""
+    node starts, and a tick before it is not sent); at the terminal's time unless given."""
     for _ in range(50):
-        sim.push_tick()
+        sim.push_tick(time_ms=time_ms)
         try:
             run_until(node, lambda: len(desk.quotes) > 0, timeout=0.1)
             return

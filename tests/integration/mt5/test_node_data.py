@@ -25,8 +25,8 @@ Stop = Callable[[TradingNode | Sim], None]
 M1 = BarType.from_str("EUR/USD.MT5-1-MINUTE-BID-EXTERNAL")
 
 
-# The terminal's clock, an hour back on a minute boundary: its bars only move forward, and
-# historical bars end now.
+# The ticks' time, an hour back on a minute boundary: the terminal's bars only move
+# forward, and historical bars end now.
 T0 = (time.time_ns() // 60_000_000_000 - 60) * 60_000
 
 
@@ -49,13 +49,13 @@ class BarDesk(Desk):
 
 
 def running(venue: Venue, tmp_path: Path, stop_later: Stop) -> tuple[Sim, TradingNode, BarDesk]:
-    sim = venue.terminal(clock_ms=lambda: T0)
+    sim = venue.terminal()
     stop_later(sim)
     desk = BarDesk()
     node = build_node(venue, tmp_path / "node", [desk])
     stop_later(node)
     start_node(node)
-    first_quote(node, sim, desk)
+    first_quote(node, sim, desk, time_ms=T0)
     return sim, node, desk
 
 

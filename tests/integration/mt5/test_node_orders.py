@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from execution_engine.adapters.mt5 import keys
+from execution_engine.adapters.mt5.sim.config import DEFAULT_SYMBOLS
 from execution_engine.live.node import run_until, start_node
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus
@@ -129,3 +130,26 @@ def test_a_volume_off_the_step_is_rejected_and_nothing_sent(
     run_until(node, lambda: order.status == OrderStatus.REJECTED)
     assert "volume step 0.01 lots" in rejection(desk, order)
     assert sim.engine.requests_with_key(key(order)) == 0
+
+
+def test_a_brokers_suffixed_symbol_is_the_pair(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    suffixed = DEFAULT_SYMBOLS[0].model_copy(update={"name": "EURUSD.m"})
+    sim = venue.terminal(symbols=(suffixed,))
+    stop_later(sim)
+    desk = Desk()
+    node = build_node(venue, tmp_path / "node", [desk], symbols=("EURUSD.m",))
+    stop_later(node)
+    start_node(node)
+    first_quote(node, sim, desk)
+    order = desk.market(OrderSide.BUY, 10_000)  # on EUR/USD.MT5
+    run_until(node, lambda: order.status == OrderStatus.FILLED)
+    assert sim.engine.net_volume("EURUSD.m") == Decimal("0.10")
+    status = exec_client(node).bridge_status()
+    assert status["connected"] is True
+    assert (status["terminal"], status["platform"], status["in_doubt"]) == (
+        "sim-terminal-1",
+        "mt5",
+        0,
+    )

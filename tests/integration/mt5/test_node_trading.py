@@ -287,3 +287,18 @@ def test_a_market_order_without_quotes_is_priced_by_the_terminal(
     order = desk.market(OrderSide.BUY, 10_000)
     run_until(node, lambda: order.status == OrderStatus.FILLED)
     assert desk.quotes == []
+
+
+def test_an_order_that_never_reached_the_trade_server_is_rejected_as_never_sent(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim, node, desk = running(venue, tmp_path, stop_later)
+    sim.engine.set_trade_allowed(False)  # the terminal answers 10027 without sending...
+    sim.link.faults.delay_seconds = 4.0  # ...too late: the node never hears it
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.client_order_id in exec_client(node).in_doubt, timeout=5)
+    sim.link.faults.delay_seconds = 0.0
+    run_until(node, lambda: order.status == OrderStatus.REJECTED, timeout=10)
+    (rejected,) = events_of(desk, OrderRejected, order)
+    assert rejected.reason == "never reached the terminal (looked up by its key after reconnect)"
+    assert sim.engine.requests_with_key(key(order)) == 0

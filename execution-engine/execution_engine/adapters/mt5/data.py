@@ -42,7 +42,6 @@ from execution_engine.adapters.mt5.bridge import BridgeError
 from execution_engine.adapters.mt5.codes import Event, Op
 from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5DataClientConfig
 from execution_engine.adapters.mt5.hub import DATA, Mt5BridgeHub
-from execution_engine.adapters.mt5.providers import mt5_symbol
 
 _NS_PER_MS = 1_000_000
 # Decimals in the string → the factor to NautilusTrader's fixed-point raw value.
@@ -133,13 +132,10 @@ class Mt5DataClient(LiveMarketDataClient):
         await self._provider.initialize()
         for instrument in self._provider.list_all():
             self._handle_data(instrument)
-            symbol = mt5_symbol(instrument.id)
-            raw = str(instrument.raw_symbol.value)
-            entry = _Symbol(
+            # Tick rows name the terminal's symbol, the instrument's raw symbol.
+            self._symbols[str(instrument.raw_symbol.value)] = _Symbol(
                 instrument, instrument.id, instrument.price_precision, instrument.size_precision
             )
-            self._symbols[raw] = entry
-            self._symbols.setdefault(symbol, entry)
 
     async def _disconnect(self) -> None:
         await self._hub.leave(DATA)

@@ -84,7 +84,6 @@ from execution_engine.adapters.mt5.intents import Intent, IntentJournal
 from execution_engine.adapters.mt5.providers import (
     Spec,
     UnknownSymbolError,
-    mt5_symbol,
     units,
 )
 from execution_engine.adapters.mt5.queries import NS_PER_MS, TerminalQueries
@@ -158,6 +157,21 @@ class Mt5ExecutionClient(LiveExecutionClient):
             now_ns=self._now, log_error=self._log.error,
         )  # fmt: skip
         self._queries.account_id = self.account_id
+
+    def bridge_status(self) -> dict[str, Any]:
+        """For the live session's status: the bridge's counters, who is connected, and how
+        many orders are in doubt (JSON values only)."""
+        if not self._hub.started:
+            return {"connected": False, "in_doubt": len(self._in_doubt)}
+        bridge = self._hub.bridge
+        status: dict[str, Any] = {**bridge.stats(), "in_doubt": len(self._in_doubt)}
+        session = bridge.session
+        if session is not None:
+            status.update(
+                terminal=session.terminal, platform=session.platform, login=session.login,
+                broker=session.broker, session=session.session,
+            )  # fmt: skip
+        return status
 
     @property
     def in_doubt(self) -> dict[ClientOrderId, str]:
@@ -239,11 +253,9 @@ class Mt5ExecutionClient(LiveExecutionClient):
     async def _submit_order(self, command: SubmitOrder) -> None:
         order = command.order
         try:
-            spec = self._provider.spec(mt5_symbol(order.instrument_id))
-        except UnknownSymbolError:
-            self._reject(
-                order, f"unknown symbol {order.instrument_id}: not loaded from the terminal"
-            )
+            spec = self._provider.spec_of(order.instrument_id)
+        except UnknownSymbolError as exc:
+            self._reject(order, str(exc))
             return
         if self._journal.by_client_order_id(order.client_order_id.value) is not None:
             self._reject(order, f"duplicate client order id {order.client_order_id}")
@@ -418,7 +430,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
             else:
                 self._log.warning(f"open order {order.client_order_id} is not on the terminal")
             return
-        spec = self._provider.spec(mt5_symbol(order.instrument_id))
+        spec = self._provider.spec_of(order.instrument_id)
         self._know_ticket(order, found.ticket)
         self._ensure_accepted(order, found.ticket)
         for deal in found.deals:
@@ -478,7 +490,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
                 "is not of an order this node knows: left to reconciliation"
             )
             return
-        spec = self._provider.spec(mt5_symbol(order.instrument_id))
+        spec = self._provider.spec_of(order.instrument_id)
         self._know_ticket(order, int(deal.get("order") or 0))
         self._ensure_accepted(order, int(deal.get("order") or 0))
         self._apply_deal(order, deal, spec)
@@ -564,7 +576,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
             self._modify_rejected(order, "the order has no ticket on the terminal yet")
             return
         try:
-            spec = self._provider.spec(mt5_symbol(order.instrument_id))
+            spec = self._provider.spec_of(order.instrument_id)
             request = modify_request(
                 order, spec, ticket,
                 price=None if command.price is None else command.price.as_decimal(),

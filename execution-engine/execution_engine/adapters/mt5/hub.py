@@ -54,6 +54,10 @@ class Mt5BridgeHub:
         return self._bridge
 
     @property
+    def started(self) -> bool:
+        return self._bridge is not None
+
+    @property
     def connected(self) -> bool:
         return self._bridge is not None and self._bridge.connected
 

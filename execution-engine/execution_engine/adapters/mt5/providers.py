@@ -165,6 +165,9 @@ class Mt5InstrumentProvider(InstrumentProvider):
         self._names = tuple(names)
         self._specs: dict[str, Spec] = {}
         self._by_symbol: dict[str, Instrument] = {}
+        # Instrument → the terminal's name, which may differ from mt5_symbol's guess (a
+        # broker's "EURUSD.m" is the pair EUR/USD).
+        self._symbol_of: dict[InstrumentId, str] = {}
 
     def spec(self, symbol: str) -> Spec:
         """The terminal's spec of `symbol` ("EURUSD"); UnknownSymbolError if not loaded."""
@@ -178,6 +181,18 @@ class Mt5InstrumentProvider(InstrumentProvider):
             return self._by_symbol[symbol]
         except KeyError:
             raise UnknownSymbolError(f"symbol {symbol!r} is not loaded from the terminal") from None
+
+    def symbol_of(self, instrument_id: InstrumentId) -> str:
+        """The terminal's name of a loaded instrument; UnknownSymbolError if none."""
+        try:
+            return self._symbol_of[instrument_id]
+        except KeyError:
+            raise UnknownSymbolError(
+                f"unknown symbol {instrument_id}: not loaded from the terminal"
+            ) from None
+
+    def spec_of(self, instrument_id: InstrumentId) -> Spec:
+        return self.spec(self.symbol_of(instrument_id))
 
     def symbols(self) -> tuple[str, ...]:
         return tuple(self._by_symbol)
@@ -208,4 +223,20 @@ class Mt5InstrumentProvider(InstrumentProvider):
             )
             self._specs[spec["name"]] = spec
             self._by_symbol[spec["name"]] = instrument
+            self._symbol_of[instrument.id] = spec["name"]
             self.add(instrument)
+
+
+def mt5_instrument_id(name: str, venue: str) -> InstrumentId:
+    """The id `mt5_instrument` gives a terminal symbol, known before the terminal connects:
+    "EURUSD" or "EUR/USD" → "EUR/USD.<venue>" when both halves are ISO currency codes (as
+    `mt5_instrument` names a pair), else the name itself ("US500.<venue>"). A broker's
+    suffixed names ("EURUSD.m") are Cfd-like names here: give the spec the terminal's name."""
+    text = name.strip()
+    if not text or any(c.isspace() for c in text):
+        raise ValueError(f"{name!r} is not a symbol name")
+    plain = text.replace("/", "")
+    base, quote = _currency(plain[:3]), _currency(plain[3:])
+    if len(plain) == 6 and base is not None and quote is not None and base != quote:
+        return InstrumentId(Symbol(f"{base.code}/{quote.code}"), Venue(venue))
+    return InstrumentId(Symbol(text), Venue(venue))
