@@ -15,13 +15,12 @@ from execution_engine.adapters.fix.devca import generate_dev_ca
 from execution_engine.adapters.mt5.auth import new_token
 from execution_engine.adapters.mt5.bridge import BridgeConfig
 from execution_engine.adapters.mt5.codes import MarginMode
-from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig, mt5_client_configs
+from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig
 from execution_engine.adapters.mt5.execution import Mt5ExecutionClient
-from execution_engine.adapters.mt5.factories import mt5_client_factories
 from execution_engine.adapters.mt5.sim.config import EngineConfig
 from execution_engine.adapters.mt5.sim.engine import TerminalEngine
 from execution_engine.adapters.mt5.sim.terminal import EaLink, SimTerminalConfig, TerminalSimulator
-from execution_engine.live.node import VenueClients, assemble_node, run_until, stop_node
+from execution_engine.live.node import build_mt5_node, run_until, stop_node
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.events import OrderEvent, OrderFilled
@@ -162,15 +161,11 @@ def build_node(
     symbols: tuple[str, ...] = ("EURUSD",),
     **overrides: Any,
 ) -> TradingNode:
-    """What live/node.py's build_mt5_node does: the two clients on one bridge."""
-    config = venue.config(**overrides)
-    data_config, exec_config = mt5_client_configs(config, state, symbols, trader_id=TRADER)
-    data_factory, exec_factory = mt5_client_factories(venue.resolve)
-    clients = VenueClients(
-        MT5_CLIENT, data_config, exec_config, data_factory, exec_factory,
-        connect_seconds=config.connect_timeout_seconds + 2,
+    """The node live sessions build: both MetaTrader clients on one bridge."""
+    return build_mt5_node(
+        venue.config(**overrides), state, venue.resolve, strategies, instruments=symbols,
+        trader_id=TRADER,
     )  # fmt: skip
-    return assemble_node(clients, state, strategies, trader_id=TRADER)
 
 
 def first_quote(node: TradingNode, sim: Sim, desk: Desk, time_ms: int | None = None) -> None:
