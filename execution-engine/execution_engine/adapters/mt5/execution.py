@@ -151,6 +151,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         self._stale: dict[ClientOrderId, str] = {}  # open orders to read again (a reconnect)
         self._resolving: asyncio.Task[None] | None = None
         self._modifying: set[ClientOrderId] = set()
+        self._rest_canceled: set[ClientOrderId] = set()  # IOC done partly: ends with its deal
         self._set_account_id(AccountId(f"{venue_config.venue}-{venue_config.bridge.terminal}"))
         self._queries = TerminalQueries(
             hub, self._provider, self._journal, magic=config.magic, hedging=self._hedging,
@@ -355,11 +356,13 @@ class Mt5ExecutionClient(LiveExecutionClient):
                 self._timeout, self._fill_from_result, order, result, spec, position
             )
         if retcode == Retcode.DONE_PARTIAL and request.get("type_filling") == Filling.IOC.value:
-            self._rest_canceled(order, result, spec, request.get("position") or ticket)
+            # The server canceled the rest: the order ends once its deal is applied.
+            self._rest_canceled.add(order.client_order_id)
+            if deal in self._applied_deals:
+                self._cancel_rest(order)
 
-    def _rest_canceled(self, order: Order, result: Row, spec: Spec, position: int) -> None:
-        """An IOC deal done partly: the server canceled the rest (after its deal applied)."""
-        self._fill_from_result(order, result, spec, position)
+    def _cancel_rest(self, order: Order) -> None:
+        self._rest_canceled.discard(order.client_order_id)
         if not order.is_closed:
             self.generate_order_canceled(
                 order.strategy_id, order.instrument_id, order.client_order_id,
@@ -407,18 +410,19 @@ class Mt5ExecutionClient(LiveExecutionClient):
     async def _resolve_in_doubt(self) -> None:
         """Look up the in-doubt orders (nothing found: never sent), then the open ones
         after a reconnect (nothing found: left as they are, reconciliation will tell)."""
-        for pending, in_doubt in ((self._in_doubt, True), (self._stale, False)):
-            for client_order_id, key in list(pending.items()):
-                order = self._cache.order(client_order_id)
-                try:
-                    if order is not None:
-                        await self._look_up(order, key, in_doubt=in_doubt)
-                except BridgeError as exc:
-                    self._log.warning(f"order {client_order_id} not looked up yet: {exc}")
-                    if self._hub.connected:  # else the next connection tries again
-                        self._loop.call_later(self._timeout, self._resolve_soon)
-                    return
-                pending.pop(client_order_id, None)
+        while self._in_doubt or self._stale:  # more may come while a lookup waits
+            for pending, in_doubt in ((self._in_doubt, True), (self._stale, False)):
+                for client_order_id, key in list(pending.items()):
+                    order = self._cache.order(client_order_id)
+                    try:
+                        if order is not None:
+                            await self._look_up(order, key, in_doubt=in_doubt)
+                    except BridgeError as exc:
+                        self._log.warning(f"order {client_order_id} not looked up yet: {exc}")
+                        if self._hub.connected:  # else the next connection tries again
+                            self._loop.call_later(self._timeout, self._resolve_soon)
+                        return
+                    pending.pop(client_order_id, None)
 
     async def _look_up(self, order: Order, key: str, *, in_doubt: bool) -> None:
         found = await self._queries.by_key(key)
@@ -517,7 +521,14 @@ class Mt5ExecutionClient(LiveExecutionClient):
             self._log.error(f"deal {ticket} for closed order {order.client_order_id}: not applied")
             return
         instrument = self._instrument(order)
-        quantity = units(str(deal["volume"]), spec)
+        quantity = units(str(deal["volume"]), spec).as_decimal()
+        leaves = order.leaves_qty.as_decimal()
+        if quantity > leaves:  # the terminal traded more than the order had left
+            self._log.error(
+                f"deal {ticket} of {quantity} exceeds the {leaves} left of order "
+                f"{order.client_order_id}: {leaves} applied, reconciliation shows the position"
+            )
+            quantity = leaves
         self.generate_order_filled(
             strategy_id=order.strategy_id,
             instrument_id=order.instrument_id,
@@ -529,13 +540,15 @@ class Mt5ExecutionClient(LiveExecutionClient):
             trade_id=TradeId(str(ticket)),
             order_side=order.side,
             order_type=order.order_type,
-            last_qty=instrument.make_qty(min(quantity.as_decimal(), order.leaves_qty.as_decimal())),
+            last_qty=instrument.make_qty(quantity),
             last_px=instrument.make_price(Decimal(str(deal["price"]))),
             quote_currency=instrument.quote_currency,
             commission=reconcile.deal_commission(deal, self._currency or instrument.quote_currency),
             liquidity_side=LiquiditySide.TAKER,
             ts_event=reconcile.ms_to_ns(deal.get("time_ms")) or self._now(),
         )
+        if order.client_order_id in self._rest_canceled:
+            self._cancel_rest(order)
 
     def _apply_final_state(self, order: Order, row: Row) -> None:
         if order.is_closed:
