@@ -8,29 +8,38 @@ dials the bridge the node hosts on loopback, over TLS; the node is a NautilusTra
 - **order round trip**: a strategy's `submit_order` → the `order_send` request over the
   bridge → the simulator's trade server → its answer and `DEAL_ADD` transaction → the
   `OrderFilled` event back in the strategy. One market order in flight at a time,
-  alternating buys and sells of 0.01 lots. Goal p99 ≤ 5 ms. Reference: the FIX node's same
-  round trip (bench_fix_node: QuickFIX over TLS to the FIX simulator in its own process).
+  alternating buys and sells of 0.01 lots, the adapter's intent journal fsynced before each
+  send. Goal p99 ≤ 5 ms. Reference: the FIX node's same round trip (bench_fix_node's node:
+  QuickFIX over TLS to the FIX simulator in its own process), both nodes up at once and
+  their round trips in alternating blocks of `--block`, so a change of load on the shared
+  machine weighs on both alike.
 - **ticks per second into NautilusTrader**: the simulator sends `--ticks` tick rows as
   `ticks` events of 1, 10 and 100 rows (an EA on a timer batches what it saw) as fast as its
   link takes them; a strategy subscribed to the quotes counts `on_quote_tick`: rate = ticks /
   (last seen − first seen). Also the simulator's send rate (encoded and written to TLS), to
   tell which end limits, and the end-to-end rate (first sent → last seen). Median of
-  `--repeats` runs. Goal ≥ 50,000/s. References in the same node, without the bridge:
+  `--repeats` runs, each run followed by its references. Goal ≥ 50,000/s. References in
+  the same node, without the bridge:
   (a) NautilusTrader alone: the same quotes as ready QuoteTicks into its live data engine
   (`DataEngine.process`, as a data client hands them over), and (b) the adapter without the
   wire: the same decoded rows into the data client's tick handler (parsing + NautilusTrader).
+  bridge/NT is the median over the repeats of each run's ratio to its own reference.
+  `--profile` adds profiled runs (not in the figures): where the node's and the terminal's
+  time goes, by function, as shares of the profiled time.
 
-Run: python -m bench.bench_mt5_bridge [--orders 500] [--ticks 200000] [--batches 1 10 100]
-     [--repeats 3] [--profile] [--json PATH|-] [--quick]
+Run: python -m bench.bench_mt5_bridge [--orders 500] [--warmup 50] [--block 50]
+     [--ticks 200000] [--batches 1 10 100] [--repeats 3] [--profile] [--json PATH|-] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import socket
 import statistics
 import sys
@@ -57,6 +66,7 @@ from bench._mt5 import TERMINAL, SendTimes, serve_terminal, tick_rows, top_funct
 GOAL_ROUND_TRIP_P99_MS = 5.0
 GOAL_TICKS_PER_SECOND = 50_000.0
 EURUSD = InstrumentId.from_str("EUR/USD.MT5")
+FIX_EURUSD = InstrumentId.from_str("EUR/USD.FIX")
 TOKEN_SECRET = "bench_mt5_token"
 _COMMAND_SECONDS = 60.0
 
@@ -91,6 +101,7 @@ class BridgeDesk(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (
 
     def begin(self, count: int) -> None:
         self.wanted = count
+        self.times_ms = []
         self._send()
 
     def _send(self) -> None:
@@ -151,6 +162,13 @@ class TickFigures:
             "nautilus_alone": median(self.nautilus_alone),
             "adapter_no_wire": median(self.adapter_no_wire),
         }
+
+    def paired_ratio(self) -> float:
+        """The median over the repeats of bridge / NautilusTrader alone, each pair measured
+        back to back (on a shared machine, steadier than the ratio of the medians)."""
+        pairs = zip(self.bridge, self.nautilus_alone, strict=True)
+        ratios = [run.seen_per_second / alone for run, alone in pairs if alone]
+        return statistics.median(ratios) if ratios else float("nan")
 
 
 @dataclass
@@ -221,9 +239,15 @@ def _venue_config(port: int, folder: Path) -> tuple[Any, Path]:
     return venue, ca.ca_file
 
 
-def mt5_session(args: argparse.Namespace, folder: Path) -> Mt5Figures:
-    """One terminal process and one node: the round trips, then the tick bursts and their
-    references."""
+def _risk_engine() -> LiveRiskEngineConfig:
+    # The default risk engine allows 100 orders a second; one order every ~2 ms is more.
+    return LiveRiskEngineConfig(max_order_submit_rate="1000/00:00:01")
+
+
+@contextlib.contextmanager
+def mt5_node(folder: Path, ticks: int) -> Iterator[tuple[TradingNode, BridgeDesk, _Terminal]]:
+    """The MetaTrader node, started, its terminal connected and quoting, with `ticks` rows
+    ready on the terminal's side for each burst; stopped (and the terminal) on exit."""
     from execution_engine.adapters.mt5.auth import new_token
     from execution_engine.adapters.mt5.config import MT5_CLIENT
     from execution_engine.live.node import build_mt5_node, start_node, stop_node
@@ -231,31 +255,91 @@ def mt5_session(args: argparse.Namespace, folder: Path) -> Mt5Figures:
     port = _free_port()
     venue, ca_file = _venue_config(port, folder)
     token = new_token(TERMINAL, dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
-    terminal = _Terminal(port, ca_file, token, args.ticks)
-    desk = BridgeDesk(EURUSD, ClientId(MT5_CLIENT))
-    # The default risk engine allows 100 orders a second; one order every ~2 ms is more.
-    risk = LiveRiskEngineConfig(max_order_submit_rate="1000/00:00:01")
-    node = build_mt5_node(
-        venue, folder / "mt5-node", lambda _: SecretStr(token), [desk],
-        trader_id="BENCH-001", risk_engine=risk,
-    )  # fmt: skip
+    terminal = _Terminal(port, ca_file, token, ticks)
     try:
-        start_node(node)
-        if not terminal.answer("started"):
-            raise RuntimeError("the terminal simulator did not connect to the bridge")
-        _first_quote(node, terminal)
-        trips = _round_trips(node, desk, args.warmup + args.orders)[args.warmup :]
-        rows = tick_rows(args.ticks)  # the terminal's rows, decoded, for the references
-        quotes = _quote_ticks(node, rows)
-        ticks = [
-            _tick_figures(node, desk, terminal, args, batch, (rows, quotes))
-            for batch in args.batches
-        ]
-        profiles = _profiles(node, desk, terminal, args) if args.profile else {}
+        desk = BridgeDesk(EURUSD, ClientId(MT5_CLIENT))
+        node = build_mt5_node(
+            venue, folder / "mt5-node", lambda _: SecretStr(token), [desk],
+            trader_id="BENCH-001", risk_engine=_risk_engine(),
+        )  # fmt: skip
+        try:
+            start_node(node)
+            if not terminal.answer("started"):
+                raise RuntimeError("the terminal simulator did not connect to the bridge")
+            _first_quote(node, terminal)
+            yield node, desk, terminal
+        finally:
+            stop_node(node)
     finally:
-        stop_node(node)
         terminal.stop()
-    return Mt5Figures(trips, ticks, profiles)
+
+
+@contextlib.contextmanager
+def fix_node(folder: Path) -> Iterator[tuple[TradingNode, BridgeDesk]]:
+    """The reference: bench_fix_node's FIX node (QuickFIX over TLS to the FIX simulator in
+    its own process), started and quoting, with the same desk on EUR/USD.FIX."""
+    from execution_engine.adapters.fix.config import FIX_CLIENT, FixVenueConfig, TlsConfig
+    from execution_engine.live.node import build_fix_node, start_node, stop_node
+
+    from bench._fix import SECRETS, serve_simulator
+
+    port = _free_port()
+    context = mp.get_context("spawn")
+    ready, done = context.Queue(), context.Event()
+    server = context.Process(
+        target=serve_simulator, args=(port, str(folder / "fix-sim"), ready, done), daemon=True
+    )
+    server.start()
+    try:
+        venue = FixVenueConfig(
+            host="127.0.0.1", port=port, sender_comp_id="GAUNTLET", target_comp_id="SIMBROKER",
+            username_secret="user", password_secret="password",
+            tls=TlsConfig(ca_file=Path(ready.get(timeout=_COMMAND_SECONDS))), account="SIM-1",
+        )  # fmt: skip
+        desk = BridgeDesk(FIX_EURUSD, ClientId(FIX_CLIENT))
+        node = build_fix_node(
+            venue, folder / "fix-node", lambda name: SecretStr(SECRETS[name]), [desk],
+            trader_id="BENCH-002", risk_engine=_risk_engine(),
+        )  # fmt: skip
+        try:
+            start_node(node)
+            _run_until(node, lambda: node.cache.quote_tick(FIX_EURUSD) is not None, 10)
+            yield node, desk
+        finally:
+            stop_node(node)
+    finally:
+        done.set()
+        server.join(timeout=10)
+
+
+def interleaved_round_trips(
+    mt5: tuple[TradingNode, BridgeDesk], fix: tuple[TradingNode, BridgeDesk],
+    args: argparse.Namespace,
+) -> tuple[list[float], list[float]]:  # fmt: skip
+    """Both nodes' round trips in alternating blocks of `args.block` (the machine is shared:
+    a change of load then weighs on both alike), after `args.warmup` unmeasured on each.
+    The node not running waits, its loop idle: a block lasts well under a heartbeat."""
+    ours: list[float] = []
+    theirs: list[float] = []
+    _round_trips(*mt5, args.warmup)
+    _round_trips(*fix, args.warmup)
+    for start in range(0, args.orders, args.block):
+        count = min(args.block, args.orders - start)
+        ours += _round_trips(*mt5, count)
+        theirs += _round_trips(*fix, count)
+    return ours, theirs
+
+
+def tick_figures(
+    node: TradingNode, desk: BridgeDesk, terminal: _Terminal, args: argparse.Namespace
+) -> list[TickFigures]:
+    """Each batch size's bursts and references (the references on the terminal's rows, as
+    the data client decodes them, and on the QuoteTicks it makes of them)."""
+    rows = tick_rows(args.ticks)
+    quotes = _quote_ticks(node, rows)
+    return [
+        _tick_figures(node, desk, terminal, args, batch, (rows, quotes)) for batch in args.batches
+    ]
 
 
 def _run_until(node: TradingNode, condition: Callable[[], bool], timeout: float) -> None:
@@ -277,11 +361,20 @@ def _first_quote(node: TradingNode, terminal: _Terminal) -> None:
     raise RuntimeError("no quote reached the node from the terminal simulator")
 
 
-def _round_trips(node: TradingNode, desk: BridgeDesk, orders: int) -> list[float]:
+def _round_trips(
+    node: TradingNode, desk: BridgeDesk, orders: int, profiler: Any = None
+) -> list[float]:
+    """`orders` round trips, one in flight; `profiler` on the node during them when given."""
     if orders <= 0:
         return []
-    desk.begin(orders)
-    _run_until(node, lambda: len(desk.times_ms) >= orders, 120 + orders * 0.05)
+    if profiler is not None:
+        profiler.enable()
+    try:
+        desk.begin(orders)
+        _run_until(node, lambda: len(desk.times_ms) >= orders, 120 + orders * 0.05)
+    finally:
+        if profiler is not None:
+            profiler.disable()
     return list(desk.times_ms)
 
 
@@ -295,8 +388,10 @@ def _tick_figures(
     rows, quotes = references
     for _ in range(args.repeats):
         figures.bridge.append(_bridge_burst(node, desk, terminal, args.ticks, batch)[0])
-        figures.nautilus_alone.append(_fed(node, desk, _engine_feed(node, quotes, batch)))
-        figures.adapter_no_wire.append(_fed(node, desk, _client_feed(node, rows, batch)))
+        alone = _engine_feed(node, quotes, batch)
+        figures.nautilus_alone.append(_fed(node, desk, alone, len(quotes)))
+        no_wire = _client_feed(node, rows, batch)
+        figures.adapter_no_wire.append(_fed(node, desk, no_wire, len(rows)))
     return figures
 
 
@@ -374,43 +469,36 @@ async def _client_feed(node: TradingNode, rows: list[list[Any]], batch: int) -> 
         await asyncio.sleep(0)
 
 
-def _fed(node: TradingNode, desk: BridgeDesk, feed: Any) -> float:
-    """Ticks per second the strategy saw while `feed` ran to its end on the node's loop."""
+def _fed(node: TradingNode, desk: BridgeDesk, feed: Any, count: int) -> float:
+    """Ticks per second the strategy saw of the `count` that `feed` hands over on the
+    node's loop (waiting for the last: the data engine queues them)."""
     desk.reset_quotes()
     loop = node.get_event_loop()
     assert loop is not None  # assemble_node always gives the node a loop
     loop.run_until_complete(feed)
-    count = desk.quotes
-    _run_until(node, lambda: desk.quotes >= count, 5)
+    _run_until(node, lambda: desk.quotes >= count, 30 + count / 2_000)
+    if desk.quotes != count:
+        raise RuntimeError(f"the strategy saw {desk.quotes} quotes of the {count} fed")
     return desk.quotes / max(1e-9, (desk.last_quote_ns - desk.first_quote_ns) / 1e9)
 
 
 def _profiles(
     node: TradingNode, desk: BridgeDesk, terminal: _Terminal, args: argparse.Namespace
 ) -> dict[str, str]:
-    """One more burst per batch size, profiled on both sides (slower: not in the figures)."""
+    """More round trips, and one more burst per batch size, profiled (on both sides for the
+    bursts); profiling slows them: they are not in the figures."""
     import cProfile
 
     found: dict[str, str] = {}
+    profiler = cProfile.Profile()
+    _round_trips(node, desk, args.orders, profiler)
+    found[f"node, {args.orders} round trips"] = top_functions(profiler)
     for batch in args.batches:
         profiler = cProfile.Profile()
         _, sent = _bridge_burst(node, desk, terminal, args.ticks, batch, profiler)
         found[f"node, batch {batch}"] = top_functions(profiler)
         found[f"terminal, batch {batch}"] = sent.profile
     return found
-
-
-# --- the FIX reference -----------------------------------------------------------------------
-
-
-def fix_round_trips(args: argparse.Namespace) -> list[float]:
-    """The FIX node's round trips (bench_fix_node's session: its simulator in its own
-    process, QuickFIX over TLS), warm-up dropped."""
-    from bench.bench_fix_node import _node_session
-
-    session = argparse.Namespace(bars=0, quote_ms=0.0)
-    trips, _, _ = _node_session(session, None, args.warmup + args.orders)
-    return trips[args.warmup :]
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -433,6 +521,7 @@ def figures_document(
                 "ticks": args.ticks,
                 "medians_per_second": medians,
                 "bridge_vs_nautilus_alone": _ratio(medians["bridge"], medians["nautilus_alone"]),
+                "bridge_vs_nautilus_alone_paired": figures.paired_ratio(),
                 "bridge_vs_adapter_no_wire": _ratio(medians["bridge"], medians["adapter_no_wire"]),
                 "goal_met": medians["bridge"] >= GOAL_TICKS_PER_SECOND,
                 "runs": [asdict(run) for run in figures.bridge],
@@ -451,6 +540,8 @@ def figures_document(
             "goal_met": ours.p99_ms <= GOAL_ROUND_TRIP_P99_MS,
         },
         "ticks": ticks,
+        "ticks_per_run": args.ticks,
+        "repeats": args.repeats,
         "goal_ticks_per_second": GOAL_TICKS_PER_SECOND,
     }
 
@@ -468,7 +559,8 @@ def print_report(document: dict[str, Any], profiles: dict[str, str], out: TextIO
               f"max {row['max_ms']:7.3f} ms", file=out)  # fmt: skip
     print(f"    MT5/FIX: p50 ×{trip['mt5_vs_fix_p50']:.2f}, p99 ×{trip['mt5_vs_fix_p99']:.2f}; "
           f"goal p99 ≤ {trip['goal_p99_ms']:g} ms: {verdict}", file=out)  # fmt: skip
-    print("  ticks into NautilusTrader (on_quote_tick), ticks/s, median of the runs:", file=out)
+    print(f"  ticks into NautilusTrader (on_quote_tick), ticks/s, median of "
+          f"{document['repeats']} runs of {document['ticks_per_run']:,}:", file=out)  # fmt: skip
     print(f"    {'batch':>5} {'bridge':>9} {'terminal send':>13} {'end to end':>10} "
           f"{'NT alone':>9} {'adapter, no wire':>16} {'bridge/NT':>9} {'goal':>7}",
           file=out)  # fmt: skip
@@ -477,17 +569,19 @@ def print_report(document: dict[str, Any], profiles: dict[str, str], out: TextIO
         goal = "met" if row["goal_met"] else "NOT met"
         print(f"    {row['batch']:>5} {m['bridge']:>9,.0f} {m['terminal_send']:>13,.0f} "
               f"{m['end_to_end']:>10,.0f} {m['nautilus_alone']:>9,.0f} "
-              f"{m['adapter_no_wire']:>16,.0f} {row['bridge_vs_nautilus_alone']:>9.2f} "
+              f"{m['adapter_no_wire']:>16,.0f} {row['bridge_vs_nautilus_alone_paired']:>9.2f} "
               f"{goal:>7}", file=out)  # fmt: skip
         if any(row["lost"]):
             print(f"          ticks not seen per run: {row['lost']}", file=out)
     print(f"    goal ≥ {document['goal_ticks_per_second']:,.0f} ticks/s through the bridge; "
           "NT alone = ready QuoteTicks into the live DataEngine; adapter, no wire = decoded "
-          "rows into Mt5DataClient._on_ticks", file=out)  # fmt: skip
+          "rows into Mt5DataClient._on_ticks; bridge/NT = median of the paired runs' ratios",
+          file=out)  # fmt: skip
     for title, text in profiles.items():
         print(f"  profile, {title}:\n{text}", file=out)
     print(f"  command: {document['command']}", file=out)
-    print(f"  {document['machine']}", file=out)
+    print(f"  at start: {document['machine_at_start']}", file=out)
+    print(f"  at end:   {document['machine']}", file=out)
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -495,6 +589,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--orders", type=int, default=500, help="round trips measured")
     parser.add_argument("--warmup", type=int, default=50, help="round trips not measured")
+    parser.add_argument("--block", type=int, default=50, help="round trips per node in turn")
     parser.add_argument("--ticks", type=int, default=200_000, help="ticks per burst")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--repeats", type=int, default=3, help="bursts per batch size")
@@ -504,26 +599,59 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.orders, args.warmup, args.ticks, args.repeats = 50, 10, 20_000, 1
-    if min(args.orders, args.ticks, args.repeats, *args.batches) < 1 or args.warmup < 0:
-        parser.error("--orders, --ticks, --repeats and --batches must be at least 1")
+    if min(args.orders, args.block, args.ticks, args.repeats, *args.batches) < 1:
+        parser.error("--orders, --block, --ticks, --repeats and --batches must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be at least 0")
     return args
 
 
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     command = " ".join(["python -m bench.bench_mt5_bridge", *argv])
-    with tempfile.TemporaryDirectory() as folder:  # NautilusTrader logs here for the run
-        mt5 = mt5_session(args, Path(folder))
-        fix = fix_round_trips(args)
-    document = figures_document(args, command, mt5, fix)
-    text_out = sys.stderr if args.json == "-" else sys.stdout
-    print_report(document, mt5.profiles, text_out)
+    with _stdout_to_stderr(args.json == "-"):
+        document, profiles = _run(args, command)
+        print_report(document, profiles, sys.stdout)
     if args.json == "-":
         json.dump(document, sys.stdout, indent=2)
         print()
     elif args.json:
         Path(args.json).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Both nodes, the interleaved round trips, then (the FIX node stopped) the ticks."""
+    started_on = machine()
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as reference:
+        root = Path(folder)  # NautilusTrader logs here for the whole run
+        fix = reference.enter_context(fix_node(root))
+        with mt5_node(root, args.ticks) as (node, desk, terminal):
+            trips, fix_trips = interleaved_round_trips((node, desk), fix, args)
+            reference.close()  # the FIX node is done: the bursts have the machine
+            ticks = tick_figures(node, desk, terminal, args)
+            profiles = _profiles(node, desk, terminal, args) if args.profile else {}
+    document = figures_document(args, command, Mt5Figures(trips, ticks, profiles), fix_trips)
+    document["machine_at_start"] = started_on
+    return document, profiles
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(divert: bool) -> Iterator[None]:
+    """With `divert`, file descriptor 1 is stderr meanwhile (QuickFIX and the simulator
+    processes print on it too), so that stdout carries the JSON alone."""
+    if not divert:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 if __name__ == "__main__":
