@@ -16,16 +16,21 @@ from execution_engine.conformance.context import PASSIVE_OFFSET, CardContext
 GROUP = "3 stop orders"
 
 
-def stop_prices(ctx: CardContext, side: OrderSide) -> tuple[Price, Price]:
+def stop_prices(
+    ctx: CardContext, side: OrderSide, *, with_limit: bool = True
+) -> tuple[Price, Price]:
     """(trigger, limit) for a stop that the current market does not trigger: a buy stop
-    above the ask, a sell stop below the bid, the limit a further step beyond."""
+    above the ask, a sell stop below the bid, the limit a further step beyond (or, for a
+    stop-limit on a venue that holds the limit inside the stop, the two swapped)."""
     opposite = OrderSide.SELL if side is OrderSide.BUY else OrderSide.BUY
-    return ctx.away(opposite), ctx.away(opposite, PASSIVE_OFFSET * 2)
+    near, far = ctx.away(opposite), ctx.away(opposite, PASSIVE_OFFSET * 2)
+    inside = with_limit and ctx.venue.capabilities.stop_limit_inside
+    return (far, near) if inside else (near, far)
 
 
 def rest_stop(ctx: CardContext, side: OrderSide, *, with_limit: bool) -> Order:
     """A resting stop (stop-limit when `with_limit`), checked with the venue; cached order."""
-    trigger, limit = stop_prices(ctx, side)
+    trigger, limit = stop_prices(ctx, side, with_limit=with_limit)
     order = ctx.desk.stop_order(side, ctx.qty, trigger, limit if with_limit else None)
     accepted = ctx.expect_status(order, OrderStatus.ACCEPTED)
     venue = ctx.venue_report(accepted)

@@ -31,13 +31,17 @@ class Capabilities:
     instrument the node can trade but the venue does not list, or None.
     `not_applicable`: card id → why this venue cannot be asked what the card asks (a
     feature its protocol does not have); the card is reported not_applicable with that
-    reason and not run."""
+    reason and not run. `stop_limit_inside`: see the field."""
 
     order_qty: Decimal
     gtd_expiry_seconds: float = 2.0
     oversize_qty: Decimal | None = None
     unlisted_instrument: InstrumentId | None = None
     not_applicable: Mapping[str, str] = field(default_factory=dict)
+    # Where a stop-limit's limit sits: beyond its stop (FIX venues: a buy stop at 1.2010 with
+    # its limit at 1.2020) or inside it, between the market and the stop (MetaTrader: a
+    # BUY_STOP_LIMIT places a buy limit, which must be below the price that placed it).
+    stop_limit_inside: bool = False
 
 
 class MarketControl(Protocol):

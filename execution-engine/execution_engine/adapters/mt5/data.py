@@ -151,6 +151,7 @@ class Mt5DataClient(LiveMarketDataClient):
         if symbol is not None:
             self._quoted.add(symbol)
             await self._send_subscription([symbol], subscribe=True)
+            await self._send_snapshot(symbol)
 
     async def _unsubscribe_quote_ticks(self, command: UnsubscribeQuoteTicks) -> None:
         symbol = self._terminal_symbol(command.instrument_id)
@@ -187,6 +188,18 @@ class Mt5DataClient(LiveMarketDataClient):
             await self._hub.request(op.value, {"symbols": symbols})
         except BridgeError as exc:
             self._log.error(f"{op.value} {', '.join(symbols)}: {exc}")
+
+    async def _send_snapshot(self, symbol: str) -> None:
+        """The terminal's last tick, published once: the EA sends ticks as they change, so a
+        quiet market would leave a new subscriber without a quote (FIX's snapshot)."""
+        try:
+            answer = await self._hub.request(Op.TICK.value, {"symbol": symbol})
+        except BridgeError as exc:
+            self._log.warning(f"no snapshot of {symbol}: {exc}")
+            return
+        row = answer.get("tick")
+        if isinstance(row, list) and row:
+            self._on_ticks([row])
 
     def _terminal_symbol(self, instrument_id: InstrumentId) -> str | None:
         for raw, entry in self._symbols.items():

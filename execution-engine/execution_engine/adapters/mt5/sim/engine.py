@@ -32,12 +32,13 @@ from execution_engine.adapters.mt5.codes import (
     Event,
     Op,
     OpError,
+    OrderState,
     OrderType,
     Retcode,
 )
 from execution_engine.adapters.mt5.keys import key_of
 from execution_engine.adapters.mt5.sim import swaps, triggers
-from execution_engine.adapters.mt5.sim.checks import TradeRequest
+from execution_engine.adapters.mt5.sim.checks import TradeRequest, expiry_ms
 
 # Re-exported (`as` form): callers build an engine from this module alone.
 from execution_engine.adapters.mt5.sim.config import EngineConfig as EngineConfig
@@ -278,6 +279,25 @@ class TerminalEngine:
             triggers.on_tick(self._server, tick)
             traded = len(self._server.ledger.deals) != deals_before
             self._account_changed(from_tick=not traded)
+
+    def expire_due(self) -> int:
+        """The trade server's own clock: pending orders whose expiry has passed expire now,
+        with or without a tick (a quiet market does not keep a GTD order alive); how many."""
+        with self.lock:
+            now = self._clock_ms()
+            due = [
+                order
+                for order in self._server.ledger.find_active()
+                if order.type.is_pending
+                and (ends := expiry_ms(order.type_time, order.time_setup_ms, order.expiration_ms))
+                is not None
+                and now >= ends
+            ]
+            for order in due:
+                self._server.finish(order, OrderState.EXPIRED, now)
+            if due:
+                self._account_changed(from_tick=False)
+            return len(due)
 
     def set_trade_allowed(self, allowed: bool) -> None:
         """The terminal's AutoTrading button."""

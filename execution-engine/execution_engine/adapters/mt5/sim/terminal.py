@@ -10,6 +10,7 @@ answer, as `OnTradeTransaction` runs after `OrderSend` returned.
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -21,6 +22,8 @@ from execution_engine.adapters.mt5.sim.engine import TerminalEngine
 from execution_engine.adapters.mt5.sim.link import DEFAULT_BACKOFF, LinkFaults, TerminalLink
 from execution_engine.adapters.mt5.sim.poll_link import PollLink
 from execution_engine.adapters.mt5.sim.quotes import Quote, QuoteReplay, quotes_from_bar_file
+
+CLOCK_SECONDS = 0.1  # how often the trade server looks for pending orders past their expiry
 
 
 class EaLink(Protocol):
@@ -90,6 +93,8 @@ class TerminalSimulator:
         self.link: EaLink = self._new_link()
         self.quotes: list[Quote] = self._load_quotes()
         self.replay: QuoteReplay | None = None
+        self._clock: threading.Thread | None = None
+        self._clock_stop = threading.Event()
 
     def _new_link(self) -> EaLink:
         config = self.config
@@ -123,6 +128,9 @@ class TerminalSimulator:
         return quotes_from_bar_file(self.config.bars, spec, self.config.spread_points)
 
     def start(self) -> None:
+        self._clock_stop.clear()
+        self._clock = threading.Thread(target=self._server_clock, name="mt-sim-clock", daemon=True)
+        self._clock.start()
         self.link.start()
         if self.quotes and self.config.interval > 0:
             self.replay = QuoteReplay(self.quotes, self.config.interval, self._push_quote)
@@ -131,7 +139,15 @@ class TerminalSimulator:
     def stop(self) -> None:
         if self.replay is not None:
             self.replay.stop()
+        self._clock_stop.set()
+        if self._clock is not None:
+            self._clock.join(timeout=2.0)
         self.link.stop()
+
+    def _server_clock(self) -> None:
+        """The trade server expires pending orders on its clock, not on ticks."""
+        while not self._clock_stop.wait(CLOCK_SECONDS):
+            self.engine.expire_due()
 
     def __enter__(self) -> TerminalSimulator:
         self.start()
