@@ -140,7 +140,7 @@ def _on_loop(loop: Any, call: Any) -> None:
         raise TimeoutError("the terminal's link did not run a callback in 120 s")
 
 
-def top_functions(*profilers: cProfile.Profile, limit: int = 14) -> str:
+def top_functions(*profilers: cProfile.Profile, limit: int = 18) -> str:
     """The profiles' functions together, the `limit` costliest by own time: each one's share
     of the profiled time, own and cumulative, and its calls."""
     stats = pstats.Stats(profilers[0], stream=io.StringIO())

@@ -142,6 +142,9 @@ class TickRun:
     seen_per_second: float
     sent_per_second: float
     end_to_end_per_second: float
+    # The node process's CPU time over the burst's wall time: below 1, the node waited
+    # (for the terminal's bytes, or for a core the machine's other work held).
+    node_cpu_share: float
 
 
 @dataclass
@@ -159,6 +162,7 @@ class TickFigures:
             "bridge": median([r.seen_per_second for r in self.bridge]),
             "terminal_send": median([r.sent_per_second for r in self.bridge]),
             "end_to_end": median([r.end_to_end_per_second for r in self.bridge]),
+            "node_cpu_share": median([r.node_cpu_share for r in self.bridge]),
             "nautilus_alone": median(self.nautilus_alone),
             "adapter_no_wire": median(self.adapter_no_wire),
         }
@@ -403,6 +407,7 @@ def _bridge_burst(
     seen them all (or timed out: the figures say how many it saw); `profiler` on the node's
     side (and the terminal's) during it when given."""
     desk.reset_quotes()
+    cpu, wall = time.process_time(), time.monotonic()
     terminal.commands.put(("burst", batch, profiler is not None))
     if profiler is not None:
         profiler.enable()
@@ -413,12 +418,13 @@ def _bridge_burst(
     finally:
         if profiler is not None:
             profiler.disable()
+    cpu_share = (time.process_time() - cpu) / max(1e-9, time.monotonic() - wall)
     sent: SendTimes = terminal.answer("burst")
     seen_seconds = max(1e-9, (desk.last_quote_ns - desk.first_quote_ns) / 1e9)
     end_to_end = max(1e-9, (desk.last_quote_ns - sent.first_emit_ns) / 1e9)
     run = TickRun(
         batch, sent.rows, desk.quotes, desk.quotes / seen_seconds, sent.rows_per_second,
-        desk.quotes / end_to_end,
+        desk.quotes / end_to_end, cpu_share,
     )  # fmt: skip
     return run, sent
 
@@ -449,23 +455,30 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
+# The references give the loop a turn every this many ticks (or every event, when larger):
+# about as often as the bridge does, whose stream hands it many lines per TLS read.
+_YIELD_EVERY = 100
+
+
 async def _engine_feed(node: TradingNode, quotes: list[QuoteTick], batch: int) -> None:
     """NautilusTrader alone: the quotes into its live data engine, as a data client hands
-    them over, `batch` at a time between yields to the loop (as the bridge's events come)."""
+    them over (`batch` only sets how often the loop gets a turn)."""
     engine = node.kernel.data_engine
-    for chunk in _chunks(quotes, batch):
+    for chunk in _chunks(quotes, max(batch, _YIELD_EVERY)):
         for quote in chunk:
             engine.process(quote)
         await asyncio.sleep(0)
 
 
 async def _client_feed(node: TradingNode, rows: list[list[Any]], batch: int) -> None:
-    """The adapter without the wire: decoded rows into the data client's tick handler."""
+    """The adapter without the wire: decoded rows into the data client's tick handler,
+    `batch` rows a call (one `ticks` event each)."""
     from execution_engine.adapters.mt5.config import MT5_CLIENT
 
     client = node.kernel.data_engine._clients[ClientId(MT5_CLIENT)]  # the node's own client
-    for chunk in _chunks(rows, batch):
-        client._on_ticks(chunk)  # the handler of a `ticks` event, without the bridge
+    for turn in _chunks(rows, max(batch, _YIELD_EVERY)):
+        for event in _chunks(turn, batch):
+            client._on_ticks(event)  # the handler of a `ticks` event, without the bridge
         await asyncio.sleep(0)
 
 
@@ -504,6 +517,21 @@ def _profiles(
 # --- the report ------------------------------------------------------------------------------
 
 
+def _per_tick(medians: dict[str, float]) -> dict[str, float]:
+    """Where a tick's time goes, from the medians: NautilusTrader alone, what the adapter's
+    parsing adds to it, what the wire adds to that (differences of 1 / rate)."""
+    nautilus, no_wire, bridge = (
+        1e6 / medians[k] if medians[k] else float("nan")
+        for k in ("nautilus_alone", "adapter_no_wire", "bridge")
+    )
+    return {
+        "nautilus": nautilus,
+        "adapter_parsing": no_wire - nautilus,
+        "wire": bridge - no_wire,
+        "bridge": bridge,
+    }
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
@@ -523,6 +551,7 @@ def figures_document(
                 "bridge_vs_nautilus_alone": _ratio(medians["bridge"], medians["nautilus_alone"]),
                 "bridge_vs_nautilus_alone_paired": figures.paired_ratio(),
                 "bridge_vs_adapter_no_wire": _ratio(medians["bridge"], medians["adapter_no_wire"]),
+                "microseconds_per_tick": _per_tick(medians),
                 "goal_met": medians["bridge"] >= GOAL_TICKS_PER_SECOND,
                 "runs": [asdict(run) for run in figures.bridge],
                 "lost": [run.sent - run.seen for run in figures.bridge],
@@ -571,6 +600,11 @@ def print_report(document: dict[str, Any], profiles: dict[str, str], out: TextIO
               f"{m['end_to_end']:>10,.0f} {m['nautilus_alone']:>9,.0f} "
               f"{m['adapter_no_wire']:>16,.0f} {row['bridge_vs_nautilus_alone_paired']:>9.2f} "
               f"{goal:>7}", file=out)  # fmt: skip
+        us = row["microseconds_per_tick"]
+        print(f"          per tick: NautilusTrader {us['nautilus']:.1f} µs + adapter's parsing "
+              f"{us['adapter_parsing']:.1f} µs + wire (TLS, lines, JSON, bridge, hub) "
+              f"{us['wire']:.1f} µs = {us['bridge']:.1f} µs; node's CPU share over the "
+              f"burst {m['node_cpu_share']:.0%}", file=out)  # fmt: skip
         if any(row["lost"]):
             print(f"          ticks not seen per run: {row['lost']}", file=out)
     print(f"    goal ≥ {document['goal_ticks_per_second']:,.0f} ticks/s through the bridge; "
