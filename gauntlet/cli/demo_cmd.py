@@ -27,6 +27,7 @@ import typer
 from rich.console import Console
 
 from gauntlet.cli.app import app
+from gauntlet.cli.options import choice
 from gauntlet.cli.render import COMPACT_COLUMNS, frame_table, metrics_table
 from research.bundled import project_file
 
@@ -263,8 +264,32 @@ def _demo_registry(ctx: DemoContext) -> Any:
     return ctx.registry
 
 
+def _chapter_live_mt5(ctx: DemoContext) -> None:
+    from gauntlet.cli.demo_mt5 import run_mt5_chapter
+    from research.promotion import load_spec
+
+    if not ctx.promoted_live:
+        ctx.console.print("the promoted spec did not reach stage live: `gauntlet live start` "
+                          "would refuse it, so this chapter is skipped")  # fmt: skip
+        return
+    spec = load_spec(PROMOTED_SPEC)
+    ctx.console.print(
+        "[bold]Live on MetaTrader 5 (terminal simulator)[/]: the terminal simulator plays the "
+        "Expert Advisor's side of Gauntlet's bridge protocol (docs/mt5-bridge-protocol.md), "
+        "replays the spec's latest bars as ticks and dials the node's bridge over TLS with its "
+        f"token. `gauntlet live start --venue mt5` runs {spec.name} ({spec.strategy}) on a "
+        "NautilusTrader TradingNode with the MetaTrader clients. Mid-run the bridge drops "
+        "after an order reached the terminal, then the node is killed with SIGKILL and "
+        "restarted: it reconciles with the terminal and trades on. (The same chapter on FIX: "
+        "`gauntlet demo --venue fix`.)"
+    )
+    folder = ctx.out_dir / "live-mt5"
+    run_mt5_chapter(ctx.console, _live_target(ctx, spec), folder)
+    ctx.artifacts["MetaTrader terminal simulator and live node (dev CA, logs, status)"] = folder
+
+
 def _chapter_live_fix(ctx: DemoContext) -> None:
-    from gauntlet.cli.demo_fix import LiveTarget, run_live_chapter
+    from gauntlet.cli.demo_fix import run_live_chapter
     from research.promotion import load_spec
 
     if not ctx.promoted_live:
@@ -280,12 +305,17 @@ def _chapter_live_fix(ctx: DemoContext) -> None:
         "SIGKILL mid-run and restarted: it reconciles with the venue and trades on."
     )
     folder = ctx.out_dir / "live-fix"
-    target = LiveTarget(
+    run_live_chapter(ctx.console, _live_target(ctx, spec), folder)
+    ctx.artifacts["FIX simulator and live node (dev CA, ledger, FIX logs, status)"] = folder
+
+
+def _live_target(ctx: DemoContext, spec: Any) -> Any:
+    from gauntlet.cli.demo_live import LiveTarget
+
+    return LiveTarget(
         spec=PROMOTED_SPEC, name=spec.name, instrument=spec.instruments[0],
         bars=spec.load_bars(), registry_args=ctx.registry_args,
     )  # fmt: skip
-    run_live_chapter(ctx.console, target, folder)
-    ctx.artifacts["FIX simulator and live node (dev CA, ledger, FIX logs, status)"] = folder
 
 
 CHAPTERS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
@@ -296,22 +326,29 @@ CHAPTERS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
     ("event-driven parity", _chapter_parity),
     ("paper trading", _chapter_paper),
     ("promotion", _chapter_promotion),
-    ("live on the FIX simulator", _chapter_live_fix),
 )
+LIVE_CHAPTERS: dict[str, tuple[str, Callable[[DemoContext], None]]] = {
+    "mt5": ("live on MetaTrader 5 (terminal simulator)", _chapter_live_mt5),
+    "fix": ("live on the FIX simulator", _chapter_live_fix),
+}
 
 
 @app.command("demo")
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and artifacts."),
+    venue: str = typer.Option(
+        "mt5", "--venue", help="The live chapter's venue: mt5 (the newest) or fix."
+    ),
 ) -> None:
     """Run the main job: data → backtests → report → sweep → walk-forward → parity → paper →
-    promotion → live on the FIX simulator."""
+    promotion → live on a venue simulator (MetaTrader 5 by default)."""
+    choice(venue, tuple(LIVE_CHAPTERS), "--venue")
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(console=console, out_dir=out)
     console.rule("[bold]Gauntlet demo")
     with ctx.resources:  # the embedded PostgreSQL, if a chapter started one
-        for title, chapter in CHAPTERS:
+        for title, chapter in (*CHAPTERS, LIVE_CHAPTERS[venue]):
             console.rule(title, style="dim")
             chapter(ctx)
     console.rule("[bold]Done")

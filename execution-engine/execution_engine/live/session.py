@@ -1,4 +1,5 @@
-"""A live session: the hosted strategy on a TradingNode trading the FIX venue, in the
+"""A live session: the hosted strategy on a TradingNode trading a live venue (FIX, or a
+MetaTrader terminal through its bridge: execution_engine.live.venues), in the
 foreground, until its duration runs out or SIGTERM/SIGINT stops it.
 
 Lifecycle (the paper session's, on a real venue):
@@ -55,6 +56,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from pydantic import BaseModel, ConfigDict, Field
 
 from execution_engine.adapters.fix.config import FixVenueConfig
+from execution_engine.adapters.mt5.config import Mt5VenueConfig
 from execution_engine.adapters.secrets import SecretResolver
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
@@ -95,13 +97,13 @@ class MirrorPort(Protocol):
 
 
 class LiveConfig(BaseModel):
-    """One live session of one hosted strategy on one instrument of a FIX venue."""
+    """One live session of one hosted strategy on one instrument of a live venue."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     host: GauntletHostConfig  # unbound (no instruments yet): bind_instruments does that
     instrument: str  # marketdata name, e.g. "EUR/USD"
-    venue: FixVenueConfig
+    venue: FixVenueConfig | Mt5VenueConfig
     state_dir: Path
     bar: str = "4-TICK-MID"  # aggregated by NautilusTrader from the venue's quotes
     duration: float | None = Field(None, gt=0)  # seconds; None = until a stop signal

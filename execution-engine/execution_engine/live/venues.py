@@ -9,13 +9,15 @@ terminal connected to the bridge).
 
 from __future__ import annotations
 
+import datetime as dt
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from nautilus_trader.config import CacheConfig, LiveRiskEngineConfig
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import ClientId, InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
 from execution_engine.adapters.fix.config import FixVenueConfig
@@ -23,9 +25,13 @@ from execution_engine.adapters.fix.providers import fix_instrument
 from execution_engine.adapters.fix.session import FixInitiator, FixSessionError
 from execution_engine.adapters.fix.sinks import QueueSink
 from execution_engine.adapters.fix.tls import TlsVerificationError, VenueUnreachableError
+from execution_engine.adapters.mt5.auth import Token, TokenError
+from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig
+from execution_engine.adapters.mt5.execution import Mt5ExecutionClient
+from execution_engine.adapters.mt5.providers import mt5_instrument_id, mt5_symbol
 from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
 from execution_engine.adapters.secrets import SecretResolver
-from execution_engine.live.node import build_fix_node
+from execution_engine.live.node import build_fix_node, build_mt5_node
 from execution_engine.live.status import fix_snapshot
 
 
@@ -116,6 +122,85 @@ class FixLiveVenue:
         return {**last, "logged_on": False}
 
 
-def live_venue(config: FixVenueConfig, resolve: SecretResolver) -> LiveVenue:
+class Mt5LiveVenue:
+    """A MetaTrader 5 or 4 terminal (issue 13): its EA dials the node's bridge, so what can
+    be checked before the node is the token, the certificate and the bridge's port; a
+    terminal that never dials in fails the node's start after `connect_timeout_seconds`."""
+
+    def __init__(self, config: Mt5VenueConfig, resolve: SecretResolver) -> None:
+        self.config, self.resolve = config, resolve
+        self.kind: str = config.platform
+
+    @property
+    def endpoint(self) -> str:
+        bridge = self.config.bridge
+        return f"bridge {bridge.host}:{bridge.port} for terminal {bridge.terminal}"
+
+    def instrument_id(self, name: str) -> InstrumentId:
+        try:
+            return mt5_instrument_id(name, self.config.venue)
+        except ValueError as exc:
+            raise LiveSetupError(f"instrument {name!r}: {exc}") from None
+
+    def preflight(self, state_dir: Path) -> None:
+        try:
+            token = Token.parse(self.resolve(self.config.token_secret).get_secret_value())
+        except TokenError as exc:
+            raise LiveSetupError(f"the terminal's token: {exc}") from None
+        if token.terminal != self.config.bridge.terminal:
+            raise LiveSetupError(
+                f"the token is terminal {token.terminal!r}'s, the venue config's terminal is "
+                f"{self.config.bridge.terminal!r}"
+            )
+        if token.expires_at <= dt.datetime.now(dt.UTC):
+            raise LiveSetupError(
+                f"the terminal's token expired at {token.expires_at:%Y-%m-%d %H:%M} UTC: make "
+                f"a new one (gauntlet venue token --terminal {token.terminal})"
+            )
+        self._check_port()
+
+    def _check_port(self) -> None:
+        bridge = self.config.bridge_config()
+        for port in (bridge.port, bridge.http_port):
+            if not port:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind((bridge.host, port))
+                except OSError as exc:
+                    raise LiveSetupError(
+                        f"the bridge cannot listen on {bridge.host}:{port}: {exc.strerror} "
+                        "(another node on this port?)"
+                    ) from None
+
+    def build_node(
+        self,
+        state_dir: Path,
+        strategies: Sequence[Strategy],
+        *,
+        instruments: Sequence[str],
+        trader_id: str,
+        cache: CacheConfig | None,
+        risk_engine: LiveRiskEngineConfig,
+    ) -> TradingNode:
+        symbols = [mt5_symbol(self.instrument_id(name)) for name in instruments]
+        return build_mt5_node(
+            self.config, state_dir, self.resolve, strategies, instruments=symbols,
+            trader_id=trader_id, cache=cache, risk_engine=risk_engine,
+        )  # fmt: skip
+
+    def snapshot(self, node: TradingNode) -> dict[str, Any]:
+        client = node.kernel.exec_engine.get_client(ClientId(MT5_CLIENT))
+        if not isinstance(client, Mt5ExecutionClient):
+            return {"connected": False}
+        return client.bridge_status()
+
+    def closed(self, last: dict[str, Any]) -> dict[str, Any]:
+        return {**last, "connected": False}
+
+
+def live_venue(config: FixVenueConfig | Mt5VenueConfig, resolve: SecretResolver) -> LiveVenue:
     """The live venue for a venue config."""
+    if isinstance(config, Mt5VenueConfig):
+        return Mt5LiveVenue(config, resolve)
     return FixLiveVenue(config, resolve)
