@@ -74,6 +74,22 @@ def test_a_market_buy_fills_once(venue: Venue, tmp_path: Path, stop_later: Stop)
     assert position.quantity == Quantity.from_int(10_000)
 
 
+def test_intents_flushed_not_fsynced_trade_the_same(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    sim = venue.terminal()
+    stop_later(sim)
+    desk = Desk()
+    node = build_node(venue, tmp_path / "node", [desk], intent_sync="flush")
+    stop_later(node)
+    start_node(node)
+    first_quote(node, sim, desk)
+    order = desk.market(OrderSide.BUY, 10_000)
+    run_until(node, lambda: order.status == OrderStatus.FILLED)
+    journal = tmp_path / "node" / "mt5" / "sim-terminal-1" / "intents.jsonl"
+    assert key(order) in journal.read_text(encoding="utf-8")
+
+
 def test_a_duplicate_deal_event_applies_once(
     venue: Venue, tmp_path: Path, stop_later: Stop
 ) -> None:

@@ -45,6 +45,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (config.venue, config.margin_mode) == ("MT5", "hedging")
     assert (config.connect_timeout_seconds, config.request_timeout_seconds) == (30, 5)
     assert (config.deviation_points, config.max_requotes, config.magic) == (10, 3, None)
+    assert config.intent_sync == "fsync"
     assert config.bridge_config() == config.bridge  # no dev CA asked for
 
 

@@ -66,3 +66,13 @@ def _all(path: Path) -> list[Intent]:
     journal = IntentJournal(path)
     found = [journal.by_client_order_id(f"O-{n}") for n in (1, 2)]
     return [i for i in found if i is not None]
+
+
+def test_an_appended_intent_is_read_back_before_any_sync(tmp_path: Path) -> None:
+    """append() writes through to the OS: another reader (a restarted process) sees it."""
+    path = tmp_path / "intents.jsonl"
+    journal = IntentJournal(path)
+    journal.append(intent("O-1"))
+    assert IntentJournal(path).by_client_order_id("O-1") == intent("O-1")
+    journal.sync()
+    journal.close()

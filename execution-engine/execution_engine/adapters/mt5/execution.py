@@ -271,11 +271,24 @@ class Mt5ExecutionClient(LiveExecutionClient):
         except OrderRefusedError as exc:
             self._reject(order, str(exc))
             return
-        self._journal.record(self._intent(order, request["comment"]))
+        if not await self._journal_intent(order, request["comment"]):
+            return
         self.generate_order_submitted(
             order.strategy_id, order.instrument_id, order.client_order_id, self._now()
         )
         await self._send(order, request, spec, requotes=0)
+
+    async def _journal_intent(self, order: Order, key: str) -> bool:
+        """The intent, durable before the request leaves (the fsync runs off the loop, which
+        keeps handling ticks and events meanwhile); False: rejected, nothing sent."""
+        try:
+            self._journal.append(self._intent(order, key))
+            if self._venue.intent_sync == "fsync":
+                await self._loop.run_in_executor(None, self._journal.sync)
+        except OSError as exc:
+            self._reject(order, f"the intent journal cannot be written: {exc}")
+            return False
+        return True
 
     def _intent(self, order: Order, key: str) -> Intent:
         return Intent(

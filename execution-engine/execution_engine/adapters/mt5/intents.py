@@ -2,7 +2,8 @@
 
 Before a DEAL or PENDING request leaves, the execution client appends the order's key, its
 client order id, strategy, instrument, side, quantity and time as one JSON line and fsyncs
-it. A node restarted with an empty cache reads the journal back and recognises its orders on
+it (off the event loop; a venue may choose `intent_sync = "flush"`, which a killed process
+survives but a power loss may not, to save the disk's sync on every order). A node restarted with an empty cache reads the journal back and recognises its orders on
 the terminal by their comment key; a client order id already in the journal is refused (its
 key would be the key of an order the terminal may already hold).
 
@@ -52,12 +53,21 @@ class IntentJournal:
 
     def record(self, intent: Intent) -> None:
         """Append `intent` and fsync; it is durable when this returns."""
+        self.append(intent)
+        self.sync()
+
+    def append(self, intent: Intent) -> None:
+        """Write `intent` through to the OS (a killed process keeps it; a power loss may
+        not until `sync`)."""
         if self._file.closed:  # a client connecting again after a disconnect
             self._file = self.path.open("a", encoding="utf-8")
         self._file.write(json.dumps(asdict(intent), separators=(",", ":")) + "\n")
         self._file.flush()
-        os.fsync(self._file.fileno())
         self._index(intent)
+
+    def sync(self) -> None:
+        """fsync what was appended (safe from another thread: it uses the descriptor only)."""
+        os.fsync(self._file.fileno())
 
     def by_key(self, key: str) -> Intent | None:
         return self._by_key.get(key)
