@@ -10,6 +10,8 @@ Commands (tuples on `commands`), each answered on `answers`:
   rows each, sent through the link as fast as it takes them (an EA on a timer batches the
   ticks it saw), both of the terminal's threads profiled when `profile`; answered
   `("burst", SendTimes)`.
+- `("profile", on)`: the link's thread (where the EA's requests are answered) profiled from
+  now (`on`), or no more; answered `("profile", text)`, the top functions when turned off.
 - `("stop",)`: the link stops and the process ends (answered `("stop", None)`).
 
 Rows are made before any timing (`tick_rows`), so a burst measures what the EA's side pays to
@@ -86,6 +88,7 @@ def serve_terminal(
     simulator.push_tick(SYMBOL, STANDING_BID, STANDING_ASK)  # the market orders' price
     simulator.start()
     answers.put(("started", simulator.link.wait_connected(_CONNECT_SECONDS)))
+    requests = cProfile.Profile()  # the link thread's, between ("profile", True) and False
     try:
         while True:
             command = commands.get()
@@ -97,6 +100,8 @@ def serve_terminal(
             elif command[0] == "burst":
                 batch, profile = int(command[1]), bool(command[2])
                 answers.put(("burst", _burst(simulator.link, rows, batch, profile)))
+            elif command[0] == "profile":
+                answers.put(("profile", _toggle(simulator.link, requests, bool(command[1]))))
     finally:
         simulator.stop()
         answers.put(("stop", None))
@@ -125,6 +130,16 @@ def _burst(link: Any, rows: list[list[Any]], batch: int, profile: bool) -> SendT
         _on_loop(loop, writer.disable)
         text = top_functions(emitter, writer)
     return SendTimes(len(rows), first, done, text)
+
+
+def _toggle(link: Any, profiler: cProfile.Profile, on: bool) -> str:
+    """`profiler` on the link's thread turned on, or off (then its top functions)."""
+    loop = link._loop  # see _burst
+    if on:
+        _on_loop(loop, profiler.enable)
+        return ""
+    _on_loop(loop, profiler.disable)
+    return top_functions(profiler)
 
 
 def _on_loop(loop: Any, call: Any) -> None:
