@@ -511,11 +511,10 @@ def _compare_statuses(
     verdict: Mt5Verdict, rows: list[dict[str, Any]], ids: dict[str, str], node: dict[str, Any]
 ) -> None:
     """Each order the node reports against the terminal's: the same status. One the
-    terminal never had must be rejected (it never reached the trade server), or still
-    INITIALIZED if it was never journaled either (a node killed before sending it: the
-    cache stored the order, nothing left)."""
+    terminal never had must be rejected (it never reached the trade server) or still
+    INITIALIZED (a node killed before sending it: the cache stored the order, nothing
+    left; NautilusTrader never asks about it); SUBMITTED would be in flight for ever."""
     on_terminal = {ids.get(key_of(str(r.get("comment") or "")) or ""): r for r in rows}
-    journaled = set(ids.values())
     wrong = []
     for order in node["orders"]:
         cid = order["client_order_id"]
@@ -523,7 +522,7 @@ def _compare_statuses(
             continue  # made up by reconciliation: counted by the deals
         row = on_terminal.get(cid)
         expected = "REJECTED" if row is None else _STATES.get(str(row.get("state")), "?")
-        if row is None and cid not in journaled and order["status"] == "INITIALIZED":
+        if row is None and order["status"] == "INITIALIZED":
             continue
         if order["status"] != expected:
             wrong.append(f"{cid} {order['status']} (terminal {expected})")
