@@ -3,6 +3,7 @@ and the terminal simulator dialing in on a free port."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -179,6 +180,13 @@ def first_quote(node: TradingNode, sim: Sim, desk: Desk, time_ms: int | None = N
         except TimeoutError:
             continue
     raise AssertionError("no quote reached the strategy")
+
+
+def settle(node: TradingNode, seconds: float) -> None:
+    """Run the node's loop for `seconds` (what is due in that time happens)."""
+    loop = node.get_event_loop()
+    assert loop is not None  # build_mt5_node gives every node a loop
+    loop.run_until_complete(asyncio.sleep(seconds))
 
 
 def exec_client(node: TradingNode) -> Mt5ExecutionClient:
