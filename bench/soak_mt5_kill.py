@@ -13,7 +13,8 @@ bridge on one fixed loopback port, as a real EA redials a restarted node.
 Redis: the system server at --redis when it answers, else an embedded one (live.stack.redis).
 
 Run: python -m bench.soak_mt5_kill [--kills 50] [--seed 1] [--cache redis|none]
-         [--drop-share 0.1] [--json] [--redis redis://127.0.0.1:6379/0]
+         [--drop-share 0.1] [--orders N] [--interval-ms 20] [--json]
+         [--redis redis://127.0.0.1:6379/0]
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-delay", type=float, default=0.6, help="s, random kill delay")
     parser.add_argument("--drop-share", type=float, default=0.1,
                         help="of the order requests: the bridge drops before the answer")  # fmt: skip
+    parser.add_argument("--orders", type=int, help="decisions in total (default: kills x 17 + 20)")
+    parser.add_argument("--interval-ms", type=float, default=20.0, help="between decisions")
     parser.add_argument("--json", action="store_true", help="the result as JSON on stdout")
     parser.add_argument("--keep", action="store_true", help="keep the state folder")
     return parser
@@ -51,9 +54,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    if args.kills < 1 or not 0 <= args.drop_share <= 1 or args.max_delay <= 0:
-        print("soak_mt5_kill: error: --kills >= 1, 0 <= --drop-share <= 1, --max-delay > 0",
-              file=sys.stderr)  # fmt: skip
+    if (
+        args.kills < 1 or not 0 <= args.drop_share <= 1 or args.max_delay <= 0
+        or (args.orders is not None and args.orders < 1) or args.interval_ms <= 0
+    ):  # fmt: skip
+        print("soak_mt5_kill: error: --kills >= 1, 0 <= --drop-share <= 1, --max-delay > 0, "
+              "--orders >= 1, --interval-ms > 0", file=sys.stderr)  # fmt: skip
         return 2
     say = (lambda _: None) if args.json else print
     with ExitStack() as stack:
@@ -63,7 +69,7 @@ def main(argv: list[str]) -> int:
         url = redis_url(stack, args.redis, folder / "redis") if args.cache == "redis" else None
         config = Mt5SoakConfig(
             kills=args.kills, seed=args.seed, redis_url=url, max_delay_s=args.max_delay,
-            drop_share=args.drop_share,
+            drop_share=args.drop_share, orders=args.orders, interval_ms=args.interval_ms,
         )  # fmt: skip
         if url is not None:
             stack.callback(drop_redis_keys, url, config.trader_id)
