@@ -177,7 +177,6 @@ class OrderSendWatch:
         self.arrivals: Counter[str] = Counter()
         self.requoted: Counter[str] = Counter()
         self.dropped: list[str] = []  # keys whose answer the bridge never got
-        self.dropping = True  # off for the final child's flattening, so it ends
         sim.engine.handle = self._handle  # type: ignore[method-assign]  # the observer in front
 
     def _handle(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +194,7 @@ class OrderSendWatch:
         if keyed and key is not None:
             if answer.get("retcode") == Retcode.REQUOTE:
                 self.requoted[key] += 1
-            elif self.dropping and self._rng.random() < self._drop_share:
+            elif self._rng.random() < self._drop_share:
                 self._sim.link.faults.drop_after_next = Op.ORDER_SEND.value  # this one
                 self.dropped.append(key)
         return answer
