@@ -190,7 +190,8 @@ class Mt5LiveVenue:
         )  # fmt: skip
 
     def snapshot(self, node: TradingNode) -> dict[str, Any]:
-        client = node.kernel.exec_engine.get_client(ClientId(MT5_CLIENT))
+        # NautilusTrader's execution engine has no public lookup of a client by id.
+        client = node.kernel.exec_engine._clients.get(ClientId(MT5_CLIENT))
         if not isinstance(client, Mt5ExecutionClient):
             return {"connected": False}
         return client.bridge_status()
