@@ -208,7 +208,7 @@ def test_a_trade_server_rejection_names_the_retcode(
     order = desk.market(OrderSide.BUY, 10_000)
     run_until(node, lambda: order.status == OrderStatus.REJECTED)
     (rejected,) = events_of(desk, OrderRejected, order)
-    assert rejected.reason == "10006 request rejected"
+    assert rejected.reason == "10006 request rejected: dealer says no"
 
 
 def test_no_terminal_connected_rejects_and_sends_nothing(

@@ -100,12 +100,17 @@ _VOLUME_CHANGE = "MetaTrader cannot change a pending order's volume"
 _MARGIN_MODES = {"hedging": MarginMode.HEDGING.value, "netting": MarginMode.NETTING.value}
 
 
-def retcode_text(retcode: int) -> str:
-    """ "<retcode> <MetaTrader's text>" for a rejection's reason."""
+def retcode_text(retcode: int, comment: object = None) -> str:
+    """ "<retcode> <MetaTrader's text>" for a rejection's reason, and the trade server's own
+    comment after a colon when it says something else ("10006 request rejected: <why>")."""
     try:
-        return f"{retcode} {Retcode(retcode).text}"
+        text = f"{retcode} {Retcode(retcode).text}"
     except ValueError:
-        return f"{retcode} unknown trade server return code"
+        text = f"{retcode} unknown trade server return code"
+    said = str(comment).strip() if comment else ""
+    if said and said.lower() not in text.lower():
+        return f"{text}: {said}"
+    return text
 
 
 class Mt5ExecutionClient(LiveExecutionClient):
@@ -354,7 +359,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         if retcode not in (Retcode.DONE, Retcode.PLACED, Retcode.DONE_PARTIAL):
             if retcode == Retcode.CLIENT_DISABLES_AT:
                 self._log.error(f"order {order.client_order_id}: {Retcode.CLIENT_DISABLES_AT.text}")
-            self._reject(order, retcode_text(retcode))
+            self._reject(order, retcode_text(retcode, result.get("comment")))
             return
         if result.get("duplicate"):  # an earlier order with this key: its records tell all
             await self._look_up(order, request["comment"], in_doubt=False)
@@ -622,7 +627,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         retcode = int(result.get("retcode", 0))
         if retcode not in (Retcode.DONE, Retcode.PLACED, Retcode.NO_CHANGES):
             self._modifying.discard(order.client_order_id)
-            self._modify_rejected(order, retcode_text(retcode))
+            self._modify_rejected(order, retcode_text(retcode, result.get("comment")))
             return
         if order.client_order_id in self._modifying:  # no ORDER_UPDATE came first
             self._modifying.discard(order.client_order_id)
@@ -697,7 +702,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
             return
         retcode = int(result.get("retcode", 0))
         if retcode not in (Retcode.DONE, Retcode.PLACED):
-            self._cancel_rejected(order, retcode_text(retcode))
+            self._cancel_rejected(order, retcode_text(retcode, result.get("comment")))
         elif not order.is_closed:  # the ORDER_DELETE event may have come first
             self.generate_order_canceled(
                 order.strategy_id, order.instrument_id, order.client_order_id,
