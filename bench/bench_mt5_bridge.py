@@ -40,6 +40,7 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import os
+import queue
 import socket
 import statistics
 import sys
@@ -657,7 +658,12 @@ def main(argv: list[str]) -> int:
     args = _arguments(argv)
     command = " ".join(["python -m bench.bench_mt5_bridge", *argv])
     with _stdout_to_stderr(args.json == "-"):
-        document, profiles = _run(args, command)
+        try:
+            document, profiles = _run(args, command)
+        except (RuntimeError, TimeoutError, OSError, queue.Empty) as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            print(f"bench_mt5_bridge: {message}", file=sys.stderr)
+            return 1
         print_report(document, profiles, sys.stdout)
     if args.json == "-":
         json.dump(document, sys.stdout, indent=2)
