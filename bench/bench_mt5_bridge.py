@@ -28,7 +28,8 @@ dials the bridge the node hosts on loopback, over TLS; the node is a NautilusTra
   time goes, by function, as shares of the profiled time.
 
 Run: python -m bench.bench_mt5_bridge [--orders 500] [--warmup 50] [--block 50]
-     [--ticks 200000] [--batches 1 10 100] [--repeats 3] [--profile] [--json PATH|-] [--quick]
+     [--ticks 200000] [--batches 1 10 100] [--repeats 3] [--profile] [--intent-sync fsync|flush]
+     [--json PATH|-] [--quick]
 """
 
 from __future__ import annotations
@@ -233,8 +234,9 @@ class _Terminal:
             self.process.terminate()
 
 
-def _venue_config(port: int, folder: Path) -> tuple[Any, Path]:
-    """The bridge on `port` with a dev CA's server certificate; (venue config, CA file)."""
+def _venue_config(port: int, folder: Path, intent_sync: str | None) -> tuple[Any, Path]:
+    """The bridge on `port` with a dev CA's server certificate, the intent journal synced
+    as `intent_sync` says (None: the venue's default); (venue config, CA file)."""
     from execution_engine.adapters.fix.devca import generate_dev_ca
     from execution_engine.adapters.mt5.bridge import BridgeConfig
     from execution_engine.adapters.mt5.config import Mt5VenueConfig
@@ -246,10 +248,17 @@ def _venue_config(port: int, folder: Path) -> tuple[Any, Path]:
         port=port, tls_cert=ca.server_cert, tls_key=ca.server_key, terminal=TERMINAL,
         heartbeat_seconds=5.0,
     )  # fmt: skip
-    venue = Mt5VenueConfig(
-        platform="mt5", bridge=bridge, token_secret=TOKEN_SECRET, margin_mode="netting",
-        connect_timeout_seconds=30.0, request_timeout_seconds=5.0,
-    )  # fmt: skip
+    values: dict[str, Any] = {
+        "platform": "mt5", "bridge": bridge, "token_secret": TOKEN_SECRET,
+        "margin_mode": "netting", "connect_timeout_seconds": 30.0,
+        "request_timeout_seconds": 5.0,
+    }  # fmt: skip
+    if intent_sync is not None:
+        values["intent_sync"] = intent_sync
+    try:
+        venue = Mt5VenueConfig.model_validate(values)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise RuntimeError(f"the venue config: {str(exc).splitlines()[-1].strip()}") from None
     return venue, ca.ca_file
 
 
@@ -259,7 +268,9 @@ def _risk_engine() -> LiveRiskEngineConfig:
 
 
 @contextlib.contextmanager
-def mt5_node(folder: Path, ticks: int) -> Iterator[tuple[TradingNode, BridgeDesk, _Terminal]]:
+def mt5_node(
+    folder: Path, ticks: int, intent_sync: str | None = None
+) -> Iterator[tuple[TradingNode, BridgeDesk, _Terminal]]:
     """The MetaTrader node, started, its terminal connected and quoting, with `ticks` rows
     ready on the terminal's side for each burst; stopped (and the terminal) on exit."""
     from execution_engine.adapters.mt5.auth import new_token
@@ -267,7 +278,7 @@ def mt5_node(folder: Path, ticks: int) -> Iterator[tuple[TradingNode, BridgeDesk
     from execution_engine.live.node import build_mt5_node, start_node, stop_node
 
     port = _free_port()
-    venue, ca_file = _venue_config(port, folder)
+    venue, ca_file = _venue_config(port, folder, intent_sync)
     token = new_token(TERMINAL, dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     terminal = _Terminal(port, ca_file, token, ticks)
     try:
@@ -642,6 +653,10 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--repeats", type=int, default=3, help="bursts per batch size")
     parser.add_argument("--profile", action="store_true", help="one profiled burst per batch")
+    parser.add_argument(
+        "--intent-sync", choices=("fsync", "flush"), help="the MT5 intent journal's sync "
+        "(default: the venue's); flush shows what the fsync costs a round trip",
+    )  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="the figures as JSON ('-': stdout)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few orders, ticks")
     args = parser.parse_args(argv)
@@ -679,14 +694,14 @@ def _run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], dict[s
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as reference:
         root = Path(folder)  # NautilusTrader logs here for the whole run
         fix = reference.enter_context(fix_node(root))
-        with mt5_node(root, args.ticks) as (node, desk, terminal):
+        with mt5_node(root, args.ticks, args.intent_sync) as (node, desk, terminal):
             trips, fix_trips = interleaved_round_trips((node, desk), fix, args)
             reference.close()  # the FIX node is done: the bursts have the machine
             ticks = tick_figures(node, desk, terminal, args)
             profiles = _profiles(node, desk, terminal, args) if args.profile else {}
     document = figures_document(args, command, Mt5Figures(trips, ticks, profiles), fix_trips)
     document["machine_at_start"] = started_on
-    document["round_trip"]["mt5_intent_sync"] = _intent_sync()
+    document["round_trip"]["mt5_intent_sync"] = args.intent_sync or _intent_sync()
     return document, profiles
 
 
