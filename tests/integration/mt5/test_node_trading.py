@@ -304,3 +304,15 @@ def test_an_order_that_never_reached_the_trade_server_is_rejected_as_never_sent(
     (rejected,) = events_of(desk, OrderRejected, order)
     assert rejected.reason == "never reached the terminal (looked up by its key after reconnect)"
     assert sim.engine.requests_with_key(key(order)) == 0
+
+
+def test_no_terminal_dialing_in_fails_the_connect_with_what_to_check(
+    venue: Venue, tmp_path: Path, stop_later: Stop, capfd: pytest.CaptureFixture[str]
+) -> None:
+    node = build_node(venue, tmp_path / "node", [], connect_timeout_seconds=1.0)
+    stop_later(node)
+    start_node(node)
+    assert not exec_client(node).is_connected
+    logs = capfd.readouterr().err
+    assert "no MetaTrader terminal 'sim-terminal-1' dialed in" in logs
+    assert "is the EA running, with this host, port and its token?" in logs

@@ -45,6 +45,7 @@ class Mt5BridgeHub:
         # Execution events before the execution client joined, in order; None once it has.
         self._held: list[tuple[str, dict[str, Any]]] | None = []
         self._provider: Mt5InstrumentProvider | None = None
+        self._failed: Mt5ConnectError | None = None  # a start that failed: not tried twice
         self._lock = asyncio.Lock()
 
     @property
@@ -71,8 +72,14 @@ class Mt5BridgeHub:
         """Register `role`'s listeners and return the bridge with a terminal connected
         (started and waited for on first use). Mt5ConnectError when none dials in."""
         async with self._lock:
+            if self._failed is not None:  # the other client's attempt: one wait per node
+                raise self._failed
             if self._bridge is None:
-                self._bridge = await self._start(venue)
+                try:
+                    self._bridge = await self._start(venue)
+                except Mt5ConnectError as exc:
+                    self._failed = exc
+                    raise
                 self._venue = venue
             self._events[role] = on_event
             self._connections[role] = on_connection
@@ -115,11 +122,12 @@ class Mt5BridgeHub:
         try:
             await bridge.wait_connected(venue.connect_timeout_seconds)
         except BridgeTimeoutError:
+            where = f"{venue.bridge.host}:{bridge.port}"  # the port is gone once stopped
             await bridge.stop()
             raise Mt5ConnectError(
-                f"no MetaTrader terminal {venue.bridge.terminal!r} dialed in to "
-                f"{venue.bridge.host}:{bridge.port} within {venue.connect_timeout_seconds:g} s: "
-                "is the EA running, with this host, port and its token?"
+                f"no MetaTrader terminal {venue.bridge.terminal!r} dialed in to {where} within "
+                f"{venue.connect_timeout_seconds:g} s: is the EA running, with this host, port "
+                "and its token?"
             ) from None
         return bridge
 
