@@ -104,3 +104,15 @@ def test_bars_closed_on_the_terminal_and_historical_rates(
 
 def quotes(desk: Desk) -> list[QuoteTick]:
     return [q for q in desk.quotes if isinstance(q, QuoteTick)]
+
+
+def test_bars_metatrader_has_no_timeframe_for_are_answered_empty(
+    venue: Venue, tmp_path: Path, stop_later: Stop
+) -> None:
+    _, node, desk = running(venue, tmp_path, stop_later)
+    done: list[object] = []
+    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=1)
+    two_minutes = BarType.from_str("EUR/USD.MT5-2-MINUTE-BID-EXTERNAL")
+    desk.request_bars(two_minutes, start, client_id=ClientId(MT5_CLIENT), callback=done.append)
+    run_until(node, lambda: len(done) == 1)
+    assert desk.history == []

@@ -210,15 +210,28 @@ class Mt5DataClient(LiveMarketDataClient):
 
     # --- historical bars ------------------------------------------------------------------
     async def _request_bars(self, request: RequestBars) -> None:
+        """Historical bars by `rates`, closed within the request's start and end (a bar
+        still forming is left out); always answered, empty when they cannot be had."""
+        bars = await self._rates(request)
+        start, end = request.start, request.end
+        bars = [
+            b
+            for b in bars
+            if (start is None or b.ts_event >= _ns(start))
+            and (end is None or b.ts_event <= _ns(end))
+        ]
+        self._handle_bars(request.bar_type, bars, request.id, start, end, request.params)
+
+    async def _rates(self, request: RequestBars) -> list[Bar]:
         bar_type = request.bar_type
         symbol = self._terminal_symbol(bar_type.instrument_id)
         try:
             timeframe = timeframe_of(bar_type)
         except BarTypeError as exc:
             self._log.error(str(exc))
-            return
+            return []
         if symbol is None:
-            return
+            return []
         args: dict[str, Any] = {
             "symbol": symbol,
             "timeframe": timeframe,
@@ -230,11 +243,8 @@ class Mt5DataClient(LiveMarketDataClient):
             data = await self._hub.request(Op.RATES.value, args)
         except BridgeError as exc:
             self._log.error(f"rates {symbol} {timeframe}: {exc}")
-            return
-        bars = [self._bar(bar_type, symbol, row) for row in data.get("rates", [])]
-        start: dt.datetime | None = request.start
-        bars = [b for b in bars if start is None or b.ts_event >= _ns(start)]
-        self._handle_bars(bar_type, bars, request.id, request.start, request.end, request.params)
+            return []
+        return [self._bar(bar_type, symbol, row) for row in data.get("rates", [])]
 
     # --- what the terminal sends ----------------------------------------------------------
     def _on_event(self, event: str, data: dict[str, Any]) -> None:
