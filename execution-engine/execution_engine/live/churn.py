@@ -30,6 +30,10 @@ checks duplicates and positions only.
 
 With --hold it does not flatten: after the last decision it idles (the restart benchmark
 kills it there) and never exits by itself.
+
+The trader (Plan, Churner, next_decision, node_view) is venue-neutral: mt5_churn.py runs it
+on MetaTrader (the instrument, the client id and "a rejected decision is made again" are
+the Churner's parameters; next_decision asks any client with generate_order_status_report).
 """
 
 from __future__ import annotations
