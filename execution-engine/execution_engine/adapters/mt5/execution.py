@@ -234,6 +234,14 @@ class Mt5ExecutionClient(LiveExecutionClient):
                 self._stale.setdefault(order.client_order_id, key)
         if self._in_doubt or self._stale:
             self._resolve_soon()
+        self.create_task(self._refresh_account())
+
+    async def _refresh_account(self) -> None:
+        """The balance and margin as they are now (account events were lost meanwhile)."""
+        try:
+            self._report_account(await self._hub.request(Op.ACCOUNT_INFO.value, {}))
+        except BridgeError as exc:
+            self._log.warning(f"account not refreshed after the reconnect: {exc}")
 
     def _report_account(self, fields: Row) -> None:
         """Balance as NautilusTrader's total, margin as locked (free is what is left)."""
