@@ -3,7 +3,10 @@
 Orders go out as `order_send` requests (translate.py) through the node's bridge (hub.py);
 the terminal's answer (`MqlTradeResult`) and its `transaction` events come back on the node's
 loop and become order events. Every DEAL/PENDING request carries the order's comment key and
-the node's magic, and its intent is journaled (intents.py, fsynced) before it is sent.
+the node's magic, and its intent is journaled (intents.py; fsynced off the loop, or only
+flushed with `intent_sync = "flush"`) before it is sent. NautilusTrader fixes the OMS when
+the node is built: the venue config's `margin_mode` (hedging or netting) is checked against
+the account's when the terminal connects, and a mismatch fails the connect.
 
 Outcomes:
 - 10009 done: accepted, then filled by its deal; 10008 placed: accepted (the venue order id
@@ -12,13 +15,16 @@ Outcomes:
   else from the result after `request_timeout_seconds`.
 - 10004 requote executed nothing: the request goes again at the requote's price, at most
   `max_requotes` times, then the order is rejected "requoted N times".
-- Any other retcode rejects the order with its number and MetaTrader's text (10027 tells the
-  user to switch AutoTrading on, and is logged as an error).
+- Any other retcode rejects the order with its number and MetaTrader's text, and the trade
+  server's comment when it says more (10027 tells the user to switch AutoTrading on, and is
+  logged as an error).
 - A dropped connection or a timeout after the request left: the order is IN DOUBT and is
   never sent again. Once the terminal is connected (at once after a timeout), its key is
   looked up: an active order is accepted; a history order and its deals give filled,
   canceled, expired or rejected; nothing means it never reached the terminal (rejected).
   The EA answers one request at a time, so the lookup sees the end of anything sent before.
+  After a reconnect the open orders are looked up the same way (a fill whose event was lost
+  applies), and the account is read again.
 
 Reconciliation reads `orders`, `history_orders`, `history_deals` and `positions`; client order
 ids come back from the intent journal by key, so a node restarted with an empty cache knows
