@@ -316,3 +316,37 @@ def test_no_terminal_dialing_in_fails_the_connect_with_what_to_check(
     logs = capfd.readouterr().err
     assert "no MetaTrader terminal 'sim-terminal-1' dialed in" in logs
     assert "is the EA running, with this host, port and its token?" in logs
+
+
+@pytest.mark.parametrize("mode", ["hedging", "netting"])
+def test_a_close_the_node_did_not_send_closes_its_position_too(
+    venue: Venue, tmp_path: Path, stop_later: Stop, mode: str
+) -> None:
+    """A person's close (as a stop loss, a take profit or a stop-out would be): a deal of
+    an order the node never sent, reconciled as an external order."""
+    margin = MarginMode.HEDGING if mode == "hedging" else MarginMode.NETTING
+    sim = venue.terminal(margin_mode=margin)
+    stop_later(sim)
+    desk = Desk()
+    node = build_node(venue, tmp_path / "node", [desk], margin_mode=mode)
+    stop_later(node)
+    start_node(node)
+    first_quote(node, sim, desk)
+    order = desk.market(OrderSide.BUY, 20_000)
+    run_until(node, lambda: order.status == OrderStatus.FILLED)
+    (position,) = node.cache.positions_open(instrument_id=EURUSD)
+    (row,) = sim.engine.handle("positions", {})["positions"]
+    by_hand = {
+        "action": "TRADE_ACTION_DEAL", "magic": 0, "symbol": "EURUSD", "volume": "0.20",
+        "type": "ORDER_TYPE_SELL", "price": "1.10010", "deviation": 10,
+        "type_filling": "ORDER_FILLING_FOK", "comment": "by hand",
+    }  # fmt: skip
+    if mode == "hedging":
+        by_hand["position"] = row["ticket"]
+    assert sim.engine.handle("order_send", {"request": by_hand})["retcode"] == 10009
+    run_until(node, lambda: node.portfolio.net_position(EURUSD) == 0)
+    if mode == "hedging":  # the close names the position's ticket: that position closes
+        assert position.is_closed
+        assert node.cache.positions_open(instrument_id=EURUSD) == []
+    # netting: NautilusTrader nets per strategy, so the external close is the EXTERNAL
+    # strategy's (a strategy claims such orders with external_order_claims)

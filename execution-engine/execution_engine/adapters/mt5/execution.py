@@ -158,6 +158,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         self._currency: Currency | None = None
         self._applied_deals: set[int] = set()
         self._tickets: dict[int, ClientOrderId] = {}  # order ticket → the order it is
+        self._told = _Told()
         self._in_doubt: dict[ClientOrderId, str] = {}  # orders whose outcome is unknown
         self._stale: dict[ClientOrderId, str] = {}  # open orders to read again (a reconnect)
         self._resolving: asyncio.Task[None] | None = None
@@ -395,10 +396,15 @@ class Mt5ExecutionClient(LiveExecutionClient):
 
     def _cancel_rest(self, order: Order) -> None:
         self._rest_canceled.discard(order.client_order_id)
-        if not order.is_closed:
+        self._canceled(order)
+
+    def _canceled(self, order: Order) -> None:
+        """OrderCanceled, once (a cancel's answer and its ORDER_DELETE event both tell it)."""
+        if not self._told.finished(order):
+            self._told.finish(order)
             self.generate_order_canceled(
                 order.strategy_id, order.instrument_id, order.client_order_id,
-                order.venue_order_id, self._now(),
+                self._venue_id(order), self._now(),
             )  # fmt: skip
 
     def _fill_from_result(self, order: Order, result: Row, spec: Spec, position: int) -> None:
@@ -430,6 +436,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
 
     def _reject(self, order: Order, reason: str) -> None:
         self._log.error(f"order {order.client_order_id} rejected: {reason}")
+        self._told.finish(order)
         self.generate_order_rejected(
             order.strategy_id, order.instrument_id, order.client_order_id, reason, self._now()
         )
@@ -523,13 +530,22 @@ class Mt5ExecutionClient(LiveExecutionClient):
         if order is None:
             self._log.warning(
                 f"deal {deal.get('ticket')} of order {deal.get('order')} ({deal.get('reason')}) "
-                "is not of an order this node knows: left to reconciliation"
+                "is not of an order this node sent: reconciled as an external order"
             )
+            self.create_task(self._reconcile_foreign(deal))
             return
         spec = self._provider.spec_of(order.instrument_id)
         self._know_ticket(order, int(deal.get("order") or 0))
         self._ensure_accepted(order, int(deal.get("order") or 0))
         self._apply_deal(order, deal, spec)
+
+    async def _reconcile_foreign(self, deal: Row) -> None:
+        """A deal of an order the node did not send moves a position it may hold (a stop
+        loss, a stop-out): NautilusTrader reconciles the order as external, its fill
+        inferred, so the position follows the terminal's without waiting for a restart."""
+        report = await self._queries.foreign_order_report(deal)
+        if report is not None:
+            self._send_order_status_report(report)
 
     def _order_of(self, row: Row, ticket: int) -> Order | None:
         """The cache's order a row belongs to: by its ticket, else by its comment key."""
@@ -549,12 +565,12 @@ class Mt5ExecutionClient(LiveExecutionClient):
         if ticket in self._applied_deals or TradeId(str(ticket)) in order.trade_ids:
             return
         self._applied_deals.add(ticket)
-        if order.is_closed:
+        if self._told.finished(order):
             self._log.error(f"deal {ticket} for closed order {order.client_order_id}: not applied")
             return
         instrument = self._instrument(order)
         quantity = units(str(deal["volume"]), spec).as_decimal()
-        leaves = order.leaves_qty.as_decimal()
+        leaves = order.quantity.as_decimal() - self._told.filled_qty(order)
         if quantity > leaves:  # the terminal traded more than the order had left
             self._log.error(
                 f"deal {ticket} of {quantity} exceeds the {leaves} left of order "
@@ -579,33 +595,52 @@ class Mt5ExecutionClient(LiveExecutionClient):
             liquidity_side=LiquiditySide.TAKER,
             ts_event=reconcile.ms_to_ns(deal.get("time_ms")) or self._now(),
         )
+        self._told.fill(order, quantity)
         if order.client_order_id in self._rest_canceled:
             self._cancel_rest(order)
 
     def _apply_final_state(self, order: Order, row: Row) -> None:
-        if order.is_closed:
-            return
         state = row.get("state")
-        venue_id = order.venue_order_id
-        ids = (order.strategy_id, order.instrument_id, order.client_order_id)
         if state == OrderState.CANCELED.value:
-            self.generate_order_canceled(*ids, venue_id, self._now())
+            self._canceled(order)
+        elif self._told.finished(order):
+            return
         elif state == OrderState.EXPIRED.value:
-            self.generate_order_expired(*ids, venue_id, self._now())
+            self._told.finish(order)
+            self.generate_order_expired(
+                order.strategy_id, order.instrument_id, order.client_order_id,
+                self._venue_id(order), self._now(),
+            )  # fmt: skip
         elif state == OrderState.REJECTED.value:
-            self.generate_order_rejected(*ids, "rejected by the trade server", self._now())
+            self._reject(order, "rejected by the trade server")
 
     def _know_ticket(self, order: Order, ticket: int) -> None:
         if ticket:
             self._tickets[ticket] = order.client_order_id
+            self._told.tickets[order.client_order_id] = ticket
 
     def _ensure_accepted(self, order: Order, ticket: int) -> None:
-        if order.is_open or order.is_closed or not ticket:
+        if not ticket or self._told.accepted(order) or self._told.finished(order):
             return  # accepted already (or done)
+        self._told.accept(order)
         self.generate_order_accepted(
             order.strategy_id, order.instrument_id, order.client_order_id,
             VenueOrderId(str(ticket)), self._now(),
         )  # fmt: skip
+
+    def _venue_id(self, order: Order) -> VenueOrderId | None:
+        ticket = self._ticket_of(order)
+        return None if ticket is None else VenueOrderId(str(ticket))
+
+    def _ticket_of(self, order: Order) -> int | None:
+        """The order's ticket: as this client learnt it, else the order's venue order id."""
+        ticket = self._told.tickets.get(order.client_order_id)
+        if ticket is not None:
+            return ticket
+        venue_id = order.venue_order_id
+        if venue_id is None or not venue_id.value.isdigit():
+            return None
+        return int(venue_id.value)
 
     # --- modify and cancel ----------------------------------------------------------------
     async def _modify_order(self, command: ModifyOrder) -> None:
@@ -616,7 +651,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         if command.quantity is not None and command.quantity != order.quantity:
             self._modify_rejected(order, _VOLUME_CHANGE)
             return
-        ticket = _ticket_of(order)
+        ticket = self._ticket_of(order)
         if ticket is None:
             self._modify_rejected(order, "the order has no ticket on the terminal yet")
             return
@@ -647,7 +682,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
             self._modifying.discard(order.client_order_id)
             self.generate_order_updated(
                 order.strategy_id, order.instrument_id, order.client_order_id,
-                order.venue_order_id, order.quantity,
+                self._venue_id(order), order.quantity,
                 command.price if command.price is not None else (
                     order.price if order.has_price else None),
                 command.trigger_price if command.trigger_price is not None else (
@@ -670,13 +705,13 @@ class Mt5ExecutionClient(LiveExecutionClient):
             trigger = instrument.make_price(price_open)
         self.generate_order_updated(
             order.strategy_id, order.instrument_id, order.client_order_id,
-            order.venue_order_id, order.quantity, price, trigger, self._now(),
+            self._venue_id(order), order.quantity, price, trigger, self._now(),
         )  # fmt: skip
 
     def _modify_rejected(self, order: Order, reason: str) -> None:
         self.generate_order_modify_rejected(
             order.strategy_id, order.instrument_id, order.client_order_id,
-            order.venue_order_id, reason, self._now(),
+            self._venue_id(order), reason, self._now(),
         )  # fmt: skip
 
     async def _cancel_order(self, command: CancelOrder) -> None:
@@ -700,10 +735,10 @@ class Mt5ExecutionClient(LiveExecutionClient):
             await self._cancel_order(cancel)
 
     async def _cancel(self, order: Order) -> None:
-        if order.is_closed:
+        if self._told.finished(order):
             self._cancel_rejected(order, f"the order is already {order.status_string()}")
             return
-        ticket = _ticket_of(order)
+        ticket = self._ticket_of(order)
         if ticket is None:
             self._cancel_rejected(order, "the order has no ticket on the terminal yet")
             return
@@ -717,16 +752,13 @@ class Mt5ExecutionClient(LiveExecutionClient):
         retcode = int(result.get("retcode", 0))
         if retcode not in (Retcode.DONE, Retcode.PLACED):
             self._cancel_rejected(order, retcode_text(retcode, result.get("comment")))
-        elif not order.is_closed:  # the ORDER_DELETE event may have come first
-            self.generate_order_canceled(
-                order.strategy_id, order.instrument_id, order.client_order_id,
-                order.venue_order_id, self._now(),
-            )  # fmt: skip
+        else:
+            self._canceled(order)  # once, with the ORDER_DELETE event
 
     def _cancel_rejected(self, order: Order, reason: str) -> None:
         self.generate_order_cancel_rejected(
             order.strategy_id, order.instrument_id, order.client_order_id,
-            order.venue_order_id, reason, self._now(),
+            self._venue_id(order), reason, self._now(),
         )  # fmt: skip
 
     # --- reconciliation (queries.py) -----------------------------------------------------
@@ -765,16 +797,46 @@ class Mt5ExecutionClient(LiveExecutionClient):
         return int(self._clock.timestamp_ns())
 
 
-def _ticket_of(order: Order) -> int | None:
-    venue_id = order.venue_order_id
-    if venue_id is None or not venue_id.value.isdigit():
-        return None
-    return int(venue_id.value)
-
-
 def _requoted(request: dict[str, Any], result: Row, spec: Spec) -> dict[str, Any]:
     """The same request at the requote's price (the ask to buy, the bid to sell)."""
     side_price = result.get("ask") if str(request["type"]).endswith("_BUY") else result.get("bid")
     if side_price in (None, "", "0"):
         return request
     return {**request, "price": f"{Decimal(str(side_price)):.{int(spec['digits'])}f}"}
+
+
+class _Told:
+    """What this client has told NautilusTrader about each order. The live execution engine
+    applies events from a queue, so an order's status lags the events just generated: checks
+    against it alone would accept or cancel an order twice when an answer and its event come
+    in one loop turn."""
+
+    def __init__(self) -> None:
+        self._accepted: set[ClientOrderId] = set()
+        self._finished: set[ClientOrderId] = set()
+        self._filled: dict[ClientOrderId, Decimal] = {}
+        self.tickets: dict[ClientOrderId, int] = {}
+
+    def accepted(self, order: Order) -> bool:
+        return order.client_order_id in self._accepted or bool(order.is_open or order.is_closed)
+
+    def finished(self, order: Order) -> bool:
+        """Canceled, expired, rejected or filled (as told, or as the cache already shows)."""
+        if order.client_order_id in self._finished or order.is_closed:
+            return True
+        quantity: Decimal = order.quantity.as_decimal()
+        return self.filled_qty(order) >= quantity
+
+    def filled_qty(self, order: Order) -> Decimal:
+        told = self._filled.get(order.client_order_id, Decimal(0))
+        cached: Decimal = order.filled_qty.as_decimal()
+        return max(told, cached)
+
+    def accept(self, order: Order) -> None:
+        self._accepted.add(order.client_order_id)
+
+    def finish(self, order: Order) -> None:
+        self._finished.add(order.client_order_id)
+
+    def fill(self, order: Order, quantity: Decimal) -> None:
+        self._filled[order.client_order_id] = self.filled_qty(order) + quantity

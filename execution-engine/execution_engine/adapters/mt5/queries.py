@@ -160,6 +160,29 @@ class TerminalQueries:
         )
         return [r for r in reports if instrument_id is None or r.instrument_id == instrument_id]
 
+    async def foreign_order_report(self, deal: Row) -> OrderStatusReport | None:
+        """The order of a deal this node did not send (a stop loss, a take profit, a
+        stop-out, a person's close), as NautilusTrader reconciles an external order; None
+        when its symbol is not one of the node's or the terminal does not show the order."""
+        listed = self._listed(deal)
+        ticket = deal.get("order")
+        if listed is None or not isinstance(ticket, int):
+            return None
+        rows = await self._rows(Op.HISTORY_ORDERS, "orders", {"ticket": ticket})
+        rows = rows or [
+            r for r in await self._rows(Op.ORDERS, "orders", {}) if r.get("ticket") == ticket
+        ]
+        if not rows:
+            return None
+        deals = await self._rows(Op.HISTORY_DEALS, "deals", {"order": ticket})
+        instrument, spec = listed
+        position = reconcile.position_id(deal.get("position_id")) if self._hedging else None
+        return reconcile.order_status_report(
+            rows[0], instrument, spec, self._account(), self._now_ns(),
+            client_order_id=None, avg_px=reconcile.average_price(deals or [deal]),
+            venue_position_id=position,
+        )  # fmt: skip
+
     def client_order_id(self, row: Row) -> ClientOrderId | None:
         """This node's client order id of a row: its magic and a key in the journal."""
         if row.get("magic") != self._magic:

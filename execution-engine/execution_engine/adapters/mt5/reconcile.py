@@ -103,8 +103,10 @@ def order_status_report(
     *,
     client_order_id: ClientOrderId | None,
     avg_px: Decimal | None = None,
+    venue_position_id: PositionId | None = None,
 ) -> OrderStatusReport:
-    """The order `row` shows (active or history), its fills summed from its volumes."""
+    """The order `row` shows (active or history), its fills summed from its volumes;
+    `venue_position_id`: the hedging position its deals traded."""
     mt_type = _mt_order_type(row)
     order_type = ORDER_TYPE[mt_type]
     initial = _decimal(row, "volume_initial")
@@ -127,6 +129,7 @@ def order_status_report(
         instrument_id=instrument.id,
         venue_order_id=VenueOrderId(str(_ticket(row))),
         client_order_id=client_order_id,
+        venue_position_id=venue_position_id,
         order_side=OrderSide.BUY if mt_type.is_buy else OrderSide.SELL,
         order_type=order_type,
         time_in_force=tif,
