@@ -173,3 +173,20 @@ def test_a_brokers_suffixed_symbol_is_the_pair(
         "mt5",
         0,
     )
+
+
+def test_each_order_event_is_told_once(venue: Venue, tmp_path: Path, stop_later: Stop) -> None:
+    """An answer and its transaction event in one loop turn: NautilusTrader's live engine
+    applies events from a queue, so the client must not rely on the order's status alone."""
+    _, node, desk = running(venue, tmp_path, stop_later)
+    engine = node.kernel.exec_engine
+    before = engine.event_count
+    market = desk.market(OrderSide.BUY, 10_000)
+    limit = desk.limit(OrderSide.BUY, 10_000, "1.09000")
+    run_until(node, lambda: market.is_closed and limit.status == OrderStatus.ACCEPTED)
+    desk.cancel_order(limit)
+    run_until(node, lambda: limit.status == OrderStatus.CANCELED)
+    settle(node, 0.3)
+    # submitted, accepted, filled; submitted, accepted, canceled (each answer's event too
+    # came: a second acceptance or cancel would count here)
+    assert engine.event_count - before == 6
