@@ -156,14 +156,25 @@ class TickRun:
     # The node process's CPU time over the burst's wall time: below 1, the node waited
     # (for the terminal's bytes, or for a core the machine's other work held).
     node_cpu_share: float
+    # The node process's CPU time per tick seen: what a tick costs the node, whatever the
+    # machine's other work (a shared machine's wall-clock rates are not).
+    node_cpu_us_per_tick: float
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A reference run: ticks per second the strategy saw, and the CPU time per tick."""
+
+    per_second: float
+    cpu_us_per_tick: float
 
 
 @dataclass
 class TickFigures:
     batch: int
     bridge: list[TickRun] = field(default_factory=list)
-    nautilus_alone: list[float] = field(default_factory=list)  # ticks/s
-    adapter_no_wire: list[float] = field(default_factory=list)  # ticks/s
+    nautilus_alone: list[Rate] = field(default_factory=list)
+    adapter_no_wire: list[Rate] = field(default_factory=list)
 
     def medians(self) -> dict[str, float]:
         def median(values: list[float]) -> float:
@@ -174,15 +185,29 @@ class TickFigures:
             "terminal_send": median([r.sent_per_second for r in self.bridge]),
             "end_to_end": median([r.end_to_end_per_second for r in self.bridge]),
             "node_cpu_share": median([r.node_cpu_share for r in self.bridge]),
-            "nautilus_alone": median(self.nautilus_alone),
-            "adapter_no_wire": median(self.adapter_no_wire),
+            "nautilus_alone": median([r.per_second for r in self.nautilus_alone]),
+            "adapter_no_wire": median([r.per_second for r in self.adapter_no_wire]),
+        }
+
+    def cpu_us_per_tick(self) -> dict[str, float]:
+        """Medians of the node's CPU time per tick: NautilusTrader alone, the adapter
+        without the wire, the bridge; and the differences (what parsing, the wire add)."""
+        nautilus = statistics.median([r.cpu_us_per_tick for r in self.nautilus_alone])
+        no_wire = statistics.median([r.cpu_us_per_tick for r in self.adapter_no_wire])
+        bridge = statistics.median([r.node_cpu_us_per_tick for r in self.bridge])
+        return {
+            "nautilus": nautilus,
+            "adapter_parsing": no_wire - nautilus,
+            "wire": bridge - no_wire,
+            "bridge": bridge,
+            "bridge_capacity_per_second": 1e6 / bridge if bridge else float("nan"),
         }
 
     def paired_ratio(self) -> float:
         """The median over the repeats of bridge / NautilusTrader alone, each pair measured
         back to back (on a shared machine, steadier than the ratio of the medians)."""
         pairs = zip(self.bridge, self.nautilus_alone, strict=True)
-        ratios = [run.seen_per_second / alone for run, alone in pairs if alone]
+        ratios = [run.seen_per_second / alone.per_second for run, alone in pairs if alone]
         return statistics.median(ratios) if ratios else float("nan")
 
 
@@ -439,13 +464,14 @@ def _bridge_burst(
     finally:
         if profiler is not None:
             profiler.disable()
-    cpu_share = (time.process_time() - cpu) / max(1e-9, time.monotonic() - wall)
+    cpu_seconds = time.process_time() - cpu
+    cpu_share = cpu_seconds / max(1e-9, time.monotonic() - wall)
     sent: SendTimes = terminal.answer("burst")
     seen_seconds = max(1e-9, (desk.last_quote_ns - desk.first_quote_ns) / 1e9)
     end_to_end = max(1e-9, (desk.last_quote_ns - sent.first_emit_ns) / 1e9)
     run = TickRun(
         batch, sent.rows, desk.quotes, desk.quotes / seen_seconds, sent.rows_per_second,
-        desk.quotes / end_to_end, cpu_share,
+        desk.quotes / end_to_end, cpu_share, cpu_seconds * 1e6 / max(1, desk.quotes),
     )  # fmt: skip
     return run, sent
 
@@ -503,17 +529,20 @@ async def _client_feed(node: TradingNode, rows: list[list[Any]], batch: int) -> 
         await asyncio.sleep(0)
 
 
-def _fed(node: TradingNode, desk: BridgeDesk, feed: Any, count: int) -> float:
-    """Ticks per second the strategy saw of the `count` that `feed` hands over on the
-    node's loop (waiting for the last: the data engine queues them)."""
+def _fed(node: TradingNode, desk: BridgeDesk, feed: Any, count: int) -> Rate:
+    """The rate the strategy saw the `count` ticks `feed` hands over on the node's loop at
+    (waiting for the last: the data engine queues them), and their CPU time."""
     desk.reset_quotes()
     loop = node.get_event_loop()
     assert loop is not None  # assemble_node always gives the node a loop
+    cpu = time.process_time()
     loop.run_until_complete(feed)
     _run_until(node, lambda: desk.quotes >= count, 30 + count / 2_000)
+    cpu_us = (time.process_time() - cpu) * 1e6 / count
     if desk.quotes != count:
         raise RuntimeError(f"the strategy saw {desk.quotes} quotes of the {count} fed")
-    return desk.quotes / max(1e-9, (desk.last_quote_ns - desk.first_quote_ns) / 1e9)
+    seconds = max(1e-9, (desk.last_quote_ns - desk.first_quote_ns) / 1e9)
+    return Rate(desk.quotes / seconds, cpu_us)
 
 
 def _profiles(
@@ -540,21 +569,6 @@ def _profiles(
 # --- the report ------------------------------------------------------------------------------
 
 
-def _per_tick(medians: dict[str, float]) -> dict[str, float]:
-    """Where a tick's time goes, from the medians: NautilusTrader alone, what the adapter's
-    parsing adds to it, what the wire adds to that (differences of 1 / rate)."""
-    nautilus, no_wire, bridge = (
-        1e6 / medians[k] if medians[k] else float("nan")
-        for k in ("nautilus_alone", "adapter_no_wire", "bridge")
-    )
-    return {
-        "nautilus": nautilus,
-        "adapter_parsing": no_wire - nautilus,
-        "wire": bridge - no_wire,
-        "bridge": bridge,
-    }
-
-
 def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
@@ -574,7 +588,7 @@ def figures_document(
                 "bridge_vs_nautilus_alone": _ratio(medians["bridge"], medians["nautilus_alone"]),
                 "bridge_vs_nautilus_alone_paired": figures.paired_ratio(),
                 "bridge_vs_adapter_no_wire": _ratio(medians["bridge"], medians["adapter_no_wire"]),
-                "microseconds_per_tick": _per_tick(medians),
+                "node_cpu_us_per_tick": figures.cpu_us_per_tick(),
                 "goal_met": medians["bridge"] >= GOAL_TICKS_PER_SECOND,
                 "runs": [asdict(run) for run in figures.bridge],
                 "lost": [run.sent - run.seen for run in figures.bridge],
@@ -625,11 +639,12 @@ def print_report(document: dict[str, Any], profiles: dict[str, str], out: TextIO
               f"{m['end_to_end']:>10,.0f} {m['nautilus_alone']:>9,.0f} "
               f"{m['adapter_no_wire']:>16,.0f} {row['bridge_vs_nautilus_alone_paired']:>9.2f} "
               f"{goal:>7}", file=out)  # fmt: skip
-        us = row["microseconds_per_tick"]
-        print(f"          per tick: NautilusTrader {us['nautilus']:.1f} µs + adapter's parsing "
-              f"{us['adapter_parsing']:.1f} µs + wire (TLS, lines, JSON, bridge, hub) "
-              f"{us['wire']:.1f} µs = {us['bridge']:.1f} µs; node's CPU share over the "
-              f"burst {m['node_cpu_share']:.0%}", file=out)  # fmt: skip
+        us = row["node_cpu_us_per_tick"]
+        print(f"          node CPU per tick: NautilusTrader {us['nautilus']:.1f} µs + adapter's "
+              f"parsing {us['adapter_parsing']:.1f} µs + wire (TLS, lines, JSON, bridge, hub) "
+              f"{us['wire']:.1f} µs = {us['bridge']:.1f} µs: a core of its own would take "
+              f"{us['bridge_capacity_per_second']:,.0f}/s; the node had "
+              f"{m['node_cpu_share']:.0%} of one", file=out)  # fmt: skip
         if any(row["lost"]):
             print(f"          ticks not seen per run: {row['lost']}", file=out)
     print(f"    goal ≥ {document['goal_ticks_per_second']:,.0f} ticks/s through the bridge; "
