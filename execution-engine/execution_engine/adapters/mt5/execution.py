@@ -93,6 +93,7 @@ from execution_engine.adapters.mt5.providers import (
     units,
 )
 from execution_engine.adapters.mt5.queries import NS_PER_MS, TerminalQueries
+from execution_engine.adapters.mt5.told import Told
 from execution_engine.adapters.mt5.translate import (
     OrderRefusedError,
     SendTerms,
@@ -157,8 +158,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
         self._journal = IntentJournal(Path(config.intents_path))
         self._currency: Currency | None = None
         self._applied_deals: set[int] = set()
-        self._tickets: dict[int, ClientOrderId] = {}  # order ticket → the order it is
-        self._told = _Told()
+        self._told = Told()
         self._in_doubt: dict[ClientOrderId, str] = {}  # orders whose outcome is unknown
         self._stale: dict[ClientOrderId, str] = {}  # open orders to read again (a reconnect)
         self._resolving: asyncio.Task[None] | None = None
@@ -549,7 +549,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
 
     def _order_of(self, row: Row, ticket: int) -> Order | None:
         """The cache's order a row belongs to: by its ticket, else by its comment key."""
-        client_order_id = self._tickets.get(ticket)
+        client_order_id = self._told.order_of(ticket)
         if client_order_id is None:
             key = keys.key_of(str(row.get("comment") or ""))
             intent = None if key is None else self._journal.by_key(key)
@@ -616,8 +616,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
 
     def _know_ticket(self, order: Order, ticket: int) -> None:
         if ticket:
-            self._tickets[ticket] = order.client_order_id
-            self._told.tickets[order.client_order_id] = ticket
+            self._told.know_ticket(order, ticket)
 
     def _ensure_accepted(self, order: Order, ticket: int) -> None:
         if not ticket or self._told.accepted(order) or self._told.finished(order):
@@ -634,7 +633,7 @@ class Mt5ExecutionClient(LiveExecutionClient):
 
     def _ticket_of(self, order: Order) -> int | None:
         """The order's ticket: as this client learnt it, else the order's venue order id."""
-        ticket = self._told.tickets.get(order.client_order_id)
+        ticket = self._told.ticket(order)
         if ticket is not None:
             return ticket
         venue_id = order.venue_order_id
@@ -803,40 +802,3 @@ def _requoted(request: dict[str, Any], result: Row, spec: Spec) -> dict[str, Any
     if side_price in (None, "", "0"):
         return request
     return {**request, "price": f"{Decimal(str(side_price)):.{int(spec['digits'])}f}"}
-
-
-class _Told:
-    """What this client has told NautilusTrader about each order. The live execution engine
-    applies events from a queue, so an order's status lags the events just generated: checks
-    against it alone would accept or cancel an order twice when an answer and its event come
-    in one loop turn."""
-
-    def __init__(self) -> None:
-        self._accepted: set[ClientOrderId] = set()
-        self._finished: set[ClientOrderId] = set()
-        self._filled: dict[ClientOrderId, Decimal] = {}
-        self.tickets: dict[ClientOrderId, int] = {}
-
-    def accepted(self, order: Order) -> bool:
-        return order.client_order_id in self._accepted or bool(order.is_open or order.is_closed)
-
-    def finished(self, order: Order) -> bool:
-        """Canceled, expired, rejected or filled (as told, or as the cache already shows)."""
-        if order.client_order_id in self._finished or order.is_closed:
-            return True
-        quantity: Decimal = order.quantity.as_decimal()
-        return self.filled_qty(order) >= quantity
-
-    def filled_qty(self, order: Order) -> Decimal:
-        told = self._filled.get(order.client_order_id, Decimal(0))
-        cached: Decimal = order.filled_qty.as_decimal()
-        return max(told, cached)
-
-    def accept(self, order: Order) -> None:
-        self._accepted.add(order.client_order_id)
-
-    def finish(self, order: Order) -> None:
-        self._finished.add(order.client_order_id)
-
-    def fill(self, order: Order, quantity: Decimal) -> None:
-        self._filled[order.client_order_id] = self.filled_qty(order) + quantity
