@@ -183,11 +183,20 @@ class Mt5LiveVenue:
         cache: CacheConfig | None,
         risk_engine: LiveRiskEngineConfig,
     ) -> TradingNode:
-        symbols = [mt5_symbol(self.instrument_id(name)) for name in instruments]
+        symbols = [self._terminal_symbol(name) for name in instruments]
         return build_mt5_node(
             self.config, state_dir, self.resolve, strategies, instruments=symbols,
             trader_id=trader_id, cache=cache, risk_engine=risk_engine,
         )  # fmt: skip
+
+    def _terminal_symbol(self, name: str) -> str:
+        """The terminal's name for `name`: the venue config's `symbols` entry of the same
+        instrument (a broker's "EURUSD.m" for EUR/USD), else the plain "EURUSD"."""
+        wanted = self.instrument_id(name)
+        for symbol in self.config.symbols:
+            if mt5_instrument_id(symbol, self.config.venue) == wanted:
+                return symbol
+        return mt5_symbol(wanted)
 
     def snapshot(self, node: TradingNode) -> dict[str, Any]:
         # NautilusTrader's execution engine has no public lookup of a client by id.

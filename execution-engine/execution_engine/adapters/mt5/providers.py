@@ -229,14 +229,14 @@ class Mt5InstrumentProvider(InstrumentProvider):
 
 def mt5_instrument_id(name: str, venue: str) -> InstrumentId:
     """The id `mt5_instrument` gives a terminal symbol, known before the terminal connects:
-    "EURUSD" or "EUR/USD" → "EUR/USD.<venue>" when both halves are ISO currency codes (as
-    `mt5_instrument` names a pair), else the name itself ("US500.<venue>"). A broker's
-    suffixed names ("EURUSD.m") are Cfd-like names here: give the spec the terminal's name."""
+    "EURUSD", "EUR/USD" or a broker's suffixed "EURUSD.m" → "EUR/USD.<venue>" when the first
+    six letters are two ISO currency codes (as `mt5_instrument` names a pair from the spec's
+    base and profit currencies), else the name itself ("US500.<venue>")."""
     text = name.strip()
     if not text or any(c.isspace() for c in text):
         raise ValueError(f"{name!r} is not a symbol name")
     plain = text.replace("/", "")
-    base, quote = _currency(plain[:3]), _currency(plain[3:])
-    if len(plain) == 6 and base is not None and quote is not None and base != quote:
+    base, quote = _currency(plain[:3]), _currency(plain[3:6])
+    if len(plain) >= 6 and base is not None and quote is not None and base != quote:
         return InstrumentId(Symbol(f"{base.code}/{quote.code}"), Venue(venue))
     return InstrumentId(Symbol(text), Venue(venue))
