@@ -36,8 +36,8 @@ from tests.integration.mt5.conftest import TRADER, Desk, Sim, Venue, build_node,
 pytestmark = pytest.mark.slow
 
 KILLS = 10
-# Enough for 10 kills and a history that fits one bridge line: past ~150 orders start-up
-# reconciliation loses the history (the strict xfail below; the 50-kill run shows it).
+# Enough for 10 kills in CI's time; a history longer than one bridge line (~150 orders) is
+# read in pages (test_a_restarted_node_rebuilds_a_long_history_from_the_terminal).
 DECISIONS = 110
 
 
@@ -186,16 +186,6 @@ def test_a_cancel_whose_answer_the_bridge_dropped_is_found_canceled(
 HISTORY_ORDERS = 201  # their rows are more than one bridge line (65,536 bytes) holds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/mt5/queries.py order_status_reports/fill_reports ask `history_orders` "
-    "and `history_deals` for the whole 7-day lookback in ONE request; past ~150 orders the "
-    "answer exceeds the 65,536-byte line and the EA refuses it (TOO_LARGE), `_rows` logs it "
-    "and answers [] — start-up reconciliation then has no history at all: orders a killed "
-    "node left SUBMITTED are not reconciled, NautilusTrader makes up position-diff orders, "
-    "later infers the fills again (the 50-kill soak ends 3,000 off the terminal). It should "
-    "split the window (halves) on TOO_LARGE until each answer fits",
-)
 def test_a_restarted_node_rebuilds_a_long_history_from_the_terminal(
     venue: Venue, tmp_path: Path, stop_later: Callable[[TradingNode | Sim], None]
 ) -> None:

@@ -21,8 +21,8 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Currency
 
 from execution_engine.adapters.mt5 import keys, reconcile
-from execution_engine.adapters.mt5.bridge import BridgeError
-from execution_engine.adapters.mt5.codes import Op
+from execution_engine.adapters.mt5.bridge import BridgeError, BridgeRequestError
+from execution_engine.adapters.mt5.codes import ErrorCode, Op
 from execution_engine.adapters.mt5.hub import Mt5BridgeHub
 from execution_engine.adapters.mt5.intents import IntentJournal
 from execution_engine.adapters.mt5.providers import Mt5InstrumentProvider, Spec, UnknownSymbolError
@@ -217,7 +217,17 @@ class TerminalQueries:
         )  # fmt: skip
 
     async def _ask(self, op: Op, field: str, args: dict[str, Any]) -> list[Row]:
-        data = await self._hub.request(op.value, args)
+        """The rows of one query. A history answer too large for one bridge line (about 150
+        orders) is asked again as two halves of its time window, and so on down, so a long
+        history is read in pages; a window of one millisecond that is still too large fails."""
+        try:
+            data = await self._hub.request(op.value, args)
+        except BridgeRequestError as exc:
+            halves = _halves(args) if exc.code == ErrorCode.TOO_LARGE.value else None
+            if halves is None:
+                raise
+            first, second = halves
+            return await self._ask(op, field, first) + await self._ask(op, field, second)
         rows = data.get(field, [])
         return list(rows) if isinstance(rows, list) else []
 
@@ -250,3 +260,13 @@ class TerminalQueries:
 
 def _volume(row: Row, field: str) -> Decimal:
     return Decimal(str(row.get(field, "0")))
+
+
+def _halves(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """`args`' time window split in two (both ends inclusive, as the terminal selects), or
+    None when it has no window or one that cannot be split."""
+    start, end = args.get("from_ms"), args.get("to_ms")
+    if not isinstance(start, int) or not isinstance(end, int) or end <= start:
+        return None
+    middle = start + (end - start) // 2
+    return {**args, "to_ms": middle}, {**args, "from_ms": middle + 1}
