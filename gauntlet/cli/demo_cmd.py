@@ -266,13 +266,10 @@ def _demo_registry(ctx: DemoContext) -> Any:
 
 def _chapter_live_mt5(ctx: DemoContext) -> None:
     from gauntlet.cli.demo_mt5 import run_mt5_chapter
-    from research.promotion import load_spec
 
-    if not ctx.promoted_live:
-        ctx.console.print("the promoted spec did not reach stage live: `gauntlet live start` "
-                          "would refuse it, so this chapter is skipped")  # fmt: skip
+    spec = _live_spec(ctx)
+    if spec is None:
         return
-    spec = load_spec(PROMOTED_SPEC)
     ctx.console.print(
         "[bold]Live on MetaTrader 5 (terminal simulator)[/]: the terminal simulator plays the "
         "Expert Advisor's side of Gauntlet's bridge protocol (docs/mt5-bridge-protocol.md), "
@@ -290,13 +287,10 @@ def _chapter_live_mt5(ctx: DemoContext) -> None:
 
 def _chapter_live_fix(ctx: DemoContext) -> None:
     from gauntlet.cli.demo_fix import run_live_chapter
-    from research.promotion import load_spec
 
-    if not ctx.promoted_live:
-        ctx.console.print("the promoted spec did not reach stage live: `gauntlet live start` "
-                          "would refuse it, so this chapter is skipped")  # fmt: skip
+    spec = _live_spec(ctx)
+    if spec is None:
         return
-    spec = load_spec(PROMOTED_SPEC)
     ctx.console.print(
         "[bold]Live on the FIX simulator[/]: the local FIX 4.4 broker simulator over TLS (dev "
         "CA under the output folder) replays the spec's latest bars as quotes; `gauntlet live "
@@ -307,6 +301,17 @@ def _chapter_live_fix(ctx: DemoContext) -> None:
     folder = ctx.out_dir / "live-fix"
     run_live_chapter(ctx.console, _live_target(ctx, spec), folder)
     ctx.artifacts["FIX simulator and live node (dev CA, ledger, FIX logs, status)"] = folder
+
+
+def _live_spec(ctx: DemoContext) -> Any:
+    """The promoted spec a live chapter trades, or None (said why) when it is not at live."""
+    from research.promotion import load_spec
+
+    if not ctx.promoted_live:
+        ctx.console.print("the promoted spec did not reach stage live: `gauntlet live start` "
+                          "would refuse it, so this chapter is skipped")  # fmt: skip
+        return None
+    return load_spec(PROMOTED_SPEC)
 
 
 def _live_target(ctx: DemoContext, spec: Any) -> Any:
@@ -337,7 +342,10 @@ LIVE_CHAPTERS: dict[str, tuple[str, Callable[[DemoContext], None]]] = {
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and artifacts."),
     venue: str = typer.Option(
-        "mt5", "--venue", help="The live chapter's venue: mt5 (the newest) or fix."
+        "mt5",
+        "--venue",
+        envvar="GAUNTLET_DEMO_VENUE",
+        help="The live chapter's venue: mt5 (the newest) or fix.",
     ),
 ) -> None:
     """Run the main job: data → backtests → report → sweep → walk-forward → parity → paper →

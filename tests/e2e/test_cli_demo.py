@@ -43,7 +43,7 @@ def test_demo_runs_every_chapter(demo_dir: Path) -> None:
     out = proc.stdout
     for chapter in ("vectorized backtests", "parameter sweep and walk-forward",
                     "event-driven parity", "paper trading", "promotion",
-                    "live on the FIX simulator"):  # fmt: skip
+                    "live on MetaTrader 5 (terminal simulator)"):  # fmt: skip
         assert chapter in out
     assert "promoted to candidate" in out
     assert "promoted to paper" in out
@@ -65,7 +65,46 @@ def test_demo_runs_every_chapter(demo_dir: Path) -> None:
     assert str(report.resolve()) in out.replace("\n", "")
     journal = (demo_dir / "out" / "paper" / "events.jsonl").read_text().splitlines()
     assert sum('"kind": "fill"' in line for line in journal) > 0
-    _assert_live_fix_chapter(out, demo_dir / "out" / "live-fix")
+    _assert_live_mt5_chapter(out, demo_dir / "out" / "live-mt5")
+
+
+def _table(out: str) -> dict[str, str]:
+    """The two-column tables the demo printed: first cell → second."""
+    return {
+        cells[0]: cells[1]
+        for line in out.splitlines()
+        if len(cells := [c.strip() for c in line.strip().strip("│").split("│")]) == 2
+    }
+
+
+def _assert_live_mt5_chapter(out: str, folder: Path) -> None:
+    """`gauntlet live start --venue mt5` traded the promoted spec through the bridge, the
+    bridge dropped mid-order, the node was killed with SIGKILL, restarted, reconciled the
+    terminal's position and stopped: the terminal and the node agree, no order was sent twice."""
+    words = " ".join(out.split())
+    assert "--venue mt5" in words
+    assert "bridge dropped after an order reached the terminal's trade server" in words
+    assert re.search(r"SIGKILL to the node \(pid \d+\) after \d+ deals at the terminal", words)
+    assert "`gauntlet live status` shows: crashed" in words
+    reconciled = re.search(r"net position (\S+) where the terminal holds (\S+)", words)
+    assert reconciled is not None
+    assert reconciled[1] == reconciled[2]
+    table = _table(out)
+    assert table["orders sent twice (keys seen twice)"] == "0"
+    assert int(table["deals at the terminal"]) >= 5
+    assert int(table["bridge connections"]) >= 3  # the drop and the restart: dialed in again
+    assert table["terminal's net position"] == table["node's net position"]
+    assert int(table["rows the node mirrored to PostgreSQL"]) > 0
+    assert table["node state"] == "stopped"
+    assert (folder / "tls" / "ca.pem").is_file(), "the dev CA is under the output folder"
+
+
+@pytest.mark.slow
+def test_demo_live_chapter_on_fix(demo_dir: Path) -> None:
+    proc = _demo(demo_dir / "out", GAUNTLET_DEMO_VENUE="fix")
+    assert proc.returncode == 0, proc.stderr
+    assert "live on the FIX simulator" in proc.stdout
+    _assert_live_fix_chapter(proc.stdout, demo_dir / "out" / "live-fix")
     assert "SSL read error" not in proc.stderr, "QuickFIX's console lines stay in the folder"
 
 
@@ -80,11 +119,7 @@ def _assert_live_fix_chapter(out: str, folder: Path) -> None:
     reconciled = re.search(r"net position (\S+) where the venue holds (\S+)", words)
     assert reconciled is not None
     assert reconciled[1] == reconciled[2]
-    table = {
-        cells[0]: cells[1]
-        for line in out.splitlines()
-        if len(cells := [c.strip() for c in line.strip().strip("│").split("│")]) == 2
-    }
+    table = _table(out)
     assert table["orders sent twice (the venue's count)"] == "0"
     assert int(table["fills at the venue"]) >= 5
     assert table["venue's net position"] == table["node's net position"]
