@@ -5,10 +5,13 @@ foreground, until its duration runs out or SIGTERM/SIGINT stops it.
 Lifecycle (the paper session's, on a real venue):
 
 1. Checks before anything connects (`LiveSetupError`, one line): the instrument, the bar
-   spec, the venue's certificate and a logon with the configured credentials (a refused
-   logon gives up after the venue config's bounded attempts; a wrong password never turns
-   into a retry storm inside a running node).
-2. The node (execution_engine.live.node.build_fix_node): FIX data and execution clients,
+   spec, and the venue's own (`LiveVenue.preflight`): on FIX the certificate and a logon
+   with the configured credentials (a refused logon gives up after the venue config's
+   bounded attempts; a wrong password never turns into a retry storm inside a running
+   node); on MetaTrader the terminal's token (its terminal, its expiry) and the bridge's
+   port (the EA dials in once the node listens).
+2. The node (`LiveVenue.build_node`: execution_engine.live.node): the venue's data and
+   execution clients,
    the risk engine with the policy's limits, NautilusTrader's Redis cache database when
    given (keys `trader-<trader id>:...`; a restarted node loads its orders, positions and
    account from there before reconciling them with the venue; without it the positions
@@ -16,16 +19,16 @@ Lifecycle (the paper session's, on a real venue):
    strategy on bars NautilusTrader aggregates itself from the venue's quotes
    (`<instrument>-<bar>-INTERNAL`, e.g. 4-TICK-MID: the simulator's four quotes per bar).
 3. The state folder is fixed per spec, so a restart finds the same FIX store (sequence
-   numbers), control file and status.json. The trading state in the control file is
+   numbers) or MetaTrader intent journal, control file and status.json. The trading state in the control file is
    applied BEFORE the node starts: a node killed to HALTED stays HALTED after a restart
    until a person resumes it (`gauntlet kill --state ACTIVE`, `gauntlet live resume`).
    Once connected, reconciled and trading, status.json gets `ready_at`.
 4. While running, the heartbeat (execution_engine.paper.heartbeat) polls the kill switch
    five times a second and rewrites status.json every second: identity, trading state,
-   positions, open orders, P&L and the FIX session with its sequence numbers
-   (execution_engine.live.status). `gauntlet kill --flatten` closes every position
+   positions, open orders, P&L and the venue's session under its kind (`fix`: logged on,
+   sequence numbers; `mt5`/`mt4`: the terminal on the bridge, orders in doubt). `gauntlet kill --flatten` closes every position
    through the risk engine (execution_engine.live.flatten).
-5. SIGTERM/SIGINT: the strategy stops, the FIX session logs out, the summary is written
+5. SIGTERM/SIGINT: the strategy stops, the venue session ends, the summary is written
    and status.json says "stopped"; an exception leaves "crashed", never "running".
    While up, status.json's state is "running", or "halted" while the trading state is
    HALTED (`gauntlet kill` and `live stop` accept both).
