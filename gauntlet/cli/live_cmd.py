@@ -355,7 +355,7 @@ def read_status(folder: Path) -> dict[str, Any]:
 def status_command(
     target: TargetArgument = None, state: StateOption = None, as_json: JsonOption = False
 ) -> None:
-    """The node's state, positions, open orders, P&L and FIX session from status.json."""
+    """The node's state, positions, open orders, P&L and venue session from status.json."""
     from execution_engine.live.status import shown_state
 
     folder = state_folder(target, state)
@@ -378,7 +378,6 @@ def status_table(folder: Path, status: dict[str, Any], shown: str, why: str | No
     node = status.get("node") or {}
     beat = status.get("heartbeat")
     age = f"{time.time() - beat:.1f} s ago" if isinstance(beat, int | float) else "never"
-    fix = status.get("fix") or {}
     pnl = status.get("pnl") or {}
     rows = [
         ("state", shown + (f" ({why})" if why else "")),
@@ -387,8 +386,7 @@ def status_table(folder: Path, status: dict[str, Any], shown: str, why: str | No
         ("node", f"{node.get('trader_id')} pid {node.get('pid')} run {status.get('run')}"),
         ("heartbeat", age),
         ("strategy", f"{status.get('strategy')} {status.get('params')} on {status.get('bar_type')}"),
-        ("FIX session", f"{fix.get('session')} {'logged on' if fix.get('logged_on') else 'down'}"),
-        ("next MsgSeqNum", f"sender {fix.get('next_sender_seq')}, target {fix.get('next_target_seq')}"),
+        *_venue_rows(status),
         ("positions", _positions_line(status.get("positions") or [])),
         ("net position", _net_line({i: str(p.get("net_position")) for i, p in pnl.items()})),
     ]  # fmt: skip
@@ -402,6 +400,27 @@ def status_table(folder: Path, status: dict[str, Any], shown: str, why: str | No
         table.add_row(field, value)
     table.caption = str(folder)
     return table
+
+
+def _venue_rows(status: dict[str, Any]) -> list[tuple[str, str]]:
+    """The venue session's rows: FIX's logon and sequence numbers, or the terminal on the
+    MetaTrader bridge and the orders in doubt."""
+    kind = str(status.get("venue_kind") or "fix")
+    session = status.get(kind) or {}
+    if kind == "fix":
+        up = "logged on" if session.get("logged_on") else "down"
+        return [
+            ("FIX session", f"{session.get('session')} {up}"),
+            ("next MsgSeqNum", f"sender {session.get('next_sender_seq')}, "
+             f"target {session.get('next_target_seq')}"),
+        ]  # fmt: skip
+    up = "connected" if session.get("connected") else "not connected"
+    return [
+        (f"{kind.upper()} terminal", f"{session.get('terminal')} ({session.get('broker')}, "
+         f"login {session.get('login')}) {up}"),
+        ("bridge", f"{session.get('sessions')} session(s), {session.get('requests')} requests, "
+         f"{session.get('in_doubt')} order(s) in doubt"),
+    ]  # fmt: skip
 
 
 @live_app.command("stop")

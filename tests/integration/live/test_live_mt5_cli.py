@@ -89,6 +89,11 @@ def test_a_promoted_spec_trades_through_the_bridge_and_survives_a_drop(
         mt5 = status_of(state).get("mt5") or {}
         assert mt5.get("connected") is True, mt5
         assert mt5.get("terminal") == TERMINAL, mt5
+        table = run_process("live", "status", "--state", state, env=env)
+        assert table.code == 0, table.stderr
+        words = " ".join(table.stdout.split())
+        assert "MT5 terminal" in words, table.stdout
+        assert TERMINAL in words, table.stdout
         asked = run_process("sim", "fault", "--state", sim_state, "--drop-after", "order_send",
                             env=env)  # fmt: skip
         assert asked.code == 0, asked.stderr
