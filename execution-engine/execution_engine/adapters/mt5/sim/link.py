@@ -14,61 +14,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from execution_engine.adapters.mt5.auth import auth_mac, new_nonce, welcome_mac
-from execution_engine.adapters.mt5.codes import ErrorCode, Op, OpError
+from execution_engine.adapters.mt5.codes import ErrorCode
 from execution_engine.adapters.mt5.protocol import (
     MAX_LINE,
-    Auth,
-    Denied,
     ErrorMsg,
-    Hello,
     Message,
     Ping,
     Pong,
     ProtocolError,
     Req,
-    Res,
-    ResError,
-    Welcome,
     decode_line,
     encode,
-    encode_evt,
-    too_large,
 )
+from execution_engine.adapters.mt5.sim.ea_session import (
+    DEFAULT_BACKOFF,
+    HANDLER_FAILED,
+    EaSession,
+    Event,
+    LinkFaults,
+    RequestHandler,
+    answer_line,
+)
+
+# What the simulator and the tests have always imported from here.
+__all__ = ["DEFAULT_BACKOFF", "HANDLER_FAILED", "LinkFaults", "RequestHandler", "TerminalLink"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BACKOFF: tuple[float, ...] = (1, 2, 4, 8, 16, 30)
-HANDLER_FAILED = ErrorCode.INTERNAL.value  # the handler raised something not an OpError
-OPS = frozenset(op.value for op in Op)
 _HANDSHAKE_TIMEOUT = 10.0
 _DEAD_AFTER = 3
-
-
-class RequestHandler(Protocol):
-    """What executes `req.op` on the terminal: returns the answer's `data`, or raises
-    `codes.OpError` for an ok=false answer."""
-
-    def handle(self, op: str, args: dict[str, Any]) -> dict[str, Any]: ...
-
-
-@dataclass
-class LinkFaults:
-    """Breakage a test asks for. `drop_after_next`: execute the next request with this op,
-    then drop the connection instead of answering. `delay_seconds`: wait before each answer."""
-
-    drop_after_next: str | None = None
-    delay_seconds: float = 0.0
 
 
 @dataclass
@@ -87,46 +69,7 @@ class _Conn:
         self.writer.transport.abort()
 
 
-def answer_request(handler: RequestHandler, req: Req) -> Res:
-    """The EA's answer to one request: only the protocol's operations are executed."""
-    if req.op not in OPS:
-        error = ResError(code=ErrorCode.UNKNOWN_OP.value, message=f"unknown op {req.op!r}")
-        return Res(id=req.id, ok=False, error=error)
-    try:
-        data = handler.handle(req.op, req.args)
-    except OpError as exc:
-        return Res(id=req.id, ok=False, error=ResError(code=exc.code.value, message=exc.message))
-    except Exception as exc:
-        log.exception("MT link: the handler of %r raised", req.op)
-        message = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        return Res(id=req.id, ok=False, error=ResError(code=HANDLER_FAILED, message=message))
-    return Res.model_construct(id=req.id, ok=True, data=data, error=None)
-
-
-def answer_line(res: Res) -> bytes:
-    """The answer's line; one the bridge would refuse for its size becomes a refusal, so
-    the connection survives and the adapter can ask for less (a shorter history range)."""
-    line = encode(res)
-    if not too_large(line):
-        return line
-    message = f"an answer of {len(line)} bytes, at most {MAX_LINE}: ask for less"
-    return encode(
-        Res(id=res.id, ok=False, error=ResError(code=ErrorCode.TOO_LARGE.value, message=message))
-    )
-
-
-def event_line(seq: int, event: str, data: dict[str, Any]) -> bytes | None:
-    """An event's line, or None (logged) when it is too large to send."""
-    line = encode_evt(seq, event, data)
-    if too_large(line):
-        log.error(
-            "MT link: a %r event of %d bytes is dropped (at most %d)", event, len(line), MAX_LINE
-        )
-        return None
-    return line
-
-
-class TerminalLink:
+class TerminalLink(EaSession):
     """The EA side of the MT5 transport, in its own thread."""
 
     def __init__(
@@ -145,30 +88,24 @@ class TerminalLink:
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         version: int = 1,
     ) -> None:
-        if not backoff:
-            raise ValueError("the link's backoff needs at least one delay")
-        self._host, self._port = host, port
-        self._token, self._terminal = token, terminal
-        self._handler = handler
-        self._platform, self._login, self._broker = platform, login, broker
-        self._ca_file, self._tls = ca_file, tls
-        self._backoff = tuple(backoff)
-        self._version = version
-        self.faults = LinkFaults()
-        self.connects = 0
-        self.last_denied: str | None = None
-        self.last_error: str | None = None
-        self.impostors = 0  # welcomes whose mac was wrong
-        self.dropped_events = 0
+        super().__init__(
+            host,
+            port,
+            token,
+            terminal,
+            handler,
+            platform=platform,
+            login=login,
+            broker=broker,
+            ca_file=ca_file,
+            tls=tls,
+            backoff=backoff,
+            version=version,
+        )
         self._conn: _Conn | None = None
-        self._seq = 0
-        self._held: list[tuple[str, dict[str, Any]]] | None = None
         self._lock = threading.Lock()  # _pending and _flush_scheduled, shared with emit()
-        self._pending: list[tuple[str, dict[str, Any]]] = []
+        self._pending: list[Event] = []
         self._flush_scheduled = False
-        self._give_up = False
-        self._connected = threading.Event()
-        self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._ready = threading.Event()
@@ -179,16 +116,8 @@ class TerminalLink:
     def connected(self) -> bool:
         return self._conn is not None
 
-    def wait_connected(self, timeout: float) -> bool:
-        return self._connected.wait(timeout)
-
     def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the link is already started")
-        self._thread = threading.Thread(
-            target=self._run, name=f"mt-link-{self._terminal}", daemon=True
-        )
-        self._thread.start()
+        self._start_thread(f"mt-link-{self._terminal}")
         self._ready.wait(_HANDSHAKE_TIMEOUT)  # its loop exists: restart() and emit() reach it
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -196,8 +125,7 @@ class TerminalLink:
         if loop is not None and main is not None:
             with contextlib.suppress(RuntimeError):  # the loop already ended
                 loop.call_soon_threadsafe(main.cancel)
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._join(timeout)
 
     def restart(self) -> None:
         """Drop the connection now; the link reconnects after its backoff."""
@@ -212,8 +140,9 @@ class TerminalLink:
         if loop is None:
             self.dropped_events += 1
             return
-        if self._thread is not None and threading.get_ident() == self._thread.ident:
-            self._emit_in_loop(event, data, from_handler=True)
+        if self._on_link_thread():
+            if not self._hold(event, data):
+                self._write_events([(event, data)])
             return
         # One wake-up of the loop per batch, not per event: at tens of thousands of ticks
         # a second, waking the loop for each costs more than encoding them.
@@ -232,34 +161,19 @@ class TerminalLink:
 
     # -- the link's thread ---------------------------------------------------------------
 
-    def _emit_in_loop(self, event: str, data: dict[str, Any], from_handler: bool) -> None:
-        if from_handler and self._held is not None:
-            self._held.append((event, data))
-            return
-        self._write_events([(event, data)])
-
     def _flush(self) -> None:
         with self._lock:
             batch, self._pending = self._pending, []
             self._flush_scheduled = False
         self._write_events(batch)
 
-    def _write_events(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+    def _write_events(self, batch: list[Event]) -> None:
         conn = self._conn
         if conn is None:
             self.dropped_events += len(batch)
             return
-        if not batch:
-            return
-        lines = []
-        for event, data in batch:
-            line = event_line(self._seq + 1, event, data)
-            if line is None:
-                self.dropped_events += 1
-                continue
-            self._seq += 1
-            lines.append(line)
-        conn.write(b"".join(lines))
+        if batch:
+            conn.write(b"".join(self._event_lines(batch)))
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -273,21 +187,8 @@ class TerminalLink:
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
         self._ready.set()
-        attempt = 0
-        while not self._give_up:
-            if await self._session():
-                attempt = 0
-            if self._give_up:
-                log.error("MT link: %s; not reconnecting until the EA is updated", self.last_error)
-                return
-            await asyncio.sleep(self._backoff[min(attempt, len(self._backoff) - 1)])
-            attempt += 1
-
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        if not self._tls:
-            return None
-        cafile = None if self._ca_file is None else str(self._ca_file)
-        return ssl.create_default_context(cafile=cafile)
+        while (delay := self._next_delay(await self._session())) is not None:
+            await asyncio.sleep(delay)
 
     async def _session(self) -> bool:
         """One connection; True when the bridge welcomed it."""
@@ -322,42 +223,13 @@ class TerminalLink:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> float | None:
         hello = await self._expect(reader, writer)
-        if not isinstance(hello, Hello):
-            self.last_error = f"expected hello, got {_kind(hello)}"
+        asked = self._auth(hello)
+        if asked is None:
             return None
-        ea_nonce = new_nonce()
-        auth = Auth(
-            version=self._version,
-            terminal=self._terminal,
-            platform="mt4" if self._platform == "mt4" else "mt5",
-            login=self._login,
-            broker=self._broker,
-            nonce=ea_nonce,
-            mac=auth_mac(self._token, hello.nonce, self._terminal, ea_nonce),
-        )
+        auth, hello_nonce = asked
         writer.write(encode(auth))
-        answer = await self._expect(reader, writer)
-        if isinstance(answer, Denied):
-            self._denied(answer)
-            return None
-        if not isinstance(answer, Welcome):
-            self.last_error = f"expected welcome or denied, got {_kind(answer)}"
-            return None
-        expected = welcome_mac(self._token, ea_nonce, hello.nonce)
-        if not hmac.compare_digest(expected.encode(), answer.mac.encode()):
-            self.impostors += 1
-            self.last_error = "the bridge's welcome mac is wrong: an impostor, disconnecting"
-            log.error("MT link: %s", self.last_error)
-            return None
-        return answer.heartbeat_s
-
-    def _denied(self, denied: Denied) -> None:
-        self.last_denied = denied.reason.value
-        self.last_error = f"denied {denied.reason.value}: {denied.message}"
-        if denied.reason is ErrorCode.VERSION_MISMATCH:
-            self.last_error += f" (the bridge speaks versions {list(denied.versions)})"
-            self._give_up = True
-        log.warning("MT link: %s", self.last_error)
+        welcome = self._welcome(auth, hello_nonce, await self._expect(reader, writer))
+        return None if welcome is None else welcome.heartbeat_s
 
     async def _expect(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -370,7 +242,8 @@ class TerminalLink:
             return None
 
     async def _serve(self, reader: asyncio.StreamReader, conn: _Conn) -> None:
-        self._open(conn)
+        self._conn = conn
+        self._opened()
         beats = asyncio.create_task(self._heartbeat(conn))
         try:
             while True:
@@ -389,13 +262,6 @@ class TerminalLink:
             beats.cancel()
             self._close(conn)
 
-    def _open(self, conn: _Conn) -> None:
-        self._seq = 0
-        self._conn = conn
-        self.connects += 1
-        self.last_error = None
-        self._connected.set()
-
     def _close(self, conn: _Conn) -> None:
         if self._conn is conn:
             self._conn = None
@@ -413,8 +279,7 @@ class TerminalLink:
         if isinstance(message, Ping):
             conn.write(encode(Pong(t_ms=message.t_ms)))
         elif isinstance(message, ErrorMsg):
-            self.last_error = f"the bridge reports {message.code}: {message.message}"
-            log.warning("MT link: %s", self.last_error)
+            self._bridge_error(message)
             return False
         elif not isinstance(message, Pong):
             error = ErrorMsg(code=ErrorCode.MALFORMED.value, message=f"a {message.type!r} here")
@@ -422,17 +287,11 @@ class TerminalLink:
         return True
 
     async def _answer(self, conn: _Conn, req: Req) -> bool:
-        self._held = []
-        try:
-            res = answer_request(self._handler, req)
-        finally:
-            held, self._held = self._held, None
+        res, held = self._execute(req)
         if self.faults.delay_seconds > 0:
             await asyncio.sleep(self.faults.delay_seconds)
-        if self.faults.drop_after_next == req.op:
-            self.faults.drop_after_next = None
+        if self._drops_instead(req, held):
             conn.drop()
-            self.dropped_events += len(held)
             return False
         conn.write(answer_line(res))
         self._write_events(held)
@@ -449,7 +308,3 @@ class TerminalLink:
                 return
             if now - conn.last_sent >= conn.heartbeat:
                 conn.write(encode(Ping(t_ms=int(time.time() * 1000))))
-
-
-def _kind(message: Message | None) -> str:
-    return "a broken line" if message is None else repr(message.type)

@@ -9,42 +9,30 @@ and pings back. An HTTP 401 means the session is gone: it authenticates again.
 
 from __future__ import annotations
 
-import hmac
 import http.client
-import logging
-import ssl
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from execution_engine.adapters.mt5.auth import auth_mac, new_nonce, welcome_mac
-from execution_engine.adapters.mt5.codes import ErrorCode
 from execution_engine.adapters.mt5.poll import AUTH_PATH, HELLO_PATH, POLL_PATH, SESSION_HEADER
 from execution_engine.adapters.mt5.protocol import (
-    Auth,
-    Denied,
     ErrorMsg,
-    Hello,
     Message,
     Ping,
     Pong,
     ProtocolError,
     Req,
-    Welcome,
     decode_line,
     encode,
 )
-from execution_engine.adapters.mt5.sim.link import (
+from execution_engine.adapters.mt5.sim.ea_session import (
     DEFAULT_BACKOFF,
-    LinkFaults,
+    EaSession,
+    Platform,
     RequestHandler,
     answer_line,
-    answer_request,
-    event_line,
 )
-
-log = logging.getLogger(__name__)
 
 _HTTP_TIMEOUT = 10.0
 
@@ -53,8 +41,11 @@ class _SessionGoneError(Exception):
     """HTTP 401 on a poll: the bridge no longer knows this session."""
 
 
-class PollLink:
+class PollLink(EaSession):
     """The EA side of the MT4 transport, in its own thread."""
+
+    DEFAULT_PLATFORM: ClassVar[Platform] = "mt4"
+    LOG_PREFIX: ClassVar[str] = "MT4 link"
 
     def __init__(
         self,
@@ -73,32 +64,26 @@ class PollLink:
         version: int = 1,
         poll_interval: float = 0.1,
     ) -> None:
-        if not backoff:
-            raise ValueError("the link's backoff needs at least one delay")
-        self._host, self._port = host, port
-        self._token, self._terminal = token, terminal
-        self._handler = handler
-        self._platform, self._login, self._broker = platform, login, broker
-        self._ca_file, self._tls = ca_file, tls
-        self._backoff = tuple(backoff)
-        self._version = version
+        super().__init__(
+            host,
+            port,
+            token,
+            terminal,
+            handler,
+            platform=platform,
+            login=login,
+            broker=broker,
+            ca_file=ca_file,
+            tls=tls,
+            backoff=backoff,
+            version=version,
+        )
         self._poll_interval = poll_interval
-        self.faults = LinkFaults()
-        self.connects = 0
-        self.last_denied: str | None = None
-        self.last_error: str | None = None
-        self.impostors = 0
-        self.dropped_events = 0
         self._lock = threading.Lock()  # the outbox and the session, shared with emit()
         self._outbox: list[bytes] = []
         self._session: str | None = None
-        self._seq = 0
-        self._held: list[tuple[str, dict[str, Any]]] | None = None
-        self._give_up = False
         self._stopping = threading.Event()
         self._restart = threading.Event()
-        self._connected = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- the simulator's side ------------------------------------------------------------
 
@@ -106,21 +91,12 @@ class PollLink:
     def connected(self) -> bool:
         return self._session is not None
 
-    def wait_connected(self, timeout: float) -> bool:
-        return self._connected.wait(timeout)
-
     def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the link is already started")
-        self._thread = threading.Thread(
-            target=self._run, name=f"mt4-link-{self._terminal}", daemon=True
-        )
-        self._thread.start()
+        self._start_thread(f"mt4-link-{self._terminal}")
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._join(timeout)
 
     def restart(self) -> None:
         """Forget the session now; the link authenticates again after its backoff."""
@@ -129,11 +105,9 @@ class PollLink:
     def emit(self, event: str, data: dict[str, Any]) -> None:
         """Queue an event for the next poll (thread-safe); dropped while disconnected.
         Events the handler emits while answering go out after the answer."""
-        on_link_thread = self._thread is not None and threading.get_ident() == self._thread.ident
+        if self._hold(event, data):
+            return
         with self._lock:
-            if on_link_thread and self._held is not None:
-                self._held.append((event, data))
-                return
             self._queue_event(event, data)
 
     # -- the link's thread ---------------------------------------------------------------
@@ -142,29 +116,19 @@ class PollLink:
         if self._session is None:
             self.dropped_events += 1
             return
-        line = event_line(self._seq + 1, event, data)
-        if line is None:
-            self.dropped_events += 1
-            return
-        self._seq += 1
-        self._outbox.append(line)
+        self._outbox.extend(self._event_lines([(event, data)]))
 
     def _run(self) -> None:
-        attempt = 0
-        while not self._stopping.is_set() and not self._give_up:
-            if self._session_once():
-                attempt = 0
-            if self._give_up:
-                log.error("MT4 link: %s; not reconnecting until the EA is updated", self.last_error)
+        while not self._stopping.is_set():
+            delay = self._next_delay(self._session_once())
+            if delay is None:
                 return
-            self._stopping.wait(self._backoff[min(attempt, len(self._backoff) - 1)])
-            attempt += 1
+            self._stopping.wait(delay)
 
     def _connection(self) -> http.client.HTTPConnection:
-        if not self._tls:
+        context = self._ssl_context()
+        if context is None:
             return http.client.HTTPConnection(self._host, self._port, timeout=_HTTP_TIMEOUT)
-        cafile = None if self._ca_file is None else str(self._ca_file)
-        context = ssl.create_default_context(cafile=cafile)
         return http.client.HTTPSConnection(
             self._host, self._port, timeout=_HTTP_TIMEOUT, context=context
         )
@@ -204,52 +168,19 @@ class PollLink:
         return [decode_line(line) for line in payload.splitlines() if line.strip()]
 
     def _authenticate(self, conn: http.client.HTTPConnection) -> str | None:
-        hello = self._post(conn, HELLO_PATH, b"")[0]
-        if not isinstance(hello, Hello):
-            self.last_error = f"expected hello, got {hello.type!r}"
+        asked = self._auth(self._post(conn, HELLO_PATH, b"")[0])
+        if asked is None:
             return None
-        ea_nonce = new_nonce()
-        auth = Auth(
-            version=self._version,
-            terminal=self._terminal,
-            platform="mt5" if self._platform == "mt5" else "mt4",
-            login=self._login,
-            broker=self._broker,
-            nonce=ea_nonce,
-            mac=auth_mac(self._token, hello.nonce, self._terminal, ea_nonce),
-        )
-        answer = self._post(conn, AUTH_PATH, encode(auth))[0]
-        if isinstance(answer, Denied):
-            self._denied(answer)
-            return None
-        if not isinstance(answer, Welcome):
-            self.last_error = f"expected welcome or denied, got {answer.type!r}"
-            return None
-        expected = welcome_mac(self._token, ea_nonce, hello.nonce)
-        if not hmac.compare_digest(expected.encode(), answer.mac.encode()):
-            self.impostors += 1
-            self.last_error = "the bridge's welcome mac is wrong: an impostor, disconnecting"
-            log.error("MT4 link: %s", self.last_error)
-            return None
-        return answer.session
-
-    def _denied(self, denied: Denied) -> None:
-        self.last_denied = denied.reason.value
-        self.last_error = f"denied {denied.reason.value}: {denied.message}"
-        if denied.reason is ErrorCode.VERSION_MISMATCH:
-            self.last_error += f" (the bridge speaks versions {list(denied.versions)})"
-            self._give_up = True
-        log.warning("MT4 link: %s", self.last_error)
+        auth, hello_nonce = asked
+        welcome = self._welcome(auth, hello_nonce, self._post(conn, AUTH_PATH, encode(auth))[0])
+        return None if welcome is None else welcome.session
 
     def _open(self, session: str) -> None:
-        with self._lock:
-            self._session = session
-            self._seq = 0
-            self._outbox.clear()
         self._restart.clear()
-        self.connects += 1
-        self.last_error = None
-        self._connected.set()
+        with self._lock:  # emit() numbers events from 1 from the session's first one
+            self._session = session
+            self._outbox.clear()
+            self._opened()
 
     def _close(self) -> None:
         with self._lock:
@@ -277,23 +208,14 @@ class PollLink:
             with self._lock:
                 self._outbox.append(encode(Pong(t_ms=message.t_ms)))
         elif isinstance(message, ErrorMsg):
-            self.last_error = f"the bridge reports {message.code}: {message.message}"
-            log.warning("MT4 link: %s", self.last_error)
+            self._bridge_error(message)
 
     def _answer(self, req: Req) -> bool:
         """Answer one request into the outbox; False when a fault drops the session."""
-        with self._lock:
-            self._held = []
-        try:
-            res = answer_request(self._handler, req)
-        finally:
-            with self._lock:
-                held, self._held = self._held or [], None
+        res, held = self._execute(req)
         if self.faults.delay_seconds > 0:
             self._stopping.wait(self.faults.delay_seconds)
-        if self.faults.drop_after_next == req.op:
-            self.faults.drop_after_next = None
-            self.dropped_events += len(held)
+        if self._drops_instead(req, held):
             return False
         with self._lock:
             self._outbox.append(answer_line(res))
