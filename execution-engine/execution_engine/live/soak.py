@@ -25,10 +25,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import random
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -36,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
 from execution_engine.adapters.fix.execution import client_order_id_of
@@ -47,22 +43,29 @@ from execution_engine.live.churn import parse_decision_id
 
 # Re-exported (`as` form): the FIX benchmarks import them from here.
 from execution_engine.live.soak_common import KILL_MODES as KILL_MODES
-from execution_engine.live.soak_common import MAX_CRASHES as _MAX_CRASHES
-from execution_engine.live.soak_common import MODE_WEIGHTS as _MODE_WEIGHTS
-from execution_engine.live.soak_common import ORDER_KILL_JITTER_S as _ORDER_KILL_JITTER_S
-from execution_engine.live.soak_common import STARTUP_KILL_WINDOW_S as _STARTUP_KILL_WINDOW_S
 from execution_engine.live.soak_common import Child as Child
+from execution_engine.live.soak_common import Log as Log
 from execution_engine.live.soak_common import SoakAbortedError as SoakAbortedError
+from execution_engine.live.soak_common import (
+    TickPump,
+    churn_command,
+    closing_rows,
+    decisions_needed,
+    kills_row,
+    last_report,
+    position_row,
+    restart_rows,
+    row,
+    run_children,
+)
+from execution_engine.live.soak_common import decision_of as _decision
 from execution_engine.live.soak_common import drop_redis_keys as drop_redis_keys
 from execution_engine.live.soak_common import percentile as percentile
-from execution_engine.live.soak_common import restart_line
 from execution_engine.live.soak_common import spawn as spawn
-from execution_engine.live.soak_common import wait_ready as _wait_ready
 
 SYMBOL = "EURUSD"
 _WAIT_S = 30.0  # for the venue to see a killed child's session go
 _POLL_S = 0.0005
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,7 @@ class SoakConfig:
 
     @property
     def decisions(self) -> int:
-        # About one decision per interval while a child trades; twice the expected need.
-        per_kill = self.max_delay_s / 2 / (self.interval_ms / 1000) + 2
-        return self.orders if self.orders is not None else int(self.kills * per_kill) + 20
+        return decisions_needed(self)
 
 
 @dataclass
@@ -137,29 +138,12 @@ class SoakResult:
 
 
 # --- the quotes the venue fills against -----------------------------------------------------
-class QuotePump:
+class QuotePump(TickPump):
     """Quotes to the simulator every `interval` s (a few ticks apart), so orders larger than
     the book's top size fill over several quotes: several fills per order."""
 
     def __init__(self, sim: FixSimulator, interval: float = 0.02) -> None:
-        self._sim, self._interval = sim, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> QuotePump:
-        self._sim.push_quote(sim_quote(0))
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        tick = 0
-        while not self._stop.wait(self._interval):
-            tick += 1
-            self._sim.push_quote(sim_quote(tick))
+        super().__init__(lambda tick: sim.push_quote(sim_quote(tick)), interval)
 
 
 def sim_quote(tick: int) -> Quote:
@@ -187,13 +171,7 @@ def write_venue_file(sim: FixSimulator, path: Path) -> dict[str, str]:
 def child_command(
     venue_file: Path, state: Path, config: SoakConfig, report: Path, *extra: str
 ) -> list[str]:
-    command = [
-        sys.executable, "-m", "execution_engine.live.churn", "--config", str(venue_file),
-        "--state", str(state), "--trader-id", config.trader_id,
-        "--orders", str(config.decisions), "--seed", str(config.seed),
-        "--interval-ms", str(config.interval_ms), "--report", str(report), *extra,
-    ]  # fmt: skip
-    return command + (["--redis", config.redis_url] if config.redis_url else [])
+    return churn_command("execution_engine.live.churn", venue_file, state, config, report, *extra)
 
 
 class LedgerTail:
@@ -225,36 +203,28 @@ class LedgerTail:
         self._stream.close()
 
 
-def _kill_one(
-    child: Child, mode: str, sim: FixSimulator, tail: LedgerTail, rng: random.Random,
-    config: SoakConfig,
-) -> bool:  # fmt: skip
-    """Kill `child` the `mode` way; False when it ended by itself first."""
+class FixKillPoints:
+    """The kill moments at the FIX venue: the child's logon (startup), a new `order` line
+    in the ledger (order). A child that ended first is seen once the kill's delay is over."""
 
-    def alive() -> bool:
-        return child.process.poll() is None
+    def __init__(self, sim: FixSimulator, tail: LedgerTail) -> None:
+        self._sim, self._tail = sim, tail
 
-    if mode == "startup":
-        if not sim.wait_logged_on(config.stall_s) and alive():
-            raise SoakAbortedError(f"the child did not log on within {config.stall_s:g} s")
-        time.sleep(rng.uniform(0, _STARTUP_KILL_WINDOW_S))
-    else:
-        if not _wait_ready(child, config.stall_s):
-            return False
-        if mode == "order":
-            tail.skip_to_end()
-            if not tail.wait_for("order", config.stall_s, alive) and alive():
-                raise SoakAbortedError(
-                    f"no new order reached the venue for {config.stall_s:g} s "
-                    f"after READY ({child.ready_line})"
-                )
-            time.sleep(rng.uniform(0, _ORDER_KILL_JITTER_S))
-        else:
-            time.sleep(rng.uniform(0, config.max_delay_s))
-    if not alive():
-        return False
-    child.kill()
-    return True
+    def before_spawn(self) -> None:
+        wait_logged_off(self._sim)
+
+    def wait_session(self, child: Child, timeout: float) -> bool:
+        if not self._sim.wait_logged_on(timeout) and child.alive:
+            raise SoakAbortedError(f"the child did not log on within {timeout:g} s")
+        return True
+
+    def wait_order(self, child: Child, timeout: float) -> bool:
+        self._tail.skip_to_end()
+        if not self._tail.wait_for("order", timeout, lambda: child.alive) and child.alive:
+            raise SoakAbortedError(
+                f"no new order reached the venue for {timeout:g} s after READY ({child.ready_line})"
+            )
+        return True
 
 
 def wait_logged_off(sim: FixSimulator) -> None:
@@ -281,26 +251,19 @@ def run_soak(
     command = child_command(venue_file, state / "node", config, report)
     tail = LedgerTail(sim.config.ledger_path)
     children_log = state / "children.log"
+    pump = (
+        QuotePump(sim, config.quote_interval_s)
+        if config.quote_interval_s
+        else contextlib.nullcontext()
+    )
     try:
-        pump = (
-            QuotePump(sim, config.quote_interval_s)
-            if config.quote_interval_s
-            else contextlib.nullcontext()
-        )
-        with pump, children_log.open("a", encoding="utf-8") as stderr:
-            _kill_cycles(result, sim, command, secrets, stderr, tail, log)
-            code = _final_run(result, sim, command, secrets, stderr)
-    except SoakAbortedError as exc:
-        result.verdict.problems.append(str(exc))
-        code = None
+        venue = FixKillPoints(sim, tail)
+        code = run_children(result, venue, command, secrets, children_log, pump, log)
     finally:
         tail.close()
         result.wall_s = time.monotonic() - started
     problems = result.verdict.problems
-    if code is not None and (code != 0 or not report.exists()):
-        problems.append(f"the last child exited {code} ({children_log})")
-    finished = code == 0 and report.exists()
-    node = json.loads(report.read_text(encoding="utf-8")) if finished else None
+    node = last_report(code, report, children_log, problems)
     result.verdict = compare(sim.ledger.entries(), node, config.trader_id, config.decisions)
     result.verdict.problems = problems
     if node is None:
@@ -311,62 +274,6 @@ def run_soak(
         problems.append(f"the venue's book holds {book}, its ledger sums to "
                         f"{result.verdict.venue_position}")  # fmt: skip
     return result
-
-
-def _kill_cycles(
-    result: SoakResult, sim: FixSimulator, command: list[str], secrets: dict[str, str],
-    stderr: IO[str], tail: LedgerTail, log: Log,
-) -> None:  # fmt: skip
-    config = result.config
-    rng = random.Random(config.seed)
-    first, crashes = True, 0
-    while sum(result.kills.values()) < config.kills:
-        wait_logged_off(sim)
-        child = spawn(command, secrets, stderr)
-        mode = rng.choices(KILL_MODES, _MODE_WEIGHTS)[0]
-        try:
-            killed = _kill_one(child, mode, sim, tail, rng, config)
-        finally:
-            child.kill()  # whatever happened, no child outlives its cycle
-        _record_start(result, child, first)
-        first = False
-        if killed:
-            result.kills[mode] += 1
-            log(f"  kill {sum(result.kills.values()):>3} ({mode:<7}) {child.ready_line}")
-            continue
-        code = child.process.returncode
-        if code == 0:
-            log(f"  the child finished before kill {sum(result.kills.values()) + 1}")
-            return
-        crashes += 1
-        result.verdict.problems.append(f"a child exited {code} by itself (see children.log)")
-        if crashes >= _MAX_CRASHES:
-            raise SoakAbortedError(f"the child exited by itself {crashes} times")
-
-
-def _final_run(
-    result: SoakResult, sim: FixSimulator, command: list[str], secrets: dict[str, str],
-    stderr: IO[str],
-) -> int:  # fmt: skip
-    """The last child, left to finish; its exit code."""
-    wait_logged_off(sim)
-    child = spawn(command, secrets, stderr)
-    try:
-        code = child.process.wait(timeout=result.config.final_timeout_s)
-    except subprocess.TimeoutExpired:
-        raise SoakAbortedError(
-            f"the last child did not finish within {result.config.final_timeout_s:g} s "
-            f"({child.ready_line or 'never READY'})"
-        ) from None
-    finally:
-        child.kill()
-    _record_start(result, child, False)
-    return code
-
-
-def _record_start(result: SoakResult, child: Child, first: bool) -> None:
-    if child.startup_s is not None and not first:
-        result.restarts_s.append(child.startup_s)
 
 
 # --- the comparison --------------------------------------------------------------------------
@@ -427,36 +334,26 @@ def _compare_fills(verdict: Verdict, fills: list[LedgerEntry], node: dict[str, A
             )
 
 
-def _decision(cl_ord_id: str) -> int:
-    parsed = parse_decision_id(cl_ord_id)
-    return -1 if parsed is None else parsed[0]
-
-
 # --- the table -------------------------------------------------------------------------------
 def table(result: SoakResult) -> Iterator[str]:
-    v, times = result.verdict, result.restarts_s
-    modes = ", ".join(f"{m} {result.kills[m]}" for m in KILL_MODES)
-    yield f"  kills                 {sum(result.kills.values())} ({modes})"
-    yield f"  venue orders          {v.venue_orders} for {result.config.decisions + 1} decisions"
-    yield f"  duplicate orders      {v.duplicate_decisions} (+ {v.resent_cl_ord_ids} ClOrdIDs resent)"
-    yield f"  skipped decisions     {v.skipped_decisions}"
-    yield (
-        f"  lost fills            {v.lost_fills} of {v.venue_fills} "
-        f"({v.fills_by_exec_id} by ExecID, {v.fills_inferred} inferred by reconciliation)"
+    v = result.verdict
+    yield kills_row(result.kills)
+    yield row("venue orders", f"{v.venue_orders} for {result.config.decisions + 1} decisions")
+    yield row(
+        "duplicate orders", f"{v.duplicate_decisions} (+ {v.resent_cl_ord_ids} ClOrdIDs resent)"
+    )
+    yield row("skipped decisions", str(v.skipped_decisions))
+    yield row(
+        "lost fills",
+        f"{v.lost_fills} of {v.venue_fills} "
+        f"({v.fills_by_exec_id} by ExecID, {v.fills_inferred} inferred by reconciliation)",
     )
     if v.lost_orders:
         yield f"    of orders           {', '.join(v.lost_orders)}"
-    yield f"  reconciliation orders {v.reconciliation_diffs} (made up to match the venue's position)"
-    if v.compared:
-        yield (
-            f"  position diff         {v.position_diff} "
-            f"(venue {v.venue_position}, node {v.node_position})"
-        )
-    else:
-        yield "  position diff         not compared: no report from the node"
-    if times:
-        yield f"  restart→ACTIVE        {restart_line(times)}"
-    for problem in v.problems:
-        yield f"  PROBLEM               {problem}"
-    yield f"  wall                  {result.wall_s:.0f} s"
-    yield f"  verdict               {'PASS' if result.ok else 'FAIL'}"
+    yield row(
+        "reconciliation orders",
+        f"{v.reconciliation_diffs} (made up to match the venue's position)",
+    )
+    yield position_row("venue", (v.venue_position, v.node_position) if v.compared else None)
+    yield from restart_rows("restart→ACTIVE", result.restarts_s)
+    yield from closing_rows(v.problems, result.wall_s, result.ok)

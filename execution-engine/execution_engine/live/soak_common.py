@@ -1,6 +1,10 @@
 """What the SIGKILL soaks share, whatever the venue (soak.py on FIX, mt5_soak.py on
 MetaTrader): the child processes and their READY line, the kill moments and their odds,
-the wait for READY, the restart-time percentiles and the soak's Redis keys.
+the harness loop (kill and restart `kills` times, then let the last child finish), the
+restart-time percentiles, the verdict table's common rows and the soak's Redis keys.
+
+A venue brings its config (SoakSettings), the two moments only it can see (KillPoints: its
+session is up, an order reached it), its quote pump and its comparison.
 
 A child prints `READY <time.monotonic()> ...` once it is reconciled and trading; the soak
 reads its stdout on a thread and times the restart from spawn to that line (both on
@@ -9,25 +13,33 @@ CLOCK_MONOTONIC, which the processes share).
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import IO
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Protocol, Self
 
 import redis
 
-from execution_engine.live.churn import READY, SECRET_PREFIX
+from execution_engine.live.churn import READY, SECRET_PREFIX, parse_decision_id
 
 KILL_MODES = ("order", "random", "startup")
 MODE_WEIGHTS = (0.4, 0.4, 0.2)
 ORDER_KILL_JITTER_S = 0.003  # after an order reaches the venue
 STARTUP_KILL_WINDOW_S = 0.25  # after the logon / dial-in: the reconciliation's queries
 MAX_CRASHES = 3  # children that die by themselves before the soak gives up
+Log = Callable[[str], None]
 
 
 class SoakAbortedError(RuntimeError):
@@ -117,3 +129,269 @@ def drop_redis_keys(url: str, trader_id: str) -> int:
         return len(keys)
     finally:
         client.close()
+
+
+def decision_of(client_order_id: str) -> int:
+    """The decision index of one of the churn's client order ids; -1 for any other."""
+    parsed = parse_decision_id(client_order_id)
+    return -1 if parsed is None else parsed[0]
+
+
+# --- what the harness reads of a venue's soak ----------------------------------------------
+class SoakSettings(Protocol):
+    """A venue's soak config, as the harness and the child's command line read it."""
+
+    @property
+    def kills(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def orders(self) -> int | None: ...
+    @property
+    def interval_ms(self) -> float: ...
+    @property
+    def max_delay_s(self) -> float: ...
+    @property
+    def redis_url(self) -> str | None: ...
+    @property
+    def trader_id(self) -> str: ...
+    @property
+    def final_timeout_s(self) -> float: ...
+    @property
+    def stall_s(self) -> float: ...
+    @property
+    def decisions(self) -> int: ...
+
+
+def decisions_needed(settings: SoakSettings) -> int:
+    """`settings.orders`, else enough churn decisions for every kill."""
+    # About one decision per interval while a child trades; twice the expected need.
+    per_kill = settings.max_delay_s / 2 / (settings.interval_ms / 1000) + 2
+    return settings.orders if settings.orders is not None else int(settings.kills * per_kill) + 20
+
+
+class _Problems(Protocol):
+    @property
+    def problems(self) -> list[str]: ...
+
+
+class SoakTally(Protocol):
+    """Where the harness counts: a venue's soak result."""
+
+    @property
+    def config(self) -> SoakSettings: ...
+    @property
+    def kills(self) -> Counter[str]: ...
+    @property
+    def restarts_s(self) -> list[float]: ...
+    @property
+    def verdict(self) -> _Problems: ...
+
+
+class KillPoints(Protocol):
+    """The two kill moments only the venue sees. Each wait returns False when the child
+    ended first and the kill is off, and raises SoakAbortedError when the child hangs."""
+
+    def before_spawn(self) -> None:
+        """Just before each child is spawned (the previous one is dead)."""
+
+    def wait_session(self, child: Child, timeout: float) -> bool:
+        """Until the child's session is up at the venue (a `startup` kill follows)."""
+
+    def wait_order(self, child: Child, timeout: float) -> bool:
+        """Until the next order reaches the venue (an `order` kill follows)."""
+
+
+def churn_command(
+    module: str, venue_file: Path, state: Path, config: SoakSettings, report: Path, *extra: str
+) -> list[str]:
+    """The churn child `module`'s command line for the soak `config`."""
+    command = python_module(
+        module, "--config", str(venue_file),
+        "--state", str(state), "--trader-id", config.trader_id,
+        "--orders", str(config.decisions), "--seed", str(config.seed),
+        "--interval-ms", str(config.interval_ms), "--report", str(report), *extra,
+    )  # fmt: skip
+    return command + (["--redis", config.redis_url] if config.redis_url else [])
+
+
+# --- the harness ---------------------------------------------------------------------------
+class TickPump:
+    """`push(0)` on entering, then `push(1)`, `push(2)`, ... every `interval` s on a thread
+    of its own until the `with` block ends: the venue's quotes."""
+
+    def __init__(
+        self, push: Callable[[int], None], interval: float, name: str | None = None
+    ) -> None:
+        self._push, self._interval = push, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
+
+    def __enter__(self) -> Self:
+        self._push(0)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        tick = 0
+        while not self._stop.wait(self._interval):
+            tick += 1
+            self._push(tick)
+
+
+def run_children(
+    tally: SoakTally, venue: KillPoints, command: list[str], secrets: dict[str, str],
+    children_log: Path, pump: AbstractContextManager[object], log: Log,
+) -> int | None:  # fmt: skip
+    """Kill and restart the child `kills` times, then let the last one finish, `pump`
+    running throughout; the last child's exit code, None when the soak was aborted (the
+    reason is then among the tally's problems). The children's stderr goes to `children_log`."""
+    try:
+        with pump, children_log.open("a", encoding="utf-8") as stderr:
+            _kill_cycles(tally, venue, command, secrets, stderr, log)
+            return _final_run(tally, venue, command, secrets, stderr)
+    except SoakAbortedError as exc:
+        tally.verdict.problems.append(str(exc))
+        return None
+
+
+def last_report(
+    code: int | None, report: Path, children_log: Path, problems: list[str]
+) -> dict[str, Any] | None:
+    """The last child's report when it finished (exit 0, report written); else None, and
+    a problem when it ended otherwise (None: aborted, the reason is already there)."""
+    if code is not None and (code != 0 or not report.exists()):
+        problems.append(f"the last child exited {code} ({children_log})")
+    if code == 0 and report.exists():
+        node: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+        return node
+    return None
+
+
+def _kill_cycles(
+    tally: SoakTally, venue: KillPoints, command: list[str], secrets: dict[str, str],
+    stderr: IO[str], log: Log,
+) -> None:  # fmt: skip
+    config = tally.config
+    rng = random.Random(config.seed)
+    first, crashes = True, 0
+    while sum(tally.kills.values()) < config.kills:
+        mode = rng.choices(KILL_MODES, MODE_WEIGHTS)[0]
+        venue.before_spawn()
+        child = spawn(command, secrets, stderr)
+        try:
+            killed = _kill_one(child, mode, venue, rng, config)
+        finally:
+            child.kill()  # whatever happened, no child outlives its cycle
+        _record_start(tally, child, first)
+        first = False
+        if killed:
+            tally.kills[mode] += 1
+            log(f"  kill {sum(tally.kills.values()):>3} ({mode:<7}) {child.ready_line}")
+            continue
+        code = child.process.returncode
+        if code == 0:
+            log(f"  the child finished before kill {sum(tally.kills.values()) + 1}")
+            return
+        crashes += 1
+        tally.verdict.problems.append(f"a child exited {code} by itself (see children.log)")
+        if crashes >= MAX_CRASHES:
+            raise SoakAbortedError(f"the child exited by itself {crashes} times")
+
+
+def _kill_one(
+    child: Child, mode: str, venue: KillPoints, rng: random.Random, config: SoakSettings
+) -> bool:
+    """Kill `child` the `mode` way; False when it ended by itself first."""
+    if mode == "startup":
+        if not venue.wait_session(child, config.stall_s):
+            return False
+        time.sleep(rng.uniform(0, STARTUP_KILL_WINDOW_S))
+    else:
+        if not wait_ready(child, config.stall_s):
+            return False
+        if mode == "order":
+            if not venue.wait_order(child, config.stall_s):
+                return False
+            time.sleep(rng.uniform(0, ORDER_KILL_JITTER_S))
+        else:
+            time.sleep(rng.uniform(0, config.max_delay_s))
+    if not child.alive:
+        return False
+    child.kill()
+    return True
+
+
+def _final_run(
+    tally: SoakTally, venue: KillPoints, command: list[str], secrets: dict[str, str],
+    stderr: IO[str],
+) -> int:  # fmt: skip
+    """The last child, left to finish; its exit code."""
+    timeout = tally.config.final_timeout_s
+    venue.before_spawn()
+    child = spawn(command, secrets, stderr)
+    try:
+        code = child.process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SoakAbortedError(
+            f"the last child did not finish within {timeout:g} s "
+            f"({child.ready_line or 'never READY'})"
+        ) from None
+    finally:
+        child.kill()
+    _record_start(tally, child, False)
+    return code
+
+
+def _record_start(tally: SoakTally, child: Child, first: bool) -> None:
+    if child.startup_s is not None and not first:
+        tally.restarts_s.append(child.startup_s)
+
+
+# --- the table and the JSON ----------------------------------------------------------------
+def row(label: str, text: str) -> str:
+    """One row of a verdict table: the label, then its text in the table's column."""
+    return f"  {label:<22}{text}"
+
+
+def kills_row(kills: Counter[str]) -> str:
+    modes = ", ".join(f"{m} {kills[m]}" for m in KILL_MODES)
+    return row("kills", f"{sum(kills.values())} ({modes})")
+
+
+def position_row(venue: str, held: tuple[Decimal, Decimal] | None) -> str:
+    """`held`: (the venue's, the node's) net position; None when there was no report."""
+    if held is None:
+        return row("position diff", "not compared: no report from the node")
+    at_venue, at_node = held
+    return row("position diff", f"{at_venue - at_node} ({venue} {at_venue}, node {at_node})")
+
+
+def restart_rows(label: str, times: list[float]) -> Iterator[str]:
+    if times:
+        yield row(label, restart_line(times))
+
+
+def closing_rows(problems: list[str], wall_s: float, ok: bool, *extra: str) -> Iterator[str]:
+    """The problems, `extra` rows, the wall time and the verdict: a table's last rows."""
+    for problem in problems:
+        yield row("PROBLEM", problem)
+    yield from extra
+    yield row("wall", f"{wall_s:.0f} s")
+    yield row("verdict", "PASS" if ok else "FAIL")
+
+
+def restarts_json(times: list[float]) -> dict[str, Any]:
+    """The restart times' count, p50, p99 and max (s, to the millisecond)."""
+    restarts: dict[str, Any] = {"count": len(times)}
+    if times:
+        restarts |= {
+            "p50_s": round(percentile(times, 0.5), 3),
+            "p99_s": round(percentile(times, 0.99), 3),
+            "max_s": round(max(times), 3),
+        }
+    return restarts
