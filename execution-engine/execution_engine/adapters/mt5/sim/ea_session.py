@@ -11,16 +11,15 @@ transport adds only how its lines travel.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import ssl
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol, TypedDict, Unpack
 
-from execution_engine.adapters.mt5.auth import auth_mac, new_nonce, welcome_mac
+from execution_engine.adapters.mt5.auth import new_auth, welcome_verified
 from execution_engine.adapters.mt5.codes import ErrorCode, Op, OpError
 from execution_engine.adapters.mt5.protocol import (
     MAX_LINE,
@@ -108,7 +107,7 @@ def kind(message: Message | None) -> str:
     return "a broken line" if message is None else repr(message.type)
 
 
-def _known_platform(platform: str, default: Platform) -> Platform:
+def _known_platform(platform: str | None, default: Platform) -> Platform:
     if platform == "mt5":
         return "mt5"
     if platform == "mt4":
@@ -116,8 +115,23 @@ def _known_platform(platform: str, default: Platform) -> Platform:
     return default
 
 
+class LinkOptions(TypedDict, total=False):
+    """The EA's settings both transports take by keyword. Defaults: the transport's own
+    platform, login 0, broker "Gauntlet-Sim", the system's CAs, TLS on, DEFAULT_BACKOFF,
+    protocol version 1."""
+
+    platform: str
+    login: int
+    broker: str
+    ca_file: Path | None
+    tls: bool
+    backoff: Sequence[float]
+    version: int
+
+
 class EaSession:
-    """The EA's state and rules both transports share; a subclass moves the lines."""
+    """The EA's state and rules both transports share; a subclass moves the lines. The EA
+    dials `host:port` as `terminal` with `token`, and `handler` executes the requests."""
 
     DEFAULT_PLATFORM: ClassVar[Platform] = "mt5"  # what an unknown `platform` is sent as
     LOG_PREFIX: ClassVar[str] = "MT link"
@@ -129,26 +143,22 @@ class EaSession:
         token: str,
         terminal: str,
         handler: RequestHandler,
-        *,
-        platform: str,
-        login: int,
-        broker: str,
-        ca_file: Path | None,
-        tls: bool,
-        backoff: Sequence[float],
-        version: int,
+        **options: Unpack[LinkOptions],
     ) -> None:
+        backoff = tuple(options.get("backoff", DEFAULT_BACKOFF))
         if not backoff:
             raise ValueError("the link's backoff needs at least one delay")
         self._host, self._port = host, port
         self._token, self._terminal = token, terminal
         self._handler = handler
-        self._platform = _known_platform(platform, self.DEFAULT_PLATFORM)
-        self._login, self._broker = login, broker
-        self._ca_file, self._tls = ca_file, tls
-        self._backoff = tuple(backoff)
+        self._platform = _known_platform(options.get("platform"), self.DEFAULT_PLATFORM)
+        self._login = options.get("login", 0)
+        self._broker = options.get("broker", "Gauntlet-Sim")
+        self._ca_file = options.get("ca_file")
+        self._tls = options.get("tls", True)
+        self._backoff = backoff
         self._attempt = 0
-        self._version = version
+        self._version = options.get("version", 1)
         self.faults = LinkFaults()
         self.connects = 0
         self.last_denied: str | None = None
@@ -160,6 +170,10 @@ class EaSession:
         self._give_up = False
         self._connected = threading.Event()
         self._thread: threading.Thread | None = None
+        self._init_transport()
+
+    def _init_transport(self) -> None:
+        """The transport's own state, set when the shared state is."""
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -209,15 +223,14 @@ class EaSession:
         if not isinstance(hello, Hello):
             self.last_error = f"expected hello, got {kind(hello)}"
             return None
-        ea_nonce = new_nonce()
-        auth = Auth(
-            version=self._version,
-            terminal=self._terminal,
+        auth = new_auth(
+            self._token,
+            hello.nonce,
+            self._terminal,
             platform=self._platform,
             login=self._login,
             broker=self._broker,
-            nonce=ea_nonce,
-            mac=auth_mac(self._token, hello.nonce, self._terminal, ea_nonce),
+            version=self._version,
         )
         return auth, hello.nonce
 
@@ -229,8 +242,7 @@ class EaSession:
         if not isinstance(answer, Welcome):
             self.last_error = f"expected welcome or denied, got {kind(answer)}"
             return None
-        expected = welcome_mac(self._token, auth.nonce, hello_nonce)
-        if not hmac.compare_digest(expected.encode(), answer.mac.encode()):
+        if not welcome_verified(self._token, auth, hello_nonce, answer.mac):
             self.impostors += 1
             self.last_error = "the bridge's welcome mac is wrong: an impostor, disconnecting"
             log.error("%s: %s", self.LOG_PREFIX, self.last_error)

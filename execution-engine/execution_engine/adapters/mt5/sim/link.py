@@ -17,9 +17,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from execution_engine.adapters.mt5.codes import ErrorCode
@@ -40,12 +38,20 @@ from execution_engine.adapters.mt5.sim.ea_session import (
     EaSession,
     Event,
     LinkFaults,
+    LinkOptions,
     RequestHandler,
     answer_line,
 )
 
 # What the simulator and the tests have always imported from here.
-__all__ = ["DEFAULT_BACKOFF", "HANDLER_FAILED", "LinkFaults", "RequestHandler", "TerminalLink"]
+__all__ = [
+    "DEFAULT_BACKOFF",
+    "HANDLER_FAILED",
+    "LinkFaults",
+    "LinkOptions",
+    "RequestHandler",
+    "TerminalLink",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,38 +76,10 @@ class _Conn:
 
 
 class TerminalLink(EaSession):
-    """The EA side of the MT5 transport, in its own thread."""
+    """The EA side of the MT5 transport, in its own thread: `TerminalLink(host, port,
+    token, terminal, handler, **LinkOptions)`."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        token: str,
-        terminal: str,
-        handler: RequestHandler,
-        *,
-        platform: str = "mt5",
-        login: int = 0,
-        broker: str = "Gauntlet-Sim",
-        ca_file: Path | None = None,
-        tls: bool = True,
-        backoff: Sequence[float] = DEFAULT_BACKOFF,
-        version: int = 1,
-    ) -> None:
-        super().__init__(
-            host,
-            port,
-            token,
-            terminal,
-            handler,
-            platform=platform,
-            login=login,
-            broker=broker,
-            ca_file=ca_file,
-            tls=tls,
-            backoff=backoff,
-            version=version,
-        )
+    def _init_transport(self) -> None:
         self._conn: _Conn | None = None
         self._lock = threading.Lock()  # _pending and _flush_scheduled, shared with emit()
         self._pending: list[Event] = []

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import http.client
 import threading
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 from execution_engine.adapters.mt5.poll import AUTH_PATH, HELLO_PATH, POLL_PATH, SESSION_HEADER
 from execution_engine.adapters.mt5.protocol import (
@@ -27,8 +25,8 @@ from execution_engine.adapters.mt5.protocol import (
     encode,
 )
 from execution_engine.adapters.mt5.sim.ea_session import (
-    DEFAULT_BACKOFF,
     EaSession,
+    LinkOptions,
     Platform,
     RequestHandler,
     answer_line,
@@ -55,30 +53,13 @@ class PollLink(EaSession):
         terminal: str,
         handler: RequestHandler,
         *,
-        platform: str = "mt4",
-        login: int = 0,
-        broker: str = "Gauntlet-Sim",
-        ca_file: Path | None = None,
-        tls: bool = True,
-        backoff: Sequence[float] = DEFAULT_BACKOFF,
-        version: int = 1,
         poll_interval: float = 0.1,
+        **options: Unpack[LinkOptions],
     ) -> None:
-        super().__init__(
-            host,
-            port,
-            token,
-            terminal,
-            handler,
-            platform=platform,
-            login=login,
-            broker=broker,
-            ca_file=ca_file,
-            tls=tls,
-            backoff=backoff,
-            version=version,
-        )
+        super().__init__(host, port, token, terminal, handler, **options)
         self._poll_interval = poll_interval
+
+    def _init_transport(self) -> None:
         self._lock = threading.Lock()  # the outbox and the session, shared with emit()
         self._outbox: list[bytes] = []
         self._session: str | None = None
