@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from execution_engine.adapters.fix.devca import DevCa, generate_dev_ca
-from execution_engine.adapters.mt5.auth import auth_mac, new_nonce, new_token, welcome_mac
+from execution_engine.adapters.mt5.auth import new_auth, new_nonce, new_token, welcome_mac
 from execution_engine.adapters.mt5.bridge import (
     BridgeConfig,
     BridgeDisconnectedError,
@@ -201,15 +201,8 @@ class RawEA:
 
 
 def signed_auth(token: str, bridge_nonce: str, version: int = 1) -> Auth:
-    nonce = new_nonce()
-    return Auth(
-        version=version,
-        terminal=TERMINAL,
-        platform="mt5",
-        login=42,
-        broker="B",
-        nonce=nonce,
-        mac=auth_mac(token, bridge_nonce, TERMINAL, nonce),
+    return new_auth(
+        token, bridge_nonce, TERMINAL, platform="mt5", login=42, broker="B", version=version
     )
 
 

@@ -97,14 +97,28 @@ class RawPoller:
         assert status == 200, payload
         return [decode_line(line) for line in payload.splitlines()]
 
-    def logon(self) -> tuple[bytes, Message]:
+    def logon(self) -> tuple[bytes, Welcome]:
+        """The auth's line, and the welcome it got."""
         hello = self.lines(HELLO_PATH, b"")[0]
         assert isinstance(hello, Hello)
         auth = encode(signed_auth(TOKEN, hello.nonce))
-        return auth, self.lines(AUTH_PATH, auth)[0]
+        welcome = self.lines(AUTH_PATH, auth)[0]
+        assert isinstance(welcome, Welcome)
+        return auth, welcome
 
     def close(self) -> None:
         self._conn.close()
+
+
+@contextmanager
+def raw_poller(bridge: BridgeServer, ca: DevCa) -> Iterator[RawPoller]:
+    port = bridge.http_port
+    assert port is not None
+    raw = RawPoller(port, ca)
+    try:
+        yield raw
+    finally:
+        raw.close()
 
 
 @aio
@@ -144,18 +158,13 @@ async def test_plain_http_on_loopback(dev_ca: DevCa) -> None:
 @aio
 async def test_a_poll_on_an_unknown_session_is_401(dev_ca: DevCa) -> None:
     async with running_bridge(dev_ca, http=True) as (bridge, _):
-        port = bridge.http_port
-        assert port is not None
-        raw = RawPoller(port, dev_ca)
-        try:
+        with raw_poller(bridge, dev_ca) as raw:
             status, _ = await asyncio.to_thread(raw.post, POLL_PATH, b"", "nope")
             assert status == 401
             status, _ = await asyncio.to_thread(raw.post, POLL_PATH, b"")
             assert status == 401
             status, _ = await asyncio.to_thread(raw.post, POLL_PATH, b"", "caf\u00e9")
             assert status == 401  # not a server error: the comparison takes any text
-        finally:
-            raw.close()
 
 
 @aio
@@ -163,50 +172,34 @@ async def test_a_poller_that_stops_polling_is_dead_and_its_queue_was_never_sent(
     dev_ca: DevCa,
 ) -> None:
     async with running_bridge(dev_ca, heartbeat=0.1, http=True) as (bridge, heard):
-        port = bridge.http_port
-        assert port is not None
-        raw = RawPoller(port, dev_ca)
-        try:
+        with raw_poller(bridge, dev_ca) as raw:
             _, welcome = await asyncio.to_thread(raw.logon)
-            assert isinstance(welcome, Welcome)
             request = asyncio.create_task(bridge.request(Op.ACCOUNT_INFO, {}, WAIT))
             with pytest.raises(BridgeNotConnectedError, match="nothing was sent"):
                 await request
             assert heard.connections == [True, False]
             status, _ = await asyncio.to_thread(raw.post, POLL_PATH, b"", welcome.session)
             assert status == 401
-        finally:
-            raw.close()
 
 
 @aio
 async def test_a_polled_request_lost_with_its_session_is_unknown(dev_ca: DevCa) -> None:
     async with running_bridge(dev_ca, heartbeat=0.1, http=True) as (bridge, _):
-        port = bridge.http_port
-        assert port is not None
-        raw = RawPoller(port, dev_ca)
-        try:
+        with raw_poller(bridge, dev_ca) as raw:
             _, welcome = await asyncio.to_thread(raw.logon)
-            assert isinstance(welcome, Welcome)
             request = asyncio.create_task(bridge.request(Op.ORDER_SEND, {}, WAIT))
             await asyncio.sleep(0)
             lines = await asyncio.to_thread(raw.lines, POLL_PATH, b"", welcome.session)
             assert [type(line) for line in lines] == [Req]
             with pytest.raises(BridgeDisconnectedError, match="outcome is unknown"):
                 await request  # carried out by a poll, then the poller went silent
-        finally:
-            raw.close()
 
 
 @aio
 async def test_raw_polls_carry_lines_both_ways(dev_ca: DevCa) -> None:
     async with running_bridge(dev_ca, http=True) as (bridge, heard):
-        port = bridge.http_port
-        assert port is not None
-        raw = RawPoller(port, dev_ca)
-        try:
+        with raw_poller(bridge, dev_ca) as raw:
             auth, welcome = await asyncio.to_thread(raw.logon)
-            assert isinstance(welcome, Welcome)
             session = welcome.session
             request = asyncio.create_task(bridge.request(Op.TICK, {"symbol": "X"}, WAIT))
             await asyncio.sleep(0)
@@ -226,8 +219,6 @@ async def test_raw_polls_carry_lines_both_ways(dev_ca: DevCa) -> None:
             assert replay[0].reason == ErrorCode.BAD_TOKEN
             assert bridge.connected
             assert heard.events == []
-        finally:
-            raw.close()
 
 
 @aio

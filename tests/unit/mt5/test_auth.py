@@ -10,10 +10,12 @@ from execution_engine.adapters.mt5.auth import (
     Token,
     TokenError,
     auth_mac,
+    new_auth,
     new_nonce,
     new_token,
     verify_auth,
     welcome_mac,
+    welcome_verified,
 )
 from execution_engine.adapters.mt5.codes import ErrorCode
 from execution_engine.adapters.mt5.protocol import Auth
@@ -23,15 +25,8 @@ TOKEN = new_token("term.1", NOW + timedelta(days=30))
 
 
 def _auth(token: str, bridge_nonce: str, *, terminal: str = "term.1", version: int = 1) -> Auth:
-    ea_nonce = new_nonce()
-    return Auth(
-        version=version,
-        terminal=terminal,
-        platform="mt5",
-        login=1,
-        broker="B",
-        nonce=ea_nonce,
-        mac=auth_mac(token, bridge_nonce, terminal, ea_nonce),
+    return new_auth(
+        token, bridge_nonce, terminal, platform="mt5", login=1, broker="B", version=version
     )
 
 
@@ -121,3 +116,24 @@ def test_checks_go_in_the_doc_order() -> None:
     bad_rest = _auth("gt1.x.1." + "a" * 43, nonce, terminal="other")
     assert verify_auth(TOKEN, bad_rest, nonce, later) == ErrorCode.UNKNOWN_TERMINAL
     assert verify_auth(TOKEN, _auth("nope", nonce), nonce, later) == ErrorCode.TOKEN_EXPIRED
+
+
+def test_new_auth_signs_its_own_fresh_nonce() -> None:
+    bridge_nonce = new_nonce()
+    first, second = _auth(TOKEN, bridge_nonce), _auth(TOKEN, bridge_nonce)
+    assert first.nonce != second.nonce
+    assert first.mac == auth_mac(TOKEN, bridge_nonce, "term.1", first.nonce)
+    assert (first.platform, first.login, first.broker, first.version) == ("mt5", 1, "B", 1)
+
+
+def test_a_welcome_is_verified_only_with_the_token_and_both_nonces() -> None:
+    bridge_nonce = new_nonce()
+    auth = _auth(TOKEN, bridge_nonce)
+    good = welcome_mac(TOKEN, auth.nonce, bridge_nonce)
+    assert welcome_verified(TOKEN, auth, bridge_nonce, good)
+    other = new_token("term.1", NOW + timedelta(days=30))
+    assert not welcome_verified(
+        TOKEN, auth, bridge_nonce, welcome_mac(other, auth.nonce, bridge_nonce)
+    )
+    assert not welcome_verified(TOKEN, auth, new_nonce(), good)
+    assert not welcome_verified(TOKEN, auth, bridge_nonce, "caf\u00e9")

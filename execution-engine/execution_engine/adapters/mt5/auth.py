@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from execution_engine.adapters.mt5.codes import ErrorCode
 from execution_engine.adapters.mt5.protocol import VERSIONS, Auth
@@ -91,6 +92,36 @@ def auth_mac(token: str, bridge_nonce: str, terminal: str, ea_nonce: str) -> str
 def welcome_mac(token: str, ea_nonce: str, bridge_nonce: str) -> str:
     """What the bridge sends in `welcome`: proves to the EA that it holds the token too."""
     return _mac(token, f"welcome|{ea_nonce}|{bridge_nonce}")
+
+
+def new_auth(
+    token: str,
+    bridge_nonce: str,
+    terminal: str,
+    *,
+    platform: Literal["mt5", "mt4"],
+    login: int,
+    broker: str,
+    version: int = 1,
+) -> Auth:
+    """The EA's `auth` answering a hello: a fresh nonce of its own, and `auth_mac` over both."""
+    ea_nonce = new_nonce()
+    return Auth(
+        version=version,
+        terminal=terminal,
+        platform=platform,
+        login=login,
+        broker=broker,
+        nonce=ea_nonce,
+        mac=auth_mac(token, bridge_nonce, terminal, ea_nonce),
+    )
+
+
+def welcome_verified(token: str, auth: Auth, bridge_nonce: str, mac: str) -> bool:
+    """Whether a welcome's `mac` proves, to the EA that sent `auth`, that the bridge holds
+    the token too (compared in constant time)."""
+    expected = welcome_mac(token, auth.nonce, bridge_nonce)
+    return hmac.compare_digest(expected.encode(), mac.encode())
 
 
 def verify_auth(token: str, auth: Auth, bridge_nonce: str, now: datetime) -> ErrorCode | None:
