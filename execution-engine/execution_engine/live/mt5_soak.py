@@ -28,9 +28,7 @@ child's READY line.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
-import subprocess
 import threading
 import time
 import uuid
@@ -39,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -54,18 +52,22 @@ from execution_engine.adapters.mt5.sim.terminal import SimTerminalConfig, Termin
 from execution_engine.live.churn import parse_decision_id
 from execution_engine.live.mt5_churn import SYMBOL, journal_path, journaled_ids
 from execution_engine.live.soak_common import (
-    KILL_MODES,
-    MAX_CRASHES,
-    MODE_WEIGHTS,
-    ORDER_KILL_JITTER_S,
-    STARTUP_KILL_WINDOW_S,
     Child,
+    Log,
     SoakAbortedError,
-    python_module,
-    restart_line,
-    spawn,
-    wait_ready,
+    TickPump,
+    churn_command,
+    closing_rows,
+    decisions_needed,
+    kills_row,
+    last_report,
+    position_row,
+    restart_rows,
+    restarts_json,
+    row,
+    run_children,
 )
+from execution_engine.live.soak_common import decision_of as _decision
 
 TERMINAL = "soak-terminal"
 TOKEN_SECRET = "mt5_soak_token"
@@ -75,7 +77,6 @@ _SPREAD = Decimal("0.00002")
 _FAR_FUTURE_MS = 10 * 365 * 86_400_000
 _TRADES = (DealType.BUY.value, DealType.SELL.value)
 _KEYED = (Action.DEAL.value, Action.PENDING.value)
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,7 @@ class Mt5SoakConfig:
 
     @property
     def decisions(self) -> int:
-        # About one decision per interval while a child trades; twice the expected need.
-        per_kill = self.max_delay_s / 2 / (self.interval_ms / 1000) + 2
-        return self.orders if self.orders is not None else int(self.kills * per_kill) + 20
+        return decisions_needed(self)
 
 
 @dataclass
@@ -211,32 +210,15 @@ class OrderSendWatch:
         return True
 
 
-class QuotePump:
+class QuotePump(TickPump):
     """Ticks to the terminal every `interval` s, a point or two apart (within any deviation)."""
 
     def __init__(self, sim: TerminalSimulator, interval: float) -> None:
-        self._sim, self._interval = sim, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="mt5-soak-quotes")
+        def push(tick: int) -> None:
+            bid = _BID + Decimal(tick % 3) / 100_000
+            sim.push_tick(SYMBOL, bid, bid + _SPREAD)
 
-    def __enter__(self) -> QuotePump:
-        self._push(0)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        tick = 0
-        while not self._stop.wait(self._interval):
-            tick += 1
-            self._push(tick)
-
-    def _push(self, tick: int) -> None:
-        bid = _BID + Decimal(tick % 3) / 100_000
-        self._sim.push_tick(SYMBOL, bid, bid + _SPREAD)
+        super().__init__(push, interval, name="mt5-soak-quotes")
 
 
 @dataclass
@@ -280,107 +262,41 @@ def start_terminal(folder: Path, port: int, config: Mt5SoakConfig) -> Terminal:
 def child_command(
     terminal: Terminal, state: Path, config: Mt5SoakConfig, report: Path
 ) -> list[str]:
-    command = python_module(
-        "execution_engine.live.mt5_churn", "--config", str(terminal.venue_file),
-        "--state", str(state), "--trader-id", config.trader_id,
-        "--orders", str(config.decisions), "--seed", str(config.seed),
-        "--interval-ms", str(config.interval_ms), "--report", str(report),
-    )  # fmt: skip
-    return command + (["--redis", config.redis_url] if config.redis_url else [])
+    return churn_command(
+        "execution_engine.live.mt5_churn", terminal.venue_file, state, config, report
+    )
 
 
-def _kill_one(
-    child: Child, mode: str, terminal: Terminal, rng: random.Random, config: Mt5SoakConfig,
-    dial_ins_before: int,
-) -> bool:  # fmt: skip
-    """Kill `child` the `mode` way; False when it ended by itself first."""
-    if mode == "startup":
-        if not _wait_dial_in(terminal, dial_ins_before, config.stall_s, child):
-            if child.alive:
-                raise SoakAbortedError(f"the terminal did not dial in within {config.stall_s:g} s")
-            return False
-        time.sleep(rng.uniform(0, STARTUP_KILL_WINDOW_S))
-    else:
-        if not wait_ready(child, config.stall_s):
-            return False
-        if mode == "order":
-            sent = terminal.watch.sent
-            if not terminal.watch.wait_next(sent, config.stall_s, lambda: child.alive):
+class TerminalKillPoints:
+    """The kill moments at the terminal: its dial-in to the child's bridge (startup), an
+    order request reaching its engine (order)."""
+
+    def __init__(self, terminal: Terminal) -> None:
+        self._terminal = terminal
+        self._dial_ins = terminal.sim.link.connects
+
+    def before_spawn(self) -> None:
+        self._dial_ins = self._terminal.sim.link.connects  # the new child's come after
+
+    def wait_session(self, child: Child, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._terminal.sim.link.connects <= self._dial_ins:
+            if time.monotonic() > deadline or not child.alive:
                 if child.alive:
-                    raise SoakAbortedError(
-                        f"no order reached the terminal for {config.stall_s:g} s "
-                        f"after READY ({child.ready_line})"
-                    )
+                    raise SoakAbortedError(f"the terminal did not dial in within {timeout:g} s")
                 return False
-            time.sleep(rng.uniform(0, ORDER_KILL_JITTER_S))
-        else:
-            time.sleep(rng.uniform(0, config.max_delay_s))
-    if not child.alive:
+            time.sleep(0.002)
+        return True
+
+    def wait_order(self, child: Child, timeout: float) -> bool:
+        watch = self._terminal.watch
+        if watch.wait_next(watch.sent, timeout, lambda: child.alive):
+            return True
+        if child.alive:
+            raise SoakAbortedError(
+                f"no order reached the terminal for {timeout:g} s after READY ({child.ready_line})"
+            )
         return False
-    child.kill()
-    return True
-
-
-def _wait_dial_in(terminal: Terminal, before: int, timeout: float, child: Child) -> bool:
-    deadline = time.monotonic() + timeout
-    while terminal.sim.link.connects <= before:
-        if time.monotonic() > deadline or not child.alive:
-            return False
-        time.sleep(0.002)
-    return True
-
-
-def _kill_cycles(
-    result: Mt5SoakResult, terminal: Terminal, command: list[str], stderr: IO[str], log: Log
-) -> None:
-    config = result.config
-    rng = random.Random(config.seed)
-    first, crashes = True, 0
-    while sum(result.kills.values()) < config.kills:
-        mode = rng.choices(KILL_MODES, MODE_WEIGHTS)[0]
-        dial_ins = terminal.sim.link.connects
-        child = spawn(command, terminal.secrets, stderr)
-        try:
-            killed = _kill_one(child, mode, terminal, rng, config, dial_ins)
-        finally:
-            child.kill()  # whatever happened, no child outlives its cycle
-        _record_start(result, child, first)
-        first = False
-        if killed:
-            result.kills[mode] += 1
-            log(f"  kill {sum(result.kills.values()):>3} ({mode:<7}) {child.ready_line}")
-            continue
-        code = child.process.returncode
-        if code == 0:
-            log(f"  the child finished before kill {sum(result.kills.values()) + 1}")
-            return
-        crashes += 1
-        result.verdict.problems.append(f"a child exited {code} by itself (see children.log)")
-        if crashes >= MAX_CRASHES:
-            raise SoakAbortedError(f"the child exited by itself {crashes} times")
-
-
-def _final_run(
-    result: Mt5SoakResult, terminal: Terminal, command: list[str], stderr: IO[str]
-) -> int:
-    """The last child, left to finish; its exit code."""
-    child = spawn(command, terminal.secrets, stderr)
-    try:
-        code = child.process.wait(timeout=result.config.final_timeout_s)
-    except subprocess.TimeoutExpired:
-        raise SoakAbortedError(
-            f"the last child did not finish within {result.config.final_timeout_s:g} s "
-            f"({child.ready_line or 'never READY'})"
-        ) from None
-    finally:
-        child.kill()
-    _record_start(result, child, False)
-    return code
-
-
-def _record_start(result: Mt5SoakResult, child: Child, first: bool) -> None:
-    if child.startup_s is not None and not first:
-        result.restarts_s.append(child.startup_s)
 
 
 def run_mt5_soak(folder: Path, port: int, config: Mt5SoakConfig, log: Log = print) -> Mt5SoakResult:
@@ -392,25 +308,16 @@ def run_mt5_soak(folder: Path, port: int, config: Mt5SoakConfig, log: Log = prin
     started = time.monotonic()
     terminal = start_terminal(folder, port, config)
     command = child_command(terminal, state, config, report)
-    code: int | None = None
     try:
-        with (
-            QuotePump(terminal.sim, config.quote_interval_s),
-            children_log.open("a", encoding="utf-8") as stderr,
-        ):
-            _kill_cycles(result, terminal, command, stderr, log)
-            code = _final_run(result, terminal, command, stderr)
-        problems = result.verdict.problems
-        if code != 0 or not report.exists():
-            problems.append(f"the last child exited {code} ({children_log})")
-    except SoakAbortedError as exc:
-        problems = [*result.verdict.problems, str(exc)]
+        pump = QuotePump(terminal.sim, config.quote_interval_s)
+        venue = TerminalKillPoints(terminal)
+        code = run_children(result, venue, command, terminal.secrets, children_log, pump, log)
     finally:
         result.wall_s = time.monotonic() - started
         result.dial_ins = terminal.sim.link.connects
         terminal.stop()
-    finished = code == 0 and report.exists()
-    node = json.loads(report.read_text(encoding="utf-8")) if finished else None
+    problems = result.verdict.problems
+    node = last_report(code, report, children_log, problems)
     journaled = journaled_ids(journal_path(terminal.venue, state))
     result.verdict = compare(terminal, node, journaled, config)
     result.verdict.problems = problems
@@ -535,50 +442,34 @@ def _detail(verdict: Mt5Verdict, kind: str, items: list[str], first: int = 5) ->
         verdict.details.append(f"{kind}: ... {len(items) - first} more")
 
 
-def _decision(client_order_id: str) -> int:
-    parsed = parse_decision_id(client_order_id)
-    return -1 if parsed is None else parsed[0]
-
-
 # --- the table -------------------------------------------------------------------------------
 def table(result: Mt5SoakResult) -> Iterator[str]:
-    v, times = result.verdict, result.restarts_s
-    modes = ", ".join(f"{m} {result.kills[m]}" for m in KILL_MODES)
-    yield f"  kills                 {sum(result.kills.values())} ({modes})"
-    yield f"  bridge drops          {v.drops} mid-request (order executed, answer lost)"
-    yield (
-        f"  terminal orders       {v.terminal_orders} for {result.config.decisions + 1} "
-        f"decisions ({v.requotes} requotes)"
+    v = result.verdict
+    yield kills_row(result.kills)
+    yield row("bridge drops", f"{v.drops} mid-request (order executed, answer lost)")
+    yield row(
+        "terminal orders",
+        f"{v.terminal_orders} for {result.config.decisions + 1} decisions ({v.requotes} requotes)",
     )
-    yield f"  duplicate orders      {v.duplicate_decisions} (+ {v.resent_keys} keys sent twice)"
-    yield f"  skipped decisions     {v.skipped_decisions}"
-    yield f"  unknown orders        {v.unknown_orders} (the node's magic, a key it never journaled)"
-    yield (
-        f"  lost deals            {v.lost_deals} of {v.terminal_deals} ({v.deals_by_ticket} by "
-        f"deal ticket, {v.misattributed_deals} under another order, "
-        f"{v.invented_fills} fills invented)"
+    yield row("duplicate orders", f"{v.duplicate_decisions} (+ {v.resent_keys} keys sent twice)")
+    yield row("skipped decisions", str(v.skipped_decisions))
+    yield row("unknown orders", f"{v.unknown_orders} (the node's magic, a key it never journaled)")
+    yield row(
+        "lost deals",
+        f"{v.lost_deals} of {v.terminal_deals} ({v.deals_by_ticket} by deal ticket, "
+        f"{v.misattributed_deals} under another order, {v.invented_fills} fills invented)",
     )
-    yield (
-        f"  reconciliation orders {v.reconciliation_orders} (made up at start-up to match the "
-        "terminal's position)"
+    yield row(
+        "reconciliation orders",
+        f"{v.reconciliation_orders} (made up at start-up to match the terminal's position)",
     )
-    yield f"  status mismatches     {v.status_mismatches} ({v.in_doubt_left} left in doubt)"
-    if v.compared:
-        yield (
-            f"  position diff         {v.position_diff} "
-            f"(terminal {v.terminal_position}, node {v.node_position})"
-        )
-    else:
-        yield "  position diff         not compared: no report from the node"
-    if times:
-        yield f"  restart→READY         {restart_line(times)}"
-    for detail in v.details:
-        yield f"    {detail}"
-    for problem in v.problems:
-        yield f"  PROBLEM               {problem}"
-    yield f"  terminal dial-ins     {result.dial_ins}"
-    yield f"  wall                  {result.wall_s:.0f} s"
-    yield f"  verdict               {'PASS' if result.ok else 'FAIL'}"
+    yield row("status mismatches", f"{v.status_mismatches} ({v.in_doubt_left} left in doubt)")
+    held = (v.terminal_position, v.node_position) if v.compared else None
+    yield position_row("terminal", held)
+    yield from restart_rows("restart→READY", result.restarts_s)
+    yield from (f"    {detail}" for detail in v.details)
+    dial_ins = row("terminal dial-ins", str(result.dial_ins))
+    yield from closing_rows(v.problems, result.wall_s, result.ok, dial_ins)
 
 
 def as_json(result: Mt5SoakResult) -> dict[str, Any]:
@@ -586,22 +477,11 @@ def as_json(result: Mt5SoakResult) -> dict[str, Any]:
     verdict = {
         k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(result.verdict).items()
     }
-    times = result.restarts_s
-    restarts: dict[str, Any] = {"count": len(times)}
-    if times:
-        ordered = sorted(times)
-        restarts |= {
-            "p50_s": round(ordered[len(ordered) // 2], 3),
-            "p99_s": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 3),
-            "max_s": round(ordered[-1], 3),
-        }
-    config = {k: v for k, v in asdict(result.config).items()} | {
-        "decisions": result.config.decisions
-    }
+    config = asdict(result.config) | {"decisions": result.config.decisions}
     return {
         "ok": result.ok,
         "kills": dict(result.kills),
-        "restarts": restarts,
+        "restarts": restarts_json(result.restarts_s),
         "verdict": verdict | {"violations": result.verdict.violations},
         "dial_ins": result.dial_ins,
         "wall_s": round(result.wall_s, 1),
