@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from execution_engine.adapters.fix.devca import DevCa, generate_dev_ca
@@ -44,12 +44,14 @@ from execution_engine.adapters.mt5.protocol import (
     encode_evt,
 )
 from execution_engine.adapters.mt5.sim.link import HANDLER_FAILED, TerminalLink
+from execution_engine.adapters.mt5.sim.terminal import EaLink
 from pydantic import SecretStr, ValidationError
 
 TERMINAL = "T1"
 TOKEN = new_token(TERMINAL, datetime.now(UTC) + timedelta(days=1))
 FAST = (0.05,)  # the links' backoff in tests
 WAIT = 10.0
+AnyLink = TypeVar("AnyLink", bound=EaLink)
 
 
 def aio(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -138,6 +140,13 @@ def linked(
     link = TerminalLink(
         "localhost", bridge.port, handler=handler or Handler(), ca_file=ca.ca_file, **options
     )
+    with started(link, handler):
+        yield link
+
+
+@contextmanager
+def started(link: AnyLink, handler: Handler | None = None) -> Iterator[AnyLink]:
+    """The link running (and told to `handler`, which emits through it) until the block ends."""
     if handler is not None:
         handler.link = link
     link.start()
@@ -551,8 +560,7 @@ async def test_an_impostor_bridge_is_dropped(dev_ca: DevCa) -> None:
     link = TerminalLink(
         "localhost", port, TOKEN, TERMINAL, handler, ca_file=dev_ca.ca_file, backoff=(5.0,)
     )
-    link.start()
-    try:
+    with started(link):
         await until(lambda: link.impostors == 1)
         await asyncio.sleep(0.1)
         assert handler.calls == []
@@ -560,8 +568,6 @@ async def test_an_impostor_bridge_is_dropped(dev_ca: DevCa) -> None:
         assert not link.connected
         assert link.last_error is not None
         assert "impostor" in link.last_error
-    finally:
-        link.stop()
         server.close()
         await server.wait_closed()
 
@@ -570,14 +576,11 @@ async def test_an_impostor_bridge_is_dropped(dev_ca: DevCa) -> None:
 async def test_a_link_without_the_ca_never_connects(dev_ca: DevCa) -> None:
     async with running_bridge(dev_ca) as (bridge, _):
         link = TerminalLink("localhost", bridge.port, TOKEN, TERMINAL, Handler(), backoff=(5.0,))
-        link.start()
-        try:
+        with started(link):
             await until(lambda: link.last_error is not None)
             assert link.last_error is not None
             assert "CERTIFICATE_VERIFY_FAILED" in link.last_error
             assert link.connects == 0
-        finally:
-            link.stop()
 
 
 # -- protocol errors ---------------------------------------------------------------------

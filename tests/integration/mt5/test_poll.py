@@ -46,6 +46,7 @@ from tests.integration.mt5.test_bridge import (
     linked,
     running_bridge,
     signed_auth,
+    started,
     until,
 )
 
@@ -70,13 +71,8 @@ def polling(
         poll_interval=0.02,
         **options,
     )
-    if handler is not None:
-        handler.link = link
-    link.start()
-    try:
+    with started(link, handler):
         yield link
-    finally:
-        link.stop()
 
 
 class RawPoller:
