@@ -8,6 +8,8 @@ checks the bridge's welcome mac (an impostor bridge is dropped), answers request
 TIME in order through a `RequestHandler` (a real EA is single threaded), answers and sends
 pings, and reconnects with the protocol's backoff. Events emitted while disconnected are
 dropped, as a real EA's would be. `faults` and `restart()` let tests break the link.
+What the polling transport does the same way is ea_session.py's; this module is the
+socket: the TLS connection, its reader and writer, the heartbeat.
 """
 
 from __future__ import annotations

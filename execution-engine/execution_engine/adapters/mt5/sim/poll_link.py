@@ -4,7 +4,8 @@ does with `WebRequest` (docs/mt5-bridge-protocol.md, "Transport 2").
 `PollLink` has TerminalLink's constructor and API (plus `poll_interval`): from its own
 thread it posts hello and auth, then polls every `poll_interval` seconds and right after
 answering a request, carrying its answers, events and pongs out and the bridge's requests
-and pings back. An HTTP 401 means the session is gone: it authenticates again.
+and pings back. An HTTP 401 means the session is gone: it authenticates again. What
+TerminalLink does the same way is ea_session.py's; this module is the HTTP polling.
 """
 
 from __future__ import annotations
