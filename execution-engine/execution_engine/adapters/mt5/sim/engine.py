@@ -194,9 +194,9 @@ class TerminalEngine:
             return None
         since = self._clock_ms() - GUARD_DAYS_MS
         ledger = self._server.ledger
-        for order in ledger.orders.values():
+        for order in ledger.with_key(key):
             recent = order.active or order.time_done_ms >= since
-            if recent and order.magic == request.magic and order.comment.startswith(key):
+            if recent and order.magic == request.magic:
                 return self._earlier_result(order)
         for position in self._server.account.positions.values():
             if position.magic == request.magic and position.comment.startswith(key):

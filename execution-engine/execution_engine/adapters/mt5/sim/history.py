@@ -23,6 +23,7 @@ from execution_engine.adapters.mt5.codes import (
     OrderTime,
     OrderType,
 )
+from execution_engine.adapters.mt5.keys import key_of
 from execution_engine.adapters.mt5.sim.config import SymbolSpec
 from execution_engine.adapters.mt5.sim.formats import fixed, money
 
@@ -131,6 +132,9 @@ class Ledger:
     def __init__(self) -> None:
         self.orders: dict[int, Order] = {}  # every order ever accepted, by ticket
         self._active: dict[int, Order] = {}  # those not yet in the history (ticks walk these)
+        # Orders by the Gauntlet key in their comment: the duplicate guard's lookup, which a
+        # scan of every order made grow with the history (2.3 ms per order_send at 5,000).
+        self._by_key: dict[str, list[Order]] = {}
         self.deals: list[Deal] = []
         self._next_order = FIRST_ORDER_TICKET
         self._next_deal = FIRST_DEAL_TICKET
@@ -146,7 +150,14 @@ class Ledger:
     def add_order(self, order: Order) -> Order:
         self.orders[order.ticket] = order
         self._active[order.ticket] = order
+        key = key_of(order.comment)
+        if key is not None:
+            self._by_key.setdefault(key, []).append(order)
         return order
+
+    def with_key(self, key: str) -> list[Order]:
+        """Every order whose comment carries `key`, oldest first."""
+        return list(self._by_key.get(key, ()))
 
     def retire(self, order: Order) -> None:
         """The order is done: it stays in `orders`, as history."""
