@@ -53,12 +53,13 @@ from execution_engine.live.churn import parse_decision_id
 from execution_engine.live.mt5_churn import SYMBOL, journal_path, journaled_ids
 from execution_engine.live.soak_common import (
     Child,
+    ChurnSettings,
     Log,
     SoakAbortedError,
+    SoakTally,
     TickPump,
     churn_command,
     closing_rows,
-    decisions_needed,
     kills_row,
     last_report,
     position_row,
@@ -80,22 +81,13 @@ _KEYED = (Action.DEAL.value, Action.PENDING.value)
 
 
 @dataclass(frozen=True)
-class Mt5SoakConfig:
-    kills: int
-    seed: int = 0
-    orders: int | None = None  # churn decisions in total; None: enough for every kill
-    interval_ms: float = 20.0
-    max_delay_s: float = 0.6  # the longest random kill delay after READY
+class Mt5SoakConfig(ChurnSettings):
     drop_share: float = 0.1  # of the keyed order requests: the bridge drops before answering
     redis_url: str | None = None  # NautilusTrader's cache database; None: reconciliation only
     trader_id: str = field(default_factory=lambda: f"SOAK5-{uuid.uuid4().hex[:8]}")
     final_timeout_s: float = 180.0
     stall_s: float = 20.0  # no READY, no dial-in, no new order for this long: the child hangs
     quote_interval_s: float = 0.02
-
-    @property
-    def decisions(self) -> int:
-        return decisions_needed(self)
 
 
 @dataclass
@@ -146,17 +138,9 @@ class Mt5Verdict:
 
 
 @dataclass
-class Mt5SoakResult:
-    config: Mt5SoakConfig
-    kills: Counter[str] = field(default_factory=Counter)
-    restarts_s: list[float] = field(default_factory=list)  # spawn → READY, after a kill
+class Mt5SoakResult(SoakTally[Mt5SoakConfig, Mt5Verdict]):
     verdict: Mt5Verdict = field(default_factory=Mt5Verdict)
     dial_ins: int = 0  # the terminal's welcomed connections
-    wall_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict.violations == 0 and sum(self.kills.values()) >= self.config.kills
 
 
 # --- the terminal ----------------------------------------------------------------------------

@@ -44,13 +44,12 @@ from execution_engine.live.churn import parse_decision_id
 # Re-exported (`as` form): the FIX benchmarks import them from here.
 from execution_engine.live.soak_common import KILL_MODES as KILL_MODES
 from execution_engine.live.soak_common import Child as Child
-from execution_engine.live.soak_common import Log as Log
-from execution_engine.live.soak_common import SoakAbortedError as SoakAbortedError
 from execution_engine.live.soak_common import (
+    ChurnSettings,
+    SoakTally,
     TickPump,
     churn_command,
     closing_rows,
-    decisions_needed,
     kills_row,
     last_report,
     position_row,
@@ -58,6 +57,8 @@ from execution_engine.live.soak_common import (
     row,
     run_children,
 )
+from execution_engine.live.soak_common import Log as Log
+from execution_engine.live.soak_common import SoakAbortedError as SoakAbortedError
 from execution_engine.live.soak_common import decision_of as _decision
 from execution_engine.live.soak_common import drop_redis_keys as drop_redis_keys
 from execution_engine.live.soak_common import percentile as percentile
@@ -69,12 +70,7 @@ _POLL_S = 0.0005
 
 
 @dataclass(frozen=True)
-class SoakConfig:
-    kills: int
-    seed: int = 0
-    orders: int | None = None  # churn decisions in total; None: enough for every kill
-    interval_ms: float = 20.0
-    max_delay_s: float = 0.6  # the longest random kill delay after READY
+class SoakConfig(ChurnSettings):
     redis_url: str | None = None
     trader_id: str = field(default_factory=lambda: f"SOAK-{uuid.uuid4().hex[:8]}")
     final_timeout_s: float = 180.0
@@ -82,10 +78,6 @@ class SoakConfig:
     # Quotes pushed this often (orders larger than the book's top size then fill over
     # several quotes); None: none pushed, every order fills on arrival.
     quote_interval_s: float | None = 0.02
-
-    @property
-    def decisions(self) -> int:
-        return decisions_needed(self)
 
 
 @dataclass
@@ -125,16 +117,8 @@ class Verdict:
 
 
 @dataclass
-class SoakResult:
-    config: SoakConfig
-    kills: Counter[str] = field(default_factory=Counter)
-    restarts_s: list[float] = field(default_factory=list)  # spawn → READY, after a kill
+class SoakResult(SoakTally[SoakConfig, Verdict]):
     verdict: Verdict = field(default_factory=Verdict)
-    wall_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict.violations == 0 and sum(self.kills.values()) >= self.config.kills
 
 
 # --- the quotes the venue fills against -----------------------------------------------------

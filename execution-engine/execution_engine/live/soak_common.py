@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Protocol, Self
+from typing import IO, Any, Generic, Protocol, Self, TypeVar
 
 import redis
 
@@ -163,29 +163,50 @@ class SoakSettings(Protocol):
     def decisions(self) -> int: ...
 
 
-def decisions_needed(settings: SoakSettings) -> int:
-    """`settings.orders`, else enough churn decisions for every kill."""
-    # About one decision per interval while a child trades; twice the expected need.
-    per_kill = settings.max_delay_s / 2 / (settings.interval_ms / 1000) + 2
-    return settings.orders if settings.orders is not None else int(settings.kills * per_kill) + 20
+@dataclass(frozen=True)
+class ChurnSettings:
+    """The settings every venue's soak config starts with (a venue's adds its own after)."""
+
+    kills: int
+    seed: int = 0
+    orders: int | None = None  # churn decisions in total; None: enough for every kill
+    interval_ms: float = 20.0
+    max_delay_s: float = 0.6  # the longest random kill delay after READY
+
+    @property
+    def decisions(self) -> int:
+        # About one decision per interval while a child trades; twice the expected need.
+        per_kill = self.max_delay_s / 2 / (self.interval_ms / 1000) + 2
+        return self.orders if self.orders is not None else int(self.kills * per_kill) + 20
 
 
-class _Problems(Protocol):
+class VenueVerdict(Protocol):
+    """What the harness and the result read of a venue's verdict."""
+
     @property
     def problems(self) -> list[str]: ...
+    @property
+    def violations(self) -> int: ...
 
 
-class SoakTally(Protocol):
-    """Where the harness counts: a venue's soak result."""
+SettingsT = TypeVar("SettingsT", bound=SoakSettings)
+VerdictT = TypeVar("VerdictT", bound=VenueVerdict)
+
+
+@dataclass
+class SoakTally(Generic[SettingsT, VerdictT]):
+    """A venue's soak result: what the harness counts, and its verdict. A venue's result
+    gives `verdict` its default (a fresh verdict) and adds its own fields after."""
+
+    config: SettingsT
+    verdict: VerdictT
+    kills: Counter[str] = field(default_factory=Counter)
+    restarts_s: list[float] = field(default_factory=list)  # spawn → READY, after a kill
+    wall_s: float = 0.0
 
     @property
-    def config(self) -> SoakSettings: ...
-    @property
-    def kills(self) -> Counter[str]: ...
-    @property
-    def restarts_s(self) -> list[float]: ...
-    @property
-    def verdict(self) -> _Problems: ...
+    def ok(self) -> bool:
+        return self.verdict.violations == 0 and sum(self.kills.values()) >= self.config.kills
 
 
 class KillPoints(Protocol):
@@ -244,7 +265,7 @@ class TickPump:
 
 
 def run_children(
-    tally: SoakTally, venue: KillPoints, command: list[str], secrets: dict[str, str],
+    tally: SoakTally[Any, Any], venue: KillPoints, command: list[str], secrets: dict[str, str],
     children_log: Path, pump: AbstractContextManager[object], log: Log,
 ) -> int | None:  # fmt: skip
     """Kill and restart the child `kills` times, then let the last one finish, `pump`
@@ -273,7 +294,7 @@ def last_report(
 
 
 def _kill_cycles(
-    tally: SoakTally, venue: KillPoints, command: list[str], secrets: dict[str, str],
+    tally: SoakTally[Any, Any], venue: KillPoints, command: list[str], secrets: dict[str, str],
     stderr: IO[str], log: Log,
 ) -> None:  # fmt: skip
     config = tally.config
@@ -327,7 +348,7 @@ def _kill_one(
 
 
 def _final_run(
-    tally: SoakTally, venue: KillPoints, command: list[str], secrets: dict[str, str],
+    tally: SoakTally[Any, Any], venue: KillPoints, command: list[str], secrets: dict[str, str],
     stderr: IO[str],
 ) -> int:  # fmt: skip
     """The last child, left to finish; its exit code."""
@@ -347,7 +368,7 @@ def _final_run(
     return code
 
 
-def _record_start(tally: SoakTally, child: Child, first: bool) -> None:
+def _record_start(tally: SoakTally[Any, Any], child: Child, first: bool) -> None:
     if child.startup_s is not None and not first:
         tally.restarts_s.append(child.startup_s)
 
