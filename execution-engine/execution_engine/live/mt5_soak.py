@@ -58,8 +58,10 @@ from execution_engine.live.soak_common import (
     SoakAbortedError,
     SoakTally,
     TickPump,
+    VerdictChecks,
     churn_command,
     closing_rows,
+    decision_gaps,
     kills_row,
     last_report,
     position_row,
@@ -68,7 +70,6 @@ from execution_engine.live.soak_common import (
     row,
     run_children,
 )
-from execution_engine.live.soak_common import decision_of as _decision
 
 TERMINAL = "soak-terminal"
 TOKEN_SECRET = "mt5_soak_token"
@@ -91,7 +92,7 @@ class Mt5SoakConfig(ChurnSettings):
 
 
 @dataclass
-class Mt5Verdict:
+class Mt5Verdict(VerdictChecks):
     terminal_orders: int = 0  # keyed requests of the node that reached the trade server
     duplicate_decisions: int = 0  # a decision with two keys on the trade server
     skipped_decisions: int = 0  # a decision before the last one that never reached it
@@ -117,12 +118,10 @@ class Mt5Verdict:
     details: list[str] = field(default_factory=list)  # the first few of each kind
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def position_diff(self) -> Decimal:
-        return self.terminal_position - self.node_position
+    def _at_venue(self) -> Decimal:
+        return self.terminal_position
 
-    @property
-    def violations(self) -> int:
+    def _venue_violations(self) -> int:
         return (
             self.duplicate_decisions
             + self.skipped_decisions
@@ -132,8 +131,6 @@ class Mt5Verdict:
             + self.misattributed_deals
             + self.status_mismatches
             + self.in_doubt_left
-            + (self.compared and self.position_diff != 0)
-            + len(self.problems)
         )
 
 
@@ -321,10 +318,9 @@ def compare(
     ids = {comment_key(cid): cid for cid in journaled if cid.startswith(config.trader_id + "-")}
     reached = {key: cid for key, cid in ids.items() if engine.requests_with_key(key) > 0}
     verdict.terminal_orders = len(reached)
-    decisions = Counter(_decision(cid) for cid in reached.values())
-    verdict.duplicate_decisions = sum(n - 1 for n in decisions.values() if n > 1)
-    upto = config.decisions if node is not None else max(decisions, default=-1)
-    verdict.skipped_decisions = len(set(range(upto)) - set(decisions))
+    verdict.duplicate_decisions, verdict.skipped_decisions = decision_gaps(
+        reached.values(), config.decisions, node is not None
+    )
     verdict.resent_keys = sum(1 for key, n in watch.arrivals.items() if n - watch.requoted[key] > 1)
     verdict.requotes = sum(watch.requoted.values())
     verdict.drops = len(watch.dropped)

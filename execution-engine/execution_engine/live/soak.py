@@ -27,7 +27,7 @@ import json
 import os
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -48,8 +48,10 @@ from execution_engine.live.soak_common import (
     ChurnSettings,
     SoakTally,
     TickPump,
+    VerdictChecks,
     churn_command,
     closing_rows,
+    decision_gaps,
     kills_row,
     last_report,
     position_row,
@@ -59,7 +61,6 @@ from execution_engine.live.soak_common import (
 )
 from execution_engine.live.soak_common import Log as Log
 from execution_engine.live.soak_common import SoakAbortedError as SoakAbortedError
-from execution_engine.live.soak_common import decision_of as _decision
 from execution_engine.live.soak_common import drop_redis_keys as drop_redis_keys
 from execution_engine.live.soak_common import percentile as percentile
 from execution_engine.live.soak_common import spawn as spawn
@@ -81,7 +82,7 @@ class SoakConfig(ChurnSettings):
 
 
 @dataclass
-class Verdict:
+class Verdict(VerdictChecks):
     venue_orders: int = 0
     duplicate_decisions: int = 0  # a decision with two venue orders
     skipped_decisions: int = 0  # a decision before the last one that never reached the venue
@@ -97,12 +98,10 @@ class Verdict:
     compared: bool = False  # the node's report was there to compare with
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def position_diff(self) -> Decimal:
-        return self.venue_position - self.node_position
+    def _at_venue(self) -> Decimal:
+        return self.venue_position
 
-    @property
-    def violations(self) -> int:
+    def _venue_violations(self) -> int:
         return (
             self.duplicate_decisions
             + self.skipped_decisions
@@ -111,8 +110,6 @@ class Verdict:
             # An inferred fill is one the node never heard (reconciliation made it up to
             # match the venue's quantity, trade id invented): a lost report, found late.
             + self.fills_inferred
-            + (self.compared and self.position_diff != 0)
-            + len(self.problems)
         )
 
 
@@ -271,10 +268,9 @@ def compare(
     ours = [e for e in entries if e.cl_ord_id.startswith(trader_id + "-")]
     orders = [e for e in ours if e.kind == "order"]
     verdict.venue_orders = len(orders)
-    decisions = Counter(_decision(e.cl_ord_id) for e in orders)
-    verdict.duplicate_decisions = sum(n - 1 for n in decisions.values() if n > 1)
-    upto = flatten_index if node is not None else max(decisions, default=-1)
-    verdict.skipped_decisions = len(set(range(upto)) - set(decisions))
+    verdict.duplicate_decisions, verdict.skipped_decisions = decision_gaps(
+        (e.cl_ord_id for e in orders), flatten_index, node is not None
+    )
     verdict.resent_cl_ord_ids = sum(1 for e in ours if e.kind == "duplicate_order")
     fills = [e for e in ours if e.kind == "fill" and not e.poss_dup]
     verdict.venue_fills = len(fills)

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -135,6 +135,46 @@ def decision_of(client_order_id: str) -> int:
     """The decision index of one of the churn's client order ids; -1 for any other."""
     parsed = parse_decision_id(client_order_id)
     return -1 if parsed is None else parsed[0]
+
+
+def decision_gaps(
+    client_order_ids: Iterable[str], flatten_index: int, reported: bool
+) -> tuple[int, int]:
+    """(orders beyond the first of a decision, decisions without an order) among the
+    venue's orders `client_order_ids`. With the node's report (`reported`) every decision
+    below `flatten_index` has one (the flattening one has none when already flat); without,
+    every decision below the last one the venue has."""
+    decisions = Counter(decision_of(cid) for cid in client_order_ids)
+    duplicates = sum(n - 1 for n in decisions.values() if n > 1)
+    upto = flatten_index if reported else max(decisions, default=-1)
+    return duplicates, len(set(range(upto)) - set(decisions))
+
+
+class VerdictChecks:
+    """What every venue's verdict (a dataclass with these fields) checks the same way:
+    the venue's net position against the node's, once the node's report was there to
+    compare with, and the soak's own problems; the venue says what else it counts."""
+
+    compared: bool
+    node_position: Decimal
+    problems: list[str]
+
+    def _at_venue(self) -> Decimal:
+        """The venue's net position (its fills or deals summed)."""
+        raise NotImplementedError
+
+    def _venue_violations(self) -> int:
+        """The venue's own counts that are violations."""
+        raise NotImplementedError
+
+    @property
+    def position_diff(self) -> Decimal:
+        return self._at_venue() - self.node_position
+
+    @property
+    def violations(self) -> int:
+        position = self.compared and self.position_diff != 0
+        return self._venue_violations() + position + len(self.problems)
 
 
 # --- what the harness reads of a venue's soak ----------------------------------------------
