@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from execution_engine.adapters.fix.devca import generate_dev_ca
 from execution_engine.adapters.mt5.codes import MarginMode
 from execution_engine.adapters.mt5.intents import INTENTS_FILE, Intent, IntentJournal
 from execution_engine.adapters.mt5.keys import comment_key
@@ -25,15 +24,19 @@ from execution_engine.live.mt5_soak import (
     start_terminal,
     table,
 )
-from execution_engine.live.node import run_until, start_node, stop_node
+from execution_engine.live.node import run_until, start_node
 from execution_engine.live.soak_common import drop_redis_keys
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus
 
 from live.stack._process import free_port
+from tests.integration.mt5 import conftest as mt5_fixtures
 from tests.integration.mt5.conftest import TRADER, Desk, Sim, Venue, build_node, first_quote
 
 pytestmark = pytest.mark.slow
+# The MetaTrader tests' fixtures, by the names pytest looks up here.
+venue = mt5_fixtures.venue
+stop_later = mt5_fixtures.stop_later
 
 KILLS = 10
 # Enough for 10 kills in CI's time; a history longer than one bridge line (~150 orders) is
@@ -137,31 +140,6 @@ def test_journaled_ids_skip_a_torn_last_line(tmp_path: Path) -> None:
 
 
 # --- what the soak found, one at a time ------------------------------------------------------
-@pytest.fixture
-def venue(tmp_path: Path) -> Venue:
-    made = Venue(tmp_path)
-    generate_dev_ca(made.tls)
-    return made
-
-
-@pytest.fixture
-def stop_later() -> Iterator[Callable[[TradingNode | Sim], None]]:
-    nodes: list[TradingNode] = []
-    sims: list[Sim] = []
-
-    def register(thing: TradingNode | Sim) -> None:
-        if isinstance(thing, Sim):
-            sims.append(thing)
-        else:
-            nodes.append(thing)
-
-    yield register
-    for node in nodes:
-        stop_node(node)
-    for sim in sims:
-        sim.stop()
-
-
 def test_a_cancel_whose_answer_the_bridge_dropped_is_found_canceled(
     venue: Venue, tmp_path: Path, stop_later: Callable[[TradingNode | Sim], None]
 ) -> None:
