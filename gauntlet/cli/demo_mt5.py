@@ -171,7 +171,8 @@ def _deals(sim: TerminalSimulator) -> int:
 def _terminal_net(sim: TerminalSimulator, target: LiveTarget) -> str:
     symbol = _symbol(target)
     units = sim.engine.net_volume(symbol) * sim.engine.contract_size(symbol)
-    return node_process.signed(Decimal(units))
+    whole = units.to_integral_value()  # lots × contract: "-113,000" as the node prints it
+    return node_process.signed(whole if units == whole else units)
 
 
 def _node_net(status: dict[str, Any], target: LiveTarget) -> str:
