@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
