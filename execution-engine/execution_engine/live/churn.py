@@ -33,7 +33,8 @@ kills it there) and never exits by itself.
 
 The trader (Plan, Churner, next_decision, node_view) is venue-neutral: mt5_churn.py runs it
 on MetaTrader (the instrument, the client id and "a rejected decision is made again" are
-the Churner's parameters; next_decision asks any client with generate_order_status_report).
+the Churner's parameters; next_decision asks any client with generate_order_status_report);
+what both children's processes do alike (options, secrets, the READY line) is churn_process's.
 """
 
 from __future__ import annotations
@@ -61,13 +62,11 @@ from nautilus_trader.config import CacheConfig, StrategyConfig
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import GenerateOrderStatusReport
 from nautilus_trader.execution.reports import OrderStatusReport
-from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide, OrderStatus
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import ClientId, ClientOrderId, InstrumentId
 from nautilus_trader.model.orders import Order
 from nautilus_trader.trading.strategy import Strategy
-from pydantic import SecretStr
 
 from execution_engine.adapters.fix.config import (
     FIX_CLIENT,
@@ -77,11 +76,16 @@ from execution_engine.adapters.fix.config import (
     venue_config_from_mapping,
 )
 from execution_engine.adapters.fix.execution import FixExecutionClient
+from execution_engine.live.churn_process import (
+    churn_main,
+    churn_parser,
+    env_secret,
+    execution_client,
+    print_ready,
+)
 from execution_engine.live.node import build_fix_node, run_until, start_node, stop_node
 
 INSTRUMENT = InstrumentId.from_str("EUR/USD.FIX")
-SECRET_PREFIX = "GAUNTLET_SECRET_"  # live.secrets.env's convention (a layer above: not imported)
-READY = "READY"
 _SIZES = (1_000, 2_000, 3_000, 5_000)
 _LIMIT_SHARE = 0.2  # of the churn decisions: limit orders placed, then canceled
 _LIMIT_OFFSET = Decimal("0.05")  # far from the touch: a resting limit never fills
@@ -439,13 +443,6 @@ def _venue(path: Path) -> FixVenueConfig:
     return load_venue_config(path)
 
 
-def _secret(name: str) -> SecretStr:
-    value = os.environ.get(SECRET_PREFIX + name.upper())
-    if value is None:
-        raise VenueConfigError(f"secret {name!r}: {SECRET_PREFIX}{name.upper()} is not set")
-    return SecretStr(value)
-
-
 def redis_cache(url: str) -> CacheConfig:
     """NautilusTrader's Redis cache database at `url`, keyed by the trader id (not the
     instance id, which changes at every start) and never flushed on start."""
@@ -457,19 +454,13 @@ def redis_cache(url: str) -> CacheConfig:
     return CacheConfig(database=database, use_instance_id=False, flush_on_start=False)
 
 
-def _fix_client(node: TradingNode) -> FixExecutionClient:
-    client = node.kernel.exec_engine._clients[ClientId(FIX_CLIENT)]  # no public lookup
-    assert isinstance(client, FixExecutionClient)  # build_fix_node adds this one
-    return client
-
-
 def run(args: argparse.Namespace) -> int:
     venue = _venue(args.config)
-    _secret(venue.username_secret), _secret(venue.password_secret)  # fail before the node
+    env_secret(venue.username_secret), env_secret(venue.password_secret)  # fail before the node
     plan = Plan(args.orders, args.resting, args.seed)
     strategy = Churner(plan, args.trader_id, pd.Timedelta(milliseconds=args.interval_ms), args.hold)
     node = build_fix_node(
-        venue, args.state, _secret, [strategy], trader_id=args.trader_id,
+        venue, args.state, env_secret, [strategy], trader_id=args.trader_id,
         request_timeout_seconds=2.0, cache=redis_cache(args.redis) if args.redis else None,
     )  # fmt: skip
     start_node(node)
@@ -478,14 +469,10 @@ def run(args: argparse.Namespace) -> int:
         raise VenueConfigError(f"the FIX session to {venue.host}:{venue.port} did not log on")
     loop = node.get_event_loop()
     assert loop is not None  # build_fix_node gives it one
-    at = loop.run_until_complete(next_decision(_fix_client(node), strategy))
+    client = execution_client(node, FIX_CLIENT, FixExecutionClient)
+    at = loop.run_until_complete(next_decision(client, strategy))
     strategy.resume(at)
-    print(
-        f"{READY} {time.monotonic():.6f} next={at.index} attempt={at.attempt} "
-        f"queries={at.queries} "
-        f"net={net_position(strategy)} open={len(node.cache.orders_open())}",
-        flush=True,
-    )
+    print_ready(at, net_position(strategy), len(node.cache.orders_open()))
     run_until(node, lambda: strategy.done or strategy.idle, timeout=args.timeout)
     write_report(args.report, node_view(strategy))
     print("IDLE" if strategy.idle else "DONE", flush=True)
@@ -496,32 +483,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m execution_engine.live.churn")
-    parser.add_argument("--config", type=Path, required=True, help="venue TOML or JSON")
-    parser.add_argument("--state", type=Path, required=True, help="the node's state folder")
-    parser.add_argument("--redis", help="redis://host:port: NautilusTrader's cache database")
-    parser.add_argument("--trader-id", default="CHURN-001")
-    parser.add_argument("--orders", type=int, required=True, help="churn decisions in total")
-    parser.add_argument("--resting", type=int, default=0, help="limit orders left open first")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--interval-ms", type=float, default=20.0)
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to finish")
-    parser.add_argument("--hold", action="store_true", help="idle after the last decision")
-    parser.add_argument("--report", type=Path, required=True)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.orders < 0 or args.resting < 0 or args.interval_ms <= 0:
-        print("gauntlet: error: --orders/--resting >= 0 and --interval-ms > 0", file=sys.stderr)
-        return 2
-    try:
-        return run(args)
-    except VenueConfigError as exc:
-        print(f"gauntlet: error: {exc}", file=sys.stderr)
-        return 2
+    parser = churn_parser("python -m execution_engine.live.churn", hold=True)
+    return churn_main(argv, parser, run, VenueConfigError)
 
 
 if __name__ == "__main__":

@@ -26,16 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.identifiers import ClientId, InstrumentId
-from pydantic import SecretStr, ValidationError
+from nautilus_trader.model.identifiers import InstrumentId
+from pydantic import ValidationError
 
 from execution_engine.adapters.mt5.config import (
     MT5_CLIENT,
@@ -46,8 +43,6 @@ from execution_engine.adapters.mt5.config import (
 from execution_engine.adapters.mt5.execution import Mt5ExecutionClient
 from execution_engine.adapters.mt5.intents import INTENTS_FILE
 from execution_engine.live.churn import (
-    READY,
-    SECRET_PREFIX,
     Churner,
     Plan,
     net_position,
@@ -55,6 +50,13 @@ from execution_engine.live.churn import (
     node_view,
     redis_cache,
     write_report,
+)
+from execution_engine.live.churn_process import (
+    churn_main,
+    churn_parser,
+    env_secret,
+    execution_client,
+    print_ready,
 )
 from execution_engine.live.node import build_mt5_node, run_until, start_node, stop_node
 
@@ -95,22 +97,9 @@ def _venue(path: Path) -> Mt5VenueConfig:
         raise VenueConfigError(f"venue config {path}: {first}") from None
 
 
-def _secret(name: str) -> SecretStr:
-    value = os.environ.get(SECRET_PREFIX + name.upper())
-    if value is None:
-        raise VenueConfigError(f"secret {name!r}: {SECRET_PREFIX}{name.upper()} is not set")
-    return SecretStr(value)
-
-
-def _mt5_client(node: TradingNode) -> Mt5ExecutionClient:
-    client = node.kernel.exec_engine._clients[ClientId(MT5_CLIENT)]  # no public lookup
-    assert isinstance(client, Mt5ExecutionClient)  # build_mt5_node adds this one
-    return client
-
-
 def run(args: argparse.Namespace) -> int:
     venue = _venue(args.config)
-    _secret(venue.token_secret)  # fail before the node
+    env_secret(venue.token_secret)  # fail before the node
     plan = Plan(args.orders, args.resting, args.seed)
     instrument = instrument_of(venue)
     strategy = Churner(
@@ -118,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
         instrument_id=instrument, client_id=MT5_CLIENT, retry_rejected=True,
     )  # fmt: skip
     node = build_mt5_node(
-        venue, args.state, _secret, [strategy], instruments=(SYMBOL,), trader_id=args.trader_id,
+        venue, args.state, env_secret, [strategy], instruments=(SYMBOL,),
+        trader_id=args.trader_id,
         cache=redis_cache(args.redis) if args.redis else None,
     )  # fmt: skip
     start_node(node)
@@ -134,16 +124,12 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     loop = node.get_event_loop()
     assert loop is not None  # build_mt5_node gives it one
-    client = _mt5_client(node)
+    client = execution_client(node, MT5_CLIENT, Mt5ExecutionClient)
     journaled = journaled_ids(journal_path(venue, args.state))
     at = loop.run_until_complete(next_decision(client, strategy, journaled))
     strategy.resume(at)
-    print(
-        f"{READY} {time.monotonic():.6f} next={at.index} attempt={at.attempt} "
-        f"queries={at.queries} net={net_position(strategy)} "
-        f"open={len(node.cache.orders_open())} journaled={len(journaled)}",
-        flush=True,
-    )
+    net, held = net_position(strategy), len(node.cache.orders_open())
+    print_ready(at, net, held, f"journaled={len(journaled)}")
     run_until(node, lambda: strategy.done, timeout=args.timeout)
     view = node_view(strategy) | {"in_doubt": sorted(str(c) for c in client.in_doubt)}
     write_report(args.report, view)
@@ -152,31 +138,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m execution_engine.live.mt5_churn")
-    parser.add_argument("--config", type=Path, required=True, help="venue TOML or JSON")
-    parser.add_argument("--state", type=Path, required=True, help="the node's state folder")
-    parser.add_argument("--redis", help="redis://host:port: NautilusTrader's cache database")
-    parser.add_argument("--trader-id", default="CHURN-001")
-    parser.add_argument("--orders", type=int, required=True, help="churn decisions in total")
-    parser.add_argument("--resting", type=int, default=0, help="limit orders left open first")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--interval-ms", type=float, default=20.0)
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to finish")
-    parser.add_argument("--report", type=Path, required=True)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.orders < 0 or args.resting < 0 or args.interval_ms <= 0:
-        print("gauntlet: error: --orders/--resting >= 0 and --interval-ms > 0", file=sys.stderr)
-        return 2
-    try:
-        return run(args)
-    except VenueConfigError as exc:
-        print(f"gauntlet: error: {exc}", file=sys.stderr)
-        return 2
+    parser = churn_parser("python -m execution_engine.live.mt5_churn", hold=False)
+    return churn_main(argv, parser, run, VenueConfigError)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ from typing import IO, Any, Generic, Protocol, Self, TypeVar
 
 import redis
 
-from execution_engine.live.churn import READY, SECRET_PREFIX, parse_decision_id
+from execution_engine.live.churn import parse_decision_id
+from execution_engine.live.churn_process import READY, SECRET_PREFIX
 
 KILL_MODES = ("order", "random", "startup")
 MODE_WEIGHTS = (0.4, 0.4, 0.2)
