@@ -60,15 +60,17 @@ from execution_engine.live.soak_common import (
     TickPump,
     VerdictChecks,
     churn_command,
-    closing_rows,
     decision_gaps,
-    kills_row,
     last_report,
+    run_children,
+)
+from execution_engine.live.soak_report import (
+    closing_rows,
+    kills_row,
     position_row,
     restart_rows,
     restarts_json,
     row,
-    run_children,
 )
 
 TERMINAL = "soak-terminal"

@@ -50,20 +50,22 @@ from execution_engine.live.soak_common import (
     TickPump,
     VerdictChecks,
     churn_command,
-    closing_rows,
     decision_gaps,
-    kills_row,
     last_report,
-    position_row,
-    restart_rows,
-    row,
     run_children,
 )
 from execution_engine.live.soak_common import Log as Log
 from execution_engine.live.soak_common import SoakAbortedError as SoakAbortedError
 from execution_engine.live.soak_common import drop_redis_keys as drop_redis_keys
-from execution_engine.live.soak_common import percentile as percentile
 from execution_engine.live.soak_common import spawn as spawn
+from execution_engine.live.soak_report import (
+    closing_rows,
+    kills_row,
+    position_row,
+    restart_rows,
+    row,
+)
+from execution_engine.live.soak_report import percentile as percentile
 
 SYMBOL = "EURUSD"
 _WAIT_S = 30.0  # for the venue to see a killed child's session go

@@ -1,7 +1,8 @@
 """What the SIGKILL soaks share, whatever the venue (soak.py on FIX, mt5_soak.py on
 MetaTrader): the child processes and their READY line, the kill moments and their odds,
 the harness loop (kill and restart `kills` times, then let the last child finish), the
-restart-time percentiles, the verdict table's common rows and the soak's Redis keys.
+decision counts and position checks of a verdict, and the soak's Redis keys (the verdict
+table's common rows and the restart times' percentiles are soak_report's).
 
 A venue brings its config (SoakSettings), the two moments only it can see (KillPoints: its
 session is up, an order reached it), its quote pump and its comparison.
@@ -17,13 +18,12 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -104,19 +104,6 @@ def wait_ready(child: Child, timeout: float) -> bool:
         if time.monotonic() > deadline:
             raise SoakAbortedError(f"the child was not READY within {timeout:g} s")
     return True
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def restart_line(times: list[float]) -> str:
-    """The restart times' p50, p99 and max, one line."""
-    return (
-        f"p50 {statistics.median(times):.2f} s  p99 {percentile(times, 0.99):.2f} s  "
-        f"max {max(times):.2f} s  ({len(times)} restarts)"
-    )
 
 
 def drop_redis_keys(url: str, trader_id: str) -> int:
@@ -412,48 +399,3 @@ def _final_run(
 def _record_start(tally: SoakTally[Any, Any], child: Child, first: bool) -> None:
     if child.startup_s is not None and not first:
         tally.restarts_s.append(child.startup_s)
-
-
-# --- the table and the JSON ----------------------------------------------------------------
-def row(label: str, text: str) -> str:
-    """One row of a verdict table: the label, then its text in the table's column."""
-    return f"  {label:<22}{text}"
-
-
-def kills_row(kills: Counter[str]) -> str:
-    modes = ", ".join(f"{m} {kills[m]}" for m in KILL_MODES)
-    return row("kills", f"{sum(kills.values())} ({modes})")
-
-
-def position_row(venue: str, held: tuple[Decimal, Decimal] | None) -> str:
-    """`held`: (the venue's, the node's) net position; None when there was no report."""
-    if held is None:
-        return row("position diff", "not compared: no report from the node")
-    at_venue, at_node = held
-    return row("position diff", f"{at_venue - at_node} ({venue} {at_venue}, node {at_node})")
-
-
-def restart_rows(label: str, times: list[float]) -> Iterator[str]:
-    if times:
-        yield row(label, restart_line(times))
-
-
-def closing_rows(problems: list[str], wall_s: float, ok: bool, *extra: str) -> Iterator[str]:
-    """The problems, `extra` rows, the wall time and the verdict: a table's last rows."""
-    for problem in problems:
-        yield row("PROBLEM", problem)
-    yield from extra
-    yield row("wall", f"{wall_s:.0f} s")
-    yield row("verdict", "PASS" if ok else "FAIL")
-
-
-def restarts_json(times: list[float]) -> dict[str, Any]:
-    """The restart times' count, p50, p99 and max (s, to the millisecond)."""
-    restarts: dict[str, Any] = {"count": len(times)}
-    if times:
-        restarts |= {
-            "p50_s": round(percentile(times, 0.5), 3),
-            "p99_s": round(percentile(times, 0.99), 3),
-            "max_s": round(max(times), 3),
-        }
-    return restarts
