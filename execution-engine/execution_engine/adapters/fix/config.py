@@ -7,7 +7,6 @@ TLS paths are read relative to the TOML file's folder.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -17,13 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 # Re-exported (`as` form): the FIX modules and the live node import it from here.
 from execution_engine.adapters.secrets import SecretResolver as SecretResolver
+from execution_engine.adapters.venue_files import VenueConfigError as VenueConfigError
+from execution_engine.adapters.venue_files import first_problem, read_venue_toml
 
 # Folder under the node's state folder that holds the FIX store and message logs.
 FIX_STATE_SUBDIR = "fix"
-
-
-class VenueConfigError(ValueError):
-    """A venue config that cannot be used; the message is one line naming file and field."""
 
 
 class _Frozen(BaseModel):
@@ -76,13 +73,7 @@ class FixVenueConfig(_Frozen):
 
 def load_venue_config(path: Path) -> FixVenueConfig:
     """The config in `path`, or VenueConfigError with one line naming the first bad field."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise VenueConfigError(f"venue config {path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise VenueConfigError(f"venue config {path}: not valid TOML: {exc}") from None
-    return venue_config_from_mapping(raw, source=path)
+    return venue_config_from_mapping(read_venue_toml(path), source=path)
 
 
 def venue_config_from_mapping(raw: dict[str, Any], source: Path) -> FixVenueConfig:
@@ -92,7 +83,7 @@ def venue_config_from_mapping(raw: dict[str, Any], source: Path) -> FixVenueConf
     try:
         return FixVenueConfig.model_validate(raw)
     except ValidationError as exc:
-        raise VenueConfigError(f"venue config {source}: {_first_problem(exc)}") from None
+        raise VenueConfigError(f"venue config {source}: {first_problem(exc)}") from None
 
 
 def _resolved_tls(tls: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -102,16 +93,6 @@ def _resolved_tls(tls: dict[str, Any], base: Path) -> dict[str, Any]:
         if isinstance(value, str) and not Path(value).is_absolute():
             resolved[key] = str(base / value)
     return resolved
-
-
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "missing":
-        return f"missing field {field}"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field {field}"
-    return f"field {field}: {error['msg']}"
 
 
 # --- the NautilusTrader clients' configs (serializable; the secret resolver is bound into

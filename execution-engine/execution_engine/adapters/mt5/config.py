@@ -10,7 +10,6 @@ presents a development CA's server certificate (adapters/fix/devca.py), generate
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -25,16 +24,14 @@ from execution_engine.adapters.mt5.intents import INTENTS_FILE
 
 # Re-exported (`as` form): the factories and the live node import it from here.
 from execution_engine.adapters.secrets import SecretResolver as SecretResolver
+from execution_engine.adapters.venue_files import VenueConfigError as VenueConfigError
+from execution_engine.adapters.venue_files import first_problem, read_venue_toml
 
 # The node's name for both MetaTrader clients (data clients by client id, execution by venue).
 MT5_CLIENT = "MT5"
 # Folder under the node's state folder that holds the intent journal.
 MT5_STATE_SUBDIR = "mt5"
 _DEV_CA_FILES = ("ca.pem", "server.pem", "server.key")
-
-
-class VenueConfigError(ValueError):
-    """A venue config that cannot be used; the message is one line naming file and field."""
 
 
 class Mt5VenueConfig(BaseModel):
@@ -83,13 +80,7 @@ class Mt5VenueConfig(BaseModel):
 
 def load_mt5_venue_config(path: Path) -> Mt5VenueConfig:
     """The config in `path`, or VenueConfigError with one line naming the first bad field."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise VenueConfigError(f"venue config {path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise VenueConfigError(f"venue config {path}: not valid TOML: {exc}") from None
-    return mt5_venue_config_from_mapping(raw, source=path)
+    return mt5_venue_config_from_mapping(read_venue_toml(path), source=path)
 
 
 def mt5_venue_config_from_mapping(raw: dict[str, Any], source: Path) -> Mt5VenueConfig:
@@ -107,22 +98,12 @@ def mt5_venue_config_from_mapping(raw: dict[str, Any], source: Path) -> Mt5Venue
     try:
         return Mt5VenueConfig.model_validate(resolved)
     except ValidationError as exc:
-        raise VenueConfigError(f"venue config {source}: {_first_problem(exc)}") from None
+        raise VenueConfigError(f"venue config {source}: {first_problem(exc)}") from None
 
 
 def _path(value: str, base: Path) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
-
-
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "missing":
-        return f"missing field {field}"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field {field}"
-    return f"field {field}: {error['msg']}"
 
 
 # --- the NautilusTrader clients' configs (serializable: paths and names only; the secret
