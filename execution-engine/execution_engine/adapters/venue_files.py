@@ -20,6 +20,8 @@ def read_venue_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise VenueConfigError(f"venue config {path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise VenueConfigError(f"venue config {path}: not UTF-8 text (not a TOML file)") from None
     except tomllib.TOMLDecodeError as exc:
         raise VenueConfigError(f"venue config {path}: not valid TOML: {exc}") from None
 

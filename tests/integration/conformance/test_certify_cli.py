@@ -108,7 +108,7 @@ def test_config_endpoint_that_never_fills_fails_the_fill_cards(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--venue", "mt5", "--sim"), "unknown venue 'mt5'"),
+        (("--venue", "oanda", "--sim"), "unknown venue 'oanda'"),
         (("--venue", "fix"), "give exactly one of --sim"),
         (("--venue", "fix", "--sim", "--config", "x.toml"), "give exactly one of --sim"),
         (("--venue", "fix", "--config", "missing.toml"), "venue config missing.toml does not"),

@@ -92,7 +92,9 @@ def test_bars_closed_on_the_terminal_and_historical_rates(
     (bar,) = [b for b in desk.bars if b.ts_event == closes]
     expected = ("1.10000", "1.10050", "1.09950", "1.10010")
     assert (str(bar.open), str(bar.high), str(bar.low), str(bar.close)) == expected
-    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=1)
+    # From T0 itself, not from now: T0 is set when the module is imported, which under xdist
+    # can be many minutes before this test runs.
+    start = pd.Timestamp(t0, unit="ms", tz="UTC")
     desk.request_bars(M1, start, limit=10, client_id=ClientId(MT5_CLIENT))
     run_until(node, lambda: len(desk.history) >= 2)
     assert [b.ts_event for b in desk.history][-2:] == [

@@ -67,6 +67,9 @@ class FaultControlFile:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            self.path.unlink(missing_ok=True)
+            raise FaultFileError(f"{self.path}: not UTF-8 text (not a fault request)") from None
         self.path.unlink(missing_ok=True)
         try:
             request = FaultRequest.model_validate(json.loads(text))
