@@ -161,6 +161,9 @@ class Mt5LiveVenue:
 
     def _check_port(self) -> None:
         bridge = self.config.bridge_config()
+        for path in (bridge.tls_cert, bridge.tls_key):
+            if path is not None and not path.is_file():
+                raise LiveSetupError(f"the bridge's TLS file {path} does not exist")
         for port in (bridge.port, bridge.http_port):
             if not port:
                 continue

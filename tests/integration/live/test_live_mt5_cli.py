@@ -147,6 +147,17 @@ def test_live_start_refuses_bad_tokens_and_configs(world: LiveWorld, tmp_path: P
     assert_bad_input(outcome, r"venue secrets: .*mt5_cli_token")
     outcome = _start(world, venue, "mt4", env={**env, TOKEN_ENV: expired})
     assert_bad_input(outcome, r"is a mt5 terminal's config, not mt4's")
+    good = new_token(TERMINAL, dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    no_cert = tmp_path / "no-cert" / "mt5-terminal.toml"
+    no_cert.parent.mkdir()
+    no_cert.write_text(
+        venue.read_text().replace(
+            "[bridge]", '[bridge]\ntls_cert = "gone.pem"\ntls_key = "gone.key"'
+        ),
+        encoding="utf-8",
+    )
+    outcome = _start(world, no_cert, env={**env, TOKEN_ENV: good})
+    assert_bad_input(outcome, r"the bridge's TLS file .*gone\.pem does not exist")
 
 
 def test_the_bridge_port_in_use_is_refused_before_the_node(
