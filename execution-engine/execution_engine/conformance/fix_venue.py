@@ -27,7 +27,12 @@ from execution_engine.adapters.fix.sim.book import BookRules
 from execution_engine.adapters.fix.sim.broker import BrokerApplication
 from execution_engine.adapters.fix.sim.quotes import Quote
 from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
-from execution_engine.conformance.venue import Capabilities, FaultControl, MarketControl
+from execution_engine.conformance.venue import (
+    Capabilities,
+    FaultControl,
+    MarketControl,
+    RealEndpoint,
+)
 from execution_engine.live.node import build_fix_node
 
 FIX_VENUE_NAME = "fix"
@@ -38,7 +43,7 @@ _QUERY_SECONDS = 3.0  # each reconciliation query's wait for the venue
 
 
 @dataclass
-class FixVenue:
+class FixVenue(RealEndpoint):
     """A FIX endpoint from its venue config, credentials resolved by `resolve`."""
 
     config: FixVenueConfig
@@ -58,20 +63,6 @@ class FixVenue:
     def instrument_id(self) -> InstrumentId:
         instrument_id: InstrumentId = fix_instrument(self.instrument).id
         return instrument_id
-
-    @property
-    def market(self) -> MarketControl | None:
-        return None  # a broker's prices are its own
-
-    @property
-    def faults(self) -> FaultControl | None:
-        return None
-
-    def start(self) -> None:
-        """A broker's endpoint is up or not: the node's logon says which."""
-
-    def stop(self) -> None:
-        """Nothing was started."""
 
     def build_node(self, state_dir: Path, strategies: list[Strategy]) -> TradingNode:
         # The spec's prerequisite: the risk engine bypassed, so what is tested is the venue.

@@ -31,7 +31,12 @@ from execution_engine.adapters.mt5.sim.engine import EngineConfig
 from execution_engine.adapters.mt5.sim.terminal import SimTerminalConfig, TerminalSimulator
 from execution_engine.adapters.secrets import SecretResolver
 from execution_engine.conformance.context import NotApplicableError
-from execution_engine.conformance.venue import Capabilities, FaultControl, MarketControl
+from execution_engine.conformance.venue import (
+    Capabilities,
+    FaultControl,
+    MarketControl,
+    RealEndpoint,
+)
 from execution_engine.live.node import build_mt5_node
 
 MT5_VENUE_NAMES = ("mt5", "mt4")
@@ -84,7 +89,7 @@ def _capabilities(platform: str, gtd_expiry_seconds: float = 2.0) -> Capabilitie
 
 
 @dataclass
-class Mt5Venue:
+class Mt5Venue(RealEndpoint):
     """A terminal running the EA, reached by the bridge its venue config describes."""
 
     config: Mt5VenueConfig
@@ -106,20 +111,6 @@ class Mt5Venue:
     @property
     def instrument_id(self) -> InstrumentId:
         return mt5_instrument_id(self.symbol, self.config.venue)
-
-    @property
-    def market(self) -> MarketControl | None:
-        return None  # a broker's prices are its own
-
-    @property
-    def faults(self) -> FaultControl | None:
-        return None
-
-    def start(self) -> None:
-        """The terminal dials in by itself once the node's bridge listens."""
-
-    def stop(self) -> None:
-        """Nothing was started."""
 
     def build_node(self, state_dir: Path, strategies: list[Strategy]) -> TradingNode:
         # The spec's prerequisite: the risk engine bypassed, so what is tested is the venue.

@@ -82,6 +82,25 @@ class FaultControl(Protocol):
         """ResendRequests the venue has received so far."""
 
 
+class RealEndpoint:
+    """What every real venue (a broker's UAT, a real terminal) answers alike: the kit cannot
+    set its prices or break its session, and nothing is started for it."""
+
+    @property
+    def market(self) -> MarketControl | None:
+        return None  # a real venue's prices are its own
+
+    @property
+    def faults(self) -> FaultControl | None:
+        return None
+
+    def start(self) -> None:
+        """A real endpoint is up or not: the node's connection says which."""
+
+    def stop(self) -> None:
+        """Nothing was started."""
+
+
 class VenueUnderTest(Protocol):
     """A venue adapter and an endpoint, as the kit drives them."""
 
