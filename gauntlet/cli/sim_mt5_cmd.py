@@ -123,7 +123,7 @@ def _sim_config(
     ca_file = None if venue.dev_tls_dir is None else venue.dev_tls_dir / "ca.pem"
     port = bridge.http_port if venue.platform == "mt4" else bridge.port
     if port is None:
-        fail(f"the venue config's [bridge] has no {'http_port' if port is None else 'port'}")
+        fail("the venue config's [bridge] has no http_port: an MT4 terminal polls it over HTTPS")
     margins = {"netting": MarginMode.NETTING, "hedging": MarginMode.HEDGING}
     try:
         engine = EngineConfig(platform=venue.platform, margin_mode=margins[mode], balance=cash)
