@@ -40,6 +40,7 @@ from execution_engine.adapters.fix.config import (
 from execution_engine.adapters.fix.factories import fix_client_factories
 from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig, mt5_client_configs
 from execution_engine.adapters.mt5.factories import mt5_client_factories
+from execution_engine.adapters.quote_tap import QuoteTap
 
 LOG_SUBDIR = "logs"  # under the node's state folder
 # The node's own connect timeout exceeds the bridge's wait for the terminal, so the bridge
@@ -71,17 +72,19 @@ def build_fix_node(
     request_timeout_seconds: float = 5.0,
     cache: CacheConfig | None = None,
     risk_engine: LiveRiskEngineConfig | None = None,
+    tap: QuoteTap | None = None,
 ) -> TradingNode:
     """A built (not started) node with the FIX data and execution clients of one session
     to `venue`, its FIX store under `state_dir`, and `strategies` added to its trader.
     `instruments` are marketdata names ("EURUSD"); `request_timeout_seconds` bounds each
     reconciliation query's wait for the venue. `cache` (e.g. NautilusTrader's Redis cache
     database) and `risk_engine` (execution_engine.risk.RiskLimits.nautilus_config) default
-    to NautilusTrader's in-memory cache and default risk engine."""
+    to NautilusTrader's in-memory cache and default risk engine. `tap`, when given, receives
+    every quote the data client publishes (a session recorder, live.marketdata)."""
     data_config, exec_config = fix_client_configs(
         venue, state_dir, instruments, request_timeout_seconds=request_timeout_seconds
     )
-    data_factory, exec_factory = fix_client_factories(resolve_secret)
+    data_factory, exec_factory = fix_client_factories(resolve_secret, tap)
     clients = VenueClients(FIX_CLIENT, data_config, exec_config, data_factory, exec_factory)
     return assemble_node(
         clients, state_dir, strategies, trader_id=trader_id, cache=cache, risk_engine=risk_engine
@@ -99,18 +102,20 @@ def build_mt5_node(
     request_timeout_seconds: float | None = None,
     cache: CacheConfig | None = None,
     risk_engine: LiveRiskEngineConfig | None = None,
+    tap: QuoteTap | None = None,
 ) -> TradingNode:
     """A built (not started) node with the MetaTrader data and execution clients on one
     bridge (the terminal's EA dials in when the node starts; the node waits the venue's
     `connect_timeout_seconds` for it), its intent journal under `state_dir`.
     `instruments` are the terminal's symbols ("EURUSD"); `request_timeout_seconds`, when
-    given, replaces the venue's bound on each request's wait for the terminal."""
+    given, replaces the venue's bound on each request's wait for the terminal; `tap`, when
+    given, receives every quote the data client publishes."""
     if request_timeout_seconds is not None:
         venue = venue.model_copy(update={"request_timeout_seconds": request_timeout_seconds})
     data_config, exec_config = mt5_client_configs(
         venue, state_dir, tuple(instruments), trader_id=trader_id
     )
-    data_factory, exec_factory = mt5_client_factories(resolve_secret)
+    data_factory, exec_factory = mt5_client_factories(resolve_secret, tap)
     clients = VenueClients(
         MT5_CLIENT, data_config, exec_config, data_factory, exec_factory,
         connect_seconds=venue.connect_timeout_seconds + _CONNECT_MARGIN_SECONDS,

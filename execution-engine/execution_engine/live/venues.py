@@ -29,6 +29,7 @@ from execution_engine.adapters.mt5.auth import Token, TokenError
 from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig
 from execution_engine.adapters.mt5.execution import Mt5ExecutionClient
 from execution_engine.adapters.mt5.providers import mt5_instrument_id, mt5_symbol
+from execution_engine.adapters.quote_tap import QuoteTap
 from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
 from execution_engine.adapters.secrets import SecretResolver
 from execution_engine.live.node import build_fix_node, build_mt5_node
@@ -61,7 +62,10 @@ class LiveVenue(Protocol):
         trader_id: str,
         cache: CacheConfig | None,
         risk_engine: LiveRiskEngineConfig,
-    ) -> TradingNode: ...
+        tap: QuoteTap | None = None,
+    ) -> TradingNode:
+        """The built (not started) node on the venue; `tap`, when given, receives every
+        quote its data client publishes (the session recorder)."""
 
     def snapshot(self, node: TradingNode) -> dict[str, Any]:
         """The venue session's state now, for status.json."""
@@ -109,10 +113,11 @@ class FixLiveVenue:
         trader_id: str,
         cache: CacheConfig | None,
         risk_engine: LiveRiskEngineConfig,
+        tap: QuoteTap | None = None,
     ) -> TradingNode:
         return build_fix_node(
             self.config, state_dir, self.resolve, strategies, instruments=instruments,
-            trader_id=trader_id, cache=cache, risk_engine=risk_engine,
+            trader_id=trader_id, cache=cache, risk_engine=risk_engine, tap=tap,
         )  # fmt: skip
 
     def snapshot(self, node: TradingNode) -> dict[str, Any]:
@@ -185,11 +190,12 @@ class Mt5LiveVenue:
         trader_id: str,
         cache: CacheConfig | None,
         risk_engine: LiveRiskEngineConfig,
+        tap: QuoteTap | None = None,
     ) -> TradingNode:
         symbols = [self._terminal_symbol(name) for name in instruments]
         return build_mt5_node(
             self.config, state_dir, self.resolve, strategies, instruments=symbols,
-            trader_id=trader_id, cache=cache, risk_engine=risk_engine,
+            trader_id=trader_id, cache=cache, risk_engine=risk_engine, tap=tap,
         )  # fmt: skip
 
     def _terminal_symbol(self, name: str) -> str:

@@ -5,7 +5,8 @@ each snapshot and each refresh becomes a QuoteTick through `_handle_data`. An in
 refresh may move one side only, so the last bid and ask of each symbol are kept and a quote
 is published once both sides are known. A venue forgets subscriptions when the session
 drops: after the session logs on again, every subscription is requested anew.
-Instruments come from the configured provider.
+Instruments come from the configured provider. Each published quote also goes to the
+node's quote tap, when it has one (adapters/quote_tap.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from execution_engine.adapters.fix.reports import MarketData, OtherMessage
 from execution_engine.adapters.fix.session import FixSessionError
 from execution_engine.adapters.fix.sinks import Inbound
 from execution_engine.adapters.fix.wire import FixMessageError
+from execution_engine.adapters.quote_tap import QuoteTap
 from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
 
 _MD_REJECT = "Y"  # MarketDataRequestReject
@@ -45,6 +47,7 @@ class FixDataClient(LiveMarketDataClient):
         clock: LiveClock,
         config: FixDataClientConfig,
         hub: FixSessionHub,
+        tap: QuoteTap | None = None,
     ) -> None:
         self._provider = FixInstrumentProvider(config.instruments)
         super().__init__(
@@ -63,6 +66,7 @@ class FixDataClient(LiveMarketDataClient):
         # Top of book per FIX symbol: (bid, bid size), (ask, ask size); None until seen.
         self._touch: dict[str, dict[MdEntryType, tuple[Decimal, Decimal | None]]] = {}
         self._subscribed: set[InstrumentId] = set()
+        self._tap = tap
         hub.on_relogon(self._resubscribe)
 
     async def _connect(self) -> None:
@@ -126,6 +130,8 @@ class FixDataClient(LiveMarketDataClient):
             quote = self._quote(symbol, ts_event)
             if quote is not None:
                 self._handle_data(quote)
+                if self._tap is not None:
+                    self._tap.on_quote(quote)
 
     def _quote(self, symbol: str, ts_event: int) -> QuoteTick | None:
         sides = self._touch.get(symbol, {})

@@ -23,12 +23,15 @@ from execution_engine.adapters.fix.config import (
 from execution_engine.adapters.fix.data import FixDataClient
 from execution_engine.adapters.fix.execution import FixExecutionClient
 from execution_engine.adapters.fix.hub import FixSessionHub
+from execution_engine.adapters.quote_tap import QuoteTap
 
 
 def fix_client_factories(
     resolve: SecretResolver,
+    tap: QuoteTap | None = None,
 ) -> tuple[type[LiveDataClientFactory], type[LiveExecClientFactory]]:
-    """(FixLiveDataClientFactory, FixLiveExecClientFactory) on one session of their own."""
+    """(FixLiveDataClientFactory, FixLiveExecClientFactory) on one session of their own;
+    the data client hands each quote it publishes to `tap`, when given."""
     hub = FixSessionHub(resolve)
 
     class FixLiveDataClientFactory(LiveDataClientFactory):
@@ -41,7 +44,7 @@ def fix_client_factories(
             cache: Cache,
             clock: LiveClock,
         ) -> FixDataClient:
-            return FixDataClient(loop, msgbus, cache, clock, config, hub)
+            return FixDataClient(loop, msgbus, cache, clock, config, hub, tap)
 
     class FixLiveExecClientFactory(LiveExecClientFactory):
         @staticmethod

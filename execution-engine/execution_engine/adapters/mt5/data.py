@@ -11,7 +11,8 @@ exchange symbols only), so quotes carry size 0, as the FIX client's do when a ve
 none. The tick path is the hot one (goal: 50,000 ticks/s): each symbol's instrument id and
 precisions are looked up once, prices are parsed from their decimal strings straight into
 NautilusTrader's fixed-point raw values (exact, no float, no Decimal, no pydantic), and a
-price with more decimals than the symbol's digits takes the slow, rounding path.
+price with more decimals than the symbol's digits takes the slow, rounding path. Each
+published quote also goes to the node's quote tap, when it has one (adapters/quote_tap.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from execution_engine.adapters.mt5.bridge import BridgeError
 from execution_engine.adapters.mt5.codes import Event, Op
 from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5DataClientConfig
 from execution_engine.adapters.mt5.hub import DATA, Mt5BridgeHub
+from execution_engine.adapters.quote_tap import QuoteTap
 
 _NS_PER_MS = 1_000_000
 # Decimals in the string → the factor to NautilusTrader's fixed-point raw value.
@@ -106,6 +108,7 @@ class Mt5DataClient(LiveMarketDataClient):
         clock: LiveClock,
         config: Mt5DataClientConfig,
         hub: Mt5BridgeHub,
+        tap: QuoteTap | None = None,
     ) -> None:
         self._venue = config.venue_config()
         venue = Venue(self._venue.venue)
@@ -125,6 +128,7 @@ class Mt5DataClient(LiveMarketDataClient):
         self._quoted: set[str] = set()  # symbols with a quote subscription
         self._bar_types: dict[tuple[str, str], BarType] = {}  # (symbol, timeframe) → type
         self.ticks_received = 0
+        self._tap = tap
 
     # --- connection -----------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -255,7 +259,7 @@ class Mt5DataClient(LiveMarketDataClient):
 
     def _on_ticks(self, rows: list[list[Any]]) -> None:
         """The hot path: one QuoteTick per row, through `_handle_data`."""
-        symbols = self._symbols
+        symbols, tap = self._symbols, self._tap
         now = self._clock.timestamp_ns()
         for row in rows:
             entry = symbols.get(row[0])
@@ -268,6 +272,8 @@ class Mt5DataClient(LiveMarketDataClient):
                 continue
             self.ticks_received += 1
             self._handle_data(quote)
+            if tap is not None:
+                tap.on_quote(quote)
 
     def _quote(self, entry: _Symbol, row: list[Any], now: int) -> QuoteTick:
         digits = entry.digits

@@ -22,13 +22,16 @@ from execution_engine.adapters.mt5.config import (
 from execution_engine.adapters.mt5.data import Mt5DataClient
 from execution_engine.adapters.mt5.execution import Mt5ExecutionClient
 from execution_engine.adapters.mt5.hub import Mt5BridgeHub
+from execution_engine.adapters.quote_tap import QuoteTap
 
 
 def mt5_client_factories(
     resolve: SecretResolver,
+    tap: QuoteTap | None = None,
 ) -> tuple[type[LiveDataClientFactory], type[LiveExecClientFactory]]:
     """(Mt5LiveDataClientFactory, Mt5LiveExecClientFactory) on one bridge of their own;
-    the bridge's token is `resolve(venue.token_secret)` when it starts."""
+    the bridge's token is `resolve(venue.token_secret)` when it starts; the data client hands
+    each quote it publishes to `tap`, when given."""
     hub = Mt5BridgeHub(resolve)
 
     class Mt5LiveDataClientFactory(LiveDataClientFactory):
@@ -41,7 +44,7 @@ def mt5_client_factories(
             cache: Cache,
             clock: LiveClock,
         ) -> Mt5DataClient:
-            return Mt5DataClient(loop, msgbus, cache, clock, config, hub)
+            return Mt5DataClient(loop, msgbus, cache, clock, config, hub, tap)
 
     class Mt5LiveExecClientFactory(LiveExecClientFactory):
         @staticmethod
