@@ -33,6 +33,13 @@ Lifecycle (the paper session's, on a real venue):
    While up, status.json's state is "running", or "halted" while the trading state is
    HALTED (`gauntlet kill` and `live stop` accept both).
 
+`recorder`, when given, is the node's quote tap (implemented by
+live.marketdata.SessionRecorder): every quote the venue's data client publishes is recorded
+and sent through the tick path; the session opens it (its manifest: instrument, bar type,
+strategy, run) before the node starts, and closes it after the node stopped with the bars
+the node aggregated and the orders the host submitted, so `gauntlet live replay` can check a
+backtest of the same quotes against them (execution_engine.backtest.replay).
+
 `event_sinks` are subscribed on the node's message bus to every order, position and
 account event (`events.order.*`, `events.position.*`, `events.account.*`): the PostgreSQL
 mirror plugs in there. A sink that raises never breaks the node: the failure is journaled
@@ -99,6 +106,16 @@ class MirrorPort(Protocol):
     def stop(self, timeout: float = MIRROR_FLUSH_SECONDS) -> Any: ...
 
 
+class RecorderPort(Protocol):
+    """The session's quote recorder (live.marketdata.SessionRecorder), a QuoteTap that is
+    opened on the node's loop before it starts and closed after it stopped."""
+
+    def on_quote(self, tick: Any) -> None: ...
+    def open(self, manifest: dict[str, Any]) -> None: ...
+    async def close(self, live: dict[str, Any] | None = None) -> None: ...
+    def status(self) -> dict[str, Any]: ...
+
+
 class LiveConfig(BaseModel):
     """One live session of one hosted strategy on one instrument of a live venue."""
 
@@ -153,9 +170,11 @@ def run_live(
     echo: Callable[[dict[str, Any]], None] | None = None,
     event_sinks: Sequence[EventSink] = (),
     mirror: MirrorPort | None = None,
+    recorder: RecorderPort | None = None,
 ) -> LiveResult:
     """Run one session until its duration ends or a stop signal comes; everything is also
-    written to `config.state_dir` (events.jsonl, status.json, summary.json)."""
+    written to `config.state_dir` (events.jsonl, status.json, summary.json), and the quotes
+    to `recorder` when given."""
     venue = live_venue(config.venue, resolve_secret)
     instrument_id = venue.instrument_id(config.instrument)
     bar_type = live_bar_type(instrument_id, config.bar)
@@ -170,8 +189,9 @@ def run_live(
     node = venue.build_node(
         config.state_dir, [host], instruments=[config.instrument], trader_id=trader_id,
         cache=_cache(config.redis), risk_engine=config.risk.nautilus_config([instrument_id.value]),
+        tap=recorder,
     )  # fmt: skip
-    session = _Session(config, venue, node, host, journal, run_no, mirror)
+    session = _Session(config, venue, node, host, journal, run_no, mirror, recorder)
     if mirror is not None:
         mirror.bind(node.kernel.cache)
         mirror.start()
@@ -205,6 +225,20 @@ def live_bar_type(instrument_id: InstrumentId, bar: str) -> BarType:
         return BarType.from_str(f"{instrument_id}-{spec}-INTERNAL")
     except ValueError as exc:
         raise LiveSetupError(f"bar {bar!r} is not a bar spec NautilusTrader knows: {exc}") from None
+
+
+def bar_row(bar: Any) -> dict[str, Any]:
+    """A bar as the recording keeps it: exact prices as decimal strings."""
+    return {
+        "ts_event": bar.ts_event, "open": str(bar.open), "high": str(bar.high),
+        "low": str(bar.low), "close": str(bar.close), "volume": str(bar.volume),
+    }  # fmt: skip
+
+
+def order_row(order: dict[str, Any]) -> dict[str, Any]:
+    """An order the host submitted, as a replay compares it: at which bar, which side, how
+    much, for which target (ids and times differ between a live node and a backtest)."""
+    return {key: order[key] for key in ("bar", "side", "quantity", "target")}
 
 
 def _next_run(state_dir: Path) -> int:
@@ -273,10 +307,12 @@ class _Session:
         journal: RunJournal,
         run_no: int,
         mirror: MirrorPort | None = None,
+        recorder: RecorderPort | None = None,
     ) -> None:
         self.config, self.node, self.host, self.journal = config, node, host, journal
         self.venue = venue
         self.mirror = mirror
+        self.recorder = recorder
         self.switch = KillSwitch(config.state_dir, node.kernel.risk_engine, self._state_changed)
         self.flattener = Flattener(host, self.switch, self._flattened)
         self.switch.flattener = self.flattener
@@ -293,6 +329,8 @@ class _Session:
         # A pending flatten is REDUCING until the positions are reconciled (after start).
         self.switch.resume_persisted(flatten=False)
         self._write_start()
+        if self.recorder is not None:  # before the data client publishes its first quote
+            self.recorder.open(self._manifest())
         beating = asyncio.ensure_future(heartbeat(self.switch, self._beat))
         ending = asyncio.ensure_future(done.wait())
         try:
@@ -315,12 +353,36 @@ class _Session:
         self._last_session = self.venue.snapshot(self.node)  # gone with the clients
         await self.node.kernel.stop_async()  # the strategy stops, the venue session ends
         self._final = trading_snapshot(self.node)
+        if self.recorder is not None:  # after the node: its last quotes are buffered by now
+            await self.recorder.close(self._live_outcome())
+            self._final["recording"] = self.recorder.status()
         if self.mirror is not None:  # after the node: its last events are queued by now
             self.mirror.stop(MIRROR_FLUSH_SECONDS)
             self._final["mirror"] = self.mirror.status()
         failure = None if beating.cancelled() else beating.exception()
         if failure is not None:
             raise failure
+
+    def _manifest(self) -> dict[str, Any]:
+        """What the recording is of: enough for a replay to rebuild the same bars."""
+        config = self.config
+        return {
+            "kind": "gauntlet.quotes", "spec": config.spec, "spec_hash": config.spec_hash,
+            "instrument": config.instrument, "instrument_id": self.host.config.instrument_ids[0],
+            "bar": config.bar, "bar_type": self.host.config.bar_types[0],
+            "strategy": config.host.strategy_name, "params": config.host.strategy_params,
+            "run": self._run_no, "venue_kind": self.venue.kind, "started_at": time.time(),
+        }  # fmt: skip
+
+    def _live_outcome(self) -> dict[str, Any]:
+        """The bars the node aggregated (its cache keeps the last 10,000) and the orders the
+        host submitted, oldest first: what a replay of the recording must reproduce."""
+        bar_type = BarType.from_str(self.host.config.bar_types[0])
+        bars = reversed(self.node.kernel.cache.bars(bar_type))  # the cache's are newest first
+        return {
+            "bars": [bar_row(bar) for bar in bars],
+            "orders": [order_row(o) for o in self.host.records.of_kind("order")],
+        }
 
     def guarded(self, sink: EventSink) -> EventSink:
         """`sink` as a message-bus handler that cannot break the node: NautilusTrader calls
@@ -355,9 +417,11 @@ class _Session:
 
     def _beat(self, now: float) -> None:
         mirrored: dict[str, Any] = {}
+        if self.recorder is not None:
+            mirrored["recording"] = self.recorder.status()
         if self.mirror is not None:
             self.mirror.catch_up()  # after an overflow, once PostgreSQL has taken the queue
-            mirrored = {"mirror": self.mirror.status()}
+            mirrored["mirror"] = self.mirror.status()
         self.journal.status(
             heartbeat=now, trading_state=self.switch.state,
             **{self.venue.kind: self.venue.snapshot(self.node)},

@@ -1,0 +1,183 @@
+"""`SessionRecorder`: the live node's quote tap. Every quote a data client publishes is
+recorded to the catalog (marketdata.quotes_store) and goes through the one tick path
+(normalize → validate → aggregate → bus: live.marketdata.tick_path), so the agents see the
+live market's bars on the bus and a session can be replayed as a backtest exactly.
+
+The data client calls `on_quote` on the node's loop, once per quote: it only appends to a
+list. Every `flush_seconds` (a timer on the node's loop), or as soon as `max_buffered`
+quotes wait, the buffer becomes one batch for a single consumer task, which writes the
+batch as the recording's next part (in a worker thread: Parquet and fsync stay off the
+loop) and then hands it to the tick path. One consumer keeps parts and bars in quote order.
+A crash loses the quotes of the batch being written and those buffered, nothing written.
+
+The tick path trades nothing: it aggregates mid prices into bars of `timeframe` for the bus
+(the strategy's own bars are the ones NautilusTrader aggregates inside the node). Its bus is
+`session_bus(settings)`: JetStream when the settings name a NATS server
+(`GAUNTLET_NATS__URL`), the in-memory bus otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from nautilus_trader.model.data import QuoteTick
+
+from bus import InMemoryBus
+from bus.jetstream import JetStreamBus
+from bus.protocol import Bus
+from live.marketdata.tick_path import TickPath
+from live.settings import GauntletSettings
+from marketdata.quotes_store import QUOTE_COLUMNS, RecordingWriter
+
+FLUSH_SECONDS = 0.1
+MAX_BUFFERED = 10_000
+
+
+async def session_bus(settings: GauntletSettings) -> Bus:
+    """The bus the session's bars go to: the configured NATS server's JetStream, else an
+    in-memory bus (nothing outside the process hears it)."""
+    nats = settings.nats
+    if nats.url is None:
+        return InMemoryBus(nats.prefix)
+    return await JetStreamBus.connect(nats.url, prefix=nats.prefix, token=nats.token)
+
+
+class SessionRecorder:
+    """The quote tap of one live session: records its quotes and feeds the tick path.
+
+    `open` (on the node's loop, before the node starts) starts the timer and the consumer;
+    `close` (after the node stopped) writes what is left and the live outcome."""
+
+    def __init__(
+        self,
+        folder: Path,
+        tick_path: TickPath | None = None,
+        *,
+        names: dict[str, str] | None = None,
+        flush_seconds: float = FLUSH_SECONDS,
+        max_buffered: int = MAX_BUFFERED,
+    ) -> None:
+        self.folder = folder
+        self.writer = RecordingWriter(folder)
+        self.tick_path = tick_path
+        # instrument id → marketdata name ("EUR/USD.FIX" → "EUR/USD"), the bus's subjects
+        self._names = dict(names or {})
+        self._flush_seconds, self._max = flush_seconds, max_buffered
+        self._buffer: list[QuoteTick] = []
+        self._batches: asyncio.Queue[list[QuoteTick] | None] = asyncio.Queue()
+        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quote-recorder")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self.errors: list[str] = []  # failures writing or publishing, one line each
+        self.bars_published = 0
+        self.rejected = 0
+
+    # --- the hot path ---------------------------------------------------------------------
+    def on_quote(self, tick: QuoteTick) -> None:
+        self._buffer.append(tick)
+        if len(self._buffer) >= self._max:
+            self._flush()
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def open(self, manifest: dict[str, Any]) -> None:
+        """Write the manifest and start recording; call on the node's running loop."""
+        self._loop = asyncio.get_running_loop()
+        self.writer.open(manifest)
+        self._consumer = self._loop.create_task(self._consume())
+        self._timer = self._loop.call_later(self._flush_seconds, self._on_timer)
+
+    async def close(self, live: dict[str, Any] | None = None) -> None:
+        """Flush what is buffered, wait for the consumer, then write `live` (the bars and
+        orders the live node had) and close the tick path's open bars."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._flush()
+        await self._batches.put(None)
+        if self._consumer is not None:
+            await self._consumer
+        if self.tick_path is not None:
+            with self._guard("the tick path's last bars"):
+                self.bars_published += (await self.tick_path.flush()).bars_published
+        if live is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._disk, self.writer.write_live, live
+            )
+        self._disk.shutdown(wait=True)
+
+    def status(self) -> dict[str, Any]:
+        """For status.json: where the quotes go and how many are on disk."""
+        return {
+            "folder": str(self.folder),
+            "quotes": self.writer.quotes,
+            "parts": self.writer.parts,
+            "buffered": len(self._buffer),
+            "bars_published": self.bars_published,
+            "rejected": self.rejected,
+            "errors": self.errors[-3:],
+        }
+
+    # --- the consumer ---------------------------------------------------------------------
+    def _on_timer(self) -> None:
+        self._flush()
+        if self._loop is not None:
+            self._timer = self._loop.call_later(self._flush_seconds, self._on_timer)
+
+    def _flush(self) -> None:
+        if self._buffer:
+            batch, self._buffer = self._buffer, []
+            self._batches.put_nowait(batch)
+
+    async def _consume(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (batch := await self._batches.get()) is not None:
+            columns = quote_columns(batch)
+            with self._guard("recording"):
+                await loop.run_in_executor(self._disk, self.writer.write_part, columns)
+            if self.tick_path is not None:
+                with self._guard("the tick path"):
+                    report = await self.tick_path.process(self._tick_columns(batch))
+                    self.bars_published += report.bars_published
+                    self.rejected += len(report.rejections)
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Any:
+        """A failed write or publish is counted and named, never raised into the node."""
+        try:
+            yield
+        except Exception as exc:  # any failure here must not stop the session's trading
+            self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+
+    def _tick_columns(self, batch: list[QuoteTick]) -> dict[str, list[Any]]:
+        """The tick path's columns: the mid price of each quote, size 0 (a quote is no
+        trade), under its marketdata name."""
+        names = self._names
+        return {
+            "instrument": [names.get(q.instrument_id.value, q.instrument_id.symbol.value)
+                           for q in batch],
+            "ts": [q.ts_event for q in batch],
+            "price": [(q.bid_price.as_double() + q.ask_price.as_double()) / 2 for q in batch],
+            "size": [0.0] * len(batch),
+        }  # fmt: skip
+
+
+def quote_columns(batch: list[QuoteTick]) -> dict[str, list[Any]]:
+    """The recording's columns of `batch`: prices and sizes as decimal strings at the
+    instrument's precision (str(Price) keeps it), times in epoch ns."""
+    columns: dict[str, list[Any]] = {name: [] for name in QUOTE_COLUMNS}
+    ids, bids, asks = columns["instrument_id"], columns["bid"], columns["ask"]
+    bid_sizes, ask_sizes = columns["bid_size"], columns["ask_size"]
+    events, inits = columns["ts_event"], columns["ts_init"]
+    for quote in batch:
+        ids.append(quote.instrument_id.value)
+        bids.append(str(quote.bid_price))
+        asks.append(str(quote.ask_price))
+        bid_sizes.append(str(quote.bid_size))
+        ask_sizes.append(str(quote.ask_size))
+        events.append(quote.ts_event)
+        inits.append(quote.ts_init)
+    return columns
