@@ -45,6 +45,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gauntlet.cli.research_cmd",
     "gauntlet.cli.event_cmd",
     "gauntlet.cli.db_cmd",
+    "gauntlet.cli.data_fetch_cmd",
     "gauntlet.cli.promote_cmd",
     "gauntlet.cli.sim_cmd",
     "gauntlet.cli.sim_mt5_cmd",
