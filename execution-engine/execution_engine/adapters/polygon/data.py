@@ -372,19 +372,9 @@ class PolygonDataClient(LiveMarketDataClient):
             return
         watched, bar_type = entry
         end_ms = event.end if event.end is not None else event.start + _MINUTE_MS
-        self._handle_data(
-            _bar(
-                bar_type,
-                watched,
-                event.open,
-                event.high,
-                event.low,
-                event.close,
-                event.volume,
-                end_ms,
-                self._clock.timestamp_ns(),
-            )  # fmt: skip
-        )
+        now = self._clock.timestamp_ns()
+        prices = (event.open, event.high, event.low, event.close)
+        self._handle_data(_bar(bar_type, watched, *prices, event.volume, end_ms, now))
 
     # --- historical bars ------------------------------------------------------------------
     async def _request_bars(self, request: RequestBars) -> None:
