@@ -161,7 +161,7 @@ class PolygonStream:
                 raise StreamClosedError(
                     f"{self.url}: no {wanted[0]} status in {self._timeout:g} s"
                 ) from None
-            if message.type != aiohttp.WSMsgType.TEXT:
+            if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 raise StreamClosedError(
                     f"{self.url}: closed before {wanted[0]} ({message.type.name})"
                 )
@@ -172,7 +172,7 @@ class PolygonStream:
                         return event
 
     async def _send(self, ws: aiohttp.ClientWebSocketResponse, action: str, params: str) -> None:
-        await ws.send_bytes(_ENCODER.encode({"action": action, "params": params}))
+        await ws.send_str(_ENCODER.encode({"action": action, "params": params}).decode())
 
     async def _frames(self) -> AsyncIterator[list[Event]]:
         while not self._closed:
