@@ -81,10 +81,11 @@ class TrailingStopLossDetails(V20Struct):
 
 
 class PriceBucket(V20Struct):
-    """One level of the book: a price and the liquidity (units) available at it."""
+    """One level of the book: a price and the liquidity (units) available at it. OANDA writes
+    liquidity as a JSON integer on the stream and as a string inside fills; both decode."""
 
     price: Decimal
-    liquidity: int
+    liquidity: Decimal
 
 
 class ClientPrice(V20Struct, tag_field="type", tag="PRICE"):
@@ -98,6 +99,17 @@ class ClientPrice(V20Struct, tag_field="type", tag="PRICE"):
     closeout_ask: Decimal | None = None
     tradeable: bool = True
     status: str | None = None  # deprecated by OANDA, still sent
+
+
+class FillPrice(V20Struct):
+    """The price an ORDER_FILL was made at (`fullPrice`): a ClientPrice stamped `timestamp`."""
+
+    bids: list[PriceBucket] = []
+    asks: list[PriceBucket] = []
+    closeout_bid: Decimal | None = None
+    closeout_ask: Decimal | None = None
+    timestamp: str | None = None
+    time: str | None = None
 
 
 class PricingHeartbeat(V20Struct, tag_field="type", tag="HEARTBEAT"):
@@ -396,7 +408,7 @@ class Transaction(V20Struct):
     reject_reason: str | None = None
     # ORDER_FILL
     full_vwap: Decimal | None = None
-    full_price: ClientPrice | None = None
+    full_price: FillPrice | None = None
     pl: Decimal | None = None
     quote_pl: Decimal | None = None
     financing: Decimal | None = None
