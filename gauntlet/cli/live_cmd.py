@@ -1,11 +1,20 @@
-"""`gauntlet live start | status | stop | resume`: a promoted strategy on a live venue (issue 12).
+"""`gauntlet live start | status | stop | resume | replay`: a promoted strategy on a live venue
+(issue 12), its quotes recorded and replayed as a backtest (issue 14).
 
 `start` runs the node in the foreground (execution_engine.live.session.run_live) after every
 check that can fail without a venue or a node: the venue, its config and the secrets it
 names, the spec and the registry (stage `live` for this exact spec hash; `--mode paper`
 also accepts `paper`), the policy's risk limits, the bar spec. Each failure is one line,
 exit 2. The state folder is one per spec (default `.gauntlet/live/<spec name>/`), so a
-restart finds the same FIX store, control file and status.json.
+restart finds the same FIX store, control file and status.json. Every quote the node receives
+is recorded (`--no-record`: not) into the catalog, `<catalog>/_quotes/<spec name>/run-<n>/`
+(catalog: `--catalog`, else $GAUNTLET_CATALOG, else ~/.gauntlet/catalog; n: the session's
+number in its state folder), and aggregated by the tick path into 1-minute bars on the bus
+(JetStream when GAUNTLET_NATS__URL names a server, else in memory).
+
+`replay` runs the strategy of SPEC over a recording (the last run of SPEC by default) as a
+NautilusTrader backtest with the same bar type, and says whether it gives the same bars and
+the same orders as the live session did (execution_engine.backtest.replay); exit 1 when not.
 
 `status` reads status.json (a running node whose process is gone or whose heartbeat is
 stale shows as crashed); `stop` is a verified SIGTERM (execution_engine.paper.control);
@@ -28,7 +37,7 @@ import typer
 
 from gauntlet.cli.app import app, fail, reclaim_stop_signals
 from gauntlet.cli.event_cmd import STOP_EXIT_CODES, live_root
-from gauntlet.cli.options import JsonOption, TrackingUriOption, choice
+from gauntlet.cli.options import CatalogOption, JsonOption, TrackingUriOption, choice
 from gauntlet.cli.venues import VENUES, load_venue, venue_resolver
 
 if TYPE_CHECKING:
@@ -39,7 +48,9 @@ if TYPE_CHECKING:
 
     from research.promotion import StrategySpec
 
-live_app = typer.Typer(help="Live trading: start, status, stop, resume.", no_args_is_help=True)
+live_app = typer.Typer(
+    help="Live trading: start, status, stop, resume, replay.", no_args_is_help=True
+)
 app.add_typer(live_app, name="live")
 
 MODES = ("live", "paper")
@@ -87,6 +98,14 @@ def start_command(
             "registry's PostgreSQL.",
         ),
     ] = True,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record/--no-record",
+            help="Record every quote into the catalog (_quotes/<spec>/run-<n>/) for replay.",
+        ),
+    ] = True,
+    catalog: CatalogOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary.")] = False,
 ) -> None:
     """Trade SPEC on the venue until Ctrl-C, SIGTERM or --duration.
@@ -109,7 +128,30 @@ def start_command(
         spec, live_venue_of(venue_config, resolve), state_dir, risk, cache, bar, duration, mode,
         spec_hash,
     )  # fmt: skip
-    _run(live, resolve, spec, quiet, _mirror(dsn, schema) if mirror else None)
+    recorder = _recorder(catalog, spec.name) if record else None
+    _run(live, resolve, spec, quiet, _mirror(dsn, schema) if mirror else None, recorder)
+
+
+def _recorder(catalog: Path | None, name: str) -> Any:
+    """The session's quote recorder under the catalog, its tick path on the settings' bus."""
+    from pydantic import ValidationError
+
+    from live.marketdata.session_tap import SessionRecorder, session_bus
+    from live.settings import GauntletSettings
+    from marketdata.catalog import Catalog
+    from marketdata.errors import DataError
+
+    try:
+        settings = GauntletSettings()
+    except ValidationError as exc:
+        fail(f"settings: {exc.errors()[0]['msg']}")
+    root = Catalog(catalog).root
+    if root.exists() and not root.is_dir():
+        fail(f"--catalog {root} is a file, not a folder")
+    try:
+        return SessionRecorder(root, name, bus=lambda: session_bus(settings))
+    except DataError as exc:
+        fail(str(exc))
 
 
 def _mirror(dsn: str | None, schema: str) -> Any:
@@ -124,8 +166,9 @@ def _mirror(dsn: str | None, schema: str) -> Any:
 
 
 def _run(
-    live: Any, resolve: SecretResolver, spec: StrategySpec, quiet: bool, mirror: Any = None
-) -> None:
+    live: Any, resolve: SecretResolver, spec: StrategySpec, quiet: bool, mirror: Any = None,
+    recorder: Any = None,
+) -> None:  # fmt: skip
     from execution_engine.live.session import LiveSetupError, run_live
     from rich.console import Console
 
@@ -145,8 +188,9 @@ def _run(
     try:
         with native_output_to(live.state_dir / "native-output.log"):
             result = run_live(
-                live, resolve, echo=None if quiet else EventPrinter(console), mirror=mirror
-            )
+                live, resolve, echo=None if quiet else EventPrinter(console), mirror=mirror,
+                recorder=recorder,
+            )  # fmt: skip
     except LiveSetupError as exc:
         fail(str(exc))
     console.print(
@@ -160,6 +204,13 @@ def _run(
             f"PostgreSQL mirror: {stats['written']} rows written, {stats['pending']} pending, "
             f"{stats['failed']} refused"
             + (" (behind: resync at the next start)" if stats["behind"] else "")
+        )
+    if recorder is not None:
+        stats = recorder.status()
+        console.print(
+            f"recorded: {stats['quotes']} quotes in {stats['folder']}; "
+            f"{stats['bars_published']} bars on the bus"
+            + "".join(f"; {error}" for error in stats["errors"])
         )
     if result.stopped_by is not None:
         typer.echo("gauntlet: interrupted", err=True)
@@ -464,3 +515,84 @@ def resume_command(
     except KillError as exc:
         fail(str(exc))
     typer.echo(f"resumed: {folder} → {ack.state}, acknowledged in {ack.waited:.2f} s")
+
+
+# -- replay --------------------------------------------------------------------------------
+
+
+@live_app.command("replay")
+def replay_command(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Strategy spec (YAML).")],
+    run: Annotated[
+        int | None, typer.Option("--run", help="The session's run to replay (default: the last).")
+    ] = None,
+    recording: Annotated[
+        Path | None,
+        typer.Option("--recording", help="A recording folder (default: SPEC's in the catalog)."),
+    ] = None,
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay a recorded live session of SPEC as a backtest and compare it with the live one.
+
+    Exit 0 when the replay gives the live session's bars and orders (bar, side, quantity,
+    target), 1 when it differs (the first difference is printed)."""
+    from execution_engine.backtest.replay import ReplayError, replay_recording
+
+    from marketdata.quotes_store import read_recording
+
+    spec = _spec(spec_path)
+    folder = recording or _recording_folder(catalog, spec.name, run)
+    loaded = _read_recording(folder, read_recording)
+    for problem in loaded.problems:
+        typer.echo(f"gauntlet: warning: {folder}: {problem}", err=True)
+    try:
+        result = replay_recording(loaded, host_config(spec), spec.instruments[0])
+    except ReplayError as exc:
+        fail(str(exc))
+    difference = result.difference
+    if as_json:
+        typer.echo(json.dumps({
+            "recording": str(folder), "quotes": result.quotes, "bars": len(result.bars),
+            "orders": result.orders, "live_orders": result.live_orders,
+            "same": difference is None and result.live_orders is not None,
+            "difference": difference, "problems": result.problems,
+        }))  # fmt: skip
+    else:
+        typer.echo(
+            f"replayed {folder}: {result.quotes} quotes, {len(result.bars)} bars, "
+            f"{len(result.orders)} orders"
+        )
+        if result.live_orders is not None and difference is None:
+            typer.echo(
+                f"the same bars and orders as the live session ({len(result.live_orders)} "
+                "orders: bar, side, quantity, target)"
+            )
+        elif difference is not None:
+            typer.echo(f"differs from the live session: {difference}")
+    if difference is not None:
+        raise typer.Exit(1)
+
+
+def _recording_folder(catalog: Path | None, name: str, run: int | None) -> Path:
+    from marketdata.catalog import Catalog
+    from marketdata.quotes_store import RecordingError, latest_run, recording_dir
+
+    root = Catalog(catalog).root
+    try:
+        if run is None:
+            return latest_run(root, name)
+        if run < 1:
+            fail(f"--run must be a session number (1, 2, ...), got {run}")
+        return recording_dir(root, name, run)
+    except RecordingError as exc:
+        fail(str(exc))
+
+
+def _read_recording(folder: Path, read: Any) -> Any:
+    from marketdata.quotes_store import RecordingError
+
+    try:
+        return read(folder)
+    except RecordingError as exc:
+        fail(str(exc))

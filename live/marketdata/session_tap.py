@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from bus.jetstream import JetStreamBus
 from bus.protocol import Bus
 from live.marketdata.tick_path import TickPath
 from live.settings import GauntletSettings
-from marketdata.quotes_store import QUOTE_COLUMNS, RecordingWriter
+from marketdata.quotes_store import QUOTE_COLUMNS, RecordingWriter, recording_dir
 
 FLUSH_SECONDS = 0.1
 MAX_BUFFERED = 10_000
@@ -47,25 +48,34 @@ async def session_bus(settings: GauntletSettings) -> Bus:
 
 
 class SessionRecorder:
-    """The quote tap of one live session: records its quotes and feeds the tick path.
+    """The quote tap of the live session `name`: records its quotes under the catalog
+    `root` (`<root>/_quotes/<name>/run-<n>/`, the run from the manifest) and feeds the tick
+    path on the bus `bus()` makes (None: no tick path), with bars of `timeframe`.
 
-    `open` (on the node's loop, before the node starts) starts the timer and the consumer;
-    `close` (after the node stopped) writes what is left and the live outcome."""
+    `open` (on the node's loop, before the node starts) connects the bus and starts the
+    timer and the consumer; `close` (after the node stopped) writes what is left and the
+    live outcome. A bus that cannot be reached is an error in `status()`, not a stopped
+    session: the quotes are still recorded."""
 
     def __init__(
         self,
-        folder: Path,
-        tick_path: TickPath | None = None,
+        root: Path,
+        name: str,
         *,
-        names: dict[str, str] | None = None,
+        bus: Callable[[], Awaitable[Bus]] | None = None,
+        timeframe: str = "1m",
         flush_seconds: float = FLUSH_SECONDS,
         max_buffered: int = MAX_BUFFERED,
     ) -> None:
-        self.folder = folder
-        self.writer = RecordingWriter(folder)
-        self.tick_path = tick_path
+        recording_dir(root, name, 0)  # the name's check, before anything connects
+        self.root, self.name = root, name
+        self.folder: Path | None = None
+        self.writer = RecordingWriter(root)  # replaced by the run's in `open`
+        self.tick_path: TickPath | None = None
+        self._make_bus, self._timeframe = bus, timeframe
+        self._bus: Bus | None = None
         # instrument id → marketdata name ("EUR/USD.FIX" → "EUR/USD"), the bus's subjects
-        self._names = dict(names or {})
+        self._names: dict[str, str] = {}
         self._flush_seconds, self._max = flush_seconds, max_buffered
         self._buffer: list[QuoteTick] = []
         self._batches: asyncio.Queue[list[QuoteTick] | None] = asyncio.Queue()
@@ -84,10 +94,18 @@ class SessionRecorder:
             self._flush()
 
     # --- lifecycle ------------------------------------------------------------------------
-    def open(self, manifest: dict[str, Any]) -> None:
-        """Write the manifest and start recording; call on the node's running loop."""
+    async def open(self, manifest: dict[str, Any]) -> None:
+        """Write the manifest (`run`, `instrument`, `instrument_id` at least) and start
+        recording; call on the node's running loop."""
         self._loop = asyncio.get_running_loop()
+        self.folder = recording_dir(self.root, self.name, int(manifest["run"]))
+        self.writer = RecordingWriter(self.folder)
         self.writer.open(manifest)
+        self._names = {str(manifest["instrument_id"]): str(manifest["instrument"])}
+        if self._make_bus is not None:
+            with self._guard("the bus"):
+                self._bus = await self._make_bus()
+                self.tick_path = TickPath(self._bus, timeframe=self._timeframe)
         self._consumer = self._loop.create_task(self._consume())
         self._timer = self._loop.call_later(self._flush_seconds, self._on_timer)
 
@@ -103,6 +121,9 @@ class SessionRecorder:
         if self.tick_path is not None:
             with self._guard("the tick path's last bars"):
                 self.bars_published += (await self.tick_path.flush()).bars_published
+        if self._bus is not None:
+            with self._guard("closing the bus"):
+                await self._bus.close()
         if live is not None:
             await asyncio.get_running_loop().run_in_executor(
                 self._disk, self.writer.write_live, live
@@ -112,7 +133,7 @@ class SessionRecorder:
     def status(self) -> dict[str, Any]:
         """For status.json: where the quotes go and how many are on disk."""
         return {
-            "folder": str(self.folder),
+            "folder": None if self.folder is None else str(self.folder),
             "quotes": self.writer.quotes,
             "parts": self.writer.parts,
             "buffered": len(self._buffer),
@@ -145,7 +166,7 @@ class SessionRecorder:
                     self.rejected += len(report.rejections)
 
     @contextlib.contextmanager
-    def _guard(self, what: str) -> Any:
+    def _guard(self, what: str) -> Iterator[None]:
         """A failed write or publish is counted and named, never raised into the node."""
         try:
             yield

@@ -76,13 +76,12 @@ def replay_recording(
     recording: Recording,
     host: GauntletHostConfig,
     instrument: str,
-    *,
-    max_notional_per_order: float | None = None,
 ) -> ReplayResult:
     """Replay `recording` with the strategy `host` (unbound, as `gauntlet live start` builds
-    it from the spec) on `instrument`, the spec's marketdata name; ReplayError when the
-    recording is of another instrument or holds no quote."""
+    it from the spec) on `instrument`, the spec's marketdata name, under the live session's
+    notional cap; ReplayError when the recording is of another instrument or holds no quote."""
     manifest = recording.manifest
+    max_notional_per_order = manifest.get("max_notional_per_order")
     _check_instrument(recording, instrument)
     instrument_id = InstrumentId.from_str(str(manifest["instrument_id"]))
     bar_type = BarType.from_str(str(manifest["bar_type"]))

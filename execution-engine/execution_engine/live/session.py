@@ -111,7 +111,7 @@ class RecorderPort(Protocol):
     opened on the node's loop before it starts and closed after it stopped."""
 
     def on_quote(self, tick: Any) -> None: ...
-    def open(self, manifest: dict[str, Any]) -> None: ...
+    async def open(self, manifest: dict[str, Any]) -> None: ...
     async def close(self, live: dict[str, Any] | None = None) -> None: ...
     def status(self) -> dict[str, Any]: ...
 
@@ -330,7 +330,7 @@ class _Session:
         self.switch.resume_persisted(flatten=False)
         self._write_start()
         if self.recorder is not None:  # before the data client publishes its first quote
-            self.recorder.open(self._manifest())
+            await self.recorder.open(self._manifest())
         beating = asyncio.ensure_future(heartbeat(self.switch, self._beat))
         ending = asyncio.ensure_future(done.wait())
         try:
@@ -372,6 +372,7 @@ class _Session:
             "bar": config.bar, "bar_type": self.host.config.bar_types[0],
             "strategy": config.host.strategy_name, "params": config.host.strategy_params,
             "run": self._run_no, "venue_kind": self.venue.kind, "started_at": time.time(),
+            "max_notional_per_order": config.risk.max_notional_per_order,
         }  # fmt: skip
 
     def _live_outcome(self) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from pydantic import SecretStr
 from bus import InMemoryBus
 from bus.messages import Bar
 from live.marketdata.session_tap import SessionRecorder
-from live.marketdata.tick_path import TickPath
 from live.stack._process import free_port
 from marketdata.quotes_store import read_recording, recording_dir
 from tests.integration.live.world import QuoteFeed
@@ -78,14 +77,16 @@ def session(
 ) -> tuple[Path, SessionRecorder, InMemoryBus]:
     """One recorded session of a few seconds, shared by the tests below."""
     root = tmp_path_factory.mktemp("recorded")
-    folder = recording_dir(root / "catalog", "recorded", 1)
     bus = InMemoryBus()
-    recorder = SessionRecorder(
-        folder, TickPath(bus, timeframe="1s"), names={"EUR/USD.FIX": "EUR/USD"}
-    )
+
+    async def the_bus() -> InMemoryBus:
+        return bus
+
+    recorder = SessionRecorder(root / "catalog", "recorded", bus=the_bus, timeframe="1s")
     result = run_live(live_config(sim, root / "node", 4.0), resolve, recorder=recorder)
     assert result.orders >= 2  # the zigzag makes sma_cross(1, 2) change side
-    return folder, recorder, bus
+    assert recorder.folder == recording_dir(root / "catalog", "recorded", 1)  # the first run
+    return recorder.folder, recorder, bus
 
 
 def test_the_recording_holds_every_quote_and_the_live_outcome(
