@@ -54,7 +54,7 @@ def zigzag(n: int) -> list[QuoteTick]:
                 Quantity.from_str("1000000"),
                 T0 + i * 40_000_000,
                 T0 + i * 40_000_000 + 1_000,
-            )  # fmt: skip
+            )
         )
     return quotes
 
