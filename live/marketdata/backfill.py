@@ -32,7 +32,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from execution_engine.adapters.polygon.models import Agg
+from execution_engine.adapters.polygon.models import Agg, TickerInfo
 from execution_engine.adapters.polygon.providers import PolygonTickerError, polygon_ticker
 
 from live.db.connection import DEFAULT_SCHEMA, connect
@@ -61,12 +61,27 @@ class EmptyRangeError(BackfillError):
     """Polygon has no bars for the ticker in the range, and nothing was written."""
 
 
+class UnknownTickerError(EmptyRangeError):
+    """Polygon answered no bars and does not list the ticker either."""
+
+
 class AggregatesSource(Protocol):
     """What a backfill needs of PolygonRest."""
 
     def aggregates(
-        self, ticker: str, multiplier: int, timespan: str, start: str | int, end: str | int
+        self,
+        ticker: str,
+        multiplier: int,
+        timespan: str,
+        start: str | int,
+        end: str | int,
+        *,
+        limit: int = PAGE_BARS,
     ) -> AsyncIterator[list[Agg]]: ...
+
+    def tickers(
+        self, *, ticker: str | None = None, active: bool = True
+    ) -> AsyncIterator[TickerInfo]: ...
 
 
 @dataclass(frozen=True)
@@ -168,12 +183,14 @@ async def backfill(
     *,
     schema: str = DEFAULT_SCHEMA,
     allow_empty: bool = False,
+    page_limit: int = PAGE_BARS,
     now: datetime | None = None,
     on_progress: Progress | None = None,
 ) -> BackfillReport:
     """Fetch what the catalog lacks of `ticker`'s bars on days [start, end] (UTC, inclusive)
     and write it to the catalog (and PostgreSQL at `dsn`). EmptyRangeError when Polygon has
-    no bars in the whole range and `allow_empty` is not set."""
+    no bars in the whole range and `allow_empty` is not set. `page_limit` is the bars per
+    page asked for (Polygon's `limit`; a chunk is planned as one page of the largest)."""
     timeframe = timeframe_of(timespan, multiplier)
     if end < start:
         raise BackfillError(f"the range ends ({end}) before it starts ({start})")
@@ -195,7 +212,7 @@ async def backfill(
         await _sync_db(dsn, schema, report, held)
     empty: list[Chunk] = []
     for chunk in report.to_fetch:
-        bars = await _fetch(rest, found.ticker, multiplier, timespan, chunk, report)
+        bars = await _fetch(rest, found.ticker, (multiplier, timespan, page_limit), chunk, report)
         if bars.empty:
             empty.append(chunk)
         else:
@@ -205,6 +222,11 @@ async def backfill(
         if on_progress is not None:
             on_progress(report, chunk)
     if report.rows_fetched == 0 and held.empty and not allow_empty:
+        if not await _listed(rest, found.ticker):
+            raise UnknownTickerError(
+                f"Polygon does not list ticker {found.ticker} (active or not) and has no bars "
+                f"of it from {start} to {end}; nothing was written"
+            )
         raise EmptyRangeError(
             f"Polygon has no {timeframe} bars for {found.ticker} from {start} to {end}; "
             "nothing was written (pass --allow-empty to accept an empty range)"
@@ -291,17 +313,28 @@ def _complete(chunk: Chunk, final: date) -> Chunk | None:
 # ---- fetching and writing ---------------------------------------------------------------
 
 
+async def _listed(rest: AggregatesSource, ticker: str) -> bool:
+    """Whether Polygon's reference data knows `ticker`, listed now or delisted."""
+    for active in (True, False):
+        async for _ in rest.tickers(ticker=ticker, active=active):
+            return True
+    return False
+
+
 async def _fetch(
     rest: AggregatesSource,
     ticker: str,
-    multiplier: int,
-    timespan: str,
+    query: tuple[int, str, int],
     chunk: Chunk,
     report: BackfillReport,
 ) -> pd.DataFrame:
-    """The chunk's bars as a bar frame; nothing is kept from a chunk that fails mid-way."""
+    """The chunk's bars as a bar frame; nothing is kept from a chunk that fails mid-way.
+    `query` is (multiplier, timespan, page limit)."""
+    multiplier, timespan, limit = query
     pages: list[list[Agg]] = []
-    async for page in rest.aggregates(ticker, multiplier, timespan, chunk.start_ms, chunk.end_ms):
+    async for page in rest.aggregates(
+        ticker, multiplier, timespan, chunk.start_ms, chunk.end_ms, limit=limit
+    ):
         pages.append(page)
     report.pages += len(pages)
     bars = _frame([agg for page in pages for agg in page], chunk)
