@@ -46,6 +46,12 @@ class Faults:
             if request.disconnect:
                 self.disconnects += 1
 
+    def clear(self) -> None:
+        """Drop every pending fault (a disconnect already asked for stays asked)."""
+        with self._lock:
+            self._rate_limit = self._page_loop = self._auth_failures = self._malformed = 0
+            self._paused_until = 0.0
+
     def rate_limit(self, requests: int) -> None:
         self.apply(FaultRequest(rate_limit=requests))
 
