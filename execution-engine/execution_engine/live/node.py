@@ -1,5 +1,5 @@
 """A TradingNode on one venue: `assemble_node` from a venue's clients (`build_fix_node` for
-FIX, `build_mt5_node` for MetaTrader), and `start_node` / `run_until` /
+FIX, `build_mt5_node` for MetaTrader, `build_oanda_node` for OANDA), and `start_node` / `run_until` /
 `stop_node` to drive it from synchronous code (a CLI chapter, a test).
 
 The node reconciles with the venue when it starts (orders and positions from the venue's
@@ -40,6 +40,12 @@ from execution_engine.adapters.fix.config import (
 from execution_engine.adapters.fix.factories import fix_client_factories
 from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig, mt5_client_configs
 from execution_engine.adapters.mt5.factories import mt5_client_factories
+from execution_engine.adapters.oanda.config import (
+    OANDA_CLIENT,
+    OandaVenueConfig,
+    oanda_client_configs,
+)
+from execution_engine.adapters.oanda.factories import oanda_client_factories
 from execution_engine.adapters.quote_tap import QuoteTap
 
 LOG_SUBDIR = "logs"  # under the node's state folder
@@ -119,6 +125,33 @@ def build_mt5_node(
     clients = VenueClients(
         MT5_CLIENT, data_config, exec_config, data_factory, exec_factory,
         connect_seconds=venue.connect_timeout_seconds + _CONNECT_MARGIN_SECONDS,
+    )  # fmt: skip
+    return assemble_node(
+        clients, state_dir, strategies, trader_id=trader_id, cache=cache, risk_engine=risk_engine
+    )
+
+
+def build_oanda_node(
+    venue: OandaVenueConfig,
+    state_dir: Path,
+    resolve_secret: SecretResolver,
+    strategies: Sequence[Strategy] = (),
+    *,
+    instruments: Sequence[str] = ("EUR_USD",),
+    trader_id: str = "GAUNTLET-001",
+    cache: CacheConfig | None = None,
+    risk_engine: LiveRiskEngineConfig | None = None,
+    tap: QuoteTap | None = None,
+) -> TradingNode:
+    """A built (not started) node with the OANDA data and execution clients on one v20
+    client to the venue's account, the last applied transaction id under `state_dir`.
+    `instruments` are OANDA names ("EUR_USD"); `tap`, when given, receives every quote the
+    data client publishes."""
+    data_config, exec_config = oanda_client_configs(venue, state_dir, tuple(instruments))
+    data_factory, exec_factory = oanda_client_factories(resolve_secret, tap)
+    clients = VenueClients(
+        OANDA_CLIENT, data_config, exec_config, data_factory, exec_factory,
+        connect_seconds=venue.request_timeout_seconds * 2 + _CONNECT_MARGIN_SECONDS,
     )  # fmt: skip
     return assemble_node(
         clients, state_dir, strategies, trader_id=trader_id, cache=cache, risk_engine=risk_engine

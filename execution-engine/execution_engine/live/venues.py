@@ -1,5 +1,5 @@
 """What a live session needs of a venue, and the venues it has: `LiveVenue`, `FixLiveVenue`,
-`Mt5LiveVenue`, and `live_venue(config, resolve)` picking one by its config's type.
+`Mt5LiveVenue`, `OandaLiveVenue`, and `live_venue(config, resolve)` picking one by its config's type.
 
 The session (execution_engine.live.session) is the same on every venue: the checks before
 anything connects, the node on the venue's clients, the venue's own session state in
@@ -29,10 +29,17 @@ from execution_engine.adapters.mt5.auth import Token, TokenError
 from execution_engine.adapters.mt5.config import MT5_CLIENT, Mt5VenueConfig
 from execution_engine.adapters.mt5.execution import Mt5ExecutionClient
 from execution_engine.adapters.mt5.providers import mt5_instrument_id, mt5_symbol
+from execution_engine.adapters.oanda.config import OANDA_CLIENT, OandaVenueConfig
+from execution_engine.adapters.oanda.execution import OandaExecutionClient
+from execution_engine.adapters.oanda.preflight import OandaPreflightError, check_account
+from execution_engine.adapters.oanda.providers import (
+    UnknownInstrumentError as UnknownOandaInstrumentError,
+)
+from execution_engine.adapters.oanda.providers import oanda_instrument_id, oanda_name
 from execution_engine.adapters.quote_tap import QuoteTap
 from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
 from execution_engine.adapters.secrets import SecretResolver
-from execution_engine.live.node import build_fix_node, build_mt5_node
+from execution_engine.live.node import build_fix_node, build_mt5_node, build_oanda_node
 from execution_engine.live.status import fix_snapshot
 
 
@@ -218,8 +225,69 @@ class Mt5LiveVenue:
         return {**last, "connected": False}
 
 
-def live_venue(config: FixVenueConfig | Mt5VenueConfig, resolve: SecretResolver) -> LiveVenue:
+class OandaLiveVenue:
+    """An OANDA v20 account (issue 14): before the node, one request with the token checks
+    it, the account and the instruments named so far (`instrument_id`), so a wrong token or
+    an instrument the account does not list is one line, not a node idling in its log."""
+
+    kind = "oanda"
+
+    def __init__(self, config: OandaVenueConfig, resolve: SecretResolver) -> None:
+        self.config, self.resolve = config, resolve
+        self._names: list[str] = []
+
+    @property
+    def endpoint(self) -> str:
+        return self.config.endpoint_text
+
+    def instrument_id(self, name: str) -> InstrumentId:
+        try:
+            instrument_id = oanda_instrument_id(name, self.config.venue)
+        except UnknownOandaInstrumentError as exc:
+            raise LiveSetupError(f"instrument {name!r}: {exc}") from None
+        self._names.append(oanda_name(instrument_id))
+        return instrument_id
+
+    def preflight(self, state_dir: Path) -> None:
+        try:
+            check_account(self.config, self.resolve, self._names)
+        except OandaPreflightError as exc:
+            raise LiveSetupError(str(exc)) from None
+
+    def build_node(
+        self,
+        state_dir: Path,
+        strategies: Sequence[Strategy],
+        *,
+        instruments: Sequence[str],
+        trader_id: str,
+        cache: CacheConfig | None,
+        risk_engine: LiveRiskEngineConfig,
+        tap: QuoteTap | None = None,
+    ) -> TradingNode:
+        names = [oanda_name(self.instrument_id(name)) for name in instruments]
+        return build_oanda_node(
+            self.config, state_dir, self.resolve, strategies, instruments=names,
+            trader_id=trader_id, cache=cache, risk_engine=risk_engine, tap=tap,
+        )  # fmt: skip
+
+    def snapshot(self, node: TradingNode) -> dict[str, Any]:
+        # NautilusTrader's execution engine has no public lookup of a client by id.
+        client = node.kernel.exec_engine._clients.get(ClientId(OANDA_CLIENT))
+        if not isinstance(client, OandaExecutionClient):
+            return {"connected": False}
+        return client.status()
+
+    def closed(self, last: dict[str, Any]) -> dict[str, Any]:
+        return {**last, "connected": False}
+
+
+def live_venue(
+    config: FixVenueConfig | Mt5VenueConfig | OandaVenueConfig, resolve: SecretResolver
+) -> LiveVenue:
     """The live venue for a venue config."""
     if isinstance(config, Mt5VenueConfig):
         return Mt5LiveVenue(config, resolve)
+    if isinstance(config, OandaVenueConfig):
+        return OandaLiveVenue(config, resolve)
     return FixLiveVenue(config, resolve)
