@@ -1,0 +1,110 @@
+"""`gauntlet data fetch polygon` as a user runs it (the console script, in a subprocess) against
+the Polygon simulator: a fetch, a rerun that asks for nothing, --db, and every bad input as
+one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from execution_engine.adapters.polygon.sim import sources
+from execution_engine.adapters.polygon.sim.server import PolygonSimConfig, PolygonSimulator
+
+from tests.fixtures.pg import PgSchema
+
+pytestmark = pytest.mark.slow  # console-script subprocesses
+
+GAUNTLET = str(Path(sys.executable).with_name("gauntlet"))
+KEY = "cli-sim-key"
+BARS = 10_000  # fx-week minute bars from 2020-01-01 to 2020-01-08
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[PolygonSimulator]:
+    simulator = PolygonSimulator(
+        PolygonSimConfig(api_key=KEY, series=sources.synthetic_minutes(BARS))
+    )
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+def fetch(
+    sim: PolygonSimulator, tmp_path: Path, *args: str, key: str = KEY
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GAUNTLET_DEBUG"}
+    env |= {
+        "GAUNTLET_SECRETS__BACKEND": "env",
+        "GAUNTLET_SECRET_POLYGON_API_KEY": key,
+        "GAUNTLET_DATA_DIR": str(tmp_path / "state"),
+    }
+    command = [GAUNTLET, "data", "fetch", "polygon", "--base-url", sim.base_url,
+               "--catalog", str(tmp_path / "catalog"), *args]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+def error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("gauntlet: error: ")
+    return lines[0]
+
+
+RANGE = ("--ticker", "C:EURUSD", "--from", "2020-01-01", "--to", "2020-01-10")
+
+
+def test_fetch_then_a_rerun_that_asks_for_nothing(sim: PolygonSimulator, tmp_path: Path) -> None:
+    first = fetch(sim, tmp_path, *RANGE)
+    assert first.returncode == 0, first.stderr
+    assert f"{BARS} bars fetched, {BARS} written" in first.stdout
+    again = json.loads(fetch(sim, tmp_path, *RANGE, "--json").stdout)
+    assert (again["pages"], again["rows_fetched"], again["ranges_skipped"]) == (
+        0,
+        0,
+        ["2020-01-01..2020-01-10"],
+    )
+
+
+def test_fetch_into_postgres(sim: PolygonSimulator, pg_schema: PgSchema, tmp_path: Path) -> None:
+    proc = fetch(sim, tmp_path, *RANGE, "--db", "--dsn", pg_schema.dsn,
+                 "--schema", pg_schema.name, "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert (report["rows_written"], report["db_rows_inserted"]) == (BARS, BARS)
+
+
+def test_a_wrong_key_is_one_line(sim: PolygonSimulator, tmp_path: Path) -> None:
+    line = error_line(fetch(sim, tmp_path, *RANGE, key="wrong-key"))
+    assert "HTTP 401" in line
+    assert "wrong-key" not in line
+    assert "nothing was written" in line
+
+
+def test_an_empty_range_is_one_line_unless_allowed(sim: PolygonSimulator, tmp_path: Path) -> None:
+    empty = ("--ticker", "C:EURUSD", "--from", "2019-06-01", "--to", "2019-06-02")
+    assert "Polygon has no 1m bars for C:EURUSD" in error_line(fetch(sim, tmp_path, *empty))
+    assert fetch(sim, tmp_path, *empty, "--allow-empty").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--from", "2020-13-01"), "--from '2020-13-01' is not a date"),
+        (("--from", "2020-02-01"), "--to 2020-01-10 is before --from 2020-02-01"),
+        (("--timespan", "fortnight"), "timespan 'fortnight'"),
+        (("--ticker", "C:FOOBAR"), "no currency 'FOO'"),
+    ],
+)
+def test_bad_input_is_one_line(
+    sim: PolygonSimulator, tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    given = dict(zip(RANGE[::2], RANGE[1::2], strict=True)) | dict(
+        zip(args[::2], args[1::2], strict=True)
+    )
+    assert says in error_line(fetch(sim, tmp_path, *(x for kv in given.items() for x in kv)))
