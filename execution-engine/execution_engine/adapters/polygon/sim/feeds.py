@@ -141,6 +141,8 @@ class Connection:
             return  # nothing subscribed matches: the market waits for this client
         await self.ws.send_str(_text(events))
         self.step += 1
+        with self.state.lock:  # before any close, so a reconnect resumes after this frame
+            self.state.resume[self.market] = max(self.state.resume.get(self.market, 0), self.step)
         self.state.stats.frames_sent += 1
         self.state.stats.events_sent += len(events)
 
