@@ -4,7 +4,7 @@ Each connection replays its market's bars as events, one frame per step at the c
 rate, starting where the market's last connection stopped: a client that reconnects and
 resubscribes sees the sequence go on without a gap. A step only advances once its frame is
 sent, and faults act between frames, so a disconnect loses nothing the simulator counted
-as sent.
+as sent. A disconnect is a dropped TCP connection, not a WebSocket close.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ async def feed(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     state.stats.ws_connections += 1
-    connection = Connection(ws, request.match_info["market"], state)
+    connection = Connection(ws, request.match_info["market"], state, request.transport)
     await connection.status("connected", "Connected Successfully")
     if await connection.authenticate():
         await connection.serve()
@@ -52,8 +52,14 @@ async def feed(request: web.Request) -> web.WebSocketResponse:
 class Connection:
     """One client of one market's cluster."""
 
-    def __init__(self, ws: web.WebSocketResponse, market: str, state: SimState) -> None:
-        self.ws, self.market, self.state = ws, market, state
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        market: str,
+        state: SimState,
+        transport: asyncio.BaseTransport | None,
+    ) -> None:
+        self.ws, self.market, self.state, self.transport = ws, market, state, transport
         self.subscriptions: set[tuple[str, str]] = set()  # (channel, symbol or "*")
         self.step = 0
 
@@ -122,7 +128,7 @@ class Connection:
             while not self.ws.closed:
                 if faults.disconnects != generation:
                     stats.disconnects += 1
-                    await self.ws.close(code=1001, message=b"simulated disconnect")
+                    self._drop()
                     return
                 if (pause := faults.pause_left()) > 0:
                     await asyncio.sleep(min(pause, 0.05))
@@ -134,6 +140,12 @@ class Connection:
                 await asyncio.sleep(interval)
         except ConnectionResetError:
             return  # the client went away mid-frame: nothing more to send it
+
+    def _drop(self) -> None:
+        """End the TCP connection without a close frame, as a network drop does (clients see
+        1006 and reconnect); close() rather than abort() so frames already sent arrive."""
+        if self.transport is not None:
+            self.transport.close()
 
     async def _send_step(self) -> None:
         events = self._events(self.step)
