@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from execution_engine.adapters.polygon.sim import sources
 from execution_engine.adapters.polygon.sim.series import series_from_bars
@@ -43,7 +44,9 @@ def test_list_aggs_pages_through_every_bar(client: RESTClient, sim: PolygonSimul
     expected = SAMPLE.loc["2020-01-01":"2020-01-31"]
     assert len(aggs) == len(expected)
     assert sim.stats.pages - pages_before == -(-len(expected) // 100)
-    assert [a.timestamp for a in aggs] == [t // 1_000_000 for t in expected.index.asi8]
+    assert [a.timestamp for a in aggs] == [
+        t // 1_000_000 for t in pd.DatetimeIndex(expected.index).asi8
+    ]
     assert aggs[0].open == 1.1
     assert aggs[0].close == 1.10028
 
