@@ -14,7 +14,8 @@ number in its state folder), and aggregated by the tick path into 1-minute bars 
 
 `replay` runs the strategy of SPEC over a recording (the last run of SPEC by default) as a
 NautilusTrader backtest with the same bar type, and says whether it gives the same bars and
-the same orders as the live session did (execution_engine.backtest.replay); exit 1 when not.
+the same decisions (each order's bar, side, target) as the live session did, and how many
+quantities differ (execution_engine.backtest.replay); exit 1 when the decisions differ.
 
 `status` reads status.json (a running node whose process is gone or whose heartbeat is
 stale shows as crashed); `stop` is a verified SIGTERM (execution_engine.paper.control);
@@ -535,8 +536,9 @@ def replay_command(
 ) -> None:
     """Replay a recorded live session of SPEC as a backtest and compare it with the live one.
 
-    Exit 0 when the replay gives the live session's bars and orders (bar, side, quantity,
-    target), 1 when it differs (the first difference is printed)."""
+    Exit 0 when the replay gives the live session's bars and decisions (each order's bar,
+    side and target; quantities sized on equity may differ, and are counted), 1 when it
+    differs (the first difference is printed)."""
     from execution_engine.backtest.replay import ReplayError, replay_recording
 
     from marketdata.quotes_store import read_recording
@@ -556,7 +558,8 @@ def replay_command(
             "recording": str(folder), "quotes": result.quotes, "bars": len(result.bars),
             "orders": result.orders, "live_orders": result.live_orders,
             "same": difference is None and result.live_orders is not None,
-            "difference": difference, "problems": result.problems,
+            "difference": difference, "quantity_differences": result.quantity_differences,
+            "problems": result.problems,
         }))  # fmt: skip
     else:
         typer.echo(
@@ -565,9 +568,14 @@ def replay_command(
         )
         if result.live_orders is not None and difference is None:
             typer.echo(
-                f"the same bars and orders as the live session ({len(result.live_orders)} "
-                "orders: bar, side, quantity, target)"
+                f"the same bars and decisions as the live session ({len(result.live_orders)} "
+                "orders: bar, side, target)"
             )
+            if result.quantity_differences:
+                typer.echo(
+                    f"{result.quantity_differences} order(s) of another quantity: the sizing "
+                    "follows the equity, and the replay's fills are its own"
+                )
         elif difference is not None:
             typer.echo(f"differs from the live session: {difference}")
     if difference is not None:
