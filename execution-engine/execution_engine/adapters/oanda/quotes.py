@@ -27,14 +27,16 @@ _quantities: dict[
 ] = {}  # liquidity levels repeat: one Quantity per level
 
 
-class StreamBucket(msgspec.Struct):
+# gc=False: these hold only strings and numbers (no cycles), and untracked they do not bring
+# the collector round every few hundred lines of the hot path.
+class StreamBucket(msgspec.Struct, gc=False):
     """One book level as the stream writes it."""
 
     price: str
     liquidity: int | str  # an integer on the stream; tolerate OANDA's string form too
 
 
-class StreamPrice(msgspec.Struct, tag_field="type", tag="PRICE"):
+class StreamPrice(msgspec.Struct, tag_field="type", tag="PRICE", gc=False):
     """A `PRICE` line, only the fields a quote needs."""
 
     instrument: str

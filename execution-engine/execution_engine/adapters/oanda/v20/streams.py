@@ -13,9 +13,10 @@ stream repeats by id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 import msgspec
@@ -63,11 +64,8 @@ class _LineStream:
         self.last_error: str | None = None  # why the last connection ended, one line
         self._deadline = 0.0  # monotonic time by which the next heartbeat must arrive
         self._closed = False
+        self._iterator: AsyncGenerator[Any, None] | None = None
         self._connected = asyncio.Event()
-
-    def close(self) -> None:
-        """End the iteration at the next line (or the next reconnect)."""
-        self._closed = True
 
     async def wait_connected(self, timeout: float) -> None:
         """Until the first connection answered 200 (for tests and startup)."""
@@ -85,15 +83,30 @@ class _LineStream:
     def _stall_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(10.0, read=2 * self.heartbeat_interval)
 
-    async def _lines(self) -> AsyncIterator[bytes]:
+    async def aclose(self) -> None:
+        """Stop and drop the connection now (an `async for` left by `break` does not)."""
+        self._closed = True
+        if self._iterator is not None:
+            await self._iterator.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _batches(self) -> AsyncGenerator[list[Any], None]:
+        """The lines of each chunk read, across reconnects, as lists: one hop per chunk through
+        these generators rather than one per line (the pricing stream's lines are many)."""
         attempt = 0
         while not self._closed:
             await asyncio.sleep(_reconnect_delay(attempt))
             attempt += 1
             try:
-                async for line in self._one_connection():
-                    attempt = 1  # lines flowed: the next reconnect starts from the short delay
-                    yield line
+                async with contextlib.aclosing(self._one_connection()) as batches:
+                    async for batch in batches:
+                        attempt = 1  # lines flowed: the next reconnect starts from the short delay
+                        yield batch
             except _FATAL:
                 raise
             except StreamStalled as exc:
@@ -101,13 +114,15 @@ class _LineStream:
                 self.last_error = str(exc)
             except httpx.TimeoutException:
                 self.stalls += 1
-                self.last_error = f"no data for {2 * self.heartbeat_interval:g}s"
+                self.last_error = f"no heartbeat (no data at all) for {2 * self.heartbeat_interval:g}s on {self._path}"
             except (httpx.TransportError, V20Error) as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
             if not self._closed:
                 self.reconnects += 1
 
-    async def _one_connection(self) -> AsyncIterator[bytes]:
+    async def _one_connection(self) -> AsyncGenerator[list[Any], None]:
+        # httpx's read timeout (two heartbeat intervals) ends a stream gone silent; the check
+        # after each chunk ends one that still sends prices but no heartbeat.
         async with self._http.stream(
             "GET", self._path, params=self._params, timeout=self._stall_timeout()
         ) as response:
@@ -115,42 +130,23 @@ class _LineStream:
                 raise error_for(response.status_code, await response.aread())
             self._deadline = time.monotonic() + 2 * self.heartbeat_interval
             self._connected.set()
-            async for item in self._on_open():
-                yield item
-            chunks = response.aiter_bytes()
+            opening = [item async for item in self._on_open()]
+            if opening:
+                yield opening
             rest = b""
-            while not self._closed:
-                chunk = await self._next_chunk(chunks)
-                if chunk is None:
-                    return  # the server ended the answer: reconnect
+            async for chunk in response.aiter_bytes():
                 if rest:
                     chunk = rest + chunk
                 lines = chunk.split(b"\n")
                 rest = lines.pop()
-                for line in lines:
-                    if line and line != b"\r":
-                        yield line
+                if lines:
+                    yield lines
+                if self._closed:
+                    return
                 if time.monotonic() > self._deadline:
                     raise StreamStalled(
                         f"no heartbeat for {2 * self.heartbeat_interval:g}s on {self._path}"
                     )
-
-    async def _next_chunk(self, chunks: AsyncIterator[bytes]) -> bytes | None:
-        # The timeout covers one read, never a yield to the consumer, so it cannot cancel the
-        # consumer's own awaits; it fires at the heartbeat deadline even when no byte arrives.
-        try:
-            async with asyncio.timeout_at(self._loop_deadline()):
-                return await chunks.__anext__()
-        except StopAsyncIteration:
-            return None
-        except TimeoutError:
-            raise StreamStalled(
-                f"no heartbeat for {2 * self.heartbeat_interval:g}s on {self._path}"
-            ) from None
-
-    def _loop_deadline(self) -> float:
-        loop = asyncio.get_running_loop()
-        return loop.time() + max(0.0, self._deadline - time.monotonic())
 
 
 class PriceStream(_LineStream, Generic[P]):
@@ -172,23 +168,29 @@ class PriceStream(_LineStream, Generic[P]):
         )
         self.last_heartbeat_time: str | None = None
 
-    def __aiter__(self) -> AsyncIterator[P]:
-        return self._prices()
+    def __aiter__(self) -> AsyncGenerator[P, None]:
+        if self._iterator is None:
+            self._iterator = self._prices()
+        return self._iterator
 
-    async def _prices(self) -> AsyncIterator[P]:
+    async def _prices(self) -> AsyncGenerator[P, None]:
         decode = self._decoder.decode
         heartbeat = m.PricingHeartbeat
-        async for line in self._lines():
-            try:
-                item = decode(line)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                self.malformed += 1
-                continue
-            if type(item) is heartbeat:
-                self.last_heartbeat_time = item.time
-                self._heartbeat_seen()
-                continue
-            yield item
+        errors = (msgspec.DecodeError, msgspec.ValidationError)
+        async with contextlib.aclosing(self._batches()) as batches:
+            async for batch in batches:
+                for line in batch:
+                    try:
+                        item = decode(line)
+                    except errors:
+                        if line.strip():  # a blank keep-alive line is not malformed
+                            self.malformed += 1
+                        continue
+                    if type(item) is heartbeat:
+                        self.last_heartbeat_time = item.time
+                        self._heartbeat_seen()
+                        continue
+                    yield item
 
 
 CatchUp = Callable[[str], Awaitable[list[m.Transaction]]]
@@ -196,6 +198,11 @@ CatchUp = Callable[[str], Awaitable[list[m.Transaction]]]
 
 class _Kind(msgspec.Struct):
     type: str
+
+
+_KIND = msgspec.json.Decoder(_Kind)
+_HEARTBEAT = msgspec.json.Decoder(m.TransactionHeartbeat)
+_TRANSACTION = msgspec.json.Decoder(m.Transaction)
 
 
 class TransactionStream(_LineStream):
@@ -218,8 +225,10 @@ class TransactionStream(_LineStream):
         self.duplicates = 0  # transactions the stream repeated and we dropped
         self.caught_up = 0  # transactions fetched over REST after a reconnect
 
-    def __aiter__(self) -> AsyncIterator[m.Transaction]:
-        return self._transactions()
+    def __aiter__(self) -> AsyncGenerator[m.Transaction, None]:
+        if self._iterator is None:
+            self._iterator = self._transactions()
+        return self._iterator
 
     async def _on_open(self) -> AsyncIterator[Any]:
         if self.last_id is None:
@@ -237,25 +246,30 @@ class TransactionStream(_LineStream):
         self.last_id = number
         return True
 
-    async def _transactions(self) -> AsyncIterator[m.Transaction]:
-        kind = msgspec.json.Decoder(_Kind)
-        heartbeat = msgspec.json.Decoder(m.TransactionHeartbeat)
-        transaction = msgspec.json.Decoder(m.Transaction)
-        async for line in self._lines():
-            if isinstance(line, m.Transaction):  # from _on_open's catch-up
-                yield line
-                continue
-            try:
-                if kind.decode(line).type == "TRANSACTION_HEARTBEAT":
-                    beat = heartbeat.decode(line)
-                    self._heartbeat_seen()
-                    if self.last_id is None:
-                        self.last_id = int(beat.last_transaction_id)
-                    continue
-                item = transaction.decode(line)
-                int(item.id)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+    async def _transactions(self) -> AsyncGenerator[m.Transaction, None]:
+        async with contextlib.aclosing(self._batches()) as batches:
+            async for batch in batches:
+                for line in batch:
+                    if isinstance(line, m.Transaction):  # from _on_open's catch-up
+                        yield line
+                        continue
+                    item = self._decode(line)
+                    if item is not None and self._is_new(item):
+                        yield item
+
+    def _decode(self, line: bytes) -> m.Transaction | None:
+        """The transaction on `line`; None for a heartbeat (noted) or a malformed line (counted)."""
+        try:
+            if _KIND.decode(line).type == "TRANSACTION_HEARTBEAT":
+                beat = _HEARTBEAT.decode(line)
+                self._heartbeat_seen()
+                if self.last_id is None:
+                    self.last_id = int(beat.last_transaction_id)
+                return None
+            item = _TRANSACTION.decode(line)
+            int(item.id)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+            if line.strip():
                 self.malformed += 1
-                continue
-            if self._is_new(item):
-                yield item
+            return None
+        return item
