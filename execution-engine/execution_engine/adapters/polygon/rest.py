@@ -49,6 +49,12 @@ MAX_LIMIT = 50_000
 TIMESPANS = ("second", "minute", "hour", "day", "week", "month", "quarter", "year")
 _RETRIED = frozenset({429, 500, 502, 503, 504})
 _ERROR_DECODER = msgspec.json.Decoder(ErrorBody)
+_KINDS: dict[int, type[PolygonError]] = {
+    400: BadRequestError,
+    401: Unauthorized,
+    403: Unauthorized,
+    404: NotFoundError,
+}
 
 
 class PolygonRest:
@@ -151,13 +157,13 @@ class PolygonRest:
         limit: int = 100,
     ) -> AsyncIterator[TickerInfo]:
         """Every ticker matching the filters, following next_url (market: stocks, fx, crypto...)."""
-        params: dict[str, str] | None = {"active": str(active).lower(), "limit": str(limit)}
-        assert params is not None  # for mypy: the first page always has parameters
+        first = {"active": str(active).lower(), "limit": str(limit)}
         if market is not None:
-            params["market"] = market
+            first["market"] = market
         if ticker is not None:
-            params["ticker"] = ticker
+            first["ticker"] = ticker
         url: str = "/v3/reference/tickers"
+        params: dict[str, str] | None = first
         seen = {url}
         while True:
             page = await self._get(url, params, TickersResponse)
@@ -251,17 +257,11 @@ def _error(response: httpx.Response, url: str, *, tries: int = 1) -> PolygonErro
     status = response.status_code
     why = _reason(response.content) or response.reason_phrase or "no reason given"
     where = f"GET {_path(url)}"
-    kinds: dict[int, type[PolygonError]] = {
-        400: BadRequestError,
-        401: Unauthorized,
-        403: Unauthorized,
-    }
-    kinds[404] = NotFoundError
     if status == 429:
         return RateLimited(status, f"{where}: rate limited after {tries} tries: {why}")
     if status >= 500:
         return ServerError(status, f"{where}: HTTP {status} after {tries} tries: {why}")
-    return kinds.get(status, PolygonError)(status, f"{where}: HTTP {status}: {why}")
+    return _KINDS.get(status, PolygonError)(status, f"{where}: HTTP {status}: {why}")
 
 
 def _reason(body: bytes) -> str:
