@@ -26,6 +26,7 @@ from execution_engine.adapters.oanda.v20.errors import (
     RateLimited,
     Unauthorized,
     V20Error,
+    V20TransportError,
 )
 from pydantic import SecretStr
 
@@ -507,3 +508,38 @@ async def test_transaction_stream_catches_up_after_a_drop_without_repeats(
     assert stream.caught_up == 1
     assert stream.duplicates == 1
     assert script.stream_connections["transactions"] == 2
+
+
+@run_async
+async def test_a_stream_refusing_the_token_ends_with_unauthorized(
+    server: RecordedV20, script: Script
+) -> None:
+    async with client(server, token="revoked") as api:
+        stream = api.price_stream(ACCOUNT, ["EUR_USD"], heartbeat_interval=script.heartbeat)
+        with pytest.raises(Unauthorized, match="401"):
+            await take(stream, 1)
+    assert stream.reconnects == 0  # retrying a refused token would only be refused again
+
+
+@run_async
+async def test_leaving_a_stream_with_async_with_hangs_up(
+    server: RecordedV20, script: Script
+) -> None:
+    async with client(server) as api:
+        stream = api.price_stream(ACCOUNT, ["EUR_USD"], heartbeat_interval=script.heartbeat)
+        async with stream:
+            await take(stream, 2)
+        with pytest.raises(StopAsyncIteration):
+            await stream.__aiter__().__anext__()
+
+
+@run_async
+async def test_a_refused_connection_is_a_transport_error_after_the_retries() -> None:
+    unused = endpoint_for("127.0.0.1", 9)  # discard port: nothing listens on loopback
+    async with V20Client(unused, SecretStr(TOKEN), max_retries=1) as api:
+        with pytest.raises(V20TransportError, match="GET /v3/accounts"):
+            await api.accounts()
+        with pytest.raises(V20TransportError, match="POST"):
+            await api.create_order(
+                ACCOUNT, m.MarketOrderRequest(instrument="EUR_USD", units=Decimal(1))
+            )
