@@ -25,7 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.objects import FIXED_PRECISION
 
 from bus import InMemoryBus
 from bus.jetstream import JetStreamBus
@@ -35,6 +38,8 @@ from live.settings import GauntletSettings
 from marketdata.quotes_store import QUOTE_COLUMNS, RecordingWriter, recording_dir
 
 FLUSH_SECONDS = 0.1
+# precision → NautilusTrader's raw units per unit of the last decimal at that precision
+_SCALE = tuple(10 ** (FIXED_PRECISION - n) for n in range(FIXED_PRECISION + 1))
 MAX_BUFFERED = 10_000
 
 
@@ -161,7 +166,7 @@ class SessionRecorder:
                 await loop.run_in_executor(self._disk, self.writer.write_part, columns)
             if self.tick_path is not None:
                 with self._guard("the tick path"):
-                    report = await self.tick_path.process(self._tick_columns(batch))
+                    report = await self.tick_path.process(self._tick_columns(columns))
                     self.bars_published += report.bars_published
                     self.rejected += len(report.rejections)
 
@@ -173,32 +178,47 @@ class SessionRecorder:
         except Exception as exc:  # any failure here must not stop the session's trading
             self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
 
-    def _tick_columns(self, batch: list[QuoteTick]) -> dict[str, list[Any]]:
-        """The tick path's columns: the mid price of each quote, size 0 (a quote is no
-        trade), under its marketdata name."""
-        names = self._names
+    def _tick_columns(self, columns: dict[str, list[Any]]) -> dict[str, npt.NDArray[Any]]:
+        """The tick path's columns from the recording's: the mid price of each quote (a
+        float: the bus's bars are research data, not money), size 0 (a quote is no trade),
+        under its marketdata name."""
+        ids = np.asarray(columns["instrument_id"], dtype=np.str_)
+        instrument = ids.astype(object)
+        for value in np.unique(ids):  # one instrument per session in practice
+            instrument[ids == value] = self._names.get(str(value), str(value).split(".")[0])
+        bid = np.asarray(columns["bid"], dtype=np.float64)
+        ask = np.asarray(columns["ask"], dtype=np.float64)
+        unit = 10.0 ** -np.asarray(columns["price_precision"], dtype=np.float64)
         return {
-            "instrument": [names.get(q.instrument_id.value, q.instrument_id.symbol.value)
-                           for q in batch],
-            "ts": [q.ts_event for q in batch],
-            "price": [(q.bid_price.as_double() + q.ask_price.as_double()) / 2 for q in batch],
-            "size": [0.0] * len(batch),
-        }  # fmt: skip
+            "instrument": instrument.astype(np.str_),
+            "ts": np.asarray(columns["ts_event"], dtype=np.int64),
+            "price": (bid + ask) / 2 * unit,
+            "size": np.zeros(len(ids)),
+        }
 
 
 def quote_columns(batch: list[QuoteTick]) -> dict[str, list[Any]]:
-    """The recording's columns of `batch`: prices and sizes as decimal strings at the
-    instrument's precision (str(Price) keeps it), times in epoch ns."""
+    """The recording's columns of `batch`: prices and sizes as integers at their precision
+    (NautilusTrader's fixed-point raw value divided by 10^(FIXED_PRECISION - precision),
+    exact: a raw value at precision p is a multiple of it), times in epoch ns. A quote's
+    bid and ask share one precision, as do its sizes (QuoteTick checks both)."""
     columns: dict[str, list[Any]] = {name: [] for name in QUOTE_COLUMNS}
     ids, bids, asks = columns["instrument_id"], columns["bid"], columns["ask"]
     bid_sizes, ask_sizes = columns["bid_size"], columns["ask_size"]
+    price_precisions, size_precisions = columns["price_precision"], columns["size_precision"]
     events, inits = columns["ts_event"], columns["ts_init"]
+    scale = _SCALE
     for quote in batch:
+        bid, bid_size = quote.bid_price, quote.bid_size
+        price_precision, size_precision = bid.precision, bid_size.precision
+        price_unit, size_unit = scale[price_precision], scale[size_precision]
         ids.append(quote.instrument_id.value)
-        bids.append(str(quote.bid_price))
-        asks.append(str(quote.ask_price))
-        bid_sizes.append(str(quote.bid_size))
-        ask_sizes.append(str(quote.ask_size))
+        bids.append(bid.raw // price_unit)
+        asks.append(quote.ask_price.raw // price_unit)
+        bid_sizes.append(bid_size.raw // size_unit)
+        ask_sizes.append(quote.ask_size.raw // size_unit)
+        price_precisions.append(price_precision)
+        size_precisions.append(size_precision)
         events.append(quote.ts_event)
         inits.append(quote.ts_init)
     return columns

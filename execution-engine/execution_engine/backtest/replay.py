@@ -32,7 +32,7 @@ from nautilus_trader.model.data import BarType, QuoteTick
 from nautilus_trader.model.enums import AccountType, OmsType
 from nautilus_trader.model.identifiers import InstrumentId, TraderId
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.model.objects import Money, Price, Quantity
+from nautilus_trader.model.objects import FIXED_PRECISION, Money
 
 from execution_engine.adapters.sandbox.providers import UnknownInstrumentError, sim_instrument
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
@@ -150,16 +150,16 @@ def recorded_quotes(recording: Recording, instrument_id: InstrumentId) -> list[Q
 
 
 def _quote(instrument_id: InstrumentId, row: tuple[Any, ...]) -> QuoteTick:
-    _, bid, ask, bid_size, ask_size, ts_event, ts_init = row
-    return QuoteTick(
-        instrument_id=instrument_id,
-        bid_price=Price.from_str(bid),
-        ask_price=Price.from_str(ask),
-        bid_size=Quantity.from_str(bid_size),
-        ask_size=Quantity.from_str(ask_size),
-        ts_event=ts_event,
-        ts_init=ts_init,
-    )
+    """One recorded row (marketdata.quotes_store: integers at their precision) as the
+    QuoteTick it was, raw value for raw value."""
+    _, bid, ask, bid_size, ask_size, price_precision, size_precision, ts_event, ts_init = row
+    price_unit = 10 ** (FIXED_PRECISION - price_precision)
+    size_unit = 10 ** (FIXED_PRECISION - size_precision)
+    return QuoteTick.from_raw(
+        instrument_id, bid * price_unit, ask * price_unit, price_precision, price_precision,
+        bid_size * size_unit, ask_size * size_unit, size_precision, size_precision,
+        ts_event, ts_init,
+    )  # fmt: skip
 
 
 def replay_instrument(name: str, instrument_id: InstrumentId, first: QuoteTick) -> Instrument:

@@ -99,8 +99,8 @@ def test_the_recording_holds_every_quote_and_the_live_outcome(
     assert recording.manifest["instrument_id"] == "EUR/USD.FIX"
     assert recording.manifest["bar_type"] == "EUR/USD.FIX-4-TICK-MID-INTERNAL"
     assert recording.quotes.height == recorder.writer.quotes > 0
-    assert recording.quotes["bid"][0].count(".") == 1
-    assert len(recording.quotes["bid"][0].split(".")[1]) == 5  # the instrument's precision
+    assert set(recording.quotes["price_precision"]) == {5}  # the instrument's precision
+    assert 100_000 < recording.quotes["bid"][0] < 200_000  # EUR/USD about 1.1, in 0.00001
     assert recording.quotes["ts_init"].is_sorted()
     assert recording.live is not None
     # 4 quotes per bar: every complete group of four quotes closed one live bar.

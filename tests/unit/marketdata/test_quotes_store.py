@@ -46,11 +46,28 @@ def test_prices_sizes_and_times_read_back_exactly(tmp_path: Path) -> None:
         "no live.json: the session did not end cleanly, nothing to compare with"
     ]
     assert recording.manifest == MANIFEST
-    assert recording.quotes["bid"].to_list() == ["150.123", "150.100", "149.999"]
-    assert Price.from_str(recording.quotes["bid"][1]) == Price(150.1, 3)  # precision kept
-    assert recording.quotes["ask_size"].to_list() == ["0", "0", "0"]
+    assert recording.quotes["bid"].to_list() == [150_123, 150_100, 149_999]
+    assert recording.quotes["price_precision"].to_list() == [3, 3, 3]
+    assert recording.quotes["bid_size"].to_list() == [2_500_000] * 3
+    assert recording.quotes["ask_size"].to_list() == [0, 0, 0]
     assert recording.quotes["ts_event"].to_list() == [1_000, 1_001, 1_002]
     assert recording.quotes["ts_init"].to_list() == [2_000, 2_001, 2_002]
+
+
+def test_the_replay_reads_back_the_quote_it_was_raw_for_raw(tmp_path: Path) -> None:
+    from execution_engine.backtest.replay import recorded_quotes
+
+    sent = [quote(0, "150.123"), quote(1, "0.001"), quote(2, "99999.999")]
+    writer = RecordingWriter(tmp_path / "rec")
+    writer.open(MANIFEST)
+    writer.write_part(quote_columns(sent))
+
+    back = recorded_quotes(read_recording(tmp_path / "rec"), USDJPY)
+
+    assert back == sent
+    assert [q.bid_price.raw for q in back] == [q.bid_price.raw for q in sent]
+    assert [str(q.bid_price) for q in back] == ["150.123", "0.001", "99999.999"]
+    assert [(q.ts_event, q.ts_init) for q in back] == [(q.ts_event, q.ts_init) for q in sent]
 
 
 def test_a_damaged_middle_part_is_named_and_the_others_still_read(tmp_path: Path) -> None:
