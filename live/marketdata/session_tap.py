@@ -188,11 +188,12 @@ class SessionRecorder:
             instrument[ids == value] = self._names.get(str(value), str(value).split(".")[0])
         bid = np.asarray(columns["bid"], dtype=np.float64)
         ask = np.asarray(columns["ask"], dtype=np.float64)
-        unit = 10.0 ** -np.asarray(columns["price_precision"], dtype=np.float64)
+        # Divided, not multiplied by 10^-p: 110000 / 10^5 is the double nearest 1.1.
+        scale = 10.0 ** np.asarray(columns["price_precision"], dtype=np.float64)
         return {
             "instrument": instrument.astype(np.str_),
             "ts": np.asarray(columns["ts_event"], dtype=np.int64),
-            "price": (bid + ask) / 2 * unit,
+            "price": (bid + ask) / 2 / scale,
             "size": np.zeros(len(ids)),
         }
 
