@@ -104,6 +104,8 @@ def test_the_command_serves_until_ctrl_c(tmp_path: Path) -> None:
             "give one of --data, --catalog and --synthetic-minutes",
         ),
         (["--port", "70000"], "--port 70000 is not a TCP port (0-65535)"),
+        (["--catalog", "no-such-folder"], "--catalog no-such-folder is not a folder"),
+        (["--api-key", " "], "--api-key is empty: give the key clients will send"),
     ],
 )
 def test_bad_input_is_one_line(args: list[str], message: str) -> None:

@@ -42,7 +42,11 @@ class StreamStats(msgspec.Struct):
 
 
 class PolygonStream:
-    """An async WebSocket client of one Polygon market; iterate it for lists of events."""
+    """An async WebSocket client of one Polygon market; iterate it for lists of events.
+
+    Status events never reach the iterator: they go to on_status. max_reconnects bounds the
+    attempts to reopen after one drop (None: forever); a reconnect that succeeds resets it.
+    """
 
     def __init__(
         self,
@@ -135,6 +139,8 @@ class PolygonStream:
             await self._handshake(ws)
         except BaseException:
             await ws.close()
+            if self._closed:  # a refused key ends the stream: nothing will reopen it
+                await self.close()
             raise
         async with self._lock:
             self._ws = ws
