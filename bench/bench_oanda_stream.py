@@ -34,6 +34,7 @@ import multiprocessing as mp
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -93,59 +94,76 @@ _HEARTBEAT = b'{"type":"HEARTBEAT","time":"2026-12-01T20:00:00.000000000Z"}\n'
 
 
 async def _stream(request: web.Request) -> web.StreamResponse:
-    plan = request.app["plan"]
-    count, rate = int(plan["count"]), float(plan["rate"])
     response = web.StreamResponse()
     await response.prepare(request)
-    with contextlib.suppress(ConnectionError):  # the client hangs up once it has every price
-        await _write_prices(response, count, rate)
+    with contextlib.suppress(ConnectionError):  # the client hangs up once it has its prices
+        await _write_prices(response, float(request.app["rate"]))
     return response
 
 
-async def _write_prices(response: web.StreamResponse, count: int, rate: float) -> None:
+async def _write_prices(response: web.StreamResponse, rate: float) -> None:
     clock = _Clock()
     await response.write(_HEARTBEAT)
-    if rate <= 0:  # flood: as fast as the connection drains
-        for start in range(0, count, _BATCH):
-            await response.write(b"".join(_line(clock, n) for n in range(start, start + _BATCH)))
-    else:  # paced: every millisecond, the lines due by then
-        began, sent = time.perf_counter(), 0
-        while sent < count:
-            due = min(count, int((time.perf_counter() - began) * rate))
-            if due > sent:
-                await response.write(b"".join(_line(clock, n) for n in range(sent, due)))
-                sent = due
-            await asyncio.sleep(0.001)
+    began, sent = time.perf_counter(), 0
     while True:
-        await response.write(_HEARTBEAT)
-        await asyncio.sleep(1.0)
+        if rate <= 0:  # flood: as fast as the connection drains
+            await response.write(b"".join(_line(clock, n) for n in range(sent, sent + _BATCH)))
+            sent += _BATCH
+            continue
+        due = int((time.perf_counter() - began) * rate)  # paced: every ms, the lines due
+        if due > sent:
+            await response.write(b"".join(_line(clock, n) for n in range(sent, due)))
+            sent = due
+        await asyncio.sleep(0.001)
 
 
-async def _set_plan(request: web.Request) -> web.Response:
-    request.app["plan"] = await request.json()
-    return web.Response(text="ok")
-
-
-def serve_source(port_out: Any) -> None:
-    """The source process: serve until killed, telling the parent its port."""
+def serve_bench_source(port_out: Any, rate: float) -> None:
+    """The bench's own source process: serve until killed, telling the parent its port."""
 
     async def serve() -> None:
         app = web.Application()
-        app["plan"] = {"count": 0, "rate": 0}
-        app.add_routes(
-            [
-                web.get("/v3/accounts/{id}/pricing/stream", _stream),
-                web.post("/__bench__/plan", _set_plan),
-            ]
-        )
+        app["rate"] = rate
+        app.add_routes([web.get("/v3/accounts/{id}/pricing/stream", _stream)])
         runner = web.AppRunner(app, shutdown_timeout=0.1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port_out.put(runner.addresses[0][1])
+        port_out.put((runner.addresses[0][1], ACCOUNT))
         await asyncio.Event().wait()
 
     asyncio.run(serve())
+
+
+def serve_simulator(port_out: Any, rate: float) -> None:
+    """The OANDA simulator (adapters/oanda/sim) in its benchmark mode: every pricing stream
+    replays the series by itself at `rate` lines/s (0: as fast as the socket takes them)."""
+    import threading
+
+    from execution_engine.adapters.oanda.sim.config import SimConfig
+    from execution_engine.adapters.oanda.sim.simulator import OandaSimulator
+
+    sim = OandaSimulator(SimConfig(token=SecretStr(TOKEN), stream_rate=rate))
+    sim.start()
+    port_out.put((sim.port, sim.account_id))
+    threading.Event().wait()
+
+
+SOURCES = {"sim": serve_simulator, "bench": serve_bench_source}
+
+
+@contextlib.contextmanager
+def source(kind: str, rate: float) -> Iterator[tuple[int, str]]:
+    """A source process streaming at `rate` (0: flood); yields its port and account id."""
+    context = mp.get_context("spawn")
+    ports: Any = context.Queue()
+    process = context.Process(target=SOURCES[kind], args=(ports, rate), daemon=True)
+    process.start()
+    try:
+        port, account = ports.get(timeout=60)
+        yield int(port), str(account)
+    finally:
+        process.kill()
+        process.join(10)
 
 
 # --- the node's side ----------------------------------------------------------------------------
@@ -167,19 +185,12 @@ class Run:
         return self.prices / max(self.seconds, 1e-9)
 
 
-async def _consume(port: int, count: int, rate: float) -> Run:
-    import httpx
-
-    async with httpx.AsyncClient() as control:
-        plan = {"count": count, "rate": rate}
-        (
-            await control.post(f"http://127.0.0.1:{port}/__bench__/plan", json=plan)
-        ).raise_for_status()
+async def _consume(port: int, account: str, count: int) -> Run:
     latencies = np.empty(count, dtype=np.int64)
     seen = 0
     first = last = 0
     async with V20Client(endpoint_for("127.0.0.1", port), SecretStr(TOKEN)) as api:
-        stream = api.price_stream_of(StreamPrice, ACCOUNT, ["EUR_USD"], heartbeat_interval=5.0)
+        stream = api.price_stream_of(StreamPrice, account, ["EUR_USD"], heartbeat_interval=5.0)
         async with stream:
             async for price in stream:
                 tick = quote_tick(price, EUR_USD, PRECISION)
@@ -239,31 +250,24 @@ class Figures:
     reference_nautilus_per_second: float
     malformed: int
     repeats: int
+    source: str
     machine: str
     goal_updates_per_second: float = GOAL_UPDATES_PER_SECOND
     goal_p99_ms: float = GOAL_P99_MS
 
 
 def measure(args: argparse.Namespace) -> Figures:
-    context = mp.get_context("spawn")
-    ports: Any = context.Queue()
-    source = context.Process(target=serve_source, args=(ports,), daemon=True)
-    source.start()
-    try:
-        port = int(ports.get(timeout=60))
-        floods: list[Run] = []
-        paced: list[Run] = []
-        adapter: list[float] = []
-        nautilus: list[float] = []
-        paced_count = int(args.rate * args.seconds)
+    floods: list[Run] = []
+    paced: list[Run] = []
+    adapter: list[float] = []
+    nautilus: list[float] = []
+    paced_count = int(args.rate * args.seconds)
+    with source(args.source, 0.0) as flood_at, source(args.source, args.rate) as paced_at:
         for _ in range(args.repeats):
-            floods.append(asyncio.run(_consume(port, args.count, 0.0)))
-            paced.append(asyncio.run(_consume(port, paced_count, args.rate)))
+            floods.append(asyncio.run(_consume(*flood_at, args.count)))
+            paced.append(asyncio.run(_consume(*paced_at, paced_count)))
             adapter.append(_reference_adapter(min(args.count, 100_000)))
             nautilus.append(_reference_nautilus(min(args.count, 100_000)))
-    finally:
-        source.kill()
-        source.join(10)
     med = statistics.median
     return Figures(
         flood_updates_per_second=med(r.per_second for r in floods),
@@ -276,6 +280,7 @@ def measure(args: argparse.Namespace) -> Figures:
         reference_nautilus_per_second=med(nautilus),
         malformed=sum(r.malformed for r in floods + paced),
         repeats=args.repeats,
+        source=args.source,
         machine=machine(),
     )
 
@@ -288,7 +293,8 @@ def report(f: Figures) -> str:
     paced_ok = f.paced_p99_ms <= f.goal_p99_ms
     return "\n".join(
         [
-            f"OANDA pricing stream -> QuoteTick, median of {f.repeats} runs ({f.machine})",
+            f"OANDA pricing stream ({f.source} source) -> QuoteTick,"
+            f" median of {f.repeats} runs ({f.machine})",
             f"  sustained (flood):   {f.flood_updates_per_second:>10,.0f} updates/s"
             f"  goal >= {f.goal_updates_per_second:,.0f}: {verdict(flood_ok)}",
             f"  paced at {f.paced_rate_asked:,.0f}/s:    {f.paced_updates_per_second:>10,.0f}"
@@ -310,6 +316,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=GOAL_UPDATES_PER_SECOND, help="paced rate")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of a paced run")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--source",
+        choices=sorted(SOURCES),
+        default="sim",
+        help="the OANDA simulator in its benchmark mode, or the bench's own line writer",
+    )
     parser.add_argument("--json", metavar="PATH", help="the figures as JSON ('-': stdout)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: one short repeat")
     args = parser.parse_args(argv)
