@@ -22,6 +22,7 @@ for each ticker, the fetched days as merged [first, last] ranges of ISO dates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -211,8 +212,8 @@ async def backfill(
     if dsn is not None:
         await _sync_db(dsn, schema, report, held)
     empty: list[Chunk] = []
-    for chunk in report.to_fetch:
-        bars = await _fetch(rest, found.ticker, (multiplier, timespan, page_limit), chunk, report)
+    query = (multiplier, timespan, page_limit)
+    async for chunk, bars in _fetched_ahead(rest, found.ticker, query, report):
         if bars.empty:
             empty.append(chunk)
         else:
@@ -319,6 +320,30 @@ async def _listed(rest: AggregatesSource, ticker: str) -> bool:
         async for _ in rest.tickers(ticker=ticker, active=active):
             return True
     return False
+
+
+async def _fetched_ahead(
+    rest: AggregatesSource, ticker: str, query: tuple[int, str, int], report: BackfillReport
+) -> AsyncIterator[tuple[Chunk, pd.DataFrame]]:
+    """The planned chunks and their bars, in order, chunk n+1 fetched while the caller stores
+    chunk n (the network and the disk overlap). A fetch that fails raises only once every
+    chunk before it was handed over; one in flight when the caller stops is cancelled."""
+    chunks = report.to_fetch
+    ahead = (
+        [asyncio.ensure_future(_fetch(rest, ticker, query, chunks[0], report))] if chunks else []
+    )
+    try:
+        for number, chunk in enumerate(chunks):
+            bars = await ahead.pop()
+            if number + 1 < len(chunks):
+                following = _fetch(rest, ticker, query, chunks[number + 1], report)
+                ahead.append(asyncio.ensure_future(following))
+            yield chunk, bars
+    finally:
+        for task in ahead:
+            task.cancel()
+        with contextlib.suppress(BaseException):  # its error is no longer anyone's to report
+            await asyncio.gather(*ahead, return_exceptions=True)
 
 
 async def _fetch(
