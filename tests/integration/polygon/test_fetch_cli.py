@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from execution_engine.adapters.polygon.sim import sources
 from execution_engine.adapters.polygon.sim.server import PolygonSimConfig, PolygonSimulator
 
+from live.stack._process import free_port
 from tests.fixtures.pg import PgSchema
 
 pytestmark = pytest.mark.slow  # console-script subprocesses
@@ -37,13 +41,19 @@ def sim() -> Iterator[PolygonSimulator]:
 def fetch(
     sim: PolygonSimulator, tmp_path: Path, *args: str, key: str = KEY
 ) -> subprocess.CompletedProcess[str]:
+    return fetch_from(sim.base_url, tmp_path, *args, key=key)
+
+
+def fetch_from(
+    base_url: str, tmp_path: Path, *args: str, key: str = KEY
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "GAUNTLET_DEBUG"}
     env |= {
         "GAUNTLET_SECRETS__BACKEND": "env",
         "GAUNTLET_SECRET_POLYGON_API_KEY": key,
         "GAUNTLET_DATA_DIR": str(tmp_path / "state"),
     }
-    command = [GAUNTLET, "data", "fetch", "polygon", "--base-url", sim.base_url,
+    command = [GAUNTLET, "data", "fetch", "polygon", "--base-url", base_url,
                "--catalog", str(tmp_path / "catalog"), *args]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
 
@@ -108,3 +118,45 @@ def test_bad_input_is_one_line(
         zip(args[::2], args[1::2], strict=True)
     )
     assert says in error_line(fetch(sim, tmp_path, *(x for kv in given.items() for x in kv)))
+
+
+def test_unreachable_postgres_is_one_line(sim: PolygonSimulator, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    line = error_line(
+        fetch(sim, tmp_path, *RANGE, "--dsn", f"postgresql://postgres@127.0.0.1:{port}/x")
+    )
+    assert line.startswith("gauntlet: error: PostgreSQL: ")
+    assert line.endswith("nothing was written")
+
+
+def test_against_gauntlet_sim_polygon(tmp_path: Path) -> None:
+    """The simulator as a user starts it, in its own process."""
+    port = free_port()
+    server = subprocess.Popen(
+        [GAUNTLET, "sim", "polygon", "--api-key", KEY, "--port", str(port),
+         "--synthetic-minutes", str(BARS)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_listening(url, server)
+        proc = fetch_from(url, tmp_path, *RANGE, "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["rows_written"] == BARS
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wait_listening(url: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/__sim__/stats", timeout=1.0)
+            return
+        except httpx.TransportError:
+            assert server.poll() is None, server.communicate()
+            time.sleep(0.1)
+    raise AssertionError("gauntlet sim polygon did not listen within 60 s")
