@@ -22,6 +22,7 @@ from execution_engine.adapters.oanda.v20 import models as m
 from execution_engine.adapters.oanda.v20.client import V20Client
 from execution_engine.adapters.oanda.v20.endpoints import endpoint_for
 from execution_engine.adapters.oanda.v20.errors import (
+    NotFound,
     OrderRejected,
     RateLimited,
     Unauthorized,
@@ -543,3 +544,233 @@ async def test_a_refused_connection_is_a_transport_error_after_the_retries() -> 
             await api.create_order(
                 ACCOUNT, m.MarketOrderRequest(instrument="EUR_USD", units=Decimal(1))
             )
+
+
+# --- against the OANDA simulator (adapters/oanda/sim) -------------------------------------------
+
+SIM_HEARTBEAT = 0.2
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Any]:
+    from execution_engine.adapters.oanda.sim.config import SimConfig
+    from execution_engine.adapters.oanda.sim.simulator import OandaSimulator
+
+    simulator = OandaSimulator(
+        SimConfig(token=SecretStr(TOKEN), interval=0.05, heartbeat_interval=SIM_HEARTBEAT)
+    )
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def api_sim(sim: Any) -> Iterator[Any]:
+    sim.faults.clear()
+    yield sim
+    sim.faults.clear()
+
+
+def sim_client(sim: Any, **kwargs: Any) -> V20Client:
+    return V20Client(endpoint_for("127.0.0.1", sim.port), SecretStr(TOKEN), **kwargs)
+
+
+@run_async
+async def test_sim_account_instruments_and_candles(api_sim: Any) -> None:
+    async with sim_client(api_sim) as api:
+        accounts = await api.accounts()
+        summary = await api.account_summary(api_sim.account_id)
+        instruments = await api.account_instruments(api_sim.account_id)
+        candles = await api.candles("EUR_USD", granularity="H1", price="MBA", count=5)
+        changes = await api.account_changes(api_sim.account_id, summary.last_transaction_id)
+    assert [a.id for a in accounts] == [api_sim.account_id]
+    assert summary.account.currency == "USD"
+    assert summary.account.balance > 0
+    names = {i.name: i for i in instruments}
+    assert {"EUR_USD", "USD_JPY"} <= set(names)
+    assert names["EUR_USD"].display_precision == 5
+    assert names["USD_JPY"].display_precision == 3
+    assert len(candles) == 5
+    assert all(c.mid and c.bid and c.ask for c in candles)
+    assert all(c.bid.c < c.ask.c for c in candles if c.bid and c.ask)
+    assert changes.last_transaction_id == summary.last_transaction_id
+
+
+@run_async
+async def test_sim_unknown_instrument_is_a_clear_error(api_sim: Any) -> None:
+    async with sim_client(api_sim) as api:
+        with pytest.raises(V20Error) as caught:
+            await api.candles("NOT_ANINSTRUMENT", count=1)
+    assert caught.value.status in (400, 404)
+    assert "\n" not in str(caught.value)
+
+
+@run_async
+async def test_sim_market_order_fills_and_its_transactions_follow(api_sim: Any) -> None:
+    account = api_sim.account_id
+    async with sim_client(api_sim) as api:
+        before = (await api.account_summary(account)).last_transaction_id
+        answer = await api.create_order(
+            account,
+            m.MarketOrderRequest(
+                instrument="EUR_USD",
+                units=Decimal(1000),
+                client_extensions=m.ClientExtensions(id="G-market-1", tag="gauntlet"),
+            ),
+        )
+        since = await api.transactions_since(account, before)
+        ranged = await api.transactions_range(account, since[0].id, since[-1].id)
+        trades = await api.open_trades(account)
+        positions = await api.open_positions(account)
+        closed = await api.close_position(account, "EUR_USD", short_units=None)
+    fill = answer.order_fill_transaction
+    assert fill is not None
+    assert fill.client_order_id == "G-market-1"
+    assert fill.units == Decimal(1000)
+    assert [t.id for t in since] == [t.id for t in ranged]
+    assert {t.type for t in since} >= {"MARKET_ORDER", "ORDER_FILL"}
+    assert any(t.current_units == Decimal(1000) for t in trades)
+    eur = next(p for p in positions if p.instrument == "EUR_USD")
+    assert eur.long.units >= Decimal(1000)
+    assert closed.long_order_fill_transaction is not None
+    assert api_sim.net_position("EUR_USD") == 0
+
+
+@run_async
+async def test_sim_pending_limit_cancelled_by_client_id(api_sim: Any) -> None:
+    account = api_sim.account_id
+    async with sim_client(api_sim) as api:
+        created = await api.create_order(
+            account,
+            m.LimitOrderRequest(
+                instrument="EUR_USD",
+                units=Decimal(100),
+                price=Decimal("0.50000"),  # far below the market: stays pending
+                client_extensions=m.ClientExtensions(id="G-limit-1"),
+            ),
+        )
+        pending = await api.order(account, "@G-limit-1")
+        listed = await api.orders(account, instrument="EUR_USD")
+        cancelled = await api.cancel_order(account, "@G-limit-1")
+        with pytest.raises(OrderRejected) as again:
+            await api.cancel_order(account, "@G-limit-1")
+        after = await api.order(account, "@G-limit-1")
+    assert created.order_fill_transaction is None
+    assert pending.state == "PENDING"
+    assert pending.price == Decimal("0.50000")
+    assert "G-limit-1" in {o.client_extensions.id for o in listed if o.client_extensions}
+    assert cancelled.order_cancel_transaction.order_id == pending.id
+    assert again.value.reject_reason == "ORDER_DOESNT_EXIST" or again.value.status == 404
+    assert after.state == "CANCELLED"
+
+
+@pytest.mark.parametrize("reason", ["INSUFFICIENT_MARGIN", "MARKET_HALTED", "UNITS_INVALID"])
+@run_async
+async def test_sim_rejected_order_names_its_reason(api_sim: Any, reason: str) -> None:
+    api_sim.faults.reject_next_order(reason)
+    async with sim_client(api_sim) as api:
+        with pytest.raises(OrderRejected) as caught:
+            await api.create_order(
+                api_sim.account_id, m.MarketOrderRequest(instrument="EUR_USD", units=Decimal(1))
+            )
+    assert caught.value.reject_reason == reason
+    assert reason in str(caught.value)
+
+
+@run_async
+async def test_sim_429s_are_waited_out(api_sim: Any) -> None:
+    api_sim.faults.too_many_requests = 1  # the sim asks Retry-After: 1 s; the storm is tested above
+    async with sim_client(api_sim) as api:
+        summary = await api.account_summary(api_sim.account_id)
+    assert summary.account.id == api_sim.account_id
+    assert api_sim.faults.too_many_requests == 0
+
+
+@run_async
+async def test_sim_revoked_token_is_unauthorized(api_sim: Any) -> None:
+    api_sim.faults.revoked = True
+    async with sim_client(api_sim) as api:
+        with pytest.raises(Unauthorized):
+            await api.accounts()
+
+
+@run_async
+async def test_sim_price_stream_carries_a_pushed_quote_to_a_quote_tick(api_sim: Any) -> None:
+    from execution_engine.adapters.oanda.quotes import StreamPrice, quote_tick
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    async with sim_client(api_sim) as api:
+        stream = api.price_stream_of(
+            StreamPrice, api_sim.account_id, ["EUR_USD"], heartbeat_interval=SIM_HEARTBEAT
+        )
+        async with stream:
+            tick = None
+            async with asyncio.timeout(15):
+                async for price in stream:
+                    api_sim.push_quote("EUR_USD", Decimal("1.23450"), Decimal("1.23462"))
+                    if price.bids and price.bids[0].price == "1.23450":
+                        tick = quote_tick(price, InstrumentId.from_str("EUR/USD.OANDA"), 5)
+                        break
+    assert tick is not None
+    assert str(tick.bid_price) == "1.23450"
+    assert str(tick.ask_price) == "1.23462"
+
+
+@run_async
+async def test_sim_stalled_stream_is_reopened(api_sim: Any) -> None:
+    async with sim_client(api_sim) as api:
+        stream = api.price_stream(api_sim.account_id, ["EUR_USD"], heartbeat_interval=SIM_HEARTBEAT)
+        async with stream:
+            await take(stream, 1)
+            api_sim.faults.stalled = True
+            reading = asyncio.create_task(take(stream, 2))
+            async with asyncio.timeout(15):
+                while stream.stalls == 0:
+                    await asyncio.sleep(0.05)
+            api_sim.faults.stalled = False
+            after = await reading
+    assert stream.stalls >= 1
+    assert stream.reconnects >= 1
+    assert len(after) == 2
+
+
+@run_async
+async def test_sim_malformed_lines_are_counted_and_skipped(api_sim: Any) -> None:
+    async with sim_client(api_sim) as api:
+        stream = api.price_stream(api_sim.account_id, ["EUR_USD"], heartbeat_interval=SIM_HEARTBEAT)
+        async with stream:
+            await take(stream, 1)
+            api_sim.faults.malformed_lines = 2
+            async with asyncio.timeout(15):
+                while stream.malformed < 2:
+                    await take(stream, 1)
+    assert stream.malformed >= 2
+    assert stream.reconnects == 0
+
+
+@pytest.mark.xfail(
+    reason="the simulator routes GET /transactions/{tid} before /transactions/stream, so the"
+    " stream answers 404 NO_SUCH_TRANSACTION (H2 to fix; strict: this fails once it is fixed)",
+    raises=NotFound,
+    strict=True,
+)
+@run_async
+async def test_sim_transaction_stream_after_a_drop_loses_and_repeats_nothing(api_sim: Any) -> None:
+    account = api_sim.account_id
+    async with sim_client(api_sim) as api:
+        start = (await api.account_summary(account)).last_transaction_id
+        stream = api.transaction_stream(account, heartbeat_interval=SIM_HEARTBEAT, since=start)
+        order = m.MarketOrderRequest(instrument="EUR_USD", units=Decimal(10))
+        async with stream:
+            await api.create_order(account, order)  # before the stream opens: caught up
+            first = await take(stream, 2)  # MARKET_ORDER, ORDER_FILL
+            api_sim.faults.drop_streams()
+            await api.create_order(account, order)  # while the stream is down, perhaps
+            api_sim.faults.duplicate_next_fill = True
+            await api.create_order(account, order)
+            rest = await take(stream, 4)
+        expected = await api.transactions_since(account, start)
+    ids = [t.id for t in first + rest]
+    assert ids == [t.id for t in expected][: len(ids)]
+    assert len(set(ids)) == len(ids)
+    assert [t.type for t in first + rest].count("ORDER_FILL") == 3

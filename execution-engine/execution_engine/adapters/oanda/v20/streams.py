@@ -68,7 +68,8 @@ class _LineStream:
         self._connected = asyncio.Event()
 
     async def wait_connected(self, timeout: float) -> None:
-        """Until the first connection answered 200 (for tests and startup)."""
+        """Until the first connection answered 200, while another task iterates (a stream
+        connects when its iteration begins)."""
         await asyncio.wait_for(self._connected.wait(), timeout)
 
     def _heartbeat_seen(self) -> None:
