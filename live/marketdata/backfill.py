@@ -214,8 +214,10 @@ async def backfill(
     empty: list[Chunk] = []
     query = (multiplier, timespan, page_limit)
     async for chunk, bars in _fetched_ahead(rest, found.ticker, query, report):
-        if bars.empty:
-            empty.append(chunk)
+        if bars.empty and held.empty and report.rows_fetched == 0:
+            empty.append(chunk)  # journaled at the end, unless the whole range is empty
+        elif bars.empty:
+            journal.add(found.ticker, _complete(chunk, final))  # a holiday, fetched once
         else:
             await _store(store, dsn, schema, report, bars)
             journal.add(found.ticker, _complete(chunk, final))
@@ -232,7 +234,7 @@ async def backfill(
             f"Polygon has no {timeframe} bars for {found.ticker} from {start} to {end}; "
             "nothing was written (pass --allow-empty to accept an empty range)"
         )
-    for chunk in empty:  # an empty chunk in a range with bars (a holiday) is fetched once
+    for chunk in empty:
         journal.add(found.ticker, _complete(chunk, final))
     return report
 
@@ -241,13 +243,11 @@ async def backfill(
 
 
 def _held(store: Catalog, instrument: str, timeframe: str, start: date, end: date) -> pd.DataFrame:
-    """The catalog's bars on days [start, end]; empty when it has none of the instrument."""
-    try:
-        return store.read(instrument, timeframe, _stamp(start), _stamp(end + _DAY))
-    except DataError as exc:
-        if "has no" in str(exc):  # no file of this instrument/timeframe yet
-            return pd.DataFrame()
-        raise
+    """The catalog's bars on days [start, end]; empty when it has none of the instrument
+    (a damaged year file is the catalog's DataError, not an empty catalog)."""
+    if not any(store.path(instrument, timeframe).glob("[0-9][0-9][0-9][0-9].parquet")):
+        return pd.DataFrame()
+    return store.read(instrument, timeframe, _stamp(start), _stamp(end + _DAY))
 
 
 def _held_days(bars: pd.DataFrame) -> set[date]:
