@@ -5,10 +5,12 @@ live market's bars on the bus and a session can be replayed as a backtest exactl
 
 The data client calls `on_quote` on the node's loop, once per quote: it only appends to a
 list. Every `flush_seconds` (a timer on the node's loop), or as soon as `max_buffered`
-quotes wait, the buffer becomes one batch for a single consumer task, which writes the
-batch as the recording's next part (in a worker thread: Parquet and fsync stay off the
-loop) and then hands it to the tick path. One consumer keeps parts and bars in quote order.
-A crash loses the quotes of the batch being written and those buffered, nothing written.
+quotes wait, the buffer becomes one batch of columns, queued for two consumer tasks: one
+writes each batch as the recording's next part (in a worker thread: Parquet and fsync stay
+off the loop), the other hands it to the tick path. Each keeps its batches in quote order,
+and neither waits for the other: a bus that is down (JetStream retrying) never holds up the
+recording. A crash loses the quotes of the batch being written and those buffered, nothing
+written.
 
 The tick path trades nothing: it aggregates mid prices into bars of `timeframe` for the bus
 (the strategy's own bars are the ones NautilusTrader aggregates inside the node). Its bus is
@@ -41,6 +43,7 @@ FLUSH_SECONDS = 0.1
 # precision → NautilusTrader's raw units per unit of the last decimal at that precision
 _SCALE = tuple(10 ** (FIXED_PRECISION - n) for n in range(FIXED_PRECISION + 1))
 MAX_BUFFERED = 10_000
+CLOSE_SECONDS = 5.0  # at close, how long the tick path may take to publish what is left
 
 
 async def session_bus(settings: GauntletSettings) -> Bus:
@@ -71,6 +74,7 @@ class SessionRecorder:
         timeframe: str = "1m",
         flush_seconds: float = FLUSH_SECONDS,
         max_buffered: int = MAX_BUFFERED,
+        close_seconds: float = CLOSE_SECONDS,
     ) -> None:
         recording_dir(root, name, 0)  # the name's check, before anything connects
         self.root, self.name = root, name
@@ -82,12 +86,16 @@ class SessionRecorder:
         # instrument id → marketdata name ("EUR/USD.FIX" → "EUR/USD"), the bus's subjects
         self._names: dict[str, str] = {}
         self._flush_seconds, self._max = flush_seconds, max_buffered
+        self._close_seconds = close_seconds
         self._buffer: list[QuoteTick] = []
-        self._batches: asyncio.Queue[list[QuoteTick] | None] = asyncio.Queue()
+        # the recorder's batches (columns, QUOTE_COLUMNS) for the disk and the tick path
+        self._to_disk: asyncio.Queue[dict[str, list[Any]] | None] = asyncio.Queue()
+        self._to_bus: asyncio.Queue[dict[str, list[Any]] | None] = asyncio.Queue()
         self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quote-recorder")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._consumer: asyncio.Task[None] | None = None
+        self._recording: asyncio.Task[None] | None = None  # the consumers, once open
+        self._publishing: asyncio.Task[None] | None = None
         self.errors: list[str] = []  # failures writing or publishing, one line each
         self.bars_published = 0
         self.rejected = 0
@@ -111,29 +119,43 @@ class SessionRecorder:
             with self._guard("the bus"):
                 self._bus = await self._make_bus()
                 self.tick_path = TickPath(self._bus, timeframe=self._timeframe)
-        self._consumer = self._loop.create_task(self._consume())
+        self._recording = self._loop.create_task(self._record())
+        self._publishing = self._loop.create_task(self._publish())
         self._timer = self._loop.call_later(self._flush_seconds, self._on_timer)
 
     async def close(self, live: dict[str, Any] | None = None) -> None:
-        """Flush what is buffered, wait for the consumer, then write `live` (the bars and
-        orders the live node had) and close the tick path's open bars."""
+        """Flush what is buffered and write it, then `live` (the bars and orders the live
+        node had); publish what the tick path has left, for `close_seconds` at most (a bus
+        that does not answer must not keep a stopped node from exiting)."""
         if self._timer is not None:
             self._timer.cancel()
         self._flush()
-        await self._batches.put(None)
-        if self._consumer is not None:
-            await self._consumer
+        for queue in (self._to_disk, self._to_bus):
+            queue.put_nowait(None)
+        if self._recording is not None:
+            await self._recording
+        if live is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._disk, self.writer.write_live, live
+            )
+        self._disk.shutdown(wait=True)
+        try:
+            await asyncio.wait_for(self._last_bars(), self._close_seconds)
+        except TimeoutError:
+            self.errors.append(
+                f"the tick path: {self._to_bus.qsize()} batch(es) and the open bars not "
+                f"published: the bus did not answer within {self._close_seconds:g} s"
+            )
+
+    async def _last_bars(self) -> None:
+        if self._publishing is not None:
+            await self._publishing
         if self.tick_path is not None:
             with self._guard("the tick path's last bars"):
                 self.bars_published += (await self.tick_path.flush()).bars_published
         if self._bus is not None:
             with self._guard("closing the bus"):
                 await self._bus.close()
-        if live is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                self._disk, self.writer.write_live, live
-            )
-        self._disk.shutdown(wait=True)
 
     def status(self) -> dict[str, Any]:
         """For status.json: where the quotes go and how many are on disk."""
@@ -142,6 +164,8 @@ class SessionRecorder:
             "quotes": self.writer.quotes,
             "parts": self.writer.parts,
             "buffered": len(self._buffer),
+            "unwritten_batches": self._to_disk.qsize(),
+            "unpublished_batches": self._to_bus.qsize(),
             "bars_published": self.bars_published,
             "rejected": self.rejected,
             "errors": self.errors[-3:],
@@ -156,19 +180,25 @@ class SessionRecorder:
     def _flush(self) -> None:
         if self._buffer:
             batch, self._buffer = self._buffer, []
-            self._batches.put_nowait(batch)
-
-    async def _consume(self) -> None:
-        loop = asyncio.get_running_loop()
-        while (batch := await self._batches.get()) is not None:
             columns = quote_columns(batch)
+            self._to_disk.put_nowait(columns)
+            if self.tick_path is not None:
+                self._to_bus.put_nowait(columns)
+
+    async def _record(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (columns := await self._to_disk.get()) is not None:
             with self._guard("recording"):
                 await loop.run_in_executor(self._disk, self.writer.write_part, columns)
-            if self.tick_path is not None:
-                with self._guard("the tick path"):
-                    report = await self.tick_path.process(self._tick_columns(columns))
-                    self.bars_published += report.bars_published
-                    self.rejected += len(report.rejections)
+
+    async def _publish(self) -> None:
+        while (columns := await self._to_bus.get()) is not None:
+            if self.tick_path is None:
+                continue
+            with self._guard("the tick path"):
+                report = await self.tick_path.process(self._tick_columns(columns))
+                self.bars_published += report.bars_published
+                self.rejected += len(report.rejections)
 
     @contextlib.contextmanager
     def _guard(self, what: str) -> Iterator[None]:

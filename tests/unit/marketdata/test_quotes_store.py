@@ -13,6 +13,7 @@ from nautilus_trader.model.data import QuoteTick
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price, Quantity
 
+from bus import Envelope, InMemoryBus, PublishAck
 from live.marketdata.session_tap import SessionRecorder, quote_columns
 from marketdata.catalog import Catalog
 from marketdata.quotes_store import (
@@ -147,3 +148,41 @@ def test_a_bus_that_cannot_be_reached_leaves_the_recording_going(tmp_path: Path)
 
     assert recorder.status()["errors"] == ["the bus: ConnectionRefusedError: nats://127.0.0.1:1"]
     assert read_recording(recording_dir(tmp_path, "s", 1)).quotes.height == 1
+
+
+class SilentBus(InMemoryBus):
+    """A bus whose server never answers a publish (JetStream retrying against a dead NATS)."""
+
+    async def publish(self, subject: str, envelope: Envelope) -> PublishAck:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+def test_a_bus_that_never_answers_holds_up_neither_the_recording_nor_the_close(
+    tmp_path: Path,
+) -> None:
+    bus = SilentBus()
+
+    async def silent() -> SilentBus:
+        return bus
+
+    recorder = SessionRecorder(
+        tmp_path, "s", bus=silent, timeframe="1s", flush_seconds=0.01, close_seconds=0.2
+    )
+
+    async def session() -> None:
+        await recorder.open(MANIFEST)
+        for i in range(4):  # a second apart: each one closes the previous bar
+            recorder.on_quote(quote(i * 1_000_000_000))
+        deadline = asyncio.get_running_loop().time() + 10
+        while recorder.writer.quotes < 4:
+            assert asyncio.get_running_loop().time() < deadline, recorder.status()
+            await asyncio.sleep(0.01)
+        await recorder.close({"bars": [], "orders": []})
+
+    asyncio.run(session())
+
+    assert read_recording(recording_dir(tmp_path, "s", 1)).quotes.height == 4
+    [error] = recorder.status()["errors"]
+    assert error.startswith("the tick path: ")
+    assert error.endswith("not published: the bus did not answer within 0.2 s")
