@@ -21,7 +21,7 @@ from execution_engine.adapters.polygon.sim.server import PolygonSimConfig, Polyg
 from execution_engine.live.node import run_until, start_node, stop_node
 from nautilus_trader.config import LiveExecEngineConfig, LoggingConfig, TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.data import Bar, BarType, QuoteTick
+from nautilus_trader.model.data import Bar, BarType, QuoteTick, TradeTick
 from nautilus_trader.model.identifiers import ClientId, InstrumentId, TraderId
 from nautilus_trader.trading.strategy import Strategy
 from pydantic import SecretStr
@@ -36,19 +36,39 @@ START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
 
 class Watcher(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
-    def __init__(self) -> None:
+    """Subscribes to what it is given; EUR/USD quotes, minute bars and an hour of history
+    unless told otherwise."""
+
+    def __init__(
+        self,
+        quotes: tuple[InstrumentId, ...] = (EURUSD,),
+        trades: tuple[InstrumentId, ...] = (),
+        bars: tuple[BarType, ...] = (M1,),
+        history: bool = True,
+    ) -> None:
         super().__init__()
+        self.wanted = (quotes, trades, bars, history)
         self.quotes: list[QuoteTick] = []
+        self.trades: list[TradeTick] = []
         self.bars: list[Bar] = []
         self.history: list[Bar] = []
 
     def on_start(self) -> None:
-        self.subscribe_quote_ticks(EURUSD, client_id=CLIENT)
-        self.subscribe_bars(M1, client_id=CLIENT)
-        self.request_bars(M1, start=START, end=START + dt.timedelta(hours=1), client_id=CLIENT)
+        quotes, trades, bars, history = self.wanted
+        for instrument_id in quotes:
+            self.subscribe_quote_ticks(instrument_id, client_id=CLIENT)
+        for instrument_id in trades:
+            self.subscribe_trade_ticks(instrument_id, client_id=CLIENT)
+        for bar_type in bars:
+            self.subscribe_bars(bar_type, client_id=CLIENT)
+        if history:
+            self.request_bars(M1, start=START, end=START + dt.timedelta(hours=1), client_id=CLIENT)
 
     def on_quote_tick(self, tick: QuoteTick) -> None:
         self.quotes.append(tick)
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        self.trades.append(tick)
 
     def on_bar(self, bar: Bar) -> None:
         self.bars.append(bar)
@@ -76,9 +96,11 @@ def sim() -> Iterator[PolygonSimulator]:
     simulator.stop()
 
 
-def node_on(sim: PolygonSimulator, folder: Path, tap: Tap) -> tuple[TradingNode, Watcher]:
+def node_on(
+    sim: PolygonSimulator, folder: Path, tap: Tap, watcher: Watcher, tickers: tuple[str, ...]
+) -> TradingNode:
     config = PolygonDataClientConfig(
-        base_url=sim.base_url, ws_url=sim.ws_url, tickers=("C:EURUSD",), heartbeat_seconds=5.0
+        base_url=sim.base_url, ws_url=sim.ws_url, tickers=tickers, heartbeat_seconds=5.0
     )
     folder.mkdir(parents=True, exist_ok=True)
     node_config = TradingNodeConfig(
@@ -100,16 +122,15 @@ def node_on(sim: PolygonSimulator, folder: Path, tap: Tap) -> tuple[TradingNode,
 
     node.add_data_client_factory(POLYGON_CLIENT, polygon_data_client_factory(resolve, tap))
     node.build()
-    watcher = Watcher()
     node.trader.add_strategy(watcher)
     start_node(node)
-    return node, watcher
+    return node
 
 
 @pytest.fixture
 def running(sim: PolygonSimulator, tmp_path: Path) -> Iterator[tuple[TradingNode, Watcher, Tap]]:
-    tap = Tap()
-    node, watcher = node_on(sim, tmp_path / "node", tap)
+    tap, watcher = Tap(), Watcher()
+    node = node_on(sim, tmp_path / "node", tap, watcher, ("C:EURUSD",))
     yield node, watcher, tap
     stop_node(node)
 
@@ -152,3 +173,32 @@ def test_a_dropped_stream_is_resubscribed_with_nothing_lost(
     assert stamps == sorted(set(stamps))  # none twice, in order
     steps = {b - a for a, b in itertools.pairwise(stamps)}
     assert steps == {60_000_000_000}  # one quote a minute bar: none skipped over the drop
+
+
+def test_crypto_and_stock_trades_and_quotes(tmp_path: Path) -> None:
+    series = [
+        *sources.synthetic_minutes(2_000, "X:BTCUSD"),
+        *sources.synthetic_minutes(2_000, "AAPL"),
+    ]
+    simulator = PolygonSimulator(PolygonSimConfig(api_key=KEY, series=series, rate=100.0))
+    simulator.start()
+    btc, aapl = InstrumentId.from_str("BTC/USD.POLYGON"), InstrumentId.from_str("AAPL.POLYGON")
+    watcher = Watcher(quotes=(btc, aapl), trades=(btc, aapl), bars=(), history=False)
+    node = node_on(simulator, tmp_path / "node", Tap(), watcher, ())  # loaded on subscribing
+    try:
+
+        def seen(kind: list[QuoteTick] | list[TradeTick], instrument_id: InstrumentId) -> bool:
+            return any(tick.instrument_id == instrument_id for tick in kind)
+
+        run_until(node, lambda: all(seen(k, i) for k in (watcher.quotes, watcher.trades)
+                                    for i in (btc, aapl)), timeout=15)  # fmt: skip
+        markets = set(client_of(node).streams)
+    finally:
+        stop_node(node)
+        simulator.stop()
+    quote = next(q for q in watcher.quotes if q.instrument_id == btc)
+    assert str(quote.bid_size) == "1.0000"  # Polygon's size, at BTC/USD's size precision
+    assert quote.bid_price.precision == 2
+    trade = next(t for t in watcher.trades if t.instrument_id == aapl)
+    assert trade.price.precision == 2
+    assert markets == {Market.CRYPTO, Market.STOCKS}  # one stream per market
