@@ -45,8 +45,9 @@ from execution_engine.adapters.oanda.quotes import StreamPrice, decode_line, quo
 from execution_engine.adapters.oanda.v20.client import V20Client
 from execution_engine.adapters.oanda.v20.endpoints import endpoint_for
 from nautilus_trader.model.data import QuoteTick
-from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import ClientId, InstrumentId
 from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.trading.strategy import Strategy
 from pydantic import SecretStr
 
 from bench._common import machine
@@ -236,6 +237,75 @@ def _reference_nautilus(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+class QuoteCounter(Strategy):  # type: ignore[misc]  # NautilusTrader is untyped (Cython)
+    """A strategy that hears the quotes and stamps each one's latency from the price's time."""
+
+    def __init__(self, instrument_id: InstrumentId, client_id: ClientId, capacity: int) -> None:
+        super().__init__()
+        self.instrument_id = instrument_id
+        self.client_id = client_id
+        self.latencies = np.empty(capacity, dtype=np.int64)
+        self.quotes = 0
+        self.first_ns = self.last_ns = 0
+
+    def on_start(self) -> None:
+        self.subscribe_quote_ticks(self.instrument_id, client_id=self.client_id)
+
+    def on_quote_tick(self, tick: QuoteTick) -> None:
+        now = time.time_ns()
+        if self.quotes < len(self.latencies):
+            self.latencies[self.quotes] = now - tick.ts_event
+        if self.quotes == 0:
+            self.first_ns = now
+        self.last_ns = now
+        self.quotes += 1
+
+    def run_of(self) -> Run:
+        ms = self.latencies[: min(self.quotes, len(self.latencies))] / 1e6
+        return Run(
+            prices=self.quotes,
+            seconds=(self.last_ns - self.first_ns) / 1e9,
+            p50_ms=float(np.percentile(ms, 50)),
+            p99_ms=float(np.percentile(ms, 99)),
+            max_ms=float(ms.max()),
+            malformed=0,
+        )
+
+    def reset(self) -> None:
+        self.quotes = self.first_ns = self.last_ns = 0
+
+
+def _node_runs(port: int, account: str, count: int, repeats: int) -> list[Run]:
+    """`repeats` windows of `count` quotes into a TradingNode's OANDA data client and on to a
+    strategy's on_quote_tick (build_oanda_node: the adapter as a live session runs it)."""
+    import tempfile
+    from pathlib import Path
+
+    from execution_engine.adapters.oanda.config import OANDA_CLIENT, OandaVenueConfig
+    from execution_engine.live.node import build_oanda_node, run_until, start_node, stop_node
+
+    venue = OandaVenueConfig(
+        environment="sim", port=port, token_secret="bench_oanda_token", account_id=account,
+        heartbeat_seconds=5.0, instruments=("EUR_USD",),
+    )  # fmt: skip
+    counter = QuoteCounter(EUR_USD, ClientId(OANDA_CLIENT), count)
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="bench-oanda-") as folder:
+        node = build_oanda_node(
+            venue, Path(folder), lambda _: SecretStr(TOKEN), [counter], trader_id="BENCH-001"
+        )
+        try:
+            start_node(node)
+            run_until(node, lambda: counter.quotes > 0, 30)
+            for _ in range(repeats):
+                counter.reset()
+                run_until(node, lambda: counter.quotes >= count, 30 + count / 5_000)
+                runs.append(counter.run_of())
+        finally:
+            stop_node(node)
+    return runs
+
+
 @dataclass
 class Figures:
     """The medians the bench reports, with the goals."""
@@ -251,6 +321,7 @@ class Figures:
     malformed: int
     repeats: int
     source: str
+    into: str
     machine: str
     goal_updates_per_second: float = GOAL_UPDATES_PER_SECOND
     goal_p99_ms: float = GOAL_P99_MS
@@ -263,9 +334,13 @@ def measure(args: argparse.Namespace) -> Figures:
     nautilus: list[float] = []
     paced_count = int(args.rate * args.seconds)
     with source(args.source, 0.0) as flood_at, source(args.source, args.rate) as paced_at:
+        if args.into == "node":
+            floods = _node_runs(*flood_at, args.count, args.repeats)
+            paced = _node_runs(*paced_at, paced_count, args.repeats)
         for _ in range(args.repeats):
-            floods.append(asyncio.run(_consume(*flood_at, args.count)))
-            paced.append(asyncio.run(_consume(*paced_at, paced_count)))
+            if args.into == "handler":
+                floods.append(asyncio.run(_consume(*flood_at, args.count)))
+                paced.append(asyncio.run(_consume(*paced_at, paced_count)))
             adapter.append(_reference_adapter(min(args.count, 100_000)))
             nautilus.append(_reference_nautilus(min(args.count, 100_000)))
     med = statistics.median
@@ -281,6 +356,7 @@ def measure(args: argparse.Namespace) -> Figures:
         malformed=sum(r.malformed for r in floods + paced),
         repeats=args.repeats,
         source=args.source,
+        into=args.into,
         machine=machine(),
     )
 
@@ -293,7 +369,9 @@ def report(f: Figures) -> str:
     paced_ok = f.paced_p99_ms <= f.goal_p99_ms
     return "\n".join(
         [
-            f"OANDA pricing stream ({f.source} source) -> QuoteTick,"
+            f"OANDA pricing stream ({f.source} source) -> "
+            + ("a TradingNode strategy's on_quote_tick" if f.into == "node" else "QuoteTick")
+            + ","
             f" median of {f.repeats} runs ({f.machine})",
             f"  sustained (flood):   {f.flood_updates_per_second:>10,.0f} updates/s"
             f"  goal >= {f.goal_updates_per_second:,.0f}: {verdict(flood_ok)}",
@@ -322,11 +400,20 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         default="sim",
         help="the OANDA simulator in its benchmark mode, or the bench's own line writer",
     )
+    parser.add_argument(
+        "--into",
+        choices=["node", "handler"],
+        default="node",
+        help="a TradingNode with the OANDA data client and a strategy, or the stream client"
+        " and quote_tick alone (needs --source sim for node)",
+    )
     parser.add_argument("--json", metavar="PATH", help="the figures as JSON ('-': stdout)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: one short repeat")
     args = parser.parse_args(argv)
     if args.quick:
         args.count, args.seconds, args.repeats = 50_000, 1.0, 1
+    if args.into == "node" and args.source != "sim":
+        parser.error("--into node needs --source sim (the node's client speaks to the simulator)")
     if args.count < 1 or args.seconds <= 0 or args.repeats < 1 or args.rate <= 0:
         parser.error("--count, --seconds, --repeats and --rate must be positive")
     return args
