@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from datetime import date
     from pathlib import Path
 
+    from pydantic import SecretStr
+
     from live.marketdata.backfill import BackfillReport, Chunk
     from marketdata import Catalog
 
@@ -71,14 +73,18 @@ def polygon(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch what the catalog lacks of TICKER's bars from --from to --to; reruns resume."""
+    from execution_engine.adapters.polygon.providers import PolygonTickerError, polygon_ticker
+
     from live.marketdata.backfill import BackfillError, parse_day, timeframe_of
 
+    # Bad input is refused before the secrets provider or anything else is asked.
     try:
         first, last = parse_day(start, "--from"), parse_day(end, "--to")
         timeframe_of(timespan, multiplier)
+        polygon_ticker(ticker)
         if last < first:
             fail(f"--to {last} is before --from {first}")
-    except BackfillError as exc:
+    except (BackfillError, PolygonTickerError) as exc:
         fail(str(exc))
     url = stack_dsn(dsn) if (db or dsn is not None) else None
     from gauntlet.cli.venues import read_secrets
@@ -89,7 +95,7 @@ def polygon(
     run = _Run(store.root, as_json)
     with one_line_errors(), logged_to_file(), run.progress():
         report = asyncio.run(
-            run.fetch(key.get_secret_value(), base_url, ticker, first, last, timespan,
+            run.fetch(key, base_url, ticker, first, last, timespan,
                       multiplier, store, url, schema, allow_empty)
         )  # fmt: skip
     _print(report, store.root, as_json)
@@ -133,20 +139,19 @@ class _Run:
             self._bar.update(self._task, advance=1, rows=report.rows_fetched)
 
     async def fetch(
-        self, key: str, base_url: str, ticker: str, first: date, last: date,
+        self, key: SecretStr, base_url: str, ticker: str, first: date, last: date,
         timespan: str, multiplier: int, store: Catalog, dsn: str | None, schema: str,
         allow_empty: bool,
     ) -> BackfillReport:  # fmt: skip
         import asyncpg
         from execution_engine.adapters.polygon.errors import PolygonError
         from execution_engine.adapters.polygon.rest import PolygonRest
-        from pydantic import SecretStr
 
         from live.marketdata import IngestFailedError
         from live.marketdata.backfill import BackfillError, backfill
 
         try:
-            async with PolygonRest(SecretStr(key), base_url=base_url) as rest:
+            async with PolygonRest(key, base_url=base_url) as rest:
                 return await backfill(
                     rest, ticker, first, last, timespan, multiplier, store, dsn,
                     schema=schema, allow_empty=allow_empty, on_progress=self.on_progress,
