@@ -441,6 +441,7 @@ def status_table(folder: Path, status: dict[str, Any], shown: str, why: str | No
         *_venue_rows(status),
         ("positions", _positions_line(status.get("positions") or [])),
         ("net position", _net_line({i: str(p.get("net_position")) for i, p in pnl.items()})),
+        *_recording_rows(status.get("recording")),
     ]  # fmt: skip
     for order in status.get("open_orders") or []:
         rows.append(("open order", " ".join(str(order[k]) for k in ("client_order_id", "side",
@@ -452,6 +453,15 @@ def status_table(folder: Path, status: dict[str, Any], shown: str, why: str | No
         table.add_row(field, value)
     table.caption = str(folder)
     return table
+
+
+def _recording_rows(recording: Any) -> list[tuple[str, str]]:
+    """Where the quotes go and how many are on disk (none when the node records nothing)."""
+    if not isinstance(recording, dict):
+        return []
+    line = f"{recording.get('quotes')} quotes in {recording.get('folder')}"
+    errors = recording.get("errors") or []
+    return [("recording", line + "".join(f"; {error}" for error in errors))]
 
 
 def _venue_rows(status: dict[str, Any]) -> list[tuple[str, str]]:

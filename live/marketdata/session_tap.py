@@ -88,6 +88,7 @@ class SessionRecorder:
         self._flush_seconds, self._max = flush_seconds, max_buffered
         self._close_seconds = close_seconds
         self._buffer: list[QuoteTick] = []
+        self._sealed = False  # no quote taken after `seal`
         # the recorder's batches (columns, QUOTE_COLUMNS) for the disk and the tick path
         self._to_disk: asyncio.Queue[dict[str, list[Any]] | None] = asyncio.Queue()
         self._to_bus: asyncio.Queue[dict[str, list[Any]] | None] = asyncio.Queue()
@@ -102,6 +103,8 @@ class SessionRecorder:
 
     # --- the hot path ---------------------------------------------------------------------
     def on_quote(self, tick: QuoteTick) -> None:
+        if self._sealed:
+            return
         self._buffer.append(tick)
         if len(self._buffer) >= self._max:
             self._flush()
@@ -122,6 +125,11 @@ class SessionRecorder:
         self._recording = self._loop.create_task(self._record())
         self._publishing = self._loop.create_task(self._publish())
         self._timer = self._loop.call_later(self._flush_seconds, self._on_timer)
+
+    def seal(self) -> None:
+        """Take no more quotes: the session's strategy stops now, and a recording holds the
+        quotes it saw (those the data client publishes while disconnecting never reach it)."""
+        self._sealed = True
 
     async def close(self, live: dict[str, Any] | None = None) -> None:
         """Flush what is buffered and write it, then `live` (the bars and orders the live

@@ -36,9 +36,10 @@ Lifecycle (the paper session's, on a real venue):
 `recorder`, when given, is the node's quote tap (implemented by
 live.marketdata.SessionRecorder): every quote the venue's data client publishes is recorded
 and sent through the tick path; the session opens it (its manifest: instrument, bar type,
-strategy, run) before the node starts, and closes it after the node stopped with the bars
-the node aggregated and the orders the host submitted, so `gauntlet live replay` can check a
-backtest of the same quotes against them (execution_engine.backtest.replay).
+strategy, run) before the node starts, seals it as the strategy stops (later quotes never
+reach the strategy), and closes it after the node stopped with the bars the node had
+aggregated and the orders the host had submitted by then, so `gauntlet live replay` can
+check a backtest of the same quotes against them (execution_engine.backtest.replay).
 
 `event_sinks` are subscribed on the node's message bus to every order, position and
 account event (`events.order.*`, `events.position.*`, `events.account.*`): the PostgreSQL
@@ -112,6 +113,7 @@ class RecorderPort(Protocol):
 
     def on_quote(self, tick: Any) -> None: ...
     async def open(self, manifest: dict[str, Any]) -> None: ...
+    def seal(self) -> None: ...
     async def close(self, live: dict[str, Any] | None = None) -> None: ...
     def status(self) -> dict[str, Any]: ...
 
@@ -351,10 +353,17 @@ class _Session:
             beating.cancel()
             await asyncio.gather(beating, return_exceptions=True)
         self._last_session = self.venue.snapshot(self.node)  # gone with the clients
+        outcome = None
+        if self.recorder is not None:
+            # stop_async stops the strategy first, in this same step of the loop: a quote
+            # after this one reaches the node's bars but never the strategy, so the
+            # recording ends here, with the bars and orders the strategy had.
+            self.recorder.seal()
+            outcome = self._live_outcome()
         await self.node.kernel.stop_async()  # the strategy stops, the venue session ends
         self._final = trading_snapshot(self.node)
-        if self.recorder is not None:  # after the node: its last quotes are buffered by now
-            await self.recorder.close(self._live_outcome())
+        if self.recorder is not None:
+            await self.recorder.close(outcome)
             self._final["recording"] = self.recorder.status()
         if self.mirror is not None:  # after the node: its last events are queued by now
             self.mirror.stop(MIRROR_FLUSH_SECONDS)

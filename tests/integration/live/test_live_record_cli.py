@@ -49,6 +49,10 @@ def test_a_live_session_is_recorded_and_replays_to_its_orders(world: LiveWorld) 
 
     folder = catalog / "_quotes" / name  # run-<n>: n is the session's in the state folder
     assert f"in {folder}/run-" in printed
+    shown = run("live", "status", "--state", world.root / "node")
+    assert shown.code == 0, shown.stderr
+    assert "recording" in shown.stdout
+    assert "quotes in" in shown.stdout
     replayed = run("live", "replay", spec, "--catalog", catalog, "--json")
     assert replayed.code == 0, replayed.stdout + replayed.stderr
     answer = json.loads(replayed.stdout)
@@ -83,14 +87,16 @@ def test_a_killed_node_leaves_complete_parts_that_replay(world: LiveWorld) -> No
     args = [GAUNTLET, "live", "start", str(spec), "--venue", "fix", "--config", str(world.config),
             "--state", str(world.root / "node"), "--no-mirror", "--catalog", str(catalog),
             "--quiet", *world.registry_args()]  # fmt: skip
-    node = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **world.env}
-    )
+    output = world.root / f"{name}.out"
+    with output.open("w") as out:  # a file, not a pipe: a full pipe would block the node
+        node = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **world.env}
+        )
     sessions = catalog / "_quotes" / name
     try:
         deadline = time.monotonic() + NODE_TIMEOUT
         while len(list(sessions.glob("run-*/part-*.parquet"))) < 3:
-            assert node.poll() is None, f"the node exited {node.returncode}"
+            assert node.poll() is None, f"node exited {node.returncode}: {output.read_text()}"
             assert time.monotonic() < deadline, "no three parts recorded"
             time.sleep(0.1)
     finally:
