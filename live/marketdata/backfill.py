@@ -44,6 +44,9 @@ from marketdata.timeframes import parse_timeframe
 
 JOURNAL = ".polygon-fetched.json"
 PAGE_BARS = 50_000  # Polygon's largest page: a chunk is about one request
+# Bars fetched before they are written: each Catalog.write rewrites the year's file, so
+# writing every 49,000-bar chunk cost more than fetching it; a stop loses at most this many.
+WRITE_ROWS = 250_000
 # Polygon's fixed-length timespans and the catalog's unit letter; month, quarter and year
 # have no fixed length, and the catalog keeps fixed-length bars only.
 TIMESPAN_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "week": "w"}
@@ -185,13 +188,16 @@ async def backfill(
     schema: str = DEFAULT_SCHEMA,
     allow_empty: bool = False,
     page_limit: int = PAGE_BARS,
+    write_rows: int = WRITE_ROWS,
     now: datetime | None = None,
     on_progress: Progress | None = None,
 ) -> BackfillReport:
     """Fetch what the catalog lacks of `ticker`'s bars on days [start, end] (UTC, inclusive)
     and write it to the catalog (and PostgreSQL at `dsn`). EmptyRangeError when Polygon has
     no bars in the whole range and `allow_empty` is not set. `page_limit` is the bars per
-    page asked for (Polygon's `limit`; a chunk is planned as one page of the largest)."""
+    page asked for (Polygon's `limit`; a chunk is planned as one page of the largest);
+    fetched chunks are written once `write_rows` bars are waiting (and at the end, and
+    before an error is raised)."""
     timeframe = timeframe_of(timespan, multiplier)
     if end < start:
         raise BackfillError(f"the range ends ({end}) before it starts ({start})")
@@ -211,19 +217,16 @@ async def backfill(
         on_progress(report, None)
     if dsn is not None:
         await _sync_db(dsn, schema, report, held)
-    empty: list[Chunk] = []
+    writer = _Writer(store, dsn, schema, report, journal, final, on_progress, write_rows)
     query = (multiplier, timespan, page_limit)
-    async for chunk, bars in _fetched_ahead(rest, found.ticker, query, report):
-        if bars.empty and held.empty and report.rows_fetched == 0:
-            empty.append(chunk)  # journaled at the end, unless the whole range is empty
-        elif bars.empty:
-            journal.add(found.ticker, _complete(chunk, final))  # a holiday, fetched once
-        else:
-            await _store(store, dsn, schema, report, bars)
-            journal.add(found.ticker, _complete(chunk, final))
-        report.fetched.append(chunk)
-        if on_progress is not None:
-            on_progress(report, chunk)
+    try:
+        async for chunk, bars in _fetched_ahead(rest, found.ticker, query, report):
+            await writer.take(chunk, bars, range_has_bars=not held.empty)
+    except Exception:
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            await writer.flush()  # what was fetched before it is kept
+        raise
+    await writer.flush()
     if report.rows_fetched == 0 and held.empty and not allow_empty:
         if not await _listed(rest, found.ticker):
             raise UnknownTickerError(
@@ -234,8 +237,7 @@ async def backfill(
             f"Polygon has no {timeframe} bars for {found.ticker} from {start} to {end}; "
             "nothing was written (pass --allow-empty to accept an empty range)"
         )
-    for chunk in empty:
-        journal.add(found.ticker, _complete(chunk, final))
+    writer.journal_empty()
     return report
 
 
@@ -382,6 +384,55 @@ def _frame(aggs: list[Agg], chunk: Chunk) -> pd.DataFrame:
     frame = pd.DataFrame({k: v[keep] for k, v in columns.items()}, index=index)
     # The catalog merges by timestamp; a repeated one from a confused page keeps its last.
     return frame[~frame.index.duplicated(keep="last")].sort_index()
+
+
+class _Writer:
+    """Fetched chunks → the catalog (and PostgreSQL), in batches of about `write_rows` bars;
+    each chunk is journaled and reported done once its bars are written."""
+
+    def __init__(
+        self, store: Catalog, dsn: str | None, schema: str, report: BackfillReport,
+        journal: Journal, final: date, on_progress: Progress | None, write_rows: int,
+    ) -> None:  # fmt: skip
+        self.store, self.dsn, self.schema, self.report = store, dsn, schema, report
+        self.journal, self.final, self.on_progress = journal, final, on_progress
+        self.write_rows = write_rows
+        self.waiting: list[tuple[Chunk, pd.DataFrame]] = []
+        self.empty: list[Chunk] = []  # journaled at the end, unless the whole range is empty
+
+    async def take(self, chunk: Chunk, bars: pd.DataFrame, *, range_has_bars: bool) -> None:
+        if bars.empty and not (range_has_bars or self.report.rows_fetched):
+            self.empty.append(chunk)
+            self._done(chunk)
+        elif bars.empty:
+            self._journal(chunk)  # a holiday in a range with bars: fetched once
+            self._done(chunk)
+        else:
+            self.waiting.append((chunk, bars))
+            if sum(len(b) for _, b in self.waiting) >= self.write_rows:
+                await self.flush()
+
+    async def flush(self) -> None:
+        if not self.waiting:
+            return
+        waiting, self.waiting = self.waiting, []
+        bars = pd.concat([b for _, b in waiting]) if len(waiting) > 1 else waiting[0][1]
+        await _store(self.store, self.dsn, self.schema, self.report, bars)
+        for chunk, _ in waiting:
+            self._journal(chunk)
+            self._done(chunk)
+
+    def journal_empty(self) -> None:
+        for chunk in self.empty:
+            self._journal(chunk)
+
+    def _journal(self, chunk: Chunk) -> None:
+        self.journal.add(self.report.ticker, _complete(chunk, self.final))
+
+    def _done(self, chunk: Chunk) -> None:
+        self.report.fetched.append(chunk)
+        if self.on_progress is not None:
+            self.on_progress(self.report, chunk)
 
 
 async def _store(

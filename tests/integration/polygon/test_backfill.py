@@ -5,12 +5,20 @@ with nothing duplicated or lost."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
-from execution_engine.adapters.polygon.errors import PageLoopError, RateLimited, Unauthorized
+from execution_engine.adapters.polygon.errors import (
+    PageLoopError,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+)
+from execution_engine.adapters.polygon.models import Agg, TickerInfo
 from execution_engine.adapters.polygon.rest import PolygonRest
 from execution_engine.adapters.polygon.sim import sources
 from execution_engine.adapters.polygon.sim.server import PolygonSimConfig, PolygonSimulator
@@ -95,7 +103,8 @@ def test_an_interrupted_run_resumes_with_the_exact_rows(
             sim.faults.rate_limit(2)  # both tries of the next request: a 429 storm
 
     with pytest.raises(RateLimited, match="rate limited after 2 tries"):
-        run(sim, catalog, retries=1, on_progress=storm_after_first)
+        # write_rows=1: each chunk is written (and reported) as soon as it is fetched
+        run(sim, catalog, retries=1, on_progress=storm_after_first, write_rows=1)
     kept = len(catalog.read("EURUSD", "1m"))
     assert 0 < kept < BARS
     resumed = run(sim, catalog)
@@ -148,3 +157,38 @@ def test_unknown_tickers(sim: PolygonSimulator, tmp_path: Path) -> None:
     with pytest.raises(BackfillError, match="timespan 'month'"):
         run(sim, Catalog(tmp_path), timespan="month")
     assert Catalog(tmp_path).list() == []
+
+
+class FailsOnThirdChunk:
+    """PolygonRest against the simulator, but the third aggregates request dies: a fault
+    between two chunks that are not written yet."""
+
+    def __init__(self, rest: PolygonRest) -> None:
+        self.rest = rest
+        self.calls = 0
+
+    def aggregates(self, *args: Any, **kwargs: Any) -> AsyncIterator[list[Agg]]:
+        self.calls += 1
+        if self.calls == 3:
+            raise ServerError(503, "the third chunk's request failed")
+        return self.rest.aggregates(*args, **kwargs)
+
+    def tickers(self, **kwargs: Any) -> AsyncIterator[TickerInfo]:
+        return self.rest.tickers(**kwargs)
+
+
+def test_bars_fetched_before_a_failure_are_written(sim: PolygonSimulator, tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path)
+
+    async def go() -> None:
+        async with PolygonRest(SecretStr(KEY), base_url=sim.base_url) as rest:
+            await backfill(FailsOnThirdChunk(rest), "C:EURUSD", FIRST, LAST, catalog=catalog)
+
+    with pytest.raises(ServerError, match="third chunk"):
+        asyncio.run(go())  # the first two chunks were waiting to be written: they are
+    kept = catalog.read("EURUSD", "1m")
+    assert kept.index[-1] < pd.Timestamp("2020-03-09", tz="UTC")  # two chunks: 68 days
+    assert len(kept) > BARS // 2
+    resumed = run(sim, catalog)
+    assert len(resumed.fetched) == 2
+    assert len(catalog.read("EURUSD", "1m")) == BARS
