@@ -130,3 +130,14 @@ def test_the_second_cache_follows_the_clock() -> None:
 def test_a_time_that_is_none_raises_value_error(text: str) -> None:
     with pytest.raises(ValueError, match="time"):
         rfc3339_ns(text)
+
+
+def test_a_remembered_price_keeps_to_its_precision() -> None:
+    five = price_at("1.1", 5)
+    three = price_at("1.1", 3)
+    assert (five.precision, three.precision) == (5, 3)
+    assert price_at("1.1", 5) is five  # the same string at the same precision: one Price
+    with pytest.raises(QuoteError):
+        price_at("1.1234", 3)  # refused every time, never remembered
+    with pytest.raises(QuoteError):
+        price_at("1.1234", 3)

@@ -22,9 +22,12 @@ from execution_engine.adapters.oanda.v20.times import rfc3339_ns
 # 10**k for k = 0..FIXED_PRECISION: the factor from a price written with k decimals to raw.
 _SCALE: list[int] = [10 ** (FIXED_PRECISION - k) for k in range(FIXED_PRECISION + 1)]
 _QUANTITY_RAW = 10**FIXED_PRECISION
-_quantities: dict[
-    int | str | Decimal, Quantity
-] = {}  # liquidity levels repeat: one Quantity per level
+# Liquidity levels repeat: one Quantity per level.
+_quantities: dict[int | str | Decimal, Quantity] = {}
+# A quoted price repeats many times a second (it moves by a few points around a level), and a
+# Price is immutable: one per price string and precision, bounded, spares the conversion.
+_CACHE_LIMIT = 8192
+_prices: list[dict[str, Price]] = [{} for _ in range(FIXED_PRECISION + 1)]
 
 
 # gc=False: these hold only strings and numbers (no cycles), and untracked they do not bring
@@ -62,6 +65,17 @@ def decode_line(line: bytes) -> StreamPrice | PricingHeartbeat:
 
 def price_at(text: str, precision: int) -> Price:
     """`Price` of a v20 decimal string at `precision`, exactly (no float on the way)."""
+    cache = _prices[precision]
+    price = cache.get(text)
+    if price is None:
+        price = _convert(text, precision)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[text] = price
+    return price
+
+
+def _convert(text: str, precision: int) -> Price:
     dot = text.find(".")
     digits = 0 if dot < 0 else len(text) - dot - 1
     if digits > precision:
@@ -115,17 +129,17 @@ def quote_tick(
         ts_event = rfc3339_ns(price.time)
     except ValueError as exc:
         raise QuoteError(str(exc)) from None
+    bid_price, ask_price = bid.price, ask.price
+    if not isinstance(bid_price, str):  # ClientPrice (the full model) carries Decimals
+        bid_price = format(bid_price, "f")
+    if not isinstance(ask_price, str):
+        ask_price = format(ask_price, "f")
     return QuoteTick(
         instrument_id,
-        _price(bid.price, price_precision),
-        _price(ask.price, price_precision),
+        price_at(bid_price, price_precision),
+        price_at(ask_price, price_precision),
         quantity_of(bid.liquidity),
         quantity_of(ask.liquidity),
         ts_event,
         time.time_ns() if ts_init is None else ts_init,
     )
-
-
-def _price(value: str | Decimal, precision: int) -> Price:
-    # ClientPrice (the full model) carries Decimals; its plain notation is the wire string.
-    return price_at(value if type(value) is str else format(value, "f"), precision)
