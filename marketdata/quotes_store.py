@@ -1,6 +1,7 @@
 """Recorded quote sessions in the catalog: every quote a live node saw, exactly, for replay.
 
-Layout: `<catalog root>/_quotes/<session name>/run-<n>/` holds
+Layout: `<catalog root>/_quotes/<session name>/run-<n>/` (n: the session's number, or the
+next free one: a recording is never written into another) holds
 
 - `manifest.json`: what was recorded (instrument, bar spec, strategy, run), written first;
 - `part-000001.parquet`, `part-000002.parquet`, ...: the quotes in the order the node saw
@@ -40,6 +41,7 @@ __all__ = [
     "Recording",
     "RecordingError",
     "RecordingWriter",
+    "free_recording_dir",
     "latest_run",
     "read_recording",
     "recording_dir",
@@ -83,15 +85,30 @@ def recording_dir(root: Path, name: str, run: int) -> Path:
 
 def latest_run(root: Path, name: str) -> Path:
     """The last recorded run of session `name`; RecordingError when it has none."""
+    runs = _runs(root, name)
+    if not runs:
+        sessions = recording_dir(root, name, 0).parent
+        raise RecordingError(f"no recorded session {name!r}: {sessions} holds no run-<n> folder")
+    return runs[-1][1]
+
+
+def free_recording_dir(root: Path, name: str, run: int) -> Path:
+    """`recording_dir(root, name, run)`, or when a recording is already there (a state
+    folder made anew counts its sessions from 1 again) the run after the last recorded one:
+    a recording is never mixed with another."""
+    folder = recording_dir(root, name, run)
+    if not folder.exists():
+        return folder
+    return recording_dir(root, name, max(n for n, _ in _runs(root, name)) + 1)
+
+
+def _runs(root: Path, name: str) -> list[tuple[int, Path]]:
     sessions = recording_dir(root, name, 0).parent
-    runs = sorted(
+    return sorted(
         (int(m.group(1)), p)
         for p in (sessions.iterdir() if sessions.is_dir() else [])
         if (m := _RUN.match(p.name)) and p.is_dir()
     )
-    if not runs:
-        raise RecordingError(f"no recorded session {name!r}: {sessions} holds no run-<n> folder")
-    return runs[-1][1]
 
 
 class RecordingWriter:
@@ -103,13 +120,16 @@ class RecordingWriter:
         self.quotes = 0
 
     def open(self, manifest: dict[str, Any]) -> None:
+        """Start the recording with its manifest; RecordingError when the folder already
+        holds one (or cannot be made)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
             raise RecordingError(
                 f"cannot record into {self.folder}: part of it is a file"
             ) from None
-        self.parts = len(_part_files(self.folder))  # a reopened run appends after its parts
+        if (self.folder / MANIFEST).exists() or _part_files(self.folder):
+            raise RecordingError(f"{self.folder} already holds a recording: record elsewhere")
         _write_atomic(self.folder / MANIFEST, lambda tmp: _dump_json(tmp, manifest))
 
     def write_part(self, columns: dict[str, list[Any]]) -> Path:

@@ -9,7 +9,7 @@ exit 2. The state folder is one per spec (default `.gauntlet/live/<spec name>/`)
 restart finds the same FIX store, control file and status.json. Every quote the node receives
 is recorded (`--no-record`: not) into the catalog, `<catalog>/_quotes/<spec name>/run-<n>/`
 (catalog: `--catalog`, else $GAUNTLET_CATALOG, else ~/.gauntlet/catalog; n: the session's
-number in its state folder), and aggregated by the tick path into 1-minute bars on the bus
+number in its state folder, or the next free one if that run is recorded already), and aggregated by the tick path into 1-minute bars on the bus
 (JetStream when GAUNTLET_NATS__URL names a server, else in memory).
 
 `replay` runs the strategy of SPEC over a recording (the last run of SPEC by default) as a

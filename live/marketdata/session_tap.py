@@ -37,7 +37,12 @@ from bus.jetstream import JetStreamBus
 from bus.protocol import Bus
 from live.marketdata.tick_path import TickPath
 from live.settings import GauntletSettings
-from marketdata.quotes_store import QUOTE_COLUMNS, RecordingWriter, recording_dir
+from marketdata.quotes_store import (
+    QUOTE_COLUMNS,
+    RecordingWriter,
+    free_recording_dir,
+    recording_dir,
+)
 
 FLUSH_SECONDS = 0.1
 # precision → NautilusTrader's raw units per unit of the last decimal at that precision
@@ -57,7 +62,8 @@ async def session_bus(settings: GauntletSettings) -> Bus:
 
 class SessionRecorder:
     """The quote tap of the live session `name`: records its quotes under the catalog
-    `root` (`<root>/_quotes/<name>/run-<n>/`, the run from the manifest) and feeds the tick
+    `root` (`<root>/_quotes/<name>/run-<n>/`, n the manifest's run, or the next free one
+    when that run is recorded already: marketdata.quotes_store) and feeds the tick
     path on the bus `bus()` makes (None: no tick path), with bars of `timeframe`.
 
     `open` (on the node's loop, before the node starts) connects the bus and starts the
@@ -114,7 +120,7 @@ class SessionRecorder:
         """Write the manifest (`run`, `instrument`, `instrument_id` at least) and start
         recording; call on the node's running loop."""
         self._loop = asyncio.get_running_loop()
-        self.folder = recording_dir(self.root, self.name, int(manifest["run"]))
+        self.folder = free_recording_dir(self.root, self.name, int(manifest["run"]))
         self.writer = RecordingWriter(self.folder)
         self.writer.open(manifest)
         self._names = {str(manifest["instrument_id"]): str(manifest["instrument"])}

@@ -186,3 +186,24 @@ def test_a_bus_that_never_answers_holds_up_neither_the_recording_nor_the_close(
     [error] = recorder.status()["errors"]
     assert error.startswith("the tick path: ")
     assert error.endswith("not published: the bus did not answer within 0.2 s")
+
+
+def test_a_run_recorded_already_is_never_written_into(tmp_path: Path) -> None:
+    first = RecordingWriter(recording_dir(tmp_path, "s", 1))
+    first.open(MANIFEST)
+    first.write_part(quote_columns([quote(0)]))
+    with pytest.raises(RecordingError, match=r"run-1 already holds a recording"):
+        RecordingWriter(recording_dir(tmp_path, "s", 1)).open(MANIFEST)
+
+    recorder = SessionRecorder(tmp_path, "s")  # a state folder made anew: its run 1 again
+
+    async def session() -> None:
+        await recorder.open(MANIFEST)
+        recorder.on_quote(quote(5))
+        await recorder.close()
+
+    asyncio.run(session())
+
+    assert recorder.folder == recording_dir(tmp_path, "s", 2)
+    assert latest_run(tmp_path, "s") == recorder.folder
+    assert read_recording(recording_dir(tmp_path, "s", 1)).quotes["ts_event"].to_list() == [1_000]
