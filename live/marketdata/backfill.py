@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,6 +48,7 @@ PAGE_BARS = 50_000  # Polygon's largest page: a chunk is about one request
 # Bars fetched before they are written: each Catalog.write rewrites the year's file, so
 # writing every 49,000-bar chunk cost more than fetching it; a stop loses at most this many.
 WRITE_ROWS = 250_000
+FETCH_AHEAD = 2  # chunks requested while one is decoded or stored
 # Polygon's fixed-length timespans and the catalog's unit letter; month, quarter and year
 # have no fixed length, and the catalog keeps fixed-length bars only.
 TIMESPAN_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "week": "w"}
@@ -327,25 +329,26 @@ async def _listed(rest: AggregatesSource, ticker: str) -> bool:
 async def _fetched_ahead(
     rest: AggregatesSource, ticker: str, query: tuple[int, str, int], report: BackfillReport
 ) -> AsyncIterator[tuple[Chunk, pd.DataFrame]]:
-    """The planned chunks and their bars, in order, chunk n+1 fetched while the caller stores
-    chunk n (the network and the disk overlap). A fetch that fails raises only once every
-    chunk before it was handed over; one in flight when the caller stops is cancelled."""
-    chunks = report.to_fetch
-    ahead = (
-        [asyncio.ensure_future(_fetch(rest, ticker, query, chunks[0], report))] if chunks else []
-    )
+    """The planned chunks and their bars, in order, the next FETCH_AHEAD chunks fetched
+    while the caller stores this one (Polygon encodes the next page while we decode one,
+    and the network and the disk overlap). A fetch that fails raises only once every chunk
+    before it was handed over; those in flight when the caller stops are cancelled."""
+    pending = deque(report.to_fetch)
+    ahead: deque[tuple[Chunk, asyncio.Task[pd.DataFrame]]] = deque()
     try:
-        for number, chunk in enumerate(chunks):
-            bars = await ahead.pop()
-            if number + 1 < len(chunks):
-                following = _fetch(rest, ticker, query, chunks[number + 1], report)
-                ahead.append(asyncio.ensure_future(following))
-            yield chunk, bars
+        while pending or ahead:
+            while pending and len(ahead) <= FETCH_AHEAD:
+                later = pending.popleft()
+                ahead.append(
+                    (later, asyncio.create_task(_fetch(rest, ticker, query, later, report)))
+                )
+            chunk, fetching = ahead.popleft()
+            yield chunk, await fetching
     finally:
-        for task in ahead:
-            task.cancel()
-        with contextlib.suppress(BaseException):  # its error is no longer anyone's to report
-            await asyncio.gather(*ahead, return_exceptions=True)
+        for _, left in ahead:
+            left.cancel()
+        with contextlib.suppress(BaseException):  # their errors are no longer anyone's to report
+            await asyncio.gather(*(left for _, left in ahead), return_exceptions=True)
 
 
 async def _fetch(
