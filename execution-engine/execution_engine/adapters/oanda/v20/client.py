@@ -29,6 +29,7 @@ from execution_engine.adapters.oanda.v20.errors import (
     error_for,
     one_line,
 )
+from execution_engine.adapters.oanda.v20.pacing import RequestPacer
 from execution_engine.adapters.oanda.v20.streams import PriceStream, TransactionStream
 
 T = TypeVar("T")
@@ -76,9 +77,11 @@ class V20Client:
         max_retries: int = 5,
         verify: bool | str = True,
         user_agent: str = "gauntlet",
+        max_requests_per_second: int = 100,
     ) -> None:
         self.endpoint = endpoint
         self.max_retries = max_retries
+        self.pacer = RequestPacer(max_requests_per_second)  # under OANDA's 120/s
         self.last_request_id: str | None = None  # OANDA's RequestID of the last answer
         headers = {
             "Authorization": f"Bearer {token.get_secret_value()}",
@@ -135,6 +138,7 @@ class V20Client:
         content = _encoder.encode(body) if body is not None else None
         attempt = 0
         while True:
+            await self.pacer.wait_turn()
             try:
                 response = await self._http.request(method, path, params=params, content=content)
             except httpx.TransportError as exc:
