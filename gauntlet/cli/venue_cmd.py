@@ -99,6 +99,10 @@ def _sim_venue(venue: str, folder: Path) -> VenueUnderTest:
         from execution_engine.conformance.mt5_venue import Mt5SimVenue
 
         return Mt5SimVenue(folder / "sim", platform=venue)
+    if venue == "oanda":
+        from execution_engine.conformance.oanda_venue import OandaSimVenue
+
+        return OandaSimVenue()
     from execution_engine.conformance.fix_venue import FixSimVenue
 
     return FixSimVenue(folder / "sim", free_port())
@@ -111,6 +115,8 @@ def _config_venue(venue: str, config: Path | None, instrument: str) -> VenueUnde
         from execution_engine.conformance.mt5_venue import Mt5Venue
 
         return Mt5Venue(venue_config, venue_resolver(venue_config), symbol=instrument)
+    if venue == "oanda":
+        return _oanda_venue(venue_config, instrument)
     from execution_engine.adapters.fix.providers import fix_instrument
     from execution_engine.adapters.sandbox.providers import UnknownInstrumentError
     from execution_engine.conformance.fix_venue import FixVenue
@@ -120,6 +126,19 @@ def _config_venue(venue: str, config: Path | None, instrument: str) -> VenueUnde
     except UnknownInstrumentError as exc:
         fail(str(exc))
     return FixVenue(venue_config, venue_resolver(venue_config), instrument=instrument)
+
+
+def _oanda_venue(venue_config: object, instrument: str) -> VenueUnderTest:
+    from execution_engine.adapters.oanda.config import OandaVenueConfig
+    from execution_engine.adapters.oanda.providers import UnknownInstrumentError, oanda_name
+    from execution_engine.conformance.oanda_venue import OandaVenue
+
+    assert isinstance(venue_config, OandaVenueConfig)  # load_venue("oanda", ...)
+    try:
+        name = oanda_name(instrument)
+    except UnknownInstrumentError as exc:
+        fail(str(exc))
+    return OandaVenue(venue_config, venue_resolver(venue_config), instrument=name)
 
 
 def _run(

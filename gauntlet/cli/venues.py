@@ -14,14 +14,17 @@ if TYPE_CHECKING:
     from execution_engine.adapters.secrets import SecretResolver
     from pydantic import SecretStr
 
-VENUES = ("fix", "mt5", "mt4")
+VENUES = ("fix", "mt5", "mt4", "oanda")
 METATRADER = ("mt5", "mt4")
 
 
 def load_venue(kind: str, path: Path) -> Any:
-    """The venue config of `kind` in `path` (FixVenueConfig or Mt5VenueConfig)."""
+    """The venue config of `kind` in `path` (FixVenueConfig, Mt5VenueConfig or
+    OandaVenueConfig)."""
     if kind in METATRADER:
         return _metatrader(kind, path)
+    if kind == "oanda":
+        return _oanda(path)
     from execution_engine.adapters.fix.config import VenueConfigError, load_venue_config
 
     try:
@@ -42,8 +45,18 @@ def _metatrader(kind: str, path: Path) -> Any:
     return config
 
 
+def _oanda(path: Path) -> Any:
+    from execution_engine.adapters.oanda.config import VenueConfigError, load_oanda_venue_config
+
+    try:
+        return load_oanda_venue_config(path)
+    except VenueConfigError as exc:
+        fail(f"--config: {exc}")
+
+
 def secret_names(config: Any) -> tuple[str, ...]:
-    """The secrets a venue config names: FIX logon credentials, a terminal's token."""
+    """The secrets a venue config names: FIX logon credentials, a terminal's or an OANDA
+    account's token."""
     from execution_engine.adapters.fix.config import FixVenueConfig
 
     if isinstance(config, FixVenueConfig):

@@ -78,6 +78,7 @@ from execution_engine.adapters.oanda.v20.errors import (
     V20TransportError,
     describe_reject,
 )
+from execution_engine.adapters.oanda.v20.streams import TransactionStream
 
 # How long the stream may take to show an answer's transactions before they are fetched.
 _STREAM_GRACE_SECONDS = 0.5
@@ -129,6 +130,8 @@ class OandaExecutionClient(LiveExecutionClient):
         self._applied: set[str] = set()  # transaction ids applied
         self._stream_last = 0  # the highest transaction id the stream (or a fetch) gave
         self._orders_of: dict[str, ClientOrderId] = {}  # OANDA order id → the node's order
+        self._current: dict[ClientOrderId, str] = {}  # the node's order → its OANDA id now
+        self._first: dict[ClientOrderId, str] = {}  # → its first OANDA id (the node's)
         self._stream_task: asyncio.Task[Any] | None = None
         self._catching_up = asyncio.Lock()
         self._account_refresh: asyncio.TimerHandle | None = None
@@ -165,14 +168,11 @@ class OandaExecutionClient(LiveExecutionClient):
         self._resume_from = self._ledger.id or summary.last_transaction_id
         self._stream_last = int(summary.last_transaction_id)
         self._report_account(summary.account)
-        self._stream_task = self.create_task(self._stream(summary.last_transaction_id))
+        await self._reopen_stream()
         await self._await_account_registered()
 
     async def _disconnect(self) -> None:
-        task, self._stream_task = self._stream_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._close_stream()
         if self._account_refresh is not None:
             self._account_refresh.cancel()
         await self._hub.leave(EXECUTION)
@@ -222,19 +222,38 @@ class OandaExecutionClient(LiveExecutionClient):
         self._report_account(summary.account)
 
     # --- the transaction stream -------------------------------------------------------------
-    async def _stream(self, since: str) -> None:
+    async def _reopen_stream(self) -> None:
+        """(Re)open the transaction stream from the last transaction it gave, and wait (a
+        request timeout at most) until OANDA answers it."""
+        await self._close_stream()
+        stream = self._new_stream()
+        self._stream_task = self.create_task(self._consume(stream))
+        try:
+            await stream.wait_connected(self._venue.request_timeout_seconds)
+        except TimeoutError:
+            self._log.warning("the transaction stream has not answered yet; it keeps trying")
+
+    async def _close_stream(self) -> None:
+        task, self._stream_task = self._stream_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def _new_stream(self) -> TransactionStream:
+        return self._hub.client.transaction_stream(
+            self._hub.account_id, heartbeat_interval=self._venue.heartbeat_seconds,
+            since=str(self._stream_last),
+        )  # fmt: skip
+
+    async def _consume(self, stream: TransactionStream) -> None:
         while True:
-            stream = self._hub.client.transaction_stream(
-                self._hub.account_id, heartbeat_interval=self._venue.heartbeat_seconds,
-                since=since,
-            )  # fmt: skip
             try:
                 async for transaction in stream:
                     await self._on_streamed(transaction)
-                    since = str(max(int(since), int(transaction.id)))
             except (V20Error, V20TransportError) as exc:
                 self._log.error(f"transaction stream: {exc}; trying again in {_RETRY_SECONDS:g} s")
             await asyncio.sleep(_RETRY_SECONDS)
+            stream = self._new_stream()
 
     async def _on_streamed(self, transaction: models.Transaction) -> None:
         number = int(transaction.id)
@@ -315,7 +334,7 @@ class OandaExecutionClient(LiveExecutionClient):
             return
         self._know(order, transaction.id)
         if transaction.reason not in _REPLACED:
-            self._ensure_accepted(order, transaction.id)
+            self._ensure_accepted(order)
 
     def _on_fill(self, transaction: models.Transaction) -> None:
         order = self._order_of(transaction)
@@ -325,9 +344,8 @@ class OandaExecutionClient(LiveExecutionClient):
         instrument = self._instrument(order)
         if instrument is None or transaction.units is None or transaction.price is None:
             return
-        venue_id = str(transaction.order_id)
-        self._know(order, venue_id)
-        self._ensure_accepted(order, venue_id)
+        self._know(order, str(transaction.order_id))
+        self._ensure_accepted(order)
         trade_id = TradeId(transaction.id)
         if trade_id in order.trade_ids or self._told.finished(order):
             return
@@ -343,7 +361,7 @@ class OandaExecutionClient(LiveExecutionClient):
             strategy_id=order.strategy_id,
             instrument_id=order.instrument_id,
             client_order_id=order.client_order_id,
-            venue_order_id=VenueOrderId(venue_id),
+            venue_order_id=self._venue_id(order),
             venue_position_id=reconcile.fill_position_id(transaction) if self._hedging else None,
             trade_id=trade_id,
             order_side=order.side,
@@ -403,17 +421,19 @@ class OandaExecutionClient(LiveExecutionClient):
             self._canceled(order)
 
     def _know(self, order: Order, venue_id: str) -> None:
+        """`venue_id` is now the OANDA order of the node's `order` (a replace makes a new
+        one; the node keeps the first, NautilusTrader's cache indexes orders by it)."""
         self._orders_of[venue_id] = order.client_order_id
-        if venue_id.isdigit():
-            self._told.know_ticket(order, int(venue_id))
+        self._current[order.client_order_id] = venue_id
+        self._first.setdefault(order.client_order_id, venue_id)
 
-    def _ensure_accepted(self, order: Order, venue_id: str) -> None:
+    def _ensure_accepted(self, order: Order) -> None:
         if self._told.accepted(order) or self._told.finished(order):
             return
         self._told.accept(order)
         self.generate_order_accepted(
             order.strategy_id, order.instrument_id, order.client_order_id,
-            VenueOrderId(venue_id), self._now(),
+            self._venue_id(order), self._now(),
         )  # fmt: skip
 
     def _canceled(self, order: Order) -> None:
@@ -463,6 +483,9 @@ class OandaExecutionClient(LiveExecutionClient):
                 f"order {order.client_order_id} is in doubt ({exc}): looked up by its client "
                 "order id before anything is sent again"
             )
+            # The network dropped: the stream may be half-open too, which only a stall
+            # would show. Reopened now, it catches up from the last transaction it gave.
+            await self._reopen_stream()
             await self._look_up(order, request if resend else None)
             return
         except V20Error as exc:
@@ -494,7 +517,7 @@ class OandaExecutionClient(LiveExecutionClient):
             )
             return
         self._know(order, found.id)
-        self._ensure_accepted(order, found.id)
+        self._ensure_accepted(order)
         if found.state in ("FILLED", "CANCELLED"):
             self.create_task(self._catch_up())  # its fill or cancel, in order
 
@@ -533,7 +556,7 @@ class OandaExecutionClient(LiveExecutionClient):
         new_id = answer.order_create_transaction.id
         self._know(order, new_id)
         self.generate_order_updated(
-            order.strategy_id, order.instrument_id, order.client_order_id, VenueOrderId(new_id),
+            order.strategy_id, order.instrument_id, order.client_order_id, self._venue_id(order),
             command.quantity or order.quantity,
             command.price if command.price is not None else (
                 order.price if order.has_price else None),
@@ -591,10 +614,10 @@ class OandaExecutionClient(LiveExecutionClient):
         )  # fmt: skip
 
     def _specifier(self, order: Order) -> str:
-        """The order's OANDA id as this client knows it (a replacement's), else
-        `@<client order id>`, which OANDA resolves by clientExtensions.id."""
-        venue_id = self._venue_id(order)
-        return venue_id.value if venue_id is not None else f"@{order.client_order_id.value}"
+        """The order's OANDA id now (a replacement's), else `@<client order id>`, which
+        OANDA resolves by clientExtensions.id (the replacement carries it too)."""
+        current = self._current.get(order.client_order_id)
+        return current if current is not None else f"@{order.client_order_id.value}"
 
     # --- reconciliation -------------------------------------------------------------------
     async def generate_order_status_report(
@@ -602,9 +625,8 @@ class OandaExecutionClient(LiveExecutionClient):
     ) -> OrderStatusReport | None:
         specifier = None
         if command.client_order_id is not None:
-            order = self._cache.order(command.client_order_id)
-            known = None if order is None else self._venue_id(order)
-            specifier = known.value if known else f"@{command.client_order_id.value}"
+            current = self._current.get(command.client_order_id)
+            specifier = current or f"@{command.client_order_id.value}"
         elif command.venue_order_id is not None:
             specifier = command.venue_order_id.value
         if specifier is None:
@@ -629,8 +651,11 @@ class OandaExecutionClient(LiveExecutionClient):
         if found.cancelling_transaction_id:
             cancel = await self._transaction(found.cancelling_transaction_id)
             expired = cancel is not None and cancel.reason == "TIME_IN_FORCE_EXPIRED"
+        client_id = client_id or reconcile.client_order_id(found.client_extensions)
+        cached = None if client_id is None else self._cache.order(client_id)
         return reconcile.order_status_report(
             found, instrument, self.account_id, self._now(), client_id=client_id,
+            venue_order_id=None if cached is None else self._venue_id(cached),
             avg_px=avg_px, expired=expired and found.time_in_force in ("GTD", "GFD"),
         )  # fmt: skip
 
@@ -718,10 +743,10 @@ class OandaExecutionClient(LiveExecutionClient):
 
     # --- helpers --------------------------------------------------------------------------
     def _venue_id(self, order: Order) -> VenueOrderId | None:
-        ticket = self._told.ticket(order)
-        if ticket is not None:
-            return VenueOrderId(str(ticket))
+        """The node's venue order id of `order`: the first OANDA order it was."""
         venue_id: VenueOrderId | None = order.venue_order_id
+        if venue_id is None and order.client_order_id in self._first:
+            venue_id = VenueOrderId(self._first[order.client_order_id])
         return venue_id
 
     def _instrument(self, order: Order) -> Instrument | None:
