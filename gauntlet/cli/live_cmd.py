@@ -556,7 +556,7 @@ def replay_command(
     spec = _spec(spec_path)
     folder = recording or _recording_folder(catalog, spec.name, run)
     loaded = _read_recording(folder, read_recording)
-    for problem in loaded.problems:
+    for problem in [*loaded.problems, *_other_strategy(loaded.manifest, spec)]:
         typer.echo(f"gauntlet: warning: {folder}: {problem}", err=True)
     try:
         result = replay_recording(loaded, host_config(spec), spec.instruments[0])
@@ -590,6 +590,18 @@ def replay_command(
             typer.echo(f"differs from the live session: {difference}")
     if difference is not None:
         raise typer.Exit(1)
+
+
+def _other_strategy(manifest: dict[str, Any], spec: StrategySpec) -> list[str]:
+    """A note when the recorded session traded another strategy than SPEC's: replaying
+    today's quotes with another strategy is a fair question, but its orders differ."""
+    recorded = (manifest.get("strategy"), manifest.get("params"))
+    if recorded[0] is None or recorded == (spec.strategy, spec.full_params):
+        return []
+    return [
+        f"recorded with {recorded[0]} {recorded[1]}, replayed with {spec.strategy} "
+        f"{spec.full_params}: the orders are not the live session's"
+    ]
 
 
 def _recording_folder(catalog: Path | None, name: str, run: int | None) -> Path:

@@ -29,10 +29,12 @@ T0 = 1_767_225_600_000_000_000  # 2026-01-01 UTC, ns
 PARTS, PER_PART = 4, 48
 
 
-def write_spec(folder: Path, name: str, instrument: str = "EUR/USD") -> Path:
+def write_spec(
+    folder: Path, name: str, instrument: str = "EUR/USD", params: str = "{fast: 1, slow: 2}"
+) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(
-        f"name: {name}\nstrategy: sma_cross\nparams: {{fast: 1, slow: 2}}\n"
+        f"name: {name}\nstrategy: sma_cross\nparams: {params}\n"
         f"instruments: [{instrument}]\ndata: {SAMPLE}\nstart: 2020-01-01\nend: 2020-01-10\n"
         "costs: {commission: 0, spread: 0}\nfolds: 1\n",
         encoding="utf-8",
@@ -70,6 +72,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "kind": "gauntlet.quotes", "spec": "recorded", "instrument": "EUR/USD",
         "instrument_id": "EUR/USD.FIX", "bar": "4-TICK-MID",
         "bar_type": "EUR/USD.FIX-4-TICK-MID-INTERNAL", "run": 1,
+        "strategy": "sma_cross", "params": load_spec(spec).full_params,
     })  # fmt: skip
     quotes = zigzag(PARTS * PER_PART)
     for part in range(PARTS):
@@ -90,6 +93,7 @@ def test_a_recording_replays_to_the_live_bars_and_orders(catalog: Path) -> None:
     outcome = run("live", "replay", catalog / "recorded.yaml", "--catalog", catalog, "--json")
 
     assert outcome.code == 0, outcome.stderr
+    assert outcome.stderr == ""
     answer = json.loads(outcome.stdout)
     assert answer["same"] is True
     assert answer["quotes"] == PARTS * PER_PART
@@ -151,3 +155,15 @@ def test_a_recording_of_another_instrument_is_one_line(catalog: Path) -> None:
     outcome = run("live", "replay", spec, "--recording", recording)
 
     assert_bad_input(outcome, r"is of EUR/USD, the spec trades GBP/USD")
+
+
+def test_another_strategy_replays_with_a_warning(catalog: Path) -> None:
+    spec = write_spec(catalog, "slower", params="{fast: 2, slow: 5}")
+    recording = recording_dir(catalog, "recorded", 1)
+
+    outcome = run("live", "replay", spec, "--recording", recording, "--json")
+
+    [warning] = outcome.stderr_lines
+    assert "recorded with sma_cross" in warning
+    assert "the orders are not the live session's" in warning
+    assert json.loads(outcome.stdout)["quotes"] == PARTS * PER_PART
