@@ -179,12 +179,13 @@ class OandaDataClient(LiveMarketDataClient):
             return []
         if instrument is None:
             return []
+        # OANDA takes a count with one end of the window, or both ends without a count.
+        count = limit or (None if start is not None and end is not None else _CANDLES)
         window: dict[str, str] = {}
         if start is not None:
             window["from_time"] = rfc3339(_ns(start))
-        if end is not None:
+        if end is not None and (count is None or start is None):
             window["to_time"] = rfc3339(_ns(end))
-        count = None if start is not None and end is not None else (limit or _CANDLES)
         try:
             candles = await self._hub.client.candles(
                 str(instrument.raw_symbol), granularity=granularity, price=price, count=count,
@@ -194,8 +195,9 @@ class OandaDataClient(LiveMarketDataClient):
             self._log.error(f"candles {instrument.id} {granularity}: {exc}")
             return []
         now = self._clock.timestamp_ns()
+        last = None if end is None else _ns(end)
         bars = [candle_bar(c, bar_type, instrument, now) for c in candles]
-        return [b for b in bars if b is not None]
+        return [b for b in bars if b is not None and (last is None or b.ts_event <= last)]
 
     async def _subscribe_bars(self, command: SubscribeBars) -> None:
         try:

@@ -1,0 +1,189 @@
+"""The OANDA adapter in a TradingNode on the v20 simulator, over loopback: each order type
+NautilusTrader sends is the OANDA order it should be, resting or filled as OANDA says;
+modifies are replaces that keep the node's order; market data comes from the pricing stream
+and candles."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from execution_engine.adapters.oanda.v20.client import V20Client
+from execution_engine.adapters.oanda.v20.endpoints import endpoint_for
+from execution_engine.conformance.context import CardContext, first_quote
+from execution_engine.conformance.desk import CardDesk
+from execution_engine.conformance.oanda_venue import SIM_TOKEN, OandaSimVenue
+from execution_engine.live.node import start_node, stop_node
+from nautilus_trader.model.data import BarType
+from nautilus_trader.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from nautilus_trader.model.objects import Price
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CardContext]:
+    venue = OandaSimVenue()
+    venue.start()
+    state = tmp_path_factory.mktemp("oanda-node")
+    desk = CardDesk(venue.instrument_id, venue.client_id)
+    context = CardContext(venue, state, 10.0, venue.build_node(state, [desk]))
+    try:
+        start_node(context.node)
+        first_quote(context)
+        yield context
+    finally:
+        stop_node(context.node)
+        venue.stop()
+
+
+def _sim(ctx: CardContext) -> OandaSimVenue:
+    assert isinstance(ctx.venue, OandaSimVenue)
+    return ctx.venue
+
+
+def _at_sim(ctx: CardContext, client_order_id: str) -> dict[str, object]:
+    """The order as the simulator holds it, read over its own REST API."""
+    sim = _sim(ctx).sim
+
+    async def read() -> dict[str, object]:
+        async with V20Client(endpoint_for("127.0.0.1", sim.port), SIM_TOKEN) as client:
+            order = await client.order(sim.account_id, f"@{client_order_id}")
+            return {"type": order.type, "units": order.units, "price": order.price,
+                    "price_bound": order.price_bound, "tif": order.time_in_force,
+                    "state": order.state}  # fmt: skip
+
+    return asyncio.run(read())
+
+
+def test_a_market_order_fills_once_and_moves_the_position(ctx: CardContext) -> None:
+    ctx.begin()
+    before = ctx.desk.net_position()
+    order = ctx.desk.market(OrderSide.BUY, ctx.qty)
+    filled = ctx.expect_status(order, OrderStatus.FILLED)
+    assert len(filled.trade_ids) == 1
+    assert ctx.desk.net_position() == before + ctx.qty.as_decimal()
+    assert _sim(ctx).faults.net_position() == ctx.desk.net_position()
+    assert _at_sim(ctx, order.client_order_id.value)["type"] == "MARKET"
+
+
+def test_a_limit_rests_at_its_price_and_cancels_by_client_id(ctx: CardContext) -> None:
+    ctx.begin()
+    price = ctx.away(OrderSide.SELL)
+    order = ctx.desk.limit(OrderSide.SELL, ctx.qty, price, TimeInForce.GTC)
+    ctx.expect_status(order, OrderStatus.ACCEPTED)
+    held = _at_sim(ctx, order.client_order_id.value)
+    assert held == {"type": "LIMIT", "units": -ctx.qty.as_decimal(),
+                    "price": price.as_decimal(), "price_bound": None, "tif": "GTC",
+                    "state": "PENDING"}  # fmt: skip
+    ctx.desk.cancel_order(order)
+    ctx.expect_status(order, OrderStatus.CANCELED)
+    assert _at_sim(ctx, order.client_order_id.value)["state"] == "CANCELLED"
+
+
+def test_stop_limit_and_mit_rest_as_oanda_stop_and_market_if_touched(ctx: CardContext) -> None:
+    ctx.begin()
+    trigger, bound = ctx.away(OrderSide.SELL), ctx.away(OrderSide.SELL, Decimal("0.04"))
+    stop = ctx.desk.stop_order(OrderSide.BUY, ctx.qty, trigger, bound)
+    ctx.expect_status(stop, OrderStatus.ACCEPTED)
+    held = _at_sim(ctx, stop.client_order_id.value)
+    assert (held["type"], held["price"], held["price_bound"]) == (
+        "STOP",
+        trigger.as_decimal(),
+        bound.as_decimal(),
+    )
+    report = ctx.venue_report(ctx.cached(stop) or stop)
+    assert (report.order_type, report.trigger_price, report.price) == (
+        OrderType.STOP_LIMIT,
+        trigger,
+        bound,
+    )
+    touched = ctx.desk.order_factory.market_if_touched(
+        ctx.venue.instrument_id, OrderSide.BUY, ctx.qty, ctx.away(OrderSide.BUY)
+    )
+    ctx.desk.submit(touched)
+    ctx.expect_status(touched, OrderStatus.ACCEPTED)
+    assert _at_sim(ctx, touched.client_order_id.value)["type"] == "MARKET_IF_TOUCHED"
+    for order in (stop, touched):
+        ctx.desk.cancel_order(order)
+        ctx.expect_status(order, OrderStatus.CANCELED)
+
+
+def test_a_stop_fills_when_the_market_reaches_it(ctx: CardContext) -> None:
+    ctx.begin()
+    quote = ctx.quote()
+    trigger = ctx.price(quote.ask_price.as_decimal() + Decimal("0.00050"))
+    order = ctx.desk.stop_order(OrderSide.BUY, ctx.qty, trigger)
+    ctx.expect_status(order, OrderStatus.ACCEPTED)
+    bid, ask = quote.bid_price.as_decimal(), quote.ask_price.as_decimal()
+    _sim(ctx).push_quote(bid + Decimal("0.00100"), ask + Decimal("0.00100"))
+    try:
+        filled = ctx.expect_status(order, OrderStatus.FILLED)
+    finally:
+        _sim(ctx).push_quote(bid, ask)
+    assert len(filled.trade_ids) == 1  # from the transaction stream: no answer carried it
+
+
+def test_a_modify_is_a_replace_that_keeps_the_nodes_order(ctx: CardContext) -> None:
+    ctx.begin()
+    order = ctx.desk.limit(OrderSide.BUY, ctx.qty, ctx.away(OrderSide.BUY), TimeInForce.GTC)
+    accepted = ctx.expect_status(order, OrderStatus.ACCEPTED)
+    first_id = accepted.venue_order_id
+    new_price = ctx.away(OrderSide.BUY, Decimal("0.04"))
+    new_qty = ctx.instrument.make_qty(ctx.qty.as_decimal() * 2)
+    ctx.desk.modify_order(accepted, quantity=new_qty, price=new_price)
+    ctx.wait(
+        lambda: (ctx.cached(order) or order).price == new_price,
+        "OrderUpdated with the new price",
+        lambda: f"price {(ctx.cached(order) or order).price}",
+    )
+    held = _at_sim(ctx, order.client_order_id.value)  # the replacement, found by client id
+    assert (held["price"], held["units"], held["state"]) == (
+        new_price.as_decimal(),
+        new_qty.as_decimal(),
+        "PENDING",
+    )
+    updated = ctx.cached(order)
+    assert updated is not None
+    assert updated.venue_order_id == first_id  # the node's order is still the same order
+    assert updated.quantity == new_qty
+    ctx.desk.cancel_order(updated)
+    ctx.expect_status(order, OrderStatus.CANCELED)
+    assert _at_sim(ctx, order.client_order_id.value)["state"] == "CANCELLED"
+
+
+def test_fok_that_cannot_fill_is_canceled_with_no_fill(ctx: CardContext) -> None:
+    ctx.begin()
+    order = ctx.desk.limit(OrderSide.BUY, ctx.qty, ctx.away(OrderSide.BUY), TimeInForce.FOK)
+    closed = ctx.expect_status(order, OrderStatus.CANCELED)
+    assert closed.filled_qty == 0
+
+
+def test_gtd_expires_when_its_time_passes(ctx: CardContext) -> None:
+    ctx.begin()
+    expiry = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    order = ctx.desk.limit(
+        OrderSide.BUY, ctx.qty, ctx.away(OrderSide.BUY), TimeInForce.GTD, pd.Timestamp(expiry)
+    )
+    ctx.expect_status(order, OrderStatus.ACCEPTED)
+    ctx.expect_status(order, OrderStatus.EXPIRED)
+
+
+def test_historical_bars_are_the_simulators_complete_candles(ctx: CardContext) -> None:
+    ctx.begin()
+    bar_type = BarType.from_str(f"{ctx.venue.instrument_id}-1-HOUR-MID-EXTERNAL")
+    ctx.desk.request_bars(bar_type, pd.Timestamp("2000-01-01", tz="UTC"), limit=5)
+    ctx.wait(
+        lambda: len(ctx.node.cache.bars(bar_type)) == 5,
+        "5 hourly bars from OANDA's candles",
+        lambda: f"{len(ctx.node.cache.bars(bar_type))} bars",
+    )
+    bars = list(reversed(ctx.node.cache.bars(bar_type)))  # the cache's are newest first
+    assert all(isinstance(bar.close, Price) and bar.close.precision == 5 for bar in bars)
+    steps = {later.ts_event - earlier.ts_event for earlier, later in itertools.pairwise(bars)}
+    assert min(steps) >= 3_600_000_000_000  # one candle per hour at least apart
