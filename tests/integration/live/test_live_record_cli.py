@@ -55,6 +55,7 @@ def test_a_live_session_is_recorded_and_replays_to_its_orders(world: LiveWorld) 
     assert "quotes in" in shown.stdout
     replayed = run("live", "replay", spec, "--catalog", catalog, "--json")
     assert replayed.code == 0, replayed.stdout + replayed.stderr
+    assert replayed.stderr == ""  # the recording's strategy is the spec's: no warning
     answer = json.loads(replayed.stdout)
     assert answer["recording"].startswith(f"{folder}/run-")
     assert answer["same"] is True
