@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
@@ -149,6 +150,7 @@ class _Run:
 
         from live.marketdata import IngestFailedError
         from live.marketdata.backfill import BackfillError, backfill
+        from marketdata.errors import DataError
 
         try:
             async with PolygonRest(key, base_url=base_url) as rest:
@@ -162,8 +164,13 @@ class _Run:
             fail(f"Polygon: {exc}{self._kept()}")
         except IngestFailedError as exc:
             fail(f"PostgreSQL: {exc}{self._kept()}")
-        except (OSError, asyncpg.PostgresError) as exc:
+        # Polygon's own connection errors are PolygonErrors: these are PostgreSQL's.
+        except (asyncpg.PostgresError, ConnectionError, TimeoutError, socket.gaierror) as exc:
             fail(f"PostgreSQL: {type(exc).__name__}: {exc}{self._kept()}")
+        except DataError as exc:  # bars the catalog refuses, a damaged catalog file
+            fail(f"{exc}{self._kept()}")
+        except OSError as exc:  # the catalog's disk: full, read-only, a file where a folder goes
+            fail(f"catalog {self.root}: {exc.strerror or exc}{self._kept()}")
 
     def _kept(self) -> str:
         report = self.last
