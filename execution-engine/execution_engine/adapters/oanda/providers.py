@@ -161,7 +161,8 @@ class OandaInstrumentProvider(InstrumentProvider):
         name = oanda_name(instrument_id) if instrument_id.venue == self.venue else ""
         if name not in self._by_name:
             raise UnknownInstrumentError(
-                f"unknown instrument {instrument_id}: the OANDA account does not list it"
+                f"unknown instrument {instrument_id}: not one this node loaded from the OANDA "
+                f"account (it has {', '.join(self._by_name) or 'none'})"
             )
         return name
 
