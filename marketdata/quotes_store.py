@@ -161,8 +161,10 @@ def read_recording(folder: Path) -> Recording:
     """Every readable part of the recording in `folder`, in order; RecordingError when the
     folder is not a recording at all."""
     manifest_path = folder / MANIFEST
-    if not folder.is_dir():
+    if not folder.exists():
         raise RecordingError(f"no recording at {folder}: the folder does not exist")
+    if not folder.is_dir():
+        raise RecordingError(f"no recording at {folder}: it is a file, not a recording's folder")
     manifest = _read_json(manifest_path)
     if manifest is None:
         raise RecordingError(f"{folder} is not a recording: {MANIFEST} is missing or unreadable")
@@ -173,7 +175,10 @@ def read_recording(folder: Path) -> Recording:
             tables.append(pl.read_parquet(part).select(QUOTE_COLUMNS).cast(_SCHEMA))
         except (pl.exceptions.PolarsError, OSError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            problems.append(f"{part.name} is truncated or not Parquet ({reason}): skipped")
+            problems.append(
+                f"{part.name} is truncated or not Parquet, or not a part of quotes ({reason}): "
+                "skipped"
+            )
     quotes = pl.concat(tables) if tables else pl.DataFrame(schema=_SCHEMA)
     live = _read_json(folder / LIVE)
     if live is None:

@@ -96,12 +96,11 @@ def replay_recording(
     manifest = recording.manifest
     max_notional_per_order = manifest.get("max_notional_per_order")
     _check_instrument(recording, instrument)
-    instrument_id = InstrumentId.from_str(str(manifest["instrument_id"]))
-    bar_type = BarType.from_str(str(manifest["bar_type"]))
+    instrument_id, bar_type, run = _recorded_types(recording)
     quotes = recorded_quotes(recording, instrument_id)
     target = replay_instrument(instrument, instrument_id, quotes[0])
     bound = bind_instruments(
-        msgspec.structs.replace(host, session=int(manifest.get("run", 0))),
+        msgspec.structs.replace(host, session=run),
         [instrument_id.value], [str(bar_type)], None,
         max_notional_per_order=max_notional_per_order,
         execute_at="bar_close", window=host.window or LIVE_WINDOW,
@@ -124,6 +123,23 @@ def replay_recording(
         live_orders=None if live is None else list(live.get("orders", [])),
         problems=list(recording.problems),
     )
+
+
+def _recorded_types(recording: Recording) -> tuple[InstrumentId, BarType, int]:
+    """The manifest's instrument id, bar type and session number (the host's order ids carry
+    it); ReplayError naming what is missing or wrong."""
+    manifest = recording.manifest
+    try:
+        return (
+            InstrumentId.from_str(str(manifest["instrument_id"])),
+            BarType.from_str(str(manifest["bar_type"])),
+            int(manifest.get("run", 0)),
+        )
+    except KeyError as exc:
+        raise ReplayError(f"{recording.folder}/manifest.json has no {exc}") from None
+    except ValueError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReplayError(f"{recording.folder}/manifest.json: {reason}") from None
 
 
 def _check_instrument(recording: Recording, instrument: str) -> None:

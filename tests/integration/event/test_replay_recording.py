@@ -167,3 +167,21 @@ def test_another_strategy_replays_with_a_warning(catalog: Path) -> None:
     assert "recorded with sma_cross" in warning
     assert "the orders are not the live session's" in warning
     assert json.loads(outcome.stdout)["quotes"] == PARTS * PER_PART
+
+
+def test_a_manifest_without_a_bar_type_is_one_line(catalog: Path, tmp_path: Path) -> None:
+    root = copy_of(catalog, tmp_path)
+    manifest = recording_dir(root, "recorded", 1) / "manifest.json"
+    written = json.loads(manifest.read_text())
+    del written["bar_type"]
+    manifest.write_text(json.dumps(written))
+
+    outcome = run("live", "replay", root / "recorded.yaml", "--catalog", root)
+
+    assert_bad_input(outcome, r"manifest\.json has no 'bar_type'")
+
+
+def test_a_file_for_a_recording_is_one_line(catalog: Path) -> None:
+    outcome = run("live", "replay", catalog / "recorded.yaml", "--recording", "/dev/null")
+
+    assert_bad_input(outcome, r"no recording at /dev/null: it is a file")
