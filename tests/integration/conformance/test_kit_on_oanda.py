@@ -36,7 +36,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> tuple[OandaSimVenue, KitRep
 def test_every_card_passes_or_says_why_it_does_not_apply(
     kit: tuple[OandaSimVenue, KitReport],
 ) -> None:
-    venue, report = kit
+    _, report = kit
     assert [c.id for c in report.cards] == [c.id for c in CARDS]
     assert (report.venue, report.instrument) == ("oanda", "EUR/USD.OANDA")
     for card in report.cards:
