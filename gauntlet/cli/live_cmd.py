@@ -72,7 +72,7 @@ TargetArgument = Annotated[
 @live_app.command("start")
 def start_command(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Strategy spec (YAML).")],
-    venue: Annotated[str, typer.Option("--venue", help="Venue adapter: fix, mt5 or mt4.")],
+    venue: Annotated[str, typer.Option("--venue", help="Venue adapter: fix, mt5, mt4 or oanda.")],
     config: Annotated[Path, typer.Option("--config", help="Venue config (TOML).")],
     state: StateOption = None,
     duration: Annotated[
@@ -184,6 +184,11 @@ def _run(
         f"{live.bar} bars via {live_venue_of(live.venue, resolve).endpoint} → {live.state_dir}"
     )
     console.print(f"stop it with: gauntlet live stop --state {live.state_dir}")
+    if recorder is not None:
+        console.print(
+            f"recording every quote under {recorder.root / '_quotes' / recorder.name} "
+            "(gauntlet live replay SPEC replays the last run)"
+        )
     live.state_dir.mkdir(parents=True, exist_ok=True)
     reclaim_stop_signals()  # importing QuickFIX and NautilusTrader replaced SIGINT's handler
     try:
@@ -465,10 +470,17 @@ def _recording_rows(recording: Any) -> list[tuple[str, str]]:
 
 
 def _venue_rows(status: dict[str, Any]) -> list[tuple[str, str]]:
-    """The venue session's rows: FIX's logon and sequence numbers, or the terminal on the
-    MetaTrader bridge and the orders in doubt."""
+    """The venue session's rows: FIX's logon and sequence numbers, the terminal on the
+    MetaTrader bridge and the orders in doubt, or the OANDA account and its transactions."""
     kind = str(status.get("venue_kind") or "fix")
     session = status.get(kind) or {}
+    if kind == "oanda":
+        up = "streaming" if session.get("connected") else "not connected"
+        return [
+            ("OANDA account", f"{session.get('account')} {up}"),
+            ("transactions", f"last applied {session.get('last_transaction_id')}, "
+             f"{session.get('sinceid_fetches')} fetched by sinceid"),
+        ]  # fmt: skip
     if kind == "fix":
         up = "logged on" if session.get("logged_on") else "down"
         return [
