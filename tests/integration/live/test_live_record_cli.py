@@ -48,6 +48,7 @@ def test_a_live_session_is_recorded_and_replays_to_its_orders(world: LiveWorld) 
     printed = live_start(world, spec, catalog)
 
     folder = catalog / "_quotes" / name  # run-<n>: n is the session's in the state folder
+    assert f"recording every quote under {folder}" in printed
     assert f"in {folder}/run-" in printed
     shown = run("live", "status", "--state", world.root / "node")
     assert shown.code == 0, shown.stderr
