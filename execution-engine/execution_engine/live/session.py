@@ -68,6 +68,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from execution_engine.adapters.fix.config import FixVenueConfig
 from execution_engine.adapters.mt5.config import Mt5VenueConfig
+from execution_engine.adapters.oanda.config import OandaVenueConfig
 from execution_engine.adapters.secrets import SecretResolver
 from execution_engine.host import GauntletHostConfig, GauntletStrategyHost
 from execution_engine.host.config import bind_instruments
@@ -125,7 +126,7 @@ class LiveConfig(BaseModel):
 
     host: GauntletHostConfig  # unbound (no instruments yet): bind_instruments does that
     instrument: str  # marketdata name, e.g. "EUR/USD"
-    venue: FixVenueConfig | Mt5VenueConfig
+    venue: FixVenueConfig | Mt5VenueConfig | OandaVenueConfig
     state_dir: Path
     bar: str = "4-TICK-MID"  # aggregated by NautilusTrader from the venue's quotes
     duration: float | None = Field(None, gt=0)  # seconds; None = until a stop signal
