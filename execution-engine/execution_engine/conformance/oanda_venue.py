@@ -22,8 +22,8 @@ from execution_engine.adapters.oanda.providers import oanda_instrument_id
 from execution_engine.adapters.oanda.sim.config import SimConfig
 from execution_engine.adapters.oanda.sim.simulator import OandaSimulator
 from execution_engine.adapters.oanda.sim.streams import Subscriber
+from execution_engine.adapters.oanda.sim.transactions import Transaction
 from execution_engine.adapters.secrets import SecretResolver
-from execution_engine.conformance.context import NotApplicableError
 from execution_engine.conformance.venue import (
     Capabilities,
     FaultControl,
@@ -44,14 +44,6 @@ NOT_APPLICABLE: dict[str, str] = {
         "hold one the account does not list"
     ),
 }
-
-
-# GC-C3's fault: OANDA numbers transactions, and the adapter fetches any it did not see on
-# the stream with sinceid; the simulator has no fault that leaves some out of its stream.
-NO_GAP_FAULT = (
-    "the OANDA simulator has no fault that leaves transactions out of its stream (the "
-    "adapter fetches a gap in transaction ids with sinceid)"
-)
 
 
 def _capabilities(gtd_expiry_seconds: float = 2.0) -> Capabilities:
@@ -170,13 +162,33 @@ class _CountingSet(set[Subscriber]):
 
 
 class OandaSimFaults:
-    """FaultControl on the simulator: its one-shot faults and its ledger."""
+    """FaultControl on the simulator: its one-shot faults and its ledger. What the simulator
+    neither does nor counts, this adds on its stream hub and its transaction log: a gap
+    (the next transactions left out of the transaction streams, still in the log for
+    `sinceid`), the streams opened (logons) and the `sinceid` reads (resend requests)."""
 
     def __init__(self, sim: OandaSimulator) -> None:
         self.sim = sim
         self._streams = _CountingSet()
         sim.hub.transactions = self._streams  # counting every stream it opens
         self._duplicate_after: int | None = None  # the last transaction id when armed
+        self._skip = 0  # transactions still to leave out of the streams
+        self._since_reads = 0
+        publish, since = sim.hub.publish_transaction, sim.broker.log.since
+
+        def publish_unless_skipped(line: bytes) -> None:
+            if self._skip > 0:
+                self._skip -= 1
+                return
+            publish(line)
+
+        def counted_since(transaction_id: int) -> list[Transaction]:
+            if transaction_id > 0:  # the ledger's own reads start at 0
+                self._since_reads += 1
+            return since(transaction_id)
+
+        sim.hub.publish_transaction = publish_unless_skipped  # type: ignore[method-assign]  # instrumented
+        sim.broker.log.since = counted_since  # type: ignore[method-assign,assignment]  # instrumented
 
     def drop_on_next_order(self) -> None:
         self.sim.faults.drop_on_next_order = True
@@ -189,7 +201,7 @@ class OandaSimFaults:
         self.sim.faults.reject_next_order(text)
 
     def skip_sequence(self, count: int) -> None:
-        raise NotApplicableError(NO_GAP_FAULT)
+        self._skip = count
 
     def orders_received(self, client_order_id: str) -> int:
         return len(self.sim.orders_received(client_order_id))
@@ -225,4 +237,4 @@ class OandaSimFaults:
         return self._streams.added
 
     def resend_requests(self) -> int:
-        raise NotApplicableError(NO_GAP_FAULT)
+        return self._since_reads

@@ -11,7 +11,6 @@ import pytest
 from execution_engine.conformance.catalog import CARDS
 from execution_engine.conformance.oanda_venue import (
     DEFAULT_INSTRUMENT,
-    NO_GAP_FAULT,
     NOT_APPLICABLE,
     OandaSimVenue,
 )
@@ -21,9 +20,7 @@ from execution_engine.conformance.runner import run_kit
 pytestmark = pytest.mark.slow
 
 TIMEOUT_SECONDS = 8.0
-# Not applicable on the simulator: OANDA's own (NOT_APPLICABLE) and GC-C3, whose fault the
-# simulator does not have.
-SKIPPED = {**NOT_APPLICABLE, "GC-C3": NO_GAP_FAULT}
+SKIPPED = NOT_APPLICABLE
 
 
 @pytest.fixture(scope="module")
