@@ -145,6 +145,9 @@ def _run(
     target: VenueUnderTest, folder: Path, chosen: list[Card], timeout: float, as_json: bool
 ) -> KitReport:
     from execution_engine.adapters.fix.sim.server import SimulatorError
+    from execution_engine.adapters.oanda.sim.simulator import (
+        SimulatorError as OandaSimulatorError,
+    )
     from execution_engine.conformance.runner import run_kit
 
     reclaim_stop_signals()  # QuickFIX and NautilusTrader replaced the SIGINT handler
@@ -157,7 +160,7 @@ def _run(
         try:
             with native_output_to(folder / "engine.log"):
                 return run_kit(target, folder / "node", chosen, timeout, on_result=progress)
-        except SimulatorError as exc:
+        except (SimulatorError, OandaSimulatorError) as exc:
             fail(str(exc))
 
 
