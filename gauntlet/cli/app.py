@@ -49,6 +49,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gauntlet.cli.promote_cmd",
     "gauntlet.cli.sim_cmd",
     "gauntlet.cli.sim_mt5_cmd",
+    "gauntlet.cli.sim_oanda_cmd",
     "gauntlet.cli.sim_polygon_cmd",
     "gauntlet.cli.live_cmd",
     "gauntlet.cli.venue_cmd",
