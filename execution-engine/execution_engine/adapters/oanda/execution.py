@@ -65,6 +65,7 @@ from execution_engine.adapters.oanda.config import OANDA_CLIENT, OandaExecClient
 from execution_engine.adapters.oanda.hub import EXECUTION, OandaConnectError, OandaHub
 from execution_engine.adapters.oanda.ledger import LastTransaction
 from execution_engine.adapters.oanda.providers import UnknownInstrumentError
+from execution_engine.adapters.oanda.queries import AccountQueries
 from execution_engine.adapters.oanda.translate import (
     OrderRefusedError,
     order_request,
@@ -136,6 +137,9 @@ class OandaExecutionClient(LiveExecutionClient):
         self._catching_up = asyncio.Lock()
         self._account_refresh: asyncio.TimerHandle | None = None
         self.sinceid_fetches = 0
+        self._queries = AccountQueries(
+            hub, self._provider, self._known_venue_id, self._now, hedging=self._hedging
+        )
 
     def status(self) -> dict[str, Any]:
         """For the live session's status: the account, the stream's progress (JSON values)."""
@@ -166,6 +170,9 @@ class OandaExecutionClient(LiveExecutionClient):
         self._check_hedging(summary.account)
         self._currency = Currency.from_str(summary.account.currency)
         self._resume_from = self._ledger.id or summary.last_transaction_id
+        self._queries.resume_from = self._resume_from
+        self._queries.account_id = self.account_id
+        self._queries.currency = self._currency
         self._stream_last = int(summary.last_transaction_id)
         self._report_account(summary.account)
         await self._reopen_stream()
@@ -619,127 +626,35 @@ class OandaExecutionClient(LiveExecutionClient):
         current = self._current.get(order.client_order_id)
         return current if current is not None else f"@{order.client_order_id.value}"
 
-    # --- reconciliation -------------------------------------------------------------------
+    # --- reconciliation (queries.py) -----------------------------------------------------
     async def generate_order_status_report(
         self, command: GenerateOrderStatusReport
     ) -> OrderStatusReport | None:
-        specifier = None
         if command.client_order_id is not None:
             current = self._current.get(command.client_order_id)
             specifier = current or f"@{command.client_order_id.value}"
         elif command.venue_order_id is not None:
             specifier = command.venue_order_id.value
-        if specifier is None:
+        else:
             return None
-        try:
-            found = await self._hub.client.order(self._hub.account_id, specifier)
-        except NotFound:
-            return None
-        return await self._order_report(found, command.client_order_id)
-
-    async def _order_report(
-        self, found: models.Order, client_id: ClientOrderId | None = None
-    ) -> OrderStatusReport | None:
-        if found.instrument is None or found.instrument not in self._provider.names():
-            return None
-        instrument = self._provider.by_name(found.instrument)
-        avg_px = None
-        expired = False
-        if found.filling_transaction_id:
-            fill = await self._transaction(found.filling_transaction_id)
-            avg_px = None if fill is None else fill.price
-        if found.cancelling_transaction_id:
-            cancel = await self._transaction(found.cancelling_transaction_id)
-            expired = cancel is not None and cancel.reason == "TIME_IN_FORCE_EXPIRED"
-        client_id = client_id or reconcile.client_order_id(found.client_extensions)
-        cached = None if client_id is None else self._cache.order(client_id)
-        return reconcile.order_status_report(
-            found, instrument, self.account_id, self._now(), client_id=client_id,
-            venue_order_id=None if cached is None else self._venue_id(cached),
-            avg_px=avg_px, expired=expired and found.time_in_force in ("GTD", "GFD"),
-        )  # fmt: skip
-
-    async def _transaction(self, transaction_id: str) -> models.Transaction | None:
-        listed = await self._hub.client.transactions_range(
-            self._hub.account_id, transaction_id, transaction_id
-        )
-        return listed[0] if listed else None
+        return await self._queries.order_report(specifier, command.client_order_id)
 
     async def generate_order_status_reports(
         self, command: GenerateOrderStatusReports
     ) -> list[OrderStatusReport]:
-        """Pending orders, and (not open_only) the orders the transactions since this node's
-        last applied one touched."""
-        client, account = self._hub.client, self._hub.account_id
-        found = {o.id: o for o in await client.orders(account, state="PENDING")}
-        if not command.open_only:
-            for order_id in await self._touched_since():
-                if order_id not in found:
-                    try:
-                        found[order_id] = await client.order(account, order_id)
-                    except NotFound:
-                        continue
-        reports = []
-        for order in found.values():
-            report = await self._order_report(order)
-            if report is None or (report.client_order_id is None and order.state != "PENDING"):
-                continue  # an external order that is done: its fill reconciles the position
-            if command.instrument_id is None or report.instrument_id == command.instrument_id:
-                reports.append(report)
-        return reports
-
-    async def _since_resume(self) -> list[models.Transaction]:
-        if self._resume_from is None:
-            return []
-        return await self._hub.client.transactions_since(self._hub.account_id, self._resume_from)
-
-    async def _touched_since(self) -> list[str]:
-        ids = []
-        for transaction in await self._since_resume():
-            if transaction.type in ("ORDER_FILL", "ORDER_CANCEL") and transaction.order_id:
-                ids.append(transaction.order_id)
-        return list(dict.fromkeys(ids))
+        return await self._queries.order_reports(command.instrument_id, open_only=command.open_only)
 
     async def generate_fill_reports(self, command: GenerateFillReports) -> list[FillReport]:
-        """The ORDER_FILLs since this node's last applied transaction."""
-        currency = self._currency or Currency.from_str("USD")
-        reports = []
-        for transaction in await self._since_resume():
-            if transaction.type != "ORDER_FILL" or transaction.instrument is None:
-                continue
-            if transaction.instrument not in self._provider.names():
-                continue
-            instrument = self._provider.by_name(transaction.instrument)
-            if command.instrument_id is not None and instrument.id != command.instrument_id:
-                continue
-            if (
-                command.venue_order_id is not None
-                and command.venue_order_id.value != transaction.order_id
-            ):
-                continue
-            reports.append(
-                reconcile.fill_report(
-                    transaction,
-                    instrument,
-                    self.account_id,
-                    currency,
-                    self._now(),
-                    hedging=self._hedging,
-                )
-            )
-        return reports
+        return await self._queries.fill_reports(command.instrument_id, command.venue_order_id)
 
     async def generate_position_status_reports(
         self, command: GeneratePositionStatusReports
     ) -> list[PositionStatusReport]:
-        client, account = self._hub.client, self._hub.account_id
-        positions = [] if self._hedging else await client.open_positions(account)
-        trades = await client.open_trades(account) if self._hedging else []
-        listed = {name: self._provider.by_name(name) for name in self._provider.names()}
-        reports = reconcile.position_status_reports(
-            positions, trades, listed, self.account_id, self._now(), hedging=self._hedging
-        )
-        return [r for r in reports if command.instrument_id in (None, r.instrument_id)]
+        return await self._queries.position_reports(command.instrument_id)
+
+    def _known_venue_id(self, client_order_id: ClientOrderId) -> VenueOrderId | None:
+        order = self._cache.order(client_order_id)
+        return None if order is None else self._venue_id(order)
 
     # --- helpers --------------------------------------------------------------------------
     def _venue_id(self, order: Order) -> VenueOrderId | None:
