@@ -35,6 +35,7 @@ P = TypeVar("P")
 
 _FATAL = (Unauthorized, Forbidden, NotFound)
 _MAX_BACKOFF = 5.0
+_YIELD_EVERY = 32  # prices handed over between two turns of the event loop, at most
 
 
 def _reconnect_delay(attempt: int) -> float:
@@ -180,7 +181,7 @@ class PriceStream(_LineStream, Generic[P]):
         errors = (msgspec.DecodeError, msgspec.ValidationError)
         async with contextlib.aclosing(self._batches()) as batches:
             async for batch in batches:
-                for line in batch:
+                for index, line in enumerate(batch, 1):
                     try:
                         item = decode(line)
                     except errors:
@@ -192,6 +193,10 @@ class PriceStream(_LineStream, Generic[P]):
                         self._heartbeat_seen()
                         continue
                     yield item
+                    if index % _YIELD_EVERY == 0:
+                        # A chunk can hold hundreds of prices; let the loop run between them
+                        # so what the consumer handed on (a data engine's queue) moves too.
+                        await asyncio.sleep(0)
 
 
 CatchUp = Callable[[str], Awaitable[list[m.Transaction]]]
