@@ -147,6 +147,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, pg_dsn: str) -> Iterator[Liv
     env = SIM_ENV | {
         "GAUNTLET_LIVE_DIR": str(root / "live-state"),
         "GAUNTLET_RUNS_DIR": str(root / "runs"),
+        # `live start` records its quotes into the catalog: this world's, not the user's.
+        "GAUNTLET_CATALOG": str(root / "catalog"),
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)  # the in-process CLI runs read them too
