@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from execution_engine.adapters.oanda.data import OandaDataClient
 from execution_engine.adapters.oanda.v20.client import V20Client
 from execution_engine.adapters.oanda.v20.endpoints import endpoint_for
 from execution_engine.conformance.context import CardContext, first_quote
@@ -187,3 +188,29 @@ def test_historical_bars_are_the_simulators_complete_candles(ctx: CardContext) -
     assert all(isinstance(bar.close, Price) and bar.close.precision == 5 for bar in bars)
     steps = {later.ts_event - earlier.ts_event for earlier, later in itertools.pairwise(bars)}
     assert min(steps) >= 3_600_000_000_000  # one candle per hour at least apart
+
+
+def test_a_stalled_pricing_stream_is_reopened_and_quotes_resume(ctx: CardContext) -> None:
+    ctx.begin()
+    client = ctx.node.kernel.data_engine._clients[ctx.venue.client_id]  # no public lookup
+    assert isinstance(client, OandaDataClient)
+    stream = client.price_stream
+    assert stream is not None
+    stalls = stream.stalls
+    sim = _sim(ctx).sim
+    sim.faults.stalled = True  # the connection stays open; nothing, not even heartbeats
+    try:
+        ctx.wait(lambda: stream.stalls > stalls, "the stall seen", lambda: f"{stream.stalls}")
+    finally:
+        sim.faults.stalled = False
+    seen = len(ctx.desk.quotes)
+    bid, ask = ctx.quote().bid_price.as_decimal(), ctx.quote().ask_price.as_decimal()
+    _sim(ctx).push_quote(bid + Decimal("0.00001"), ask + Decimal("0.00001"))
+    ctx.wait(
+        lambda: any(
+            q.bid_price.as_decimal() == bid + Decimal("0.00001") for q in ctx.desk.quotes[seen:]
+        ),
+        "the new quote through the reopened stream",
+        lambda: f"{len(ctx.desk.quotes) - seen} quotes since",
+    )
+    _sim(ctx).push_quote(bid, ask)

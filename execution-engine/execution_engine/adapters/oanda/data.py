@@ -49,6 +49,7 @@ from execution_engine.adapters.oanda.providers import UnknownInstrumentError
 from execution_engine.adapters.oanda.quotes import QuoteError, StreamPrice, quote_tick
 from execution_engine.adapters.oanda.translate import rfc3339
 from execution_engine.adapters.oanda.v20.errors import V20Error, V20TransportError
+from execution_engine.adapters.oanda.v20.streams import PriceStream
 from execution_engine.adapters.quote_tap import QuoteTap
 
 _CANDLES = 500  # candles asked for when a request gives no limit (OANDA's default)
@@ -87,6 +88,7 @@ class OandaDataClient(LiveMarketDataClient):
         self._stream_task: asyncio.Task[Any] | None = None
         self._pollers: dict[BarType, asyncio.Task[Any]] = {}
         self.quotes_received = 0
+        self.price_stream: PriceStream[StreamPrice] | None = None  # its counters: stalls, ...
 
     # --- connection -----------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -132,6 +134,7 @@ class OandaDataClient(LiveMarketDataClient):
                 StreamPrice, self._hub.account_id, sorted(instruments), snapshot=True,
                 heartbeat_interval=self._venue.heartbeat_seconds,
             )  # fmt: skip
+            self.price_stream = stream
             quoting = {name: (i.id, i.price_precision) for name, i in instruments.items()}
             try:
                 async for price in stream:

@@ -4,7 +4,9 @@ transactions since the node's last applied one touched, those transactions' fill
 positions (netting) or open trades (hedging).
 
 `resume_from` is the last transaction the node applied before it started (ledger.py): a
-restarted node is told exactly what happened while it was down, nothing it already knew.
+restarted node is told exactly what happened while it was down, nothing it already knew
+(on a hedging account, also the fills that opened the trades still open: each is a
+position NautilusTrader rebuilds from its fill).
 """
 
 from __future__ import annotations
@@ -142,9 +144,22 @@ class AccountQueries:
         )  # fmt: skip
 
     async def _since_resume(self) -> list[models.Transaction]:
-        if self.resume_from is None:
-            return []
-        return await self._hub.client.transactions_since(self._hub.account_id, self.resume_from)
+        """The transactions since `resume_from`; on a hedging account also the fills that
+        opened the trades still open (NautilusTrader rebuilds a hedging position from its
+        fills, it does not create one from a position report)."""
+        found: dict[str, models.Transaction] = {}
+        if self.resume_from is not None:
+            since = await self._hub.client.transactions_since(
+                self._hub.account_id, self.resume_from
+            )
+            found.update((t.id, t) for t in since)
+        if self._hedging:
+            for trade in await self._hub.client.open_trades(self._hub.account_id):
+                if trade.id not in found:  # a trade's id is its opening fill's
+                    opening = await self.transaction(trade.id)
+                    if opening is not None:
+                        found[opening.id] = opening
+        return sorted(found.values(), key=lambda t: int(t.id))
 
     async def _touched_since(self) -> list[str]:
         touched = [
