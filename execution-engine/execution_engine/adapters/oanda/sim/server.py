@@ -9,6 +9,7 @@ gives one) with 400, 401, 403, 404, 405 or 429.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -309,15 +310,16 @@ async def price_stream(request: web.Request) -> web.StreamResponse:
     response = await open_stream(request)
     config = broker.config
     if config.stream_rate is not None:
-        await serve_fast(
-            request,
-            response,
-            broker.market,
-            names,
-            broker.faults,
-            config.heartbeat_interval,
-            config.stream_rate,
-        )
+        with contextlib.suppress(ConnectionError):  # the reader left: the benchmark is over
+            await serve_fast(
+                request,
+                response,
+                broker.market,
+                names,
+                broker.faults,
+                config.heartbeat_interval,
+                config.stream_rate,
+            )
         return response
     subscriber = Subscriber(
         asyncio.Queue(maxsize=50_000), asyncio.get_running_loop(), frozenset(names)
