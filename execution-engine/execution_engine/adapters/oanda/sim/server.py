@@ -381,10 +381,11 @@ def build_app(broker: Broker, hub: StreamHub) -> web.Application:
         ("/v3/instruments/{instrument}/candles", candles.instrument_candles),
         (f"{a}/instruments/{{instrument}}/candles", candles.instrument_candles),
     ]  # fmt: skip
-    for path, action in get:
-        app.router.add_get(path, _locked(action), allow_head=False)
+    # the streams first: `/transactions/{tid}` would otherwise take `/transactions/stream`
     app.router.add_get(f"{a}/pricing/stream", price_stream, allow_head=False)
     app.router.add_get(f"{a}/transactions/stream", transaction_stream, allow_head=False)
+    for path, action in get:
+        app.router.add_get(path, _locked(action), allow_head=False)
     app.router.add_post(
         f"{a}/orders", _body_route(lambda b, r, p: b.create_order(p), drop_fault=True)
     )
