@@ -141,11 +141,16 @@ def test_stalled_stream_sends_nothing(sim: OandaSimulator, http: httpx.Client) -
             pass
 
 
-def test_drop_streams_cuts_the_connection(sim: OandaSimulator, http: httpx.Client) -> None:
-    with pytest.raises(httpx.RemoteProtocolError), http.stream("GET", "/transactions/stream") as stream:  # fmt: skip
+def _read_until_cut(http: httpx.Client, sim: OandaSimulator) -> None:
+    with http.stream("GET", "/transactions/stream") as stream:
         for index, _ in enumerate(stream.iter_lines()):
             if index == 0:
                 sim.faults.drop_streams()
+
+
+def test_drop_streams_cuts_the_connection(sim: OandaSimulator, http: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        _read_until_cut(http, sim)
     poll("the stream to close", lambda: sim.hub.open_streams == 0)
 
 
