@@ -9,7 +9,9 @@ GTD/GFD order's time ran out; rejects a market order OANDA cancelled unfilled, w
 reason), *_ORDER_REJECT rejects it. An answer to a create is applied at once for its create
 (accepted) and as a check on the stream: if the stream has not shown the answer's fill or
 cancel within a moment, the missing transactions are fetched with `sinceid`. A gap in the
-stream's ids is fetched the same way before the transaction after it is applied.
+stream's ids is fetched the same way before the transaction after it is applied, and while
+the stream is down (an error its own reconnects did not cure) transactions are polled with
+`sinceid` every second until it is opened again.
 
 - A rejected order (HTTP 400 with an *_ORDER_REJECT) is rejected with OANDA's rejectReason
   and its meaning ("INSUFFICIENT_MARGIN: not enough margin available for the order").
@@ -84,6 +86,7 @@ from execution_engine.adapters.oanda.v20.streams import TransactionStream
 # How long the stream may take to show an answer's transactions before they are fetched.
 _STREAM_GRACE_SECONDS = 0.5
 _RETRY_SECONDS = 5.0  # after a transaction stream error reconnecting did not cure
+_POLL_SECONDS = 1.0  # sinceid polls meanwhile
 _EXPIRING_TIF = (TimeInForce.GTD, TimeInForce.DAY)
 _REPLACED = ("CLIENT_REQUEST_REPLACED", "REPLACEMENT")
 
@@ -258,9 +261,21 @@ class OandaExecutionClient(LiveExecutionClient):
                 async for transaction in stream:
                     await self._on_streamed(transaction)
             except (V20Error, V20TransportError) as exc:
-                self._log.error(f"transaction stream: {exc}; trying again in {_RETRY_SECONDS:g} s")
-            await asyncio.sleep(_RETRY_SECONDS)
+                self._log.error(
+                    f"transaction stream: {exc}; polled with sinceid every "
+                    f"{_POLL_SECONDS:g} s, opened again in {_RETRY_SECONDS:g} s"
+                )
+            await self._poll_while_down()
             stream = self._new_stream()
+
+    async def _poll_while_down(self) -> None:
+        """Until the stream is tried again: the transactions fetched every second, so
+        fills, expiries and triggers still reach the node while it is down."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + _RETRY_SECONDS
+        while loop.time() < until:
+            await asyncio.sleep(_POLL_SECONDS)
+            await self._catch_up()
 
     async def _on_streamed(self, transaction: models.Transaction) -> None:
         number = int(transaction.id)
