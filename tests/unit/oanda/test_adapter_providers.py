@@ -41,6 +41,7 @@ def test_a_currency_is_a_pair_at_oandas_precisions_and_margin() -> None:
     assert (pair.size_precision, str(pair.size_increment)) == (0, "1")
     assert (pair.margin_init, pair.margin_maint) == (Decimal("0.04"), Decimal("0.02"))
     assert (str(pair.min_quantity), str(pair.max_quantity)) == ("1", "100000000")
+    assert pair.info == {"pip_location": -2, "display_name": "USD/JPY", "oanda_type": "CURRENCY"}
 
 
 def test_metals_and_cfds_are_cfds_with_fractional_units() -> None:

@@ -8,7 +8,8 @@ The NautilusTrader type comes from Gauntlet's one mapping of asset classes
 CFD and METAL are Cfds. Prices: `displayPrecision` decimals, increment 10^-displayPrecision;
 sizes: `tradeUnitsPrecision` decimals, minimum `minimumTradeSize`, maximum
 `maximumOrderUnits`; margin: `marginRate` initial, half of it maintenance (OANDA closes out
-when the NAV falls to half the margin used).
+when the NAV falls to half the margin used); `pipLocation`, `displayName` and OANDA's type
+in the instrument's `info`.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ def oanda_instrument(row: Row, venue: Venue) -> Instrument:
     # Gauntlet's mapping names the sandbox venue: the same instrument, on OANDA.
     fields = type(built).to_dict(built)
     fields.update(id=f"{definition.symbol}.{venue}", raw_symbol=name)
+    # OANDA's own terms a strategy may size or price by (a pip is 10^pipLocation).
+    fields["info"] = {
+        "pip_location": row.get("pipLocation"),
+        "display_name": row.get("displayName"),
+        "oanda_type": kind,
+    }
     maximum = row.get("maximumOrderUnits")
     if maximum is not None:
         fields["max_quantity"] = f"{Decimal(str(maximum)):.{units}f}"
