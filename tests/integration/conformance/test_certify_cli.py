@@ -108,7 +108,7 @@ def test_config_endpoint_that_never_fills_fails_the_fill_cards(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--venue", "oanda", "--sim"), "unknown venue 'oanda'"),
+        (("--venue", "ibkr", "--sim"), "unknown venue 'ibkr'"),
         (("--venue", "fix"), "give exactly one of --sim"),
         (("--venue", "fix", "--sim", "--config", "x.toml"), "give exactly one of --sim"),
         (("--venue", "fix", "--config", "missing.toml"), "venue config missing.toml does not"),

@@ -140,7 +140,7 @@ def test_bad_inputs_are_one_line_each(world: LiveWorld, promoted: tuple[str, Pat
     _, spec = promoted
     state: list[str | Path] = ["--state", world.root / "bad-inputs"]
     ok: list[str | Path] = ["--config", world.config, *state]
-    assert_bad_input(start(world, spec, *ok, "--venue", "oanda"), r"--venue must be one of fix")
+    assert_bad_input(start(world, spec, *ok, "--venue", "ibkr"), r"--venue must be one of fix")
     missing = world.root / "nowhere.toml"
     assert_bad_input(start(world, spec, "--config", missing, *state), r"cannot read")
     garbled = world.root / "garbled.toml"
