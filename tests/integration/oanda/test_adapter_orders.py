@@ -214,3 +214,22 @@ def test_a_stalled_pricing_stream_is_reopened_and_quotes_resume(ctx: CardContext
         lambda: f"{len(ctx.desk.quotes) - seen} quotes since",
     )
     _sim(ctx).push_quote(bid, ask)
+
+
+def test_a_subscribed_external_bar_type_is_polled_from_complete_candles(
+    ctx: CardContext,
+) -> None:
+    ctx.begin()
+    bar_type = BarType.from_str(f"{ctx.venue.instrument_id}-5-SECOND-BID-EXTERNAL")
+    ctx.desk.subscribe_bars(bar_type)
+    try:
+        ctx.wait(
+            lambda: bool(ctx.node.cache.bars(bar_type)),
+            "a bar polled after the 5 s bar closed",
+            lambda: "no bar in the cache",
+        )
+    finally:
+        ctx.desk.unsubscribe_bars(bar_type)
+    [bar] = ctx.node.cache.bars(bar_type)  # the candle that had just closed, once
+    assert bar.bar_type == bar_type
+    assert bar.close.precision == 5
