@@ -59,6 +59,8 @@ _POLL_RETRY_SECONDS = 2.0  # a candle still forming: asked again after this
 
 
 class OandaDataClient(LiveMarketDataClient):
+    """Instruments, quotes and bars of one OANDA account (the module says how)."""
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,

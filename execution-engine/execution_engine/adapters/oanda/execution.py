@@ -87,6 +87,7 @@ from execution_engine.adapters.oanda.v20.streams import TransactionStream
 _STREAM_GRACE_SECONDS = 0.5
 _RETRY_SECONDS = 5.0  # after a transaction stream error reconnecting did not cure
 _POLL_SECONDS = 1.0  # sinceid polls meanwhile
+_APPLIED_KEPT = 100_000  # transaction ids remembered as applied (a long session's bound)
 _EXPIRING_TIF = (TimeInForce.GTD, TimeInForce.DAY)
 _REPLACED = ("CLIENT_REQUEST_REPLACED", "REPLACEMENT")
 
@@ -99,6 +100,8 @@ def reject_text(reason: str, message: str = "") -> str:
 
 
 class OandaExecutionClient(LiveExecutionClient):
+    """Orders, their events and reconciliation on one OANDA account (the module says how)."""
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -313,11 +316,18 @@ class OandaExecutionClient(LiveExecutionClient):
         if transaction.id in self._applied:
             return
         self._applied.add(transaction.id)
+        if len(self._applied) > _APPLIED_KEPT:
+            self._forget_old()
         try:
             self._apply_new(transaction)
         except Exception as exc:  # one transaction the client cannot read must not stop the rest
             self._log.exception(f"OANDA transaction {transaction.id} not applied", exc)
         self._ledger.advance(transaction.id)
+
+    def _forget_old(self) -> None:
+        """Ids well behind the stream's: the stream and sinceid never give them again."""
+        floor = self._stream_last - _APPLIED_KEPT // 2
+        self._applied = {i for i in self._applied if not i.isdigit() or int(i) > floor}
 
     def _apply_new(self, transaction: models.Transaction) -> None:
         kind = transaction.type

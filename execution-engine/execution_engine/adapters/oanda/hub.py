@@ -77,6 +77,8 @@ async def account_of(client: V20Client, venue: OandaVenueConfig) -> str:
 
 
 class OandaHub:
+    """The node's one V20Client, its account and its instrument provider (module docstring)."""
+
     def __init__(self, resolve: SecretResolver) -> None:
         self._resolve = resolve
         self._client: V20Client | None = None

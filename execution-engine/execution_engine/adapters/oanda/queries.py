@@ -28,6 +28,8 @@ KnownVenueId = Callable[[ClientOrderId], VenueOrderId | None]
 
 
 class AccountQueries:
+    """The execution client's reconciliation reads of one account (module docstring)."""
+
     def __init__(
         self,
         hub: OandaHub,
