@@ -51,6 +51,8 @@ class OandaVenueConfig(BaseModel):
     request_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     max_retries: int = Field(default=5, ge=0, le=20)
     max_connections: int = Field(default=10, ge=1, le=100)
+    # OANDA allows 120 requests/s per connection; the client paces itself below that.
+    max_requests_per_second: int = Field(default=100, ge=1, le=120)
     instruments: tuple[str, ...] = ()
 
     @model_validator(mode="after")

@@ -54,6 +54,7 @@ def open_client(venue: OandaVenueConfig, resolve: SecretResolver) -> V20Client:
         timeout=venue.request_timeout_seconds,
         max_retries=venue.max_retries,
         verify=verify,
+        max_requests_per_second=venue.max_requests_per_second,
     )
 
 
