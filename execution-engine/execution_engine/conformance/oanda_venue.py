@@ -117,7 +117,8 @@ class OandaSimVenue:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.sim.port} (OANDA v20 simulator)"
+        port = self.sim.port or "a free port"  # 0 until the simulator listens
+        return f"http://127.0.0.1:{port} (OANDA v20 simulator)"
 
     @property
     def instrument_id(self) -> InstrumentId:

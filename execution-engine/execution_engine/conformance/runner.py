@@ -40,9 +40,10 @@ def run_kit(
 ) -> KitReport:
     """Start the venue and a node on it, run `cards`, stop both; the report. A node that
     cannot start or gets no quote fails every card with that reason."""
-    report = KitReport(venue.name, venue.endpoint, str(venue.instrument_id))
     venue.start()
     try:
+        # After start: a simulator knows its port only once it listens.
+        report = KitReport(venue.name, venue.endpoint, str(venue.instrument_id))
         desk = CardDesk(venue.instrument_id, venue.client_id)
         ctx = CardContext(venue, state_dir, timeout, venue.build_node(state_dir, [desk]))
         try:
