@@ -102,3 +102,33 @@ def test_pricing_stream_sends_pushed_quotes(sim: OandaSimulator, http: httpx.Cli
                 break
     assert seen[0]["instrument"] == "XAU_USD"
     assert seen[-1]["asks"] == [{"price": "1999.850", "liquidity": 10_000_000}]
+
+
+def test_candles_count_from_and_the_forming_candle(sim: OandaSimulator) -> None:
+    url = f"http://127.0.0.1:{sim.port}/v3/instruments/EUR_USD/candles"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    last = httpx.get(
+        url, params={"granularity": "H1", "count": "3", "price": "BA"}, headers=auth
+    ).json()
+    assert last["granularity"] == "H1"
+    assert [c["complete"] for c in last["candles"]] == [True, True, False]
+    assert "mid" not in last["candles"][0]
+    assert Decimal(last["candles"][0]["bid"]["c"]) < Decimal(last["candles"][0]["ask"]["c"])
+    start = "2020-01-01T05:00:00Z"
+    first = httpx.get(
+        url, params={"granularity": "H4", "count": "2", "from": start}, headers=auth
+    ).json()
+    assert [c["time"] for c in first["candles"]] == [
+        "2020-01-01T08:00:00.000000000Z",
+        "2020-01-01T12:00:00.000000000Z",
+    ]
+    account_url = (
+        f"http://127.0.0.1:{sim.port}/v3/accounts/{sim.account_id}/instruments/USD_JPY/candles"
+    )
+    yen = httpx.get(account_url, params={"granularity": "D", "count": "1"}, headers=auth).json()
+    assert Decimal(yen["candles"][0]["mid"]["c"]) > 50
+    bad = httpx.get(url, params={"granularity": "H7"}, headers=auth)
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {"errorMessage": "Invalid value specified for 'granularity'"},
+    )
