@@ -127,6 +127,8 @@ async def serve_fast(
     if not tails:
         return
     generation = faults.stream_generation
+    # paced: about a batch a millisecond, so a line waits at most ~1 ms for its write
+    size = FAST_BATCH if rate <= 0 else max(1, min(FAST_BATCH, int(rate / 1000)))
     started = time.monotonic()
     next_beat = started + interval
     sent = 0
@@ -138,8 +140,8 @@ async def serve_fast(
         if faults.stalled:
             await asyncio.sleep(0.05)
             continue
-        batch = tails[position : position + FAST_BATCH]
-        position = (position + FAST_BATCH) % len(tails)
+        batch = tails[position : position + size]
+        position = (position + size) % len(tails)
         head = f'{{"type":"PRICE","time":"{now()}'.encode()
         parts = [head.join([b"", *batch])]
         if faults.malformed_lines > 0:
