@@ -21,7 +21,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from gauntlet.cli.app import fail
 from gauntlet.cli.data_cmd import data_app
-from gauntlet.cli.db_cmd import DsnOpt, SchemaOpt, logged_to_file, one_line_errors, stack_dsn
+from gauntlet.cli.db_cmd import (
+    DsnOpt,
+    SchemaOpt,
+    logged_to_file,
+    one_line_errors,
+    postgres_problem,
+    stack_dsn,
+)
 from gauntlet.cli.options import CatalogOption, JsonOption
 
 if TYPE_CHECKING:
@@ -166,7 +173,7 @@ class _Run:
             fail(f"PostgreSQL: {exc}{self._kept()}")
         # Polygon's own connection errors are PolygonErrors: these are PostgreSQL's.
         except (asyncpg.PostgresError, ConnectionError, TimeoutError, socket.gaierror) as exc:
-            fail(f"PostgreSQL: {type(exc).__name__}: {exc}{self._kept()}")
+            fail(f"{postgres_problem(exc)}{self._kept()}")
         except DataError as exc:  # bars the catalog refuses, a damaged catalog file
             fail(f"{exc}{self._kept()}")
         except OSError as exc:  # the catalog's disk: full, read-only, a file where a folder goes

@@ -45,7 +45,16 @@ def one_line_errors(*also: type[Exception]) -> Iterator[None]:
     except asyncpg.ClientConfigurationError as exc:  # a URL option asyncpg refuses (?sslmode=x)
         fail(f"PostgreSQL URL: {exc}")
     except (OSError, asyncpg.PostgresError) as exc:
-        fail(f"PostgreSQL: {type(exc).__name__}: {exc}")
+        fail(postgres_problem(exc))
+
+
+def postgres_problem(exc: BaseException) -> str:
+    """One line for a PostgreSQL failure; a schema never migrated says how to migrate it."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.UndefinedTableError):
+        return f"PostgreSQL: {exc}: apply the migrations first (gauntlet db migrate)"
+    return f"PostgreSQL: {type(exc).__name__}: {exc}"
 
 
 def stack_dsn(explicit: str | None = None) -> str:
