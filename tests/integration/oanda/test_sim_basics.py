@@ -4,6 +4,7 @@ instruments, market orders and the transaction log, the pricing snapshot and str
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -132,3 +133,11 @@ def test_candles_count_from_and_the_forming_candle(sim: OandaSimulator) -> None:
         400,
         {"errorMessage": "Invalid value specified for 'granularity'"},
     )
+
+
+def test_unix_datetime_format_on_request(http: httpx.Client) -> None:
+    rfc = http.get("/transactions/1").json()["transaction"]["time"]
+    unix = http.get("/transactions/1", headers={"Accept-Datetime-Format": "UNIX"}).json()
+    seconds, fraction = unix["transaction"]["time"].split(".")
+    assert rfc.startswith(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(seconds))))
+    assert rfc.endswith(f".{fraction}Z")

@@ -29,7 +29,7 @@ from execution_engine.adapters.oanda.sim.streams import (
     serve_fast,
     serve_queue,
 )  # fmt: skip
-from execution_engine.adapters.oanda.sim.wire import encode, now
+from execution_engine.adapters.oanda.sim.wire import encode, now, unix_times
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BROKER: web.AppKey[Broker] = web.AppKey("broker", Broker)
@@ -106,12 +106,19 @@ def _window(request: web.Request) -> _RateWindow:
     return window
 
 
+def _dated(request: web.Request, body: Any) -> Any:
+    """The body in the client's Accept-Datetime-Format (RFC3339 unless it asks for UNIX)."""
+    if request.headers.get("Accept-Datetime-Format", "RFC3339").upper() == "UNIX":
+        return unix_times(body)
+    return body
+
+
 def _locked(action: Callable[[Broker, web.Request], tuple[int, Any]]) -> Handler:
     async def route(request: web.Request) -> web.StreamResponse:
         broker = request.app[BROKER]
         with broker.lock:
             status, body = action(broker, request)
-        return json_response(status, body)
+        return json_response(status, _dated(request, body))
 
     return route
 
@@ -133,6 +140,7 @@ def _body_route(
         payload = await _body(request)
         with broker.lock:
             status, body = action(broker, request, payload)
+        body = _dated(request, body)
         if drop_fault and broker.faults.take_drop_on_order() and request.transport is not None:
             request.transport.abort()  # executed, never answered: the client must reconcile
         return json_response(status, body)
