@@ -116,96 +116,6 @@ class Broker:
             return chosen[-1] if chosen else None
         return self.orders.get(specifier)
 
-    def trade_json(self, trade: Trade) -> Body:
-        body = trade.to_json(
-            accounting.unrealized(trade, self.home, self.market) if trade.is_open else Decimal(0),
-            accounting.trade_margin(trade, self.home, self.market),
-        )
-        for key, order_id in (
-            ("takeProfitOrder", trade.take_profit_id), ("stopLossOrder", trade.stop_loss_id),
-            ("trailingStopLossOrder", trade.trailing_stop_id),
-        ):  # fmt: skip
-            if order_id is not None and self.orders[order_id].state == "PENDING":
-                body[key] = self.orders[order_id].to_json()
-        return body
-
-    def position_json(self, instrument: str) -> Body:
-        long, short = self.book.side_units(instrument)
-        pls = self.position_pl.get(instrument, {"long": Decimal(0), "short": Decimal(0)})
-        sides: dict[str, Body] = {}
-        total_unrealized = Decimal(0)
-        for name, units in (("long", long), ("short", short)):
-            trades = [
-                t
-                for t in self.book.open_trades(instrument)
-                if (t.current_units > 0) == (name == "long")
-            ]
-            unrealized = sum(
-                (accounting.unrealized(t, self.home, self.market) for t in trades), Decimal(0)
-            )
-            total_unrealized += unrealized
-            side: Body = {
-                "units": dec(units), "pl": money(pls[name]), "resettablePL": money(pls[name]),
-                "unrealizedPL": money(unrealized), "financing": "0.0000",
-                "guaranteedExecutionFees": "0.0000", "dividendAdjustment": "0.0000",
-            }  # fmt: skip
-            if trades:
-                side["averagePrice"] = dec(_average(trades))
-                side["tradeIDs"] = [t.id for t in trades]
-            sides[name] = side
-        total_pl = pls["long"] + pls["short"]
-        return {
-            "instrument": instrument, "pl": money(total_pl), "resettablePL": money(total_pl),
-            "unrealizedPL": money(total_unrealized),
-            "marginUsed": money(accounting.instrument_margin(self.book, instrument, self.home, self.market)),
-            "financing": "0.0000", "commission": "0.0000", "dividendAdjustment": "0.0000",
-            "guaranteedExecutionFees": "0.0000", "long": sides["long"], "short": sides["short"],
-        }  # fmt: skip
-
-    def positions(self, open_only: bool) -> list[Body]:
-        names = {t.instrument for t in self.book.open_trades()}
-        if not open_only:
-            names |= set(self.position_pl)
-        return [self.position_json(name) for name in sorted(names)]
-
-    def summary(self) -> Body:
-        v = self.valuation()
-        pl = sum((p["long"] + p["short"] for p in self.position_pl.values()), Decimal(0))
-        return {
-            "id": self.config.account_id, "alias": "Gauntlet simulator", "currency": self.home,
-            "balance": money(self.balance), "createdByUserID": self.user_id,
-            "createdTime": self.created, "guaranteedStopLossOrderMode": "DISABLED",
-            "pl": money(pl), "resettablePL": money(pl), "resettablePLTime": "0",
-            "financing": "0.0000", "commission": "0.0000", "dividendAdjustment": "0.0000",
-            "guaranteedExecutionFees": "0.0000", "marginRate": "0.0333",
-            "openTradeCount": len(self.book.open_trades()),
-            "openPositionCount": len({t.instrument for t in self.book.open_trades()}),
-            "pendingOrderCount": len(self.pending_orders()), "hedgingEnabled": self.hedging,
-            **self.state_numbers(v), "lastTransactionID": self.log.last_id,
-        }  # fmt: skip
-
-    def state_numbers(self, v: accounting.Valuation) -> Body:
-        return {
-            "unrealizedPL": money(v.unrealized_pl), "NAV": money(v.nav),
-            "marginUsed": money(v.margin_used), "marginAvailable": money(v.margin_available),
-            "positionValue": money(v.position_value),
-            "marginCloseoutUnrealizedPL": money(v.unrealized_pl),
-            "marginCloseoutNAV": money(v.nav),
-            "marginCloseoutMarginUsed": money(v.closeout_margin_used),
-            "marginCloseoutPercent": dec(v.closeout_percent.quantize(Decimal("0.00001"))),
-            "marginCloseoutPositionValue": money(v.position_value),
-            "withdrawalLimit": money(v.margin_available),
-            "marginCallMarginUsed": money(v.margin_used),
-            "marginCallPercent": dec((v.margin_used / v.nav if v.nav > 0 else Decimal(0)).quantize(Decimal("0.00001"))),
-        }  # fmt: skip
-
-    def details(self) -> Body:
-        body = self.summary()
-        body["trades"] = [self.trade_json(t) for t in self.book.open_trades()]
-        body["positions"] = self.positions(open_only=False)
-        body["orders"] = [o.to_json() for o in self.pending_orders()]
-        return body
-
     # -- order requests ------------------------------------------------------------------
 
     def create_order(self, body: object) -> tuple[int, Body]:
@@ -836,11 +746,6 @@ def _plan(trades: list[Trade], units: Decimal) -> tuple[list[tuple[Trade, Decima
         closing.append((trade, signed))
         remaining += signed
     return closing, remaining
-
-
-def _average(trades: list[Trade]) -> Decimal:
-    units = sum((abs(t.current_units) for t in trades), Decimal(0))
-    return sum((t.price * abs(t.current_units) for t in trades), Decimal(0)) / units
 
 
 def _dict(value: object) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from execution_engine.adapters.oanda.sim import candles, control, views
+from execution_engine.adapters.oanda.sim import candles, control, statements, views
 from execution_engine.adapters.oanda.sim.broker import Broker
 from execution_engine.adapters.oanda.sim.errors import RATE_LIMITED, UNAUTHORIZED, ApiError
 from execution_engine.adapters.oanda.sim.streams import (
@@ -176,11 +176,11 @@ def accounts(broker: Broker, request: web.Request) -> tuple[int, Any]:
 
 
 def account(broker: Broker, request: web.Request) -> tuple[int, Any]:
-    return _last(broker, {"account": broker.details()})
+    return _last(broker, {"account": statements.details(broker)})
 
 
 def summary(broker: Broker, request: web.Request) -> tuple[int, Any]:
-    return _last(broker, {"account": broker.summary()})
+    return _last(broker, {"account": statements.summary(broker)})
 
 
 def instruments(broker: Broker, request: web.Request) -> tuple[int, Any]:
@@ -238,12 +238,13 @@ def list_trades(broker: Broker, request: web.Request) -> tuple[int, Any]:
         if (state == "ALL" or (t.is_open == (state == "OPEN")))
         and (instrument is None or t.instrument == instrument)
     ][:count]  # fmt: skip
-    return _last(broker, {"trades": [broker.trade_json(t) for t in chosen]})
+    return _last(broker, {"trades": [statements.trade_json(broker, t) for t in chosen]})
 
 
 def open_trades(broker: Broker, request: web.Request) -> tuple[int, Any]:
     return _last(
-        broker, {"trades": [broker.trade_json(t) for t in reversed(broker.book.open_trades())]}
+        broker,
+        {"trades": [statements.trade_json(broker, t) for t in reversed(broker.book.open_trades())]},
     )
 
 
@@ -251,22 +252,22 @@ def get_trade(broker: Broker, request: web.Request) -> tuple[int, Any]:
     trade = broker.book.find(request.match_info["spec"])
     if trade is None:
         raise ApiError(404, "The Trade specified does not exist", "TRADE_DOESNT_EXIST")
-    return _last(broker, {"trade": broker.trade_json(trade)})
+    return _last(broker, {"trade": statements.trade_json(broker, trade)})
 
 
 def positions(broker: Broker, request: web.Request) -> tuple[int, Any]:
-    return _last(broker, {"positions": broker.positions(open_only=False)})
+    return _last(broker, {"positions": statements.positions(broker, open_only=False)})
 
 
 def open_positions(broker: Broker, request: web.Request) -> tuple[int, Any]:
-    return _last(broker, {"positions": broker.positions(open_only=True)})
+    return _last(broker, {"positions": statements.positions(broker, open_only=True)})
 
 
 def get_position(broker: Broker, request: web.Request) -> tuple[int, Any]:
     name = request.match_info["instrument"]
     if name not in broker.market.specs:
         raise ApiError(400, "Invalid value specified for 'instrument'")
-    return _last(broker, {"position": broker.position_json(name)})
+    return _last(broker, {"position": statements.position_json(broker, name)})
 
 
 # -- transactions and pricing -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from execution_engine.adapters.oanda.sim import statements
 from execution_engine.adapters.oanda.sim.broker import Broker
 from execution_engine.adapters.oanda.sim.config import InstrumentSpec
 from execution_engine.adapters.oanda.sim.errors import ApiError
@@ -102,37 +103,43 @@ def account_changes(broker: Broker, since: int) -> dict[str, Any]:
             filled.append(order.to_json())
             touched.add(transaction["instrument"])
             rows = transaction.get("tradesClosed", [])
-            closed.extend(broker.trade_json(broker.book.trades[r["tradeID"]]) for r in rows)
+            closed.extend(
+                statements.trade_json(broker, broker.book.trades[r["tradeID"]]) for r in rows
+            )
             if "tradeReduced" in transaction:
                 reduced.append(
-                    broker.trade_json(broker.book.trades[transaction["tradeReduced"]["tradeID"]])
+                    statements.trade_json(
+                        broker, broker.book.trades[transaction["tradeReduced"]["tradeID"]]
+                    )
                 )
             if "tradeOpened" in transaction:
                 opened.append(
-                    broker.trade_json(broker.book.trades[transaction["tradeOpened"]["tradeID"]])
+                    statements.trade_json(
+                        broker, broker.book.trades[transaction["tradeOpened"]["tradeID"]]
+                    )
                 )
     v = broker.valuation()
-    state = broker.state_numbers(v) | {
+    state = statements.state_numbers(broker, v) | {
         "orders": [
             {"id": o.id, "trailingStopValue": dec(o.trailing_stop_value)}
             for o in broker.pending_orders() if o.trailing_stop_value is not None
         ],
         "trades": [
             {"id": t["id"], "unrealizedPL": t["unrealizedPL"], "marginUsed": t["marginUsed"]}
-            for t in (broker.trade_json(trade) for trade in broker.book.open_trades())
+            for t in (statements.trade_json(broker, trade) for trade in broker.book.open_trades())
         ],
         "positions": [
             {"instrument": p["instrument"], "netUnrealizedPL": p["unrealizedPL"],
              "longUnrealizedPL": p["long"]["unrealizedPL"], "shortUnrealizedPL": p["short"]["unrealizedPL"],
              "marginUsed": p["marginUsed"]}
-            for p in broker.positions(open_only=True)
+            for p in statements.positions(broker, open_only=True)
         ],
     }  # fmt: skip
     return {
         "changes": {
             "ordersCreated": created, "ordersCancelled": cancelled, "ordersFilled": filled,
             "ordersTriggered": [], "tradesOpened": opened, "tradesReduced": reduced,
-            "tradesClosed": closed, "positions": [broker.position_json(n) for n in sorted(touched)],
+            "tradesClosed": closed, "positions": [statements.position_json(broker, n) for n in sorted(touched)],
             "transactions": happened,
         },
         "state": state,
