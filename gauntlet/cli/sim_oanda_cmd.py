@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 @sim_app.command("oanda")
 def sim_oanda(
     token: Annotated[str, typer.Option(help="The bearer token clients must send.")],
-    port: Annotated[int, typer.Option(help="The port of REST and streams (0: any free).")] = 8080,
+    port: Annotated[
+        int,
+        typer.Option(help="The port of REST and streams (0: any free); venues/oanda-sim.toml's."),
+    ] = 7590,
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     data: Annotated[
         Path | None, typer.Option(help="Bars file replayed as prices (default: the sample).")
