@@ -17,8 +17,10 @@ each the median of `--repeats` runs:
   memory, through `decode_line` + `quote_tick`; (b) NautilusTrader alone: `QuoteTick`s built
   from ready Price/Quantity objects. stream/reference says what the wire and the client cost.
 
-Until the OANDA data client (adapters/oanda/data.py) is wired into a node here, the handler is
-the end of the measured path: a TradingNode's data engine is not in these figures.
+`--into node` (the default) measures the whole path a live session runs: the v20 simulator
+(`--source sim`, in its own process) -> the node's OANDA data client -> NautilusTrader's data
+engine -> a strategy's `on_quote_tick`, where the latency is taken. `--into handler` stops at the
+QuoteTick, as the references do.
 
 Run: python -m bench.bench_oanda_stream [--count 300000] [--rate 50000] [--seconds 5]
      [--repeats 3] [--json PATH|-] [--quick]

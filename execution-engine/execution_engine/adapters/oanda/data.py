@@ -139,8 +139,9 @@ class OandaDataClient(LiveMarketDataClient):
             self.price_stream = stream
             quoting = {name: (i.id, i.price_precision) for name, i in instruments.items()}
             try:
-                async for price in stream:
-                    self._on_price(quoting, price)
+                async with stream:  # a cancel (new subscriptions, stop) closes its connection
+                    async for price in stream:
+                        self._on_price(quoting, price)
             except (V20Error, V20TransportError) as exc:
                 self._log.error(f"pricing stream: {exc}; trying again in {_RETRY_SECONDS:g} s")
             await asyncio.sleep(_RETRY_SECONDS)
