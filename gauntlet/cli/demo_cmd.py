@@ -6,8 +6,9 @@ a parameter sweep and a walk-forward validation → the same strategy event-driv
 NautilusTrader with a parity check against the vectorized run → a short paper-trading
 session on a live TradingNode → promotion: a spec goes research → candidate → paper through
 evidence gates into the registry (embedded PostgreSQL + MLflow), and another is refused with
-its reason → live trading: the promoted strategy's decision sent as an order by a TradingNode
-to the FIX broker simulator over TLS, and reconciled by a restarted node. Each capability is a
+its reason → live trading: the promoted strategy traded by a TradingNode on the OANDA v20
+simulator (or MetaTrader 5, or FIX: --venue), killed, reconciled by a restarted node, and
+its recorded session replayed as a backtest with the same bars and decisions. Each capability is a
 chapter here (see `CHAPTERS`), so the demo always shows the newest thing Gauntlet can do.
 """
 
@@ -285,6 +286,28 @@ def _chapter_live_mt5(ctx: DemoContext) -> None:
     ctx.artifacts["MetaTrader terminal simulator and live node (dev CA, logs, status)"] = folder
 
 
+def _chapter_live_oanda(ctx: DemoContext) -> None:
+    from gauntlet.cli.demo_oanda import run_oanda_chapter
+
+    spec = _live_spec(ctx)
+    if spec is None:
+        return
+    ctx.console.print(
+        "[bold]Live on OANDA v20 (simulator)[/]: the OANDA v20 simulator serves the REST "
+        "routes and the pricing and transaction streams on loopback, replaying the spec's "
+        f"latest bars as prices. `gauntlet live start --venue oanda` runs {spec.name} "
+        f"({spec.strategy}) on a NautilusTrader TradingNode with the OANDA clients, on bars "
+        "NautilusTrader aggregates from those prices, and records every quote it receives. "
+        "After a few fills it is stopped and `gauntlet live replay` runs the recorded "
+        "session as a backtest: the same bars and decisions? Then a second session is killed "
+        "with SIGKILL mid-run and restarted: it reconciles with the account and trades on. "
+        "(The same chapter on MetaTrader 5 or FIX: `gauntlet demo --venue mt5|fix`.)"
+    )
+    folder = ctx.out_dir / "live-oanda"
+    run_oanda_chapter(ctx.console, _live_target(ctx, spec), folder)
+    ctx.artifacts["OANDA simulator, live node and recorded session (logs, status, quotes)"] = folder
+
+
 def _chapter_live_fix(ctx: DemoContext) -> None:
     from gauntlet.cli.demo_fix import run_live_chapter
 
@@ -333,6 +356,7 @@ CHAPTERS: tuple[tuple[str, Callable[[DemoContext], None]], ...] = (
     ("promotion", _chapter_promotion),
 )
 LIVE_CHAPTERS: dict[str, tuple[str, Callable[[DemoContext], None]]] = {
+    "oanda": ("live on OANDA v20 (simulator)", _chapter_live_oanda),
     "mt5": ("live on MetaTrader 5 (terminal simulator)", _chapter_live_mt5),
     "fix": ("live on the FIX simulator", _chapter_live_fix),
 }
@@ -342,21 +366,28 @@ LIVE_CHAPTERS: dict[str, tuple[str, Callable[[DemoContext], None]]] = {
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and artifacts."),
     venue: str = typer.Option(
-        "mt5",
+        "oanda",
         "--venue",
         envvar="GAUNTLET_DEMO_VENUE",
-        help="The live chapter's venue: mt5 (the newest) or fix.",
+        help="The live chapter's venue: oanda (the newest), mt5 or fix.",
+    ),
+    live_only: bool = typer.Option(
+        False,
+        "--live-only",
+        help="Only the promotion (the live node needs its spec at stage live) and the live "
+        "chapter: a quick look at one venue.",
     ),
 ) -> None:
     """Run the main job: data → backtests → report → sweep → walk-forward → parity → paper →
-    promotion → live on a venue simulator (MetaTrader 5 by default)."""
+    promotion → live on a venue simulator (OANDA v20 by default), recorded and replayed."""
     choice(venue, tuple(LIVE_CHAPTERS), "--venue")
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(console=console, out_dir=out)
     console.rule("[bold]Gauntlet demo")
     with ctx.resources:  # the embedded PostgreSQL, if a chapter started one
-        for title, chapter in (*CHAPTERS, LIVE_CHAPTERS[venue]):
+        chapters = [c for c in CHAPTERS if not live_only or c[0] == "promotion"]
+        for title, chapter in (*chapters, LIVE_CHAPTERS[venue]):
             console.rule(title, style="dim")
             chapter(ctx)
     console.rule("[bold]Done")

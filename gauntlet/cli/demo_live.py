@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,10 +34,14 @@ class LiveTarget:
     registry_args: list[str]  # --dsn, --schema, --tracking-uri of the demo's registry
 
 
-def start_command(target: LiveTarget, venue: str, venue_config: Path, state: Path) -> list[str]:
+def start_command(
+    target: LiveTarget, venue: str, venue_config: Path, state: Path, extra: Sequence[str] = ()
+) -> list[str]:
+    """`gauntlet live start` of the target on the venue (`extra`: more options)."""
     return [
         sys.executable, "-m", "gauntlet", "live", "start", str(target.spec), "--venue", venue,
-        "--config", str(venue_config), "--state", str(state), *target.registry_args, "--quiet",
+        "--config", str(venue_config), "--state", str(state), *target.registry_args, *extra,
+        "--quiet",
     ]  # fmt: skip
 
 
