@@ -18,10 +18,10 @@ from live.stack.stack import Stack
 GAUNTLET = str(Path(sys.executable).with_name("gauntlet"))
 
 
-def _demo(out: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _demo(out: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GAUNTLET_")}
     return subprocess.run(
-        [GAUNTLET, "demo", "--out", str(out)],
+        [GAUNTLET, "demo", "--out", str(out), *args],
         capture_output=True, text=True, timeout=300, env={**clean, **env, "COLUMNS": "120"},
     )  # fmt: skip
 
@@ -43,7 +43,7 @@ def test_demo_runs_every_chapter(demo_dir: Path) -> None:
     out = proc.stdout
     for chapter in ("vectorized backtests", "parameter sweep and walk-forward",
                     "event-driven parity", "paper trading", "promotion",
-                    "live on MetaTrader 5 (terminal simulator)"):  # fmt: skip
+                    "live on OANDA v20 (simulator)"):  # fmt: skip
         assert chapter in out
     assert "promoted to candidate" in out
     assert "promoted to paper" in out
@@ -65,7 +65,42 @@ def test_demo_runs_every_chapter(demo_dir: Path) -> None:
     assert str(report.resolve()) in out.replace("\n", "")
     journal = (demo_dir / "out" / "paper" / "events.jsonl").read_text().splitlines()
     assert sum('"kind": "fill"' in line for line in journal) > 0
-    _assert_live_mt5_chapter(out, demo_dir / "out" / "live-mt5")
+    _assert_live_oanda_chapter(out, demo_dir / "out" / "live-oanda")
+
+
+def _assert_live_oanda_chapter(out: str, folder: Path) -> None:
+    """`gauntlet live start --venue oanda` traded the promoted spec on the OANDA simulator
+    and stopped; its recorded session, replayed as a backtest, gave the same bars and
+    decisions; a second session was killed with SIGKILL, restarted, reconciled the account's
+    position and stopped: the account and the node agree, no order was sent twice."""
+    words = " ".join(out.split())
+    assert "$ gauntlet live start" in words
+    assert "--venue oanda" in words
+    assert "$ gauntlet sim oanda --port" in words
+    first = re.search(r"session 1 stopped after (\d+) fills on the account", words)
+    assert first is not None
+    assert int(first[1]) >= 3
+    assert "$ gauntlet live replay" in words
+    replayed = re.search(r"→ (\d+) bars, (\d+) orders replay MATCHES: the same bars and "
+                         r"decisions as the live session \((\d+) orders", words)  # fmt: skip
+    assert replayed is not None, words[-3000:]
+    assert int(replayed[1]) > 50
+    assert int(replayed[2]) == int(replayed[3]) >= 3
+    assert re.search(r"SIGKILL to the node \(pid \d+\) after \d+ fills on the account", words)
+    assert "`gauntlet live status` shows: crashed" in words
+    reconciled = re.search(r"net position (\S+) where the account holds (\S+)", words)
+    assert reconciled is not None
+    assert reconciled[1] == reconciled[2] != "flat"
+    table = _table(out)
+    assert table["orders sent twice (client ids seen twice)"] == "0"
+    assert int(table["fills on the account"]) >= int(first[1]) + 3
+    assert table["account's net position"] == table["node's net position"]
+    assert int(table["rows the node mirrored to PostgreSQL"]) > 0
+    assert table["node state"] == "stopped"
+    runs = sorted(
+        p.name for p in (folder / "catalog" / "_quotes" / "sma-cross-eurusd-h1").iterdir()
+    )
+    assert runs == ["run-1", "run-2", "run-3"], "every session recorded its quotes"
 
 
 def _table(out: str) -> dict[str, str]:
@@ -100,8 +135,18 @@ def _assert_live_mt5_chapter(out: str, folder: Path) -> None:
 
 
 @pytest.mark.slow
+def test_demo_live_chapter_on_mt5(demo_dir: Path) -> None:
+    proc = _demo(demo_dir / "out", "--live-only", GAUNTLET_DEMO_VENUE="mt5")
+    assert proc.returncode == 0, proc.stderr
+    assert "live on MetaTrader 5 (terminal simulator)" in proc.stdout
+    assert "vectorized backtests" not in proc.stdout, "--live-only: promotion and live only"
+    assert "promoted to live" in proc.stdout
+    _assert_live_mt5_chapter(proc.stdout, demo_dir / "out" / "live-mt5")
+
+
+@pytest.mark.slow
 def test_demo_live_chapter_on_fix(demo_dir: Path) -> None:
-    proc = _demo(demo_dir / "out", GAUNTLET_DEMO_VENUE="fix")
+    proc = _demo(demo_dir / "out", "--live-only", "--venue", "fix")
     assert proc.returncode == 0, proc.stderr
     assert "live on the FIX simulator" in proc.stdout
     _assert_live_fix_chapter(proc.stdout, demo_dir / "out" / "live-fix")
