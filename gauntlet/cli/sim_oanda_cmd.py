@@ -76,10 +76,10 @@ def _config(
     from execution_engine.adapters.oanda.sim.config import SimConfig
     from pydantic import SecretStr, ValidationError
 
-    if not token:
+    if not token.strip():
         fail("--token is empty: clients authenticate with it")
     if data is not None and not data.is_file():
-        fail(f"--data {data} does not exist")
+        fail(f"--data {data} " + ("is not a file" if data.exists() else "does not exist"))
     if not 0 <= port <= 65_535:
         fail(f"--port {port} is not a port")
     if not 0 < interval <= 3_600:
@@ -97,7 +97,12 @@ def _config(
         )  # fmt: skip
     except ValidationError as exc:
         error = exc.errors()[0]
-        fail(f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}")
+        field = str(error["loc"][0])
+        fail(f"--{_OPTION_OF.get(field, field.replace('_', '-'))}: {error['msg']}")
+
+
+# SimConfig fields whose option has another name.
+_OPTION_OF = {"heartbeat_interval": "heartbeat", "tls_dir": "state"}
 
 
 def _simulator(config: SimConfig) -> OandaSimulator:

@@ -59,6 +59,9 @@ NOT_FUZZED: dict[str, str] = {
     "up": "starts PostgreSQL, Redis, NATS and OpenBao (tests/hostile/test_services.py covers it)",
     "demo": "runs the whole tour: minutes (tests/e2e/test_cli_demo.py)",
     "paper": "runs a paper node in real time until --duration (tests/hostile/test_paper_kill.py)",
+    # Their one required option is a free string (a key, a token): any value serves until Ctrl-C.
+    "sim oanda": "serves until stopped (bad input: tests/integration/oanda/test_sim_cli.py)",
+    "sim polygon": "serves until stopped (bad input: tests/integration/polygon/test_sim_control.py)",
 }
 
 # Valid arguments for each command's required parameters; `{bars}` etc. name FuzzFiles paths.

@@ -56,6 +56,10 @@ def test_serves_until_ctrl_c() -> None:
         (["--data", "/no/such/bars.csv"], "--data /no/such/bars.csv does not exist"),
         (["--balance", "lots"], "--balance 'lots' is not a number"),
         (["--rate-limit", "0"], "--rate-limit"),
+        (["--heartbeat", "0"], "--heartbeat: Input should be greater than 0"),
+        (["--data", "/dev/null"], "--data /dev/null is not a file"),
+        (["--port", "70000"], "--port 70000 is not a port"),
+        (["--token", " "], "--token is empty"),
     ],
 )
 def test_bad_input_is_one_line(args: list[str], message: str) -> None:
