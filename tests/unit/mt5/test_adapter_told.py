@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from execution_engine.adapters.mt5.told import Told
+from execution_engine.adapters.told import Told
 from nautilus_trader.common.component import TestClock
 from nautilus_trader.common.factories import OrderFactory
 from nautilus_trader.model.enums import OrderSide

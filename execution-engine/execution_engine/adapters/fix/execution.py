@@ -26,9 +26,6 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import (
-    BatchCancelOrders,
-    CancelAllOrders,
-    CancelOrder,
     GenerateFillReports,
     GenerateOrderStatusReport,
     GenerateOrderStatusReports,
@@ -37,7 +34,6 @@ from nautilus_trader.execution.messages import (
     SubmitOrder,
 )
 from nautilus_trader.execution.reports import FillReport, OrderStatusReport, PositionStatusReport
-from nautilus_trader.live.execution_client import LiveExecutionClient
 from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType, OrderStatus
 from nautilus_trader.model.identifiers import (
     AccountId,
@@ -52,6 +48,7 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import AccountBalance, Money
 from nautilus_trader.model.orders import Order
 
+from execution_engine.adapters.cancels import OneCancelPerOrder
 from execution_engine.adapters.fix import reconcile
 from execution_engine.adapters.fix.answers import VenueAnswers
 from execution_engine.adapters.fix.clordid import order_cl_ord_id, request_cl_ord_id
@@ -96,7 +93,7 @@ def client_order_id_of(cl_ord_id: str) -> ClientOrderId:
     return ClientOrderId(order_cl_ord_id(cl_ord_id))
 
 
-class FixExecutionClient(LiveExecutionClient):
+class FixExecutionClient(OneCancelPerOrder):
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -187,27 +184,8 @@ class FixExecutionClient(LiveExecutionClient):
         except FixSessionError as exc:
             self._reject(order, str(exc))
 
-    async def _cancel_order(self, command: CancelOrder) -> None:
-        order = self._cache.order(command.client_order_id)
-        if order is None:
-            self._log.error(f"cancel of unknown order {command.client_order_id}")
-            return
+    async def _cancel(self, order: Order) -> None:
         self._send_cancel(order)
-
-    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
-        """One OrderCancelRequest per open order of the strategy on the instrument (and side):
-        OrderMassCancelRequest is optional in FIX 4.4 and many venues do not take it."""
-        for order in self._cache.orders_open(
-            venue=FIX_VENUE,
-            instrument_id=command.instrument_id,
-            strategy_id=command.strategy_id,
-            side=command.order_side,  # NO_ORDER_SIDE: both sides
-        ):
-            self._send_cancel(order)
-
-    async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
-        for cancel in command.cancels:
-            await self._cancel_order(cancel)
 
     def _send_cancel(self, order: Order) -> None:
         cancel = CancelRequest(

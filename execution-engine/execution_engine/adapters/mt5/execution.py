@@ -42,9 +42,6 @@ from typing import Any
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.execution.messages import (
-    BatchCancelOrders,
-    CancelAllOrders,
-    CancelOrder,
     GenerateFillReports,
     GenerateOrderStatusReport,
     GenerateOrderStatusReports,
@@ -53,7 +50,6 @@ from nautilus_trader.execution.messages import (
     SubmitOrder,
 )
 from nautilus_trader.execution.reports import FillReport, OrderStatusReport, PositionStatusReport
-from nautilus_trader.live.execution_client import LiveExecutionClient
 from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType, OrderType
 from nautilus_trader.model.identifiers import (
     AccountId,
@@ -67,6 +63,7 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import AccountBalance, Currency, Money
 from nautilus_trader.model.orders import Order
 
+from execution_engine.adapters.cancels import OneCancelPerOrder
 from execution_engine.adapters.mt5 import keys, reconcile
 from execution_engine.adapters.mt5.bridge import (
     BridgeDisconnectedError,
@@ -93,7 +90,6 @@ from execution_engine.adapters.mt5.providers import (
     units,
 )
 from execution_engine.adapters.mt5.queries import NS_PER_MS, TerminalQueries
-from execution_engine.adapters.mt5.told import Told
 from execution_engine.adapters.mt5.translate import (
     OrderRefusedError,
     SendTerms,
@@ -101,6 +97,7 @@ from execution_engine.adapters.mt5.translate import (
     remove_request,
     trade_request,
 )
+from execution_engine.adapters.told import Told
 
 Row = Mapping[str, Any]
 _VOLUME_CHANGE = "MetaTrader cannot change a pending order's volume"
@@ -120,7 +117,7 @@ def retcode_text(retcode: int, comment: object = None) -> str:
     return text
 
 
-class Mt5ExecutionClient(LiveExecutionClient):
+class Mt5ExecutionClient(OneCancelPerOrder):
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -712,26 +709,6 @@ class Mt5ExecutionClient(LiveExecutionClient):
             order.strategy_id, order.instrument_id, order.client_order_id,
             self._venue_id(order), reason, self._now(),
         )  # fmt: skip
-
-    async def _cancel_order(self, command: CancelOrder) -> None:
-        order = self._cache.order(command.client_order_id)
-        if order is None:
-            self._log.error(f"cancel of unknown order {command.client_order_id}")
-            return
-        await self._cancel(order)
-
-    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
-        for order in self._cache.orders_open(
-            venue=self.venue,
-            instrument_id=command.instrument_id,
-            strategy_id=command.strategy_id,
-            side=command.order_side,
-        ):
-            await self._cancel(order)
-
-    async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
-        for cancel in command.cancels:
-            await self._cancel_order(cancel)
 
     async def _cancel(self, order: Order) -> None:
         if self._told.finished(order):

@@ -36,9 +36,6 @@ import msgspec
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock, MessageBus
 from nautilus_trader.execution.messages import (
-    BatchCancelOrders,
-    CancelAllOrders,
-    CancelOrder,
     GenerateFillReports,
     GenerateOrderStatusReport,
     GenerateOrderStatusReports,
@@ -47,7 +44,6 @@ from nautilus_trader.execution.messages import (
     SubmitOrder,
 )
 from nautilus_trader.execution.reports import FillReport, OrderStatusReport, PositionStatusReport
-from nautilus_trader.live.execution_client import LiveExecutionClient
 from nautilus_trader.model.enums import AccountType, LiquiditySide, OmsType, OrderType, TimeInForce
 from nautilus_trader.model.identifiers import (
     AccountId,
@@ -61,7 +57,7 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import AccountBalance, Currency, Money
 from nautilus_trader.model.orders import Order
 
-from execution_engine.adapters.mt5.told import Told
+from execution_engine.adapters.cancels import OneCancelPerOrder
 from execution_engine.adapters.oanda import reconcile
 from execution_engine.adapters.oanda.config import OANDA_CLIENT, OandaExecClientConfig
 from execution_engine.adapters.oanda.hub import EXECUTION, OandaConnectError, OandaHub
@@ -82,6 +78,7 @@ from execution_engine.adapters.oanda.v20.errors import (
     describe_reject,
 )
 from execution_engine.adapters.oanda.v20.streams import TransactionStream
+from execution_engine.adapters.told import Told
 
 # How long the stream may take to show an answer's transactions before they are fetched.
 _STREAM_GRACE_SECONDS = 0.5
@@ -99,7 +96,7 @@ def reject_text(reason: str, message: str = "") -> str:
     return f"{text} ({said})" if said and said.lower() not in text.lower() else text
 
 
-class OandaExecutionClient(LiveExecutionClient):
+class OandaExecutionClient(OneCancelPerOrder):
     """Orders, their events and reconciliation on one OANDA account (the module says how)."""
 
     def __init__(
@@ -605,26 +602,6 @@ class OandaExecutionClient(LiveExecutionClient):
             order.strategy_id, order.instrument_id, order.client_order_id,
             self._venue_id(order), reason, self._now(),
         )  # fmt: skip
-
-    async def _cancel_order(self, command: CancelOrder) -> None:
-        order = self._cache.order(command.client_order_id)
-        if order is None:
-            self._log.error(f"cancel of unknown order {command.client_order_id}")
-            return
-        await self._cancel(order)
-
-    async def _cancel_all_orders(self, command: CancelAllOrders) -> None:
-        for order in self._cache.orders_open(
-            venue=self.venue,
-            instrument_id=command.instrument_id,
-            strategy_id=command.strategy_id,
-            side=command.order_side,
-        ):
-            await self._cancel(order)
-
-    async def _batch_cancel_orders(self, command: BatchCancelOrders) -> None:
-        for cancel in command.cancels:
-            await self._cancel_order(cancel)
 
     async def _cancel(self, order: Order) -> None:
         try:

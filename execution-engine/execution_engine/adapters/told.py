@@ -1,10 +1,11 @@
-"""What the MetaTrader execution client has told NautilusTrader about each order.
+"""What an execution client (MetaTrader, OANDA) has told NautilusTrader about each order.
 
 NautilusTrader's live execution engine applies order events from a queue, so an order's
-status lags the events a client has just generated. A terminal's answer and its transaction
-event often come in one loop turn (a cancel's answer and its ORDER_DELETE, a deal's result
-and its DEAL_ADD): checked against the order's status alone, the order would be accepted or
-canceled twice. The client asks this ledger instead, which also knows the order's ticket.
+status lags the events a client has just generated. A venue's answer and its transaction
+event often come in one loop turn (MetaTrader: a cancel's answer and its ORDER_DELETE, a deal's
+result and its DEAL_ADD; OANDA: an order's answer and the same transaction on its stream):
+checked against the order's status alone, the order would be accepted or canceled twice. The
+client asks this ledger instead, which also knows the order's venue id.
 """
 
 from __future__ import annotations
