@@ -19,7 +19,6 @@ from nautilus_trader.model.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
-    PositionSide,
     TriggerType,
 )
 from nautilus_trader.model.enums import TimeInForce as NautilusTimeInForce
@@ -31,6 +30,7 @@ from execution_engine.adapters.fix.clordid import order_cl_ord_id
 from execution_engine.adapters.fix.codes import OrdStatus, OrdType, Side, TimeInForce
 from execution_engine.adapters.fix.reports import ExecutionReport, PositionReport
 from execution_engine.adapters.fix.wire import FixMessageError
+from execution_engine.adapters.positions import net_position_report
 
 _STATUS = {
     OrdStatus.PENDING_NEW: OrderStatus.SUBMITTED,
@@ -134,16 +134,10 @@ def position_status_report(
     report: PositionReport, instrument: Instrument, account_id: AccountId, ts_init: int
 ) -> PositionStatusReport:
     net = report.net_qty
-    side = PositionSide.FLAT if net == 0 else PositionSide.LONG if net > 0 else PositionSide.SHORT
-    return PositionStatusReport(
-        account_id=account_id,
-        instrument_id=instrument.id,
-        position_side=side,
-        quantity=instrument.make_qty(abs(net)),
-        report_id=UUID4(),
-        ts_last=epoch_ns(report.header.sending_time),
-        ts_init=ts_init,
-    )
+    return net_position_report(
+        account_id, instrument.id, net, instrument.make_qty(abs(net)),
+        ts_last=epoch_ns(report.header.sending_time), ts_init=ts_init,
+    )  # fmt: skip
 
 
 def epoch_ns(moment: dt.datetime | None) -> int:

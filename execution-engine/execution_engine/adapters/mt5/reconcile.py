@@ -44,6 +44,7 @@ from execution_engine.adapters.mt5.codes import (
 )
 from execution_engine.adapters.mt5.codes import OrderType as MtOrderType
 from execution_engine.adapters.mt5.providers import Spec, units
+from execution_engine.adapters.positions import net_position_report
 
 Row = Mapping[str, Any]
 _NS_PER_MS = 1_000_000
@@ -258,17 +259,11 @@ def _net_report(
         signed = _decimal(row, "volume") * (1 if _is_long(row) else -1)
         net += signed
         notional += signed * _decimal(row, "price_open")
-    side = PositionSide.FLAT if net == 0 else PositionSide.LONG if net > 0 else PositionSide.SHORT
-    return PositionStatusReport(
-        account_id=account_id,
-        instrument_id=instrument.id,
-        position_side=side,
-        quantity=units(abs(net), spec),
-        report_id=UUID4(),
+    return net_position_report(
+        account_id, instrument.id, net, units(abs(net), spec),
         ts_last=max(ms_to_ns(r.get("time_update_ms")) or ms_to_ns(r.get("time_ms")) for r in rows),
-        ts_init=ts_init,
-        avg_px_open=None if net == 0 else notional / net,
-    )
+        ts_init=ts_init, avg_px_open=None if net == 0 else notional / net,
+    )  # fmt: skip
 
 
 def _is_long(row: Row) -> bool:

@@ -20,7 +20,6 @@ from nautilus_trader.model.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
-    PositionSide,
     TimeInForce,
     TriggerType,
 )
@@ -36,6 +35,7 @@ from nautilus_trader.model.objects import Currency, Money
 
 from execution_engine.adapters.oanda.v20 import models
 from execution_engine.adapters.oanda.v20.times import rfc3339_ns
+from execution_engine.adapters.positions import net_position_report
 
 # The transaction types that create an order (each carries the order's terms).
 ORDER_CREATES = frozenset({"MARKET_ORDER", "LIMIT_ORDER", "STOP_ORDER", "MARKET_IF_TOUCHED_ORDER"})
@@ -246,15 +246,7 @@ def _report(
     ts_init: int,
     position_id: PositionId | None,
 ) -> PositionStatusReport:
-    side = PositionSide.FLAT if net == 0 else PositionSide.LONG if net > 0 else PositionSide.SHORT
-    return PositionStatusReport(
-        account_id=account_id,
-        instrument_id=instrument.id,
-        position_side=side,
-        quantity=instrument.make_qty(abs(net)),
-        report_id=UUID4(),
-        ts_last=ts_init,
-        ts_init=ts_init,
-        venue_position_id=position_id,
-        avg_px_open=avg_px if net != 0 else None,
-    )
+    return net_position_report(
+        account_id, instrument.id, net, instrument.make_qty(abs(net)), ts_last=ts_init,
+        ts_init=ts_init, avg_px_open=avg_px, venue_position_id=position_id,
+    )  # fmt: skip
