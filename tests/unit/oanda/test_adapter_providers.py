@@ -44,10 +44,10 @@ def test_a_currency_is_a_pair_at_oandas_precisions_and_margin() -> None:
     assert pair.info == {"pip_location": -2, "display_name": "USD/JPY", "oanda_type": "CURRENCY"}
 
 
-def test_metals_and_cfds_are_cfds_with_fractional_units() -> None:
+def test_metals_are_pairs_as_gauntlet_defines_them_and_cfds_are_cfds() -> None:
     gold, index = oanda_instrument(XAU_USD, VENUE), oanda_instrument(SPX500, VENUE)
-    assert isinstance(gold, Cfd)
-    assert gold.asset_class == AssetClass.COMMODITY
+    assert isinstance(gold, CurrencyPair)  # XAU/USD in marketdata/instruments.yaml: fx
+    assert str(gold.id) == "XAU/USD.OANDA"
     assert isinstance(index, Cfd)
     assert index.asset_class == AssetClass.INDEX
     assert (index.size_precision, str(index.size_increment), str(index.min_quantity)) == (

@@ -4,8 +4,8 @@ NautilusTrader instruments, and the names on both sides (`EUR_USD` ↔ `EUR/USD.
 OANDA names every instrument BASE_QUOTE (`EUR_USD`, `XAU_USD`, `SPX500_USD`), so the
 instrument id is that name with a slash, on the venue, and the raw symbol is OANDA's name.
 The NautilusTrader type comes from Gauntlet's one mapping of asset classes
-(`sandbox.providers.build_instrument`, docs/instruments.md): CURRENCY is FX (a CurrencyPair);
-CFD and METAL are Cfds. Prices: `displayPrecision` decimals, increment 10^-displayPrecision;
+(`sandbox.providers.build_instrument`, docs/instruments.md): CURRENCY and METAL are quoted
+like FX (CurrencyPairs: XAU/USD is one on every venue Gauntlet trades); CFD is a Cfd. Prices: `displayPrecision` decimals, increment 10^-displayPrecision;
 sizes: `tradeUnitsPrecision` decimals, minimum `minimumTradeSize`, maximum
 `maximumOrderUnits`; margin: `marginRate` initial, half of it maintenance (OANDA closes out
 when the NAV falls to half the margin used); `pipLocation`, `displayName` and OANDA's type
@@ -32,8 +32,8 @@ Row = Mapping[str, Any]
 # How the provider asks OANDA for instruments: names (none: all the account's) → rows of
 # OANDA's Instrument JSON (camelCase names, decimals as strings).
 FetchInstruments = Callable[[Sequence[str]], Awaitable[list[Row]]]
-_PAIR_TYPES = {"CURRENCY": "fx"}
-_CFD_TYPES = {"CFD": "INDEX", "METAL": "COMMODITY"}  # → NautilusTrader's asset class
+_PAIR_TYPES = {"CURRENCY": "fx", "METAL": "fx"}  # metals as marketdata/instruments.yaml has them
+_CFD_TYPES = {"CFD": "INDEX"}  # → NautilusTrader's asset class
 
 
 class InstrumentSpecError(ValueError):
