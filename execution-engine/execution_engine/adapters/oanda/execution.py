@@ -200,16 +200,8 @@ class OandaExecutionClient(OneCancelPerOrder):
         currency = self._currency
         if currency is None:
             return
-        balance = account.balance
-        margin = min(max(account.margin_used or Decimal(0), Decimal(0)), max(balance, Decimal(0)))
         self.generate_account_state(
-            balances=[
-                AccountBalance(
-                    total=Money(balance, currency),
-                    locked=Money(margin, currency),
-                    free=Money(balance - margin, currency),
-                )
-            ],
+            balances=[account_balance(account.balance, account.margin_used, currency)],
             margins=[],
             reported=True,
             ts_event=self._now(),
@@ -677,3 +669,19 @@ class OandaExecutionClient(OneCancelPerOrder):
 def reason_text(reason: str) -> str:
     """An ORDER_CANCEL reason in words: "INSUFFICIENT_MARGIN: not enough margin ..."."""
     return f"{reason}: {describe_reject(reason)}"
+
+
+def account_balance(
+    balance: Decimal, margin_used: Decimal | None, currency: Currency
+) -> AccountBalance:
+    """OANDA's balance and margin used (4 decimals) as NautilusTrader's total, locked and free,
+    each in the currency's cents: rounded before `free` is taken, so total - locked == free
+    (NautilusTrader refuses a balance whose three amounts disagree by a cent)."""
+    cent = Decimal(1).scaleb(-currency.precision)
+    total = balance.quantize(cent)
+    locked = min(max(margin_used or Decimal(0), Decimal(0)), max(total, Decimal(0))).quantize(cent)
+    return AccountBalance(
+        total=Money(total, currency),
+        locked=Money(locked, currency),
+        free=Money(total - locked, currency),
+    )
