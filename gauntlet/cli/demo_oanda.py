@@ -13,7 +13,6 @@ holding the reconciled position, where a replay starts flat.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -59,7 +58,7 @@ def run_oanda_chapter(console: Console, target: LiveTarget, folder: Path) -> Non
     shutil.rmtree(folder, ignore_errors=True)  # every run starts from a new account and catalog
     folder.mkdir(parents=True)
     sim = OandaSimulator(_sim_config(target, folder))
-    _start(sim)
+    sim.start()
     try:
         session = _session(target, folder, sim)
         console.print(
@@ -70,18 +69,6 @@ def run_oanda_chapter(console: Console, target: LiveTarget, folder: Path) -> Non
     finally:
         sim.stop()
     console.print(frame_table(pd.DataFrame(rows), "the OANDA account and the node"))
-
-
-def _start(sim: OandaSimulator) -> None:
-    """Start the simulator on an asyncio loop of the standard policy: NautilusTrader's
-    import installed uvloop's, whose servers the simulator's start-up does not take (it
-    asserts an asyncio.Server to read its port)."""
-    policy = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-    try:
-        sim.start()  # the simulator's thread makes its loop before start() returns
-    finally:
-        asyncio.set_event_loop_policy(policy)
 
 
 def _sim_config(target: LiveTarget, folder: Path) -> SimConfig:

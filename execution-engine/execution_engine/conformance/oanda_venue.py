@@ -7,7 +7,6 @@ Cards OANDA's model has no counterpart for are not run and say why (`NOT_APPLICA
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -136,16 +135,7 @@ class OandaSimVenue:
         self.sim.push_quote(DEFAULT_INSTRUMENT, bid, ask)
 
     def start(self) -> None:
-        # NautilusTrader installs uvloop's policy when it is imported; the simulator's thread
-        # makes its loop from the policy and reads its port off an asyncio.Server, which a
-        # uvloop server is not. Its loop is asyncio's own (the node's stays uvloop).
-        # Not needed once OandaSimulator reads its port without asyncio.Server.
-        policy = asyncio.get_event_loop_policy()
-        asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-        try:
-            self.sim.start()
-        finally:
-            asyncio.set_event_loop_policy(policy)
+        self.sim.start()
         self.push_quote(SIM_BID, SIM_ASK)
 
     def stop(self) -> None:

@@ -112,9 +112,7 @@ class OandaSimulator:
         self._runner = runner
         site = web.TCPSite(runner, self.config.host, self.config.port, ssl_context=self._ssl())
         await site.start()
-        server = site._server  # aiohttp keeps the listening server private; we need its port
-        assert isinstance(server, asyncio.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = runner.addresses[0][1]  # the bound port (port 0: the one the OS chose)
         tasks = [asyncio.create_task(self._sweep())]
         if self.config.replay and self.config.stream_rate is None:
             tasks.append(asyncio.create_task(self._replay()))
