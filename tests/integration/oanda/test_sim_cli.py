@@ -7,13 +7,14 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-GAUNTLET = str(Path(__file__).resolve().parents[3] / ".venv" / "bin" / "gauntlet")
+GAUNTLET = str(Path(sys.executable).parent / "gauntlet")  # the venv running the tests
 TOKEN = "cli-token"
 
 

@@ -22,7 +22,6 @@ from execution_engine.adapters.oanda.v20 import models as m
 from execution_engine.adapters.oanda.v20.client import V20Client
 from execution_engine.adapters.oanda.v20.endpoints import endpoint_for
 from execution_engine.adapters.oanda.v20.errors import (
-    NotFound,
     OrderRejected,
     RateLimited,
     Unauthorized,
@@ -748,12 +747,6 @@ async def test_sim_malformed_lines_are_counted_and_skipped(api_sim: Any) -> None
     assert stream.reconnects == 0
 
 
-@pytest.mark.xfail(
-    reason="the simulator routes GET /transactions/{tid} before /transactions/stream, so the"
-    " stream answers 404 NO_SUCH_TRANSACTION (H2 to fix; strict: this fails once it is fixed)",
-    raises=NotFound,
-    strict=True,
-)
 @run_async
 async def test_sim_transaction_stream_after_a_drop_loses_and_repeats_nothing(api_sim: Any) -> None:
     account = api_sim.account_id
