@@ -63,17 +63,17 @@ class ReplayResult:
     def difference(self) -> str | None:
         """The first way the replay differs from the live session; None when it does not
         (or nothing live was recorded: see `problems`)."""
+        last_bar = len(self.bars)
         if self.live_bars is not None:
-            # The live cache keeps the last bars only: compare the replay's same tail.
-            tail = self.bars[-len(self.live_bars) :] if self.live_bars else []
-            found = _first_difference("bar", self.live_bars, tail)
+            window, last_bar = _over_the_live_bars(self.bars, self.live_bars)
+            found = _first_difference("bar", self.live_bars, window)
             if found is not None:
                 return found
         if self.live_orders is not None:
+            seen = [o for o in self.orders if o["bar"] <= last_bar]  # decided on a live bar
             return _first_difference(
-                "order", [_decision(o) for o in self.live_orders],
-                [_decision(o) for o in self.orders],
-            )  # fmt: skip
+                "order", [_decision(o) for o in self.live_orders], [_decision(o) for o in seen]
+            )
         return None
 
     @property
@@ -218,6 +218,25 @@ def _engine(instrument: Instrument) -> BacktestEngine:
     )
     engine.add_instrument(instrument)
     return engine
+
+
+def _over_the_live_bars(
+    replayed: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], int]:
+    """The replay's bars the live ones are compared with, and the number (from 1) of the last.
+
+    They start at the replay's bar equal to the live session's first (the node's cache keeps
+    the newest bars only) and are as many as the live ones: the recorder takes a quote when
+    the data client publishes it, before NautilusTrader's data engine has aggregated it, so
+    quotes still queued when the strategy stopped can close bars after the live session's
+    last one, which no decision saw. No replayed bar alike: the tail, whose first
+    difference is then shown."""
+    if not live:
+        return [], len(replayed)
+    for start, bar in enumerate(replayed):
+        if bar == live[0]:
+            return replayed[start : start + len(live)], start + len(live)
+    return replayed[-len(live) :], len(replayed)
 
 
 def _first_difference(
