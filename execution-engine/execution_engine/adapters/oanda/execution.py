@@ -137,6 +137,7 @@ class OandaExecutionClient(OneCancelPerOrder):
         self._current: dict[ClientOrderId, str] = {}  # the node's order → its OANDA id now
         self._first: dict[ClientOrderId, str] = {}  # → its first OANDA id (the node's)
         self._stream_task: asyncio.Task[Any] | None = None
+        self._stream: TransactionStream | None = None  # the one the task reads now
         self._catching_up = asyncio.Lock()
         self._account_refresh: asyncio.TimerHandle | None = None
         self.sinceid_fetches = 0
@@ -229,11 +230,18 @@ class OandaExecutionClient(OneCancelPerOrder):
         request timeout at most) until OANDA answers it."""
         await self._close_stream()
         stream = self._new_stream()
+        self._stream = stream
         self._stream_task = self.create_task(self._consume(stream))
         try:
             await stream.wait_connected(self._venue.request_timeout_seconds)
         except TimeoutError:
             self._log.warning("the transaction stream has not answered yet; it keeps trying")
+
+    def _stream_connections(self) -> tuple[int, int]:
+        """Which stream the task reads and how often it has reconnected: changed when the
+        stream was opened again."""
+        stream = self._stream
+        return (0, 0) if stream is None else (id(stream), stream.reconnects)
 
     async def _close_stream(self) -> None:
         task, self._stream_task = self._stream_task, None
@@ -258,7 +266,7 @@ class OandaExecutionClient(OneCancelPerOrder):
                     f"{_POLL_SECONDS:g} s, opened again in {_RETRY_SECONDS:g} s"
                 )
             await self._poll_while_down()
-            stream = self._new_stream()
+            stream = self._stream = self._new_stream()
 
     async def _poll_while_down(self) -> None:
         """Until the stream is tried again: the transactions fetched every second, so
@@ -491,6 +499,7 @@ class OandaExecutionClient(OneCancelPerOrder):
 
     async def _send(self, order: Order, request: models.OrderRequest, *, resend: bool) -> None:
         client = self._hub.client
+        connections = self._stream_connections()
         try:
             answer = await client.create_order(self._hub.account_id, request)
         except OrderRejected as exc:
@@ -505,8 +514,10 @@ class OandaExecutionClient(OneCancelPerOrder):
                 "order id before anything is sent again"
             )
             # The network dropped: the stream may be half-open too, which only a stall
-            # would show. Reopened now, it catches up from the last transaction it gave.
-            await self._reopen_stream()
+            # would show. Reopened now (unless it already reconnected on its own since the
+            # order went out: one drop, one new stream), it catches up from its last id.
+            if self._stream_connections() == connections:
+                await self._reopen_stream()
             await self._look_up(order, request if resend else None)
             return
         except V20Error as exc:
