@@ -9,31 +9,21 @@ from pathlib import Path
 
 import pytest
 from execution_engine.adapters.oanda.execution import OandaExecutionClient
-from execution_engine.conformance.context import CardContext, first_quote
+from execution_engine.conformance.context import CardContext
 from execution_engine.conformance.desk import CardDesk
 from execution_engine.conformance.oanda_venue import OandaSimVenue, OandaVenue
-from execution_engine.live.node import start_node, stop_node
+from execution_engine.live.node import stop_node
 from nautilus_trader.model.enums import OrderSide, OrderStatus
+
+from tests.integration.oanda.nodes import quoted_node, started_venue
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[OandaSimVenue]:
-    sim = OandaSimVenue(hedging=True)
-    sim.start()
-    try:
+    with started_venue(hedging=True) as sim:
         yield sim
-    finally:
-        sim.stop()
-
-
-def _node(venue: OandaSimVenue, state: Path) -> CardContext:
-    desk = CardDesk(venue.instrument_id, venue.client_id)
-    ctx = CardContext(venue, state, 10.0, venue.build_node(state, [desk]))
-    start_node(ctx.node)
-    first_quote(ctx)
-    return ctx
 
 
 def _open(ctx: CardContext) -> list[tuple[str, str]]:
@@ -46,7 +36,7 @@ def _open(ctx: CardContext) -> list[tuple[str, str]]:
 def test_a_buy_and_a_sell_are_two_positions_and_survive_a_restart(
     venue: OandaSimVenue, tmp_path: Path
 ) -> None:
-    ctx = _node(venue, tmp_path)
+    ctx = quoted_node(venue, tmp_path)
     try:
         ctx.begin()
         buy = ctx.expect_status(ctx.desk.market(OrderSide.BUY, ctx.qty), OrderStatus.FILLED)
@@ -58,7 +48,7 @@ def test_a_buy_and_a_sell_are_two_positions_and_survive_a_restart(
     finally:
         stop_node(ctx.node)
     assert venue.faults.net_position() == 0  # both trades open, netting to flat
-    again = _node(venue, tmp_path)
+    again = quoted_node(venue, tmp_path)
     try:
         again.begin()
         again.wait(lambda: _open(again) == held, f"positions {held}", lambda: f"{_open(again)}")

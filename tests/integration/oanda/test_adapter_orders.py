@@ -16,41 +16,26 @@ import pytest
 from execution_engine.adapters.oanda.data import OandaDataClient
 from execution_engine.adapters.oanda.v20.client import V20Client
 from execution_engine.adapters.oanda.v20.endpoints import endpoint_for
-from execution_engine.conformance.context import CardContext, first_quote
-from execution_engine.conformance.desk import CardDesk
-from execution_engine.conformance.oanda_venue import SIM_TOKEN, OandaSimVenue
-from execution_engine.live.node import start_node, stop_node
+from execution_engine.conformance.context import CardContext
+from execution_engine.conformance.oanda_venue import SIM_TOKEN
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from nautilus_trader.model.objects import Price
+
+from tests.integration.oanda.nodes import node_on_a_new_venue, sim_of
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CardContext]:
-    venue = OandaSimVenue()
-    venue.start()
-    state = tmp_path_factory.mktemp("oanda-node")
-    desk = CardDesk(venue.instrument_id, venue.client_id)
-    context = CardContext(venue, state, 10.0, venue.build_node(state, [desk]))
-    try:
-        start_node(context.node)
-        first_quote(context)
+    with node_on_a_new_venue(tmp_path_factory.mktemp("oanda-node")) as context:
         yield context
-    finally:
-        stop_node(context.node)
-        venue.stop()
 
 
-def _sim(ctx: CardContext) -> OandaSimVenue:
-    assert isinstance(ctx.venue, OandaSimVenue)
-    return ctx.venue
-
-
-def _at_sim(ctx: CardContext, client_order_id: str) -> dict[str, object]:
+def _atsim_of(ctx: CardContext, client_order_id: str) -> dict[str, object]:
     """The order as the simulator holds it, read over its own REST API."""
-    sim = _sim(ctx).sim
+    sim = sim_of(ctx).sim
 
     async def read() -> dict[str, object]:
         async with V20Client(endpoint_for("127.0.0.1", sim.port), SIM_TOKEN) as client:
@@ -69,8 +54,8 @@ def test_a_market_order_fills_once_and_moves_the_position(ctx: CardContext) -> N
     filled = ctx.expect_status(order, OrderStatus.FILLED)
     assert len(filled.trade_ids) == 1
     assert ctx.desk.net_position() == before + ctx.qty.as_decimal()
-    assert _sim(ctx).faults.net_position() == ctx.desk.net_position()
-    assert _at_sim(ctx, order.client_order_id.value)["type"] == "MARKET"
+    assert sim_of(ctx).faults.net_position() == ctx.desk.net_position()
+    assert _atsim_of(ctx, order.client_order_id.value)["type"] == "MARKET"
 
 
 def test_a_limit_rests_at_its_price_and_cancels_by_client_id(ctx: CardContext) -> None:
@@ -78,13 +63,13 @@ def test_a_limit_rests_at_its_price_and_cancels_by_client_id(ctx: CardContext) -
     price = ctx.away(OrderSide.SELL)
     order = ctx.desk.limit(OrderSide.SELL, ctx.qty, price, TimeInForce.GTC)
     ctx.expect_status(order, OrderStatus.ACCEPTED)
-    held = _at_sim(ctx, order.client_order_id.value)
+    held = _atsim_of(ctx, order.client_order_id.value)
     assert held == {"type": "LIMIT", "units": -ctx.qty.as_decimal(),
                     "price": price.as_decimal(), "price_bound": None, "tif": "GTC",
                     "state": "PENDING"}  # fmt: skip
     ctx.desk.cancel_order(order)
     ctx.expect_status(order, OrderStatus.CANCELED)
-    assert _at_sim(ctx, order.client_order_id.value)["state"] == "CANCELLED"
+    assert _atsim_of(ctx, order.client_order_id.value)["state"] == "CANCELLED"
 
 
 def test_stop_limit_and_mit_rest_as_oanda_stop_and_market_if_touched(ctx: CardContext) -> None:
@@ -92,7 +77,7 @@ def test_stop_limit_and_mit_rest_as_oanda_stop_and_market_if_touched(ctx: CardCo
     trigger, bound = ctx.away(OrderSide.SELL), ctx.away(OrderSide.SELL, Decimal("0.04"))
     stop = ctx.desk.stop_order(OrderSide.BUY, ctx.qty, trigger, bound)
     ctx.expect_status(stop, OrderStatus.ACCEPTED)
-    held = _at_sim(ctx, stop.client_order_id.value)
+    held = _atsim_of(ctx, stop.client_order_id.value)
     assert (held["type"], held["price"], held["price_bound"]) == (
         "STOP",
         trigger.as_decimal(),
@@ -109,7 +94,7 @@ def test_stop_limit_and_mit_rest_as_oanda_stop_and_market_if_touched(ctx: CardCo
     )
     ctx.desk.submit(touched)
     ctx.expect_status(touched, OrderStatus.ACCEPTED)
-    assert _at_sim(ctx, touched.client_order_id.value)["type"] == "MARKET_IF_TOUCHED"
+    assert _atsim_of(ctx, touched.client_order_id.value)["type"] == "MARKET_IF_TOUCHED"
     for order in (stop, touched):
         ctx.desk.cancel_order(order)
         ctx.expect_status(order, OrderStatus.CANCELED)
@@ -122,11 +107,11 @@ def test_a_stop_fills_when_the_market_reaches_it(ctx: CardContext) -> None:
     order = ctx.desk.stop_order(OrderSide.BUY, ctx.qty, trigger)
     ctx.expect_status(order, OrderStatus.ACCEPTED)
     bid, ask = quote.bid_price.as_decimal(), quote.ask_price.as_decimal()
-    _sim(ctx).push_quote(bid + Decimal("0.00100"), ask + Decimal("0.00100"))
+    sim_of(ctx).push_quote(bid + Decimal("0.00100"), ask + Decimal("0.00100"))
     try:
         filled = ctx.expect_status(order, OrderStatus.FILLED)
     finally:
-        _sim(ctx).push_quote(bid, ask)
+        sim_of(ctx).push_quote(bid, ask)
     assert len(filled.trade_ids) == 1  # from the transaction stream: no answer carried it
 
 
@@ -143,7 +128,7 @@ def test_a_modify_is_a_replace_that_keeps_the_nodes_order(ctx: CardContext) -> N
         "OrderUpdated with the new price",
         lambda: f"price {(ctx.cached(order) or order).price}",
     )
-    held = _at_sim(ctx, order.client_order_id.value)  # the replacement, found by client id
+    held = _atsim_of(ctx, order.client_order_id.value)  # the replacement, found by client id
     assert (held["price"], held["units"], held["state"]) == (
         new_price.as_decimal(),
         new_qty.as_decimal(),
@@ -155,7 +140,7 @@ def test_a_modify_is_a_replace_that_keeps_the_nodes_order(ctx: CardContext) -> N
     assert updated.quantity == new_qty
     ctx.desk.cancel_order(updated)
     ctx.expect_status(order, OrderStatus.CANCELED)
-    assert _at_sim(ctx, order.client_order_id.value)["state"] == "CANCELLED"
+    assert _atsim_of(ctx, order.client_order_id.value)["state"] == "CANCELLED"
 
 
 def test_fok_that_cannot_fill_is_canceled_with_no_fill(ctx: CardContext) -> None:
@@ -197,7 +182,7 @@ def test_a_stalled_pricing_stream_is_reopened_and_quotes_resume(ctx: CardContext
     stream = client.price_stream
     assert stream is not None
     stalls = stream.stalls
-    sim = _sim(ctx).sim
+    sim = sim_of(ctx).sim
     sim.faults.stalled = True  # the connection stays open; nothing, not even heartbeats
     try:
         ctx.wait(lambda: stream.stalls > stalls, "the stall seen", lambda: f"{stream.stalls}")
@@ -205,7 +190,7 @@ def test_a_stalled_pricing_stream_is_reopened_and_quotes_resume(ctx: CardContext
         sim.faults.stalled = False
     seen = len(ctx.desk.quotes)
     bid, ask = ctx.quote().bid_price.as_decimal(), ctx.quote().ask_price.as_decimal()
-    _sim(ctx).push_quote(bid + Decimal("0.00001"), ask + Decimal("0.00001"))
+    sim_of(ctx).push_quote(bid + Decimal("0.00001"), ask + Decimal("0.00001"))
     ctx.wait(
         lambda: any(
             q.bid_price.as_decimal() == bid + Decimal("0.00001") for q in ctx.desk.quotes[seen:]
@@ -213,7 +198,7 @@ def test_a_stalled_pricing_stream_is_reopened_and_quotes_resume(ctx: CardContext
         "the new quote through the reopened stream",
         lambda: f"{len(ctx.desk.quotes) - seen} quotes since",
     )
-    _sim(ctx).push_quote(bid, ask)
+    sim_of(ctx).push_quote(bid, ask)
 
 
 def test_a_subscribed_external_bar_type_is_polled_from_complete_candles(

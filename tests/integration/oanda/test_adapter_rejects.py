@@ -11,12 +11,11 @@ from collections.abc import Iterator
 import pytest
 from execution_engine.adapters.oanda.preflight import OandaPreflightError, check_account
 from execution_engine.adapters.oanda.v20.models import TransactionRejectReason
-from execution_engine.conformance.context import CardContext, first_quote
-from execution_engine.conformance.desk import CardDesk
-from execution_engine.conformance.oanda_venue import OandaSimVenue
-from execution_engine.live.node import start_node, stop_node
+from execution_engine.conformance.context import CardContext
 from nautilus_trader.model.enums import OrderSide, OrderStatus
 from pydantic import SecretStr
+
+from tests.integration.oanda.nodes import node_on_a_new_venue, sim_of
 
 pytestmark = pytest.mark.slow
 
@@ -25,31 +24,16 @@ REASONS = [reason.value for reason in TransactionRejectReason]
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CardContext]:
-    venue = OandaSimVenue()
-    venue.start()
-    state = tmp_path_factory.mktemp("oanda-rejects")
-    desk = CardDesk(venue.instrument_id, venue.client_id)
-    context = CardContext(venue, state, 10.0, venue.build_node(state, [desk]))
-    try:
-        start_node(context.node)
-        first_quote(context)
+    with node_on_a_new_venue(tmp_path_factory.mktemp("oanda-rejects")) as context:
         yield context
-    finally:
-        stop_node(context.node)
-        venue.stop()
-
-
-def _sim(ctx: CardContext) -> OandaSimVenue:
-    assert isinstance(ctx.venue, OandaSimVenue)
-    return ctx.venue
 
 
 def test_every_reject_reason_is_an_order_rejected_naming_it(ctx: CardContext) -> None:
-    faults = _sim(ctx).faults
+    faults = sim_of(ctx).faults
     before = ctx.desk.net_position()
     for reason in REASONS:
         ctx.begin()
-        _sim(ctx).sim.faults.reject_next_order(reason)
+        sim_of(ctx).sim.faults.reject_next_order(reason)
         order = ctx.desk.market(OrderSide.BUY, ctx.qty)
         ctx.expect_status(order, OrderStatus.REJECTED)
         said = ctx.desk.rejected[order.client_order_id]
@@ -69,7 +53,7 @@ def test_an_order_still_trades_after_the_rejects(ctx: CardContext) -> None:
 
 
 def test_a_wrong_token_is_one_line_before_the_node(ctx: CardContext) -> None:
-    venue = _sim(ctx)
+    venue = sim_of(ctx)
     config = venue.venue_config()
     with pytest.raises(OandaPreflightError) as caught:
         check_account(config, lambda name: SecretStr("not-the-token"), ["EUR_USD"])
@@ -80,7 +64,7 @@ def test_a_wrong_token_is_one_line_before_the_node(ctx: CardContext) -> None:
 
 
 def test_an_instrument_the_account_does_not_list_is_one_line(ctx: CardContext) -> None:
-    venue = _sim(ctx)
+    venue = sim_of(ctx)
     with pytest.raises(OandaPreflightError, match=r"does not list ZZZ_USD \(it lists .*EUR_USD"):
         check_account(venue.venue_config(), venue.resolve, ["EUR_USD", "ZZZ_USD"])
     assert check_account(venue.venue_config(), venue.resolve, ["EUR_USD"]) == venue.sim.account_id

@@ -10,31 +10,19 @@ from pathlib import Path
 
 import pytest
 from execution_engine.adapters.oanda.config import LAST_TRANSACTION_FILE, OANDA_STATE_SUBDIR
-from execution_engine.conformance.context import CardContext, first_quote
-from execution_engine.conformance.desk import CardDesk
 from execution_engine.conformance.oanda_venue import SIM_ASK, SIM_BID, OandaSimVenue
-from execution_engine.live.node import start_node, stop_node
+from execution_engine.live.node import stop_node
 from nautilus_trader.model.enums import OrderSide, OrderStatus, TimeInForce
+
+from tests.integration.oanda.nodes import quoted_node, started_venue
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def venue() -> Iterator[OandaSimVenue]:
-    sim = OandaSimVenue()
-    sim.start()
-    try:
+    with started_venue() as sim:
         yield sim
-    finally:
-        sim.stop()
-
-
-def _node(venue: OandaSimVenue, state: Path) -> CardContext:
-    desk = CardDesk(venue.instrument_id, venue.client_id)
-    ctx = CardContext(venue, state, 10.0, venue.build_node(state, [desk]))
-    start_node(ctx.node)
-    first_quote(ctx)
-    return ctx
 
 
 def _persisted(state: Path) -> str:
@@ -43,7 +31,7 @@ def _persisted(state: Path) -> str:
 
 
 def test_a_fill_while_the_node_was_down_arrives_once(venue: OandaSimVenue, tmp_path: Path) -> None:
-    ctx = _node(venue, tmp_path)
+    ctx = quoted_node(venue, tmp_path)
     try:
         ctx.begin()
         price = ctx.price(SIM_BID - Decimal("0.00050"))
@@ -57,7 +45,7 @@ def test_a_fill_while_the_node_was_down_arrives_once(venue: OandaSimVenue, tmp_p
     venue.push_quote(SIM_BID, SIM_ASK)
     fills = venue.faults.fills_sent(order.client_order_id.value)
     assert fills == [False]  # OANDA filled it while no node was there
-    again = _node(venue, tmp_path)
+    again = quoted_node(venue, tmp_path)
     try:
         again.begin()
         again.wait(
@@ -83,7 +71,7 @@ def test_a_fill_while_the_node_was_down_arrives_once(venue: OandaSimVenue, tmp_p
 def test_a_held_position_is_held_again_and_old_fills_do_not_return(
     venue: OandaSimVenue, tmp_path: Path
 ) -> None:
-    ctx = _node(venue, tmp_path)
+    ctx = quoted_node(venue, tmp_path)
     try:
         ctx.begin()
         order = ctx.desk.market(OrderSide.BUY, ctx.qty)
@@ -92,7 +80,7 @@ def test_a_held_position_is_held_again_and_old_fills_do_not_return(
         assert held == venue.faults.net_position()
     finally:
         stop_node(ctx.node)
-    again = _node(venue, tmp_path)
+    again = quoted_node(venue, tmp_path)
     try:
         again.begin()
         again.wait(
