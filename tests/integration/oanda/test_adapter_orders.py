@@ -33,7 +33,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CardContext]:
         yield context
 
 
-def _atsim_of(ctx: CardContext, client_order_id: str) -> dict[str, object]:
+def _at_sim(ctx: CardContext, client_order_id: str) -> dict[str, object]:
     """The order as the simulator holds it, read over its own REST API."""
     sim = sim_of(ctx).sim
 
@@ -55,7 +55,7 @@ def test_a_market_order_fills_once_and_moves_the_position(ctx: CardContext) -> N
     assert len(filled.trade_ids) == 1
     assert ctx.desk.net_position() == before + ctx.qty.as_decimal()
     assert sim_of(ctx).faults.net_position() == ctx.desk.net_position()
-    assert _atsim_of(ctx, order.client_order_id.value)["type"] == "MARKET"
+    assert _at_sim(ctx, order.client_order_id.value)["type"] == "MARKET"
 
 
 def test_a_limit_rests_at_its_price_and_cancels_by_client_id(ctx: CardContext) -> None:
@@ -63,13 +63,13 @@ def test_a_limit_rests_at_its_price_and_cancels_by_client_id(ctx: CardContext) -
     price = ctx.away(OrderSide.SELL)
     order = ctx.desk.limit(OrderSide.SELL, ctx.qty, price, TimeInForce.GTC)
     ctx.expect_status(order, OrderStatus.ACCEPTED)
-    held = _atsim_of(ctx, order.client_order_id.value)
+    held = _at_sim(ctx, order.client_order_id.value)
     assert held == {"type": "LIMIT", "units": -ctx.qty.as_decimal(),
                     "price": price.as_decimal(), "price_bound": None, "tif": "GTC",
                     "state": "PENDING"}  # fmt: skip
     ctx.desk.cancel_order(order)
     ctx.expect_status(order, OrderStatus.CANCELED)
-    assert _atsim_of(ctx, order.client_order_id.value)["state"] == "CANCELLED"
+    assert _at_sim(ctx, order.client_order_id.value)["state"] == "CANCELLED"
 
 
 def test_stop_limit_and_mit_rest_as_oanda_stop_and_market_if_touched(ctx: CardContext) -> None:
@@ -77,7 +77,7 @@ def test_stop_limit_and_mit_rest_as_oanda_stop_and_market_if_touched(ctx: CardCo
     trigger, bound = ctx.away(OrderSide.SELL), ctx.away(OrderSide.SELL, Decimal("0.04"))
     stop = ctx.desk.stop_order(OrderSide.BUY, ctx.qty, trigger, bound)
     ctx.expect_status(stop, OrderStatus.ACCEPTED)
-    held = _atsim_of(ctx, stop.client_order_id.value)
+    held = _at_sim(ctx, stop.client_order_id.value)
     assert (held["type"], held["price"], held["price_bound"]) == (
         "STOP",
         trigger.as_decimal(),
@@ -94,7 +94,7 @@ def test_stop_limit_and_mit_rest_as_oanda_stop_and_market_if_touched(ctx: CardCo
     )
     ctx.desk.submit(touched)
     ctx.expect_status(touched, OrderStatus.ACCEPTED)
-    assert _atsim_of(ctx, touched.client_order_id.value)["type"] == "MARKET_IF_TOUCHED"
+    assert _at_sim(ctx, touched.client_order_id.value)["type"] == "MARKET_IF_TOUCHED"
     for order in (stop, touched):
         ctx.desk.cancel_order(order)
         ctx.expect_status(order, OrderStatus.CANCELED)
@@ -128,7 +128,7 @@ def test_a_modify_is_a_replace_that_keeps_the_nodes_order(ctx: CardContext) -> N
         "OrderUpdated with the new price",
         lambda: f"price {(ctx.cached(order) or order).price}",
     )
-    held = _atsim_of(ctx, order.client_order_id.value)  # the replacement, found by client id
+    held = _at_sim(ctx, order.client_order_id.value)  # the replacement, found by client id
     assert (held["price"], held["units"], held["state"]) == (
         new_price.as_decimal(),
         new_qty.as_decimal(),
@@ -140,7 +140,7 @@ def test_a_modify_is_a_replace_that_keeps_the_nodes_order(ctx: CardContext) -> N
     assert updated.quantity == new_qty
     ctx.desk.cancel_order(updated)
     ctx.expect_status(order, OrderStatus.CANCELED)
-    assert _atsim_of(ctx, order.client_order_id.value)["state"] == "CANCELLED"
+    assert _at_sim(ctx, order.client_order_id.value)["state"] == "CANCELLED"
 
 
 def test_fok_that_cannot_fill_is_canceled_with_no_fill(ctx: CardContext) -> None:
