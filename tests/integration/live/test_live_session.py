@@ -15,57 +15,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
-from execution_engine.adapters.fix.sim.book import BookRules
-from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
-from execution_engine.host import GauntletHostConfig
+from execution_engine.adapters.fix.sim.server import FixSimulator
 from execution_engine.live.session import LiveConfig, LiveSetupError, run_live
 from execution_engine.risk import read_control, write_state
 from nautilus_trader.model.events import AccountState, OrderFilled, PositionOpened
-from pydantic import SecretStr
 
-from live.stack._process import free_port
-from tests.integration.live.world import QuoteFeed
+from tests.integration.live.fix_sessions import FAST_HOST, fix_venue, quoted_fix_simulator, resolve
 
 pytestmark = pytest.mark.slow
-
-SECRETS = {"user": "gauntlet", "password": "sim-password"}
-
-
-def resolve(name: str) -> SecretStr:
-    return SecretStr(SECRETS[name])
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixSimulator]:
-    """CompIDs of its own: QuickFIX keeps one session per CompID pair in a process."""
-    config = SimulatorConfig(
-        port=free_port(), state_dir=tmp_path_factory.mktemp("sim"),
-        sender_comp_id="PYBROKER", target_comp_id="PYCLIENT",
-        rules=BookRules(top_size=Decimal(100_000_000)),
-    )  # fmt: skip
-    simulator = FixSimulator(config)
-    simulator.start()
-    feed = QuoteFeed(simulator)
-    yield simulator
-    feed.stop()
-    simulator.stop()
+    with quoted_fix_simulator(tmp_path_factory.mktemp("sim"), "PY") as simulator:
+        yield simulator
 
 
 def live_config(sim: FixSimulator, state: Path, duration: float) -> LiveConfig:
-    assert sim.ca is not None
-    venue = FixVenueConfig(
-        host="127.0.0.1", port=sim.config.port, sender_comp_id="PYCLIENT",
-        target_comp_id="PYBROKER", username_secret="user", password_secret="password",
-        tls=TlsConfig(ca_file=sim.ca.ca_file), account=sim.config.account,
-        max_logon_attempts=2, logon_backoff_seconds=0.2, logon_timeout_seconds=3.0,
-    )  # fmt: skip
-    host = GauntletHostConfig(
-        strategy_name="sma_cross", strategy_params={"fast": 1, "slow": 2},
-        size_mode="units", units=10_000.0,
-    )  # fmt: skip
-    return LiveConfig(host=host, instrument="EUR/USD", venue=venue, state_dir=state,
-                      duration=duration)  # fmt: skip
+    return LiveConfig(host=FAST_HOST, instrument="EUR/USD", venue=fix_venue(sim),
+                      state_dir=state, duration=duration)  # fmt: skip
 
 
 def venue_net(sim: FixSimulator) -> Decimal:

@@ -9,62 +9,32 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from execution_engine.adapters.fix.config import FixVenueConfig, TlsConfig
-from execution_engine.adapters.fix.sim.book import BookRules
-from execution_engine.adapters.fix.sim.server import FixSimulator, SimulatorConfig
+from execution_engine.adapters.fix.sim.server import FixSimulator
 from execution_engine.backtest.replay import replay_recording
-from execution_engine.host import GauntletHostConfig
 from execution_engine.live.session import LiveConfig, run_live
-from pydantic import SecretStr
 
 from bus import InMemoryBus
 from bus.messages import Bar
 from live.marketdata.session_tap import SessionRecorder
-from live.stack._process import free_port
 from marketdata.quotes_store import read_recording, recording_dir
-from tests.integration.live.world import QuoteFeed
+from tests.integration.live.fix_sessions import FAST_HOST, fix_venue, quoted_fix_simulator, resolve
 
 pytestmark = pytest.mark.slow
 
-SECRETS = {"user": "gauntlet", "password": "sim-password"}
-HOST = GauntletHostConfig(
-    strategy_name="sma_cross", strategy_params={"fast": 1, "slow": 2},
-    size_mode="units", units=10_000.0,
-)  # fmt: skip
-
-
-def resolve(name: str) -> SecretStr:
-    return SecretStr(SECRETS[name])
+HOST = FAST_HOST
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixSimulator]:
-    """CompIDs of its own: QuickFIX keeps one session per CompID pair in a process."""
-    config = SimulatorConfig(
-        port=free_port(), state_dir=tmp_path_factory.mktemp("sim"),
-        sender_comp_id="RECBROKER", target_comp_id="RECCLIENT",
-        rules=BookRules(top_size=Decimal(100_000_000)),
-    )  # fmt: skip
-    simulator = FixSimulator(config)
-    simulator.start()
-    feed = QuoteFeed(simulator)
-    yield simulator
-    feed.stop()
-    simulator.stop()
+    with quoted_fix_simulator(tmp_path_factory.mktemp("sim"), "REC") as simulator:
+        yield simulator
 
 
 def live_config(sim: FixSimulator, state: Path, duration: float) -> LiveConfig:
-    assert sim.ca is not None
-    venue = FixVenueConfig(
-        host="127.0.0.1", port=sim.config.port, sender_comp_id="RECCLIENT",
-        target_comp_id="RECBROKER", username_secret="user", password_secret="password",
-        tls=TlsConfig(ca_file=sim.ca.ca_file), account=sim.config.account,
-        max_logon_attempts=2, logon_backoff_seconds=0.2, logon_timeout_seconds=3.0,
-    )  # fmt: skip
+    venue = fix_venue(sim)
     return LiveConfig(
         host=HOST, instrument="EUR/USD", venue=venue, state_dir=state, duration=duration,
         spec="recorded",
