@@ -302,3 +302,12 @@ def load_data(path: Path, instrument: str | None, date_format: str | None = None
     from marketdata import load_bars
 
     return load_bars(path, instrument=instrument, date_format=date_format)
+
+
+def require_port(port: int, *, any_free: bool = True) -> None:
+    """--port must be a TCP port; 0 (the OS picks a free one) only where `any_free`."""
+    from gauntlet.cli.app import fail
+
+    lowest = 0 if any_free else 1
+    if not lowest <= port <= 65_535:
+        fail(f"--port {port} is not a TCP port ({lowest}-65535)")

@@ -19,6 +19,7 @@ import typer
 
 from gauntlet.cli.app import app, fail, reclaim_stop_signals, report_interrupted
 from gauntlet.cli.native_output import native_output_to
+from gauntlet.cli.options import require_port
 
 if TYPE_CHECKING:
     from execution_engine.adapters.fix.sim.server import FixSimulator
@@ -92,8 +93,7 @@ def sim_fix(
 
 
 def _check(port: int, precision: int, interval: float, bars: Path) -> None:
-    if not 1 <= port <= 65_535:
-        fail(f"--port {port} is not a TCP port (1-65535)")
+    require_port(port, any_free=False)
     if not 0 <= precision <= 9:
         fail(f"--precision {precision} is not between 0 and 9")
     if not 0 < interval <= 3_600:

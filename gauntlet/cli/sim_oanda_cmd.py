@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gauntlet.cli.app import fail, report_interrupted
+from gauntlet.cli.options import require_port
 from gauntlet.cli.sim_cmd import sim_app
 
 if TYPE_CHECKING:
@@ -80,8 +81,7 @@ def _config(
         fail("--token is empty: clients authenticate with it")
     if data is not None and not data.is_file():
         fail(f"--data {data} " + ("is not a file" if data.exists() else "does not exist"))
-    if not 0 <= port <= 65_535:
-        fail(f"--port {port} is not a port")
+    require_port(port)
     if not 0 < interval <= 3_600:
         fail(f"--interval {interval} is not between 0 and 3600 seconds")
     try:

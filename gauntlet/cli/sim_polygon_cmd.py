@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gauntlet.cli.app import fail, report_interrupted
+from gauntlet.cli.options import require_port
 from gauntlet.cli.sim_cmd import sim_app
 
 if TYPE_CHECKING:
@@ -46,8 +47,7 @@ def sim_polygon(
     rate: Annotated[float, typer.Option(help="WebSocket frames per second per connection.")] = 10.0,
 ) -> None:
     """Run the Polygon.io simulator until Ctrl-C or SIGTERM."""
-    if not 0 <= port <= 65_535:
-        fail(f"--port {port} is not a TCP port (0-65535)")
+    require_port(port)
     if not api_key.strip():
         fail("--api-key is empty: give the key clients will send")
     if not 0 < rate <= 100_000:

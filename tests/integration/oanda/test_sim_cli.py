@@ -59,7 +59,7 @@ def test_serves_until_ctrl_c() -> None:
         (["--rate-limit", "0"], "--rate-limit"),
         (["--heartbeat", "0"], "--heartbeat: Input should be greater than 0"),
         (["--data", "/dev/null"], "--data /dev/null is not a file"),
-        (["--port", "70000"], "--port 70000 is not a port"),
+        (["--port", "70000"], "--port 70000 is not a TCP port (0-65535)"),
         (["--token", " "], "--token is empty"),
     ],
 )
