@@ -43,6 +43,7 @@ from execution_engine.adapters.polygon.models import (
     TickerInfo,
     TickersResponse,
 )
+from execution_engine.adapters.retry_after import retry_after_seconds
 
 T = TypeVar("T")
 MAX_LIMIT = 50_000
@@ -212,12 +213,9 @@ class PolygonRest:
             return None
 
     def _delay(self, response: httpx.Response | None, attempt: int) -> float:
-        retry_after = None if response is None else response.headers.get("Retry-After")
+        retry_after = None if response is None else retry_after_seconds(response)
         if retry_after is not None:
-            try:
-                return min(float(retry_after), self.max_backoff)
-            except ValueError:
-                pass  # an HTTP date: fall back to our own backoff
+            return min(retry_after, self.max_backoff)
         return float(min(self.backoff * 2**attempt, self.max_backoff))
 
 

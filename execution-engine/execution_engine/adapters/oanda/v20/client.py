@@ -31,6 +31,7 @@ from execution_engine.adapters.oanda.v20.errors import (
 )
 from execution_engine.adapters.oanda.v20.pacing import RequestPacer
 from execution_engine.adapters.oanda.v20.streams import PriceStream, TransactionStream
+from execution_engine.adapters.retry_after import retry_after_seconds
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -44,16 +45,6 @@ _encoder = msgspec.json.Encoder()
 def _segment(value: str) -> str:
     """A path segment: ids and `@clientID` specifiers travel as they are, anything else quoted."""
     return quote(value, safe="@")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None  # an HTTP date: rare from OANDA; fall back to our own backoff
 
 
 def backoff_delay(attempt: int, retry_after: float | None) -> float:
@@ -154,7 +145,7 @@ class V20Client:
                 if attempt >= self.max_retries:
                     error = error_body(response.content)
                     raise RateLimited(429, error.error_code, error.error_message, attempt + 1)
-                await asyncio.sleep(backoff_delay(attempt, _retry_after(response)))
+                await asyncio.sleep(backoff_delay(attempt, retry_after_seconds(response)))
                 attempt += 1
                 continue
             if response.status_code >= 400:
