@@ -158,6 +158,7 @@ class Mt5ExecutionClient(OneCancelPerOrder):
         self._told = Told()
         self._in_doubt: dict[ClientOrderId, str] = {}  # orders whose outcome is unknown
         self._stale: dict[ClientOrderId, str] = {}  # open orders to read again (a reconnect)
+        self._submitting: dict[ClientOrderId, asyncio.Event] = {}  # submits still running
         self._resolving: asyncio.Task[None] | None = None
         self._modifying: set[ClientOrderId] = set()
         self._rest_canceled: set[ClientOrderId] = set()  # IOC done partly: ends with its deal
@@ -269,6 +270,22 @@ class Mt5ExecutionClient(OneCancelPerOrder):
 
     # --- submit ---------------------------------------------------------------------------
     async def _submit_order(self, command: SubmitOrder) -> None:
+        # NautilusTrader runs each command as its own task: a cancel or modify sent right
+        # after the submit would otherwise find no ticket while the request is on its way.
+        done = self._submitting[command.order.client_order_id] = asyncio.Event()
+        try:
+            await self._submit(command)
+        finally:
+            self._submitting.pop(command.order.client_order_id, None)
+            done.set()
+
+    async def _after_submit(self, order: Order) -> None:
+        """Return once this client's submit of `order` (if one is running) has finished."""
+        submitting = self._submitting.get(order.client_order_id)
+        if submitting is not None:
+            await submitting.wait()
+
+    async def _submit(self, command: SubmitOrder) -> None:
         order = command.order
         try:
             spec = self._provider.spec_of(order.instrument_id)
@@ -647,6 +664,7 @@ class Mt5ExecutionClient(OneCancelPerOrder):
         if command.quantity is not None and command.quantity != order.quantity:
             self._modify_rejected(order, _VOLUME_CHANGE)
             return
+        await self._after_submit(order)
         ticket = self._ticket_of(order)
         if ticket is None:
             self._modify_rejected(order, "the order has no ticket on the terminal yet")
@@ -711,6 +729,7 @@ class Mt5ExecutionClient(OneCancelPerOrder):
         )  # fmt: skip
 
     async def _cancel(self, order: Order) -> None:
+        await self._after_submit(order)
         if self._told.finished(order):
             self._cancel_rejected(order, f"the order is already {order.status_string()}")
             return
